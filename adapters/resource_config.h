@@ -1,0 +1,31 @@
+// How to reach one resource. Built from the [resource.NAME] section of the
+// configuration; the password is resolved from the environment at load time
+// and only ever held in memory.
+#pragma once
+
+#include <string>
+
+namespace xatm {
+
+struct ResourceConfig {
+  std::string name;  // [A-Za-z0-9_-]{1,32}
+  std::string type;  // "postgresql" or "mysql"
+
+  // PostgreSQL: a libpq conninfo string without a password (libpq reads
+  // PGPASSWORD / ~/.pgpass itself).
+  std::string conninfo;
+
+  // MySQL / MariaDB.
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user;
+  std::string database;
+  std::string password;  // secret: never log, never print
+
+  // Open connections kept for reuse.
+  int pool_size = 8;
+  // Seconds to wait when connecting.
+  int connect_timeout_s = 5;
+};
+
+}  // namespace xatm

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <memory>
+
+#include "adapters/resource_config.h"
+#include "tm/resource.h"
+
+namespace xatm {
+
+// A Resource for `config`; InvalidArgument for an unknown type. Does not
+// connect: connection errors surface on first use.
+Result<std::shared_ptr<Resource>> MakeResource(const ResourceConfig& config);
+
+}  // namespace xatm

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what xatm needs to build, test and run, from Debian 12 packages.
+# Skips apt-get entirely when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  cmake make g++ pkg-config
+  libpq-dev postgresql-15 postgresql-client-15
+  mariadb-server mariadb-client libmariadb-dev libmysqlcppconn-dev
+  libboost-program-options-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+# Debian's policy-rc.d may refuse to start services; the scripts start their
+# own throwaway servers, so that refusal is expected and harmless.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+  --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,41 @@
+#include "tests/integration/test_env.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace xatm::testing {
+
+std::string RequireEnv(const char* var) {
+  const char* value = std::getenv(var);
+  if (value == nullptr || *value == '\0') {
+    std::fprintf(stderr,
+                 "integration test: environment variable %s is not set; "
+                 "start the test servers with scripts/db.sh start DIR and "
+                 "source DIR/env.sh (scripts/test.sh does both)\n",
+                 var);
+    std::exit(1);
+  }
+  return value;
+}
+
+ResourceConfig PostgresTestConfig(const std::string& name) {
+  ResourceConfig config;
+  config.name = name;
+  config.type = "postgresql";
+  config.conninfo = RequireEnv("XATM_TEST_PG_CONNINFO");
+  return config;
+}
+
+ResourceConfig MysqlTestConfig(const std::string& name) {
+  ResourceConfig config;
+  config.name = name;
+  config.type = "mysql";
+  config.host = RequireEnv("XATM_TEST_MY_HOST");
+  config.port = std::atoi(RequireEnv("XATM_TEST_MY_PORT").c_str());
+  config.user = RequireEnv("XATM_TEST_MY_USER");
+  config.database = RequireEnv("XATM_TEST_MY_DATABASE");
+  config.password = RequireEnv("XATM_MY_PASSWORD");
+  return config;
+}
+
+}  // namespace xatm::testing

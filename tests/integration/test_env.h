@@ -1,0 +1,20 @@
+// Connection settings of the test servers, from the environment that
+// scripts/db.sh writes (DIR/env.sh). A missing variable fails loudly: an
+// integration test never passes without its database.
+#pragma once
+
+#include <string>
+
+#include "adapters/resource_config.h"
+
+namespace xatm::testing {
+
+// Aborts the test program with a clear message when `var` is unset.
+std::string RequireEnv(const char* var);
+
+// A PostgreSQL resource named `name` on the test database.
+ResourceConfig PostgresTestConfig(const std::string& name = "pg");
+// A MariaDB resource named `name` on the test database.
+ResourceConfig MysqlTestConfig(const std::string& name = "my");
+
+}  // namespace xatm::testing

@@ -1,0 +1,200 @@
+#include "tests/unit/fake_resource.h"
+
+#include <algorithm>
+
+namespace xatm::testing {
+
+void Journal::Add(std::string event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_.push_back(std::move(event));
+}
+
+std::vector<std::string> Journal::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+int Journal::IndexOf(const std::string& event) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find(events_.begin(), events_.end(), event);
+  return it == events_.end() ? -1 : static_cast<int>(it - events_.begin());
+}
+
+class FakeBranch : public Branch {
+ public:
+  FakeBranch(FakeResource* resource, Xid xid)
+      : resource_(resource), xid_(std::move(xid)) {}
+
+  const std::string& resource_name() const override {
+    return resource_->name();
+  }
+  Result<int64_t> Execute(const std::string&,
+                          const std::vector<std::string>&) override {
+    return int64_t{1};
+  }
+  Result<std::vector<Row>> Query(const std::string&,
+                                 const std::vector<std::string>&) override {
+    return std::vector<Row>{};
+  }
+  Status Prepare() override {
+    resource_->Record("prepare", xid_);
+    Status vote = resource_->script_.prepare;
+    if (vote.ok()) {
+      std::lock_guard<std::mutex> lock(resource_->mu_);
+      resource_->prepared_[xid_.Gtrid()] = xid_;
+    }
+    return vote;
+  }
+  Status CommitPrepared() override {
+    resource_->Record("commit", xid_);
+    Status s = resource_->script_.commit;
+    if (s.ok()) Forget();
+    return s;
+  }
+  Status Rollback() override {
+    resource_->Record("rollback", xid_);
+    Forget();
+    return Status::Ok();
+  }
+  Status CommitOnePhase() override {
+    resource_->Record("commit-one-phase", xid_);
+    return resource_->script_.one_phase;
+  }
+
+ private:
+  void Forget() {
+    std::lock_guard<std::mutex> lock(resource_->mu_);
+    resource_->prepared_.erase(xid_.Gtrid());
+  }
+
+  FakeResource* resource_;
+  Xid xid_;
+};
+
+FakeResource::FakeResource(std::string name, Journal* journal)
+    : name_(std::move(name)), journal_(journal) {}
+
+void FakeResource::Record(const std::string& what, const Xid&) {
+  journal_->Add(what + ":" + name_);
+}
+
+std::vector<std::string> FakeResource::prepared() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [gtrid, xid] : prepared_) out.push_back(gtrid);
+  return out;
+}
+
+Result<std::unique_ptr<Branch>> FakeResource::Begin(const Xid& xid) {
+  Record("begin", xid);
+  return std::unique_ptr<Branch>(new FakeBranch(this, xid));
+}
+
+Result<std::vector<PreparedBranch>> FakeResource::ListPrepared() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PreparedBranch> out;
+  for (const auto& [gtrid, xid] : prepared_) {
+    out.push_back(PreparedBranch{BranchId{xid, name_}, gtrid, 0});
+  }
+  return out;
+}
+
+Status FakeResource::CommitPrepared(const Xid& xid) {
+  Record("recovery-commit", xid);
+  Status s = script_.recovery_commit;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.ok() && prepared_.erase(xid.Gtrid()) == 0) {
+    return Status::NotFound("no such branch");
+  }
+  return s;
+}
+
+Status FakeResource::RollbackPrepared(const Xid& xid) {
+  Record("recovery-rollback", xid);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (prepared_.erase(xid.Gtrid()) == 0) {
+    return Status::NotFound("no such branch");
+  }
+  return Status::Ok();
+}
+
+Result<BranchOutcome> FakeResource::LookupOutcome(const Xid&) {
+  return script_.outcome;
+}
+
+Result<std::vector<Row>> FakeResource::QueryLocal(
+    const std::string&, const std::vector<std::string>&) {
+  return std::vector<Row>{};
+}
+
+Status FakeResource::ExecuteLocal(const std::string&,
+                                  const std::vector<std::string>&) {
+  return Status::Ok();
+}
+
+Status FakeDecisionLog::LogCommit(const std::string& gtrid,
+                                  const std::vector<std::string>& resources,
+                                  int64_t time_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failure_.ok()) return failure_;
+  journal_->Add("log-commit");
+  records_.push_back(
+      DecisionRecord{RecordType::kCommit, gtrid, resources, time_ms, ""});
+  return Status::Ok();
+}
+
+Status FakeDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failure_.ok()) return failure_;
+  journal_->Add("log-end");
+  records_.push_back(DecisionRecord{RecordType::kEnd, gtrid, {}, time_ms, ""});
+  return Status::Ok();
+}
+
+Status FakeDecisionLog::LogHeuristic(const std::string& gtrid,
+                                     const std::vector<std::string>& resources,
+                                     const std::string& detail,
+                                     int64_t time_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failure_.ok()) return failure_;
+  journal_->Add("log-heuristic");
+  records_.push_back(DecisionRecord{RecordType::kHeuristic, gtrid, resources,
+                                    time_ms, detail});
+  return Status::Ok();
+}
+
+std::vector<DecisionRecord> FakeDecisionLog::OpenCommits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DecisionRecord> open;
+  for (const auto& r : records_) {
+    if (r.type == RecordType::kCommit) open.push_back(r);
+    if (r.type == RecordType::kEnd) {
+      open.erase(std::remove_if(open.begin(), open.end(),
+                                [&](const DecisionRecord& c) {
+                                  return c.gtrid == r.gtrid;
+                                }),
+                 open.end());
+    }
+  }
+  return open;
+}
+
+std::optional<DecisionRecord> FakeDecisionLog::FindOpenCommit(
+    const std::string& gtrid) const {
+  for (const auto& r : OpenCommits()) {
+    if (r.gtrid == gtrid) return r;
+  }
+  return std::nullopt;
+}
+
+Status FakeDecisionLog::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+std::vector<DecisionRecord> FakeDecisionLog::all_records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_;
+}
+
+}  // namespace xatm::testing

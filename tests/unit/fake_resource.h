@@ -1,0 +1,97 @@
+// A scripted in-memory Resource for coordinator unit tests, and an in-memory
+// DecisionLog. Both write what happens to a shared Journal, so tests can check
+// the order of events (e.g. the decision before any commit). Not a stand-in
+// for a database in any test that claims database behaviour.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tm/decision_log.h"
+#include "tm/resource.h"
+
+namespace xatm::testing {
+
+class Journal {
+ public:
+  void Add(std::string event);
+  std::vector<std::string> events() const;
+  // Index of the first event equal to `event`, or -1.
+  int IndexOf(const std::string& event) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> events_;
+};
+
+struct FakeScript {
+  Status prepare = Status::Ok();  // the vote
+  Status commit = Status::Ok();   // phase 2 on the branch
+  Status recovery_commit = Status::Ok();  // Resource::CommitPrepared
+  Status one_phase = Status::Ok();
+  BranchOutcome outcome = BranchOutcome::kUnknown;
+};
+
+class FakeResource : public Resource {
+ public:
+  FakeResource(std::string name, Journal* journal);
+
+  FakeScript& script() { return script_; }
+  // Branches currently prepared in this "database".
+  std::vector<std::string> prepared() const;
+
+  const std::string& name() const override { return name_; }
+  const std::string& type() const override { return type_; }
+  Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
+  Result<std::vector<PreparedBranch>> ListPrepared() override;
+  Status CommitPrepared(const Xid& xid) override;
+  Status RollbackPrepared(const Xid& xid) override;
+  Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
+  Result<std::vector<Row>> QueryLocal(
+      const std::string& sql, const std::vector<std::string>& params) override;
+  Status ExecuteLocal(const std::string& sql,
+                      const std::vector<std::string>& params) override;
+
+ private:
+  friend class FakeBranch;
+  void Record(const std::string& what, const Xid& xid);
+
+  std::string name_;
+  std::string type_ = "fake";
+  Journal* journal_;
+  FakeScript script_;
+  mutable std::mutex mu_;
+  std::map<std::string, Xid> prepared_;  // gtrid -> xid
+};
+
+class FakeDecisionLog : public DecisionLog {
+ public:
+  explicit FakeDecisionLog(Journal* journal) : journal_(journal) {}
+
+  void FailAppends(Status failure) { failure_ = std::move(failure); }
+
+  Status LogCommit(const std::string& gtrid,
+                   const std::vector<std::string>& resources,
+                   int64_t time_ms) override;
+  Status LogEnd(const std::string& gtrid, int64_t time_ms) override;
+  Status LogHeuristic(const std::string& gtrid,
+                      const std::vector<std::string>& resources,
+                      const std::string& detail, int64_t time_ms) override;
+  std::vector<DecisionRecord> OpenCommits() const override;
+  std::optional<DecisionRecord> FindOpenCommit(
+      const std::string& gtrid) const override;
+  Status health() const override;
+
+  std::vector<DecisionRecord> all_records() const;
+
+ private:
+  Journal* journal_;
+  mutable std::mutex mu_;
+  Status failure_;
+  std::vector<DecisionRecord> records_;
+};
+
+}  // namespace xatm::testing

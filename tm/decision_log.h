@@ -1,0 +1,102 @@
+// The decision log: the one thing xatm must never lose.
+//
+// Append-only segment files "<dir>/xatm-<seq:016>.log" holding framed records
+// (length + CRC-32C + type). A COMMIT record is the commit point of a global
+// transaction: LogCommit returns only after an fdatasync that covers it
+// (concurrent callers share one write + sync: group commit). END marks a
+// decision whose branches are all committed; HEURISTIC records an outcome
+// that contradicts the decision. The directory is locked against a second
+// process. Open() replays every segment into the set of open decisions
+// (COMMIT without END), starts a new segment carrying those forward, and
+// deletes older segments. A torn tail reads as end of log; damage before the
+// tail fails Open() with the segment and offset.
+//
+// After any failed write or sync the log is failed for good ("sticky"): every
+// later append returns FailedPrecondition, because the page cache may have
+// dropped the data and a retried sync would lie.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tm/file_system.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+enum class RecordType : uint8_t {
+  kCommit = 1,     // decision: commit every branch in `resources`
+  kEnd = 2,        // every branch of the decision is committed
+  kHeuristic = 3,  // an outcome contradicting the decision; `detail` says how
+};
+
+const char* RecordTypeName(RecordType type);
+
+struct DecisionRecord {
+  RecordType type = RecordType::kCommit;
+  std::string gtrid;
+  std::vector<std::string> resources;  // names only, never DSNs or secrets
+  int64_t time_ms = 0;                 // when the record was made
+  std::string detail;                  // HEURISTIC only
+};
+
+struct DecisionLogOptions {
+  FileSystem* fs = nullptr;  // nullptr: FileSystem::Default()
+  // A segment rolls over after this many bytes; the old segments are
+  // deleted once their open decisions are carried forward.
+  uint64_t segment_bytes = 4u << 20;
+};
+
+class DecisionLog {
+ public:
+  // Opens (creating if missing) the log in `dir`. FailedPrecondition when
+  // another process holds the directory; DataLoss with segment and offset
+  // when a record before the tail is damaged.
+  static Result<std::unique_ptr<DecisionLog>> Open(
+      const std::string& dir, const DecisionLogOptions& options = {});
+
+  virtual ~DecisionLog() = default;
+
+  // Durable on OK (fdatasync covered this record). Thread-safe.
+  virtual Status LogCommit(const std::string& gtrid,
+                           const std::vector<std::string>& resources,
+                           int64_t time_ms) = 0;
+  // Not forced: a lost END only makes recovery re-check committed branches.
+  virtual Status LogEnd(const std::string& gtrid, int64_t time_ms) = 0;
+  // Forced like COMMIT.
+  virtual Status LogHeuristic(const std::string& gtrid,
+                              const std::vector<std::string>& resources,
+                              const std::string& detail, int64_t time_ms) = 0;
+
+  // COMMIT decisions without END, oldest first.
+  virtual std::vector<DecisionRecord> OpenCommits() const = 0;
+  virtual std::optional<DecisionRecord> FindOpenCommit(
+      const std::string& gtrid) const = 0;
+
+  // OK, or the sticky failure that stopped the log.
+  virtual Status health() const = 0;
+};
+
+// One record as found by a scan, with its place in the log.
+struct ScannedRecord {
+  std::string segment;  // file name
+  uint64_t offset = 0;  // byte offset of the frame in the segment
+  DecisionRecord record;
+};
+
+struct LogScan {
+  std::vector<std::string> segments;  // in order
+  std::vector<ScannedRecord> records;
+  // A torn tail in the last segment (ignored by Open), if any.
+  std::optional<std::string> torn_tail;  // "segment at offset N: reason"
+};
+
+// Reads every segment without locking or changing anything (for
+// `xatm log verify` / `log dump`). DataLoss names segment and offset of
+// damage before the tail.
+Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs = nullptr);
+
+}  // namespace xatm

@@ -1,0 +1,53 @@
+// The file-system seam of the decision log. Every byte the log writes or
+// reads goes through this interface, so tests can fail a sync, drop what was
+// never synced, or tear the last write (see tests/unit/fault_file_system.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tm/status.h"
+
+namespace xatm {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes every appended byte durable (fdatasync).
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// Held while alive; released by the destructor (or by the process dying).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // The real POSIX file system. Never deleted.
+  static FileSystem* Default();
+
+  // Creates `path`, which must not exist, for appending.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // File names (not paths) in `dir`, without "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual Status CreateDirIfMissing(const std::string& dir) = 0;
+  virtual Status DeleteFile(const std::string& path) = 0;
+  // Makes creations and deletions in `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // An exclusive lock on `path` (created if missing) held against other
+  // processes. FailedPrecondition when another process holds it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) = 0;
+};
+
+}  // namespace xatm

@@ -1,0 +1,103 @@
+// The coordinator of global transactions (presumed abort).
+//
+//   auto tm = TransactionManager::Open(options, resources);
+//   auto txn = (*tm)->Begin();
+//   Branch* pg = (*txn)->Enlist("pg").value();  // BEGIN on first use
+//   pg->Execute("UPDATE ... WHERE id = ?", {"a"});
+//   Status s = (*txn)->Commit();  // OK | Aborted | InDoubt
+//
+// Commit: prepare every branch in parallel, check every vote; all yes ->
+// make the COMMIT record durable in the decision log (the commit point),
+// then commit every branch in parallel and append END. One branch only ->
+// one-phase commit, nothing logged. A Transaction destroyed before Commit()
+// or Rollback() rolls back.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "tm/clock.h"
+#include "tm/decision_log.h"
+#include "tm/resource.h"
+#include "tm/status.h"
+#include "tm/worker_pool.h"
+#include "tm/xid.h"
+
+namespace xatm {
+
+class Transaction;
+
+struct TransactionManagerOptions {
+  std::string node_id;  // [A-Za-z0-9_-]{1,16}; owns the branches it makes
+  std::string log_dir;  // decision log directory (Open only)
+  DecisionLogOptions log_options;
+  Clock* clock = nullptr;  // nullptr: Clock::System()
+  int worker_threads = 4;
+  // A transaction older than this when all votes are in is rolled back
+  // instead of decided: a sweeper may presume abort for branches older than
+  // its grace period, so this must stay well below that grace period.
+  int64_t decision_deadline_ms = 5000;
+  // Phase-2 attempts per branch before leaving it to the sweeper.
+  int commit_attempts = 3;
+};
+
+class TransactionManager {
+ public:
+  // Opens the decision log in options.log_dir and takes the resources.
+  static Result<std::unique_ptr<TransactionManager>> Open(
+      TransactionManagerOptions options,
+      std::vector<std::shared_ptr<Resource>> resources);
+  // The same with a log the caller opened (tests, embedding).
+  static Result<std::unique_ptr<TransactionManager>> Create(
+      TransactionManagerOptions options,
+      std::vector<std::shared_ptr<Resource>> resources,
+      std::unique_ptr<DecisionLog> log);
+
+  ~TransactionManager();
+
+  // A new global transaction. FailedPrecondition once the decision log has
+  // failed: the manager stops accepting work (recovery still runs).
+  Result<std::unique_ptr<Transaction>> Begin();
+
+  // nullptr when no resource has that name.
+  Resource* FindResource(const std::string& name) const;
+  const std::vector<std::shared_ptr<Resource>>& resources() const {
+    return resources_;
+  }
+  DecisionLog& log() { return *log_; }
+  Clock& clock() const { return *clock_; }
+  const std::string& node_id() const { return options_.node_id; }
+  const TransactionManagerOptions& options() const { return options_; }
+
+  // Whether a transaction of this process with that gtrid has not finished
+  // its commit or rollback yet (the sweeper leaves its branches alone).
+  bool IsInFlight(const std::string& gtrid) const;
+
+  // OK, or why the manager refuses new transactions.
+  Status health() const { return log_->health(); }
+
+ private:
+  friend class Transaction;
+
+  TransactionManager(TransactionManagerOptions options,
+                     std::vector<std::shared_ptr<Resource>> resources,
+                     std::unique_ptr<DecisionLog> log);
+
+  void MarkInFlight(const std::string& gtrid);
+  void MarkDone(const std::string& gtrid);
+
+  TransactionManagerOptions options_;
+  std::vector<std::shared_ptr<Resource>> resources_;
+  std::unique_ptr<DecisionLog> log_;
+  Clock* clock_;
+  XidGenerator xids_;
+  WorkerPool workers_;
+
+  mutable std::mutex in_flight_mu_;
+  std::unordered_set<std::string> in_flight_;
+};
+
+}  // namespace xatm
