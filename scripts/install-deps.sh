@@ -11,6 +11,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
+# --fuzz: also what the libFuzzer run needs (clang and its runtime).
+if [ "${1:-}" = "--fuzz" ]; then PACKAGES=(clang libclang-rt-14-dev); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

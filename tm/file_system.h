@@ -50,4 +50,39 @@ class FileSystem {
       const std::string& path) = 0;
 };
 
+// Forwards every call to another file system, so a test can override just
+// the calls it wants to fail or observe.
+class FileSystemWrapper : public FileSystem {
+ public:
+  // REQUIRES: `target` outlives the wrapper.
+  explicit FileSystemWrapper(FileSystem* target) : target_(target) {}
+  FileSystem* target() const { return target_; }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) override {
+    return target_->NewWritableFile(path);
+  }
+  Result<std::string> ReadFile(const std::string& path) override {
+    return target_->ReadFile(path);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return target_->ListDir(dir);
+  }
+  Status CreateDirIfMissing(const std::string& dir) override {
+    return target_->CreateDirIfMissing(dir);
+  }
+  Status DeleteFile(const std::string& path) override {
+    return target_->DeleteFile(path);
+  }
+  Status SyncDir(const std::string& dir) override {
+    return target_->SyncDir(dir);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_->LockFile(path);
+  }
+
+ private:
+  FileSystem* target_;
+};
+
 }  // namespace xatm

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/transaction_manager.h"
 
@@ -176,14 +177,10 @@ Status Transaction::CommitBranch(size_t i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
     s = e.resource->CommitPrepared(xid_);
   }
-  if (s.code() == StatusCode::kNotFound) {
-    // Gone: committed by an earlier attempt whose answer was lost, or
-    // resolved by someone else. The ledger tells; the sweeper judges.
-    Result<BranchOutcome> outcome = e.resource->LookupOutcome(xid_);
-    if (outcome.ok() && *outcome == BranchOutcome::kCommitted) {
-      s = Status::Ok();
-    }
-  }
+  // Gone: committed by an earlier attempt whose answer was lost, or
+  // resolved by someone else. The ledger tells; a contradiction stays
+  // unfinished here and the sweeper records it as heuristic.
+  s = ConfirmCommitted(*e.resource, xid_, std::move(s));
   if (!s.ok()) {
     spdlog::warn("xid={} commit on {} not confirmed: {}", gtrid_,
                  e.resource->name(), s.ToString());

@@ -90,7 +90,13 @@ Result<std::unique_ptr<Branch>> FakeResource::Begin(const Xid& xid) {
   return std::unique_ptr<Branch>(new FakeBranch(this, xid));
 }
 
+void FakeResource::AddPrepared(const Xid& xid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  prepared_[xid.Gtrid()] = xid;
+}
+
 Result<std::vector<PreparedBranch>> FakeResource::ListPrepared() {
+  if (!script_.list.ok()) return script_.list;
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<PreparedBranch> out;
   for (const auto& [gtrid, xid] : prepared_) {

@@ -33,6 +33,7 @@ struct FakeScript {
   Status recovery_commit = Status::Ok();  // Resource::CommitPrepared
   Status one_phase = Status::Ok();
   BranchOutcome outcome = BranchOutcome::kUnknown;
+  Status list = Status::Ok();  // ListPrepared fails with this when not OK
 };
 
 class FakeResource : public Resource {
@@ -42,6 +43,8 @@ class FakeResource : public Resource {
   FakeScript& script() { return script_; }
   // Branches currently prepared in this "database".
   std::vector<std::string> prepared() const;
+  // Makes a prepared branch appear, as left by a crashed process.
+  void AddPrepared(const Xid& xid);
 
   const std::string& name() const override { return name_; }
   const std::string& type() const override { return type_; }

@@ -1,0 +1,95 @@
+// What the MariaDB / MySQL server or client library said when a call failed,
+// and how that maps onto the project's Status codes. The driver's exceptions
+// are turned into MyError at the connection boundary (my_connection.cc) and
+// never travel further.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "tm/status.h"
+
+namespace sql {
+class SQLException;
+}  // namespace sql
+
+namespace xatm::mysql {
+
+// Error numbers the adapter acts on (server 1xxx/4xxx, client 2xxx).
+namespace errc {
+inline constexpr int kUnknownThread = 1094;      // KILL of a gone session
+inline constexpr int kNotOwnerOfThread = 1095;   // KILL without privilege
+inline constexpr int kNoSuchTable = 1146;
+inline constexpr int kLockWaitTimeout = 1205;
+inline constexpr int kDeadlock = 1213;
+inline constexpr int kXaerNota = 1397;       // XAER_NOTA: unknown xid
+inline constexpr int kXaerInval = 1398;      // XAER_INVAL
+inline constexpr int kXaerRmfail = 1399;     // XAER_RMFAIL: wrong state
+inline constexpr int kXaerOutside = 1400;    // XAER_OUTSIDE
+inline constexpr int kXaerRmerr = 1401;      // XAER_RMERR
+inline constexpr int kXaRbrollback = 1402;   // XA_RBROLLBACK
+inline constexpr int kXaerDupid = 1440;      // XAER_DUPID
+inline constexpr int kXaRbtimeout = 1613;    // XA_RBTIMEOUT
+inline constexpr int kXaRbdeadlock = 1614;   // XA_RBDEADLOCK
+inline constexpr int kConnectionKilled = 1927;
+inline constexpr int kServerShutdown = 1053;
+inline constexpr int kTooManyConnections = 1040;
+inline constexpr int kAccessDenied = 1045;
+inline constexpr int kDbAccessDenied = 1044;
+inline constexpr int kDupEntry = 1062;
+inline constexpr int kConstraintFailed = 4025;  // CHECK constraint
+inline constexpr int kCrConnectionError = 2002;
+inline constexpr int kCrConnHostError = 2003;
+inline constexpr int kCrUnknownHost = 2005;
+inline constexpr int kCrServerGone = 2006;
+inline constexpr int kCrCommandsOutOfSync = 2014;
+inline constexpr int kCrServerLost = 2013;
+inline constexpr int kCrServerLostExtended = 2055;
+}  // namespace errc
+
+struct MyError {
+  int code = 0;          // 0: raised by the C++ driver itself, not the server
+  std::string sqlstate;  // "HY000" when the driver has none
+  std::string text;      // the driver's message (never holds parameters)
+};
+
+// The link to the server is gone (or unusable): the connection must be
+// closed, and whatever the statement did is unknown.
+bool IsConnectionLost(int code);
+// Could not even connect: nothing happened on the server.
+bool IsConnectFailure(int code);
+// The server already rolled the XA branch (or the transaction) back.
+bool IsRolledBackByServer(int code);
+
+// "error 1397 (XAE04) XAER_NOTA: Unknown XID"
+std::string Describe(const MyError& e);
+// The Status code an error means when nothing more specific is known.
+StatusCode StatusCodeFor(const MyError& e);
+
+MyError FromException(const sql::SQLException& e);
+
+// The outcome of one driver call: OK, or the error the driver reported.
+class [[nodiscard]] MyStatus {
+ public:
+  MyStatus() = default;  // OK
+  explicit MyStatus(MyError e) : ok_(false), error_(std::move(e)) {}
+  static MyStatus Ok() { return MyStatus(); }
+
+  bool ok() const { return ok_; }
+  // REQUIRES: !ok().
+  const MyError& error() const { return error_; }
+  int code() const { return ok_ ? 0 : error_.code; }
+  bool connection_lost() const { return !ok_ && IsConnectionLost(error_.code); }
+
+  // "context: error 1397 (XAE04) ...", with StatusCodeFor's code; OK if ok().
+  Status ToStatus(const std::string& context) const;
+  // Same text, but with the given code.
+  Status ToStatus(StatusCode code, const std::string& context) const;
+  std::string Describe() const;
+
+ private:
+  bool ok_ = true;
+  MyError error_;
+};
+
+}  // namespace xatm::mysql

@@ -1,0 +1,54 @@
+#include "adapters/postgres/connection_pool.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace xatm {
+
+ConnectionPool::ConnectionPool(std::string conninfo, int connect_timeout_s,
+                               int max_idle)
+    : conninfo_(std::move(conninfo)),
+      connect_timeout_s_(connect_timeout_s),
+      max_idle_(static_cast<size_t>(std::max(max_idle, 0))) {}
+
+Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
+  for (;;) {
+    std::unique_ptr<PgConnection> candidate;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (idle_.empty()) break;
+      // Most recently used first: the warmest session.
+      candidate = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    if (candidate->CheckAlive()) {
+      return Result<std::unique_ptr<PgConnection>>(std::move(candidate));
+    }
+    spdlog::debug("postgresql pool: closing an idle connection whose session "
+                  "ended");
+    // `candidate` closes here, outside the lock.
+  }
+  return PgConnection::Open(conninfo_, connect_timeout_s_);
+}
+
+void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
+  if (connection == nullptr) return;
+  if (connection->ReusableForPool()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < max_idle_) {
+      idle_.push_back(std::move(connection));
+      return;
+    }
+  }
+  // Broken, inside a transaction, or no room: `connection` closes when this
+  // function returns, after the lock is released.
+}
+
+size_t ConnectionPool::idle_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
+}  // namespace xatm

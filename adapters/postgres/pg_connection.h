@@ -1,0 +1,61 @@
+// PgConnection: one libpq connection, closed (PQfinish) on destruction.
+// A connection whose session died is marked broken for good; the pool never
+// hands it out again. Not thread-safe: one thread at a time.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/postgres/pg_result.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+class PgConnection {
+ public:
+  // Connects with `conninfo` (keywords or a URI; no password in it: libpq
+  // reads PGPASSWORD or ~/.pgpass). `connect_timeout_s` <= 0: libpq's
+  // default. Unavailable when the server cannot be reached or refuses.
+  static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo,
+                                                    int connect_timeout_s);
+
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs `sql` as a simple query: one or more statements, no parameters.
+  PgResult Exec(const std::string& sql);
+  // Runs one statement with text parameters bound to $1..$n.
+  PgResult ExecParams(const std::string& sql,
+                      const std::vector<std::string>& params);
+
+  // `text` as a quoted SQL string literal, for statements that take no bind
+  // parameters (PREPARE TRANSACTION, COMMIT PREPARED).
+  Result<std::string> QuoteLiteral(std::string_view text);
+
+  // The session is known to be gone (sticky).
+  bool broken() const { return broken_; }
+  // Healthy and outside any transaction: fit to go back to the pool.
+  bool ReusableForPool() const;
+  // Reads what the server sent while the connection sat idle, without
+  // blocking: false when the session ended meanwhile (terminated backend,
+  // server restart). Marks the connection broken then.
+  bool CheckAlive();
+  // Whether any statement ran on this connection (it came from the pool).
+  bool used() const { return statements_run_ > 0; }
+
+ private:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // Wraps what libpq returned and notes a lost session.
+  PgResult Finish(PGresult* result);
+
+  PGconn* conn_;
+  bool broken_ = false;
+  long statements_run_ = 0;
+};
+
+}  // namespace xatm

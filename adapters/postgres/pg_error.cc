@@ -1,0 +1,97 @@
+#include "adapters/postgres/pg_error.h"
+
+namespace xatm {
+namespace {
+
+bool HasClass(std::string_view sqlstate, std::string_view sql_class) {
+  return sqlstate.substr(0, 2) == sql_class;
+}
+
+}  // namespace
+
+StatusCode StatusCodeForSqlState(std::string_view sqlstate) {
+  if (sqlstate.size() != 5) return StatusCode::kInternal;
+  if (SqlStateEndsSession(sqlstate) || sqlstate == "57P03" ||
+      HasClass(sqlstate, "53") || sqlstate == "55006") {
+    // 53: too many connections, out of memory or disk; 55006: the prepared
+    // transaction is busy in another session.
+    return StatusCode::kUnavailable;
+  }
+  if (HasClass(sqlstate, "40") || HasClass(sqlstate, "23") ||
+      sqlstate == "55P03" || sqlstate == "57014" || sqlstate == "25P02") {
+    // Serialization failure, deadlock, lock timeout, statement timeout,
+    // constraint violation, "transaction is aborted": this transaction is
+    // lost, a new attempt may succeed.
+    return StatusCode::kAborted;
+  }
+  if (sqlstate == kSqlStateUndefinedObject) return StatusCode::kNotFound;
+  if (sqlstate == "42710") return StatusCode::kAlreadyExists;
+  if (sqlstate == kSqlStateNotInPrerequisiteState || sqlstate == "42501" ||
+      HasClass(sqlstate, "25") || HasClass(sqlstate, "28") ||
+      sqlstate == "3D000") {
+    return StatusCode::kFailedPrecondition;
+  }
+  if (HasClass(sqlstate, "42") || HasClass(sqlstate, "22") ||
+      HasClass(sqlstate, "0A")) {
+    return StatusCode::kInvalidArgument;
+  }
+  return StatusCode::kInternal;
+}
+
+bool SqlStateEndsSession(std::string_view sqlstate) {
+  // 57P01 admin shutdown (pg_terminate_backend), 57P02 crash shutdown,
+  // 57P05 idle session timeout.
+  return HasClass(sqlstate, "08") || sqlstate == "57P01" ||
+         sqlstate == "57P02" || sqlstate == "57P05";
+}
+
+Status PgErrorStatus(std::string_view context, std::string_view sqlstate,
+                     std::string_view message) {
+  std::string text = std::string(context) + ": " + std::string(sqlstate) +
+                     " " + OneLine(message);
+  if (sqlstate == kSqlStateNotInPrerequisiteState &&
+      message.find("prepared transactions are disabled") !=
+          std::string_view::npos) {
+    text +=
+        " (set max_prepared_transactions > 0 in postgresql.conf and restart "
+        "the server)";
+  }
+  return Status(StatusCodeForSqlState(sqlstate), std::move(text));
+}
+
+Status PgConnectionLostStatus(std::string_view context,
+                              std::string_view sqlstate,
+                              std::string_view message) {
+  std::string text = std::string(context) + ": connection lost";
+  if (!sqlstate.empty() || !message.empty()) {
+    std::string detail = std::string(sqlstate);
+    if (!detail.empty() && !message.empty()) detail += " ";
+    detail += OneLine(message);
+    text += " (" + detail + ")";
+  }
+  return Status::Unavailable(std::move(text));
+}
+
+std::string PgContext(std::string_view resource, std::string_view what) {
+  std::string context = "postgresql resource '" + std::string(resource) + "'";
+  if (!what.empty()) context += ": " + std::string(what);
+  return context;
+}
+
+std::string OneLine(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    if (c == '\n') {
+      out += "; ";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) {
+    out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace xatm

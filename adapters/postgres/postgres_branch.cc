@@ -1,0 +1,315 @@
+#include "adapters/postgres/postgres_branch.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "adapters/postgres/pg_error.h"
+#include "adapters/postgres/placeholders.h"
+
+namespace xatm {
+
+PostgresBranch::PostgresBranch(std::shared_ptr<ConnectionPool> pool,
+                               std::string resource_name, Xid xid,
+                               std::string gid,
+                               std::unique_ptr<PgConnection> connection)
+    : pool_(std::move(pool)),
+      resource_name_(std::move(resource_name)),
+      xid_(std::move(xid)),
+      gtrid_(xid_.Gtrid()),
+      gid_(std::move(gid)),
+      connection_(std::move(connection)) {}
+
+PostgresBranch::~PostgresBranch() {
+  switch (state_) {
+    case State::kActive:
+      spdlog::info(
+          "postgresql resource '{}' xid={}: branch dropped unfinished, "
+          "rolling back",
+          resource_name_, gtrid_);
+      (void)Rollback();
+      break;
+    case State::kPrepared:
+    case State::kPrepareUnknown:
+      spdlog::warn(
+          "postgresql resource '{}' xid={}: branch dropped while {}; gid {} "
+          "is left for recovery",
+          resource_name_, gtrid_, StateName(state_), gid_);
+      break;
+    default:
+      break;
+  }
+  ReleaseConnection();
+}
+
+const char* PostgresBranch::StateName(State state) {
+  switch (state) {
+    case State::kActive: return "active";
+    case State::kPrepared: return "prepared";
+    case State::kPrepareUnknown: return "in doubt after a lost PREPARE";
+    case State::kCommitted: return "committed";
+    case State::kRolledBack: return "rolled back";
+    case State::kCommitUnknown: return "in doubt after a lost COMMIT";
+  }
+  return "unknown";
+}
+
+std::string PostgresBranch::Context(const char* what) const {
+  return PgContext(resource_name_, what);
+}
+
+std::string PostgresBranch::FirstErrorNote() const {
+  return first_error_.empty() ? "" : " (after: " + first_error_ + ")";
+}
+
+void PostgresBranch::ReleaseConnection() {
+  if (connection_ == nullptr) return;
+  if (!connection_->broken() && !connection_->ReusableForPool()) {
+    // Still inside a transaction (a failed statement, a failed PREPARE):
+    // end it so the session is clean, or let the pool close it.
+    (void)connection_->Exec("ROLLBACK");
+  }
+  pool_->Release(std::move(connection_));
+}
+
+Result<PgResult> PostgresBranch::RunStatement(
+    const char* what, const std::string& sql,
+    const std::vector<std::string>& params) {
+  if (state_ != State::kActive) {
+    return Status::FailedPrecondition(Context(what) + ": the branch is " +
+                                      StateName(state_) + ", not active" +
+                                      FirstErrorNote());
+  }
+  Result<std::string> converted = ConvertForParameters(sql, params.size());
+  if (!converted.ok()) return converted.status().WithContext(Context(what));
+  PgResult result = connection_->ExecParams(*converted, params);
+  if (result.ok()) return result;
+
+  Status status = result.ToStatus(Context(what));
+  if (result.connection_lost()) {
+    // The server rolls back an unprepared transaction whose session ends.
+    state_ = State::kRolledBack;
+    connection_.reset();
+    spdlog::warn(
+        "postgresql resource '{}' xid={}: connection lost during a "
+        "statement; the server rolls the branch back",
+        resource_name_, gtrid_);
+  } else {
+    spdlog::debug("postgresql resource '{}' xid={}: statement failed: {}",
+                  resource_name_, gtrid_, status.message());
+  }
+  if (first_error_.empty()) first_error_ = status.message();
+  return status;
+}
+
+Result<int64_t> PostgresBranch::Execute(const std::string& sql,
+                                        const std::vector<std::string>& params) {
+  Result<PgResult> result = RunStatement("execute", sql, params);
+  if (!result.ok()) return result.status();
+  return result->affected_rows();
+}
+
+Result<std::vector<Row>> PostgresBranch::Query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  Result<PgResult> result = RunStatement("query", sql, params);
+  if (!result.ok()) return result.status();
+  return result->rows();
+}
+
+Status PostgresBranch::Prepare() {
+  static constexpr char kWhat[] = "PREPARE TRANSACTION";
+  if (state_ == State::kRolledBack) {
+    return Status::Aborted(Context(kWhat) +
+                           ": the branch was already rolled back" +
+                           FirstErrorNote());
+  }
+  if (state_ != State::kActive) {
+    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
+                                      StateName(state_) + ", not active");
+  }
+  Result<std::string> statement =
+      TwoPhaseStatement(*connection_, kWhat, gid_);
+  if (!statement.ok()) return statement.status().WithContext(Context(kWhat));
+
+  PgResult result = connection_->Exec(*statement);
+  if (result.ok()) {
+    const std::string tag = result.command_tag();
+    // THE TRAP: in a transaction that had failed, PREPARE TRANSACTION is no
+    // error; the server rolls back and answers with tag ROLLBACK. Only this
+    // exact tag is a yes vote.
+    if (tag == "PREPARE TRANSACTION") {
+      state_ = State::kPrepared;
+      spdlog::info("postgresql resource '{}' xid={}: prepared (gid {})",
+                   resource_name_, gtrid_, gid_);
+      return Status::Ok();
+    }
+    state_ = State::kRolledBack;
+    ReleaseConnection();
+    spdlog::info(
+        "postgresql resource '{}' xid={}: votes no: PREPARE TRANSACTION "
+        "answered '{}'",
+        resource_name_, gtrid_, tag);
+    return Status::Aborted(
+        Context(kWhat) + ": the server rolled the transaction back instead "
+        "of preparing it (command tag '" + tag +
+        "'): an earlier statement had failed" + FirstErrorNote());
+  }
+
+  Status status = result.ToStatus(Context(kWhat));
+  if (result.connection_lost()) {
+    // The PREPARE may or may not have happened; the coordinator rolls back
+    // by gid (ROLLBACK PREPARED answers 42704 if it never happened).
+    state_ = State::kPrepareUnknown;
+    connection_.reset();
+    spdlog::warn(
+        "postgresql resource '{}' xid={}: connection lost during PREPARE "
+        "TRANSACTION; outcome unknown (gid {})",
+        resource_name_, gtrid_, gid_);
+    return status;
+  }
+  // A server error: nothing was prepared. End the failed transaction.
+  state_ = State::kRolledBack;
+  ReleaseConnection();
+  spdlog::warn("postgresql resource '{}' xid={}: PREPARE TRANSACTION failed: {}",
+               resource_name_, gtrid_, status.message());
+  return status;
+}
+
+Status PostgresBranch::FinishPrepared(PreparedAction action) {
+  if (connection_ == nullptr || connection_->broken()) {
+    connection_.reset();
+    Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire();
+    if (!fresh.ok()) {
+      return fresh.status().WithContext(
+          Context(action == PreparedAction::kCommit ? "COMMIT PREPARED"
+                                                    : "ROLLBACK PREPARED"));
+    }
+    connection_ = std::move(fresh).value();
+  }
+  Status status = FinishPreparedTransaction(*connection_, action, gid_,
+                                            PgContext(resource_name_, ""));
+  if (connection_->broken()) connection_.reset();
+  return status;
+}
+
+Status PostgresBranch::CommitPrepared() {
+  if (state_ == State::kCommitted) return Status::Ok();
+  if (state_ != State::kPrepared && state_ != State::kPrepareUnknown) {
+    return Status::FailedPrecondition(Context("COMMIT PREPARED") +
+                                      ": the branch is " + StateName(state_) +
+                                      ", not prepared");
+  }
+  Status status = FinishPrepared(PreparedAction::kCommit);
+  if (status.ok()) {
+    state_ = State::kCommitted;
+    ReleaseConnection();
+    spdlog::info("postgresql resource '{}' xid={}: committed prepared branch",
+                 resource_name_, gtrid_);
+  } else {
+    spdlog::warn("postgresql resource '{}' xid={}: {}", resource_name_, gtrid_,
+                 status.message());
+  }
+  return status;
+}
+
+Status PostgresBranch::Rollback() {
+  switch (state_) {
+    case State::kRolledBack:
+      return Status::Ok();
+    case State::kCommitted:
+      return Status::FailedPrecondition(Context("rollback") +
+                                        ": the branch already committed");
+    case State::kCommitUnknown:
+      return Status::InDoubt(Context("rollback") +
+                             ": the connection was lost during COMMIT; the "
+                             "outcome is unknown");
+    case State::kActive: {
+      PgResult result = connection_->Exec("ROLLBACK");
+      // Whatever the answer, the branch is not committed: the server rolls
+      // back an unprepared transaction when its session ends, so a broken
+      // connection is simply closed.
+      state_ = State::kRolledBack;
+      if (!result.ok()) {
+        spdlog::warn("postgresql resource '{}' xid={}: {}; closing the "
+                     "connection, the server rolls back",
+                     resource_name_, gtrid_,
+                     result.ToStatus("ROLLBACK").message());
+        connection_.reset();
+      }
+      ReleaseConnection();
+      spdlog::info("postgresql resource '{}' xid={}: rolled back",
+                   resource_name_, gtrid_);
+      return Status::Ok();
+    }
+    case State::kPrepared:
+    case State::kPrepareUnknown: {
+      Status status = FinishPrepared(PreparedAction::kRollback);
+      if (!status.ok() && status.code() != StatusCode::kNotFound) {
+        spdlog::warn("postgresql resource '{}' xid={}: {}", resource_name_,
+                     gtrid_, status.message());
+        return status;
+      }
+      // NotFound: nothing prepared under this gid, nothing to undo.
+      state_ = State::kRolledBack;
+      ReleaseConnection();
+      spdlog::info("postgresql resource '{}' xid={}: rolled back prepared "
+                   "branch{}",
+                   resource_name_, gtrid_,
+                   status.ok() ? "" : " (the server did not know the gid)");
+      return Status::Ok();
+    }
+  }
+  return Status::Internal(Context("rollback") + ": unknown branch state");
+}
+
+Status PostgresBranch::CommitOnePhase() {
+  static constexpr char kWhat[] = "COMMIT";
+  if (state_ == State::kRolledBack) {
+    return Status::Aborted(Context(kWhat) +
+                           ": the branch was already rolled back" +
+                           FirstErrorNote());
+  }
+  if (state_ != State::kActive) {
+    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
+                                      StateName(state_) + ", not active");
+  }
+  PgResult result = connection_->Exec(kWhat);
+  if (result.ok()) {
+    const std::string tag = result.command_tag();
+    if (tag == "COMMIT") {
+      state_ = State::kCommitted;
+      ReleaseConnection();
+      spdlog::info("postgresql resource '{}' xid={}: committed (one phase)",
+                   resource_name_, gtrid_);
+      return Status::Ok();
+    }
+    // COMMIT of a failed transaction answers ROLLBACK, without an error.
+    state_ = State::kRolledBack;
+    ReleaseConnection();
+    spdlog::info("postgresql resource '{}' xid={}: COMMIT answered '{}'",
+                 resource_name_, gtrid_, tag);
+    return Status::Aborted(Context(kWhat) +
+                           ": the server rolled the transaction back "
+                           "(command tag '" + tag +
+                           "'): an earlier statement had failed" +
+                           FirstErrorNote());
+  }
+  Status status = result.ToStatus(Context(kWhat));
+  if (result.connection_lost()) {
+    state_ = State::kCommitUnknown;
+    connection_.reset();
+    spdlog::error("postgresql resource '{}' xid={}: connection lost during "
+                  "COMMIT; outcome unknown",
+                  resource_name_, gtrid_);
+    return Status::InDoubt(status.message() + "; the outcome is unknown");
+  }
+  // A COMMIT the server refused (deferred constraint, serialization
+  // failure) ends the transaction rolled back.
+  state_ = State::kRolledBack;
+  ReleaseConnection();
+  spdlog::info("postgresql resource '{}' xid={}: COMMIT failed: {}",
+               resource_name_, gtrid_, status.message());
+  return Status::Aborted(status.message());
+}
+
+}  // namespace xatm

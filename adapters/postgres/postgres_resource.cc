@@ -1,0 +1,246 @@
+#include "adapters/postgres/postgres_resource.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/pg_error.h"
+#include "adapters/postgres/placeholders.h"
+#include "adapters/postgres/postgres_branch.h"
+#include "adapters/postgres/prepared_transactions.h"
+
+namespace xatm {
+namespace {
+
+constexpr char kListPreparedSql[] =
+    "SELECT gid, floor(extract(epoch FROM prepared) * 1000)::bigint "
+    "FROM pg_prepared_xacts "
+    "WHERE database = current_database() AND gid LIKE $1";
+
+constexpr char kLookupOutcomeSql[] =
+    "SELECT 1 FROM xatm_ledger WHERE gtrid = $1 LIMIT 1";
+
+class PostgresResource final : public Resource {
+ public:
+  explicit PostgresResource(const ResourceConfig& config)
+      : name_(config.name),
+        pool_(std::make_shared<ConnectionPool>(
+            config.conninfo, config.connect_timeout_s, config.pool_size)) {}
+
+  const std::string& name() const override { return name_; }
+  const std::string& type() const override { return type_; }
+
+  Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
+  Result<std::vector<PreparedBranch>> ListPrepared() override;
+  Status CommitPrepared(const Xid& xid) override {
+    return FinishPrepared(xid, PreparedAction::kCommit);
+  }
+  Status RollbackPrepared(const Xid& xid) override {
+    return FinishPrepared(xid, PreparedAction::kRollback);
+  }
+  Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
+  Result<std::vector<Row>> QueryLocal(
+      const std::string& sql, const std::vector<std::string>& params) override;
+  Status ExecuteLocal(const std::string& sql,
+                      const std::vector<std::string>& params) override;
+
+ private:
+  enum class Retry { kNever, kOnStaleConnection };
+
+  // Runs one autocommit statement (`sql` with $n parameters already, or a
+  // script when `simple_query`) on a pooled connection. With
+  // kOnStaleConnection, for reads only, a reused connection found dead is
+  // replaced once: nothing it ran could have changed data.
+  Result<PgResult> RunAutocommit(const char* what, const std::string& sql,
+                                 const std::vector<std::string>& params,
+                                 bool simple_query, Retry retry);
+  Status FinishPrepared(const Xid& xid, PreparedAction action);
+  std::string Context(const char* what) const { return PgContext(name_, what); }
+
+  const std::string name_;
+  const std::string type_ = "postgresql";
+  const std::shared_ptr<ConnectionPool> pool_;
+};
+
+Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
+  Result<std::string> gid = BranchGid(xid, name_);
+  if (!gid.ok()) return gid.status().WithContext(Context("BEGIN"));
+  const std::string gtrid = xid.Gtrid();
+  // Bounded: every idle connection may be stale (server restarted), then a
+  // fresh one either works or the error is real.
+  for (int attempt = 0;; ++attempt) {
+    Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+    if (!connection.ok()) {
+      spdlog::warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
+                   gtrid, connection.status().message());
+      return connection.status().WithContext(Context("BEGIN"));
+    }
+    const bool reused = (*connection)->used();
+    PgResult result = (*connection)->Exec("BEGIN");
+    if (result.ok()) {
+      spdlog::debug("postgresql resource '{}' xid={}: begun", name_, gtrid);
+      return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
+          pool_, name_, xid, std::move(gid).value(),
+          std::move(connection).value()));
+    }
+    Status status = result.ToStatus(Context("BEGIN"));
+    if (result.connection_lost() && reused && attempt < 8) {
+      // BEGIN changes nothing: safe to try again on another connection.
+      spdlog::debug("postgresql resource '{}' xid={}: pooled connection was "
+                    "dead ({}); retrying BEGIN",
+                    name_, gtrid, status.message());
+      continue;
+    }
+    pool_->Release(std::move(connection).value());
+    spdlog::warn("postgresql resource '{}' xid={}: {}", name_, gtrid,
+                 status.message());
+    return status;
+  }
+}
+
+Result<PgResult> PostgresResource::RunAutocommit(
+    const char* what, const std::string& sql,
+    const std::vector<std::string>& params, bool simple_query, Retry retry) {
+  for (int attempt = 0;; ++attempt) {
+    Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+    if (!connection.ok()) return connection.status().WithContext(Context(what));
+    const bool reused = (*connection)->used();
+    PgResult result = simple_query ? (*connection)->Exec(sql)
+                                   : (*connection)->ExecParams(sql, params);
+    // A broken connection, or one a script left inside a transaction, is
+    // closed by the pool.
+    pool_->Release(std::move(connection).value());
+    if (!result.ok() && result.connection_lost() && reused &&
+        retry == Retry::kOnStaleConnection && attempt == 0) {
+      continue;
+    }
+    return result;
+  }
+}
+
+Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
+  // '_' is a LIKE wildcard but the prefix has none; the parse below is the
+  // real filter anyway.
+  Result<PgResult> result =
+      RunAutocommit("list prepared", kListPreparedSql,
+                    {std::string(kXidPrefix) + "%"}, /*simple_query=*/false,
+                    Retry::kOnStaleConnection);
+  if (!result.ok()) return result.status();
+  if (!result->ok()) return result->ToStatus(Context("list prepared"));
+  std::vector<PreparedBranch> branches;
+  for (const Row& row : result->rows()) {
+    if (row.size() != 2 || !row[0].has_value()) continue;
+    const std::string& gid = *row[0];
+    Result<BranchId> id = ParsePostgresGid(gid);
+    if (!id.ok()) {
+      spdlog::warn("postgresql resource '{}': skipping prepared transaction "
+                   "'{}': {}",
+                   name_, gid, id.status().message());
+      continue;
+    }
+    PreparedBranch branch;
+    branch.id = std::move(id).value();
+    branch.raw = gid;
+    branch.prepared_ms =
+        row[1].has_value() ? std::strtoll(row[1]->c_str(), nullptr, 10) : 0;
+    branches.push_back(std::move(branch));
+  }
+  spdlog::debug("postgresql resource '{}': {} prepared branches", name_,
+                branches.size());
+  return branches;
+}
+
+Status PostgresResource::FinishPrepared(const Xid& xid,
+                                        PreparedAction action) {
+  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
+                                                       : "ROLLBACK PREPARED";
+  const std::string gtrid = xid.Gtrid();
+  Result<std::string> gid = BranchGid(xid, name_);
+  if (!gid.ok()) return gid.status().WithContext(Context(verb));
+  Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+  if (!connection.ok()) {
+    spdlog::warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid, verb,
+                 connection.status().message());
+    return connection.status().WithContext(Context(verb));
+  }
+  Status status = FinishPreparedTransaction(**connection, action, *gid,
+                                            PgContext(name_, ""));
+  pool_->Release(std::move(connection).value());
+  if (status.ok()) {
+    spdlog::info("postgresql resource '{}' xid={}: {} done (recovery)", name_,
+                 gtrid, verb);
+  } else if (status.code() == StatusCode::kNotFound) {
+    spdlog::info("postgresql resource '{}' xid={}: {}: gid not known", name_,
+                 gtrid, verb);
+  } else {
+    spdlog::warn("postgresql resource '{}' xid={}: {}", name_, gtrid,
+                 status.message());
+  }
+  return status;
+}
+
+Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
+  const std::string gtrid = xid.Gtrid();
+  Result<PgResult> result =
+      RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid},
+                    /*simple_query=*/false, Retry::kOnStaleConnection);
+  if (!result.ok()) return result.status();
+  if (!result->ok()) {
+    if (result->sqlstate() == kSqlStateUndefinedTable) {
+      spdlog::debug("postgresql resource '{}' xid={}: no ledger table, "
+                    "outcome unknown",
+                    name_, gtrid);
+      return BranchOutcome::kUnknown;
+    }
+    return result->ToStatus(Context("lookup outcome"));
+  }
+  const bool committed = !result->rows().empty();
+  spdlog::debug("postgresql resource '{}' xid={}: ledger says {}", name_,
+                gtrid, committed ? "committed" : "not committed");
+  return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
+}
+
+Result<std::vector<Row>> PostgresResource::QueryLocal(
+    const std::string& sql, const std::vector<std::string>& params) {
+  Result<std::string> converted = ConvertForParameters(sql, params.size());
+  if (!converted.ok()) return converted.status().WithContext(Context("query"));
+  Result<PgResult> result =
+      RunAutocommit("query", *converted, params, /*simple_query=*/false,
+                    Retry::kNever);
+  if (!result.ok()) return result.status();
+  if (!result->ok()) return result->ToStatus(Context("query"));
+  return result->rows();
+}
+
+Status PostgresResource::ExecuteLocal(const std::string& sql,
+                                      const std::vector<std::string>& params) {
+  Result<PgResult> result = [&]() -> Result<PgResult> {
+    if (params.empty()) {
+      // A schema script: several statements, sent as they are ('?' is not
+      // touched, as there is nothing to bind).
+      return RunAutocommit("execute", sql, params, /*simple_query=*/true,
+                           Retry::kNever);
+    }
+    Result<std::string> converted = ConvertForParameters(sql, params.size());
+    if (!converted.ok()) {
+      return converted.status().WithContext(Context("execute"));
+    }
+    return RunAutocommit("execute", *converted, params,
+                         /*simple_query=*/false, Retry::kNever);
+  }();
+  if (!result.ok()) return result.status();
+  if (!result->ok()) return result->ToStatus(Context("execute"));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<Resource> MakePostgresResource(const ResourceConfig& config) {
+  return std::make_unique<PostgresResource>(config);
+}
+
+}  // namespace xatm

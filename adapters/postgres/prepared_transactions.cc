@@ -1,0 +1,62 @@
+#include "adapters/postgres/prepared_transactions.h"
+
+namespace xatm {
+namespace {
+
+// PostgreSQL refuses gids of 200 bytes or more.
+constexpr size_t kMaxGidLength = 199;
+
+bool IsGidChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == ':';
+}
+
+Status ValidateGid(std::string_view gid) {
+  if (gid.empty() || gid.size() > kMaxGidLength) {
+    return Status::InvalidArgument("gid must be 1 to " +
+                                   std::to_string(kMaxGidLength) + " bytes");
+  }
+  for (char c : gid) {
+    if (!IsGidChar(c)) {
+      return Status::InvalidArgument("gid '" + std::string(gid) +
+                                     "' holds characters outside "
+                                     "[A-Za-z0-9_:-]");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> BranchGid(const Xid& xid, std::string_view resource) {
+  XATM_RETURN_IF_ERROR(ValidateNodeId(xid.node));
+  XATM_RETURN_IF_ERROR(ValidateResourceName(resource));
+  std::string gid = xid.PostgresGid(resource);
+  XATM_RETURN_IF_ERROR(ValidateGid(gid));
+  return gid;
+}
+
+Result<std::string> TwoPhaseStatement(PgConnection& conn,
+                                      std::string_view verb,
+                                      std::string_view gid) {
+  XATM_RETURN_IF_ERROR(ValidateGid(gid));
+  Result<std::string> quoted = conn.QuoteLiteral(gid);
+  if (!quoted.ok()) return quoted.status();
+  return std::string(verb) + " " + *quoted;
+}
+
+Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
+                                 std::string_view gid,
+                                 std::string_view context) {
+  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
+                                                       : "ROLLBACK PREPARED";
+  const std::string where = std::string(context) + ": " + verb;
+  Result<std::string> statement = TwoPhaseStatement(conn, verb, gid);
+  if (!statement.ok()) return statement.status().WithContext(where);
+  PgResult result = conn.Exec(*statement);
+  if (result.ok()) return Status::Ok();
+  // 42704 maps to NotFound; a lost connection to Unavailable.
+  return result.ToStatus(where);
+}
+
+}  // namespace xatm

@@ -1,0 +1,37 @@
+// PostgreSQL prepared transactions by gid: building the statements and
+// finishing them. PREPARE TRANSACTION and COMMIT/ROLLBACK PREPARED are
+// utility statements that take no bind parameters, so the gid is pasted into
+// the text: only after checking it holds nothing but [A-Za-z0-9_:-], and
+// then still quoted as a literal.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "adapters/postgres/pg_connection.h"
+#include "tm/status.h"
+#include "tm/xid.h"
+
+namespace xatm {
+
+// The gid of `xid`'s branch on `resource`, checked. InvalidArgument when the
+// node id or resource name is not valid.
+Result<std::string> BranchGid(const Xid& xid, std::string_view resource);
+
+// "<verb> '<gid>'", e.g. TwoPhaseStatement(conn, "COMMIT PREPARED", gid).
+// InvalidArgument when `gid` holds characters outside [A-Za-z0-9_:-].
+Result<std::string> TwoPhaseStatement(PgConnection& conn,
+                                      std::string_view verb,
+                                      std::string_view gid);
+
+enum class PreparedAction { kCommit, kRollback };
+
+// Runs COMMIT PREPARED or ROLLBACK PREPARED of `gid` on `conn` (any session
+// of the database will do). OK = done; NotFound (42704) = the server does
+// not know the gid (already resolved, or never prepared); Unavailable = the
+// connection failed, outcome unknown. `context` prefixes the message.
+Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
+                                 std::string_view gid,
+                                 std::string_view context);
+
+}  // namespace xatm

@@ -1,0 +1,37 @@
+#include "recovery/own_branches.h"
+
+#include <spdlog/spdlog.h>
+
+namespace xatm {
+
+OwnBranches ListOwnBranches(
+    TransactionManager& manager,
+    const std::function<bool(const std::string& resource)>& skip) {
+  OwnBranches out;
+  for (const auto& resource : manager.resources()) {
+    const std::string& name = resource->name();
+    if (skip && skip(name)) continue;
+    Result<std::vector<PreparedBranch>> listed = resource->ListPrepared();
+    if (!listed.ok()) {
+      spdlog::warn("resource {} unavailable: {}", name,
+                   listed.status().ToString());
+      out.failed.push_back(ResourceFailure{name, listed.status()});
+      continue;
+    }
+    for (PreparedBranch& b : *listed) {
+      // Another node's branches belong to its own log.
+      if (b.id.xid.node != manager.node_id()) continue;
+      if (b.id.resource != name) {
+        spdlog::warn(
+            "xid={} prepared branch for resource '{}' found in resource '{}': "
+            "left alone",
+            b.id.xid.Gtrid(), b.id.resource, name);
+        continue;
+      }
+      out.branches.push_back(OwnBranch{resource.get(), std::move(b)});
+    }
+  }
+  return out;
+}
+
+}  // namespace xatm

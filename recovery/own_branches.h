@@ -1,0 +1,34 @@
+// Lists the prepared branches that belong to this node, in every resource.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tm/transaction_manager.h"
+
+namespace xatm {
+
+struct OwnBranch {
+  Resource* resource;
+  PreparedBranch branch;
+};
+
+struct ResourceFailure {
+  std::string resource;
+  Status status;
+};
+
+struct OwnBranches {
+  std::vector<OwnBranch> branches;
+  std::vector<ResourceFailure> failed;  // listing failed: state unknown
+};
+
+// Branches whose gtrid carries manager.node_id() and whose bqual names the
+// resource they were found in. Resources for which `skip` returns true are
+// not asked (and not reported failed).
+OwnBranches ListOwnBranches(
+    TransactionManager& manager,
+    const std::function<bool(const std::string& resource)>& skip = nullptr);
+
+}  // namespace xatm

@@ -1,0 +1,152 @@
+#include "recovery/resolver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "recovery/own_branches.h"
+#include "tm/commit_check.h"
+
+namespace xatm {
+namespace {
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+}  // namespace
+
+Result<ResolveResult> ResolveManually(TransactionManager& manager,
+                                      const std::string& gtrid,
+                                      const ResolveOptions& options) {
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  if (!xid.ok()) return xid.status();
+  if (xid->node != manager.node_id()) {
+    return Status::FailedPrecondition(
+        "xid=" + gtrid + " belongs to node '" + xid->node + "', not '" +
+        manager.node_id() + "': resolve it with that node's configuration");
+  }
+
+  OwnBranches own = ListOwnBranches(manager);
+  std::vector<OwnBranch> prepared;
+  for (OwnBranch& b : own.branches) {
+    if (b.branch.id.xid == *xid) prepared.push_back(std::move(b));
+  }
+  std::optional<DecisionRecord> decision = manager.log().FindOpenCommit(gtrid);
+  if (prepared.empty() && !decision.has_value()) {
+    if (!own.failed.empty()) {
+      return Status::Unavailable("xid=" + gtrid + ": nothing found, and " +
+                                 own.failed[0].resource + " is unreachable: " +
+                                 own.failed[0].status.message());
+    }
+    return Status::NotFound("xid=" + gtrid +
+                            ": no prepared branch and no open decision");
+  }
+
+  ResolveResult result;
+  const int64_t now_ms = manager.clock().NowMs();
+  std::set<std::string> prepared_names;
+  for (const OwnBranch& b : prepared) prepared_names.insert(b.resource->name());
+  for (const ResourceFailure& f : own.failed) {
+    result.events.push_back(
+        {gtrid, f.resource, SweepAction::kResourceDown, f.status.message()});
+    ++result.remaining;
+  }
+
+  if (options.decision == ManualDecision::kRollback) {
+    if (decision.has_value()) {
+      if (!options.force) {
+        return Status::FailedPrecondition(
+            "xid=" + gtrid +
+            " has a durable COMMIT decision; rolling it back would contradict "
+            "it (use --force: recorded as a heuristic outcome)");
+      }
+      std::string detail = "operator forced rollback against the commit "
+                           "decision; prepared on " +
+                           Join({prepared_names.begin(), prepared_names.end()});
+      spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
+      XATM_RETURN_IF_ERROR(manager.log().LogHeuristic(
+          gtrid, decision->resources, detail, now_ms));
+      result.events.push_back(
+          {gtrid, Join(decision->resources), SweepAction::kHeuristic, detail});
+      ++result.heuristics;
+    }
+    for (const OwnBranch& b : prepared) {
+      Status s = b.resource->RollbackPrepared(*xid);
+      if (s.ok() || s.code() == StatusCode::kNotFound) {
+        spdlog::info("xid={} operator rolled back branch on {}", gtrid,
+                     b.resource->name());
+        result.events.push_back(
+            {gtrid, b.resource->name(), SweepAction::kRolledBack, ""});
+      } else {
+        result.events.push_back(
+            {gtrid, b.resource->name(), SweepAction::kRetryLater, s.message()});
+        ++result.remaining;
+      }
+    }
+    if (decision.has_value() && result.remaining == 0) {
+      XATM_RETURN_IF_ERROR(manager.log().LogEnd(gtrid, now_ms));
+      result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
+    }
+    return result;
+  }
+
+  // Commit: the decision must be durable before the first branch commits.
+  std::vector<std::string> resources;
+  if (decision.has_value()) {
+    resources = decision->resources;
+  } else {
+    resources.assign(prepared_names.begin(), prepared_names.end());
+    XATM_RETURN_IF_ERROR(manager.log().LogCommit(gtrid, resources, now_ms));
+    spdlog::info("xid={} operator decided commit on {}", gtrid,
+                 Join(resources));
+  }
+  std::vector<std::string> contradicted;
+  for (const std::string& name : resources) {
+    Resource* r = manager.FindResource(name);
+    if (r == nullptr) {
+      result.events.push_back({gtrid, name, SweepAction::kRetryLater,
+                               "resource not configured"});
+      ++result.remaining;
+      continue;
+    }
+    bool is_prepared = prepared_names.count(name) != 0;
+    bool is_down = std::any_of(
+        own.failed.begin(), own.failed.end(),
+        [&](const ResourceFailure& f) { return f.resource == name; });
+    if (is_down) continue;  // already counted
+    Status s = ConfirmCommitted(
+        *r, *xid,
+        is_prepared ? r->CommitPrepared(*xid) : Status::NotFound("not prepared"));
+    if (s.ok()) {
+      result.events.push_back({gtrid, name, SweepAction::kCommitted,
+                               is_prepared ? "" : "already committed"});
+    } else if (s.code() == StatusCode::kDataLoss) {
+      contradicted.push_back(name);
+    } else {
+      result.events.push_back(
+          {gtrid, name, SweepAction::kRetryLater, s.message()});
+      ++result.remaining;
+    }
+  }
+  if (!contradicted.empty()) {
+    std::string detail =
+        "decision commit, branch rolled back on " + Join(contradicted);
+    spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
+    XATM_RETURN_IF_ERROR(
+        manager.log().LogHeuristic(gtrid, contradicted, detail, now_ms));
+    result.events.push_back(
+        {gtrid, Join(contradicted), SweepAction::kHeuristic, detail});
+    ++result.heuristics;
+  }
+  if (result.remaining == 0) {
+    XATM_RETURN_IF_ERROR(manager.log().LogEnd(gtrid, now_ms));
+    result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
+  }
+  return result;
+}
+
+}  // namespace xatm

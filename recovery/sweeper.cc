@@ -1,0 +1,246 @@
+#include "recovery/sweeper.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "recovery/own_branches.h"
+#include "tm/commit_check.h"
+#include "tm/crash_point.h"
+
+namespace xatm {
+
+// State of one pass.
+struct Sweeper::Pass {
+  int64_t now_ms = 0;
+  bool log_usable = true;
+  // COMMIT decisions open before anything was listed: only these are
+  // checked for END, so a branch missing from the listing is known to have
+  // been resolved before the listing, not prepared after it.
+  std::vector<DecisionRecord> open_before;
+  std::set<std::string> open_before_ids;
+  std::set<std::string> down;  // resources not listed in this pass
+  std::vector<OwnBranch> prepared;
+  // (gtrid, resource) -> what this pass learned of a branch of an open
+  // decision: OK committed, DataLoss heuristic, other = unresolved.
+  std::map<std::pair<std::string, std::string>, Status> outcome;
+  bool first_commit_done = false;
+  bool first_rollback_done = false;
+  SweepResult result;
+
+  void Add(const std::string& gtrid, const std::string& resource,
+           SweepAction action, std::string detail = "") {
+    result.events.push_back(SweepEvent{gtrid, resource, action, detail});
+  }
+};
+
+Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
+    : manager_(manager), options_(options) {}
+
+bool Sweeper::ShouldSkip(const std::string& resource, int64_t now_ms) const {
+  auto it = backoff_.find(resource);
+  return it != backoff_.end() && now_ms < it->second.next_try_ms;
+}
+
+void Sweeper::NoteDown(const std::string& resource, int64_t now_ms) {
+  Backoff& b = backoff_[resource];
+  b.delay_ms = b.delay_ms == 0
+                   ? options_.initial_backoff_ms
+                   : std::min(b.delay_ms * 2, options_.max_backoff_ms);
+  b.next_try_ms = now_ms + b.delay_ms;
+}
+
+void Sweeper::NoteUp(const std::string& resource) { backoff_.erase(resource); }
+
+SweepResult Sweeper::SweepOnce() {
+  std::lock_guard<std::mutex> lock(sweep_mu_);
+  Pass pass;
+  pass.now_ms = manager_->clock().NowMs();
+  // After a failed append the log may hold a decision it cannot show:
+  // absence of a record proves nothing, so nothing is presumed aborted.
+  pass.log_usable = manager_->log().health().ok();
+  pass.open_before = manager_->log().OpenCommits();
+  for (const auto& d : pass.open_before) pass.open_before_ids.insert(d.gtrid);
+  ListBranches(pass);
+  ResolveBranches(pass);
+  FinishDecisions(pass);
+  if (!pass.result.events.empty()) {
+    spdlog::info("sweep: {}", pass.result.Summary());
+  }
+  return std::move(pass.result);
+}
+
+void Sweeper::ListBranches(Pass& pass) {
+  auto backing_off = [&](const std::string& name) {
+    if (!ShouldSkip(name, pass.now_ms)) return false;
+    pass.down.insert(name);
+    pass.Add("", name, SweepAction::kResourceDown, "backing off");
+    ++pass.result.remaining;
+    return true;
+  };
+  OwnBranches own = ListOwnBranches(*manager_, backing_off);
+  for (const ResourceFailure& f : own.failed) {
+    NoteDown(f.resource, pass.now_ms);
+    pass.down.insert(f.resource);
+    pass.Add("", f.resource, SweepAction::kResourceDown, f.status.message());
+    ++pass.result.remaining;
+  }
+  for (const auto& resource : manager_->resources()) {
+    if (pass.down.count(resource->name()) == 0) NoteUp(resource->name());
+  }
+  pass.prepared = std::move(own.branches);
+}
+
+void Sweeper::ResolveBranches(Pass& pass) {
+  for (const OwnBranch& found : pass.prepared) {
+    const Xid& xid = found.branch.id.xid;
+    const std::string gtrid = xid.Gtrid();
+    const std::string& name = found.resource->name();
+    auto key = std::make_pair(gtrid, name);
+
+    // In-flight first, then the log: a transaction logs its decision
+    // before it stops being in flight, so this order never misses one.
+    if (manager_->IsInFlight(gtrid)) {
+      pass.Add(gtrid, name, SweepAction::kSkippedInFlight);
+      ++pass.result.deferred;
+      pass.outcome[key] = Status::Unavailable("in flight");
+      continue;
+    }
+    bool decided_commit = manager_->log().FindOpenCommit(gtrid).has_value();
+
+    if (decided_commit) {
+      if (options_.dry_run) {
+        pass.Add(gtrid, name, SweepAction::kWouldCommit);
+        pass.outcome[key] = Status::Unavailable("dry run");
+        continue;
+      }
+      Status s = ConfirmCommitted(*found.resource, xid,
+                                  found.resource->CommitPrepared(xid));
+      pass.outcome[key] = s;
+      if (s.ok()) {
+        spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
+        pass.Add(gtrid, name, SweepAction::kCommitted);
+        ++pass.result.committed;
+        if (!pass.first_commit_done) {
+          pass.first_commit_done = true;
+          CrashPoint("recover-after-commit-first");
+        }
+      } else if (s.code() != StatusCode::kDataLoss) {
+        spdlog::warn("xid={} recovery commit on {} must be retried: {}",
+                     gtrid, name, s.ToString());
+        pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
+      }
+      // Decisions open before the listing are counted in FinishDecisions;
+      // a newer one is finished by the next pass.
+      if (!s.ok() && pass.open_before_ids.count(gtrid) == 0) ++pass.result.remaining;
+      continue;
+    }
+
+    int64_t age_ms = pass.now_ms - xid.begin_ms;
+    if (!pass.log_usable) {
+      pass.Add(gtrid, name, SweepAction::kRetryLater,
+               "decision log failed: cannot presume abort");
+      ++pass.result.remaining;
+      continue;
+    }
+    if (age_ms < options_.grace_period_ms) {
+      pass.Add(gtrid, name, SweepAction::kSkippedYoung,
+               "age " + std::to_string(age_ms) + " ms");
+      ++pass.result.deferred;
+      continue;
+    }
+    if (options_.dry_run) {
+      pass.Add(gtrid, name, SweepAction::kWouldRollBack);
+      continue;
+    }
+    Status s = found.resource->RollbackPrepared(xid);
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      spdlog::info("xid={} recovery rolled back branch on {} (no decision)",
+                   gtrid, name);
+      pass.Add(gtrid, name, SweepAction::kRolledBack);
+      ++pass.result.rolled_back;
+      if (!pass.first_rollback_done) {
+        pass.first_rollback_done = true;
+        CrashPoint("recover-after-rollback-first");
+      }
+    } else {
+      spdlog::warn("xid={} recovery rollback on {} must be retried: {}", gtrid,
+                   name, s.ToString());
+      pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
+      ++pass.result.remaining;
+    }
+  }
+}
+
+void Sweeper::FinishDecisions(Pass& pass) {
+  for (const DecisionRecord& decision : pass.open_before) {
+    const std::string& gtrid = decision.gtrid;
+    if (manager_->IsInFlight(gtrid)) continue;
+    Result<Xid> xid = Xid::ParseGtrid(gtrid);
+    if (!xid.ok()) {
+      spdlog::error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
+      ++pass.result.remaining;
+      continue;
+    }
+    bool unresolved = false;
+    std::vector<std::string> contradicted;
+    for (const std::string& name : decision.resources) {
+      auto it = pass.outcome.find({gtrid, name});
+      Status s;
+      if (it != pass.outcome.end()) {
+        s = it->second;  // was prepared at listing time
+      } else if (pass.down.count(name) != 0) {
+        s = Status::Unavailable("resource down");
+      } else if (Resource* r = manager_->FindResource(name); r == nullptr) {
+        s = Status::FailedPrecondition("resource no longer configured");
+        spdlog::error("xid={} decision names resource '{}', which is not "
+                      "configured: cannot finish it",
+                      gtrid, name);
+      } else if (options_.dry_run) {
+        s = Status::Unavailable("dry run");
+      } else {
+        // Not prepared when listed: resolved before this pass began.
+        s = ConfirmCommitted(*r, *xid, Status::NotFound("not prepared"));
+      }
+      if (s.code() == StatusCode::kDataLoss) {
+        contradicted.push_back(name);
+      } else if (!s.ok()) {
+        unresolved = true;
+      }
+    }
+    if (unresolved) {
+      ++pass.result.remaining;
+      continue;
+    }
+    if (!contradicted.empty()) {
+      std::string names;
+      for (const auto& n : contradicted) names += (names.empty() ? "" : ",") + n;
+      std::string detail = "decision commit, branch rolled back on " + names;
+      spdlog::error("xid={} HEURISTIC outcome: {} (resources {})", gtrid,
+                    detail, names);
+      Status logged = manager_->log().LogHeuristic(
+          gtrid, contradicted, detail, manager_->clock().NowMs());
+      if (!logged.ok()) {
+        spdlog::error("xid={} heuristic not logged: {}", gtrid,
+                      logged.ToString());
+        ++pass.result.remaining;
+        continue;
+      }
+      pass.Add(gtrid, names, SweepAction::kHeuristic, detail);
+      ++pass.result.heuristics;
+    }
+    Status ended = manager_->log().LogEnd(gtrid, manager_->clock().NowMs());
+    if (!ended.ok()) {
+      spdlog::warn("xid={} END not logged: {}", gtrid, ended.ToString());
+      ++pass.result.remaining;
+      continue;
+    }
+    spdlog::info("xid={} every branch resolved: END logged", gtrid);
+    pass.Add(gtrid, "", SweepAction::kEnded);
+    ++pass.result.ended;
+  }
+}
+
+}  // namespace xatm

@@ -1,0 +1,67 @@
+// The recovery sweeper: resolves this node's in-doubt branches from the
+// decision log and what the databases hold (presumed abort).
+//
+// For each prepared branch whose gtrid carries this node's id:
+//   running in this process          -> leave it
+//   a COMMIT decision is logged      -> commit it
+//   no decision, older than grace    -> roll it back
+//   no decision, younger than grace  -> leave it for the next pass
+// Then every COMMIT decision whose branches are all confirmed committed gets
+// its END record; a branch that was rolled back although the decision is
+// commit is a heuristic outcome: recorded, logged at error level, reported,
+// and never blocks the others.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "recovery/sweep_result.h"
+#include "tm/transaction_manager.h"
+
+namespace xatm {
+
+struct SweeperOptions {
+  // Branches without a decision younger than this are left alone. Must be
+  // well above the manager's decision deadline.
+  int64_t grace_period_ms = 10000;
+  // Report what would be done, change nothing.
+  bool dry_run = false;
+  // A resource whose listing failed is skipped for this long, doubling on
+  // each failure up to max_backoff_ms.
+  int64_t initial_backoff_ms = 1000;
+  int64_t max_backoff_ms = 60000;
+};
+
+class Sweeper {
+ public:
+  // REQUIRES: `manager` outlives the sweeper.
+  Sweeper(TransactionManager* manager, SweeperOptions options);
+
+  // One pass over every resource. Thread-safe: concurrent calls run one
+  // after the other.
+  SweepResult SweepOnce();
+
+ private:
+  struct Backoff {
+    int64_t next_try_ms = 0;
+    int64_t delay_ms = 0;
+  };
+  struct Pass;
+
+  bool ShouldSkip(const std::string& resource, int64_t now_ms) const;
+  void NoteDown(const std::string& resource, int64_t now_ms);
+  void NoteUp(const std::string& resource);
+
+  void ListBranches(Pass& pass);
+  void ResolveBranches(Pass& pass);
+  void FinishDecisions(Pass& pass);
+
+  TransactionManager* manager_;
+  SweeperOptions options_;
+  std::mutex sweep_mu_;  // one pass at a time
+  std::map<std::string, Backoff> backoff_;  // guarded by sweep_mu_
+};
+
+}  // namespace xatm

@@ -1,0 +1,74 @@
+#include "adapters/postgres/pg_error.h"
+
+#include <gtest/gtest.h>
+
+namespace xatm {
+namespace {
+
+TEST(PgErrorTest, ConnectionExceptionClassIsUnavailable) {
+  EXPECT_EQ(StatusCodeForSqlState("08006"), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForSqlState("08P01"), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForSqlState("57P01"), StatusCode::kUnavailable);
+}
+
+TEST(PgErrorTest, RetryableConflictsAreAborted) {
+  EXPECT_EQ(StatusCodeForSqlState("40001"), StatusCode::kAborted);
+  EXPECT_EQ(StatusCodeForSqlState("40P01"), StatusCode::kAborted);
+  EXPECT_EQ(StatusCodeForSqlState("55P03"), StatusCode::kAborted);
+}
+
+TEST(PgErrorTest, ConstraintViolationIsAborted) {
+  EXPECT_EQ(StatusCodeForSqlState("23514"), StatusCode::kAborted);
+  EXPECT_EQ(StatusCodeForSqlState("23505"), StatusCode::kAborted);
+}
+
+TEST(PgErrorTest, UndefinedObjectIsNotFound) {
+  EXPECT_EQ(StatusCodeForSqlState("42704"), StatusCode::kNotFound);
+}
+
+TEST(PgErrorTest, SyntaxErrorIsInvalidArgument) {
+  EXPECT_EQ(StatusCodeForSqlState("42601"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForSqlState("22P02"), StatusCode::kInvalidArgument);
+}
+
+TEST(PgErrorTest, UnknownOrMalformedSqlStateIsInternal) {
+  EXPECT_EQ(StatusCodeForSqlState("XX000"), StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeForSqlState(""), StatusCode::kInternal);
+}
+
+TEST(PgErrorTest, OnlySessionEndingStatesEndTheSession) {
+  EXPECT_TRUE(SqlStateEndsSession("08006"));
+  EXPECT_TRUE(SqlStateEndsSession("57P01"));
+  EXPECT_FALSE(SqlStateEndsSession("23514"));
+  EXPECT_FALSE(SqlStateEndsSession("57014"));  // statement cancelled only
+}
+
+TEST(PgErrorTest, MessageKeepsContextSqlStateAndServerText) {
+  Status status = PgErrorStatus(
+      PgContext("pg", "COMMIT PREPARED"), "42704",
+      "prepared transaction with identifier \"x\" does not exist");
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(status.message(),
+            "postgresql resource 'pg': COMMIT PREPARED: 42704 prepared "
+            "transaction with identifier \"x\" does not exist");
+}
+
+TEST(PgErrorTest, DisabledPreparedTransactionsGetAHint) {
+  Status status =
+      PgErrorStatus("ctx", "55000", "prepared transactions are disabled");
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("max_prepared_transactions > 0"),
+            std::string::npos);
+}
+
+TEST(PgErrorTest, ConnectionLostIsUnavailableAndOneLine) {
+  Status status = PgConnectionLostStatus(
+      "ctx", "", "server closed the connection unexpectedly\n\tThis probably "
+                 "means the server terminated abnormally\n");
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(status.message().find('\n'), std::string::npos);
+  EXPECT_NE(status.message().find("connection lost"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xatm

@@ -1,0 +1,269 @@
+// Sweeper and manual resolution logic against scripted fake resources.
+#include "recovery/sweeper.h"
+
+#include <gtest/gtest.h>
+
+#include "recovery/in_doubt.h"
+#include "recovery/resolver.h"
+#include "tests/unit/fake_resource.h"
+#include "tm/transaction.h"
+
+namespace xatm {
+namespace {
+
+using testing::FakeDecisionLog;
+using testing::FakeResource;
+using testing::Journal;
+
+class ManualClock : public Clock {
+ public:
+  int64_t NowMs() const override { return now_ms; }
+  int64_t now_ms = 1'700'000'000'000;
+};
+
+class SweeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = std::make_shared<FakeResource>("a", &journal_);
+    b_ = std::make_shared<FakeResource>("b", &journal_);
+    auto log = std::make_unique<FakeDecisionLog>(&journal_);
+    log_ = log.get();
+    TransactionManagerOptions options;
+    options.node_id = "n1";
+    options.clock = &clock_;
+    auto tm = TransactionManager::Create(options, {a_, b_}, std::move(log));
+    ASSERT_TRUE(tm.ok());
+    tm_ = std::move(tm).value();
+    sweeper_options_.grace_period_ms = 10'000;
+  }
+
+  // A transaction of this node that began `age_ms` ago.
+  Xid OldXid(int64_t age_ms, uint64_t unique = 1) {
+    return Xid{"n1", clock_.now_ms - age_ms, unique};
+  }
+
+  SweepResult Sweep() { return Sweeper(tm_.get(), sweeper_options_).SweepOnce(); }
+
+  Journal journal_;
+  ManualClock clock_;
+  std::shared_ptr<FakeResource> a_, b_;
+  FakeDecisionLog* log_ = nullptr;
+  std::unique_ptr<TransactionManager> tm_;
+  SweeperOptions sweeper_options_;
+};
+
+TEST_F(SweeperTest, CommitsBranchesOfALoggedDecisionAndEndsIt) {
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  b_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a", "b"}, 0).ok());
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.committed, 2);
+  EXPECT_EQ(r.ended, 1);
+  EXPECT_TRUE(r.clean()) << r.Summary();
+  EXPECT_TRUE(a_->prepared().empty());
+  EXPECT_TRUE(b_->prepared().empty());
+  EXPECT_TRUE(log_->OpenCommits().empty());
+}
+
+TEST_F(SweeperTest, EndsADecisionWhoseBranchesCommittedBeforeTheCrash) {
+  Xid xid = OldXid(60'000);
+  a_->script().outcome = BranchOutcome::kCommitted;
+  b_->script().outcome = BranchOutcome::kCommitted;
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a", "b"}, 0).ok());
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.ended, 1);
+  EXPECT_EQ(r.heuristics, 0);
+  EXPECT_TRUE(log_->OpenCommits().empty());
+}
+
+TEST_F(SweeperTest, RollsBackAnOldBranchWithoutDecision) {
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 1);
+  EXPECT_TRUE(r.clean());
+  EXPECT_TRUE(a_->prepared().empty());
+  EXPECT_EQ(journal_.IndexOf("log-commit"), -1);
+}
+
+TEST_F(SweeperTest, LeavesAYoungBranchWithoutDecisionForLater) {
+  Xid xid = OldXid(1'000);
+  a_->AddPrepared(xid);
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0);
+  EXPECT_EQ(r.deferred, 1);
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  clock_.now_ms += 20'000;
+  EXPECT_EQ(Sweep().rolled_back, 1);
+}
+
+TEST_F(SweeperTest, NeverTouchesABranchOfATransactionInFlight) {
+  auto txn = tm_->Begin();
+  ASSERT_TRUE(txn.ok());
+  Branch* branch = (*txn)->Enlist("a").value();
+  ASSERT_TRUE(branch->Prepare().ok());
+  clock_.now_ms += 60'000;  // old, and no decision yet
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0);
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  EXPECT_EQ(r.events.at(0).action, SweepAction::kSkippedInFlight);
+}
+
+TEST_F(SweeperTest, LeavesOtherNodesBranchesAlone) {
+  Xid foreign{"n2", clock_.now_ms - 60'000, 9};
+  a_->AddPrepared(foreign);
+  SweepResult r = Sweep();
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_EQ(a_->prepared().size(), 1u);
+}
+
+TEST_F(SweeperTest, HeuristicOutcomeIsRecordedAndDoesNotBlockOthers) {
+  Xid lost = OldXid(60'000, 1);
+  Xid fine = OldXid(60'000, 2);
+  // `lost` decided commit, but its branch on a was rolled back by hand.
+  a_->script().outcome = BranchOutcome::kNotCommitted;
+  b_->AddPrepared(lost);
+  ASSERT_TRUE(log_->LogCommit(lost.Gtrid(), {"a", "b"}, 0).ok());
+  b_->AddPrepared(fine);
+  ASSERT_TRUE(log_->LogCommit(fine.Gtrid(), {"b"}, 0).ok());
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.heuristics, 1);
+  EXPECT_EQ(r.ended, 2);
+  EXPECT_FALSE(r.clean());
+  EXPECT_TRUE(b_->prepared().empty());
+  EXPECT_GE(journal_.IndexOf("log-heuristic"), 0);
+  EXPECT_TRUE(log_->OpenCommits().empty());
+  // The heuristic is reported once, not again on the next pass.
+  EXPECT_EQ(Sweep().heuristics, 0);
+}
+
+TEST_F(SweeperTest, ADownResourceIsSkippedAndTheOthersAreSwept) {
+  Xid xid = OldXid(60'000);
+  a_->script().list = Status::Unavailable("connection refused");
+  a_->AddPrepared(xid);
+  b_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a", "b"}, 0).ok());
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.committed, 1);
+  EXPECT_EQ(r.ended, 0);
+  EXPECT_GE(r.remaining, 1);
+  EXPECT_TRUE(b_->prepared().empty());
+  ASSERT_EQ(log_->OpenCommits().size(), 1u);
+  a_->script().list = Status::Ok();
+  SweepResult again = Sweep();
+  EXPECT_EQ(again.committed, 1);
+  EXPECT_EQ(again.ended, 1);
+  EXPECT_TRUE(again.clean());
+}
+
+TEST_F(SweeperTest, ADownResourceIsRetriedWithBackoff) {
+  a_->script().list = Status::Unavailable("connection refused");
+  sweeper_options_.initial_backoff_ms = 1'000;
+  Sweeper sweeper(tm_.get(), sweeper_options_);
+  (void)sweeper.SweepOnce();
+  a_->script().list = Status::Ok();
+  SweepResult backing_off = sweeper.SweepOnce();
+  ASSERT_FALSE(backing_off.events.empty());
+  EXPECT_EQ(backing_off.events[0].detail, "backing off");
+  clock_.now_ms += 1'001;
+  EXPECT_TRUE(sweeper.SweepOnce().clean());
+}
+
+TEST_F(SweeperTest, ASecondSweepDoesNothing) {
+  Xid decided = OldXid(60'000, 1), orphan = OldXid(60'000, 2);
+  a_->AddPrepared(decided);
+  b_->AddPrepared(decided);
+  a_->AddPrepared(orphan);
+  ASSERT_TRUE(log_->LogCommit(decided.Gtrid(), {"a", "b"}, 0).ok());
+  EXPECT_EQ(Sweep().events.size(), 4u);  // 2 commits, 1 rollback, 1 end
+  EXPECT_TRUE(Sweep().events.empty());
+}
+
+TEST_F(SweeperTest, DryRunChangesNothing) {
+  Xid decided = OldXid(60'000, 1), orphan = OldXid(60'000, 2);
+  a_->AddPrepared(decided);
+  a_->AddPrepared(orphan);
+  ASSERT_TRUE(log_->LogCommit(decided.Gtrid(), {"a"}, 0).ok());
+  sweeper_options_.dry_run = true;
+  SweepResult r = Sweep();
+  EXPECT_EQ(a_->prepared().size(), 2u);
+  EXPECT_EQ(log_->OpenCommits().size(), 1u);
+  int would = 0;
+  for (const auto& e : r.events) {
+    would += e.action == SweepAction::kWouldCommit ||
+             e.action == SweepAction::kWouldRollBack;
+  }
+  EXPECT_EQ(would, 2);
+}
+
+TEST_F(SweeperTest, AFailedLogNeverPresumesAbort) {
+  a_->AddPrepared(OldXid(60'000));
+  log_->FailAppends(Status::FailedPrecondition("fdatasync failed"));
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0);
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  EXPECT_EQ(r.remaining, 1);
+}
+
+TEST_F(SweeperTest, InDoubtReportShowsAgeAndDecision) {
+  Xid decided = OldXid(30'000, 1), orphan = OldXid(5'000, 2);
+  a_->AddPrepared(decided);
+  b_->AddPrepared(orphan);
+  ASSERT_TRUE(log_->LogCommit(decided.Gtrid(), {"a"}, 0).ok());
+  InDoubtReport report = ListInDoubt(*tm_);
+  ASSERT_EQ(report.branches.size(), 2u);
+  for (const auto& b : report.branches) {
+    if (b.gtrid == decided.Gtrid()) {
+      EXPECT_TRUE(b.decided_commit);
+      EXPECT_EQ(b.age_ms, 30'000);
+    } else {
+      EXPECT_FALSE(b.decided_commit);
+      EXPECT_EQ(b.age_ms, 5'000);
+    }
+  }
+  EXPECT_EQ(report.open_decisions.size(), 1u);
+}
+
+TEST_F(SweeperTest, ManualRollbackRefusesToContradictADecision) {
+  Xid xid = OldXid(1'000);
+  a_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a"}, 0).ok());
+  auto refused = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, false});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a_->prepared().size(), 1u);
+
+  auto forced = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, true});
+  ASSERT_TRUE(forced.ok()) << forced.status().ToString();
+  EXPECT_EQ(forced->heuristics, 1);
+  EXPECT_TRUE(a_->prepared().empty());
+  EXPECT_LT(journal_.IndexOf("log-heuristic"),
+            journal_.IndexOf("recovery-rollback:a"));
+  EXPECT_TRUE(log_->OpenCommits().empty());
+}
+
+TEST_F(SweeperTest, ManualCommitLogsTheDecisionBeforeCommitting) {
+  Xid xid = OldXid(1'000);
+  a_->AddPrepared(xid);
+  b_->AddPrepared(xid);
+  auto r = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kCommit, false});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->remaining, 0);
+  EXPECT_LT(journal_.IndexOf("log-commit"), journal_.IndexOf("recovery-commit:a"));
+  EXPECT_LT(journal_.IndexOf("log-commit"), journal_.IndexOf("recovery-commit:b"));
+  EXPECT_TRUE(a_->prepared().empty());
+  EXPECT_TRUE(log_->OpenCommits().empty());
+}
+
+TEST_F(SweeperTest, ManualResolutionRefusesAnotherNodesTransaction) {
+  Xid foreign{"n2", clock_.now_ms, 3};
+  auto r = ResolveManually(*tm_, foreign.Gtrid(), {ManualDecision::kCommit, false});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  auto bad = ResolveManually(*tm_, "garbage", {ManualDecision::kCommit, false});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto none = ResolveManually(*tm_, OldXid(1).Gtrid(), {ManualDecision::kCommit, false});
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace xatm

@@ -1,0 +1,32 @@
+#include "tm/commit_check.h"
+
+#include <spdlog/spdlog.h>
+
+namespace xatm {
+
+Status ConfirmCommitted(Resource& resource, const Xid& xid, Status commit) {
+  if (commit.code() != StatusCode::kNotFound) return commit;
+  const std::string gtrid = xid.Gtrid();
+  Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
+  if (!outcome.ok()) {
+    // Cannot look now: leave it for a later pass rather than guess.
+    return Status::Unavailable("branch gone, ledger unreadable: " +
+                               outcome.status().message());
+  }
+  switch (*outcome) {
+    case BranchOutcome::kCommitted:
+      return Status::Ok();
+    case BranchOutcome::kUnknown:
+      spdlog::warn(
+          "xid={} branch on {} is gone and the database keeps no ledger: "
+          "assuming it committed",
+          gtrid, resource.name());
+      return Status::Ok();
+    case BranchOutcome::kNotCommitted:
+      break;
+  }
+  return Status::DataLoss("branch on " + resource.name() +
+                          " was rolled back although the decision is commit");
+}
+
+}  // namespace xatm

@@ -1,0 +1,102 @@
+#include "tm/log/log_reader.h"
+
+#include <algorithm>
+
+#include "tm/log/coding.h"
+#include "tm/log/crc32c.h"
+
+namespace xatm {
+
+LogReader::Check LogReader::CheckFrameAt(size_t pos, Frame* frame) const {
+  const size_t left = data_.size() - pos;
+  if (left < kFrameHeaderSize) return Check::kTruncatedHeader;
+  const char* header = data_.data() + pos;
+  const uint32_t length = DecodeFixed32(header + 4);
+  if (length > kMaxFramePayload) return Check::kBadLength;
+  if (length > left - kFrameHeaderSize) return Check::kTruncatedPayload;
+  const uint32_t expected = UnmaskCrc(DecodeFixed32(header));
+  if (Crc32c(header + 8, 1 + static_cast<size_t>(length)) != expected) {
+    return Check::kChecksumMismatch;
+  }
+  const auto type = static_cast<uint8_t>(header[8]);
+  frame->offset = pos;
+  frame->type = static_cast<FrameType>(type);
+  frame->payload = data_.substr(pos + kFrameHeaderSize, length);
+  // Checked after the CRC: a checksummed frame of a type this version does
+  // not know is not garbage, and must not be skipped as a torn tail.
+  return IsKnownFrameType(type) ? Check::kOk : Check::kUnknownType;
+}
+
+bool LogReader::ValidFrameAfter(size_t pos) const {
+  // Checksumming from every offset is quadratic in the worst case (length
+  // fields that all point near the end). Past a budget that no real tail
+  // comes near, the damage counts as corruption: the safe answer.
+  const size_t region = data_.size() - pos;
+  uint64_t budget = (uint64_t{64} << 20) + uint64_t{16} * region;
+  Frame ignored;
+  for (size_t p = pos + 1; p + kFrameHeaderSize <= data_.size(); ++p) {
+    const uint32_t length = DecodeFixed32(data_.data() + p + 4);
+    if (length > kMaxFramePayload ||
+        length > data_.size() - p - kFrameHeaderSize) {
+      continue;
+    }
+    if (budget < length + 1u) return true;
+    budget -= length + 1u;
+    Check c = CheckFrameAt(p, &ignored);
+    if (c == Check::kOk || c == Check::kUnknownType) return true;
+  }
+  return false;
+}
+
+LogReader::Outcome LogReader::Stop(Check check, size_t pos) {
+  damage_offset_ = pos;
+  const uint32_t length = data_.size() - pos >= kFrameHeaderSize
+                              ? DecodeFixed32(data_.data() + pos + 4)
+                              : 0;
+  switch (check) {
+    case Check::kTruncatedHeader:
+      damage_ = "truncated frame header (" +
+                std::to_string(data_.size() - pos) + " bytes)";
+      break;
+    case Check::kBadLength:
+      damage_ = "bad frame length " + std::to_string(length);
+      break;
+    case Check::kTruncatedPayload:
+      damage_ = "truncated frame (length " + std::to_string(length) + ", " +
+                std::to_string(data_.size() - pos - kFrameHeaderSize) +
+                " bytes present)";
+      break;
+    case Check::kChecksumMismatch:
+      damage_ = "checksum mismatch";
+      break;
+    case Check::kUnknownType:
+      damage_ = "unknown frame type " +
+                std::to_string(static_cast<uint8_t>(data_[pos + 8]));
+      stopped_ = Outcome::kCorruption;
+      return stopped_;
+    case Check::kOk:
+      break;
+  }
+  const std::string_view rest = data_.substr(pos);
+  if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; })) {
+    damage_ = "zero-filled tail (" + std::to_string(rest.size()) + " bytes)";
+  }
+  stopped_ = ValidFrameAfter(pos) ? Outcome::kCorruption : Outcome::kTornTail;
+  return stopped_;
+}
+
+LogReader::Outcome LogReader::Next(Frame* frame) {
+  if (stopped_ != Outcome::kFrame) return stopped_;
+  if (pos_ == data_.size()) {
+    stopped_ = Outcome::kEnd;
+    return stopped_;
+  }
+  Frame candidate;
+  const Check check = CheckFrameAt(pos_, &candidate);
+  if (check != Check::kOk) return Stop(check, pos_);
+  *frame = candidate;
+  pos_ += kFrameHeaderSize + candidate.payload.size();
+  return Outcome::kFrame;
+}
+
+}  // namespace xatm

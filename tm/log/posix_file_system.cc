@@ -1,0 +1,232 @@
+// FileSystem::Default(): the POSIX file system.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "tm/file_system.h"
+
+namespace xatm {
+namespace {
+
+// strerror_r comes in a GNU flavour (returns the text) and an XSI one
+// (returns 0 and fills the buffer); these overloads accept either.
+inline const char* StrerrorText(const char* text, const char* /*buf*/) {
+  return text;
+}
+inline const char* StrerrorText(int rc, const char* buf) {
+  return rc == 0 ? buf : "unknown error";
+}
+
+Status PosixError(const std::string& op, const std::string& path, int err) {
+  char buf[256] = {};
+  std::string message =
+      op + " " + path + ": " + StrerrorText(strerror_r(err, buf, sizeof(buf)), buf);
+  switch (err) {
+    case ENOENT:
+      return Status::NotFound(std::move(message));
+    case EEXIST:
+      return Status::AlreadyExists(std::move(message));
+    default:
+      return Status::Unavailable(std::move(message));
+  }
+}
+
+std::string ParentDir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd)
+      : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::FailedPrecondition("append to closed " + path_);
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write", path_, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Status::FailedPrecondition("sync of closed " + path_);
+    // Never retried: after a failed fdatasync the kernel may have dropped
+    // the dirty pages, and a second call would report success.
+    if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
+    return Status::Ok();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    const int rc = ::close(fd_);
+    fd_ = -1;  // even on error: Linux releases the descriptor
+    if (rc != 0) return PosixError("close", path_, errno);
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // releases the flock
+
+ private:
+  int fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+                  0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("create", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  Result<std::string> ReadFile(const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("open", path, errno);
+    std::string contents;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      contents.reserve(static_cast<size_t>(st.st_size));
+    }
+    char buf[1 << 16];
+    while (true) {
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return PosixError("read", path, err);
+      }
+      if (n == 0) break;
+      contents.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return contents;
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError("opendir", dir, errno);
+    std::vector<std::string> names;
+    while (true) {
+      errno = 0;
+      struct dirent* entry = ::readdir(d);
+      if (entry == nullptr) break;
+      const char* name = entry->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+      names.emplace_back(name);
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0) return PosixError("readdir", dir, err);
+    return names;
+  }
+
+  Status CreateDirIfMissing(const std::string& dir) override {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return Status::Ok();
+      return Status::FailedPrecondition(dir + " exists and is not a directory");
+    }
+    const std::string parent = ParentDir(dir);
+    if (parent != dir) XATM_RETURN_IF_ERROR(CreateDirIfMissing(parent));
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return PosixError("mkdir", dir, errno);
+    }
+    // The new entry must survive a crash like any file in it.
+    return SyncDir(parent);
+  }
+
+  Status DeleteFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
+    return Status::Ok();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    int fd;
+    do {
+      fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("open directory", dir, errno);
+    Status status;
+    if (::fsync(fd) != 0) status = PosixError("fsync directory", dir, errno);
+    ::close(fd);
+    return status;
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("open lock file", path, errno);
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::FailedPrecondition("lock " + path +
+                                          " is held by another process");
+      }
+      return PosixError("flock", path, err);
+    }
+    // Who holds the lock, for the error message of the next opener. Not
+    // synced: it only matters while this process lives.
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, pid.data(), pid.size(), 0) !=
+            static_cast<ssize_t>(pid.size())) {
+      const int err = errno;
+      ::close(fd);
+      return PosixError("write lock file", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static FileSystem* const fs = new PosixFileSystem();
+  return fs;
+}
+
+}  // namespace xatm

@@ -1,0 +1,48 @@
+// Frames and the payload of decision records.
+//
+// Decision payload (COMMIT, END, HEURISTIC alike):
+//   varint64 time_ms (two's complement) | lp gtrid | varint32 count |
+//   count x lp resource | lp detail
+// where lp = varint length + bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tm/decision_log.h"
+#include "tm/log/log_format.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+// A decoded decision record whose strings point into the frame's bytes.
+// Reused between decodes so that replay does not allocate per record.
+struct RecordView {
+  RecordType type = RecordType::kCommit;
+  std::string_view gtrid;
+  std::vector<std::string_view> resources;
+  int64_t time_ms = 0;
+  std::string_view detail;
+
+  DecisionRecord ToRecord() const;
+};
+
+// Appends header + `payload` as one frame.
+void AppendFrame(FrameType type, std::string_view payload, std::string* dst);
+
+// Appends one frame holding the record, encoded in place. InvalidArgument
+// (and `dst` unchanged) when the gtrid is empty or the payload too large.
+Status AppendRecordFrame(RecordType type, std::string_view gtrid,
+                         const std::vector<std::string>& resources,
+                         int64_t time_ms, std::string_view detail,
+                         std::string* dst);
+Status AppendRecordFrame(const DecisionRecord& record, std::string* dst);
+
+// False when the payload is not exactly one well-formed record.
+// REQUIRES: IsDecisionFrameType(type).
+bool DecodeRecordPayload(FrameType type, std::string_view payload,
+                         RecordView* out);
+
+}  // namespace xatm

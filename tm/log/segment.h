@@ -1,0 +1,54 @@
+// Segment files: their names, their header frame, and the scan of one
+// segment's bytes into decision records.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tm/log/record_codec.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+// "xatm-<seq:016>.log"
+std::string SegmentFileName(uint64_t seq);
+// False for any other name.
+bool ParseSegmentFileName(std::string_view name, uint64_t* seq);
+
+std::string SegmentHeaderPayload(uint64_t seq);
+// varint64 count of the checkpoint's COMMIT frames.
+std::string CheckpointEndPayload(uint64_t count);
+
+// Receives the decision records of a scan, in log order.
+class RecordVisitor {
+ public:
+  virtual ~RecordVisitor() = default;
+  // `record` and its strings are valid only during the call.
+  virtual void OnRecord(const std::string& segment, uint64_t offset,
+                        const RecordView& record) = 0;
+};
+
+struct SegmentScan {
+  bool has_header = false;
+  bool checkpoint_complete = false;
+  uint64_t records = 0;  // decision records seen
+  // "<segment> at offset N: reason" when the segment ends in a torn tail.
+  std::optional<std::string> torn_tail;
+};
+
+enum class ScanExtent {
+  kAll,
+  kUntilCheckpointEnd,  // stop after the checkpoint-end frame, if any
+};
+
+// Scans one segment, named `name` with sequence number `seq`, calling
+// `visitor` (may be null) for each decision record. A torn tail ends the
+// scan normally; DataLoss "segment <name> offset <N>: <reason>" for damage
+// before the tail or frames out of place.
+Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
+                                std::string_view contents, ScanExtent extent,
+                                RecordVisitor* visitor);
+
+}  // namespace xatm
