@@ -63,8 +63,14 @@ TEST(PgPlaceholdersTest, QuestionMarkInDollarQuotedStringIsText) {
             "SELECT $$a?b$$, $tag$ $$ ? $tag$, $1");
 }
 
-TEST(PgPlaceholdersTest, ExistingDollarParameterIsNotADollarQuote) {
-  EXPECT_EQ(Convert("SELECT $1, ?"), "SELECT $1, $2");
+TEST(PgPlaceholdersTest, NumberedParameterDoesNotOpenADollarQuote) {
+  // Were "$1, $" read as a dollar quote, the '?' would stay text.
+  EXPECT_EQ(Convert("SELECT $1, $x, ?"), "SELECT $1, $x, $1");
+}
+
+TEST(PgPlaceholdersTest, DollarInsideIdentifierDoesNotOpenADollarQuote) {
+  EXPECT_EQ(Convert("SELECT a$b$ FROM t WHERE c = ? AND d$e$ = 1"),
+            "SELECT a$b$ FROM t WHERE c = $1 AND d$e$ = 1");
 }
 
 TEST(PgPlaceholdersTest, UnterminatedLiteralIsPassedThrough) {

@@ -1,2 +1,0 @@
--- XA RECOVER lists other sessions' prepared branches only with SUPER.
-GRANT SUPER ON *.* TO 'xatm'@'%';
