@@ -1,0 +1,90 @@
+// One client connection to MariaDB / MySQL: RAII around sql::Connection.
+// Every call catches the driver's exceptions and answers with a MyStatus;
+// an error that leaves the link unusable marks the connection broken, and a
+// broken connection is never reused (the pool closes it).
+//
+// Not thread-safe: one thread at a time (any thread; each registers itself
+// with the driver on first use).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/mysql/my_error.h"
+#include "adapters/resource_config.h"
+#include "tm/resource.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+}  // namespace sql
+
+namespace xatm::mysql {
+
+class MyConnection {
+ public:
+  // Connects with autocommit on, multiple statements per query allowed,
+  // affected rows counting matched rows (CLIENT_FOUND_ROWS, as PostgreSQL
+  // does), no automatic reconnect (a silent reconnect would lose an XA
+  // branch). The error never contains the password.
+  static MyStatus Open(const ResourceConfig& config,
+                       std::unique_ptr<MyConnection>* out);
+
+  ~MyConnection();
+  MyConnection(const MyConnection&) = delete;
+  MyConnection& operator=(const MyConnection&) = delete;
+
+  // The server's id for this session (CONNECTION_ID(), the KILL target).
+  int64_t session_id() const { return session_id_; }
+
+  // The link is gone or out of sync: close, never reuse.
+  bool broken() const { return broken_; }
+  // For owners that know the session state is unfit for reuse.
+  void MarkBroken() { broken_ = true; }
+
+  // When the last call on this connection ended.
+  std::chrono::steady_clock::time_point last_used() const {
+    return last_used_;
+  }
+
+  // A server round trip; false (and broken) when the link is gone.
+  bool Ping();
+
+  // One statement without parameters through the text protocol (XA
+  // statements, KILL). Any result set is read and dropped.
+  MyStatus Run(const std::string& sql);
+  MyStatus RunQuery(const std::string& sql, std::vector<Row>* rows);
+
+  // Several statements in one round trip, all results consumed (see
+  // sql_script.h). Stops at the first failing statement.
+  MyStatus RunScript(const std::string& script);
+
+  // One statement with '?' placeholders as a server-side prepared statement
+  // (cached per connection); every parameter is bound as a string.
+  MyStatus Execute(const std::string& sql,
+                   const std::vector<std::string>& params, int64_t* affected);
+  MyStatus Query(const std::string& sql, const std::vector<std::string>& params,
+                 std::vector<Row>* rows);
+
+ private:
+  explicit MyConnection(std::unique_ptr<sql::Connection> conn);
+
+  // Records a failure: marks the connection broken when the error means so.
+  MyStatus Fail(MyError e);
+  // The cached prepared statement for `sql`, preparing it if needed.
+  sql::PreparedStatement* Prepare(const std::string& sql);
+  void Touch();
+
+  std::unique_ptr<sql::Connection> conn_;
+  // Declared after conn_: statements go before their connection does.
+  std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+  int64_t session_id_ = 0;
+  bool broken_ = false;
+  std::chrono::steady_clock::time_point last_used_;
+};
+
+}  // namespace xatm::mysql

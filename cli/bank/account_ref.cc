@@ -1,0 +1,49 @@
+#include "cli/bank/account_ref.h"
+
+#include "cli/bank/quote.h"
+#include "tm/xid.h"
+
+namespace xatm {
+
+Status ValidateAccountId(std::string_view id) {
+  if (id.empty()) return Status::InvalidArgument("account id is empty");
+  if (id.size() > kMaxAccountIdLength) {
+    return Status::InvalidArgument("account id " + Quoted(id) +
+                                   " is longer than 64 characters");
+  }
+  for (char c : id) {
+    unsigned char u = static_cast<unsigned char>(c);
+    // Printable ASCII only: both databases then count characters and bytes
+    // alike, and ids survive shells and logs unchanged.
+    if (u <= 0x20 || u >= 0x7f) {
+      return Status::InvalidArgument(
+          "account id " + Quoted(id) +
+          " may only hold printable ASCII characters, no spaces");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<AccountRef> AccountRef::Parse(std::string_view text) {
+  const std::string name = "account " + Quoted(text);
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return Status::InvalidArgument(name +
+                                   " is not RES:ID (e.g. pg:alice)");
+  }
+  std::string_view resource = text.substr(0, colon);
+  std::string_view id = text.substr(colon + 1);
+  if (resource.empty()) {
+    return Status::InvalidArgument(name + " has no resource name before ':'");
+  }
+  if (id.empty()) {
+    return Status::InvalidArgument(name + " has no account id after ':'");
+  }
+  Status valid = ValidateResourceName(resource);
+  if (!valid.ok()) return Status::InvalidArgument(name + ": " + valid.message());
+  valid = ValidateAccountId(id);
+  if (!valid.ok()) return Status::InvalidArgument(name + ": " + valid.message());
+  return AccountRef{std::string(resource), std::string(id)};
+}
+
+}  // namespace xatm

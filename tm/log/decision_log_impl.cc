@@ -1,0 +1,245 @@
+#include "tm/log/decision_log_impl.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "tm/log/log_replay.h"
+#include "tm/log/record_codec.h"
+#include "tm/log/segment.h"
+
+namespace xatm {
+
+DecisionLogImpl::DecisionLogImpl(std::string dir, FileSystem* fs,
+                                 uint64_t segment_bytes,
+                                 std::unique_ptr<FileLock> lock,
+                                 OpenDecisions decisions)
+    : dir_(std::move(dir)),
+      fs_(fs),
+      segment_bytes_(segment_bytes),
+      lock_(std::move(lock)),
+      decisions_(std::move(decisions)) {}
+
+DecisionLogImpl::~DecisionLogImpl() {
+  std::unique_lock<std::mutex> lock(mu_);
+  // A clean close makes the unforced records (ENDs) durable too.
+  if (file_ != nullptr && failed_.ok() &&
+      (!queue_.empty() || written_ > synced_)) {
+    last_forced_ = enqueued_;
+    WriteQueue(lock);
+  }
+  if (file_ != nullptr) {
+    Status closed = file_->Close();
+    if (!closed.ok()) {
+      spdlog::warn("decision log {}: {}", dir_, closed.ToString());
+    }
+  }
+}
+
+Status DecisionLogImpl::Start(uint64_t seq) {
+  Status started = StartSegment(seq);
+  if (!started.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Fail(started);
+  }
+  return started;
+}
+
+Status DecisionLogImpl::LogCommit(const std::string& gtrid,
+                                  const std::vector<std::string>& resources,
+                                  int64_t time_ms) {
+  DecisionRecord record;
+  record.type = RecordType::kCommit;
+  record.gtrid = gtrid;
+  record.resources = resources;
+  record.time_ms = time_ms;
+  return Submit(std::move(record), /*forced=*/true);
+}
+
+Status DecisionLogImpl::LogEnd(const std::string& gtrid, int64_t time_ms) {
+  DecisionRecord record;
+  record.type = RecordType::kEnd;
+  record.gtrid = gtrid;
+  record.time_ms = time_ms;
+  return Submit(std::move(record), /*forced=*/false);
+}
+
+Status DecisionLogImpl::LogHeuristic(const std::string& gtrid,
+                                     const std::vector<std::string>& resources,
+                                     const std::string& detail,
+                                     int64_t time_ms) {
+  DecisionRecord record;
+  record.type = RecordType::kHeuristic;
+  record.gtrid = gtrid;
+  record.resources = resources;
+  record.time_ms = time_ms;
+  record.detail = detail;
+  return Submit(std::move(record), /*forced=*/true);
+}
+
+Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return StickyError();
+  XATM_RETURN_IF_ERROR(AppendRecordFrame(record, &queue_));
+  queue_records_.push_back(std::move(record));
+  const uint64_t ticket = ++enqueued_;
+  if (!forced) {
+    // Written now when nobody else is writing, else by the current writer
+    // or the next one; never waited for.
+    if (!writing_) WriteQueue(lock);
+    return failed_.ok() ? Status::Ok() : StickyError();
+  }
+  last_forced_ = ticket;
+  while (synced_ < ticket) {
+    if (!failed_.ok()) return StickyError();
+    if (writing_) {
+      cv_.wait(lock);
+    } else {
+      WriteQueue(lock);
+    }
+  }
+  // Acknowledged only through a sync that covered the record: a later
+  // failure does not undo that.
+  return Status::Ok();
+}
+
+void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  do {
+    batch_.clear();
+    batch_.swap(queue_);  // the queue keeps the old buffer's capacity
+    batch_records_.clear();
+    batch_records_.swap(queue_records_);
+    const uint64_t upto = enqueued_;
+    const bool sync = last_forced_ > synced_;
+    lock.unlock();
+
+    Status status = file_->Append(batch_);
+    if (status.ok() && sync) status = file_->Sync();
+    bool roll = false;
+    if (status.ok()) {
+      segment_size_ += batch_.size();
+      roll = segment_size_ - checkpoint_size_ >= segment_bytes_;
+    }
+
+    lock.lock();
+    if (!status.ok()) {
+      Fail(status);
+      break;
+    }
+    written_ = upto;
+    if (sync) synced_ = upto;
+    for (DecisionRecord& r : batch_records_) decisions_.Apply(std::move(r));
+    if (roll) {
+      // Let the callers this batch covered go before the rollover's syncs.
+      cv_.notify_all();
+      lock.unlock();
+      Status rolled = StartSegment(seq_ + 1);
+      lock.lock();
+      if (!rolled.ok()) {
+        Fail(rolled);
+        break;
+      }
+    }
+    // Leftover unforced records are written now, unsynced; forced ones are
+    // left to their waiting owners, one of which becomes the next writer.
+  } while (!queue_.empty() && last_forced_ <= synced_);
+  writing_ = false;
+  cv_.notify_all();
+}
+
+Status DecisionLogImpl::StartSegment(uint64_t seq) {
+  const std::string name = SegmentFileName(seq);
+  const std::string path = dir_ + "/" + name;
+  Result<std::unique_ptr<WritableFile>> file = fs_->NewWritableFile(path);
+  if (!file.ok()) return file.status();
+  // The file must outlive a crash before anything in it is acknowledged.
+  XATM_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+
+  // Only the writer changes decisions_, and that is us: no lock needed.
+  std::string checkpoint;
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(seq),
+              &checkpoint);
+  Status encoded;
+  decisions_.ForEach([&](const DecisionRecord& r) {
+    if (encoded.ok()) encoded = AppendRecordFrame(r, &checkpoint);
+  });
+  XATM_RETURN_IF_ERROR(encoded);
+  AppendFrame(FrameType::kCheckpointEnd, CheckpointEndPayload(decisions_.size()),
+              &checkpoint);
+  XATM_RETURN_IF_ERROR((*file)->Append(checkpoint));
+  XATM_RETURN_IF_ERROR((*file)->Sync());
+
+  if (file_ != nullptr) {
+    Status closed = file_->Close();
+    if (!closed.ok()) {
+      // Its contents were synced before the switch; nothing is lost.
+      spdlog::warn("decision log {}: {}", dir_, closed.ToString());
+    }
+  }
+  file_ = std::move(*file);
+  seq_ = seq;
+  segment_size_ = checkpoint.size();
+  checkpoint_size_ = checkpoint.size();
+  spdlog::debug("decision log {}: started {} with {} open decisions", dir_,
+                name, decisions_.size());
+
+  // The new checkpoint makes older segments obsolete; deleting them is
+  // housekeeping, and one left behind is skipped by the next replay.
+  DeleteSegmentsBefore(seq);
+  return Status::Ok();
+}
+
+void DecisionLogImpl::DeleteSegmentsBefore(uint64_t seq) {
+  Result<std::vector<SegmentRef>> segments = ListSegments(fs_, dir_);
+  if (!segments.ok()) {
+    spdlog::warn("decision log {}: {}", dir_, segments.status().ToString());
+    return;
+  }
+  bool deleted = false;
+  for (const SegmentRef& segment : *segments) {
+    if (segment.seq >= seq) break;
+    Status status = fs_->DeleteFile(dir_ + "/" + segment.name);
+    if (status.ok()) {
+      deleted = true;
+    } else if (status.code() != StatusCode::kNotFound) {
+      spdlog::warn("decision log {}: {}", dir_, status.ToString());
+    }
+  }
+  if (!deleted) return;
+  Status synced = fs_->SyncDir(dir_);
+  if (!synced.ok()) spdlog::warn("decision log {}: {}", dir_, synced.ToString());
+}
+
+void DecisionLogImpl::Fail(const Status& status) {
+  if (!failed_.ok()) return;
+  failed_ = status;
+  queue_.clear();
+  queue_records_.clear();
+  spdlog::error(
+      "decision log {} failed, refusing every further record: {}", dir_,
+      status.ToString());
+}
+
+Status DecisionLogImpl::StickyError() const {
+  return Status::FailedPrecondition("decision log failed earlier: " +
+                                    failed_.ToString());
+}
+
+std::vector<DecisionRecord> DecisionLogImpl::OpenCommits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return decisions_.List();
+}
+
+std::optional<DecisionRecord> DecisionLogImpl::FindOpenCommit(
+    const std::string& gtrid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return decisions_.Find(gtrid);
+}
+
+Status DecisionLogImpl::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_.ok() ? Status::Ok() : StickyError();
+}
+
+}  // namespace xatm
