@@ -4,18 +4,20 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
+#include <thread>
 
 namespace xatm {
 
 const char* const kCrashPoints[] = {
-    "after-prepare-first",        // one branch prepared, the other not yet
-    "after-prepare-all",          // all prepared, decision not written
-    "after-decision",             // COMMIT durable, nothing committed
-    "after-commit-first",         // one branch committed
-    "after-commit-all",           // all committed, END not written
+    "after-prepare-first",           // one branch prepared, maybe not all
+    "after-prepare-all",             // all prepared, decision not written
+    "after-decision",                // COMMIT durable, nothing committed
+    "after-commit-first",            // one branch committed
+    "after-commit-all",              // all committed, END not written
     "recover-after-commit-first",    // sweeper committed one branch
     "recover-after-rollback-first",  // sweeper rolled back one branch
     nullptr,
@@ -23,32 +25,40 @@ const char* const kCrashPoints[] = {
 
 namespace {
 
-struct CrashConfig {
+struct PointSpec {
   std::string name;  // empty: disabled
-  long nth = 1;
+  long number = 1;   // N-th hit (crash) or milliseconds (pause)
   std::atomic<long> hits{0};
 };
 
-CrashConfig* LoadConfig() {
-  auto* config = new CrashConfig();
-  const char* env = std::getenv("XATM_CRASH_AT");
-  if (env == nullptr || *env == '\0') return config;
-  std::string spec(env);
-  size_t colon = spec.find(':');
-  config->name = spec.substr(0, colon);
+// Parses "NAME" or "NAME:NUMBER" from `var`.
+PointSpec* LoadSpec(const char* var, long default_number) {
+  auto* spec = new PointSpec();
+  spec->number = default_number;
+  const char* env = std::getenv(var);
+  if (env == nullptr || *env == '\0') return spec;
+  std::string text(env);
+  size_t colon = text.find(':');
+  spec->name = text.substr(0, colon);
   if (colon != std::string::npos) {
-    config->nth = std::strtol(spec.c_str() + colon + 1, nullptr, 10);
-    if (config->nth < 1) config->nth = 1;
+    long n = std::strtol(text.c_str() + colon + 1, nullptr, 10);
+    if (n > 0) spec->number = n;
   }
-  return config;
+  return spec;
 }
 
 }  // namespace
 
 void CrashPoint(const char* name) {
-  static CrashConfig* config = LoadConfig();
-  if (config->name.empty() || config->name != name) return;
-  if (config->hits.fetch_add(1) + 1 != config->nth) return;
+  static PointSpec* crash = LoadSpec("XATM_CRASH_AT", 1);
+  static PointSpec* pause = LoadSpec("XATM_PAUSE_AT", 1000);
+  if (!pause->name.empty() && pause->name == name) {
+    std::fprintf(stderr, "xatm: paused at %s\n", name);
+    std::fflush(stderr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause->number));
+  }
+  if (crash->name.empty() || crash->name != name) return;
+  if (crash->hits.fetch_add(1) + 1 != crash->number) return;
   ::kill(::getpid(), SIGKILL);
   ::_exit(137);  // not reached
 }

@@ -1,7 +1,10 @@
-// Named crash points for recovery tests. XATM_CRASH_AT=NAME (or NAME:N for the
-// N-th time the point is reached) makes the process end at that point at once,
-// as kill -9 would: no destructors, no flushing. Unset, a crash point costs
-// one relaxed atomic load.
+// Named crash points for recovery tests, set from the environment:
+//   XATM_CRASH_AT=NAME    the process ends at NAME at once, as kill -9 would
+//   XATM_CRASH_AT=NAME:N  ... the N-th time NAME is reached
+//   XATM_PAUSE_AT=NAME:MS the thread sleeps MS milliseconds at NAME, after
+//                         printing "xatm: paused at NAME" to stderr (so a
+//                         test can crash a database at that very step)
+// Unset, a crash point costs one comparison of a cached empty string.
 #pragma once
 
 namespace xatm {
@@ -9,7 +12,6 @@ namespace xatm {
 // Every crash point the code defines, for documentation and validation.
 extern const char* const kCrashPoints[];
 
-// Kills the process with SIGKILL when XATM_CRASH_AT selects `name`.
 void CrashPoint(const char* name);
 
 }  // namespace xatm

@@ -6,10 +6,12 @@
 // (concurrent callers share one write + sync: group commit). END marks a
 // decision whose branches are all committed; HEURISTIC records an outcome
 // that contradicts the decision. The directory is locked against a second
-// process. Open() replays every segment into the set of open decisions
-// (COMMIT without END), starts a new segment carrying those forward, and
-// deletes older segments. A torn tail reads as end of log; damage before the
-// tail fails Open() with the segment and offset.
+// process. Open() replays the segments into the set of open decisions
+// (COMMIT without END), starts a new segment whose checkpoint carries those
+// forward, and deletes older segments (replay starts at the newest segment
+// whose checkpoint is complete; see tm/log/log_replay.h). A torn tail reads
+// as end of log; damage before the tail fails Open() with the segment and
+// offset.
 //
 // After any failed write or sync the log is failed for good ("sticky"): every
 // later append returns FailedPrecondition, because the page cache may have
@@ -90,13 +92,18 @@ struct ScannedRecord {
 struct LogScan {
   std::vector<std::string> segments;  // in order
   std::vector<ScannedRecord> records;
-  // A torn tail in the last segment (ignored by Open), if any.
-  std::optional<std::string> torn_tail;  // "segment at offset N: reason"
+  // A torn tail (ignored by Open), if any; "<segment> at offset N: reason",
+  // several joined by "; " when interrupted checkpoints follow.
+  std::optional<std::string> torn_tail;
+  // Segments older than the newest complete checkpoint: left over from a
+  // crash before their deletion, not read (Open deletes them).
+  std::vector<std::string> obsolete_segments;
 };
 
-// Reads every segment without locking or changing anything (for
+// Reads every live segment without locking or changing anything (for
 // `xatm log verify` / `log dump`). DataLoss names segment and offset of
-// damage before the tail.
+// damage before the tail. Records of a checkpoint (the open decisions each
+// segment starts with) are listed like any other.
 Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs = nullptr);
 
 }  // namespace xatm

@@ -35,6 +35,7 @@ bool IsRolledBackByServer(int code) {
 }
 
 std::string Describe(const MyError& e) {
+  if (e.code <= 0) return e.text;
   std::string s = "error " + std::to_string(e.code);
   if (!e.sqlstate.empty()) s += " (" + e.sqlstate + ")";
   if (!e.text.empty()) s += " " + e.text;
@@ -46,6 +47,8 @@ StatusCode StatusCodeFor(const MyError& e) {
     return StatusCode::kUnavailable;
   }
   switch (e.code) {
+    case errc::kUsage:
+      return StatusCode::kInvalidArgument;
     case 0:
     case errc::kCrCommandsOutOfSync:
       // The C++ driver refused the call itself: a misuse on our side.

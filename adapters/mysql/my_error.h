@@ -17,6 +17,9 @@ namespace xatm::mysql {
 
 // Error numbers the adapter acts on (server 1xxx/4xxx, client 2xxx).
 namespace errc {
+// Refused by the adapter before reaching the server (wrong parameter count,
+// a query given to Execute...): the caller's mistake.
+inline constexpr int kUsage = -1;
 inline constexpr int kUnknownThread = 1094;      // KILL of a gone session
 inline constexpr int kNotOwnerOfThread = 1095;   // KILL without privilege
 inline constexpr int kNoSuchTable = 1146;
@@ -48,7 +51,7 @@ inline constexpr int kCrServerLostExtended = 2055;
 }  // namespace errc
 
 struct MyError {
-  int code = 0;          // 0: raised by the C++ driver itself, not the server
+  int code = 0;  // 0: raised by the C++ driver itself; errc::kUsage: adapter
   std::string sqlstate;  // "HY000" when the driver has none
   std::string text;      // the driver's message (never holds parameters)
 };
@@ -61,7 +64,8 @@ bool IsConnectFailure(int code);
 // The server already rolled the XA branch (or the transaction) back.
 bool IsRolledBackByServer(int code);
 
-// "error 1397 (XAE04) XAER_NOTA: Unknown XID"
+// "error 1397 (XAE04) XAER_NOTA: Unknown XID"; errors that did not come
+// from the server (code <= 0) read as just their text.
 std::string Describe(const MyError& e);
 // The Status code an error means when nothing more specific is known.
 StatusCode StatusCodeFor(const MyError& e);

@@ -39,9 +39,13 @@ Result<AccountRef> AccountRef::Parse(std::string_view text) {
   if (id.empty()) {
     return Status::InvalidArgument(name + " has no account id after ':'");
   }
-  Status valid = ValidateResourceName(resource);
-  if (!valid.ok()) return Status::InvalidArgument(name + ": " + valid.message());
-  valid = ValidateAccountId(id);
+  // Our own words, not ValidateResourceName's: its message would repeat the
+  // raw name, which may hold anything a user pasted.
+  if (!ValidateResourceName(resource).ok()) {
+    return Status::InvalidArgument(
+        name + ": a resource name is 1 to 32 letters, digits, '_' or '-'");
+  }
+  Status valid = ValidateAccountId(id);
   if (!valid.ok()) return Status::InvalidArgument(name + ": " + valid.message());
   return AccountRef{std::string(resource), std::string(id)};
 }

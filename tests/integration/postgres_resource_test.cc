@@ -1,0 +1,606 @@
+// The PostgreSQL resource against a real server (scripts/db.sh). Each test
+// works on its own accounts (named after the test plus a random part) and
+// leaves no rows and no prepared transactions behind.
+#include "adapters/postgres/postgres_resource.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/test_env.h"
+#include "tm/clock.h"
+#include "tm/xid.h"
+
+namespace xatm {
+namespace {
+
+using ::xatm::testing::PostgresTestConfig;
+
+#define ASSERT_OK(expr)                                \
+  do {                                                 \
+    const ::xatm::Status assert_ok_status_ = (expr);   \
+    ASSERT_TRUE(assert_ok_status_.ok())                \
+        << assert_ok_status_.ToString();               \
+  } while (0)
+
+constexpr char kResourceName[] = "pg";
+constexpr char kDebit[] =
+    "UPDATE xatm_accounts SET balance = balance - ? WHERE id = ?";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string RandomHex() {
+  std::random_device device;
+  std::ostringstream out;
+  out << std::hex << device();
+  return out.str();
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+XidGenerator& Generator() {
+  static XidGenerator* generator = new XidGenerator("pgtest");
+  return *generator;
+}
+
+class PostgresResourceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::unique_ptr<Resource> setup =
+        MakePostgresResource(PostgresTestConfig(kResourceName));
+    const std::string schema = ReadFile(XATM_SQL_DIR "/postgresql.sql");
+    ASSERT_FALSE(schema.empty()) << "cannot read " XATM_SQL_DIR;
+    ASSERT_OK(setup->ExecuteLocal(schema, {}));
+  }
+
+  void SetUp() override {
+    resource_ = MakePostgresResource(PostgresTestConfig(kResourceName));
+    // A separate resource, so a separate pool: "another connection".
+    observer_ = MakePostgresResource(PostgresTestConfig(kResourceName));
+    std::string test_name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    prefix_ = test_name.substr(0, 40) + "-" + RandomHex() + "-";
+  }
+
+  void TearDown() override {
+    for (const Xid& xid : xids_) (void)observer_->RollbackPrepared(xid);
+    EXPECT_OK(observer_->ExecuteLocal(
+        "DELETE FROM xatm_accounts WHERE id LIKE ?", {prefix_ + "%"}));
+    EXPECT_OK(observer_->ExecuteLocal(
+        "DELETE FROM xatm_ledger WHERE account LIKE ?", {prefix_ + "%"}));
+  }
+
+  static void EXPECT_OK(const Status& status) {
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  }
+
+  std::string CreateAccount(const std::string& suffix,
+                            const std::string& balance = "100.00") {
+    std::string id = prefix_ + suffix;
+    EXPECT_OK(observer_->ExecuteLocal(
+        "INSERT INTO xatm_accounts (id, balance) VALUES (?, ?)",
+        {id, balance}));
+    return id;
+  }
+
+  // The committed balance, as another connection sees it; "" if no row.
+  std::string Balance(const std::string& id) {
+    Result<std::vector<Row>> rows = observer_->QueryLocal(
+        "SELECT balance FROM xatm_accounts WHERE id = ?", {id});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok() || rows->empty()) return "";
+    return (*rows)[0][0].value_or("NULL");
+  }
+
+  Xid NewXid() {
+    Xid xid = Generator().Next(Clock::System()->NowMs());
+    xids_.push_back(xid);
+    return xid;
+  }
+
+  std::string Gid(const Xid& xid) { return xid.PostgresGid(kResourceName); }
+
+  std::string PreparedCount(const Xid& xid) {
+    Result<std::vector<Row>> rows = observer_->QueryLocal(
+        "SELECT count(*) FROM pg_prepared_xacts WHERE gid = ?", {Gid(xid)});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok()) return "?";
+    return (*rows)[0][0].value_or("NULL");
+  }
+
+  std::unique_ptr<Branch> MustBegin(Resource& resource, const Xid& xid) {
+    Result<std::unique_ptr<Branch>> branch = resource.Begin(xid);
+    EXPECT_TRUE(branch.ok()) << branch.status().ToString();
+    if (!branch.ok()) return nullptr;
+    return std::move(branch).value();
+  }
+
+  std::string BackendPid(Branch& branch) {
+    Result<std::vector<Row>> rows = branch.Query("SELECT pg_backend_pid()", {});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok()) return "";
+    return (*rows)[0][0].value_or("");
+  }
+
+  // Ends the server session `pid`; with `wait`, until the backend is gone.
+  void TerminateBackend(const std::string& pid, bool wait = true) {
+    Result<std::vector<Row>> killed = observer_->QueryLocal(
+        "SELECT pg_terminate_backend(?::int)", {pid});
+    ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+    ASSERT_EQ((*killed)[0][0].value_or(""), "t");
+    if (!wait) return;
+    for (int i = 0; i < 200; ++i) {
+      Result<std::vector<Row>> rows = observer_->QueryLocal(
+          "SELECT count(*) FROM pg_stat_activity WHERE pid = ?::int", {pid});
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      if ((*rows)[0][0].value_or("") == "0") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    FAIL() << "backend " << pid << " did not end";
+  }
+
+  std::unique_ptr<Resource> resource_;
+  std::unique_ptr<Resource> observer_;
+  std::string prefix_;
+  std::vector<Xid> xids_;
+};
+
+TEST_F(PostgresResourceTest, PreparedBranchCommitMakesUpdateVisibleElsewhere) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(branch->resource_name(), kResourceName);
+
+  Result<int64_t> rows = branch->Execute(kDebit, {"30.00", account});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows, 1);
+  ASSERT_OK(branch->Prepare());
+  EXPECT_EQ(PreparedCount(xid), "1");
+  EXPECT_EQ(Balance(account), "100.00") << "visible before commit";
+
+  ASSERT_OK(branch->CommitPrepared());
+  EXPECT_EQ(Balance(account), "70.00");
+  EXPECT_EQ(PreparedCount(xid), "0");
+}
+
+TEST_F(PostgresResourceTest, PreparedBranchRollbackLeavesDataUnchanged) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"30.00", account}).ok());
+  ASSERT_OK(branch->Prepare());
+  ASSERT_EQ(PreparedCount(xid), "1");
+
+  ASSERT_OK(branch->Rollback());
+  EXPECT_EQ(Balance(account), "100.00");
+  EXPECT_EQ(PreparedCount(xid), "0");
+  ASSERT_OK(branch->Rollback()) << "a second rollback has nothing to undo";
+}
+
+TEST_F(PostgresResourceTest, PrepareAfterCheckViolationVotesNoAndPreparesNothing) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+
+  Result<int64_t> overdraft = branch->Execute(kDebit, {"1000.00", account});
+  ASSERT_FALSE(overdraft.ok());
+  EXPECT_EQ(overdraft.status().code(), StatusCode::kAborted);
+  EXPECT_TRUE(Contains(overdraft.status().message(), "23514"))
+      << overdraft.status().message();
+
+  Status vote = branch->Prepare();
+  EXPECT_EQ(vote.code(), StatusCode::kAborted) << vote.ToString();
+  EXPECT_TRUE(Contains(vote.message(), "ROLLBACK")) << vote.message();
+  EXPECT_TRUE(Contains(vote.message(), "23514")) << vote.message();
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(Balance(account), "100.00");
+  EXPECT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest, PrepareAfterBadSqlVotesNo) {
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+
+  Result<int64_t> bad = branch->Execute("UPDATE xatm_no_such_table SET x = ?",
+                                        {"1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(bad.status().message(), "42P01"))
+      << bad.status().message();
+
+  EXPECT_EQ(branch->Prepare().code(), StatusCode::kAborted);
+  EXPECT_EQ(PreparedCount(xid), "0");
+}
+
+TEST_F(PostgresResourceTest, StatementAfterFailedStatementIsAborted) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  ASSERT_FALSE(branch->Execute(kDebit, {"1000.00", account}).ok());
+
+  Result<int64_t> next = branch->Execute(kDebit, {"1.00", account});
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.status().code(), StatusCode::kAborted);
+  EXPECT_TRUE(Contains(next.status().message(), "25P02"))
+      << next.status().message();
+}
+
+TEST_F(PostgresResourceTest, ListPreparedShowsBranchAndRecoveryCommitsIt) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"10.00", account}).ok());
+  ASSERT_OK(branch->Prepare());
+
+  Result<std::vector<PreparedBranch>> listed = observer_->ListPrepared();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  auto found = std::find_if(
+      listed->begin(), listed->end(),
+      [&](const PreparedBranch& b) { return b.raw == Gid(xid); });
+  ASSERT_NE(found, listed->end()) << "gid " << Gid(xid) << " not listed";
+  EXPECT_TRUE(found->id.xid == xid);
+  EXPECT_EQ(found->id.resource, kResourceName);
+  const int64_t now_ms = Clock::System()->NowMs();
+  EXPECT_GE(found->prepared_ms, xid.begin_ms - 60'000);
+  EXPECT_LE(found->prepared_ms, now_ms + 60'000);
+
+  // Recovery commits from another connection while the branch still exists.
+  ASSERT_OK(observer_->CommitPrepared(xid));
+  EXPECT_EQ(Balance(account), "90.00");
+  EXPECT_EQ(PreparedCount(xid), "0");
+
+  Status again = observer_->CommitPrepared(xid);
+  EXPECT_EQ(again.code(), StatusCode::kNotFound) << again.ToString();
+
+  listed = observer_->ListPrepared();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_TRUE(std::none_of(
+      listed->begin(), listed->end(),
+      [&](const PreparedBranch& b) { return b.raw == Gid(xid); }));
+}
+
+TEST_F(PostgresResourceTest, RecoveryRollbackUndoesPreparedBranch) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  {
+    std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+    ASSERT_NE(branch, nullptr);
+    ASSERT_TRUE(branch->Execute(kDebit, {"10.00", account}).ok());
+    ASSERT_OK(branch->Prepare());
+  }
+  // Dropping a prepared branch leaves it for recovery: a commit decision may
+  // already be durable.
+  ASSERT_EQ(PreparedCount(xid), "1");
+
+  ASSERT_OK(observer_->RollbackPrepared(xid));
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(Balance(account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, RollbackPreparedOfUnknownGidIsNotFound) {
+  const Xid xid = NewXid();
+  Status status = observer_->RollbackPrepared(xid);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound) << status.ToString();
+  EXPECT_TRUE(Contains(status.message(), "42704")) << status.message();
+}
+
+TEST_F(PostgresResourceTest, CommitPreparedErrorKeepsContextSqlStateAndMessage) {
+  const Xid xid = NewXid();
+  Status status = observer_->CommitPrepared(xid);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(status.message().rfind(
+                "postgresql resource 'pg': COMMIT PREPARED: 42704 prepared "
+                "transaction with identifier \"" + Gid(xid) + "\"",
+                0),
+            0u)
+      << status.message();
+}
+
+TEST_F(PostgresResourceTest, DuplicateGidIsRefusedAndLeavesFirstPrepared) {
+  const std::string first_account = CreateAccount("a");
+  const std::string second_account = CreateAccount("b");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> first = MustBegin(*resource_, xid);
+  std::unique_ptr<Branch> second = MustBegin(*resource_, xid);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(first->Execute(kDebit, {"1.00", first_account}).ok());
+  ASSERT_TRUE(second->Execute(kDebit, {"2.00", second_account}).ok());
+  ASSERT_OK(first->Prepare());
+
+  Status duplicate = second->Prepare();
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists)
+      << duplicate.ToString();
+  EXPECT_TRUE(Contains(duplicate.message(), "42710")) << duplicate.message();
+
+  EXPECT_EQ(PreparedCount(xid), "1");
+  ASSERT_OK(first->CommitPrepared());
+  EXPECT_EQ(Balance(first_account), "99.00");
+  EXPECT_EQ(Balance(second_account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, LookupOutcomeIsCommittedWhenLedgerRowExists) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch
+                  ->Execute("INSERT INTO xatm_ledger (gtrid, branch, account, "
+                            "delta) VALUES (?, ?, ?, ?)",
+                            {xid.Gtrid(), kResourceName, account, "-5.00"})
+                  .ok());
+  ASSERT_OK(branch->Prepare());
+
+  Result<BranchOutcome> before = observer_->LookupOutcome(xid);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(*before, BranchOutcome::kNotCommitted) << "prepared is not committed";
+
+  ASSERT_OK(branch->CommitPrepared());
+  Result<BranchOutcome> after = observer_->LookupOutcome(xid);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, BranchOutcome::kCommitted);
+}
+
+TEST_F(PostgresResourceTest, LookupOutcomeIsNotCommittedWithoutLedgerRow) {
+  const Xid xid = NewXid();
+  Result<BranchOutcome> outcome = observer_->LookupOutcome(xid);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, BranchOutcome::kNotCommitted);
+}
+
+TEST_F(PostgresResourceTest, LookupOutcomeIsUnknownWithoutLedgerTable) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.conninfo += " options='-c search_path=xatm_no_such_schema'";
+  std::unique_ptr<Resource> no_ledger = MakePostgresResource(config);
+  Result<BranchOutcome> outcome = no_ledger->LookupOutcome(NewXid());
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, BranchOutcome::kUnknown);
+}
+
+TEST_F(PostgresResourceTest, DroppedActiveBranchRollsBackAndReleasesLocks) {
+  const std::string account = CreateAccount("a");
+  {
+    std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+    ASSERT_NE(branch, nullptr);
+    ASSERT_TRUE(branch->Execute(kDebit, {"30.00", account}).ok());
+  }
+  EXPECT_EQ(Balance(account), "100.00");
+
+  // Were the first transaction still open, its row lock would time out this.
+  std::unique_ptr<Branch> next = MustBegin(*observer_, NewXid());
+  ASSERT_NE(next, nullptr);
+  ASSERT_TRUE(next->Execute("SET LOCAL lock_timeout = '2s'", {}).ok());
+  Result<int64_t> rows = next->Execute(kDebit, {"1.00", account});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_OK(next->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest, OnePhaseCommitCommits) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"0.01", account}).ok());
+  ASSERT_OK(branch->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.99");
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(branch->Rollback().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PostgresResourceTest, OnePhaseCommitOfFailedTransactionIsAborted) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_FALSE(branch->Execute(kDebit, {"1000.00", account}).ok());
+
+  Status commit = branch->CommitOnePhase();
+  EXPECT_EQ(commit.code(), StatusCode::kAborted) << commit.ToString();
+  EXPECT_TRUE(Contains(commit.message(), "ROLLBACK")) << commit.message();
+  EXPECT_EQ(Balance(account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, QueryReturnsTextValuesAndNullAsNullopt) {
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  Result<std::vector<Row>> rows = branch->Query(
+      "SELECT ?::numeric(20, 2), NULL::text, '?' WHERE ? = 'yes'",
+      {"1.5", "yes"});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_EQ((*rows)[0].size(), 3u);
+  EXPECT_EQ((*rows)[0][0], std::optional<std::string>("1.50"));
+  EXPECT_EQ((*rows)[0][1], std::nullopt);
+  EXPECT_EQ((*rows)[0][2], std::optional<std::string>("?"));
+  ASSERT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest, ExecuteReportsAffectedRows) {
+  const std::string a = CreateAccount("a");
+  const std::string b = CreateAccount("b");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  Result<int64_t> two = branch->Execute(
+      "UPDATE xatm_accounts SET balance = balance + 1 WHERE id IN (?, ?)",
+      {a, b});
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(*two, 2);
+  Result<int64_t> none = branch->Execute(kDebit, {"1.00", prefix_ + "none"});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, 0);
+  ASSERT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest, PlaceholderCountMismatchIsRefusedBeforeSending) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  Result<int64_t> wrong = branch->Execute(kDebit, {"1.00"});
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+
+  // Nothing reached the server: the transaction is still healthy.
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(branch->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest, ExecuteLocalRunsMultiStatementScript) {
+  const std::string a = CreateAccount("a");
+  const std::string b = CreateAccount("b");
+  // Test ids hold only letters, digits and '-': safe to paste here.
+  ASSERT_OK(resource_->ExecuteLocal(
+      "UPDATE xatm_accounts SET balance = 1 WHERE id = '" + a +
+          "';\nUPDATE xatm_accounts SET balance = 2 WHERE id = '" + b + "';",
+      {}));
+  EXPECT_EQ(Balance(a), "1.00");
+  EXPECT_EQ(Balance(b), "2.00");
+}
+
+TEST_F(PostgresResourceTest, KilledIdleConnectionIsNotHandedOutAgain) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  std::string old_pid;
+  {
+    std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+    ASSERT_NE(branch, nullptr);
+    old_pid = BackendPid(*branch);
+    ASSERT_OK(branch->Rollback());  // the connection goes back to the pool
+  }
+  TerminateBackend(old_pid);
+
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_NE(BackendPid(*branch), old_pid);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(branch->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest, BeginRightAfterIdleConnectionIsKilledWorks) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  std::string old_pid;
+  {
+    std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+    ASSERT_NE(branch, nullptr);
+    old_pid = BackendPid(*branch);
+    ASSERT_OK(branch->Rollback());
+  }
+  // No waiting: the pooled connection may still look alive, then BEGIN
+  // fails on it and is retried on a new one.
+  TerminateBackend(old_pid, /*wait=*/false);
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_NE(BackendPid(*branch), old_pid);
+}
+
+TEST_F(PostgresResourceTest, ConnectionKilledMidBranchIsUnavailableThenNoVote) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  TerminateBackend(BackendPid(*branch));
+
+  Result<int64_t> lost = branch->Execute(kDebit, {"1.00", account});
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable)
+      << lost.status().ToString();
+  EXPECT_EQ(branch->Prepare().code(), StatusCode::kAborted);
+  ASSERT_OK(branch->Rollback());
+  EXPECT_EQ(Balance(account), "100.00");
+
+  std::unique_ptr<Branch> next = MustBegin(*resource_, NewXid());
+  ASSERT_NE(next, nullptr);
+  ASSERT_TRUE(next->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(next->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest, ConnectionKilledBeforePrepareIsUnavailable) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  TerminateBackend(BackendPid(*branch));
+
+  Status vote = branch->Prepare();
+  EXPECT_EQ(vote.code(), StatusCode::kUnavailable) << vote.ToString();
+  // Outcome unknown to the adapter: rolling back by gid finds nothing.
+  ASSERT_OK(branch->Rollback());
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(Balance(account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, UnreachableServerIsUnavailable) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  // Port 1 on loopback: refused at once.
+  config.conninfo = "host=127.0.0.1 port=1 dbname=x user=x";
+  config.connect_timeout_s = 2;
+  std::unique_ptr<Resource> down = MakePostgresResource(config);
+  Result<std::unique_ptr<Branch>> branch = down->Begin(NewXid());
+  ASSERT_FALSE(branch.ok());
+  EXPECT_EQ(branch.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Contains(branch.status().message(), "postgresql resource 'pg'"))
+      << branch.status().message();
+  EXPECT_EQ(down->ListPrepared().status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(PostgresResourceTest, ConcurrentTransactionsShareThePoolSafely) {
+  const std::string account = CreateAccount("a", "0.00");
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 2;
+  std::unique_ptr<Resource> shared = MakePostgresResource(config);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 15;
+  std::atomic<int> failures{0};
+  std::vector<Xid> xids;
+  for (int i = 0; i < kThreads * kPerThread; ++i) xids.push_back(NewXid());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Result<std::unique_ptr<Branch>> branch =
+            shared->Begin(xids[t * kPerThread + i]);
+        if (!branch.ok() ||
+            !(*branch)
+                 ->Execute("UPDATE xatm_accounts SET balance = balance + 1 "
+                           "WHERE id = ?",
+                           {account})
+                 .ok() ||
+            !(*branch)->Prepare().ok() || !(*branch)->CommitPrepared().ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Balance(account), std::to_string(kThreads * kPerThread) + ".00");
+}
+
+}  // namespace
+}  // namespace xatm
