@@ -31,6 +31,13 @@ using ::xatm::testing::PostgresTestConfig;
         << assert_ok_status_.ToString();               \
   } while (0)
 
+#define EXPECT_OK(expr)                                \
+  do {                                                 \
+    const ::xatm::Status expect_ok_status_ = (expr);   \
+    EXPECT_TRUE(expect_ok_status_.ok())                \
+        << expect_ok_status_.ToString();               \
+  } while (0)
+
 constexpr char kResourceName[] = "pg";
 constexpr char kDebit[] =
     "UPDATE xatm_accounts SET balance = balance - ? WHERE id = ?";
@@ -83,10 +90,6 @@ class PostgresResourceTest : public ::testing::Test {
         "DELETE FROM xatm_accounts WHERE id LIKE ?", {prefix_ + "%"}));
     EXPECT_OK(observer_->ExecuteLocal(
         "DELETE FROM xatm_ledger WHERE account LIKE ?", {prefix_ + "%"}));
-  }
-
-  static void EXPECT_OK(const Status& status) {
-    EXPECT_TRUE(status.ok()) << status.ToString();
   }
 
   std::string CreateAccount(const std::string& suffix,
@@ -191,7 +194,8 @@ TEST_F(PostgresResourceTest, PreparedBranchRollbackLeavesDataUnchanged) {
   ASSERT_OK(branch->Rollback());
   EXPECT_EQ(Balance(account), "100.00");
   EXPECT_EQ(PreparedCount(xid), "0");
-  ASSERT_OK(branch->Rollback()) << "a second rollback has nothing to undo";
+  // A second rollback has nothing to undo.
+  ASSERT_OK(branch->Rollback());
 }
 
 TEST_F(PostgresResourceTest, PrepareAfterCheckViolationVotesNoAndPreparesNothing) {

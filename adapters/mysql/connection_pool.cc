@@ -1,0 +1,78 @@
+#include "adapters/mysql/connection_pool.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace xatm::mysql {
+namespace {
+
+// Idle longer than this: ping before reuse (wait_timeout, a server restart
+// or a KILL may have ended the session meanwhile).
+constexpr std::chrono::milliseconds kPingAfterIdle{1000};
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(ResourceConfig config)
+    : config_(std::move(config)) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out) {
+  MyStatus s = MyConnection::Open(config_, out);
+  if (s.ok()) {
+    spdlog::debug("mysql resource '{}': opened session {}", config_.name,
+                  (*out)->session_id());
+  }
+  return s;
+}
+
+MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
+                                 bool* reused) {
+  for (;;) {
+    std::unique_ptr<MyConnection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (idle_.empty()) break;
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    if (std::chrono::steady_clock::now() - conn->last_used() > kPingAfterIdle &&
+        !conn->Ping()) {
+      spdlog::debug("mysql resource '{}': dropped dead idle session {}",
+                    config_.name, conn->session_id());
+      continue;  // `conn` closes here, outside the lock
+    }
+    if (reused != nullptr) *reused = true;
+    *out = std::move(conn);
+    return MyStatus::Ok();
+  }
+  if (reused != nullptr) *reused = false;
+  return OpenFresh(out);
+}
+
+void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
+  if (conn == nullptr) return;
+  if (conn->broken()) {
+    spdlog::debug("mysql resource '{}': closing broken session {}",
+                  config_.name, conn->session_id());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < static_cast<size_t>(std::max(config_.pool_size, 0))) {
+      idle_.push_back(std::move(conn));
+      return;
+    }
+  }
+  // Pool full: `conn` closes here, outside the lock.
+}
+
+size_t ConnectionPool::idle_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
+}  // namespace xatm::mysql

@@ -1,0 +1,49 @@
+// Open connections of one resource kept for reuse. Thread-safe; the lock is
+// never held while talking to the server (connect, ping, close happen
+// outside it).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "adapters/mysql/my_connection.h"
+#include "adapters/resource_config.h"
+
+namespace xatm::mysql {
+
+class ConnectionPool {
+ public:
+  // Keeps a copy of `config` (password included, in memory only).
+  explicit ConnectionPool(ResourceConfig config);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // The most recently returned idle connection, or a new one. A connection
+  // idle for more than a second is pinged first and dropped if dead. A
+  // reused connection may still have died a moment ago: `*reused` (if
+  // given) tells callers whose statement is safe to repeat that one retry
+  // on a fresh connection is worth it.
+  MyStatus Acquire(std::unique_ptr<MyConnection>* out, bool* reused = nullptr);
+
+  // A new connection, never a pooled one.
+  MyStatus OpenFresh(std::unique_ptr<MyConnection>* out);
+
+  // Takes `conn` back for reuse when it is healthy and there is room;
+  // closes it otherwise. REQUIRES: no XA transaction open on it.
+  void Release(std::unique_ptr<MyConnection> conn);
+
+  size_t idle_count() const;
+  const ResourceConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+
+ private:
+  const ResourceConfig config_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<MyConnection>> idle_;  // guarded by mu_
+};
+
+}  // namespace xatm::mysql

@@ -1,0 +1,27 @@
+// The transfer schema: accounts and ledger tables, one script per database
+// type (sql/postgresql.sql, sql/mysql.sql), embedded in the binary at build
+// time so that `xatm init` needs no files at run time.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tm/resource.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+// The script for a resource type ("postgresql" or "mysql"); InvalidArgument
+// for any other type.
+Result<std::string> SchemaScript(std::string_view type);
+
+// The statements of a script: split at ';' outside quotes and comments,
+// comments dropped, empty statements skipped.
+std::vector<std::string> SplitSqlStatements(std::string_view script);
+
+// Creates the tables in `resource`, one statement at a time through
+// Resource::ExecuteLocal. Idempotent: the scripts use IF NOT EXISTS.
+Status InitSchema(Resource& resource);
+
+}  // namespace xatm

@@ -1,0 +1,60 @@
+// The xatm configuration file (INI, read with Boost.Program_options):
+//
+//   node = n1                  # [A-Za-z0-9_-]{1,16}, owns its transactions
+//   log_dir = /var/lib/xatm    # decision log; relative = to this file's dir
+//   grace_period = 10          # seconds before an orphan is presumed aborted
+//   sweep_interval = 5         # seconds between recovery passes
+//
+//   [resource.pg]
+//   type = postgresql
+//   conninfo = host=127.0.0.1 port=5432 dbname=bank user=xatm
+//
+//   [resource.my]
+//   type = mysql
+//   host = 127.0.0.1           # default 127.0.0.1
+//   port = 3306                # default 3306
+//   user = xatm
+//   database = bank
+//   password_env = XATM_MY_PASSWORD
+//
+// Both kinds also take pool_size and connect_timeout (seconds).
+// Secrets never live in the file: a MySQL password comes only from the
+// environment variable password_env names; libpq reads PGPASSWORD or
+// ~/.pgpass itself. A password key, or a password inside conninfo, is
+// refused. No message ever contains a password.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "adapters/resource_config.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+struct Config {
+  std::string node;
+  // Absolute. A relative log_dir in the file is taken relative to the
+  // file's directory, so every command finds the same decision log wherever
+  // it runs (a second log would hide COMMIT records from recovery).
+  std::string log_dir;
+  int64_t grace_period_ms = 10000;
+  int64_t sweep_interval_ms = 5000;
+  std::vector<ResourceConfig> resources;  // in file order
+
+  // nullptr when no resource has that name.
+  const ResourceConfig* FindResource(const std::string& name) const;
+};
+
+// Reads and checks the file at `path`. InvalidArgument with one line naming
+// the file and the problem: "config /x: resource 'my': unknown key
+// 'pasword'", "config /x: missing node", ...
+Result<Config> LoadConfig(const std::string& path);
+
+// The same from a stream; `path` names the file in messages and anchors a
+// relative log_dir.
+Result<Config> ParseConfig(std::istream& in, const std::string& path);
+
+}  // namespace xatm

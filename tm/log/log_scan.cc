@@ -1,0 +1,49 @@
+// ScanDecisionLog: the read-only view behind `xatm log verify` / `log dump`.
+#include <utility>
+
+#include "tm/decision_log.h"
+#include "tm/log/log_replay.h"
+
+namespace xatm {
+namespace {
+
+class Collector final : public RecordVisitor {
+ public:
+  explicit Collector(std::vector<ScannedRecord>* out) : out_(out) {}
+  void OnRecord(const std::string& segment, uint64_t offset,
+                const RecordView& record) override {
+    out_->push_back(ScannedRecord{segment, offset, record.ToRecord()});
+  }
+
+ private:
+  std::vector<ScannedRecord>* out_;
+};
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string joined;
+  for (const std::string& part : parts) {
+    if (!joined.empty()) joined += "; ";
+    joined += part;
+  }
+  return joined;
+}
+
+}  // namespace
+
+Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs) {
+  if (fs == nullptr) fs = FileSystem::Default();
+  LogScan scan;
+  Collector collector(&scan.records);
+  Result<ReplayResult> replay = ReplayLog(fs, dir, &collector);
+  if (!replay.ok()) return replay.status().WithContext("decision log " + dir);
+  for (SegmentRef& segment : replay->replayed) {
+    scan.segments.push_back(std::move(segment.name));
+  }
+  for (SegmentRef& segment : replay->obsolete) {
+    scan.obsolete_segments.push_back(std::move(segment.name));
+  }
+  if (!replay->torn_tails.empty()) scan.torn_tail = Join(replay->torn_tails);
+  return scan;
+}
+
+}  // namespace xatm
