@@ -1,6 +1,7 @@
 #include "adapters/mysql/my_connection.h"
 
 #include <cppconn/connection.h>
+#include <cppconn/datatype.h>
 #include <cppconn/exception.h>
 #include <cppconn/parameter_metadata.h>
 #include <cppconn/prepared_statement.h>
@@ -10,6 +11,7 @@
 #include <mysql_driver.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <exception>
 #include <utility>
 
@@ -43,17 +45,38 @@ MyError InternalError(const std::exception& e) {
   return MyError{0, "HY000", std::string("driver: ") + e.what()};
 }
 
-// Reads all rows of `rs` as text; NULL -> nullopt.
-std::vector<Row> ReadRows(sql::ResultSet* rs) {
+// The shortest text that reads back as the same number, as the server
+// prints it in the text protocol. Connector/C++ 1.1 formats binary-protocol
+// floating point with "%f", which loses digits ("1e-10" -> "0.000000").
+template <typename Float>
+std::string FloatText(Float v) {
+  char buf[64];
+  std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
+// Reads all rows of `rs` as text; NULL -> nullopt. `binary`: the result of
+// a server-side prepared statement.
+std::vector<Row> ReadRows(sql::ResultSet* rs, bool binary) {
   std::vector<Row> rows;
-  // Owned by the result set.
-  const unsigned int columns = rs->getMetaData()->getColumnCount();
+  sql::ResultSetMetaData* meta = rs->getMetaData();  // owned by rs
+  const unsigned int columns = meta->getColumnCount();
+  std::vector<int> types(columns + 1, sql::DataType::UNKNOWN);
+  if (binary) {
+    for (unsigned int i = 1; i <= columns; ++i) {
+      types[i] = meta->getColumnType(i);
+    }
+  }
   while (rs->next()) {
     Row row;
     row.reserve(columns);
     for (unsigned int i = 1; i <= columns; ++i) {
       if (rs->isNull(i)) {
         row.emplace_back(std::nullopt);
+      } else if (types[i] == sql::DataType::DOUBLE) {
+        row.emplace_back(FloatText(static_cast<double>(rs->getDouble(i))));
+      } else if (types[i] == sql::DataType::REAL) {
+        row.emplace_back(FloatText(static_cast<float>(rs->getDouble(i))));
       } else {
         row.emplace_back(rs->getString(i).asStdString());
       }
@@ -177,7 +200,7 @@ MyStatus MyConnection::RunQuery(const std::string& sql,
   try {
     std::unique_ptr<sql::Statement> st(conn_->createStatement());
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery(sql));
-    *rows = ReadRows(rs.get());
+    *rows = ReadRows(rs.get(), /*binary=*/false);
     Touch();
     return MyStatus::Ok();
   } catch (const sql::SQLException& e) {
@@ -292,7 +315,7 @@ MyStatus MyConnection::Query(const std::string& sql,
     MyStatus bound = Bind(ps, params);
     if (!bound.ok()) return bound;
     std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
-    *rows = ReadRows(rs.get());
+    *rows = ReadRows(rs.get(), /*binary=*/true);
     Touch();
     return MyStatus::Ok();
   } catch (const sql::SQLException& e) {

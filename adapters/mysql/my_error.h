@@ -4,6 +4,7 @@
 // never travel further.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -95,5 +96,19 @@ class [[nodiscard]] MyStatus {
   bool ok_ = true;
   MyError error_;
 };
+
+// Runs `body` (returning Status or Result<T>) and turns any exception that
+// escapes it into Internal. Nothing should escape - MyConnection catches the
+// driver's exceptions - but no exception may cross the adapter boundary.
+template <typename Body>
+auto CatchAll(const std::string& context, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return Status::Internal(context + ": unexpected exception: " + e.what());
+  } catch (...) {
+    return Status::Internal(context + ": unexpected exception");
+  }
+}
 
 }  // namespace xatm::mysql

@@ -18,6 +18,12 @@ namespace {
 constexpr int kWaitsAfterKill = 7;  // 5 ms doubling: about 0.6 s in all
 constexpr std::chrono::milliseconds kFirstWait{5};
 
+// "CONTEXT: error 1397 (XAE04) ...; NOTE"
+Status Explain(StatusCode code, const std::string& context, const MyStatus& s,
+               const std::string& note) {
+  return Status(code, context + ": " + s.Describe() + "; " + note);
+}
+
 }  // namespace
 
 std::string ResourceContext(const std::string& name) {
@@ -71,10 +77,8 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       spdlog::warn("xid={} {} on {}: {}: the server rolled the branch back "
                    "(read-only or empty)",
                    gtrid, verb, pool->name(), s.Describe());
-      return s.ToStatus(StatusCode::kNotFound,
-                        ctx + ": " + verb +
-                            " (the server rolled back this read-only or "
-                            "empty branch)");
+      return Explain(StatusCode::kNotFound, ctx + ": " + verb, s,
+                     "the server rolled back this read-only or empty branch");
     }
     if (s.code() != errc::kXaerNota) {
       pool->Release(std::move(conn));
@@ -94,10 +98,9 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       pool->Release(std::move(conn));
       spdlog::debug("xid={} {} on {}: not prepared there", gtrid, verb,
                     pool->name());
-      return s.ToStatus(StatusCode::kNotFound,
-                        ctx + ": " + verb +
-                            " (not listed by XA RECOVER: already finished "
-                            "or never prepared)");
+      return Explain(StatusCode::kNotFound, ctx + ": " + verb, s,
+                     "not listed by XA RECOVER: already finished or never "
+                     "prepared");
     }
     if (stale_session > 0 && !killed) {
       MyStatus k = conn->Run("KILL " + std::to_string(stale_session));
@@ -119,10 +122,9 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       continue;
     }
     pool->Release(std::move(conn));
-    return s.ToStatus(StatusCode::kUnavailable,
-                      ctx + ": " + verb +
-                          " (prepared branch still attached to a live "
-                          "session; retry later)");
+    return Explain(StatusCode::kUnavailable, ctx + ": " + verb, s,
+                   "prepared branch still attached to a live session; retry "
+                   "later");
   }
 }
 

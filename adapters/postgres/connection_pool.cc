@@ -26,8 +26,9 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
     if (candidate->CheckAlive()) {
       return Result<std::unique_ptr<PgConnection>>(std::move(candidate));
     }
-    spdlog::debug("postgresql pool: closing an idle connection whose session "
-                  "ended");
+    spdlog::debug(
+        "postgresql pool: closing an idle connection whose session "
+        "ended");
     // `candidate` closes here, outside the lock.
   }
   return PgConnection::Open(conninfo_, connect_timeout_s_);

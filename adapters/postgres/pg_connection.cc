@@ -10,15 +10,9 @@
 namespace xatm {
 namespace {
 
-// Server notices (warnings such as 25P01) go to the log, not to stderr.
-void LogNotice(void* /*arg*/, const char* message) {
-  spdlog::debug("postgresql notice: {}", OneLine(message));
-}
-
 bool SeverityEndsSession(const char* severity) {
-  return severity != nullptr &&
-         (std::strcmp(severity, "FATAL") == 0 ||
-          std::strcmp(severity, "PANIC") == 0);
+  return severity != nullptr && (std::strcmp(severity, "FATAL") == 0 ||
+                                 std::strcmp(severity, "PANIC") == 0);
 }
 
 }  // namespace
@@ -36,7 +30,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
                           nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
-    return Status::Unavailable("connect: libpq could not allocate a connection");
+    return Status::Unavailable(
+        "connect: libpq could not allocate a connection");
   }
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's message names host and user, never the password.
@@ -44,11 +39,24 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
     PQfinish(conn);
     return Status::Unavailable("connect: " + message);
   }
-  PQsetNoticeProcessor(conn, &LogNotice, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
+PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
+  // Notices (warnings such as 25P01) go to the log, not to stderr.
+  PQsetNoticeReceiver(conn_, &PgConnection::OnNotice, this);
+}
+
 PgConnection::~PgConnection() { PQfinish(conn_); }
+
+void PgConnection::OnNotice(void* self, const PGresult* notice) {
+  const char* severity =
+      PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  spdlog::debug("postgresql notice: {}", OneLine(PQresultErrorMessage(notice)));
+  if (SeverityEndsSession(severity)) {
+    static_cast<PgConnection*>(self)->broken_ = true;
+  }
+}
 
 PgResult PgConnection::Exec(const std::string& sql) {
   ++statements_run_;
@@ -63,7 +71,8 @@ PgResult PgConnection::ExecParams(const std::string& sql,
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& param : params) values.push_back(param.c_str());
-  return Finish(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()),
+  return Finish(PQexecParams(conn_, sql.c_str(),
+                             static_cast<int>(params.size()),
                              /*paramTypes=*/nullptr, values.data(),
                              /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
                              /*resultFormat=*/0));
@@ -87,9 +96,15 @@ bool PgConnection::ReusableForPool() const {
 
 bool PgConnection::CheckAlive() {
   // libpq sockets are non-blocking underneath, so PQconsumeInput only takes
-  // what already arrived: a FATAL notice and EOF from a terminated backend.
+  // what already arrived, and PQisBusy parses it: a terminated backend's
+  // FATAL notice (see OnNotice) or EOF.
   if (broken_ || PQstatus(conn_) != CONNECTION_OK ||
-      PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+      PQconsumeInput(conn_) == 0) {
+    broken_ = true;
+    return false;
+  }
+  (void)PQisBusy(conn_);
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
     broken_ = true;
     return false;
   }

@@ -49,7 +49,10 @@ class PgConnection {
   bool used() const { return statements_run_ > 0; }
 
  private:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  explicit PgConnection(PGconn* conn);
+  // libpq notice receiver: logs notices, and notes a FATAL one (a backend
+  // terminated while the connection sat idle sends one before closing).
+  static void OnNotice(void* self, const PGresult* notice);
   // Wraps what libpq returned and notes a lost session.
   PgResult Finish(PGresult* result);
 

@@ -47,8 +47,8 @@ bool SqlStateEndsSession(std::string_view sqlstate) {
 
 Status PgErrorStatus(std::string_view context, std::string_view sqlstate,
                      std::string_view message) {
-  std::string text = std::string(context) + ": " + std::string(sqlstate) +
-                     " " + OneLine(message);
+  std::string text = std::string(context) + ": " + std::string(sqlstate) + " " +
+                     OneLine(message);
   if (sqlstate == kSqlStateNotInPrerequisiteState &&
       message.find("prepared transactions are disabled") !=
           std::string_view::npos) {
@@ -81,15 +81,18 @@ std::string PgContext(std::string_view resource, std::string_view what) {
 std::string OneLine(std::string_view message) {
   std::string out;
   out.reserve(message.size());
-  for (char c : message) {
-    if (c == '\n') {
-      out += "; ";
-    } else if (c != '\r') {
-      out += c;
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string_view::npos) end = message.size();
+    std::string_view line = message.substr(start, end - start);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos) {
+      line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+      if (!out.empty()) out += "; ";
+      out.append(line);
     }
-  }
-  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) {
-    out.pop_back();
+    start = end + 1;
   }
   return out;
 }

@@ -44,12 +44,18 @@ PostgresBranch::~PostgresBranch() {
 
 const char* PostgresBranch::StateName(State state) {
   switch (state) {
-    case State::kActive: return "active";
-    case State::kPrepared: return "prepared";
-    case State::kPrepareUnknown: return "in doubt after a lost PREPARE";
-    case State::kCommitted: return "committed";
-    case State::kRolledBack: return "rolled back";
-    case State::kCommitUnknown: return "in doubt after a lost COMMIT";
+    case State::kActive:
+      return "active";
+    case State::kPrepared:
+      return "prepared";
+    case State::kPrepareUnknown:
+      return "in doubt after a lost PREPARE";
+    case State::kCommitted:
+      return "committed";
+    case State::kRolledBack:
+      return "rolled back";
+    case State::kCommitUnknown:
+      return "in doubt after a lost COMMIT";
   }
   return "unknown";
 }
@@ -59,7 +65,7 @@ std::string PostgresBranch::Context(const char* what) const {
 }
 
 std::string PostgresBranch::FirstErrorNote() const {
-  return first_error_.empty() ? "" : " (after: " + first_error_ + ")";
+  return first_error_.empty() ? "" : " (first error: " + first_error_ + ")";
 }
 
 void PostgresBranch::ReleaseConnection() {
@@ -98,12 +104,16 @@ Result<PgResult> PostgresBranch::RunStatement(
     spdlog::debug("postgresql resource '{}' xid={}: statement failed: {}",
                   resource_name_, gtrid_, status.message());
   }
-  if (first_error_.empty()) first_error_ = status.message();
+  if (first_error_.empty()) {
+    const std::string sqlstate = result.sqlstate();
+    first_error_ = sqlstate.empty() ? result.error_message()
+                                    : sqlstate + " " + result.error_message();
+  }
   return status;
 }
 
-Result<int64_t> PostgresBranch::Execute(const std::string& sql,
-                                        const std::vector<std::string>& params) {
+Result<int64_t> PostgresBranch::Execute(
+    const std::string& sql, const std::vector<std::string>& params) {
   Result<PgResult> result = RunStatement("execute", sql, params);
   if (!result.ok()) return result.status();
   return result->affected_rows();
@@ -127,8 +137,7 @@ Status PostgresBranch::Prepare() {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
                                       StateName(state_) + ", not active");
   }
-  Result<std::string> statement =
-      TwoPhaseStatement(*connection_, kWhat, gid_);
+  Result<std::string> statement = TwoPhaseStatement(*connection_, kWhat, gid_);
   if (!statement.ok()) return statement.status().WithContext(Context(kWhat));
 
   PgResult result = connection_->Exec(*statement);
@@ -149,10 +158,11 @@ Status PostgresBranch::Prepare() {
         "postgresql resource '{}' xid={}: votes no: PREPARE TRANSACTION "
         "answered '{}'",
         resource_name_, gtrid_, tag);
-    return Status::Aborted(
-        Context(kWhat) + ": the server rolled the transaction back instead "
-        "of preparing it (command tag '" + tag +
-        "'): an earlier statement had failed" + FirstErrorNote());
+    return Status::Aborted(Context(kWhat) +
+                           ": the server rolled the transaction back instead "
+                           "of preparing it (command tag '" +
+                           tag + "'): an earlier statement had failed" +
+                           FirstErrorNote());
   }
 
   Status status = result.ToStatus(Context(kWhat));
@@ -170,8 +180,9 @@ Status PostgresBranch::Prepare() {
   // A server error: nothing was prepared. End the failed transaction.
   state_ = State::kRolledBack;
   ReleaseConnection();
-  spdlog::warn("postgresql resource '{}' xid={}: PREPARE TRANSACTION failed: {}",
-               resource_name_, gtrid_, status.message());
+  spdlog::warn(
+      "postgresql resource '{}' xid={}: PREPARE TRANSACTION failed: {}",
+      resource_name_, gtrid_, status.message());
   return status;
 }
 
@@ -230,10 +241,10 @@ Status PostgresBranch::Rollback() {
       // connection is simply closed.
       state_ = State::kRolledBack;
       if (!result.ok()) {
-        spdlog::warn("postgresql resource '{}' xid={}: {}; closing the "
-                     "connection, the server rolls back",
-                     resource_name_, gtrid_,
-                     result.ToStatus("ROLLBACK").message());
+        spdlog::warn(
+            "postgresql resource '{}' xid={}: {}; closing the "
+            "connection, the server rolls back",
+            resource_name_, gtrid_, result.ToStatus("ROLLBACK").message());
         connection_.reset();
       }
       ReleaseConnection();
@@ -252,10 +263,11 @@ Status PostgresBranch::Rollback() {
       // NotFound: nothing prepared under this gid, nothing to undo.
       state_ = State::kRolledBack;
       ReleaseConnection();
-      spdlog::info("postgresql resource '{}' xid={}: rolled back prepared "
-                   "branch{}",
-                   resource_name_, gtrid_,
-                   status.ok() ? "" : " (the server did not know the gid)");
+      spdlog::info(
+          "postgresql resource '{}' xid={}: rolled back prepared "
+          "branch{}",
+          resource_name_, gtrid_,
+          status.ok() ? "" : " (the server did not know the gid)");
       return Status::Ok();
     }
   }
@@ -290,17 +302,18 @@ Status PostgresBranch::CommitOnePhase() {
                  resource_name_, gtrid_, tag);
     return Status::Aborted(Context(kWhat) +
                            ": the server rolled the transaction back "
-                           "(command tag '" + tag +
-                           "'): an earlier statement had failed" +
+                           "(command tag '" +
+                           tag + "'): an earlier statement had failed" +
                            FirstErrorNote());
   }
   Status status = result.ToStatus(Context(kWhat));
   if (result.connection_lost()) {
     state_ = State::kCommitUnknown;
     connection_.reset();
-    spdlog::error("postgresql resource '{}' xid={}: connection lost during "
-                  "COMMIT; outcome unknown",
-                  resource_name_, gtrid_);
+    spdlog::error(
+        "postgresql resource '{}' xid={}: connection lost during "
+        "COMMIT; outcome unknown",
+        resource_name_, gtrid_);
     return Status::InDoubt(status.message() + "; the outcome is unknown");
   }
   // A COMMIT the server refused (deferred constraint, serialization

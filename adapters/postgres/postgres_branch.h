@@ -45,12 +45,12 @@ class PostgresBranch final : public Branch {
 
  private:
   enum class State {
-    kActive,           // BEGIN ran; statements may run
-    kPrepared,         // yes vote given; resolved by gid
-    kPrepareUnknown,   // connection lost during PREPARE: maybe prepared
+    kActive,          // BEGIN ran; statements may run
+    kPrepared,        // yes vote given; resolved by gid
+    kPrepareUnknown,  // connection lost during PREPARE: maybe prepared
     kCommitted,
     kRolledBack,
-    kCommitUnknown,    // connection lost during a one-phase COMMIT
+    kCommitUnknown,  // connection lost during a one-phase COMMIT
   };
   static const char* StateName(State state);
 
@@ -64,7 +64,7 @@ class PostgresBranch final : public Branch {
   // the connection back to the pool (which closes it unless it is clean).
   void ReleaseConnection();
   std::string Context(const char* what) const;
-  // " (after: <first error>)" or empty.
+  // " (first error: <sqlstate> <message>)" or empty.
   std::string FirstErrorNote() const;
 
   std::shared_ptr<ConnectionPool> pool_;

@@ -24,6 +24,10 @@ constexpr char kListPreparedSql[] =
 constexpr char kLookupOutcomeSql[] =
     "SELECT 1 FROM xatm_ledger WHERE gtrid = $1 LIMIT 1";
 
+// Only reused connections are retried and there are at most pool_size of
+// them, so this cap only guards against a pool refilled meanwhile.
+constexpr int kMaxStaleAttempts = 64;
+
 class PostgresResource final : public Resource {
  public:
   explicit PostgresResource(const ResourceConfig& config)
@@ -70,8 +74,8 @@ Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context("BEGIN"));
   const std::string gtrid = xid.Gtrid();
-  // Bounded: every idle connection may be stale (server restarted), then a
-  // fresh one either works or the error is real.
+  // Every idle connection may be stale (server restarted): each is tried
+  // once, then a fresh one either works or the error is real.
   for (int attempt = 0;; ++attempt) {
     Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
     if (!connection.ok()) {
@@ -88,11 +92,12 @@ Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
           std::move(connection).value()));
     }
     Status status = result.ToStatus(Context("BEGIN"));
-    if (result.connection_lost() && reused && attempt < 8) {
+    if (result.connection_lost() && reused && attempt < kMaxStaleAttempts) {
       // BEGIN changes nothing: safe to try again on another connection.
-      spdlog::debug("postgresql resource '{}' xid={}: pooled connection was "
-                    "dead ({}); retrying BEGIN",
-                    name_, gtrid, status.message());
+      spdlog::debug(
+          "postgresql resource '{}' xid={}: pooled connection was "
+          "dead ({}); retrying BEGIN",
+          name_, gtrid, status.message());
       continue;
     }
     pool_->Release(std::move(connection).value());
@@ -125,10 +130,9 @@ Result<PgResult> PostgresResource::RunAutocommit(
 Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
   // '_' is a LIKE wildcard but the prefix has none; the parse below is the
   // real filter anyway.
-  Result<PgResult> result =
-      RunAutocommit("list prepared", kListPreparedSql,
-                    {std::string(kXidPrefix) + "%"}, /*simple_query=*/false,
-                    Retry::kOnStaleConnection);
+  Result<PgResult> result = RunAutocommit(
+      "list prepared", kListPreparedSql, {std::string(kXidPrefix) + "%"},
+      /*simple_query=*/false, Retry::kOnStaleConnection);
   if (!result.ok()) return result.status();
   if (!result->ok()) return result->ToStatus(Context("list prepared"));
   std::vector<PreparedBranch> branches;
@@ -137,9 +141,10 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
     const std::string& gid = *row[0];
     Result<BranchId> id = ParsePostgresGid(gid);
     if (!id.ok()) {
-      spdlog::warn("postgresql resource '{}': skipping prepared transaction "
-                   "'{}': {}",
-                   name_, gid, id.status().message());
+      spdlog::warn(
+          "postgresql resource '{}': skipping prepared transaction "
+          "'{}': {}",
+          name_, gid, id.status().message());
       continue;
     }
     PreparedBranch branch;
@@ -154,8 +159,7 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
   return branches;
 }
 
-Status PostgresResource::FinishPrepared(const Xid& xid,
-                                        PreparedAction action) {
+Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
   const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
                                                        : "ROLLBACK PREPARED";
   const std::string gtrid = xid.Gtrid();
@@ -191,16 +195,17 @@ Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
   if (!result.ok()) return result.status();
   if (!result->ok()) {
     if (result->sqlstate() == kSqlStateUndefinedTable) {
-      spdlog::debug("postgresql resource '{}' xid={}: no ledger table, "
-                    "outcome unknown",
-                    name_, gtrid);
+      spdlog::debug(
+          "postgresql resource '{}' xid={}: no ledger table, "
+          "outcome unknown",
+          name_, gtrid);
       return BranchOutcome::kUnknown;
     }
     return result->ToStatus(Context("lookup outcome"));
   }
   const bool committed = !result->rows().empty();
-  spdlog::debug("postgresql resource '{}' xid={}: ledger says {}", name_,
-                gtrid, committed ? "committed" : "not committed");
+  spdlog::debug("postgresql resource '{}' xid={}: ledger says {}", name_, gtrid,
+                committed ? "committed" : "not committed");
   return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
 }
 
@@ -208,9 +213,8 @@ Result<std::vector<Row>> PostgresResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) return converted.status().WithContext(Context("query"));
-  Result<PgResult> result =
-      RunAutocommit("query", *converted, params, /*simple_query=*/false,
-                    Retry::kNever);
+  Result<PgResult> result = RunAutocommit(
+      "query", *converted, params, /*simple_query=*/false, Retry::kNever);
   if (!result.ok()) return result.status();
   if (!result->ok()) return result->ToStatus(Context("query"));
   return result->rows();

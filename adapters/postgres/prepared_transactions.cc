@@ -36,8 +36,7 @@ Result<std::string> BranchGid(const Xid& xid, std::string_view resource) {
   return gid;
 }
 
-Result<std::string> TwoPhaseStatement(PgConnection& conn,
-                                      std::string_view verb,
+Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
                                       std::string_view gid) {
   XATM_RETURN_IF_ERROR(ValidateGid(gid));
   Result<std::string> quoted = conn.QuoteLiteral(gid);

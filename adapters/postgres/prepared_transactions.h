@@ -20,8 +20,7 @@ Result<std::string> BranchGid(const Xid& xid, std::string_view resource);
 
 // "<verb> '<gid>'", e.g. TwoPhaseStatement(conn, "COMMIT PREPARED", gid).
 // InvalidArgument when `gid` holds characters outside [A-Za-z0-9_:-].
-Result<std::string> TwoPhaseStatement(PgConnection& conn,
-                                      std::string_view verb,
+Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
                                       std::string_view gid);
 
 enum class PreparedAction { kCommit, kRollback };

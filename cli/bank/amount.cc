@@ -40,15 +40,10 @@ Result<Amount> Parse(std::string_view text, std::string_view what, Sign sign) {
     return bad("contains spaces");
   }
   std::string_view s = text;
-  bool negative = false;
-  if (s.front() == '-') {
-    if (sign == Sign::kPositive) {
-      return bad("is negative: it must be greater than zero");
-    }
-    if (sign == Sign::kNonNegative) return bad("is negative");
-    negative = true;
-    s.remove_prefix(1);
-  }
+  // The sign is judged once the rest is known to be a number, so "-abc"
+  // is "not a number" rather than "negative".
+  const bool negative = s.front() == '-';
+  if (negative) s.remove_prefix(1);
   if (LooksLikeExponent(s)) {
     return bad("uses an exponent: write the digits out, e.g. 100000.00");
   }
@@ -82,6 +77,11 @@ Result<Amount> Parse(std::string_view text, std::string_view what, Sign sign) {
   for (int i = 0; i < Amount::kDecimals; ++i) {
     int digit = i < static_cast<int>(fraction.size()) ? fraction[i] - '0' : 0;
     cents = cents * 10 + digit;
+  }
+  if (negative && cents != 0 && sign != Sign::kAny) {
+    return bad(sign == Sign::kPositive
+                   ? "is negative: it must be greater than zero"
+                   : "is negative");
   }
   if (sign == Sign::kPositive && cents == 0) {
     return bad("must be greater than zero");

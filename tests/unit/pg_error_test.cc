@@ -63,11 +63,21 @@ TEST(PgErrorTest, DisabledPreparedTransactionsGetAHint) {
 
 TEST(PgErrorTest, ConnectionLostIsUnavailableAndOneLine) {
   Status status = PgConnectionLostStatus(
-      "ctx", "", "server closed the connection unexpectedly\n\tThis probably "
-                 "means the server terminated abnormally\n");
+      "ctx", "",
+      "server closed the connection unexpectedly\n\tThis probably "
+      "means the server terminated abnormally\n");
   EXPECT_EQ(status.code(), StatusCode::kUnavailable);
   EXPECT_EQ(status.message().find('\n'), std::string::npos);
   EXPECT_NE(status.message().find("connection lost"), std::string::npos);
+}
+
+TEST(PgErrorTest, OneLineJoinsTrimmedLines) {
+  EXPECT_EQ(OneLine("server closed the connection unexpectedly\n\tThis "
+                    "probably means\n\tbefore or while\n"),
+            "server closed the connection unexpectedly; This probably means; "
+            "before or while");
+  EXPECT_EQ(OneLine("plain"), "plain");
+  EXPECT_EQ(OneLine(""), "");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "adapters/postgres/placeholders.h"
-
 #include <gtest/gtest.h>
+
+#include "adapters/postgres/placeholders.h"
 
 namespace xatm {
 namespace {

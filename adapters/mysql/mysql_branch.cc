@@ -1,0 +1,364 @@
+#include "adapters/mysql/mysql_branch.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "adapters/mysql/xa_resolve.h"
+
+namespace xatm::mysql {
+
+MysqlBranch::MysqlBranch(std::shared_ptr<ConnectionPool> pool,
+                         std::string gtrid, std::string literal,
+                         std::unique_ptr<MyConnection> conn)
+    : pool_(std::move(pool)),
+      gtrid_(std::move(gtrid)),
+      literal_(std::move(literal)),
+      ctx_(ResourceContext(pool_->name())),
+      conn_(std::move(conn)),
+      session_id_(conn_->session_id()) {}
+
+MysqlBranch::~MysqlBranch() {
+  try {
+    switch (state_) {
+      case State::kActive:
+        spdlog::info("xid={} branch on {} destroyed unfinished: rolling back",
+                     gtrid_, pool_->name());
+        RollbackUnprepared();
+        break;
+      case State::kPrepared:
+      case State::kPrepareUnknown:
+        if (conn_ != nullptr) {
+          spdlog::warn(
+              "xid={} branch on {} destroyed while prepared: closing session "
+              "{} so that recovery can finish it",
+              gtrid_, pool_->name(), session_id_);
+          CloseConnection();
+        }
+        break;
+      default:
+        ReleaseConnection();
+        break;
+    }
+  } catch (...) {
+    // A destructor must not throw; the connection closes with conn_.
+  }
+}
+
+const char* MysqlBranch::StateName(State state) {
+  switch (state) {
+    case State::kActive:
+      return "active";
+    case State::kPrepared:
+      return "prepared";
+    case State::kPrepareUnknown:
+      return "prepare outcome unknown";
+    case State::kCommitted:
+      return "committed";
+    case State::kRolledBack:
+      return "rolled back";
+    case State::kLost:
+      return "outcome unknown";
+  }
+  return "?";
+}
+
+Status MysqlBranch::NotInState(const char* action) const {
+  return Status::FailedPrecondition(ctx_ + ": xid=" + gtrid_ + ": cannot " +
+                                    action + " a branch that is " +
+                                    StateName(state_));
+}
+
+void MysqlBranch::ReleaseConnection() {
+  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+void MysqlBranch::CloseConnection() { conn_.reset(); }
+
+MyStatus MysqlBranch::Xa(const std::string& verb, const std::string& suffix) {
+  MyStatus s = conn_->Run(verb + " " + literal_ + suffix);
+  if (s.ok()) {
+    spdlog::debug("xid={} {}{} on {}", gtrid_, verb, suffix, pool_->name());
+  } else {
+    spdlog::warn("xid={} {}{} on {} failed: {}", gtrid_, verb, suffix,
+                 pool_->name(), s.Describe());
+  }
+  return s;
+}
+
+Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
+  if (first_failure_.empty()) first_failure_ = s.Describe();
+  if (s.connection_lost()) {
+    // The server rolls back an unprepared branch when its session ends.
+    spdlog::warn("xid={} connection to {} lost during work: branch rolled "
+                 "back",
+                 gtrid_, pool_->name());
+    CloseConnection();
+    state_ = State::kRolledBack;
+    return s.ToStatus(StatusCode::kAborted,
+                      ctx_ + ": " + what + " (connection lost, branch "
+                                           "rolled back)");
+  }
+  return s.ToStatus(ctx_ + ": " + what);
+}
+
+Result<int64_t> MysqlBranch::Execute(const std::string& sql,
+                                     const std::vector<std::string>& params) {
+  return CatchAll(ctx_, [&]() -> Result<int64_t> {
+    if (state_ != State::kActive) return NotInState("execute in");
+    int64_t affected = 0;
+    MyStatus s = conn_->Execute(sql, params, &affected);
+    if (!s.ok()) return StatementFailed("execute", s);
+    return affected;
+  });
+}
+
+Result<std::vector<Row>> MysqlBranch::Query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  return CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
+    if (state_ != State::kActive) return NotInState("query in");
+    std::vector<Row> rows;
+    MyStatus s = conn_->Query(sql, params, &rows);
+    if (!s.ok()) return StatementFailed("query", s);
+    return rows;
+  });
+}
+
+void MysqlBranch::RollbackUnprepared() {
+  state_ = State::kRolledBack;
+  if (conn_ == nullptr) return;
+  MyStatus end = Xa("XA END");
+  if (end.connection_lost()) {
+    CloseConnection();
+    return;
+  }
+  // XA END fails when the branch is already rollback-only (XA_RB*) or idle;
+  // XA ROLLBACK works from both.
+  MyStatus rollback = Xa("XA ROLLBACK");
+  if (end.ok() && rollback.ok()) {
+    ReleaseConnection();
+    return;
+  }
+  if (!rollback.ok() && !IsRolledBackByServer(rollback.code()) &&
+      rollback.code() != errc::kXaerNota) {
+    spdlog::warn("xid={} rollback on {} unclean ({}): closing session {}, "
+                 "which discards the unprepared branch",
+                 gtrid_, pool_->name(), rollback.Describe(), session_id_);
+  }
+  // Some statement failed: the session state is not certain enough to pool.
+  CloseConnection();
+}
+
+Status MysqlBranch::VoteNo(const std::string& verb, const MyStatus& s) {
+  RollbackUnprepared();
+  return s.ToStatus(StatusCode::kAborted,
+                    ctx_ + ": " + verb + " (voted no, rolled back)");
+}
+
+Status MysqlBranch::Prepare() {
+  return CatchAll(ctx_, [&]() -> Status {
+    if (state_ == State::kRolledBack) {
+      return Status::Aborted(ctx_ + ": voted no: the branch was rolled back (" +
+                             first_failure_ + ")");
+    }
+    if (state_ != State::kActive) return NotInState("prepare");
+    if (false) {
+      RollbackUnprepared();
+      return Status::Aborted(ctx_ + ": voted no: an earlier statement failed (" +
+                             first_failure_ + "); rolled back");
+    }
+    MyStatus end = Xa("XA END");
+    if (end.connection_lost()) {
+      // No XA PREPARE can follow on a dead session: never prepared, and
+      // the server discards the branch.
+      CloseConnection();
+      state_ = State::kRolledBack;
+      return end.ToStatus(StatusCode::kAborted,
+                          ctx_ + ": XA END (connection lost before XA "
+                                 "PREPARE; not prepared)");
+    }
+    if (!end.ok()) return VoteNo("XA END", end);
+
+    MyStatus prepare = Xa("XA PREPARE");
+    if (prepare.ok()) {
+      state_ = State::kPrepared;
+      return Status::Ok();
+    }
+    if (prepare.connection_lost()) {
+      // The server may or may not have prepared it; a prepared branch
+      // survives the disconnect. Rollback() / recovery resolve it.
+      CloseConnection();
+      state_ = State::kPrepareUnknown;
+      return prepare.ToStatus(StatusCode::kUnavailable,
+                              ctx_ + ": XA PREPARE (connection lost: "
+                                     "outcome unknown)");
+    }
+    return VoteNo("XA PREPARE", prepare);
+  });
+}
+
+Status MysqlBranch::FinishDetached(bool commit) {
+  Status s = mysql::FinishPrepared(
+      pool_.get(), gtrid_, commit ? XaFinish::kCommit : XaFinish::kRollback,
+      session_id_);
+  if (s.ok()) {
+    state_ = commit ? State::kCommitted : State::kRolledBack;
+  } else if (s.code() == StatusCode::kNotFound) {
+    state_ = State::kLost;
+  }
+  return s;
+}
+
+Status MysqlBranch::CommitPrepared() {
+  return CatchAll(ctx_, [&]() -> Status {
+    if (state_ == State::kCommitted) return Status::Ok();
+    if (state_ != State::kPrepared) return NotInState("commit");
+    if (conn_ == nullptr) return FinishDetached(/*commit=*/true);
+
+    MyStatus s = Xa("XA COMMIT");
+    if (s.ok()) {
+      state_ = State::kCommitted;
+      ReleaseConnection();
+      return Status::Ok();
+    }
+    if (s.connection_lost()) {
+      // The commit may or may not have happened. If the server still holds
+      // our session, it blocks every other session from finishing the
+      // branch: FinishPrepared kills it and commits (NotFound if our
+      // commit had gone through).
+      spdlog::warn("xid={} connection lost during XA COMMIT on {}: "
+                   "finishing from a fresh session",
+                   gtrid_, pool_->name());
+      CloseConnection();
+      return FinishDetached(/*commit=*/true);
+    }
+    CloseConnection();  // detaches the branch: any session may finish it
+    if (s.code() == errc::kXaerNota) {
+      state_ = State::kLost;
+      return s.ToStatus(StatusCode::kNotFound,
+                        ctx_ + ": XA COMMIT (its own session no longer "
+                               "knows the prepared branch)");
+    }
+    if (IsRolledBackByServer(s.code())) {
+      state_ = State::kRolledBack;
+      return s.ToStatus(StatusCode::kAborted, ctx_ + ": XA COMMIT");
+    }
+    return s.ToStatus(ctx_ + ": XA COMMIT");
+  });
+}
+
+Status MysqlBranch::Rollback() {
+  return CatchAll(ctx_, [&]() -> Status {
+    switch (state_) {
+      case State::kRolledBack:
+        return Status::Ok();
+      case State::kActive:
+        RollbackUnprepared();
+        return Status::Ok();
+      case State::kCommitted:
+      case State::kLost:
+        return NotInState("roll back");
+      case State::kPrepareUnknown: {
+        Status s = FinishDetached(/*commit=*/false);
+        // Not listed and not attached: the XA PREPARE never took effect
+        // (no commit decision can exist for a branch without a yes vote).
+        // A prepare still in flight inside the server would surface later
+        // as an orphan, which the sweeper rolls back (presumed abort).
+        if (s.code() == StatusCode::kNotFound) {
+          state_ = State::kRolledBack;
+          return Status::Ok();
+        }
+        return s;
+      }
+      case State::kPrepared:
+        break;
+    }
+    if (conn_ == nullptr) return FinishDetached(/*commit=*/false);
+    MyStatus s = Xa("XA ROLLBACK");
+    if (s.ok()) {
+      state_ = State::kRolledBack;
+      ReleaseConnection();
+      return Status::Ok();
+    }
+    if (s.connection_lost()) {
+      // A prepared branch survives the disconnect: finish it elsewhere.
+      CloseConnection();
+      return FinishDetached(/*commit=*/false);
+    }
+    CloseConnection();
+    if (IsRolledBackByServer(s.code())) {
+      state_ = State::kRolledBack;
+      return Status::Ok();
+    }
+    if (s.code() == errc::kXaerNota) {
+      // Prepared, yet unknown to its own session: something else finished
+      // it, and only the ledger can tell how. Not "nothing to undo".
+      state_ = State::kLost;
+      return s.ToStatus(StatusCode::kNotFound,
+                        ctx_ + ": XA ROLLBACK (its own session no longer "
+                               "knows the prepared branch)");
+    }
+    return s.ToStatus(ctx_ + ": XA ROLLBACK");
+  });
+}
+
+Status MysqlBranch::CommitOnePhase() {
+  return CatchAll(ctx_, [&]() -> Status {
+    if (state_ == State::kRolledBack) {
+      return Status::Aborted(ctx_ + ": the branch was rolled back (" +
+                             first_failure_ + ")");
+    }
+    if (state_ != State::kActive) return NotInState("commit (one phase)");
+    if (!first_failure_.empty()) {
+      RollbackUnprepared();
+      return Status::Aborted(ctx_ + ": an earlier statement failed (" +
+                             first_failure_ + "); rolled back");
+    }
+    MyStatus end = Xa("XA END");
+    if (end.connection_lost()) {
+      CloseConnection();
+      state_ = State::kRolledBack;
+      return end.ToStatus(StatusCode::kAborted,
+                          ctx_ + ": XA END (connection lost before commit; "
+                                 "rolled back)");
+    }
+    if (!end.ok()) return VoteNo("XA END", end);
+
+    MyStatus commit = Xa("XA COMMIT", " ONE PHASE");
+    if (commit.ok()) {
+      state_ = State::kCommitted;
+      ReleaseConnection();
+      return Status::Ok();
+    }
+    if (commit.connection_lost()) {
+      CloseConnection();
+      state_ = State::kLost;
+      return commit.ToStatus(StatusCode::kInDoubt,
+                             ctx_ + ": XA COMMIT ONE PHASE (connection lost: "
+                                    "outcome unknown)");
+    }
+    // A server error: it did not commit. Roll back what is left; if the
+    // branch has vanished instead, its fate is unknown here.
+    MyStatus rollback = Xa("XA ROLLBACK");
+    if (rollback.ok() || IsRolledBackByServer(rollback.code()) ||
+        IsRolledBackByServer(commit.code())) {
+      CloseConnection();
+      state_ = State::kRolledBack;
+      return commit.ToStatus(StatusCode::kAborted,
+                             ctx_ + ": XA COMMIT ONE PHASE (rolled back)");
+    }
+    CloseConnection();
+    if (rollback.code() == errc::kXaerNota) {
+      state_ = State::kLost;
+      return commit.ToStatus(StatusCode::kInDoubt,
+                             ctx_ + ": XA COMMIT ONE PHASE (branch gone: "
+                                    "outcome unknown)");
+    }
+    // Closing the session discarded the unprepared branch.
+    state_ = State::kRolledBack;
+    return commit.ToStatus(StatusCode::kAborted,
+                           ctx_ + ": XA COMMIT ONE PHASE (rolled back)");
+  });
+}
+
+}  // namespace xatm::mysql

@@ -1,0 +1,99 @@
+// One MariaDB / MySQL XA branch of a global transaction, on its own
+// connection from the resource's pool (see tm/resource.h for the contract).
+//
+// States and what ends them:
+//   active    - XA START ran; Execute/Query allowed.
+//   prepared  - XA END + XA PREPARE gave a yes vote. Phase 2 runs on the
+//               same connection (MariaDB refuses XA COMMIT from another
+//               session while the preparing one is connected). If that
+//               connection breaks, the branch finishes from a fresh one,
+//               killing its old session first if the server still holds it.
+//   prepare-unknown - the link broke during XA PREPARE: maybe prepared.
+//   committed / rolled back - finished; the connection went back to the pool.
+//   lost      - the outcome is unknown to this object (the link broke during
+//               XA COMMIT ... ONE PHASE, or a prepared branch vanished); the
+//               ledger row (Resource::LookupOutcome) tells.
+//
+// Any failed statement makes Prepare/CommitOnePhase vote no: MariaDB only
+// undoes the failed statement and would happily prepare the rest, which an
+// application that missed the error would then commit half-done.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_connection.h"
+#include "tm/resource.h"
+
+namespace xatm::mysql {
+
+class MysqlBranch final : public Branch {
+ public:
+  // Takes over `conn`, on which `XA START <literal>` has succeeded.
+  MysqlBranch(std::shared_ptr<ConnectionPool> pool, std::string gtrid,
+              std::string literal, std::unique_ptr<MyConnection> conn);
+  // Active: rolls back. Prepared: closes the connection without finishing
+  // the branch - the decision is not this object's to make - so that the
+  // branch detaches and recovery (or Resource::CommitPrepared) can finish it.
+  ~MysqlBranch() override;
+
+  MysqlBranch(const MysqlBranch&) = delete;
+  MysqlBranch& operator=(const MysqlBranch&) = delete;
+
+  const std::string& resource_name() const override { return pool_->name(); }
+  Result<int64_t> Execute(const std::string& sql,
+                          const std::vector<std::string>& params) override;
+  Result<std::vector<Row>> Query(
+      const std::string& sql, const std::vector<std::string>& params) override;
+  Status Prepare() override;
+  Status CommitPrepared() override;
+  Status Rollback() override;
+  Status CommitOnePhase() override;
+
+  // The server's id of the session that ran XA START (the KILL target);
+  // kept after the connection is gone.
+  int64_t session_id() const { return session_id_; }
+  const std::string& gtrid() const { return gtrid_; }
+
+ private:
+  enum class State {
+    kActive,
+    kPrepared,
+    kPrepareUnknown,
+    kCommitted,
+    kRolledBack,
+    kLost,
+  };
+  static const char* StateName(State state);
+
+  // `verb` (e.g. "XA END") with this branch's xid, on its connection.
+  MyStatus Xa(const std::string& verb, const std::string& suffix = "");
+  // A failed Execute/Query: remembered for the vote.
+  Status StatementFailed(const char* what, const MyStatus& s);
+  // XA END + XA ROLLBACK of an unprepared branch. Always ends rolled back:
+  // if the statements fail the connection is closed, and the server
+  // discards an unprepared branch with its session.
+  void RollbackUnprepared();
+  // After XA END or XA PREPARE failed with a server error: not prepared.
+  Status VoteNo(const std::string& verb, const MyStatus& s);
+  // Phase 2 from another session (this branch's link broke).
+  Status FinishDetached(bool commit);
+  Status NotInState(const char* action) const;
+
+  void ReleaseConnection();  // back to the pool: the session is clean
+  void CloseConnection();    // closed: detaches / discards the XA branch
+
+  std::shared_ptr<ConnectionPool> pool_;
+  const std::string gtrid_;
+  const std::string literal_;  // 'gtrid','bqual',formatID
+  const std::string ctx_;      // "mysql resource 'NAME'"
+  std::unique_ptr<MyConnection> conn_;
+  const int64_t session_id_;
+  State state_ = State::kActive;
+  std::string first_failure_;  // empty while every statement succeeded
+};
+
+}  // namespace xatm::mysql

@@ -1,0 +1,182 @@
+#include "adapters/mysql/mysql_resource.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_connection.h"
+#include "adapters/mysql/mysql_branch.h"
+#include "adapters/mysql/xa_recover.h"
+#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/xid_literal.h"
+
+namespace xatm {
+
+std::unique_ptr<Resource> MakeMysqlResource(const ResourceConfig& config) {
+  return std::make_unique<mysql::MysqlResource>(config);
+}
+
+namespace mysql {
+namespace {
+
+// Runs `op` on a pooled connection and gives the connection back. When a
+// reused connection turns out dead (its idle session was killed, or the
+// server restarted) `op` is tried once more on a fresh one; only for
+// statements that are harmless to repeat.
+template <typename Op>
+MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
+  std::unique_ptr<MyConnection> conn;
+  bool reused = false;
+  MyStatus s = pool->Acquire(&conn, &reused);
+  if (!s.ok()) return s;
+  s = op(conn.get());
+  if (s.connection_lost() && reused) {
+    conn.reset();
+    s = pool->OpenFresh(&conn);
+    if (!s.ok()) return s;
+    s = op(conn.get());
+  }
+  pool->Release(std::move(conn));
+  return s;
+}
+
+}  // namespace
+
+MysqlResource::MysqlResource(const ResourceConfig& config)
+    : pool_(std::make_shared<ConnectionPool>(config)),
+      name_(config.name),
+      ctx_(ResourceContext(config.name)) {}
+
+MysqlResource::~MysqlResource() = default;
+
+Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
+  return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
+    const std::string gtrid = xid.Gtrid();
+    Result<std::string> literal = XidLiteral(gtrid, name_);
+    if (!literal.ok()) return literal.status().WithContext(ctx_);
+
+    std::unique_ptr<MyConnection> conn;
+    bool reused = false;
+    MyStatus s = pool_->Acquire(&conn, &reused);
+    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    const std::string start = "XA START " + *literal;
+    s = conn->Run(start);
+    if (s.connection_lost() && reused) {
+      // A pooled session that died while idle; XA START never ran.
+      conn.reset();
+      s = pool_->OpenFresh(&conn);
+      if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+      s = conn->Run(start);
+    }
+    if (!s.ok()) {
+      spdlog::warn("xid={} XA START on {} failed: {}", gtrid, name_,
+                   s.Describe());
+      // XAER_DUPID leaves the session untouched; anything else may have
+      // left it inside some transaction: do not pool it.
+      if (s.code() == errc::kXaerDupid) {
+        pool_->Release(std::move(conn));
+      }
+      return s.ToStatus(ctx_ + ": XA START");
+    }
+    spdlog::debug("xid={} XA START on {} (session {})", gtrid, name_,
+                  conn->session_id());
+    return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
+        pool_, gtrid, std::move(literal).value(), std::move(conn)));
+  });
+}
+
+Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
+  return CatchAll(ctx_, [&]() -> Result<std::vector<PreparedBranch>> {
+    std::vector<RecoveredXid> recovered;
+    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
+      return XaRecover(conn, &recovered);
+    });
+    if (!s.ok()) return s.ToStatus(ctx_ + ": XA RECOVER");
+    std::vector<PreparedBranch> out;
+    for (const RecoveredXid& x : recovered) {
+      if (x.bqual != name_) {
+        spdlog::debug("{}: XA RECOVER: {} belongs to another resource",
+                      ctx_, XidText(x));
+        continue;
+      }
+      Result<Xid> xid = Xid::ParseGtrid(x.gtrid);
+      if (!xid.ok()) {
+        spdlog::debug("{}: XA RECOVER: {} is not ours ({})", ctx_, XidText(x),
+                      xid.status().message());
+        continue;
+      }
+      PreparedBranch branch;
+      branch.id = BranchId{std::move(xid).value(), name_};
+      branch.raw = XidText(x);
+      branch.prepared_ms = 0;  // MariaDB does not say when
+      out.push_back(std::move(branch));
+    }
+    return out;
+  });
+}
+
+Status MysqlResource::CommitPrepared(const Xid& xid) {
+  return CatchAll(ctx_, [&]() -> Status {
+    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kCommit);
+  });
+}
+
+Status MysqlResource::RollbackPrepared(const Xid& xid) {
+  return CatchAll(ctx_, [&]() -> Status {
+    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kRollback);
+  });
+}
+
+Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
+  return CatchAll(ctx_, [&]() -> Result<BranchOutcome> {
+    const std::string gtrid = xid.Gtrid();
+    std::vector<Row> rows;
+    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
+      return conn->Query("SELECT 1 FROM xatm_ledger WHERE gtrid = ? LIMIT 1",
+                         {gtrid}, &rows);
+    });
+    if (s.code() == errc::kNoSuchTable) return BranchOutcome::kUnknown;
+    if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
+    BranchOutcome outcome =
+        rows.empty() ? BranchOutcome::kNotCommitted : BranchOutcome::kCommitted;
+    spdlog::debug("xid={} ledger on {}: {}", gtrid, name_,
+                  rows.empty() ? "not committed" : "committed");
+    return outcome;
+  });
+}
+
+Result<std::vector<Row>> MysqlResource::QueryLocal(
+    const std::string& sql, const std::vector<std::string>& params) {
+  return CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
+    std::vector<Row> rows;
+    // Retried on a stale pooled connection like a read: a query that
+    // changes data belongs in ExecuteLocal.
+    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
+      return conn->Query(sql, params, &rows);
+    });
+    if (!s.ok()) return s.ToStatus(ctx_ + ": query");
+    return rows;
+  });
+}
+
+Status MysqlResource::ExecuteLocal(const std::string& sql,
+                                   const std::vector<std::string>& params) {
+  return CatchAll(ctx_, [&]() -> Status {
+    // Never repeated: a lost answer does not tell whether it ran.
+    std::unique_ptr<MyConnection> conn;
+    MyStatus s = pool_->Acquire(&conn);
+    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    if (params.empty()) {
+      s = conn->RunScript(sql);
+    } else {
+      int64_t affected = 0;
+      s = conn->Execute(sql, params, &affected);
+    }
+    pool_->Release(std::move(conn));
+    return s.ToStatus(ctx_ + ": execute");
+  });
+}
+
+}  // namespace mysql
+}  // namespace xatm

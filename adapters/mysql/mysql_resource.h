@@ -1,0 +1,61 @@
+// MariaDB / MySQL as a resource of global transactions, through MySQL
+// Connector/C++ 1.1 and XA statements. Other folders only need
+// MakeMysqlResource; the class is visible for the adapter's tests and tools.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/resource_config.h"
+#include "tm/resource.h"
+
+namespace xatm {
+
+// A Resource for `config` (type "mysql"). Does not connect: connection
+// errors surface on first use.
+std::unique_ptr<Resource> MakeMysqlResource(const ResourceConfig& config);
+
+namespace mysql {
+
+class ConnectionPool;
+
+// Branch ids: gtrid = Xid::Gtrid(), bqual = resource name, formatID =
+// kMysqlFormatId. MariaDB ignores formatID when matching, so ownership is
+// read from the gtrid alone.
+class MysqlResource final : public Resource {
+ public:
+  explicit MysqlResource(const ResourceConfig& config);
+  ~MysqlResource() override;
+
+  const std::string& name() const override { return name_; }
+  const std::string& type() const override { return type_; }
+
+  Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
+  // XA RECOVER entries whose gtrid parses as ours and whose bqual is this
+  // resource's name; all others are skipped (debug log).
+  Result<std::vector<PreparedBranch>> ListPrepared() override;
+  // From a pooled session; see xa_resolve.h for the 1397 / 1402 answers.
+  Status CommitPrepared(const Xid& xid) override;
+  Status RollbackPrepared(const Xid& xid) override;
+  // SELECT 1 FROM xatm_ledger WHERE gtrid = ?; kUnknown without the table.
+  Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
+  Result<std::vector<Row>> QueryLocal(
+      const std::string& sql, const std::vector<std::string>& params) override;
+  // Without parameters `sql` may hold several statements (a schema script):
+  // they run in one round trip, stopping at the first error.
+  Status ExecuteLocal(const std::string& sql,
+                      const std::vector<std::string>& params) override;
+
+  ConnectionPool* pool() const { return pool_.get(); }
+
+ private:
+  // Shared with the branches, which may outlive the resource.
+  std::shared_ptr<ConnectionPool> pool_;
+  const std::string name_;
+  const std::string type_ = "mysql";
+  const std::string ctx_;  // "mysql resource 'NAME'"
+};
+
+}  // namespace mysql
+}  // namespace xatm

@@ -1,0 +1,181 @@
+// Decision-log append throughput and latency: group commit (DecisionLog)
+// against a naive baseline that writes and fdatasyncs each record under a
+// mutex, with the same record size and the same threads, on the real disk.
+//
+//   log_bench --benchmark_counters_tabular=true
+//
+// Counters: records/s over the wall time of the run, and p50/p99 latency
+// of one append in microseconds, over all threads.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tm/decision_log.h"
+#include "tm/file_system.h"
+#include "tm/log/record_codec.h"
+
+namespace xatm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kResources = {"bank_pg", "bank_my"};
+
+// The size of a real one: "xatm:" node ":" begin_ms ":" 16 hex digits.
+std::string MakeGtrid(uint64_t id) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "xatm:bench-node-01:1700000000000:%016" PRIx64,
+                id);
+  return buf;
+}
+
+// State of one run, shared by its threads.
+struct Run {
+  std::string dir;
+  std::unique_ptr<DecisionLog> log;       // group commit
+  std::unique_ptr<WritableFile> file;     // baseline
+  std::mutex file_mu;
+  std::atomic<uint64_t> next_id{0};
+  Clock::time_point start;
+
+  std::mutex mu;
+  std::condition_variable all_in;
+  std::vector<double> latencies_us;
+  uint64_t records = 0;
+  int arrived = 0;
+  double p50 = 0, p99 = 0, records_per_s = 0;
+};
+
+Run* run = nullptr;
+
+void Die(const char* what, const Status& status) {
+  std::fprintf(stderr, "log_bench: %s: %s\n", what, status.ToString().c_str());
+  std::exit(1);
+}
+
+void SetUp(const benchmark::State&) {
+  run = new Run();
+  const char* base = std::getenv("XATM_BENCH_DIR");
+  std::string tmpl = std::string(base != nullptr ? base : "/var/tmp") +
+                     "/xatm-log-bench-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  run->dir = tmpl;
+  Result<std::unique_ptr<DecisionLog>> log =
+      DecisionLog::Open(run->dir + "/log");
+  if (!log.ok()) Die("open", log.status());
+  run->log = std::move(*log);
+  Result<std::unique_ptr<WritableFile>> file =
+      FileSystem::Default()->NewWritableFile(run->dir + "/baseline.log");
+  if (!file.ok()) Die("create", file.status());
+  run->file = std::move(*file);
+  run->start = Clock::now();
+}
+
+void TearDown(const benchmark::State&) {
+  run->log.reset();
+  (void)run->file->Close();
+  const std::string cmd = "rm -rf '" + run->dir + "'";
+  if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "rm failed\n");
+  delete run;
+  run = nullptr;
+}
+
+// Merges this thread's latencies; the last thread computes the figures, and
+// every thread reports them averaged (kAvgThreads), i.e. unchanged.
+void Report(benchmark::State& state, std::vector<double>* mine) {
+  std::unique_lock<std::mutex> lock(run->mu);
+  run->latencies_us.insert(run->latencies_us.end(), mine->begin(),
+                           mine->end());
+  run->records += mine->size();
+  if (++run->arrived == state.threads()) {
+    const double seconds =
+        std::chrono::duration<double>(Clock::now() - run->start).count();
+    std::vector<double>& all = run->latencies_us;
+    if (!all.empty()) {
+      std::sort(all.begin(), all.end());
+      run->p50 = all[all.size() / 2];
+      run->p99 = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+    }
+    run->records_per_s = static_cast<double>(run->records) / seconds;
+    run->all_in.notify_all();
+  } else {
+    run->all_in.wait(lock, [&] { return run->arrived == state.threads(); });
+  }
+  state.counters["records/s"] =
+      benchmark::Counter(run->records_per_s, benchmark::Counter::kAvgThreads);
+  state.counters["p50_us"] =
+      benchmark::Counter(run->p50, benchmark::Counter::kAvgThreads);
+  state.counters["p99_us"] =
+      benchmark::Counter(run->p99, benchmark::Counter::kAvgThreads);
+}
+
+double MicrosSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+}
+
+void BM_GroupCommit(benchmark::State& state) {
+  std::vector<double> latencies;
+  latencies.reserve(4096);
+  for (auto _ : state) {
+    const std::string gtrid = MakeGtrid(run->next_id++);
+    const auto t0 = Clock::now();
+    Status s = run->log->LogCommit(gtrid, kResources, 1700000000000);
+    latencies.push_back(MicrosSince(t0));
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  Report(state, &latencies);
+}
+
+void BM_SyncEachRecord(benchmark::State& state) {
+  std::vector<double> latencies;
+  latencies.reserve(4096);
+  std::string frame;
+  for (auto _ : state) {
+    const std::string gtrid = MakeGtrid(run->next_id++);
+    const auto t0 = Clock::now();
+    frame.clear();
+    Status s = AppendRecordFrame(RecordType::kCommit, gtrid, kResources,
+                                 1700000000000, "", &frame);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(run->file_mu);
+      s = run->file->Append(frame);
+      if (s.ok()) s = run->file->Sync();
+    }
+    latencies.push_back(MicrosSince(t0));
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  Report(state, &latencies);
+}
+
+void Configure(benchmark::internal::Benchmark* b) {
+  b->Setup(SetUp)->Teardown(TearDown)->UseRealTime()->MinTime(1.0);
+  for (int threads : {1, 4, 16, 64}) b->Threads(threads);
+}
+
+BENCHMARK(BM_SyncEachRecord)->Apply(Configure);
+BENCHMARK(BM_GroupCommit)->Apply(Configure);
+
+}  // namespace
+}  // namespace xatm
+
+BENCHMARK_MAIN();

@@ -1,0 +1,129 @@
+#include "cli/command_line.h"
+
+#include "cli/logging.h"
+
+namespace xatm {
+namespace {
+
+// Whole option names only: a prefix like --am must not silently mean
+// --amount.
+constexpr int kStyle =
+    po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  size_t end = s.find_last_not_of(' ');
+  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
+}
+
+std::string ConfiguredNames(const Config& config) {
+  std::string names;
+  for (const ResourceConfig& r : config.resources) {
+    names += (names.empty() ? "" : ", ") + r.name;
+  }
+  return names;
+}
+
+}  // namespace
+
+const po::options_description& GlobalOptions() {
+  static const po::options_description options = [] {
+    po::options_description o("Global options");
+    o.add_options()(
+        "config", po::value<std::string>()->value_name("FILE"),
+        "configuration file (required by every command)")(
+        "log-level", po::value<std::string>()->value_name("LEVEL"),
+        "diagnostics on stderr: trace|debug|info|warn|error|off (default "
+        "warn)")("help,h", "show help and exit");
+    return o;
+  }();
+  return options;
+}
+
+const std::string* CommandContext::Option(const char* name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end() || it->second.empty()) return nullptr;
+  return &it->second.as<std::string>();
+}
+
+std::vector<std::string> CommandContext::Options(const char* name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end() || it->second.empty()) return {};
+  return it->second.as<std::vector<std::string>>();
+}
+
+Result<AccountRef> CommandContext::Account(const std::string& text) const {
+  Result<AccountRef> ref = AccountRef::Parse(text);
+  if (!ref.ok()) return ref;
+  if (config_.FindResource(ref->resource) == nullptr) {
+    return Status::InvalidArgument("unknown resource '" + ref->resource +
+                                   "' in " + ref->ToString() +
+                                   " (configured: " + ConfiguredNames(config_) +
+                                   ")");
+  }
+  return ref;
+}
+
+int CommandContext::Fail(int code, const std::string& message) const {
+  PrintError(invocation_, message);
+  return code;
+}
+
+void PrintError(const Invocation& invocation, const std::string& message) {
+  *invocation.err << invocation.program << " " << invocation.command << ": "
+                  << OneLine(message) << std::endl;
+}
+
+int RunCommand(const Invocation& invocation, const CommandSpec& spec,
+               const std::function<int(CommandContext&)>& body) {
+  auto usage_error = [&](const std::string& message) {
+    PrintError(invocation, message + " (see " + invocation.program + " " +
+                               invocation.command + " --help)");
+    return kExitUsage;
+  };
+  po::options_description all;
+  all.add(spec.options).add(spec.hidden).add(GlobalOptions());
+  po::variables_map vars;
+  try {
+    po::store(po::command_line_parser(invocation.args)
+                  .options(all)
+                  .positional(spec.positional)
+                  .style(kStyle)
+                  .run(),
+              vars);
+    po::notify(vars);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+
+  if (vars.count("help") != 0) {
+    std::ostream& out = *invocation.out;
+    out << "Usage: " << invocation.program << " " << spec.usage << "\n\n"
+        << spec.description << "\n\n";
+    if (!spec.options.options().empty()) out << spec.options << "\n";
+    out << GlobalOptions();
+    return kExitOk;
+  }
+
+  std::string level = kDefaultLogLevel;
+  if (vars.count("log-level") != 0) level = vars["log-level"].as<std::string>();
+  Status logging = SetUpLogging(level);
+  if (!logging.ok()) return usage_error(logging.message());
+
+  Config config;
+  if (spec.needs_config) {
+    if (vars.count("config") == 0) return usage_error("missing --config FILE");
+    Result<Config> loaded = LoadConfig(vars["config"].as<std::string>());
+    if (!loaded.ok()) {
+      PrintError(invocation, loaded.status().message());
+      return kExitUsage;
+    }
+    config = std::move(loaded).value();
+  }
+  CommandContext context(invocation, std::move(vars), std::move(config));
+  return body(context);
+}
+
+}  // namespace xatm

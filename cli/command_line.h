@@ -1,0 +1,83 @@
+// What every command does before its real work: parse its options together
+// with the global ones, answer --help, set up logging, load the config.
+//
+//   int Run(const Invocation& inv) {
+//     CommandSpec spec("balance [RES:ID ...]", "Prints balances ...");
+//     spec.hidden.add_options()("account", po::value<...>());
+//     spec.positional.add("account", -1);
+//     return RunCommand(inv, spec, [](CommandContext& ctx) { ... });
+//   }
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/bank/account_ref.h"
+#include "cli/command.h"
+#include "cli/config.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+namespace po = boost::program_options;
+
+struct CommandSpec {
+  CommandSpec(std::string usage, std::string description)
+      : usage(std::move(usage)), description(std::move(description)) {}
+
+  std::string usage;        // after "xatm ": "transfer --from RES:ID ..."
+  std::string description;  // a paragraph for --help
+  po::options_description options{"Options"};
+  // Parsed but not listed by --help: the options behind positionals.
+  po::options_description hidden;
+  po::positional_options_description positional;
+  bool needs_config = true;
+};
+
+// The global options, accepted before or after the command name:
+// --config FILE, --log-level LEVEL, --help.
+const po::options_description& GlobalOptions();
+
+// A parsed, configured command about to run.
+class CommandContext {
+ public:
+  CommandContext(const Invocation& invocation, po::variables_map vars,
+                 Config config)
+      : invocation_(invocation),
+        vars_(std::move(vars)),
+        config_(std::move(config)) {}
+
+  const Config& config() const { return config_; }
+  const po::variables_map& vars() const { return vars_; }
+  std::ostream& out() const { return *invocation_.out; }
+
+  // The value of a string option, nullptr when absent.
+  const std::string* Option(const char* name) const;
+  // The values of a repeated option or positional (empty when absent).
+  std::vector<std::string> Options(const char* name) const;
+
+  // Parses RES:ID and checks RES is a configured resource.
+  Result<AccountRef> Account(const std::string& text) const;
+
+  // Writes "xatm COMMAND: message" to stderr on one line; returns `code`.
+  int Fail(int code, const std::string& message) const;
+
+ private:
+  const Invocation& invocation_;
+  po::variables_map vars_;
+  Config config_;
+};
+
+// Parses `invocation` against `spec` and the global options. --help prints
+// the command's help and returns kExitOk. A bad option or configuration
+// prints one line on stderr and returns kExitUsage. Otherwise returns
+// `body`'s exit code.
+int RunCommand(const Invocation& invocation, const CommandSpec& spec,
+               const std::function<int(CommandContext&)>& body);
+
+// One line: "xatm COMMAND: message" with line breaks folded into spaces.
+void PrintError(const Invocation& invocation, const std::string& message);
+
+}  // namespace xatm

@@ -1,0 +1,62 @@
+// xatm in-doubt
+#include "cli/command_line.h"
+#include "cli/commands/commands.h"
+#include "cli/commands/recovery_output.h"
+#include "cli/manager.h"
+#include "recovery/in_doubt.h"
+
+namespace xatm {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+int Run(const Invocation& invocation) {
+  CommandSpec spec(
+      "in-doubt",
+      "Lists this node's prepared branches in every configured database with\n"
+      "their age and logged decision ('branch GTRID RESOURCE age=AGE\n"
+      "decision=commit|none'), then the COMMIT decisions not yet ENDed\n"
+      "('decision GTRID resources=R1,R2 age=AGE'). Changes nothing.\n"
+      "Exit 0 when nothing is in doubt, 4 when something is, 1 on error.");
+  return RunCommand(invocation, spec, [](CommandContext& ctx) {
+    Result<std::unique_ptr<TransactionManager>> tm =
+        OpenTransactionManager(ctx.config());
+    if (!tm.ok()) {
+      return ctx.Fail(kExitFailed, "cannot open the decision log: " +
+                                       tm.status().ToString());
+    }
+    InDoubtReport report = ListInDoubt(**tm);
+    const int64_t now_ms = (*tm)->clock().NowMs();
+    for (const InDoubtBranch& b : report.branches) {
+      ctx.out() << "branch " << b.gtrid << " " << b.resource
+                << " age=" << FormatAge(b.age_ms)
+                << " decision=" << (b.decided_commit ? "commit" : "none")
+                << "\n";
+    }
+    for (const DecisionRecord& d : report.open_decisions) {
+      ctx.out() << "decision " << d.gtrid
+                << " resources=" << JoinNames(d.resources)
+                << " age=" << FormatAge(now_ms - d.time_ms) << "\n";
+    }
+    for (const ResourceFailure& f : report.unreachable) {
+      ctx.out() << "unreachable " << f.resource << ": " << f.status.message()
+                << "\n";
+    }
+    bool clear = report.branches.empty() && report.open_decisions.empty() &&
+                 report.unreachable.empty();
+    return static_cast<int>(clear ? kExitOk : kExitUnresolved);
+  });
+}
+
+}  // namespace
+
+Command InDoubtCommand() {
+  return {"in-doubt", "List prepared branches and unfinished decisions",
+          &Run};
+}
+
+}  // namespace xatm

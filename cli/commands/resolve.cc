@@ -1,0 +1,66 @@
+// xatm resolve GTRID --commit|--rollback [--force]
+#include "cli/command_line.h"
+#include "cli/commands/commands.h"
+#include "cli/commands/recovery_output.h"
+#include "cli/manager.h"
+#include "recovery/resolver.h"
+
+namespace xatm {
+namespace {
+
+int Run(const Invocation& invocation) {
+  CommandSpec spec(
+      "resolve GTRID --commit|--rollback [--force]",
+      "Resolves one global transaction of this node by hand. --commit logs a\n"
+      "COMMIT decision (unless one exists) and commits every prepared "
+      "branch.\n--rollback rolls every prepared branch back; it refuses to\n"
+      "contradict a logged COMMIT decision unless --force, and a forced\n"
+      "contradiction is recorded in the decision log as a heuristic outcome.\n"
+      "Exit 0 resolved, 1 refused or nothing to resolve, 2 bad usage, 4 "
+      "some\nbranch could not be reached or the outcome is heuristic.");
+  spec.options.add_options()("commit", po::bool_switch(),
+                             "commit every branch")(
+      "rollback", po::bool_switch(), "roll every branch back")(
+      "force", po::bool_switch(),
+      "allow --rollback against a logged COMMIT decision (heuristic)");
+  spec.hidden.add_options()("gtrid", po::value<std::string>());
+  spec.positional.add("gtrid", 1);
+  return RunCommand(invocation, spec, [](CommandContext& ctx) {
+    const std::string* gtrid = ctx.Option("gtrid");
+    if (gtrid == nullptr) return ctx.Fail(kExitUsage, "missing GTRID");
+    bool commit = ctx.vars()["commit"].as<bool>();
+    bool rollback = ctx.vars()["rollback"].as<bool>();
+    if (commit == rollback) {
+      return ctx.Fail(kExitUsage, "give exactly one of --commit, --rollback");
+    }
+    Result<Xid> xid = Xid::ParseGtrid(*gtrid);
+    if (!xid.ok()) return ctx.Fail(kExitUsage, xid.status().message());
+
+    Result<std::unique_ptr<TransactionManager>> tm =
+        OpenTransactionManager(ctx.config());
+    if (!tm.ok()) {
+      return ctx.Fail(kExitFailed, "cannot open the decision log: " +
+                                       tm.status().ToString());
+    }
+    ResolveOptions options;
+    options.decision =
+        commit ? ManualDecision::kCommit : ManualDecision::kRollback;
+    options.force = ctx.vars()["force"].as<bool>();
+    Result<ResolveResult> result = ResolveManually(**tm, *gtrid, options);
+    if (!result.ok()) {
+      return ctx.Fail(kExitFailed, result.status().message());
+    }
+    PrintEvents(ctx.out(), result->events);
+    bool settled = result->remaining == 0 && result->heuristics == 0;
+    return static_cast<int>(settled ? kExitOk : kExitUnresolved);
+  });
+}
+
+}  // namespace
+
+Command ResolveCommand() {
+  return {"resolve", "Commit or roll back one global transaction by hand",
+          &Run};
+}
+
+}  // namespace xatm

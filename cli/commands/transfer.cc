@@ -1,0 +1,95 @@
+// xatm transfer --from RES:ID --to RES:ID --amount AMOUNT
+#include "cli/bank/transfer.h"
+
+#include "cli/command_line.h"
+#include "cli/commands/commands.h"
+#include "cli/manager.h"
+
+namespace xatm {
+namespace {
+
+// Library messages start with "xid=GTRID: " or "xid=GTRID "; the output
+// line already begins with the gtrid.
+std::string Reason(const std::string& message, const std::string& gtrid) {
+  for (const std::string& prefix :
+       {"xid=" + gtrid + ": ", "xid=" + gtrid + " "}) {
+    if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
+  }
+  return message;
+}
+
+int Run(const Invocation& invocation) {
+  CommandSpec spec(
+      "transfer --from RES:ID --to RES:ID --amount AMOUNT",
+      "Moves AMOUNT from one account to another as one global transaction\n"
+      "and prints 'GTRID committed', 'GTRID aborted: REASON' or\n"
+      "'GTRID in doubt: REASON'. Exit 0 committed, 1 aborted (nothing "
+      "changed),\n2 bad usage (nothing attempted), 3 in doubt (the commit is "
+      "decided;\nrecovery finishes it: do not retry).");
+  spec.options.add_options()(
+      "from", po::value<std::string>()->value_name("RES:ID"),
+      "account to debit, e.g. pg:alice")(
+      "to", po::value<std::string>()->value_name("RES:ID"),
+      "account to credit, e.g. my:bob")(
+      "amount", po::value<std::string>()->value_name("AMOUNT"),
+      "positive, at most 2 decimals, e.g. 25.50");
+  return RunCommand(invocation, spec, [](CommandContext& ctx) {
+    // Everything is checked before any connection or the log is opened.
+    for (const char* required : {"from", "to", "amount"}) {
+      if (ctx.Option(required) == nullptr) {
+        return ctx.Fail(kExitUsage, std::string("missing --") + required);
+      }
+    }
+    Result<Amount> amount = Amount::ParsePositive(*ctx.Option("amount"));
+    if (!amount.ok()) return ctx.Fail(kExitUsage, amount.status().message());
+    Result<AccountRef> from = ctx.Account(*ctx.Option("from"));
+    if (!from.ok()) return ctx.Fail(kExitUsage, from.status().message());
+    Result<AccountRef> to = ctx.Account(*ctx.Option("to"));
+    if (!to.ok()) return ctx.Fail(kExitUsage, to.status().message());
+    if (*from == *to) {
+      return ctx.Fail(kExitUsage, "--from and --to are the same account " +
+                                      from->ToString());
+    }
+
+    Result<std::unique_ptr<TransactionManager>> tm =
+        OpenTransactionManager(ctx.config());
+    if (!tm.ok()) {
+      return ctx.Fail(kExitFailed, "cannot start the transaction manager: " +
+                                       tm.status().ToString());
+    }
+    Result<TransferResult> result = Transfer(**tm, *from, *to, *amount);
+    if (!result.ok()) {
+      return ctx.Fail(result.status().code() == StatusCode::kInvalidArgument
+                          ? kExitUsage
+                          : kExitFailed,
+                      result.status().ToString());
+    }
+    const Status& s = result->status;
+    const std::string reason = Reason(s.message(), result->gtrid);
+    switch (s.code()) {
+      case StatusCode::kOk:
+        ctx.out() << result->gtrid << " committed\n";
+        return static_cast<int>(kExitOk);
+      case StatusCode::kInDoubt:
+        ctx.out() << result->gtrid << " in doubt: " << reason << "\n";
+        return static_cast<int>(kExitInDoubt);
+      case StatusCode::kAborted:
+        ctx.out() << result->gtrid << " aborted: " << reason << "\n";
+        return static_cast<int>(kExitFailed);
+      default:
+        // Not an outcome Commit() documents: nothing is known, so never
+        // claim that nothing changed.
+        ctx.out() << result->gtrid << " in doubt: outcome unknown: "
+                  << s.ToString() << "\n";
+        return static_cast<int>(kExitInDoubt);
+    }
+  });
+}
+
+}  // namespace
+
+Command TransferCommand() {
+  return {"transfer", "Move money between two accounts atomically", &Run};
+}
+
+}  // namespace xatm

@@ -1,0 +1,384 @@
+#include "cli/config.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "cli/bank/quote.h"
+#include "tm/xid.h"
+
+namespace xatm {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr char kResourcePrefix[] = "resource.";
+
+const std::set<std::string>& CommonResourceKeys() {
+  static const std::set<std::string> keys = {"type", "pool_size",
+                                             "connect_timeout"};
+  return keys;
+}
+const std::set<std::string>& PostgresKeys() {
+  static const std::set<std::string> keys = {"conninfo"};
+  return keys;
+}
+const std::set<std::string>& MysqlKeys() {
+  static const std::set<std::string> keys = {"host", "port", "user",
+                                             "database", "password_env"};
+  return keys;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The 1-based number of the line Boost rejected (it reports the line's text,
+// which must not be echoed: it may hold a secret typed without '=').
+int FindLine(const std::string& text, const std::string& rejected) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int n = 1; std::getline(lines, line); ++n) {
+    line = Trim(line.substr(0, line.find('#')));
+    if (line == rejected) return n;
+  }
+  return 0;
+}
+
+// A whole number in [min, max].
+bool ParseInt(const std::string& s, int64_t min, int64_t max, int64_t* out) {
+  if (s.empty() || s.size() > 12) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+// Seconds with up to three decimals ("10", "2.5", "0.25") as milliseconds.
+bool ParseSecondsMs(const std::string& s, int64_t* ms) {
+  size_t dot = s.find('.');
+  std::string whole = s.substr(0, dot);
+  std::string fraction = dot == std::string::npos ? "" : s.substr(dot + 1);
+  if (fraction.size() > 3 || (dot != std::string::npos && fraction.empty())) {
+    return false;
+  }
+  int64_t w = 0, f = 0;
+  if (!ParseInt(whole, 0, 100'000'000, &w)) return false;
+  if (!fraction.empty()) {
+    if (!ParseInt(fraction, 0, 999, &f)) return false;
+    for (size_t i = fraction.size(); i < 3; ++i) f *= 10;
+  }
+  *ms = w * 1000 + f;
+  return true;
+}
+
+bool IsEnvName(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Why `conninfo` may not be used, or "" when it is acceptable. Never
+// repeats the conninfo itself: it may hold a secret.
+std::string CheckConninfo(const std::string& conninfo) {
+  const std::string refused =
+      "conninfo must not hold a password (libpq reads PGPASSWORD or "
+      "~/.pgpass)";
+  if (Lower(conninfo).find("password") != std::string::npos) return refused;
+  // postgresql://user:secret@host/db
+  size_t scheme = conninfo.find("://");
+  if (scheme != std::string::npos) {
+    std::string rest = conninfo.substr(scheme + 3);
+    std::string authority = rest.substr(0, rest.find_first_of("/?"));
+    size_t at = authority.rfind('@');
+    if (at != std::string::npos &&
+        authority.substr(0, at).find(':') != std::string::npos) {
+      return refused;
+    }
+  }
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+      PQconninfoParse(conninfo.c_str(), &error), PQconninfoFree);
+  if (options == nullptr) {
+    std::string why = error != nullptr ? Trim(error) : "out of memory";
+    PQfreemem(error);
+    return "conninfo is not a valid libpq connection string: " + why;
+  }
+  for (PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr) {
+      return refused;
+    }
+  }
+  return "";
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string path) : path_(std::move(path)) {}
+
+  Result<Config> Parse(const std::string& text) {
+    std::istringstream stream(text);
+    std::vector<po::option> options;
+    try {
+      po::options_description none;
+      options = po::parse_config_file(stream, none, /*allow_unregistered=*/true)
+                    .options;
+    } catch (const po::invalid_config_file_syntax& e) {
+      int line = FindLine(text, e.tokens());
+      return Error((line > 0 ? "line " + std::to_string(line) : "a line") +
+                   " is neither 'key = value' nor '[section]'");
+    } catch (const po::error& e) {
+      return Error(e.what());
+    }
+    for (const po::option& o : options) {
+      std::string value = o.value.empty() ? "" : o.value.front();
+      Status s = Take(o.string_key, value);
+      if (!s.ok()) return s;
+    }
+    return Finish();
+  }
+
+ private:
+  Status Error(const std::string& what) const {
+    return Status::InvalidArgument("config " + path_ + ": " + what);
+  }
+  Status ResourceError(const std::string& name, const std::string& what) const {
+    return Error("resource '" + name + "': " + what);
+  }
+
+  static std::string PasswordRefusal() {
+    return "a password may not be written in the config file; set "
+           "password_env to the name of an environment variable that holds "
+           "it (MySQL), or use PGPASSWORD or ~/.pgpass (PostgreSQL)";
+  }
+
+  Status Take(const std::string& key, const std::string& value) {
+    if (key.rfind(kResourcePrefix, 0) == 0) {
+      std::string rest = key.substr(std::strlen(kResourcePrefix));
+      size_t dot = rest.rfind('.');
+      if (dot != std::string::npos) {
+        return TakeResourceKey(rest.substr(0, dot), rest.substr(dot + 1),
+                               value);
+      }
+    }
+    if (key == "password") return Error(PasswordRefusal());
+    static const std::set<std::string> top = {"node", "log_dir", "grace_period",
+                                              "sweep_interval"};
+    if (top.count(key) == 0) {
+      if (key.find('.') != std::string::npos) {
+        return Error("unknown key '" + key +
+                     "' (databases go in [resource.NAME] sections)");
+      }
+      return Error("unknown key '" + key + "'");
+    }
+    if (!top_.emplace(key, value).second) {
+      return Error("key '" + key + "' is given twice");
+    }
+    return Status::Ok();
+  }
+
+  Status TakeResourceKey(const std::string& name, const std::string& key,
+                         const std::string& value) {
+    if (key == "password") return ResourceError(name, PasswordRefusal());
+    bool known = CommonResourceKeys().count(key) != 0 ||
+                 PostgresKeys().count(key) != 0 || MysqlKeys().count(key) != 0;
+    if (!known) return ResourceError(name, "unknown key '" + key + "'");
+    if (resources_.count(name) == 0) order_.push_back(name);
+    if (!resources_[name].emplace(key, value).second) {
+      return ResourceError(name, "key '" + key + "' is given twice");
+    }
+    return Status::Ok();
+  }
+
+  Result<Config> Finish() {
+    Config config;
+    auto top = [&](const char* key) -> const std::string* {
+      auto it = top_.find(key);
+      return it == top_.end() ? nullptr : &it->second;
+    };
+    if (top("node") == nullptr || top("node")->empty()) {
+      return Error("missing node");
+    }
+    config.node = *top("node");
+    Status valid = ValidateNodeId(config.node);
+    if (!valid.ok()) return Error(valid.message());
+
+    if (top("log_dir") == nullptr || top("log_dir")->empty()) {
+      return Error("missing log_dir");
+    }
+    std::filesystem::path log_dir(*top("log_dir"));
+    if (log_dir.is_relative()) {
+      log_dir = std::filesystem::absolute(path_).parent_path() / log_dir;
+    }
+    config.log_dir = log_dir.lexically_normal().string();
+
+    for (auto [key, out] : {std::pair{"grace_period", &config.grace_period_ms},
+                            std::pair{"sweep_interval",
+                                      &config.sweep_interval_ms}}) {
+      if (top(key) == nullptr) continue;
+      if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
+        return Error(std::string(key) + " " + Quoted(*top(key)) +
+                     " is not a positive number of seconds");
+      }
+    }
+
+    if (order_.empty()) {
+      return Error("no [resource.NAME] section: configure at least one "
+                   "database");
+    }
+    for (const std::string& name : order_) {
+      Result<ResourceConfig> resource = MakeResource(name, resources_[name]);
+      if (!resource.ok()) return resource.status();
+      config.resources.push_back(std::move(resource).value());
+    }
+    return config;
+  }
+
+  Result<ResourceConfig> MakeResource(
+      const std::string& name, const std::map<std::string, std::string>& keys) {
+    ResourceConfig r;
+    r.name = name;
+    Status valid = ValidateResourceName(name);
+    if (!valid.ok()) return Error(valid.message());
+    auto get = [&](const char* key) -> const std::string* {
+      auto it = keys.find(key);
+      return it == keys.end() ? nullptr : &it->second;
+    };
+    if (get("type") == nullptr) {
+      return ResourceError(name, "missing type (postgresql or mysql)");
+    }
+    r.type = *get("type");
+    if (r.type != "postgresql" && r.type != "mysql") {
+      return ResourceError(name, "type " + Quoted(r.type) +
+                                     " is not postgresql or mysql");
+    }
+    const bool pg = r.type == "postgresql";
+    for (const auto& [key, value] : keys) {
+      if (CommonResourceKeys().count(key) != 0) continue;
+      if (pg && MysqlKeys().count(key) != 0) {
+        return ResourceError(name, "key '" + key +
+                                       "' is for mysql resources (postgresql "
+                                       "takes conninfo)");
+      }
+      if (!pg && PostgresKeys().count(key) != 0) {
+        return ResourceError(name, "key '" + key +
+                                       "' is for postgresql resources");
+      }
+    }
+    int64_t n = 0;
+    if (const std::string* v = get("pool_size")) {
+      if (!ParseInt(*v, 1, 1000, &n)) {
+        return ResourceError(name, "pool_size " + Quoted(*v) +
+                                       " is not a number from 1 to 1000");
+      }
+      r.pool_size = static_cast<int>(n);
+    }
+    if (const std::string* v = get("connect_timeout")) {
+      if (!ParseInt(*v, 1, 3600, &n)) {
+        return ResourceError(name, "connect_timeout " + Quoted(*v) +
+                                       " is not a number of seconds from 1 "
+                                       "to 3600");
+      }
+      r.connect_timeout_s = static_cast<int>(n);
+    }
+    if (pg) {
+      if (get("conninfo") == nullptr || get("conninfo")->empty()) {
+        return ResourceError(name, "missing conninfo");
+      }
+      r.conninfo = *get("conninfo");
+      std::string why = CheckConninfo(r.conninfo);
+      if (!why.empty()) return ResourceError(name, why);
+      return r;
+    }
+    if (const std::string* v = get("host")) r.host = *v;
+    if (r.host.empty()) return ResourceError(name, "host is empty");
+    if (const std::string* v = get("port")) {
+      if (!ParseInt(*v, 1, 65535, &n)) {
+        return ResourceError(name, "port " + Quoted(*v) +
+                                       " is not a number from 1 to 65535");
+      }
+      r.port = static_cast<int>(n);
+    }
+    for (auto [key, out] : {std::pair{"user", &r.user},
+                            std::pair{"database", &r.database}}) {
+      if (get(key) == nullptr || get(key)->empty()) {
+        return ResourceError(name, std::string("missing ") + key);
+      }
+      *out = *get(key);
+    }
+    if (const std::string* v = get("password_env")) {
+      if (!IsEnvName(*v)) {
+        return ResourceError(name, "password_env " + Quoted(*v) +
+                                       " is not an environment variable name");
+      }
+      const char* secret = std::getenv(v->c_str());
+      if (secret == nullptr) {
+        return ResourceError(name, "password_env names " + *v +
+                                       ", which is not set");
+      }
+      r.password = secret;
+    }
+    return r;
+  }
+
+  std::string path_;
+  std::map<std::string, std::string> top_;
+  std::vector<std::string> order_;  // resource names in file order
+  std::map<std::string, std::map<std::string, std::string>> resources_;
+};
+
+}  // namespace
+
+const ResourceConfig* Config::FindResource(const std::string& name) const {
+  for (const ResourceConfig& r : resources) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+Result<Config> ParseConfig(std::istream& in, const std::string& path) {
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    return Status::InvalidArgument("config " + path + ": cannot read it");
+  }
+  return Parser(path).Parse(text);
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("config " + path + ": is a directory");
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidArgument("config " + path + ": cannot open it: " +
+                                   std::strerror(errno));
+  }
+  return ParseConfig(in, path);
+}
+
+}  // namespace xatm

@@ -1,0 +1,19 @@
+// Diagnostics go to stderr through spdlog; stdout carries only results, so
+// scripts can read it.
+#pragma once
+
+#include <string_view>
+
+#include "tm/status.h"
+
+namespace xatm {
+
+// Accepted by --log-level.
+inline constexpr char kLogLevels[] = "trace|debug|info|warn|error|off";
+inline constexpr char kDefaultLogLevel[] = "warn";
+
+// Makes the default spdlog logger write to stderr at `level`.
+// InvalidArgument naming the level when it is not one of kLogLevels.
+Status SetUpLogging(std::string_view level);
+
+}  // namespace xatm

@@ -1,0 +1,30 @@
+// From a Config to the objects every command works with. Shared by the
+// commands (transfer, recover, ...) so that they all open the same decision
+// log with the same options.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "cli/config.h"
+#include "tm/resource.h"
+#include "tm/transaction_manager.h"
+
+namespace xatm {
+
+// One Resource per [resource.NAME], in file order. Connects to nothing.
+Result<std::vector<std::shared_ptr<Resource>>> MakeResources(
+    const Config& config);
+
+// The manager options a Config implies: its node, its log_dir, and a
+// decision deadline of half the grace period, so that no transaction is
+// decided after a sweeper may have presumed it aborted.
+TransactionManagerOptions ManagerOptions(const Config& config);
+
+// Opens (creating if needed) the decision log in config.log_dir and a
+// TransactionManager over every configured resource. FailedPrecondition
+// when another process holds the log.
+Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
+    const Config& config);
+
+}  // namespace xatm

@@ -1,0 +1,67 @@
+// One transaction-manager node of a crash test: a unique node id, a fresh
+// temporary directory with its config file and decision log, and ways to run
+// the real `xatm` binary (or open the manager in process) on that config.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/config.h"
+#include "tests/crash/child_process.h"
+#include "tm/transaction_manager.h"
+
+namespace xatm::crash {
+
+// Paths compiled in by tests/crash/CMakeLists.txt.
+const std::string& XatmBinary();
+const std::string& NoVoteBinary();
+const std::string& DbScript();
+
+// `tag` (1-3 characters) followed by a random part: unique per process and
+// run, so runs on shared servers never touch each other's branches. At most
+// 13 characters, leaving room for a suffix.
+std::string NewNodeId(const std::string& tag);
+
+class TestNode {
+ public:
+  // Writes the config for node `node_id`: [resource.pg] and [resource.my]
+  // on the test servers, the decision log in a fresh directory.
+  explicit TestNode(std::string node_id, int grace_period_s = 10);
+  // Rolls back or commits (by a sweep) whatever the node left prepared, so
+  // a failed test leaves no locks behind on shared servers; keeps the
+  // directory of a failed test for inspection.
+  ~TestNode();
+  TestNode(const TestNode&) = delete;
+  TestNode& operator=(const TestNode&) = delete;
+
+  const std::string& id() const { return id_; }
+  const std::string& config_path() const { return config_path_; }
+  const std::string& log_dir() const { return log_dir_; }
+
+  // {xatm, --config, FILE, args...}
+  std::vector<std::string> XatmCommand(
+      const std::vector<std::string>& args) const;
+  ChildExit Xatm(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env = {},
+                 int timeout_ms = 60000) const;
+  // `xatm recover --grace 0`: one sweep presuming every orphan aborted.
+  ChildExit Recover(const std::map<std::string, std::string>& env = {}) const;
+
+  // The config as the CLI reads it, and a manager opened the way the CLI
+  // opens it (holds the log until destroyed).
+  Result<Config> LoadedConfig() const;
+  Result<std::unique_ptr<TransactionManager>> OpenManager() const;
+
+ private:
+  std::string id_;
+  std::string dir_;
+  std::string config_path_;
+  std::string log_dir_;
+};
+
+// `xatm init` once per program (idempotent in the databases as well).
+void InitSchemaOnce();
+
+}  // namespace xatm::crash

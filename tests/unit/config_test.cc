@@ -1,0 +1,317 @@
+// The configuration file: what it accepts, and one clear line for each
+// mistake, never showing a password.
+#include "cli/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "tests/unit/run_process.h"
+
+namespace xatm {
+namespace {
+
+constexpr char kPath[] = "/etc/xatm/bank.ini";
+constexpr char kSecret[] = "hunter2-Zq9";
+
+const char kGood[] = R"(# the bank
+node = n1
+log_dir = /var/lib/xatm/log
+grace_period = 20
+sweep_interval = 2.5
+
+[resource.pg]
+type = postgresql
+conninfo = host=127.0.0.1 port=5432 dbname=bank user=xatm
+pool_size = 4
+
+[resource.my]
+type = mysql
+host = db.local
+port = 3307
+user = xatm
+database = bank
+password_env = XATM_CONFIG_TEST_PASSWORD
+connect_timeout = 3
+)";
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("XATM_CONFIG_TEST_PASSWORD", kSecret, 1);
+    unsetenv("XATM_CONFIG_TEST_UNSET");
+  }
+  void TearDown() override { unsetenv("XATM_CONFIG_TEST_PASSWORD"); }
+
+  static Result<Config> Parse(const std::string& text) {
+    std::istringstream in(text);
+    return ParseConfig(in, kPath);
+  }
+
+  // The one-line error `text` gets; checks its form and that no secret
+  // leaked into it.
+  static std::string Error(const std::string& text) {
+    Result<Config> c = Parse(text);
+    EXPECT_FALSE(c.ok()) << "accepted:\n" << text;
+    if (c.ok()) return "";
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    const std::string& m = c.status().message();
+    EXPECT_EQ(m.rfind(std::string("config ") + kPath + ": ", 0), 0u) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    EXPECT_EQ(m.find(kSecret), std::string::npos) << m;
+    return m;
+  }
+
+  static std::string Minimal(const std::string& resource_section) {
+    return "node = n1\nlog_dir = /tmp/log\n" + resource_section;
+  }
+};
+
+TEST_F(ConfigTest, GoodFileGivesEverySetting) {
+  Result<Config> c = Parse(kGood);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node, "n1");
+  EXPECT_EQ(c->log_dir, "/var/lib/xatm/log");
+  EXPECT_EQ(c->grace_period_ms, 20000);
+  EXPECT_EQ(c->sweep_interval_ms, 2500);
+  ASSERT_EQ(c->resources.size(), 2u);
+  const ResourceConfig& pg = c->resources[0];
+  EXPECT_EQ(pg.name, "pg");
+  EXPECT_EQ(pg.type, "postgresql");
+  EXPECT_EQ(pg.conninfo, "host=127.0.0.1 port=5432 dbname=bank user=xatm");
+  EXPECT_EQ(pg.pool_size, 4);
+  const ResourceConfig& my = c->resources[1];
+  EXPECT_EQ(my.name, "my");
+  EXPECT_EQ(my.type, "mysql");
+  EXPECT_EQ(my.host, "db.local");
+  EXPECT_EQ(my.port, 3307);
+  EXPECT_EQ(my.user, "xatm");
+  EXPECT_EQ(my.database, "bank");
+  EXPECT_EQ(my.password, kSecret);
+  EXPECT_EQ(my.connect_timeout_s, 3);
+  EXPECT_EQ(c->FindResource("my"), &c->resources[1]);
+  EXPECT_EQ(c->FindResource("nope"), nullptr);
+}
+
+TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
+  Result<Config> c = Parse(Minimal(
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->grace_period_ms, 10000);
+  EXPECT_EQ(c->sweep_interval_ms, 5000);
+  EXPECT_EQ(c->resources[0].host, "127.0.0.1");
+  EXPECT_EQ(c->resources[0].port, 3306);
+  EXPECT_EQ(c->resources[0].password, "");
+}
+
+TEST_F(ConfigTest, RelativeLogDirIsTakenFromTheConfigFilesDirectory) {
+  Result<Config> c = Parse(
+      "node = n1\nlog_dir = state/../log\n[resource.pg]\ntype = postgresql\n"
+      "conninfo = dbname=bank\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log_dir, "/etc/xatm/log");
+}
+
+TEST_F(ConfigTest, LoadConfigReadsAFile) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.path() + "/x.ini", kGood);
+  Result<Config> c = LoadConfig(dir.path() + "/x.ini");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->resources.size(), 2u);
+}
+
+TEST_F(ConfigTest, MissingFileNamesThePath) {
+  Result<Config> c = LoadConfig("/nonexistent/xatm.ini");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "config /nonexistent/xatm.ini: cannot open it: No such file or "
+            "directory");
+}
+
+TEST_F(ConfigTest, DirectoryIsNotAConfigFile) {
+  testing::TempDir dir;
+  Result<Config> c = LoadConfig(dir.path());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("is a directory"), std::string::npos);
+}
+
+TEST_F(ConfigTest, MissingNode) {
+  EXPECT_EQ(Error("log_dir = /x\n[resource.pg]\ntype = postgresql\n"
+                  "conninfo = dbname=b\n"),
+            "config /etc/xatm/bank.ini: missing node");
+}
+
+TEST_F(ConfigTest, MissingLogDir) {
+  EXPECT_EQ(Error("node = n1\n[resource.pg]\ntype = postgresql\n"
+                  "conninfo = dbname=b\n"),
+            "config /etc/xatm/bank.ini: missing log_dir");
+}
+
+TEST_F(ConfigTest, BadNodeId) {
+  EXPECT_NE(Error("node = a b\nlog_dir = /x\n").find("node id 'a b'"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, NoResource) {
+  EXPECT_NE(Error("node = n1\nlog_dir = /x\n").find("no [resource.NAME]"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, MisspelledKeyIsNamed) {
+  EXPECT_EQ(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\npasword = x\n")),
+            "config /etc/xatm/bank.ini: resource 'my': unknown key "
+            "'pasword'");
+  EXPECT_EQ(Error("node = n1\nlogdir = /x\n"),
+            "config /etc/xatm/bank.ini: unknown key 'logdir'");
+  EXPECT_NE(Error("node = n1\nlog_dir = /x\n[db.pg]\ntype = postgresql\n")
+                .find("unknown key 'db.pg.type'"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, UnknownTypeIsNamed) {
+  EXPECT_EQ(Error(Minimal("[resource.pg]\ntype = oracle\n")),
+            "config /etc/xatm/bank.ini: resource 'pg': type 'oracle' is not "
+            "postgresql or mysql");
+  EXPECT_NE(Error(Minimal("[resource.pg]\nconninfo = dbname=x\n"))
+                .find("resource 'pg': missing type"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, KeysOfTheOtherTypeAreRefused) {
+  EXPECT_NE(Error(Minimal("[resource.pg]\ntype = postgresql\n"
+                          "conninfo = dbname=x\nhost = h\n"))
+                .find("resource 'pg': key 'host' is for mysql resources"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\nconninfo = dbname=x\n"))
+                .find("key 'conninfo' is for postgresql resources"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, RequiredResourceKeys) {
+  EXPECT_NE(Error(Minimal("[resource.pg]\ntype = postgresql\n"))
+                .find("resource 'pg': missing conninfo"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\ndatabase = d\n"))
+                .find("resource 'my': missing user"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"))
+                .find("resource 'my': missing database"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, BadNumbersAreNamed) {
+  const std::string my = "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n";
+  EXPECT_NE(Error(Minimal(my + "port = 70000\n")).find("port '70000'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal(my + "port = abc\n")).find("port 'abc'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal(my + "pool_size = 0\n")).find("pool_size '0'"),
+            std::string::npos);
+  EXPECT_NE(Error("grace_period = -1\n" + Minimal(my)).find("grace_period '-1'"),
+            std::string::npos);
+  EXPECT_NE(Error("sweep_interval = 1.2345\n" + Minimal(my))
+                .find("sweep_interval '1.2345'"),
+            std::string::npos);
+  EXPECT_NE(Error("grace_period = 0\n" + Minimal(my)).find("positive"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreRefused) {
+  EXPECT_NE(Error("node = a\nnode = b\n").find("key 'node' is given twice"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.pg]\ntype = postgresql\n"
+                          "conninfo = dbname=a\nconninfo = dbname=b\n"))
+                .find("resource 'pg': key 'conninfo' is given twice"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, BadResourceName) {
+  EXPECT_NE(Error(Minimal("[resource.a b]\ntype = postgresql\n"))
+                .find("resource name 'a b'"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, PasswordKeyIsRefusedWithoutShowingIt) {
+  std::string m = Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                                "database = d\npassword = " +
+                                std::string(kSecret) + "\n"));
+  EXPECT_NE(m.find("resource 'my': a password may not be written in the "
+                   "config file"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("password_env"), std::string::npos) << m;
+  m = Error("password = " + std::string(kSecret) + "\n" +
+            Minimal("[resource.pg]\ntype = postgresql\nconninfo = dbname=x\n"));
+  EXPECT_NE(m.find("a password may not be written"), std::string::npos) << m;
+}
+
+TEST_F(ConfigTest, PasswordInConninfoIsRefusedWithoutShowingIt) {
+  const std::string s = kSecret;
+  for (const std::string& conninfo :
+       {"host=h dbname=b password=" + s, "host=h dbname=b PASSWORD = " + s,
+        "postgresql://xatm:" + s + "@127.0.0.1/bank",
+        "postgres://xatm@127.0.0.1/bank?password=" + s,
+        "host=h sslpassword=" + s}) {
+    std::string m = Error(
+        Minimal("[resource.pg]\ntype = postgresql\nconninfo = " + conninfo +
+                "\n"));
+    EXPECT_NE(m.find("resource 'pg': conninfo must not hold a password"),
+              std::string::npos)
+        << conninfo << " -> " << m;
+  }
+}
+
+TEST_F(ConfigTest, ConninfoWithoutPasswordIsAccepted) {
+  for (const char* conninfo :
+       {"host=127.0.0.1 port=5432 dbname=bank user=xatm",
+        "postgresql://xatm@127.0.0.1:5432/bank",
+        "host=/run/postgresql dbname=bank passfile=/etc/xatm/pgpass"}) {
+    Result<Config> c = Parse(Minimal(
+        std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
+        conninfo + "\n"));
+    EXPECT_TRUE(c.ok()) << conninfo << ": " << c.status().ToString();
+  }
+}
+
+TEST_F(ConfigTest, MalformedConninfoIsExplained) {
+  std::string m = Error(Minimal(
+      "[resource.pg]\ntype = postgresql\nconninfo = host=h bogus=1\n"));
+  EXPECT_NE(m.find("conninfo is not a valid libpq connection string"),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(ConfigTest, UnsetPasswordEnvIsNamed) {
+  EXPECT_EQ(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\n"
+                          "password_env = XATM_CONFIG_TEST_UNSET\n")),
+            "config /etc/xatm/bank.ini: resource 'my': password_env names "
+            "XATM_CONFIG_TEST_UNSET, which is not set");
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\npassword_env = 1BAD\n"))
+                .find("is not an environment variable name"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, LaterErrorsNeverShowTheEnvironmentPassword) {
+  // The password was read; the next key is wrong.
+  std::string m = Error(Minimal(
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+      "password_env = XATM_CONFIG_TEST_PASSWORD\nport = x\n"));
+  EXPECT_NE(m.find("port 'x'"), std::string::npos);
+}
+
+TEST_F(ConfigTest, SyntaxErrorGivesTheLineNumberNotItsText) {
+  // A secret typed without '=' must not be echoed back.
+  std::string m = Error("node = n1\n\n" + std::string(kSecret) + "\n");
+  EXPECT_EQ(m,
+            "config /etc/xatm/bank.ini: line 3 is neither 'key = value' nor "
+            "'[section]'");
+}
+
+}  // namespace
+}  // namespace xatm

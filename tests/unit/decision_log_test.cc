@@ -1,0 +1,589 @@
+// DecisionLog: replay, torn tails, damage, group commit, sticky failure,
+// rollover, locking, replay speed.
+#include "tm/decision_log.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "tests/unit/fault_file_system.h"
+#include "tm/log/record_codec.h"
+#include "tm/log/segment.h"
+
+namespace xatm {
+namespace {
+
+using testing::FaultFileSystem;
+using testing::UnsyncedData;
+
+constexpr char kDir[] = "/log";
+const std::vector<std::string> kResources = {"bank_pg", "bank_my"};
+
+std::string Gtrid(int i) {
+  return "xatm:node-1:1700000000000:" + std::to_string(1000000 + i);
+}
+
+std::vector<std::string> GtridsOf(const std::vector<DecisionRecord>& records) {
+  std::vector<std::string> gtrids;
+  for (const DecisionRecord& r : records) gtrids.push_back(r.gtrid);
+  return gtrids;
+}
+
+class DecisionLogTest : public ::testing::Test {
+ protected:
+  Result<std::unique_ptr<DecisionLog>> Open(FaultFileSystem* fs,
+                                            uint64_t segment_bytes = 4 << 20) {
+    DecisionLogOptions options;
+    options.fs = fs;
+    options.segment_bytes = segment_bytes;
+    return DecisionLog::Open(kDir, options);
+  }
+  std::unique_ptr<DecisionLog> MustOpen(FaultFileSystem* fs,
+                                        uint64_t segment_bytes = 4 << 20) {
+    Result<std::unique_ptr<DecisionLog>> log = Open(fs, segment_bytes);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  std::unique_ptr<DecisionLog> MustOpen() { return MustOpen(&fs_); }
+
+  std::vector<std::string> Segments(FaultFileSystem* fs) {
+    std::vector<std::string> segments;
+    for (const std::string& name : fs->Files(kDir)) {
+      uint64_t seq;
+      if (ParseSegmentFileName(name, &seq)) segments.push_back(name);
+    }
+    return segments;
+  }
+  std::vector<std::string> Segments() { return Segments(&fs_); }
+
+  FaultFileSystem fs_;
+};
+
+TEST_F(DecisionLogTest, OpenCreatesDirectoryWithLockAndOneSegment) {
+  auto log = MustOpen();
+  ASSERT_NE(nullptr, log);
+  EXPECT_EQ((std::vector<std::string>{"LOCK", "xatm-0000000000000001.log"}),
+            fs_.Files(kDir));
+  EXPECT_TRUE(log->OpenCommits().empty());
+  EXPECT_TRUE(log->health().ok());
+}
+
+TEST_F(DecisionLogTest, CommitIsOpenUntilEndAndSurvivesReopen) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 111).ok());
+    ASSERT_TRUE(log->LogCommit(Gtrid(2), {"only"}, 222).ok());
+    ASSERT_TRUE(log->FindOpenCommit(Gtrid(1)).has_value());
+    ASSERT_TRUE(log->LogEnd(Gtrid(1), 333).ok());
+  }
+  auto log = MustOpen();
+  EXPECT_FALSE(log->FindOpenCommit(Gtrid(1)).has_value());
+  std::optional<DecisionRecord> r = log->FindOpenCommit(Gtrid(2));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(RecordType::kCommit, r->type);
+  EXPECT_EQ(std::vector<std::string>{"only"}, r->resources);
+  EXPECT_EQ(222, r->time_ms);
+}
+
+TEST_F(DecisionLogTest, OpenCommitsAreOldestFirstAcrossReopens) {
+  std::vector<std::string> expected;
+  for (int round = 0; round < 3; ++round) {
+    auto log = MustOpen();
+    EXPECT_EQ(expected, GtridsOf(log->OpenCommits()));
+    for (int i = 0; i < 5; ++i) {
+      const int id = round * 10 + i;
+      ASSERT_TRUE(log->LogCommit(Gtrid(id), kResources, id).ok());
+      expected.push_back(Gtrid(id));
+    }
+    EXPECT_EQ(expected, GtridsOf(log->OpenCommits()));
+  }
+}
+
+TEST_F(DecisionLogTest, DuplicateCommitsAndEndsAreIdempotent) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    ASSERT_TRUE(log->LogCommit(Gtrid(2), kResources, 2).ok());
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), {"other"}, 3).ok());
+    ASSERT_TRUE(log->LogEnd(Gtrid(2), 4).ok());
+    ASSERT_TRUE(log->LogEnd(Gtrid(2), 5).ok());
+    ASSERT_TRUE(log->LogEnd(Gtrid(9), 6).ok());  // never committed
+  }
+  auto log = MustOpen();
+  std::vector<DecisionRecord> open = log->OpenCommits();
+  ASSERT_EQ(1u, open.size());
+  EXPECT_EQ(Gtrid(1), open[0].gtrid);
+  EXPECT_EQ(kResources, open[0].resources);  // the first COMMIT wins
+}
+
+TEST_F(DecisionLogTest, HeuristicIsForcedAndChangesNoDecision) {
+  auto log = MustOpen();
+  ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+  const uint64_t syncs = fs_.file_syncs();
+  ASSERT_TRUE(
+      log->LogHeuristic(Gtrid(1), {"bank_my"}, "rolled back by hand", 2).ok());
+  EXPECT_EQ(syncs + 1, fs_.file_syncs());
+  EXPECT_TRUE(log->FindOpenCommit(Gtrid(1)).has_value());
+  Result<LogScan> scan = ScanDecisionLog(kDir, &fs_);
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(2u, scan->records.size());
+  EXPECT_EQ(RecordType::kHeuristic, scan->records[1].record.type);
+  EXPECT_EQ("rolled back by hand", scan->records[1].record.detail);
+}
+
+TEST_F(DecisionLogTest, EachOpenStartsANewSegmentAndDeletesOlderOnes) {
+  for (int i = 0; i < 3; ++i) {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
+  }
+  EXPECT_EQ(std::vector<std::string>{"xatm-0000000000000003.log"}, Segments());
+  auto log = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{"xatm-0000000000000004.log"}, Segments());
+  EXPECT_EQ(3u, log->OpenCommits().size());
+}
+
+TEST_F(DecisionLogTest, LoneCommitterSyncsOncePerCommitWithoutWaiting) {
+  auto log = MustOpen();
+  const uint64_t syncs = fs_.file_syncs();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(syncs + 200, fs_.file_syncs());
+  // No timer: 200 in-memory commits take far less than 200 ticks of any.
+  EXPECT_LT(elapsed, std::chrono::milliseconds(500));
+}
+
+TEST_F(DecisionLogTest, EndIsNotForcedButADecisionCleanCloseKeeps) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    ASSERT_TRUE(log->LogCommit(Gtrid(2), kResources, 2).ok());
+    const uint64_t syncs = fs_.file_syncs();
+    const uint64_t appends = fs_.appends();
+    ASSERT_TRUE(log->LogEnd(Gtrid(1), 3).ok());
+    EXPECT_EQ(syncs, fs_.file_syncs());
+    EXPECT_EQ(appends + 1, fs_.appends());  // written at once, unsynced
+    EXPECT_FALSE(log->FindOpenCommit(Gtrid(1)).has_value());
+  }
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  auto log = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{Gtrid(2)}, GtridsOf(log->OpenCommits()));
+}
+
+TEST_F(DecisionLogTest, UnsyncedEndMayBeLostButCommitsStay) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    ASSERT_TRUE(log->LogEnd(Gtrid(1), 2).ok());
+    fs_.CutPowerAt(1);  // the close's sync never happens
+  }
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  auto log = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{Gtrid(1)}, GtridsOf(log->OpenCommits()));
+}
+
+TEST_F(DecisionLogTest, ConcurrentCommittersShareOneSyncPerBatch) {
+  auto log = MustOpen();
+  fs_.set_sync_delay(std::chrono::milliseconds(2));
+  const uint64_t syncs = fs_.file_syncs();
+  constexpr int kThreads = 16, kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int id = t * 1000 + i;
+        if (!log->LogCommit(Gtrid(id), kResources, id).ok()) ++failures;
+        if (i % 2 == 0 && !log->LogEnd(Gtrid(id), id).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  fs_.set_sync_delay(std::chrono::microseconds(0));
+  EXPECT_EQ(0, failures.load());
+  const uint64_t used = fs_.file_syncs() - syncs;
+  std::printf("%d commits from %d threads took %llu syncs\n",
+              kThreads * kPerThread, kThreads,
+              static_cast<unsigned long long>(used));
+  EXPECT_LT(used, static_cast<uint64_t>(kThreads * kPerThread / 3));
+  log.reset();
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  log = MustOpen();
+  EXPECT_EQ(static_cast<size_t>(kThreads * (kPerThread / 2)),
+            log->OpenCommits().size());
+}
+
+TEST_F(DecisionLogTest, FailedSyncIsStickyForEveryLaterCall) {
+  auto log = MustOpen();
+  ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+  fs_.FailSyncAt(1);
+  Status failed = log->LogCommit(Gtrid(2), kResources, 2);
+  ASSERT_EQ(StatusCode::kFailedPrecondition, failed.code());
+  EXPECT_EQ(
+      "decision log failed earlier: UNAVAILABLE: injected: fdatasync failed",
+      failed.message());
+  const uint64_t syncs = fs_.file_syncs();
+  EXPECT_EQ(failed.message(), log->health().message());
+  EXPECT_EQ(StatusCode::kFailedPrecondition,
+            log->LogCommit(Gtrid(3), kResources, 3).code());
+  EXPECT_EQ(StatusCode::kFailedPrecondition, log->LogEnd(Gtrid(1), 4).code());
+  EXPECT_EQ(StatusCode::kFailedPrecondition,
+            log->LogHeuristic(Gtrid(1), {}, "x", 5).code());
+  EXPECT_EQ(syncs, fs_.file_syncs());  // no sync is retried
+  EXPECT_FALSE(log->FindOpenCommit(Gtrid(2)).has_value());
+  log.reset();
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  log = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{Gtrid(1)}, GtridsOf(log->OpenCommits()));
+}
+
+TEST_F(DecisionLogTest, TornAppendIsStickyAndReopenSkipsTheTornTail) {
+  auto log = MustOpen();
+  ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+  fs_.TearAppendAt(1, 5);
+  EXPECT_EQ(StatusCode::kFailedPrecondition,
+            log->LogCommit(Gtrid(2), kResources, 2).code());
+  EXPECT_FALSE(log->health().ok());
+  log.reset();
+  log = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{Gtrid(1)}, GtridsOf(log->OpenCommits()));
+  ASSERT_TRUE(log->LogCommit(Gtrid(3), kResources, 3).ok());
+}
+
+TEST_F(DecisionLogTest, InvalidRecordIsRefusedWithoutFailingTheLog) {
+  auto log = MustOpen();
+  EXPECT_EQ(StatusCode::kInvalidArgument,
+            log->LogCommit("", kResources, 1).code());
+  EXPECT_EQ(StatusCode::kInvalidArgument,
+            log->LogHeuristic(Gtrid(1), {}, std::string(2 << 20, 'x'), 1)
+                .code());
+  EXPECT_TRUE(log->health().ok());
+  EXPECT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+}
+
+TEST_F(DecisionLogTest, RolloverKeepsFewSegmentsAndOpenDecisionsSurvive) {
+  std::vector<std::string> kept;
+  size_t max_segments = 0;
+  {
+    auto log = MustOpen(&fs_, /*segment_bytes=*/4096);
+    for (int i = 0; i < 20000; ++i) {
+      ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
+      if (i % 1000 == 7) {
+        kept.push_back(Gtrid(i));
+      } else {
+        ASSERT_TRUE(log->LogEnd(Gtrid(i), i).ok());
+      }
+      if (i % 97 == 0) max_segments = std::max(max_segments, Segments().size());
+    }
+    EXPECT_EQ(kept, GtridsOf(log->OpenCommits()));
+  }
+  EXPECT_LE(max_segments, 2u);
+  EXPECT_LE(Segments().size(), 2u);
+  size_t bytes = 0;
+  for (const std::string& s : Segments()) {
+    bytes += fs_.Contents(std::string(kDir) + "/" + s)->size();
+  }
+  EXPECT_LT(bytes, 3u * 4096);
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  auto log = MustOpen(&fs_, 4096);
+  EXPECT_EQ(kept, GtridsOf(log->OpenCommits()));
+}
+
+TEST_F(DecisionLogTest, SecondOpenInSameProcessIsRefused) {
+  auto log = MustOpen();
+  Result<std::unique_ptr<DecisionLog>> second = Open(&fs_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(StatusCode::kFailedPrecondition, second.status().code());
+  EXPECT_EQ("decision log /log is already open in this process (pid " +
+                std::to_string(::getpid()) + ")",
+            second.status().message());
+  log.reset();
+  EXPECT_TRUE(Open(&fs_).ok());
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/xatm-log-test-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path_ + "'";
+    if (std::system(cmd.c_str()) != 0) std::perror("rm");
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(DecisionLogProcessTest, SecondOpenInAnotherProcessIsRefused) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/log";
+  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(dir);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const std::string expected = "decision log " + dir +
+                               " is in use by another process (pid " +
+                               std::to_string(::getpid()) + ")";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<DecisionLog>> second = DecisionLog::Open(dir);
+    if (second.ok()) ::_exit(1);
+    if (second.status().code() != StatusCode::kFailedPrecondition) ::_exit(2);
+    ::_exit(second.status().message() == expected ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(child, ::waitpid(child, &status, 0));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(0, WEXITSTATUS(status)) << "1: opened, 2: wrong code, 3: message";
+  // Within the process, too: flock belongs to the open file description.
+  Result<std::unique_ptr<DecisionLog>> again = DecisionLog::Open(dir);
+  EXPECT_EQ(StatusCode::kFailedPrecondition, again.status().code());
+}
+
+// --- Damage and torn tails ---
+
+// A log whose one segment holds kRecords open COMMITs, with their offsets.
+class DamagedLogTest : public DecisionLogTest {
+ protected:
+  static constexpr int kRecords = 10;
+
+  void SetUp() override {
+    {
+      auto log = MustOpen();
+      for (int i = 0; i < kRecords; ++i) {
+        ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
+      }
+    }
+    std::vector<std::string> segments = Segments();
+    ASSERT_EQ(1u, segments.size());
+    segment_ = segments[0];
+    bytes_ = *fs_.Contents(SegmentPath());
+    Result<LogScan> scan = ScanDecisionLog(kDir, &fs_);
+    ASSERT_TRUE(scan.ok());
+    ASSERT_EQ(static_cast<size_t>(kRecords), scan->records.size());
+    for (const ScannedRecord& r : scan->records) offsets_.push_back(r.offset);
+  }
+
+  std::string SegmentPath() const { return std::string(kDir) + "/" + segment_; }
+
+  // A fresh machine whose log holds `bytes` as its only segment.
+  std::unique_ptr<FaultFileSystem> MachineWith(const std::string& bytes) {
+    auto fs = std::make_unique<FaultFileSystem>();
+    EXPECT_TRUE(fs->CreateDirIfMissing(kDir).ok());
+    fs->SetContents(SegmentPath(), bytes);
+    return fs;
+  }
+
+  // Opens, expects exactly the first `valid` commits, appends one more,
+  // reopens and expects all of them.
+  void ExpectPrefixThenCleanAppend(FaultFileSystem* fs, int valid,
+                                   const std::string& what) {
+    std::vector<std::string> expected;
+    for (int i = 0; i < valid; ++i) expected.push_back(Gtrid(i));
+    {
+      auto log = MustOpen(fs);
+      ASSERT_NE(nullptr, log) << what;
+      ASSERT_EQ(expected, GtridsOf(log->OpenCommits())) << what;
+      ASSERT_TRUE(log->LogCommit("after", kResources, 99).ok()) << what;
+    }
+    expected.push_back("after");
+    auto log = MustOpen(fs);
+    ASSERT_NE(nullptr, log) << what;
+    ASSERT_EQ(expected, GtridsOf(log->OpenCommits())) << what;
+  }
+
+  std::string segment_;
+  std::string bytes_;
+  std::vector<uint64_t> offsets_;
+};
+
+TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
+  const uint64_t first_cut = offsets_[kRecords - 3];
+  for (uint64_t cut = first_cut; cut < bytes_.size(); ++cut) {
+    int valid = 0;
+    while (valid < kRecords &&
+           (valid + 1 < kRecords ? offsets_[valid + 1] : bytes_.size()) <= cut) {
+      ++valid;
+    }
+    auto fs = MachineWith(bytes_.substr(0, cut));
+    Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+    ASSERT_TRUE(scan.ok()) << cut;
+    EXPECT_EQ(static_cast<size_t>(valid), scan->records.size());
+    EXPECT_EQ(cut != offsets_[valid], scan->torn_tail.has_value()) << cut;
+    ExpectPrefixThenCleanAppend(fs.get(), valid, "cut at " + std::to_string(cut));
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(DamagedLogTest, EveryBitFlipInLastRecordKeepsPrefix) {
+  for (uint64_t byte = offsets_[kRecords - 1]; byte < bytes_.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string damaged = bytes_;
+      damaged[byte] = static_cast<char>(damaged[byte] ^ (1 << bit));
+      auto fs = MachineWith(damaged);
+      Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+      ASSERT_TRUE(scan.ok()) << byte << ":" << bit;
+      EXPECT_TRUE(scan->torn_tail.has_value());
+      ExpectPrefixThenCleanAppend(fs.get(), kRecords - 1,
+                                  "flip " + std::to_string(byte) + ":" +
+                                      std::to_string(bit));
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST_F(DamagedLogTest, ChecksumMismatchInTheMiddleIsDataLossWithSegmentAndOffset) {
+  std::string damaged = bytes_;
+  damaged[offsets_[4] + 12] ^= 0x20;
+  auto fs = MachineWith(damaged);
+  const std::string where = "segment " + segment_ + " offset " +
+                            std::to_string(offsets_[4]) + ": checksum mismatch";
+  Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(StatusCode::kDataLoss, log.status().code());
+  EXPECT_EQ("decision log /log: " + where, log.status().message());
+  Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+  ASSERT_FALSE(scan.ok());
+  EXPECT_EQ(StatusCode::kDataLoss, scan.status().code());
+  EXPECT_NE(std::string::npos, scan.status().message().find(where));
+  // Nothing was changed: the damage is still there for an operator to see.
+  EXPECT_EQ(damaged, *fs->Contents(SegmentPath()));
+}
+
+TEST_F(DamagedLogTest, DamagedSegmentHeaderBeforeRecordsIsDataLoss) {
+  std::string damaged = bytes_;
+  damaged[3] ^= 0x01;
+  auto fs = MachineWith(damaged);
+  Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(StatusCode::kDataLoss, log.status().code());
+  EXPECT_NE(std::string::npos, log.status().message().find("offset 0:"));
+}
+
+TEST_F(DamagedLogTest, ObsoleteSegmentsAreNotReadAndAreDeleted) {
+  auto fs = MachineWith(bytes_);
+  const std::string old = std::string(kDir) + "/" + SegmentFileName(0);
+  fs->SetContents(old, "not a log at all");
+  Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(std::vector<std::string>{SegmentFileName(0)},
+            scan->obsolete_segments);
+  EXPECT_EQ(std::vector<std::string>{segment_}, scan->segments);
+  ExpectPrefixThenCleanAppend(fs.get(), kRecords, "obsolete");
+  EXPECT_FALSE(fs->Contents(old).has_value());
+}
+
+TEST_F(DamagedLogTest, InterruptedCheckpointsAfterATornSegmentAreReplayed) {
+  // A crash tore the end of segment 1; the next start crashed while writing
+  // segment 2's checkpoint, the one after that while creating segment 3.
+  std::string seg2;
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(2), &seg2);
+  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0,
+                                "", &seg2)
+                  .ok());
+  seg2 += "\x12\x34";
+  auto fs = MachineWith(bytes_.substr(0, bytes_.size() - 3));
+  fs->SetContents(std::string(kDir) + "/" + SegmentFileName(2), seg2);
+  fs->SetContents(std::string(kDir) + "/" + SegmentFileName(3), "");
+  Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(3u, scan->segments.size());
+  ASSERT_TRUE(scan->torn_tail.has_value());
+  ExpectPrefixThenCleanAppend(fs.get(), kRecords - 1, "interrupted");
+  EXPECT_EQ(std::vector<std::string>{SegmentFileName(5)}, Segments(fs.get()));
+}
+
+TEST_F(DamagedLogTest, DamageInsideANewerSegmentIsDataLoss) {
+  std::string seg2;
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(2), &seg2);
+  const size_t bad = seg2.size();
+  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0,
+                                "", &seg2)
+                  .ok());
+  seg2[bad + 12] ^= 1;
+  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(1), kResources, 1,
+                                "", &seg2)
+                  .ok());
+  auto fs = MachineWith(bytes_);
+  fs->SetContents(std::string(kDir) + "/" + SegmentFileName(2), seg2);
+  Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(StatusCode::kDataLoss, log.status().code());
+  EXPECT_NE(std::string::npos,
+            log.status().message().find("segment " + SegmentFileName(2) +
+                                        " offset " + std::to_string(bad)));
+}
+
+TEST_F(DamagedLogTest, ScanListsRecordsWithSegmentAndOffsetAndChangesNothing) {
+  const std::vector<std::string> before = fs_.Files(kDir);
+  Result<LogScan> scan = ScanDecisionLog(kDir, &fs_);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_EQ(before, fs_.Files(kDir));
+  EXPECT_EQ(bytes_, *fs_.Contents(SegmentPath()));
+  EXPECT_EQ(std::vector<std::string>{segment_}, scan->segments);
+  ASSERT_EQ(static_cast<size_t>(kRecords), scan->records.size());
+  EXPECT_EQ(segment_, scan->records[3].segment);
+  EXPECT_EQ(Gtrid(3), scan->records[3].record.gtrid);
+  EXPECT_FALSE(scan->torn_tail.has_value());
+  // No lock taken: the log can be opened while a scan's result is in use.
+  EXPECT_TRUE(Open(&fs_).ok());
+}
+
+// --- Replay speed ---
+
+TEST(DecisionLogReplayTest, ReplaysAMillionRecords) {
+  TempDir tmp;
+  FileSystem* fs = FileSystem::Default();
+  ASSERT_TRUE(fs->CreateDirIfMissing(tmp.path()).ok());
+  // 500,500 COMMITs and 499,500 ENDs, each END 1,000 COMMITs behind.
+  constexpr int kTransactions = 500500, kLag = 1000;
+  std::string bytes;
+  bytes.reserve(size_t{80} << 20);
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(1), &bytes);
+  AppendFrame(FrameType::kCheckpointEnd, CheckpointEndPayload(0), &bytes);
+  for (int i = 0; i < kTransactions; ++i) {
+    ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(i), kResources,
+                                  1700000000000 + i, "", &bytes)
+                    .ok());
+    if (i >= kLag) {
+      ASSERT_TRUE(AppendRecordFrame(RecordType::kEnd, Gtrid(i - kLag), {},
+                                    1700000000000 + i, "", &bytes)
+                      .ok());
+    }
+  }
+  auto file = fs->NewWritableFile(tmp.path() + "/" + SegmentFileName(1));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(bytes).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  const size_t size = bytes.size();
+  std::string().swap(bytes);
+
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(tmp.path());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  std::printf("replayed %d records (%.1f MB) in %.3f s\n",
+              2 * kTransactions - kLag, size / 1e6, seconds);
+  RecordProperty("replay_seconds", std::to_string(seconds));
+  // Only the last kLag commits have no END (ENDs lag by kLag).
+  std::vector<DecisionRecord> open = (*log)->OpenCommits();
+  ASSERT_EQ(static_cast<size_t>(kLag), open.size());
+  EXPECT_EQ(Gtrid(kTransactions - kLag), open.front().gtrid);
+  EXPECT_EQ(Gtrid(kTransactions - 1), open.back().gtrid);
+  EXPECT_EQ(kResources, open.back().resources);
+}
+
+}  // namespace
+}  // namespace xatm

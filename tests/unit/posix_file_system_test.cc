@@ -1,0 +1,109 @@
+// FileSystem::Default(): the POSIX implementation.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "tm/file_system.h"
+
+namespace xatm {
+namespace {
+
+class PosixFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/xatm-fs-test-XXXXXX";
+    ASSERT_NE(nullptr, ::mkdtemp(tmpl));
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    ASSERT_EQ(0, std::system(cmd.c_str()));
+  }
+
+  FileSystem* fs_ = FileSystem::Default();
+  std::string dir_;
+};
+
+TEST_F(PosixFileSystemTest, AppendedBytesReadBack) {
+  const std::string path = dir_ + "/f";
+  Result<std::unique_ptr<WritableFile>> file = fs_->NewWritableFile(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_TRUE((*file)->Append("hello ").ok());
+  ASSERT_TRUE((*file)->Append(std::string(200000, 'x')).ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  Result<std::string> read = fs_->ReadFile(path);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ("hello " + std::string(200000, 'x'), *read);
+  EXPECT_EQ(StatusCode::kFailedPrecondition, (*file)->Append("x").code());
+}
+
+TEST_F(PosixFileSystemTest, NewWritableFileRefusesExistingFile) {
+  const std::string path = dir_ + "/f";
+  ASSERT_TRUE(fs_->NewWritableFile(path).ok());
+  Result<std::unique_ptr<WritableFile>> again = fs_->NewWritableFile(path);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(StatusCode::kAlreadyExists, again.status().code());
+  EXPECT_NE(std::string::npos, again.status().message().find(path));
+  EXPECT_NE(std::string::npos, again.status().message().find("File exists"));
+}
+
+TEST_F(PosixFileSystemTest, ListsCreatesAndDeletes) {
+  ASSERT_TRUE(fs_->CreateDirIfMissing(dir_ + "/a/b/c").ok());
+  ASSERT_TRUE(fs_->CreateDirIfMissing(dir_ + "/a/b/c").ok());
+  ASSERT_TRUE(fs_->NewWritableFile(dir_ + "/a/one").ok());
+  ASSERT_TRUE(fs_->NewWritableFile(dir_ + "/a/two").ok());
+  ASSERT_TRUE(fs_->SyncDir(dir_ + "/a").ok());
+  Result<std::vector<std::string>> names = fs_->ListDir(dir_ + "/a");
+  ASSERT_TRUE(names.ok());
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ((std::vector<std::string>{"b", "one", "two"}), *names);
+  ASSERT_TRUE(fs_->DeleteFile(dir_ + "/a/one").ok());
+  EXPECT_EQ(StatusCode::kNotFound, fs_->DeleteFile(dir_ + "/a/one").code());
+  EXPECT_EQ(StatusCode::kNotFound, fs_->ReadFile(dir_ + "/nope").status().code());
+  EXPECT_EQ(StatusCode::kNotFound, fs_->ListDir(dir_ + "/nope").status().code());
+}
+
+TEST_F(PosixFileSystemTest, CreateDirOverAFileFails) {
+  ASSERT_TRUE(fs_->NewWritableFile(dir_ + "/f").ok());
+  EXPECT_FALSE(fs_->CreateDirIfMissing(dir_ + "/f").ok());
+}
+
+TEST_F(PosixFileSystemTest, LockIsExclusiveWithinProcessAndWritesPid) {
+  const std::string path = dir_ + "/LOCK";
+  Result<std::unique_ptr<FileLock>> first = fs_->LockFile(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(std::to_string(::getpid()) + "\n", *fs_->ReadFile(path));
+  // flock belongs to the open file description: a second open conflicts.
+  Result<std::unique_ptr<FileLock>> second = fs_->LockFile(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(StatusCode::kFailedPrecondition, second.status().code());
+  first->reset();
+  EXPECT_TRUE(fs_->LockFile(path).ok());
+}
+
+TEST_F(PosixFileSystemTest, LockHeldByParentIsRefusedInChildProcess) {
+  const std::string path = dir_ + "/LOCK";
+  Result<std::unique_ptr<FileLock>> held = fs_->LockFile(path);
+  ASSERT_TRUE(held.ok());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<std::unique_ptr<FileLock>> lock = fs_->LockFile(path);
+    ::_exit(!lock.ok() &&
+                    lock.status().code() == StatusCode::kFailedPrecondition
+                ? 0
+                : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(child, ::waitpid(child, &status, 0));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+}  // namespace
+}  // namespace xatm
