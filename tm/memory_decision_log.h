@@ -1,0 +1,33 @@
+// A DecisionLog that keeps its records in memory and forces nothing to disk.
+// NOT crash safe: a crash forgets every decision. It exists to measure what
+// the protocol costs without the log (`xatm bench --mode raw`, the
+// coordinator benchmark) and for embedding tests.
+#pragma once
+
+#include <mutex>
+#include <unordered_map>
+
+#include "tm/decision_log.h"
+
+namespace xatm {
+
+class MemoryDecisionLog : public DecisionLog {
+ public:
+  Status LogCommit(const std::string& gtrid,
+                   const std::vector<std::string>& resources,
+                   int64_t time_ms) override;
+  Status LogEnd(const std::string& gtrid, int64_t time_ms) override;
+  Status LogHeuristic(const std::string& gtrid,
+                      const std::vector<std::string>& resources,
+                      const std::string& detail, int64_t time_ms) override;
+  std::vector<DecisionRecord> OpenCommits() const override;
+  std::optional<DecisionRecord> FindOpenCommit(
+      const std::string& gtrid) const override;
+  Status health() const override { return Status::Ok(); }
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, DecisionRecord> open_;
+};
+
+}  // namespace xatm
