@@ -5,35 +5,16 @@
 
 #include "recovery/in_doubt.h"
 #include "recovery/resolver.h"
-#include "tests/unit/fake_resource.h"
+#include "tests/unit/coordinator_fixture.h"
 #include "tm/transaction.h"
 
 namespace xatm {
 namespace {
 
-using testing::FakeDecisionLog;
-using testing::FakeResource;
-using testing::Journal;
-
-class ManualClock : public Clock {
- public:
-  int64_t NowMs() const override { return now_ms; }
-  int64_t now_ms = 1'700'000'000'000;
-};
-
-class SweeperTest : public ::testing::Test {
+class SweeperTest : public testing::CoordinatorFixture {
  protected:
   void SetUp() override {
-    a_ = std::make_shared<FakeResource>("a", &journal_);
-    b_ = std::make_shared<FakeResource>("b", &journal_);
-    auto log = std::make_unique<FakeDecisionLog>(&journal_);
-    log_ = log.get();
-    TransactionManagerOptions options;
-    options.node_id = "n1";
-    options.clock = &clock_;
-    auto tm = TransactionManager::Create(options, {a_, b_}, std::move(log));
-    ASSERT_TRUE(tm.ok());
-    tm_ = std::move(tm).value();
+    CoordinatorFixture::SetUp();
     sweeper_options_.grace_period_ms = 10'000;
   }
 
@@ -42,13 +23,10 @@ class SweeperTest : public ::testing::Test {
     return Xid{"n1", clock_.now_ms - age_ms, unique};
   }
 
-  SweepResult Sweep() { return Sweeper(tm_.get(), sweeper_options_).SweepOnce(); }
+  SweepResult Sweep() {
+    return Sweeper(tm_.get(), sweeper_options_).SweepOnce();
+  }
 
-  Journal journal_;
-  ManualClock clock_;
-  std::shared_ptr<FakeResource> a_, b_;
-  FakeDecisionLog* log_ = nullptr;
-  std::unique_ptr<TransactionManager> tm_;
   SweeperOptions sweeper_options_;
 };
 

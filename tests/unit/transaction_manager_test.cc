@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/fake_resource.h"
+#include "tests/unit/coordinator_fixture.h"
 #include "tm/transaction.h"
 
 namespace xatm {
@@ -13,28 +13,8 @@ using testing::FakeDecisionLog;
 using testing::FakeResource;
 using testing::Journal;
 
-class ManualClock : public Clock {
- public:
-  int64_t NowMs() const override { return now_ms; }
-  int64_t now_ms = 1'700'000'000'000;
-};
-
-class TransactionManagerTest : public ::testing::Test {
+class TransactionManagerTest : public testing::CoordinatorFixture {
  protected:
-  void SetUp() override {
-    a_ = std::make_shared<FakeResource>("a", &journal_);
-    b_ = std::make_shared<FakeResource>("b", &journal_);
-    auto log = std::make_unique<FakeDecisionLog>(&journal_);
-    log_ = log.get();
-    TransactionManagerOptions options;
-    options.node_id = "n1";
-    options.clock = &clock_;
-    options.commit_attempts = 2;
-    auto tm = TransactionManager::Create(options, {a_, b_}, std::move(log));
-    ASSERT_TRUE(tm.ok()) << tm.status().ToString();
-    tm_ = std::move(tm).value();
-  }
-
   std::unique_ptr<Transaction> BeginOnBoth() {
     auto txn = tm_->Begin();
     EXPECT_TRUE(txn.ok());
@@ -42,12 +22,6 @@ class TransactionManagerTest : public ::testing::Test {
     EXPECT_TRUE((*txn)->Enlist("b").ok());
     return std::move(txn).value();
   }
-
-  Journal journal_;
-  ManualClock clock_;
-  std::shared_ptr<FakeResource> a_, b_;
-  FakeDecisionLog* log_ = nullptr;
-  std::unique_ptr<TransactionManager> tm_;
 };
 
 TEST_F(TransactionManagerTest, AllYesVotesMakeTheDecisionDurableBeforeAnyCommit) {
