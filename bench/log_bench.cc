@@ -7,6 +7,7 @@
 // Counters: records/s over the wall time of the run, and p50/p99 latency
 // of one append in microseconds, over all threads.
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -35,16 +36,16 @@ const std::vector<std::string> kResources = {"bank_pg", "bank_my"};
 // The size of a real one: "xatm:" node ":" begin_ms ":" 16 hex digits.
 std::string MakeGtrid(uint64_t id) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "xatm:bench-node-01:1700000000000:%016" PRIx64,
-                id);
+  std::snprintf(buf, sizeof(buf),
+                "xatm:bench-node-01:1700000000000:%016" PRIx64, id);
   return buf;
 }
 
 // State of one run, shared by its threads.
 struct Run {
   std::string dir;
-  std::unique_ptr<DecisionLog> log;       // group commit
-  std::unique_ptr<WritableFile> file;     // baseline
+  std::unique_ptr<DecisionLog> log;    // group commit
+  std::unique_ptr<WritableFile> file;  // baseline
   std::mutex file_mu;
   std::atomic<uint64_t> next_id{0};
   Clock::time_point start;
@@ -98,8 +99,7 @@ void TearDown(const benchmark::State&) {
 // every thread reports them averaged (kAvgThreads), i.e. unchanged.
 void Report(benchmark::State& state, std::vector<double>* mine) {
   std::unique_lock<std::mutex> lock(run->mu);
-  run->latencies_us.insert(run->latencies_us.end(), mine->begin(),
-                           mine->end());
+  run->latencies_us.insert(run->latencies_us.end(), mine->begin(), mine->end());
   run->records += mine->size();
   if (++run->arrived == state.threads()) {
     const double seconds =
@@ -178,4 +178,11 @@ BENCHMARK(BM_GroupCommit)->Apply(Configure);
 }  // namespace
 }  // namespace xatm
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // one open per trial
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -17,11 +17,11 @@ namespace xatm {
 
 // What `xatm` exits with. Scripts rely on these.
 enum ExitCode : int {
-  kExitOk = 0,       // done; for transfer: committed everywhere
-  kExitFailed = 1,   // failed or aborted: nothing changed
-  kExitUsage = 2,    // bad usage or configuration: nothing attempted
-  kExitInDoubt = 3,  // commit decided and durable, not yet finished in every
-                     // database: recovery finishes it; do not retry
+  kExitOk = 0,          // done; for transfer: committed everywhere
+  kExitFailed = 1,      // failed or aborted: nothing changed
+  kExitUsage = 2,       // bad usage or configuration: nothing attempted
+  kExitInDoubt = 3,     // commit decided and durable, not yet finished in every
+                        // database: recovery finishes it; do not retry
   kExitUnresolved = 4,  // recovery: something is still in doubt (a database
                         // down, a young branch, a heuristic outcome)
 };
@@ -37,7 +37,7 @@ struct Invocation {
 
 struct Command {
   std::string_view name;
-  std::string_view summary;  // one line, no final period
+  std::string_view summary;                  // one line, no final period
   int (*run)(const Invocation& invocation);  // returns an ExitCode
 };
 

@@ -7,8 +7,8 @@ namespace {
 
 // Whole option names only: a prefix like --am must not silently mean
 // --amount.
-constexpr int kStyle =
-    po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+constexpr int kStyle = po::command_line_style::unix_style &
+                       ~po::command_line_style::allow_guessing;
 
 std::string OneLine(std::string s) {
   for (char& c : s) {
@@ -31,9 +31,8 @@ std::string ConfiguredNames(const Config& config) {
 const po::options_description& GlobalOptions() {
   static const po::options_description options = [] {
     po::options_description o("Global options");
-    o.add_options()(
-        "config", po::value<std::string>()->value_name("FILE"),
-        "configuration file (required by every command)")(
+    o.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                    "configuration file (required by every command)")(
         "log-level", po::value<std::string>()->value_name("LEVEL"),
         "diagnostics on stderr: trace|debug|info|warn|error|off (default "
         "warn)")("help,h", "show help and exit");
@@ -58,10 +57,9 @@ Result<AccountRef> CommandContext::Account(const std::string& text) const {
   Result<AccountRef> ref = AccountRef::Parse(text);
   if (!ref.ok()) return ref;
   if (config_.FindResource(ref->resource) == nullptr) {
-    return Status::InvalidArgument("unknown resource '" + ref->resource +
-                                   "' in " + ref->ToString() +
-                                   " (configured: " + ConfiguredNames(config_) +
-                                   ")");
+    return Status::InvalidArgument(
+        "unknown resource '" + ref->resource + "' in " + ref->ToString() +
+        " (configured: " + ConfiguredNames(config_) + ")");
   }
   return ref;
 }

@@ -21,6 +21,7 @@
 
 namespace xatm {
 
+// Commands declare their options with it.
 namespace po = boost::program_options;
 
 struct CommandSpec {

@@ -4,7 +4,8 @@
 namespace xatm {
 
 const std::vector<Command>& Commands() {
-  // One line per command.
+  // One line per command, in the order `xatm --help` lists them.
+  // clang-format off
   static const std::vector<Command> table = {
       InitCommand(),
       CreateAccountCommand(),
@@ -15,6 +16,7 @@ const std::vector<Command>& Commands() {
       ResolveCommand(),
       LogCommand(),
   };
+  // clang-format on
   return table;
 }
 

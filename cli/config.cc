@@ -35,8 +35,8 @@ const std::set<std::string>& PostgresKeys() {
   return keys;
 }
 const std::set<std::string>& MysqlKeys() {
-  static const std::set<std::string> keys = {"host", "port", "user",
-                                             "database", "password_env"};
+  static const std::set<std::string> keys = {"host", "port", "user", "database",
+                                             "password_env"};
   return keys;
 }
 
@@ -47,7 +47,8 @@ std::string Trim(const std::string& s) {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -235,9 +236,9 @@ class Parser {
     }
     config.log_dir = log_dir.lexically_normal().string();
 
-    for (auto [key, out] : {std::pair{"grace_period", &config.grace_period_ms},
-                            std::pair{"sweep_interval",
-                                      &config.sweep_interval_ms}}) {
+    for (auto [key, out] :
+         {std::pair{"grace_period", &config.grace_period_ms},
+          std::pair{"sweep_interval", &config.sweep_interval_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
         return Error(std::string(key) + " " + Quoted(*top(key)) +
@@ -246,8 +247,9 @@ class Parser {
     }
 
     if (order_.empty()) {
-      return Error("no [resource.NAME] section: configure at least one "
-                   "database");
+      return Error(
+          "no [resource.NAME] section: configure at least one "
+          "database");
     }
     for (const std::string& name : order_) {
       Result<ResourceConfig> resource = MakeResource(name, resources_[name]);
@@ -272,8 +274,8 @@ class Parser {
     }
     r.type = *get("type");
     if (r.type != "postgresql" && r.type != "mysql") {
-      return ResourceError(name, "type " + Quoted(r.type) +
-                                     " is not postgresql or mysql");
+      return ResourceError(
+          name, "type " + Quoted(r.type) + " is not postgresql or mysql");
     }
     const bool pg = r.type == "postgresql";
     for (const auto& [key, value] : keys) {
@@ -284,8 +286,8 @@ class Parser {
                                        "takes conninfo)");
       }
       if (!pg && PostgresKeys().count(key) != 0) {
-        return ResourceError(name, "key '" + key +
-                                       "' is for postgresql resources");
+        return ResourceError(name,
+                             "key '" + key + "' is for postgresql resources");
       }
     }
     int64_t n = 0;
@@ -317,13 +319,13 @@ class Parser {
     if (r.host.empty()) return ResourceError(name, "host is empty");
     if (const std::string* v = get("port")) {
       if (!ParseInt(*v, 1, 65535, &n)) {
-        return ResourceError(name, "port " + Quoted(*v) +
-                                       " is not a number from 1 to 65535");
+        return ResourceError(
+            name, "port " + Quoted(*v) + " is not a number from 1 to 65535");
       }
       r.port = static_cast<int>(n);
     }
-    for (auto [key, out] : {std::pair{"user", &r.user},
-                            std::pair{"database", &r.database}}) {
+    for (auto [key, out] :
+         {std::pair{"user", &r.user}, std::pair{"database", &r.database}}) {
       if (get(key) == nullptr || get(key)->empty()) {
         return ResourceError(name, std::string("missing ") + key);
       }
@@ -336,8 +338,8 @@ class Parser {
       }
       const char* secret = std::getenv(v->c_str());
       if (secret == nullptr) {
-        return ResourceError(name, "password_env names " + *v +
-                                       ", which is not set");
+        return ResourceError(name,
+                             "password_env names " + *v + ", which is not set");
       }
       r.password = secret;
     }
@@ -375,8 +377,8 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   std::ifstream in(path);
   if (!in) {
-    return Status::InvalidArgument("config " + path + ": cannot open it: " +
-                                   std::strerror(errno));
+    return Status::InvalidArgument("config " + path +
+                                   ": cannot open it: " + std::strerror(errno));
   }
   return ParseConfig(in, path);
 }

@@ -11,9 +11,10 @@ namespace xatm {
 
 Status SetUpLogging(std::string_view level) {
   static const std::pair<std::string_view, spdlog::level::level_enum>
-      kLevels[] = {{"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-                   {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-                   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
+      kLevels[] = {
+          {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+          {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+          {"error", spdlog::level::err},   {"off", spdlog::level::off}};
   for (const auto& [name, value] : kLevels) {
     if (name != level) continue;
     // spdlog's default logger writes to stdout; results live there.

@@ -1,6 +1,8 @@
 #include "cli/manager.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "adapters/resource_factory.h"
 
@@ -21,17 +23,28 @@ TransactionManagerOptions ManagerOptions(const Config& config) {
   TransactionManagerOptions options;
   options.node_id = config.node;
   options.log_dir = config.log_dir;
-  options.decision_deadline_ms = std::max<int64_t>(1, config.grace_period_ms / 2);
+  options.decision_deadline_ms =
+      std::max<int64_t>(1, config.grace_period_ms / 2);
   return options;
 }
 
 Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
-    const Config& config) {
-  Result<std::vector<std::shared_ptr<Resource>>> resources =
-      MakeResources(config);
-  if (!resources.ok()) return resources.status();
-  return TransactionManager::Open(ManagerOptions(config),
-                                  std::move(resources).value());
+    const Config& config, int64_t lock_wait_ms) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point give_up =
+      Clock::now() + std::chrono::milliseconds(lock_wait_ms);
+  while (true) {
+    Result<std::vector<std::shared_ptr<Resource>>> resources =
+        MakeResources(config);
+    if (!resources.ok()) return resources.status();
+    Result<std::unique_ptr<TransactionManager>> tm = TransactionManager::Open(
+        ManagerOptions(config), std::move(resources).value());
+    const Status& s = tm.status();
+    bool busy = !tm.ok() && s.code() == StatusCode::kFailedPrecondition &&
+                s.message().find("another process") != std::string::npos;
+    if (!busy || Clock::now() >= give_up) return tm;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace xatm

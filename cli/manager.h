@@ -22,9 +22,10 @@ Result<std::vector<std::shared_ptr<Resource>>> MakeResources(
 TransactionManagerOptions ManagerOptions(const Config& config);
 
 // Opens (creating if needed) the decision log in config.log_dir and a
-// TransactionManager over every configured resource. FailedPrecondition
-// when another process holds the log.
+// TransactionManager over every configured resource. While another process
+// holds the log (each xatm command holds it only while it runs), waits up
+// to `lock_wait_ms`, then FailedPrecondition.
 Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
-    const Config& config);
+    const Config& config, int64_t lock_wait_ms = 0);
 
 }  // namespace xatm

@@ -137,8 +137,8 @@ case "$cmd" in
       pg_up
       my_up
     else
-      PG_PORT=$(pick_port "${XATM_PG_PORT:-55432}")
-      MY_PORT=$(pick_port "${XATM_MY_PORT:-53306}")
+      PG_PORT=$(pick_port "${XATM_PG_PORT:-25432}")
+      MY_PORT=$(pick_port "${XATM_MY_PORT:-23306}")
       [ "$PG_PORT" != "$MY_PORT" ] || MY_PORT=$(pick_port $((MY_PORT + 1)))
       pg_init
       my_init

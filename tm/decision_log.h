@@ -104,6 +104,7 @@ struct LogScan {
 // `xatm log verify` / `log dump`). DataLoss names segment and offset of
 // damage before the tail. Records of a checkpoint (the open decisions each
 // segment starts with) are listed like any other.
-Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs = nullptr);
+Result<LogScan> ScanDecisionLog(const std::string& dir,
+                                FileSystem* fs = nullptr);
 
 }  // namespace xatm

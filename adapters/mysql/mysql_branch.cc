@@ -162,7 +162,7 @@ Status MysqlBranch::Prepare() {
                              first_failure_ + ")");
     }
     if (state_ != State::kActive) return NotInState("prepare");
-    if (false) {
+    if (!first_failure_.empty()) {
       RollbackUnprepared();
       return Status::Aborted(ctx_ + ": voted no: an earlier statement failed (" +
                              first_failure_ + "); rolled back");

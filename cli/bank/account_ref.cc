@@ -28,8 +28,7 @@ Result<AccountRef> AccountRef::Parse(std::string_view text) {
   const std::string name = "account " + Quoted(text);
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
-    return Status::InvalidArgument(name +
-                                   " is not RES:ID (e.g. pg:alice)");
+    return Status::InvalidArgument(name + " is not RES:ID (e.g. pg:alice)");
   }
   std::string_view resource = text.substr(0, colon);
   std::string_view id = text.substr(colon + 1);
@@ -46,7 +45,8 @@ Result<AccountRef> AccountRef::Parse(std::string_view text) {
         name + ": a resource name is 1 to 32 letters, digits, '_' or '-'");
   }
   Status valid = ValidateAccountId(id);
-  if (!valid.ok()) return Status::InvalidArgument(name + ": " + valid.message());
+  if (!valid.ok())
+    return Status::InvalidArgument(name + ": " + valid.message());
   return AccountRef{std::string(resource), std::string(id)};
 }
 

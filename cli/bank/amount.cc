@@ -65,11 +65,13 @@ Result<Amount> Parse(std::string_view text, std::string_view what, Sign sign) {
   }
   // Leading zeros carry no value and do not count against the 18 digits.
   size_t first = whole.find_first_not_of('0');
-  std::string_view significant =
-      first == std::string_view::npos ? std::string_view() : whole.substr(first);
+  std::string_view significant = first == std::string_view::npos
+                                     ? std::string_view()
+                                     : whole.substr(first);
   if (significant.size() > static_cast<size_t>(Amount::kMaxIntegerDigits)) {
-    return bad("has more than 18 digits before the decimal point (at most "
-               "999999999999999999.99)");
+    return bad(
+        "has more than 18 digits before the decimal point (at most "
+        "999999999999999999.99)");
   }
   // At most 20 digits: far inside the 128-bit range, no overflow possible.
   Cents cents = 0;

@@ -35,7 +35,7 @@ class Amount {
   static Result<Amount> ParseStored(std::string_view text,
                                     std::string_view what = "value");
 
-  // REQUIRES: |cents| within the 128-bit range (any Cents value is).
+  // Any whole number of cents, e.g. a sum or a generated test amount.
   static Amount FromCents(Cents cents) { return Amount(cents); }
 
   Cents cents() const { return cents_; }
@@ -47,6 +47,8 @@ class Amount {
 
   // The sum; InvalidArgument if it leaves the 128-bit range.
   Result<Amount> Plus(const Amount& other) const;
+  // REQUIRES: not the most negative Cents value (no parsed amount or sum
+  // of them comes near it).
   Amount Negated() const { return Amount(-cents_); }
 
   bool operator==(const Amount& o) const { return cents_ == o.cents_; }

@@ -40,12 +40,12 @@ class TransferRun {
   Status RunLeg(const Leg& leg) {
     Result<Branch*> branch = EnlistBranch(leg.account.resource);
     if (!branch.ok()) return Failed(branch.status(), leg.account, "enlist");
-    Status s = leg.delta.is_negative() ? Debit(**branch, leg)
-                                       : Credit(**branch, leg);
+    Status s =
+        leg.delta.is_negative() ? Debit(**branch, leg) : Credit(**branch, leg);
     if (!s.ok()) return s;
-    Result<int64_t> ledger = (*branch)->Execute(
-        kLedgerSql, {txn_.gtrid(), leg.account.resource, leg.account.id,
-                     leg.delta.ToString()});
+    Result<int64_t> ledger =
+        (*branch)->Execute(kLedgerSql, {txn_.gtrid(), leg.account.resource,
+                                        leg.account.id, leg.delta.ToString()});
     if (!ledger.ok()) return Failed(ledger.status(), leg.account, "ledger");
     return Status::Ok();
   }
@@ -87,8 +87,8 @@ class TransferRun {
   }
 
   Status Credit(Branch& branch, const Leg& leg) {
-    Result<int64_t> rows = branch.Execute(
-        kCreditSql, {leg.delta.ToString(), leg.account.id});
+    Result<int64_t> rows =
+        branch.Execute(kCreditSql, {leg.delta.ToString(), leg.account.id});
     if (!rows.ok()) return Failed(rows.status(), leg.account, "credit");
     if (*rows == 1) return Status::Ok();
     return NoRow(branch, leg.account, /*debit=*/false);
@@ -144,9 +144,8 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
   result.gtrid = (*txn)->gtrid();
 
   std::vector<Leg> legs = {{from, amount.Negated()}, {to, amount}};
-  std::sort(legs.begin(), legs.end(), [](const Leg& a, const Leg& b) {
-    return a.account < b.account;
-  });
+  std::sort(legs.begin(), legs.end(),
+            [](const Leg& a, const Leg& b) { return a.account < b.account; });
   TransferRun run(tm, **txn);
   for (const Leg& leg : legs) {
     Status s = run.RunLeg(leg);

@@ -1,4 +1,5 @@
 // xatm balance [RES:ID ...]
+#include <algorithm>
 #include <map>
 
 #include "adapters/resource_factory.h"
@@ -30,8 +31,8 @@ Result<std::vector<AccountBalance>> Collect(
     return balances;
   }
   for (const AccountRef& account : accounts) {
-    Result<Amount> balance = ReadBalance(*by_name[account.resource],
-                                         account.id);
+    Result<Amount> balance =
+        ReadBalance(*by_name[account.resource], account.id);
     if (!balance.ok()) return balance.status();
     balances.push_back({account, *balance});
   }
@@ -46,8 +47,7 @@ int Run(const Invocation& invocation) {
       "'total AMOUNT'.\nEach database is read in its own transaction: while "
       "transfers run, the total\nmay include a transfer's debit but not yet "
       "its credit.");
-  spec.hidden.add_options()("account",
-                            po::value<std::vector<std::string>>());
+  spec.hidden.add_options()("account", po::value<std::vector<std::string>>());
   spec.positional.add("account", -1);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     std::vector<AccountRef> accounts;

@@ -1,9 +1,9 @@
 // xatm create-account RES:ID --balance AMOUNT
+#include "adapters/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/manager.h"
-#include "adapters/resource_factory.h"
 
 namespace xatm {
 namespace {
@@ -12,9 +12,9 @@ int Run(const Invocation& invocation) {
   CommandSpec spec("create-account RES:ID [--balance AMOUNT]",
                    "Creates account ID in the database named RES with an "
                    "opening balance.\nFails (exit 1) if the account exists.");
-  spec.options.add_options()(
-      "balance", po::value<std::string>()->value_name("AMOUNT"),
-      "opening balance, e.g. 100.00 (default 0.00)");
+  spec.options.add_options()("balance",
+                             po::value<std::string>()->value_name("AMOUNT"),
+                             "opening balance, e.g. 100.00 (default 0.00)");
   spec.hidden.add_options()("account", po::value<std::string>());
   spec.positional.add("account", 1);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
@@ -38,8 +38,8 @@ int Run(const Invocation& invocation) {
                                        ? created.message()
                                        : created.ToString());
     }
-    ctx.out() << "created " << account->ToString() << " "
-              << balance->ToString() << "\n";
+    ctx.out() << "created " << account->ToString() << " " << balance->ToString()
+              << "\n";
     return static_cast<int>(kExitOk);
   });
 }

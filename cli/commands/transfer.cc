@@ -8,6 +8,8 @@
 namespace xatm {
 namespace {
 
+constexpr int64_t kLogLockWaitMs = 10000;
+
 // Library messages start with "xid=GTRID: " or "xid=GTRID "; the output
 // line already begins with the gtrid.
 std::string Reason(const std::string& message, const std::string& gtrid) {
@@ -26,9 +28,9 @@ int Run(const Invocation& invocation) {
       "'GTRID in doubt: REASON'. Exit 0 committed, 1 aborted (nothing "
       "changed),\n2 bad usage (nothing attempted), 3 in doubt (the commit is "
       "decided;\nrecovery finishes it: do not retry).");
-  spec.options.add_options()(
-      "from", po::value<std::string>()->value_name("RES:ID"),
-      "account to debit, e.g. pg:alice")(
+  spec.options.add_options()("from",
+                             po::value<std::string>()->value_name("RES:ID"),
+                             "account to debit, e.g. pg:alice")(
       "to", po::value<std::string>()->value_name("RES:ID"),
       "account to credit, e.g. my:bob")(
       "amount", po::value<std::string>()->value_name("AMOUNT"),
@@ -51,8 +53,9 @@ int Run(const Invocation& invocation) {
                                       from->ToString());
     }
 
+    // Concurrent xatm commands take turns on the decision log.
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config());
+        OpenTransactionManager(ctx.config(), kLogLockWaitMs);
     if (!tm.ok()) {
       return ctx.Fail(kExitFailed, "cannot start the transaction manager: " +
                                        tm.status().ToString());
@@ -79,8 +82,8 @@ int Run(const Invocation& invocation) {
       default:
         // Not an outcome Commit() documents: nothing is known, so never
         // claim that nothing changed.
-        ctx.out() << result->gtrid << " in doubt: outcome unknown: "
-                  << s.ToString() << "\n";
+        ctx.out() << result->gtrid
+                  << " in doubt: outcome unknown: " << s.ToString() << "\n";
         return static_cast<int>(kExitInDoubt);
     }
   });

@@ -1,6 +1,6 @@
 #include "tests/crash/bank_view.h"
 
-#include <algorithm>
+#include <stdexcept>
 
 #include "adapters/mysql/my_connection.h"
 #include "adapters/resource_factory.h"
@@ -83,9 +83,12 @@ Result<Amount> BankView::Balance(const AccountRef& account) {
 }
 
 Result<std::vector<LedgerRow>> BankView::Ledger(const AccountRef& account) {
-  Result<std::vector<Row>> rows = Get(account.resource).QueryLocal(
-      "SELECT gtrid, delta FROM xatm_ledger WHERE account = ? ORDER BY gtrid",
-      {account.id});
+  Result<std::vector<Row>> rows =
+      Get(account.resource)
+          .QueryLocal(
+              "SELECT gtrid, delta FROM xatm_ledger WHERE account = ? ORDER BY "
+              "gtrid",
+              {account.id});
   if (!rows.ok()) return rows.status();
   std::vector<LedgerRow> ledger;
   for (const Row& row : *rows) {

@@ -40,8 +40,8 @@ void ExpectOneLedgerRow(BankView& bank, const AccountRef& account,
                         const std::string& gtrid, const Amount& delta) {
   Result<std::vector<LedgerRow>> rows = bank.Ledger(account);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  ASSERT_EQ(rows->size(), 1u)
-      << "ledger of " << account.ToString() << ":\n" << Describe(*rows);
+  ASSERT_EQ(rows->size(), 1u) << "ledger of " << account.ToString() << ":\n"
+                              << Describe(*rows);
   EXPECT_EQ((*rows)[0].gtrid, gtrid) << "ledger of " << account.ToString();
   EXPECT_EQ((*rows)[0].delta.ToString(), delta.ToString())
       << "ledger of " << account.ToString();
@@ -50,23 +50,24 @@ void ExpectOneLedgerRow(BankView& bank, const AccountRef& account,
 void ExpectNoLedgerRow(BankView& bank, const AccountRef& account) {
   Result<std::vector<LedgerRow>> rows = bank.Ledger(account);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  EXPECT_TRUE(rows->empty())
-      << "ledger of " << account.ToString() << ":\n" << Describe(*rows);
+  EXPECT_TRUE(rows->empty()) << "ledger of " << account.ToString() << ":\n"
+                             << Describe(*rows);
 }
 
 void ExpectSum(BankView& bank, const TransferCase& tc) {
   Result<Amount> from = bank.Balance(tc.from);
   Result<Amount> to = bank.Balance(tc.to);
   ASSERT_TRUE(from.ok() && to.ok());
-  EXPECT_EQ(Plus(*from, *to).ToString(), Plus(tc.opening, tc.opening).ToString())
+  EXPECT_EQ(Plus(*from, *to).ToString(),
+            Plus(tc.opening, tc.opening).ToString())
       << "money created or destroyed";
 }
 
 }  // namespace
 
 std::vector<std::string> TransferCase::CliArgs() const {
-  return {"transfer", "--from", from.ToString(), "--to", to.ToString(),
-          "--amount", amount.ToString()};
+  return {"transfer",    "--from",   from.ToString(),  "--to",
+          to.ToString(), "--amount", amount.ToString()};
 }
 
 Result<TransferCase> NewTransferCase(BankView& bank, const std::string& node,

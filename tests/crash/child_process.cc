@@ -62,7 +62,9 @@ bool ReadAvailable(int fd, std::string* into) {
 
 }  // namespace
 
-bool ChildExit::KilledBySigkill() const { return signaled && signal == SIGKILL; }
+bool ChildExit::KilledBySigkill() const {
+  return signaled && signal == SIGKILL;
+}
 
 std::string ChildExit::Describe() const {
   std::string how = timed_out  ? "timed out (killed by the test)"

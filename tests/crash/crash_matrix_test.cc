@@ -55,10 +55,17 @@ std::vector<MatrixCase> AllCases() {
 std::vector<std::string> NoVoteCommand(const TestNode& node,
                                        const TransferCase& tc,
                                        const std::string& voter) {
-  return {NoVoteBinary(), "--config", node.config_path(),
-          "--no-vote",    voter,      "--from",
-          tc.from.ToString(), "--to", tc.to.ToString(),
-          "--amount",     tc.amount.ToString()};
+  return {NoVoteBinary(),
+          "--config",
+          node.config_path(),
+          "--no-vote",
+          voter,
+          "--from",
+          tc.from.ToString(),
+          "--to",
+          tc.to.ToString(),
+          "--amount",
+          tc.amount.ToString()};
 }
 
 class CrashMatrixTest : public ::testing::TestWithParam<MatrixCase> {
@@ -91,8 +98,8 @@ TEST_P(CrashMatrixTest, TransferEndsAllOrNothingAsTheLogDecided) {
   ASSERT_TRUE(log.status.ok()) << log.status.ToString();
   std::set<std::string> gtrids =
       GtridsSeen(node.id(), run.out + run.err, log, bank, *tc);
-  ASSERT_EQ(gtrids.size(), 1u) << "one transaction expected; "
-                               << run.Describe();
+  ASSERT_EQ(gtrids.size(), 1u)
+      << "one transaction expected; " << run.Describe();
   const std::string gtrid = *gtrids.begin();
   const bool durable = log.HasCommit(gtrid);
   EXPECT_EQ(durable, !c.no_vote && DecisionPrecedes(c.point))
@@ -109,11 +116,11 @@ TEST_P(CrashMatrixTest, TransferEndsAllOrNothingAsTheLogDecided) {
   ExpectQuietSweep(node);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryCrashPoint, CrashMatrixTest, ::testing::ValuesIn(AllCases()),
-    [](const ::testing::TestParamInfo<MatrixCase>& info) {
-      return CaseName(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(EveryCrashPoint, CrashMatrixTest,
+                         ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<MatrixCase>& info) {
+                           return CaseName(info.param);
+                         });
 
 // The sweeper's own crash points: a sweep killed half-way leaves nothing
 // the next sweep cannot finish.

@@ -34,8 +34,8 @@ class DatabaseCrashTest : public ::testing::Test {
   void TearDown() override {
     for (const char* which : {"pg", "my"}) {
       ChildExit up = Db("up", which);
-      EXPECT_TRUE(up.ExitedWith(0)) << "db.sh up " << which << ": "
-                                    << up.Describe();
+      EXPECT_TRUE(up.ExitedWith(0))
+          << "db.sh up " << which << ": " << up.Describe();
     }
   }
 

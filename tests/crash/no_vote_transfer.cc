@@ -10,12 +10,12 @@
 //   connection, so its prepare fails.
 // Prints "gtrid <gtrid>" first. Exit: 0 committed, 1 aborted (what a no vote
 // must give), 3 in doubt, 2 usage, 4 the scenario could not be set up.
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>

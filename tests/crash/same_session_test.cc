@@ -30,7 +30,7 @@ int64_t NowMs() {
 }
 
 // Runs `sql` on `session`, failing the test on error.
-void Run(mysql::MyConnection& session, const std::string& sql) {
+void RunOn(mysql::MyConnection& session, const std::string& sql) {
   mysql::MyStatus s = session.Run(sql);
   ASSERT_TRUE(s.ok()) << sql << ": " << s.Describe();
 }
@@ -50,8 +50,8 @@ std::vector<std::string> EventsOf(const SweepResult& result,
 // Waits until the server no longer lists session `id`.
 void WaitForSessionToEnd(int64_t id) {
   std::unique_ptr<mysql::MyConnection> probe;
-  mysql::MyStatus opened = mysql::MyConnection::Open(
-      xatm::testing::MysqlTestConfig("my"), &probe);
+  mysql::MyStatus opened =
+      mysql::MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &probe);
   ASSERT_TRUE(opened.ok()) << opened.Describe();
   for (int i = 0; i < 250; ++i) {
     std::vector<Row> rows;
@@ -83,21 +83,23 @@ TEST(MariadbSameSessionTest, BranchStillAttachedToItsSessionIsRetriedLater) {
   const std::string x =
       "'" + gtrid + "','my'," + std::to_string(kMysqlFormatId);
   std::unique_ptr<mysql::MyConnection> session;
-  mysql::MyStatus opened = mysql::MyConnection::Open(
-      xatm::testing::MysqlTestConfig("my"), &session);
+  mysql::MyStatus opened =
+      mysql::MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &session);
   ASSERT_TRUE(opened.ok()) << opened.Describe();
   const int64_t session_id = session->session_id();
-  Run(*session, "XA START " + x);
-  Run(*session, "UPDATE xatm_accounts SET balance = balance - 5 WHERE id = '" +
-                    a->id + "'");
-  Run(*session, "UPDATE xatm_accounts SET balance = balance + 5 WHERE id = '" +
-                    b->id + "'");
-  Run(*session,
-      "INSERT INTO xatm_ledger (gtrid, branch, account, delta) VALUES ('" +
-          gtrid + "', 'my', '" + a->id + "', -5.00), ('" + gtrid + "', 'my', '" +
-          b->id + "', 5.00)");
-  Run(*session, "XA END " + x);
-  Run(*session, "XA PREPARE " + x);
+  RunOn(*session, "XA START " + x);
+  RunOn(*session,
+        "UPDATE xatm_accounts SET balance = balance - 5 WHERE id = '" + a->id +
+            "'");
+  RunOn(*session,
+        "UPDATE xatm_accounts SET balance = balance + 5 WHERE id = '" + b->id +
+            "'");
+  RunOn(*session,
+        "INSERT INTO xatm_ledger (gtrid, branch, account, delta) VALUES ('" +
+            gtrid + "', 'my', '" + a->id + "', -5.00), ('" + gtrid +
+            "', 'my', '" + b->id + "', 5.00)");
+  RunOn(*session, "XA END " + x);
+  RunOn(*session, "XA PREPARE " + x);
   ASSERT_FALSE(HasFailure());
 
   // The decision is logged by this node's manager, which does not run the

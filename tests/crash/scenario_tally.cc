@@ -1,5 +1,7 @@
 #include "tests/crash/scenario_tally.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,15 +23,18 @@ class SummaryEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     start_ = std::chrono::steady_clock::now();
+    // The library logs every branch at info: thousands of lines in the race
+    // test. Warnings and errors still show.
+    spdlog::set_level(spdlog::level::warn);
     // The listeners list owns the counter.
     ::testing::UnitTest::GetInstance()->listeners().Append(
         new ViolationCounter);
   }
 
   void TearDown() override {
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start_)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+            .count();
     std::printf("crash suite: %d scenarios, %d violations, %.1f s\n",
                 scenarios.load(), violations.load(), seconds);
     std::fflush(stdout);

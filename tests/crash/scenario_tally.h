@@ -1,6 +1,7 @@
 // Counts the scenarios a crash-test program runs and the violations (failed
 // checks) they find, and prints one summary line when the program ends:
-//   crash suite sweep_race_test: 2 scenarios, 0 violations, 11.3 s
+//   crash suite: 2 scenarios, 0 violations, 11.3 s
+// It also turns the library's in-process logging down to warnings.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -41,15 +40,22 @@ struct Done {
 struct SweepTally {
   int sweeps = 0;
   int in_flight_skips = 0;
+  int ends = 0;  // END records a sweep appended
   int heuristics = 0;
-  std::vector<SweepEvent> acted;  // committed, rolled back, heuristic, down
+  // Branch actions: committed, rolled back, heuristic, resource down.
+  std::vector<SweepEvent> acted;
 };
 
+// The first few events, one per line.
 std::string Describe(const std::vector<SweepEvent>& events) {
   std::string s;
-  for (const SweepEvent& e : events) {
-    s += "  " + e.gtrid + " " + e.resource + " " +
-         SweepActionName(e.action) + " " + e.detail + "\n";
+  for (size_t i = 0; i < events.size() && i < 10; ++i) {
+    const SweepEvent& e = events[i];
+    s += "  " + e.gtrid + " " + e.resource + " " + SweepActionName(e.action) +
+         " " + e.detail + "\n";
+  }
+  if (events.size() > 10) {
+    s += "  ... " + std::to_string(events.size() - 10) + " more\n";
   }
   return s;
 }
@@ -57,8 +63,8 @@ std::string Describe(const std::vector<SweepEvent>& events) {
 // Random cross-database transfers until `stop`.
 std::vector<Done> TransferLoop(TransactionManager& tm,
                                const std::vector<AccountRef>& pg,
-                               const std::vector<AccountRef>& my,
-                               unsigned seed, const std::atomic<bool>& stop) {
+                               const std::vector<AccountRef>& my, unsigned seed,
+                               const std::atomic<bool>& stop) {
   std::mt19937 rng(seed);
   std::vector<Done> done;
   while (!stop.load()) {
@@ -68,11 +74,11 @@ std::vector<Done> TransferLoop(TransactionManager& tm,
     Amount amount = Amount::FromCents(100 + rng() % 400);
     Result<TransferResult> r = Transfer(tm, a, b, amount);
     if (r.ok()) {
-      done.push_back({r->gtrid, r->status.code(), r->status.message(), a, b,
-                      amount});
+      done.push_back(
+          {r->gtrid, r->status.code(), r->status.message(), a, b, amount});
     } else {
-      done.push_back({"", r.status().code(), r.status().message(), a, b,
-                      amount});
+      done.push_back(
+          {"", r.status().code(), r.status().message(), a, b, amount});
     }
   }
   return done;
@@ -88,11 +94,18 @@ SweepTally SweepLoop(TransactionManager& tm, const std::atomic<bool>& stop) {
     ++tally.sweeps;
     tally.heuristics += result.heuristics;
     for (const SweepEvent& e : result.events) {
-      if (e.action == SweepAction::kSkippedInFlight) {
-        ++tally.in_flight_skips;
-      } else if (e.action != SweepAction::kSkippedYoung &&
-                 e.action != SweepAction::kRetryLater) {
-        tally.acted.push_back(e);
+      switch (e.action) {
+        case SweepAction::kSkippedInFlight:
+          ++tally.in_flight_skips;
+          break;
+        case SweepAction::kEnded:
+          ++tally.ends;
+          break;
+        case SweepAction::kSkippedYoung:
+        case SweepAction::kRetryLater:
+          break;
+        default:
+          tally.acted.push_back(e);
       }
     }
   }
@@ -123,9 +136,8 @@ TEST(SweepRaceTest, SweepsRacingLiveTransfersChangeNothing) {
   std::vector<SweepTally> tallies(kSweeperThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kTransferThreads; ++i) {
-    threads.emplace_back([&, i] {
-      done[i] = TransferLoop(**tm, pg, my, 1000 + i, stop);
-    });
+    threads.emplace_back(
+        [&, i] { done[i] = TransferLoop(**tm, pg, my, 1000 + i, stop); });
   }
   for (int i = 0; i < kSweeperThreads; ++i) {
     threads.emplace_back([&, i] { tallies[i] = SweepLoop(**tm, stop); });
@@ -154,21 +166,28 @@ TEST(SweepRaceTest, SweepsRacingLiveTransfersChangeNothing) {
   EXPECT_GE(committed.size(), 20u) << "too few transfers to mean anything";
 
   // The sweepers: busy, saw live branches, touched none of them.
-  int sweeps = 0, skips = 0, heuristics = 0;
+  int sweeps = 0, skips = 0, ends = 0, heuristics = 0;
   std::vector<SweepEvent> acted;
   for (const SweepTally& t : tallies) {
     sweeps += t.sweeps;
     skips += t.in_flight_skips;
+    ends += t.ends;
     heuristics += t.heuristics;
     acted.insert(acted.end(), t.acted.begin(), t.acted.end());
   }
-  std::printf("race: %d sweeps, %d in-flight branches skipped\n", sweeps,
-              skips);
+  std::printf(
+      "race: %d sweeps, %d in-flight branches skipped, %d END records "
+      "appended by sweeps\n",
+      sweeps, skips, ends);
   EXPECT_GE(sweeps, 20) << "sweepers hardly ran";
   EXPECT_GT(skips, 0) << "no sweep ever met a live branch: no race happened";
   EXPECT_EQ(heuristics, 0);
-  EXPECT_TRUE(acted.empty()) << "sweepers acted on live transactions:\n"
-                             << Describe(acted);
+  // Every transaction here was live: a sweep reporting that it committed or
+  // rolled back a branch claims an action on one (the ledger checks below
+  // tell whether it changed anything).
+  EXPECT_TRUE(acted.empty())
+      << acted.size() << " sweep actions on branches of live transfers:\n"
+      << Describe(acted);
 
   // The databases: nothing prepared, each committed transfer has exactly its
   // two ledger rows, no aborted one has any, balances follow the ledger.

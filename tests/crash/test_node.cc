@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 
 #include "cli/manager.h"
 #include "tests/integration/test_env.h"
@@ -93,8 +94,8 @@ TestNode::~TestNode() {
     // Best effort: no prepared branch of a failed test may keep its locks
     // (and PostgreSQL's xmin horizon) on shared servers.
     ChildExit cleanup = Recover();
-    std::fprintf(stderr, "node %s kept in %s; cleanup sweep: %s\n",
-                 id_.c_str(), dir_.c_str(), cleanup.Describe().c_str());
+    std::fprintf(stderr, "node %s kept in %s; cleanup sweep: %s\n", id_.c_str(),
+                 dir_.c_str(), cleanup.Describe().c_str());
     return;
   }
   std::error_code ignored;

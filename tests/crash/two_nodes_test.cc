@@ -21,8 +21,8 @@ std::string LeaveOrphans(const TestNode& node, BankView& bank,
       node.Xatm(tc.CliArgs(), {{"XATM_CRASH_AT", "after-prepare-all"}});
   EXPECT_TRUE(run.KilledBySigkill()) << run.Describe();
   WaitForServersToSettle(bank, node.id());
-  std::set<std::string> gtrids = GtridsSeen(
-      node.id(), run.out + run.err, ReadLog(node.log_dir()), bank, tc);
+  std::set<std::string> gtrids = GtridsSeen(node.id(), run.out + run.err,
+                                            ReadLog(node.log_dir()), bank, tc);
   EXPECT_EQ(gtrids.size(), 1u) << run.Describe();
   return gtrids.empty() ? "" : *gtrids.begin();
 }
@@ -65,8 +65,7 @@ TEST(TwoNodesTest, EachSweepResolvesOnlyItsOwnNodesBranches) {
 
   ChildExit sweep_b = b.Recover();
   EXPECT_TRUE(sweep_b.ExitedWith(0)) << sweep_b.Describe();
-  EXPECT_NE(sweep_b.out.find(gtrid_b), std::string::npos)
-      << sweep_b.Describe();
+  EXPECT_NE(sweep_b.out.find(gtrid_b), std::string::npos) << sweep_b.Describe();
   EXPECT_TRUE(PreparedIn(bank, b).empty());
   ExpectRolledBack(bank, *tc_b);
   ExpectQuietSweep(a);

@@ -75,9 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (uint64_t seq : {uint64_t{1}, uint64_t{0x3132333435363738}}) {
     CountingVisitor visitor;
-    xatm::Result<xatm::SegmentScan> scan =
-        xatm::ScanSegment("fuzz.log", seq, bytes, xatm::ScanExtent::kAll,
-                          &visitor);
+    xatm::Result<xatm::SegmentScan> scan = xatm::ScanSegment(
+        "fuzz.log", seq, bytes, xatm::ScanExtent::kAll, &visitor);
     if (scan.ok()) {
       Check(visitor.count == scan->records, "visited count differs");
       Check(visitor.count <= frames, "more records than frames");

@@ -22,6 +22,7 @@
 #include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/mysql_branch.h"
+#include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tm/xid.h"
 
@@ -196,20 +197,44 @@ class MysqlResourceTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    // Whatever a failed test left prepared, then its rows.
-    auto prepared = resource_->ListPrepared();
-    if (prepared.ok()) {
-      for (const PreparedBranch& b : *prepared) {
-        if (b.id.xid.node == gen_.node()) {
-          (void)resource_->RollbackPrepared(b.id.xid);
+    // The database is shared: whatever a failed test left prepared would
+    // hold row locks and stall everyone. Sessions of destroyed branches
+    // detach a moment after they close, hence the retries.
+    for (int i = 0; i < 100; ++i) {
+      bool attached = false;
+      auto prepared = resource_->ListPrepared();
+      if (prepared.ok()) {
+        for (const PreparedBranch& b : *prepared) {
+          if (b.id.xid.node != gen_.node()) continue;
+          Status s = resource_->RollbackPrepared(b.id.xid);
+          attached |= s.code() == StatusCode::kUnavailable;
         }
       }
+      std::unique_ptr<MyConnection> raw;
+      if (MyConnection::Open(config_, &raw).ok()) {
+        for (auto it = foreign_xids_.begin(); it != foreign_xids_.end();) {
+          mysql::MyStatus s = raw->Run("XA ROLLBACK " + *it);
+          bool gone = s.ok() || s.code() == mysql::errc::kXaRbrollback;
+          if (s.code() == mysql::errc::kXaerNota) {
+            std::vector<Row> rows;
+            gone = raw->RunQuery("XA RECOVER FORMAT='SQL'", &rows).ok();
+            for (const Row& r : rows) {
+              if (r.size() == 4 && r[3] && *r[3] == *it) gone = false;
+            }
+          }
+          it = gone ? foreign_xids_.erase(it) : std::next(it);
+        }
+      }
+      if (!attached && foreign_xids_.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    EXPECT_TRUE(IsOk(resource_->ExecuteLocal(
-        "DELETE FROM xatm_accounts WHERE id LIKE ?", {prefix_ + "%"})));
-    EXPECT_TRUE(IsOk(resource_->ExecuteLocal(
-        "DELETE FROM xatm_ledger WHERE gtrid LIKE ?",
-        {std::string(kXidPrefix) + gen_.node() + ":%"})));
+    EXPECT_TRUE(foreign_xids_.empty());
+    // By primary key: a range DELETE would queue behind other tests'
+    // prepared branches (see bank_cleanup.h).
+    testing::DeleteLedgerRows(*resource_, gen_.node());
+    for (const std::string& id : accounts_) {
+      testing::DeleteAccount(*resource_, id);
+    }
   }
 
   Xid NewXid() {
@@ -218,8 +243,10 @@ class MysqlResourceTest : public ::testing::Test {
                          .count());
   }
 
+  // A fresh account id, deleted after the test.
   std::string Account(const std::string& suffix) {
-    return prefix_ + "-" + suffix;
+    accounts_.push_back(prefix_ + "-" + suffix);
+    return accounts_.back();
   }
 
   void CreateAccount(const std::string& id, const std::string& balance) {
@@ -278,6 +305,9 @@ class MysqlResourceTest : public ::testing::Test {
   std::unique_ptr<MysqlResource> resource_;
   XidGenerator gen_{"myt" + Pid()};
   std::string prefix_;
+  std::vector<std::string> accounts_;
+  // Prepared by raw sessions, as XA RECOVER FORMAT='SQL' prints them.
+  std::vector<std::string> foreign_xids_;
 };
 
 TEST_F(MysqlResourceTest, CommitPreparedMakesTheUpdateVisibleToOtherSessions) {
@@ -397,6 +427,7 @@ TEST_F(MysqlResourceTest, ListPreparedParsesOurXidsAndIgnoresOthers) {
   std::unique_ptr<MyConnection> raw[2];
   const std::string xids[2] = {foreign, other};
   for (int i = 0; i < 2; ++i) {
+    foreign_xids_.push_back(xids[i]);  // TearDown cleans up after a failure
     ASSERT_TRUE(MyConnection::Open(config_, &raw[i]).ok());
     for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
       mysql::MyStatus s = raw[i]->Run(verb + xids[i]);

@@ -56,13 +56,12 @@ TEST(AccountRefTest, MalformedReferencesAreRejectedNamingTheText) {
 }
 
 TEST(AccountRefTest, CanonicalOrderIsResourceThenId) {
-  std::vector<AccountRef> refs = {{"pg", "a"}, {"my", "z"}, {"my", "b"},
-                                  {"pg", "B"}};
+  std::vector<AccountRef> refs = {
+      {"pg", "a"}, {"my", "z"}, {"my", "b"}, {"pg", "B"}};
   std::sort(refs.begin(), refs.end());
   std::vector<std::string> order;
   for (const auto& r : refs) order.push_back(r.ToString());
-  EXPECT_EQ(order,
-            (std::vector<std::string>{"my:b", "my:z", "pg:B", "pg:a"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"my:b", "my:z", "pg:B", "pg:a"}));
 }
 
 TEST(AccountRefTest, EqualityNeedsBothParts) {

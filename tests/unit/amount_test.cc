@@ -27,8 +27,7 @@ TEST(AmountTest, UserFormsParseAndPrintWithTwoDecimals) {
 
 TEST(AmountTest, PrintedFormParsesBackToTheSameValue) {
   for (const char* text : {"0.01", "0.99", "1.00", "25.50", "10.25",
-                           "123456789012345678.90",
-                           "999999999999999999.99"}) {
+                           "123456789012345678.90", "999999999999999999.99"}) {
     Result<Amount> a = Amount::ParsePositive(text);
     ASSERT_TRUE(a.ok()) << text;
     EXPECT_EQ(a->ToString(), text);
@@ -58,7 +57,8 @@ TEST(AmountTest, DecimalFractionsAddExactly) {
   Amount sum;
   for (int i = 0; i < 10; ++i) sum = *sum.Plus(*Amount::ParsePositive("0.1"));
   EXPECT_EQ(sum.ToString(), "1.00");
-  EXPECT_EQ(Amount::ParsePositive("0.1")->Plus(*Amount::ParsePositive("0.2"))
+  EXPECT_EQ(Amount::ParsePositive("0.1")
+                ->Plus(*Amount::ParsePositive("0.2"))
                 ->ToString(),
             "0.30");
 }
@@ -120,8 +120,7 @@ TEST(AmountTest, EveryBadFormIsRejectedWithAMessageNamingIt) {
     ASSERT_FALSE(a.ok()) << "accepted '" << c.text << "'";
     EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument);
     const std::string& m = a.status().message();
-    EXPECT_NE(m.find(std::string("amount '") + c.text + "'"),
-              std::string::npos)
+    EXPECT_NE(m.find(std::string("amount '") + c.text + "'"), std::string::npos)
         << m;
     EXPECT_NE(m.find(c.why), std::string::npos) << c.text << " -> " << m;
   }

@@ -26,19 +26,21 @@ class CliUsageTest : public ::testing::Test {
     // Port 1 on loopback: nothing listens there.
     testing::WriteFile(config_,
                        "node = usage\n"
-                       "log_dir = " + log_dir_ + "\n"
-                       "[resource.pg]\n"
-                       "type = postgresql\n"
-                       "conninfo = host=127.0.0.1 port=1 dbname=bank "
-                       "user=xatm connect_timeout=1\n"
-                       "[resource.my]\n"
-                       "type = mysql\n"
-                       "host = 127.0.0.1\n"
-                       "port = 1\n"
-                       "user = xatm\n"
-                       "database = bank\n"
-                       "password_env = XATM_USAGE_TEST_PASSWORD\n"
-                       "connect_timeout = 1\n");
+                       "log_dir = " +
+                           log_dir_ +
+                           "\n"
+                           "[resource.pg]\n"
+                           "type = postgresql\n"
+                           "conninfo = host=127.0.0.1 port=1 dbname=bank "
+                           "user=xatm connect_timeout=1\n"
+                           "[resource.my]\n"
+                           "type = mysql\n"
+                           "host = 127.0.0.1\n"
+                           "port = 1\n"
+                           "user = xatm\n"
+                           "database = bank\n"
+                           "password_env = XATM_USAGE_TEST_PASSWORD\n"
+                           "connect_timeout = 1\n");
   }
 
   ProcessResult Xatm(std::vector<std::string> args) {
@@ -78,8 +80,7 @@ class CliUsageTest : public ::testing::Test {
 };
 
 TEST_F(CliUsageTest, NegativeAmount) {
-  ExpectUsageError(Transfer("pg:alice", "my:bob", "-5"),
-                   {"'-5'", "negative"});
+  ExpectUsageError(Transfer("pg:alice", "my:bob", "-5"), {"'-5'", "negative"});
 }
 
 TEST_F(CliUsageTest, ZeroAmount) {
@@ -110,9 +111,9 @@ TEST_F(CliUsageTest, TooManyDigits) {
 }
 
 TEST_F(CliUsageTest, MalformedAccount) {
-  ExpectUsageError(Transfer("alice", "my:bob", "1"),
-                   {"'alice'", "RES:ID"});
-  ExpectUsageError(Transfer("pg:alice", "my:", "1"), {"'my:'", "no account id"});
+  ExpectUsageError(Transfer("alice", "my:bob", "1"), {"'alice'", "RES:ID"});
+  ExpectUsageError(Transfer("pg:alice", "my:", "1"),
+                   {"'my:'", "no account id"});
   ExpectUsageError(Transfer("pg:alice", "my:b b", "1"), {"'my:b b'"});
 }
 
@@ -127,17 +128,16 @@ TEST_F(CliUsageTest, SameAccountOnBothSides) {
 }
 
 TEST_F(CliUsageTest, MissingConfigFile) {
-  ExpectUsageError(Xatm({"transfer", "--config", dir_.path() + "/nope.ini",
-                         "--from", "pg:alice", "--to", "my:bob", "--amount",
-                         "1"}),
-                   {"nope.ini", "cannot open"});
+  ExpectUsageError(
+      Xatm({"transfer", "--config", dir_.path() + "/nope.ini", "--from",
+            "pg:alice", "--to", "my:bob", "--amount", "1"}),
+      {"nope.ini", "cannot open"});
 }
 
 TEST_F(CliUsageTest, MissingConfigOption) {
-  ExpectUsageError(
-      Xatm({"transfer", "--from", "pg:alice", "--to", "my:bob", "--amount",
-            "1"}),
-      {"missing --config"});
+  ExpectUsageError(Xatm({"transfer", "--from", "pg:alice", "--to", "my:bob",
+                         "--amount", "1"}),
+                   {"missing --config"});
 }
 
 TEST_F(CliUsageTest, BadConfigFile) {
@@ -149,18 +149,18 @@ TEST_F(CliUsageTest, BadConfigFile) {
 }
 
 TEST_F(CliUsageTest, MissingOption) {
-  ExpectUsageError(Xatm({"transfer", "--config", config_, "--from",
-                         "pg:alice", "--to", "my:bob"}),
+  ExpectUsageError(Xatm({"transfer", "--config", config_, "--from", "pg:alice",
+                         "--to", "my:bob"}),
                    {"missing --amount"});
 }
 
 TEST_F(CliUsageTest, UnknownOption) {
-  ExpectUsageError(Xatm({"transfer", "--config", config_, "--form",
-                         "pg:alice"}),
-                   {"--form"});
+  ExpectUsageError(
+      Xatm({"transfer", "--config", config_, "--form", "pg:alice"}),
+      {"--form"});
   // No guessing: --am is not --amount.
-  ExpectUsageError(Xatm({"transfer", "--config", config_, "--from",
-                         "pg:alice", "--to", "my:bob", "--am", "1"}),
+  ExpectUsageError(Xatm({"transfer", "--config", config_, "--from", "pg:alice",
+                         "--to", "my:bob", "--am", "1"}),
                    {"--am"});
 }
 
@@ -169,23 +169,21 @@ TEST_F(CliUsageTest, UnknownCommand) {
                    {"unknown command 'transfre'"});
 }
 
-TEST_F(CliUsageTest, NoCommand) {
-  ExpectUsageError(Xatm({}), {"no command"});
-}
+TEST_F(CliUsageTest, NoCommand) { ExpectUsageError(Xatm({}), {"no command"}); }
 
 TEST_F(CliUsageTest, BadLogLevel) {
-  ExpectUsageError(Xatm({"balance", "--config", config_, "--log-level",
-                         "loud"}),
-                   {"'loud'", "trace|debug|info|warn|error|off"});
+  ExpectUsageError(
+      Xatm({"balance", "--config", config_, "--log-level", "loud"}),
+      {"'loud'", "trace|debug|info|warn|error|off"});
 }
 
 TEST_F(CliUsageTest, CreateAccountChecksItsArguments) {
   ExpectUsageError(Xatm({"create-account", "--config", config_, "pg:alice",
                          "--balance", "-1"}),
                    {"balance '-1'", "negative"});
-  ExpectUsageError(Xatm({"create-account", "--config", config_, "alice",
-                         "--balance", "1"}),
-                   {"'alice'"});
+  ExpectUsageError(
+      Xatm({"create-account", "--config", config_, "alice", "--balance", "1"}),
+      {"'alice'"});
   ExpectUsageError(Xatm({"create-account", "--config", config_}),
                    {"missing RES:ID"});
 }
@@ -196,8 +194,8 @@ TEST_F(CliUsageTest, BalanceChecksEveryAccountFirst) {
 }
 
 TEST_F(CliUsageTest, GlobalOptionsMayPrecedeTheCommand) {
-  ExpectUsageError(Xatm({"--config", config_, "transfer", "--from",
-                         "pg:alice", "--to", "my:bob", "--amount", "abc"}),
+  ExpectUsageError(Xatm({"--config", config_, "transfer", "--from", "pg:alice",
+                         "--to", "my:bob", "--amount", "abc"}),
                    {"'abc'"});
 }
 
@@ -205,9 +203,11 @@ TEST_F(CliUsageTest, HelpListsTheCommands) {
   ProcessResult r = Xatm({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.err, "");
-  for (const char* command : {"init", "create-account", "balance", "transfer"}) {
+  for (const char* command :
+       {"init", "create-account", "balance", "transfer"}) {
     EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos)
-        << command << " not in:\n" << r.out;
+        << command << " not in:\n"
+        << r.out;
   }
   EXPECT_NE(r.out.find("--config"), std::string::npos);
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos);

@@ -96,8 +96,8 @@ TEST_F(ConfigTest, GoodFileGivesEverySetting) {
 }
 
 TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
-  Result<Config> c = Parse(Minimal(
-      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
+  Result<Config> c =
+      Parse(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->grace_period_ms, 10000);
   EXPECT_EQ(c->sweep_interval_ms, 5000);
@@ -204,15 +204,17 @@ TEST_F(ConfigTest, RequiredResourceKeys) {
 }
 
 TEST_F(ConfigTest, BadNumbersAreNamed) {
-  const std::string my = "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n";
+  const std::string my =
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n";
   EXPECT_NE(Error(Minimal(my + "port = 70000\n")).find("port '70000'"),
             std::string::npos);
   EXPECT_NE(Error(Minimal(my + "port = abc\n")).find("port 'abc'"),
             std::string::npos);
   EXPECT_NE(Error(Minimal(my + "pool_size = 0\n")).find("pool_size '0'"),
             std::string::npos);
-  EXPECT_NE(Error("grace_period = -1\n" + Minimal(my)).find("grace_period '-1'"),
-            std::string::npos);
+  EXPECT_NE(
+      Error("grace_period = -1\n" + Minimal(my)).find("grace_period '-1'"),
+      std::string::npos);
   EXPECT_NE(Error("sweep_interval = 1.2345\n" + Minimal(my))
                 .find("sweep_interval '1.2345'"),
             std::string::npos);
@@ -236,9 +238,10 @@ TEST_F(ConfigTest, BadResourceName) {
 }
 
 TEST_F(ConfigTest, PasswordKeyIsRefusedWithoutShowingIt) {
-  std::string m = Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
-                                "database = d\npassword = " +
-                                std::string(kSecret) + "\n"));
+  std::string m =
+      Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                    "database = d\npassword = " +
+                    std::string(kSecret) + "\n"));
   EXPECT_NE(m.find("resource 'my': a password may not be written in the "
                    "config file"),
             std::string::npos)
@@ -256,9 +259,8 @@ TEST_F(ConfigTest, PasswordInConninfoIsRefusedWithoutShowingIt) {
         "postgresql://xatm:" + s + "@127.0.0.1/bank",
         "postgres://xatm@127.0.0.1/bank?password=" + s,
         "host=h sslpassword=" + s}) {
-    std::string m = Error(
-        Minimal("[resource.pg]\ntype = postgresql\nconninfo = " + conninfo +
-                "\n"));
+    std::string m = Error(Minimal(
+        "[resource.pg]\ntype = postgresql\nconninfo = " + conninfo + "\n"));
     EXPECT_NE(m.find("resource 'pg': conninfo must not hold a password"),
               std::string::npos)
         << conninfo << " -> " << m;
@@ -270,16 +272,16 @@ TEST_F(ConfigTest, ConninfoWithoutPasswordIsAccepted) {
        {"host=127.0.0.1 port=5432 dbname=bank user=xatm",
         "postgresql://xatm@127.0.0.1:5432/bank",
         "host=/run/postgresql dbname=bank passfile=/etc/xatm/pgpass"}) {
-    Result<Config> c = Parse(Minimal(
-        std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
-        conninfo + "\n"));
+    Result<Config> c = Parse(
+        Minimal(std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
+                conninfo + "\n"));
     EXPECT_TRUE(c.ok()) << conninfo << ": " << c.status().ToString();
   }
 }
 
 TEST_F(ConfigTest, MalformedConninfoIsExplained) {
-  std::string m = Error(Minimal(
-      "[resource.pg]\ntype = postgresql\nconninfo = host=h bogus=1\n"));
+  std::string m = Error(
+      Minimal("[resource.pg]\ntype = postgresql\nconninfo = host=h bogus=1\n"));
   EXPECT_NE(m.find("conninfo is not a valid libpq connection string"),
             std::string::npos)
       << m;
@@ -299,9 +301,9 @@ TEST_F(ConfigTest, UnsetPasswordEnvIsNamed) {
 
 TEST_F(ConfigTest, LaterErrorsNeverShowTheEnvironmentPassword) {
   // The password was read; the next key is wrong.
-  std::string m = Error(Minimal(
-      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
-      "password_env = XATM_CONFIG_TEST_PASSWORD\nport = x\n"));
+  std::string m =
+      Error(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+                    "password_env = XATM_CONFIG_TEST_PASSWORD\nport = x\n"));
   EXPECT_NE(m.find("port 'x'"), std::string::npos);
 }
 

@@ -3,6 +3,7 @@
 #include "tm/decision_log.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,9 +263,9 @@ TEST_F(DecisionLogTest, InvalidRecordIsRefusedWithoutFailingTheLog) {
   auto log = MustOpen();
   EXPECT_EQ(StatusCode::kInvalidArgument,
             log->LogCommit("", kResources, 1).code());
-  EXPECT_EQ(StatusCode::kInvalidArgument,
-            log->LogHeuristic(Gtrid(1), {}, std::string(2 << 20, 'x'), 1)
-                .code());
+  EXPECT_EQ(
+      StatusCode::kInvalidArgument,
+      log->LogHeuristic(Gtrid(1), {}, std::string(2 << 20, 'x'), 1).code());
   EXPECT_TRUE(log->health().ok());
   EXPECT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
 }
@@ -358,6 +359,8 @@ class DamagedLogTest : public DecisionLogTest {
   static constexpr int kRecords = 10;
 
   void SetUp() override {
+    // Hundreds of opens below; their torn-tail warnings are expected.
+    spdlog::set_level(spdlog::level::err);
     {
       auto log = MustOpen();
       for (int i = 0; i < kRecords; ++i) {
@@ -373,6 +376,8 @@ class DamagedLogTest : public DecisionLogTest {
     ASSERT_EQ(static_cast<size_t>(kRecords), scan->records.size());
     for (const ScannedRecord& r : scan->records) offsets_.push_back(r.offset);
   }
+
+  void TearDown() override { spdlog::set_level(spdlog::level::info); }
 
   std::string SegmentPath() const { return std::string(kDir) + "/" + segment_; }
 
@@ -411,8 +416,8 @@ TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
   const uint64_t first_cut = offsets_[kRecords - 3];
   for (uint64_t cut = first_cut; cut < bytes_.size(); ++cut) {
     int valid = 0;
-    while (valid < kRecords &&
-           (valid + 1 < kRecords ? offsets_[valid + 1] : bytes_.size()) <= cut) {
+    while (valid < kRecords && (valid + 1 < kRecords ? offsets_[valid + 1]
+                                                     : bytes_.size()) <= cut) {
       ++valid;
     }
     auto fs = MachineWith(bytes_.substr(0, cut));
@@ -420,7 +425,8 @@ TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
     ASSERT_TRUE(scan.ok()) << cut;
     EXPECT_EQ(static_cast<size_t>(valid), scan->records.size());
     EXPECT_EQ(cut != offsets_[valid], scan->torn_tail.has_value()) << cut;
-    ExpectPrefixThenCleanAppend(fs.get(), valid, "cut at " + std::to_string(cut));
+    ExpectPrefixThenCleanAppend(fs.get(), valid,
+                                "cut at " + std::to_string(cut));
     if (HasFatalFailure()) return;
   }
 }
@@ -434,15 +440,16 @@ TEST_F(DamagedLogTest, EveryBitFlipInLastRecordKeepsPrefix) {
       Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
       ASSERT_TRUE(scan.ok()) << byte << ":" << bit;
       EXPECT_TRUE(scan->torn_tail.has_value());
-      ExpectPrefixThenCleanAppend(fs.get(), kRecords - 1,
-                                  "flip " + std::to_string(byte) + ":" +
-                                      std::to_string(bit));
+      ExpectPrefixThenCleanAppend(
+          fs.get(), kRecords - 1,
+          "flip " + std::to_string(byte) + ":" + std::to_string(bit));
       if (HasFatalFailure()) return;
     }
   }
 }
 
-TEST_F(DamagedLogTest, ChecksumMismatchInTheMiddleIsDataLossWithSegmentAndOffset) {
+TEST_F(DamagedLogTest,
+       ChecksumMismatchInTheMiddleIsDataLossWithSegmentAndOffset) {
   std::string damaged = bytes_;
   damaged[offsets_[4] + 12] ^= 0x20;
   auto fs = MachineWith(damaged);
@@ -488,9 +495,9 @@ TEST_F(DamagedLogTest, InterruptedCheckpointsAfterATornSegmentAreReplayed) {
   // segment 2's checkpoint, the one after that while creating segment 3.
   std::string seg2;
   AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(2), &seg2);
-  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0,
-                                "", &seg2)
-                  .ok());
+  ASSERT_TRUE(
+      AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0, "", &seg2)
+          .ok());
   seg2 += "\x12\x34";
   auto fs = MachineWith(bytes_.substr(0, bytes_.size() - 3));
   fs->SetContents(std::string(kDir) + "/" + SegmentFileName(2), seg2);
@@ -507,13 +514,13 @@ TEST_F(DamagedLogTest, DamageInsideANewerSegmentIsDataLoss) {
   std::string seg2;
   AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(2), &seg2);
   const size_t bad = seg2.size();
-  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0,
-                                "", &seg2)
-                  .ok());
+  ASSERT_TRUE(
+      AppendRecordFrame(RecordType::kCommit, Gtrid(0), kResources, 0, "", &seg2)
+          .ok());
   seg2[bad + 12] ^= 1;
-  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(1), kResources, 1,
-                                "", &seg2)
-                  .ok());
+  ASSERT_TRUE(
+      AppendRecordFrame(RecordType::kCommit, Gtrid(1), kResources, 1, "", &seg2)
+          .ok());
   auto fs = MachineWith(bytes_);
   fs->SetContents(std::string(kDir) + "/" + SegmentFileName(2), seg2);
   Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());

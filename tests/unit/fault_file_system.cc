@@ -110,7 +110,8 @@ Status FaultFileSystem::FileAppend(const std::shared_ptr<Node>& node,
   if (tear_append_at_ != 0 && appends_calls_ == tear_append_at_) {
     tear_append_at_ = 0;
     node->data.append(data.substr(0, std::min(tear_keep_, data.size())));
-    return Status::Unavailable("injected: torn write");
+    last_injected_ = "injected: torn write";
+    return Status::Unavailable(last_injected_);
   }
   node->data.append(data);
   ++appends_ok_;
@@ -130,7 +131,8 @@ Status FaultFileSystem::FileSync(const std::shared_ptr<Node>& node,
   ++syncs_;
   if (fail_sync_at_ != 0 && syncs_ == fail_sync_at_) {
     fail_sync_at_ = 0;
-    return Status::Unavailable("injected: fdatasync failed");
+    last_injected_ = "injected: fdatasync failed";
+    return Status::Unavailable(last_injected_);
   }
   node->synced = node->data.size();
   ++file_syncs_;
@@ -186,7 +188,8 @@ Status FaultFileSystem::SyncDir(const std::string& dir_name) {
   ++syncs_;
   if (fail_sync_at_ != 0 && syncs_ == fail_sync_at_) {
     fail_sync_at_ = 0;
-    return Status::Unavailable("injected: fsync of directory failed");
+    last_injected_ = "injected: fsync of directory failed";
+    return Status::Unavailable(last_injected_);
   }
   dir->durable = dir->live;
   return Status::Ok();
@@ -315,6 +318,11 @@ void FaultFileSystem::set_sync_delay(std::chrono::microseconds delay) {
 uint64_t FaultFileSystem::file_syncs() const {
   std::lock_guard<std::mutex> lock(mu_);
   return file_syncs_;
+}
+
+std::string FaultFileSystem::last_injected() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_injected_;
 }
 
 uint64_t FaultFileSystem::appends() const {

@@ -76,7 +76,9 @@ class FaultFileSystem : public FileSystem {
   // --- Inspection and set-up. ---
 
   uint64_t file_syncs() const;  // successful WritableFile::Sync calls
-  uint64_t appends() const;     // successful Append calls
+  // The message of the last fault injected, "" when none.
+  std::string last_injected() const;
+  uint64_t appends() const;  // successful Append calls
   // The bytes a read would see now, or nullopt when missing.
   std::optional<std::string> Contents(const std::string& path) const;
   // Replaces or creates a file whose bytes and name are durable.
@@ -102,7 +104,7 @@ class FaultFileSystem : public FileSystem {
   Power Operate();
   bool Alive(uint64_t epoch) const;  // REQUIRES: mu_ held
   Status Dead() const;
-  Dir* FindDir(const std::string& dir);  // REQUIRES: mu_ held
+  Dir* FindDir(const std::string& dir);               // REQUIRES: mu_ held
   void ApplyUnsynced(Node* node, UnsyncedData mode);  // REQUIRES: mu_ held
 
   Status FileAppend(const std::shared_ptr<Node>& node, uint64_t epoch,
@@ -119,6 +121,7 @@ class FaultFileSystem : public FileSystem {
   uint64_t ops_ = 0, syncs_ = 0, appends_calls_ = 0;
   uint64_t cut_at_op_ = 0, fail_sync_at_ = 0, tear_append_at_ = 0;  // 0: none
   size_t tear_keep_ = 0;
+  std::string last_injected_;
   uint64_t file_syncs_ = 0, appends_ok_ = 0;
   std::chrono::microseconds sync_delay_{0};
 };

@@ -1,4 +1,6 @@
 // CRC-32C, integer coding, record payloads and segment names.
+#include "tm/log/log_format.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/crc.hpp>
@@ -7,7 +9,6 @@
 
 #include "tm/log/coding.h"
 #include "tm/log/crc32c.h"
-#include "tm/log/log_format.h"
 #include "tm/log/record_codec.h"
 #include "tm/log/segment.h"
 
@@ -43,12 +44,12 @@ TEST(Crc32cTest, AgreesWithBoostCrcAndPortablePathAtEveryLengthAndAlignment) {
   std::mt19937_64 rng(7);
   const std::string data = RandomBytes(rng, 600);
   for (size_t start = 0; start < 9; ++start) {
-    for (size_t len = 0; start + len <= data.size(); len += (len < 70 ? 1 : 37)) {
+    for (size_t len = 0; start + len <= data.size();
+         len += (len < 70 ? 1 : 37)) {
       const std::string piece = data.substr(start, len);
       const uint32_t expected = BoostCrc(piece);
       ASSERT_EQ(expected, Crc32c(piece)) << start << "+" << len;
-      ASSERT_EQ(expected,
-                Crc32cExtendPortable(0, piece.data(), piece.size()));
+      ASSERT_EQ(expected, Crc32cExtendPortable(0, piece.data(), piece.size()));
     }
   }
 }
@@ -69,8 +70,8 @@ TEST(Crc32cTest, MaskRoundTripsAndChangesTheValue) {
 
 TEST(CodingTest, VarintsRoundTripAtEveryWidth) {
   std::string buf;
-  std::vector<uint64_t> values = {0, 1, 127, 128, 16383, 16384, UINT32_MAX,
-                                  uint64_t{1} << 63, UINT64_MAX};
+  std::vector<uint64_t> values = {
+      0, 1, 127, 128, 16383, 16384, UINT32_MAX, uint64_t{1} << 63, UINT64_MAX};
   for (int shift = 0; shift < 64; ++shift) {
     values.push_back((uint64_t{1} << shift) - 1);
   }
@@ -152,9 +153,9 @@ TEST(RecordCodecTest, FrameHeaderHoldsMaskedCrcOfTypeAndPayload) {
 
 TEST(RecordCodecTest, PayloadWithTrailingBytesOrBadCountIsRejected) {
   std::string frame;
-  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, "g", {"a", "b"}, 1, "",
-                                &frame)
-                  .ok());
+  ASSERT_TRUE(
+      AppendRecordFrame(RecordType::kCommit, "g", {"a", "b"}, 1, "", &frame)
+          .ok());
   std::string payload = frame.substr(kFrameHeaderSize);
   RecordView view;
   EXPECT_TRUE(DecodeRecordPayload(FrameType::kCommit, payload, &view));
@@ -171,9 +172,9 @@ TEST(RecordCodecTest, PayloadWithTrailingBytesOrBadCountIsRejected) {
 
 TEST(RecordCodecTest, EmptyGtridAndOversizedRecordAreInvalidArguments) {
   std::string frame = "keep";
-  EXPECT_EQ(StatusCode::kInvalidArgument,
-            AppendRecordFrame(RecordType::kCommit, "", {}, 0, "", &frame)
-                .code());
+  EXPECT_EQ(
+      StatusCode::kInvalidArgument,
+      AppendRecordFrame(RecordType::kCommit, "", {}, 0, "", &frame).code());
   EXPECT_EQ(StatusCode::kInvalidArgument,
             AppendRecordFrame(RecordType::kHeuristic, "g", {}, 0,
                               std::string(kMaxFramePayload, 'x'), &frame)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -38,17 +39,19 @@ class Model {
     must_be_open_.insert(gtrid);
     endable_.push_back(gtrid);
   }
-  // A durable decision to END, if any.
+  // A durable decision to END: sometimes, and always when many are open,
+  // so that the log stays small as in real use.
   std::optional<std::string> TakeEndable(std::mt19937_64& rng) {
     std::lock_guard<std::mutex> lock(mu_);
     if (endable_.empty()) return std::nullopt;
+    if (endable_.size() < 20 && rng() % 10 >= 4) return std::nullopt;
     const size_t i = rng() % endable_.size();
     std::string gtrid = endable_[i];
     endable_[i] = endable_.back();
     endable_.pop_back();
     return gtrid;
   }
-  // LogEnd was called: the decision may stay or go.
+  // LogEnd is called: from now on the decision may stay or go.
   void Ended(const std::string& gtrid) {
     std::lock_guard<std::mutex> lock(mu_);
     must_be_open_.erase(gtrid);
@@ -69,8 +72,8 @@ class Model {
       ASSERT_TRUE(present.insert(r.gtrid).second) << "twice: " << r.gtrid;
     }
     for (const std::string& gtrid : must_be_open_) {
-      ASSERT_EQ(1u, present.count(gtrid)) << "acknowledged, then lost: "
-                                          << gtrid;
+      ASSERT_EQ(1u, present.count(gtrid))
+          << "acknowledged, then lost: " << gtrid;
     }
     must_be_open_ = present;
     endable_.assign(present.begin(), present.end());
@@ -96,16 +99,14 @@ void Work(DecisionLog* log, Model* model, const std::string& prefix,
       {"bank_pg", "bank_my"}, {"a"}, {"pg1", "pg2", "my1"}};
   std::mt19937_64 rng(seed);
   for (int i = 0; i < ops; ++i) {
-    const int dice = static_cast<int>(rng() % 10);
-    if (dice < 3) {
-      std::optional<std::string> gtrid = model->TakeEndable(rng);
-      if (gtrid) {
-        if (!log->LogEnd(*gtrid, i).ok()) return;
-        model->Ended(*gtrid);
-        continue;
-      }
+    std::optional<std::string> gtrid = model->TakeEndable(rng);
+    if (gtrid) {
+      // Even a failed END may have reached the disk.
+      model->Ended(*gtrid);
+      if (!log->LogEnd(*gtrid, i).ok()) return;
+      continue;
     }
-    if (dice == 3) {
+    if (rng() % 10 == 0) {
       if (!log->LogHeuristic(prefix + "h", {"a"}, "test", i).ok()) return;
       continue;
     }
@@ -138,7 +139,10 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
   constexpr int kPowerLosses = 10000;
   constexpr int kThreads = 3;
   constexpr int kOpsPerThread = 6;
-  const uint64_t seed = 20240601;
+  // XATM_POWER_LOSS_SEED=N replays another schedule.
+  const char* seed_env = std::getenv("XATM_POWER_LOSS_SEED");
+  const uint64_t seed =
+      seed_env != nullptr ? std::strtoull(seed_env, nullptr, 10) : 20240601;
   std::mt19937_64 rng(seed);
   FaultFileSystem fs(seed);
   Model model;
@@ -159,10 +163,10 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
       if (HasFatalFailure()) return;
       std::vector<std::thread> threads;
       for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back(Work, log->get(), &model,
-                             "g" + std::to_string(cycle) + "-" +
-                                 std::to_string(t) + "-",
-                             rng(), kOpsPerThread, &acked);
+        threads.emplace_back(
+            Work, log->get(), &model,
+            "g" + std::to_string(cycle) + "-" + std::to_string(t) + "-", rng(),
+            kOpsPerThread, &acked);
       }
       for (std::thread& t : threads) t.join();
       if (!fs.power_cut()) ++cuts_missed;  // closes cleanly, then loses power
@@ -177,9 +181,9 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
   Result<std::unique_ptr<DecisionLog>> last = Open(&fs, 4096);
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   model.CheckAndAdopt(**last);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf(
       "%d power losses in %.1f s: %d opens completed, %d cut during open, "
       "%d cycles closed before the cut; %d commits acknowledged, %zu open\n",
@@ -190,6 +194,7 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
 }
 
 TEST_F(LogPowerLossTest, FailedSyncAtEveryPointAcknowledgesNothingAfterIt) {
+  int opens_ok = 0, opens_failed = 0;
   for (uint64_t k = 1; k <= 50; ++k) {
     SCOPED_TRACE("sync " + std::to_string(k));
     FaultFileSystem fs(k);
@@ -205,6 +210,7 @@ TEST_F(LogPowerLossTest, FailedSyncAtEveryPointAcknowledgesNothingAfterIt) {
     fs.set_sync_delay(std::chrono::microseconds(200));
     fs.FailSyncAt(k);
     Result<std::unique_ptr<DecisionLog>> log = Open(&fs, 2048);
+    ++(log.ok() ? opens_ok : opens_failed);
     if (!log.ok()) {
       // Open's own syncs come first.
       EXPECT_LE(k, 3u) << log.status().ToString();
@@ -218,13 +224,18 @@ TEST_F(LogPowerLossTest, FailedSyncAtEveryPointAcknowledgesNothingAfterIt) {
       }
       for (std::thread& t : threads) t.join();
       Status health = (*log)->health();
-      ASSERT_EQ(StatusCode::kFailedPrecondition, health.code())
-          << "the injected failure was never hit";
-      EXPECT_EQ(0u, health.message().find("decision log failed earlier: "));
-      EXPECT_EQ(StatusCode::kFailedPrecondition,
-                (*log)->LogCommit("late", {"a"}, 1).code());
-      EXPECT_EQ(StatusCode::kFailedPrecondition,
-                (*log)->LogEnd("late", 1).code());
+      if (health.ok()) {
+        // Only a failed directory sync after deleting old segments leaves
+        // the log healthy: a deletion that does not last is harmless.
+        EXPECT_EQ("injected: fsync of directory failed", fs.last_injected());
+      } else {
+        EXPECT_EQ(StatusCode::kFailedPrecondition, health.code());
+        EXPECT_EQ(0u, health.message().find("decision log failed earlier: "));
+        EXPECT_EQ(StatusCode::kFailedPrecondition,
+                  (*log)->LogCommit("late", {"a"}, 1).code());
+        EXPECT_EQ(StatusCode::kFailedPrecondition,
+                  (*log)->LogEnd("late", 1).code());
+      }
       log->reset();
     }
     // Whatever the failed sync should have written is gone: an
@@ -236,6 +247,9 @@ TEST_F(LogPowerLossTest, FailedSyncAtEveryPointAcknowledgesNothingAfterIt) {
     model.CheckAndAdopt(**reopened);
     if (HasFatalFailure()) return;
   }
+  std::printf("failed sync 1..50: %d opens failed, %d failed later\n",
+              opens_failed, opens_ok);
+  EXPECT_GE(opens_failed, 2);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // The frame reader's torn-tail / corruption rule and the segment scan.
+#include "tm/log/log_reader.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -6,7 +8,6 @@
 
 #include "tm/log/coding.h"
 #include "tm/log/crc32c.h"
-#include "tm/log/log_reader.h"
 #include "tm/log/record_codec.h"
 #include "tm/log/segment.h"
 
@@ -53,7 +54,8 @@ Read ReadSegmentBytes(const std::string& data) {
 }
 
 TEST(LogReaderTest, FramesRoundTrip) {
-  const std::string data = CommitFrame("a") + CommitFrame("b") + CommitFrame("c");
+  const std::string data =
+      CommitFrame("a") + CommitFrame("b") + CommitFrame("c");
   Read r = ReadSegmentBytes(data);
   EXPECT_EQ((std::vector<std::string>{"a", "b", "c"}), r.gtrids);
   EXPECT_EQ(LogReader::Outcome::kEnd, r.outcome);
@@ -184,8 +186,8 @@ TEST(SegmentScanTest, CompleteCheckpointAndRecordsWithOffsets) {
 TEST(SegmentScanTest, StopsAtCheckpointEndWhenAskedTo) {
   const std::string data =
       Header(3) + CheckpointEnd(0) + CommitFrame("b") + "garbage";
-  Result<SegmentScan> scan = ScanSegment(
-      "s3", 3, data, ScanExtent::kUntilCheckpointEnd, nullptr);
+  Result<SegmentScan> scan =
+      ScanSegment("s3", 3, data, ScanExtent::kUntilCheckpointEnd, nullptr);
   ASSERT_TRUE(scan.ok());
   EXPECT_TRUE(scan->checkpoint_complete);
   EXPECT_EQ(0u, scan->records);
@@ -194,8 +196,8 @@ TEST(SegmentScanTest, StopsAtCheckpointEndWhenAskedTo) {
 TEST(SegmentScanTest, InterruptedCheckpointIsIncompleteNotDamaged) {
   const std::string full = Header(3) + CommitFrame("a") + CommitFrame("b");
   for (size_t cut = 0; cut <= full.size(); ++cut) {
-    Result<SegmentScan> scan = ScanSegment("s3", 3, full.substr(0, cut),
-                                           ScanExtent::kAll, nullptr);
+    Result<SegmentScan> scan =
+        ScanSegment("s3", 3, full.substr(0, cut), ScanExtent::kAll, nullptr);
     ASSERT_TRUE(scan.ok()) << cut << " " << scan.status().ToString();
     EXPECT_FALSE(scan->checkpoint_complete);
   }
@@ -206,13 +208,12 @@ TEST(SegmentScanTest, DamageIsDataLossNamingSegmentAndOffset) {
   b[10] ^= 0x04;
   const std::string data =
       Header(3) + CheckpointEnd(0) + CommitFrame("a") + b + CommitFrame("c");
-  Result<SegmentScan> scan =
-      ScanSegment("xatm-0000000000000003.log", 3, data, ScanExtent::kAll,
-                  nullptr);
+  Result<SegmentScan> scan = ScanSegment("xatm-0000000000000003.log", 3, data,
+                                         ScanExtent::kAll, nullptr);
   ASSERT_FALSE(scan.ok());
   EXPECT_EQ(StatusCode::kDataLoss, scan.status().code());
-  const size_t offset = Header(3).size() + CheckpointEnd(0).size() +
-                        CommitFrame("a").size();
+  const size_t offset =
+      Header(3).size() + CheckpointEnd(0).size() + CommitFrame("a").size();
   EXPECT_EQ("segment xatm-0000000000000003.log offset " +
                 std::to_string(offset) + ": checksum mismatch",
             scan.status().message());
@@ -220,13 +221,15 @@ TEST(SegmentScanTest, DamageIsDataLossNamingSegmentAndOffset) {
 
 TEST(SegmentScanTest, TornTailIsReportedWithOffset) {
   const std::string good = Header(3) + CheckpointEnd(0) + CommitFrame("a");
-  Result<SegmentScan> scan = ScanSegment(
-      "seg", 3, good + CommitFrame("b").substr(0, 20), ScanExtent::kAll, nullptr);
+  Result<SegmentScan> scan =
+      ScanSegment("seg", 3, good + CommitFrame("b").substr(0, 20),
+                  ScanExtent::kAll, nullptr);
   ASSERT_TRUE(scan.ok());
   ASSERT_TRUE(scan->torn_tail.has_value());
   EXPECT_EQ("seg at offset " + std::to_string(good.size()) +
                 ": truncated frame (length " +
-                std::to_string(CommitFrame("b").size() - 9) + ", 11 bytes present)",
+                std::to_string(CommitFrame("b").size() - 9) +
+                ", 11 bytes present)",
             *scan->torn_tail);
 }
 
@@ -257,8 +260,8 @@ TEST(SegmentScanTest, FramesOutOfPlaceAreDataLoss) {
 TEST(SegmentScanTest, UndecodableRecordWithValidChecksumIsDataLoss) {
   std::string bad;
   AppendFrame(FrameType::kCommit, "\x01", &bad);
-  Result<SegmentScan> scan = ScanSegment("seg", 3, Header(3) + bad,
-                                         ScanExtent::kAll, nullptr);
+  Result<SegmentScan> scan =
+      ScanSegment("seg", 3, Header(3) + bad, ScanExtent::kAll, nullptr);
   ASSERT_FALSE(scan.ok());
   EXPECT_NE(std::string::npos,
             scan.status().message().find("undecodable COMMIT record"));

@@ -64,8 +64,10 @@ TEST_F(PosixFileSystemTest, ListsCreatesAndDeletes) {
   EXPECT_EQ((std::vector<std::string>{"b", "one", "two"}), *names);
   ASSERT_TRUE(fs_->DeleteFile(dir_ + "/a/one").ok());
   EXPECT_EQ(StatusCode::kNotFound, fs_->DeleteFile(dir_ + "/a/one").code());
-  EXPECT_EQ(StatusCode::kNotFound, fs_->ReadFile(dir_ + "/nope").status().code());
-  EXPECT_EQ(StatusCode::kNotFound, fs_->ListDir(dir_ + "/nope").status().code());
+  EXPECT_EQ(StatusCode::kNotFound,
+            fs_->ReadFile(dir_ + "/nope").status().code());
+  EXPECT_EQ(StatusCode::kNotFound,
+            fs_->ListDir(dir_ + "/nope").status().code());
 }
 
 TEST_F(PosixFileSystemTest, CreateDirOverAFileFails) {

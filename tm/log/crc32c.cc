@@ -59,8 +59,9 @@ uint32_t ExtendTables(uint32_t crc, const unsigned char* p, size_t n) {
 }
 
 #ifdef XATM_CRC32C_SSE42
-__attribute__((target("sse4.2"))) uint32_t ExtendSse42(
-    uint32_t crc, const unsigned char* p, size_t n) {
+__attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t crc,
+                                                       const unsigned char* p,
+                                                       size_t n) {
   uint64_t l = ~crc;
   while (n >= 8) {
     uint64_t v;

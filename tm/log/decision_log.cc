@@ -17,8 +17,7 @@ namespace {
 
 class DecisionsBuilder final : public RecordVisitor {
  public:
-  explicit DecisionsBuilder(OpenDecisions* decisions)
-      : decisions_(decisions) {}
+  explicit DecisionsBuilder(OpenDecisions* decisions) : decisions_(decisions) {}
   void OnRecord(const std::string& /*segment*/, uint64_t /*offset*/,
                 const RecordView& record) override {
     decisions_->Apply(record);
@@ -51,9 +50,12 @@ Status InUseError(FileSystem* fs, const std::string& dir,
 
 const char* RecordTypeName(RecordType type) {
   switch (type) {
-    case RecordType::kCommit: return "COMMIT";
-    case RecordType::kEnd: return "END";
-    case RecordType::kHeuristic: return "HEURISTIC";
+    case RecordType::kCommit:
+      return "COMMIT";
+    case RecordType::kEnd:
+      return "END";
+    case RecordType::kHeuristic:
+      return "HEURISTIC";
   }
   return "UNKNOWN";
 }

@@ -9,6 +9,12 @@
 #include "tm/log/segment.h"
 
 namespace xatm {
+namespace {
+
+// Batches one writer writes back to back before another caller takes over.
+constexpr int kMaxWriterRounds = 4;
+
+}  // namespace
 
 DecisionLogImpl::DecisionLogImpl(std::string dir, FileSystem* fs,
                                  uint64_t segment_bytes,
@@ -90,21 +96,23 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
     return failed_.ok() ? Status::Ok() : StickyError();
   }
   last_forced_ = ticket;
-  while (synced_ < ticket) {
-    if (!failed_.ok()) return StickyError();
+  Waiter me(ticket);
+  waiters_.push_back(&me);
+  while (!me.done) {
     if (writing_) {
-      cv_.wait(lock);
+      me.cv.wait(lock);
     } else {
-      WriteQueue(lock);
+      WriteQueue(lock);  // takes our record too, and releases us
     }
   }
-  // Acknowledged only through a sync that covered the record: a later
-  // failure does not undo that.
-  return Status::Ok();
+  // Acknowledged only through a sync that covered the record; a failure
+  // after that sync does not undo it.
+  return synced_ >= ticket ? Status::Ok() : StickyError();
 }
 
 void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
+  int rounds = 0;
   do {
     batch_.clear();
     batch_.swap(queue_);  // the queue keeps the old buffer's capacity
@@ -130,9 +138,9 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
     written_ = upto;
     if (sync) synced_ = upto;
     for (DecisionRecord& r : batch_records_) decisions_.Apply(std::move(r));
+    // The callers this batch covered go now, before any rollover.
+    ReleaseWaiters();
     if (roll) {
-      // Let the callers this batch covered go before the rollover's syncs.
-      cv_.notify_all();
       lock.unlock();
       Status rolled = StartSegment(seq_ + 1);
       lock.lock();
@@ -141,11 +149,28 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
         break;
       }
     }
-    // Leftover unforced records are written now, unsynced; forced ones are
-    // left to their waiting owners, one of which becomes the next writer.
-  } while (!queue_.empty() && last_forced_ <= synced_);
+    // What queued up during this batch is written at once: by this thread,
+    // which is running already, while the callers it just released run on
+    // the other cores. Waking a new writer instead would leave the disk idle
+    // until the scheduler gets to it. A few rounds bound this caller's wait.
+  } while (!queue_.empty() &&
+           (last_forced_ <= synced_ || ++rounds < kMaxWriterRounds));
   writing_ = false;
-  cv_.notify_all();
+  // The oldest caller still waiting writes the next batch (what queued up
+  // during this one's sync), so that this caller can return.
+  if (!waiters_.empty()) waiters_.front()->cv.notify_one();
+}
+
+void DecisionLogImpl::ReleaseWaiters() {
+  while (!waiters_.empty() &&
+         (waiters_.front()->ticket <= synced_ || !failed_.ok())) {
+    Waiter* waiter = waiters_.front();
+    waiters_.pop_front();
+    waiter->done = true;
+    // Under mu_: the waiter cannot return (and free itself) before we let
+    // go of the lock.
+    waiter->cv.notify_one();
+  }
 }
 
 Status DecisionLogImpl::StartSegment(uint64_t seq) {
@@ -165,8 +190,8 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
     if (encoded.ok()) encoded = AppendRecordFrame(r, &checkpoint);
   });
   XATM_RETURN_IF_ERROR(encoded);
-  AppendFrame(FrameType::kCheckpointEnd, CheckpointEndPayload(decisions_.size()),
-              &checkpoint);
+  AppendFrame(FrameType::kCheckpointEnd,
+              CheckpointEndPayload(decisions_.size()), &checkpoint);
   XATM_RETURN_IF_ERROR((*file)->Append(checkpoint));
   XATM_RETURN_IF_ERROR((*file)->Sync());
 
@@ -208,7 +233,8 @@ void DecisionLogImpl::DeleteSegmentsBefore(uint64_t seq) {
   }
   if (!deleted) return;
   Status synced = fs_->SyncDir(dir_);
-  if (!synced.ok()) spdlog::warn("decision log {}: {}", dir_, synced.ToString());
+  if (!synced.ok())
+    spdlog::warn("decision log {}: {}", dir_, synced.ToString());
 }
 
 void DecisionLogImpl::Fail(const Status& status) {
@@ -216,9 +242,9 @@ void DecisionLogImpl::Fail(const Status& status) {
   failed_ = status;
   queue_.clear();
   queue_records_.clear();
-  spdlog::error(
-      "decision log {} failed, refusing every further record: {}", dir_,
-      status.ToString());
+  ReleaseWaiters();
+  spdlog::error("decision log {} failed, refusing every further record: {}",
+                dir_, status.ToString());
 }
 
 Status DecisionLogImpl::StickyError() const {

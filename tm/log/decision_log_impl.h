@@ -4,13 +4,14 @@
 // Group commit: callers append their encoded frame to a shared queue under
 // the mutex. When no write is in progress, a caller becomes the writer: it
 // takes the whole queue, writes it with one Append and, when the queue held a
-// forced record, one Sync, then wakes everyone. A caller whose record that
-// sync covered returns; one still queued becomes the next writer. A lone
-// caller therefore writes at once, with no timer.
+// forced record, one Sync. Then it wakes exactly the callers that sync
+// covered, and the oldest caller still waiting, which writes the next batch.
+// A lone caller therefore writes at once, with no timer.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,7 +55,10 @@ class DecisionLogImpl final : public DecisionLog {
   // is the writer (or the log is not shared yet); mu_ not held.
   Status StartSegment(uint64_t seq);
   void DeleteSegmentsBefore(uint64_t seq);
-  // Records the first failure. REQUIRES: mu_ held.
+  // Lets go every waiter whose record is synced, or all after a failure.
+  // REQUIRES: mu_ held.
+  void ReleaseWaiters();
+  // Records the first failure and releases the waiters. REQUIRES: mu_ held.
   void Fail(const Status& status);
   Status StickyError() const;  // REQUIRES: mu_ held, failed_ not OK
 
@@ -73,11 +77,19 @@ class DecisionLogImpl final : public DecisionLog {
   std::string batch_;             // the queue being written
   std::vector<DecisionRecord> batch_records_;
 
+  // A caller of a forced record, waiting on its own stack.
+  struct Waiter {
+    explicit Waiter(uint64_t t) : ticket(t) {}
+    const uint64_t ticket;
+    bool done = false;  // synced, or the log failed first
+    std::condition_variable cv;
+  };
+
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   // Guarded by mu_. Tickets number the records in queue order.
   bool writing_ = false;
-  std::string queue_;  // encoded frames not yet written
+  std::deque<Waiter*> waiters_;  // in ticket order
+  std::string queue_;            // encoded frames not yet written
   std::vector<DecisionRecord> queue_records_;
   uint64_t enqueued_ = 0;     // last ticket handed out
   uint64_t last_forced_ = 0;  // last ticket of a COMMIT or HEURISTIC

@@ -21,11 +21,16 @@ bool IsDecisionFrameType(FrameType type) {
 
 const char* FrameTypeName(FrameType type) {
   switch (type) {
-    case FrameType::kCommit: return "COMMIT";
-    case FrameType::kEnd: return "END";
-    case FrameType::kHeuristic: return "HEURISTIC";
-    case FrameType::kSegmentHeader: return "SEGMENT-HEADER";
-    case FrameType::kCheckpointEnd: return "CHECKPOINT-END";
+    case FrameType::kCommit:
+      return "COMMIT";
+    case FrameType::kEnd:
+      return "END";
+    case FrameType::kHeuristic:
+      return "HEURISTIC";
+    case FrameType::kSegmentHeader:
+      return "SEGMENT-HEADER";
+    case FrameType::kCheckpointEnd:
+      return "CHECKPOINT-END";
   }
   return "UNKNOWN";
 }

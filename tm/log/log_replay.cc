@@ -16,10 +16,9 @@ Result<std::vector<SegmentRef>> ListSegments(FileSystem* fs,
       segments.push_back(SegmentRef{seq, std::move(name)});
     }
   }
-  std::sort(segments.begin(), segments.end(),
-            [](const SegmentRef& a, const SegmentRef& b) {
-              return a.seq < b.seq;
-            });
+  std::sort(
+      segments.begin(), segments.end(),
+      [](const SegmentRef& a, const SegmentRef& b) { return a.seq < b.seq; });
   return segments;
 }
 

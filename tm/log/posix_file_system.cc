@@ -17,17 +17,18 @@ namespace {
 
 // strerror_r comes in a GNU flavour (returns the text) and an XSI one
 // (returns 0 and fills the buffer); these overloads accept either.
-inline const char* StrerrorText(const char* text, const char* /*buf*/) {
+[[maybe_unused]] inline const char* StrerrorText(const char* text,
+                                                 const char* /*buf*/) {
   return text;
 }
-inline const char* StrerrorText(int rc, const char* buf) {
+[[maybe_unused]] inline const char* StrerrorText(int rc, const char* buf) {
   return rc == 0 ? buf : "unknown error";
 }
 
 Status PosixError(const std::string& op, const std::string& path, int err) {
   char buf[256] = {};
-  std::string message =
-      op + " " + path + ": " + StrerrorText(strerror_r(err, buf, sizeof(buf)), buf);
+  std::string message = op + " " + path + ": " +
+                        StrerrorText(strerror_r(err, buf, sizeof(buf)), buf);
   switch (err) {
     case ENOENT:
       return Status::NotFound(std::move(message));
@@ -105,8 +106,8 @@ class PosixFileSystem final : public FileSystem {
       const std::string& path) override {
     int fd;
     do {
-      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-                  0644);
+      fd = ::open(path.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return PosixError("create", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
@@ -211,9 +212,8 @@ class PosixFileSystem final : public FileSystem {
     // Who holds the lock, for the error message of the next opener. Not
     // synced: it only matters while this process lives.
     const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 ||
-        ::pwrite(fd, pid.data(), pid.size(), 0) !=
-            static_cast<ssize_t>(pid.size())) {
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) !=
+                                       static_cast<ssize_t>(pid.size())) {
       const int err = errno;
       ::close(fd);
       return PosixError("write lock file", path, err);

@@ -103,8 +103,9 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
     }
     if (!scan.has_header) {
       if (frame.type != FrameType::kSegmentHeader) {
-        return Damage(name, frame.offset, "segment does not start with a "
-                                          "segment header");
+        return Damage(name, frame.offset,
+                      "segment does not start with a "
+                      "segment header");
       }
       std::string problem = CheckSegmentHeader(frame.payload, seq);
       if (!problem.empty()) return Damage(name, frame.offset, problem);
@@ -139,9 +140,9 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
         break;
     }
     if (!DecodeRecordPayload(frame.type, frame.payload, &record)) {
-      return Damage(name, frame.offset,
-                    std::string("undecodable ") + FrameTypeName(frame.type) +
-                        " record");
+      return Damage(
+          name, frame.offset,
+          std::string("undecodable ") + FrameTypeName(frame.type) + " record");
     }
     ++scan.records;
     if (!scan.checkpoint_complete && frame.type == FrameType::kCommit) {

@@ -1,0 +1,210 @@
+// The xatm binary against the real test servers: init, create-account,
+// transfers both ways, balances, and the exit codes scripts rely on.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/resource_factory.h"
+#include "tests/integration/bank_cleanup.h"
+#include "tests/integration/test_env.h"
+#include "tests/unit/run_process.h"
+
+#ifndef XATM_BINARY
+#error "XATM_BINARY must name the xatm executable"
+#endif
+
+namespace xatm {
+namespace {
+
+using ::xatm::testing::ProcessResult;
+using ::xatm::testing::RequireEnv;
+
+std::string RandomHex(int digits) {
+  std::mt19937_64 rng{std::random_device{}()};
+  std::ostringstream out;
+  out << std::hex;
+  for (int i = 0; i < digits; ++i) out << (rng() % 16);
+  return out.str();
+}
+
+class CliTransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    suffix_ = RandomHex(10);
+    node_ = "cli" + suffix_;
+    alice_ = "pg:alice-" + suffix_;
+    bob_ = "my:bob-" + suffix_;
+    config_ = dir_.path() + "/xatm.ini";
+    testing::WriteFile(
+        config_, "node = " + node_ + "\nlog_dir = log\n\n[resource.pg]\n" +
+                     "type = postgresql\nconninfo = " +
+                     RequireEnv("XATM_TEST_PG_CONNINFO") +
+                     "\n\n[resource.my]\ntype = mysql\nhost = " +
+                     RequireEnv("XATM_TEST_MY_HOST") +
+                     "\nport = " + RequireEnv("XATM_TEST_MY_PORT") +
+                     "\nuser = " + RequireEnv("XATM_TEST_MY_USER") +
+                     "\ndatabase = " + RequireEnv("XATM_TEST_MY_DATABASE") +
+                     "\npassword_env = XATM_MY_PASSWORD\n");
+    (void)RequireEnv("XATM_MY_PASSWORD");
+  }
+
+  void TearDown() override {
+    auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+    auto my = MakeResource(testing::MysqlTestConfig("my"));
+    ASSERT_TRUE(pg.ok() && my.ok());
+    for (Resource* r : {pg->get(), my->get()}) {
+      for (const char* who : {"alice-", "bob-"}) {
+        testing::DeleteAccount(*r, who + suffix_);
+      }
+      testing::DeleteLedgerRows(*r, node_);
+    }
+  }
+
+  // Runs xatm with --config from the root directory: the schema is in the
+  // binary and the log_dir is found from the config file, not the cwd.
+  ProcessResult Xatm(std::vector<std::string> args) {
+    args.insert(args.begin(), {XATM_BINARY, "--config", config_});
+    testing::ProcessOptions options;
+    options.cwd = "/";
+    return testing::RunProcess(args, options);
+  }
+
+  ProcessResult Transfer(const std::string& from, const std::string& to,
+                         const std::string& amount) {
+    return Xatm({"transfer", "--from", from, "--to", to, "--amount", amount});
+  }
+
+  void ExpectBalances(const std::string& alice, const std::string& bob,
+                      const std::string& total) {
+    ProcessResult r = Xatm({"balance", alice_, bob_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, alice_ + " " + alice + "\n" + bob_ + " " + bob +
+                         "\ntotal " + total + "\n");
+  }
+
+  std::string GtridPattern() const {
+    return "xatm:" + node_ + ":[0-9]+:[0-9a-f]{16}";
+  }
+
+  testing::TempDir dir_;
+  std::string suffix_, node_, alice_, bob_, config_;
+};
+
+TEST_F(CliTransferTest, InitCreateTransferBothWaysAndBalance) {
+  ProcessResult init = Xatm({"init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.out,
+            "pg: schema ready (postgresql)\nmy: schema ready (mysql)\n");
+  // Idempotent.
+  EXPECT_EQ(Xatm({"init"}).exit_code, 0);
+
+  ProcessResult created =
+      Xatm({"create-account", alice_, "--balance", "100.00"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "created " + alice_ + " 100.00\n");
+  ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "50"}).exit_code, 0);
+  ProcessResult again = Xatm({"create-account", alice_, "--balance", "1"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err,
+            "xatm create-account: account " + alice_ + " already exists\n");
+  ExpectBalances("100.00", "50.00", "150.00");
+
+  ProcessResult there = Transfer(alice_, bob_, "25.50");
+  EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
+  EXPECT_TRUE(
+      std::regex_match(there.out, std::regex(GtridPattern() + " committed\n")))
+      << there.out;
+  ExpectBalances("74.50", "75.50", "150.00");
+
+  ProcessResult back = Transfer(bob_, alice_, "10.25");
+  EXPECT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_TRUE(
+      std::regex_match(back.out, std::regex(GtridPattern() + " committed\n")))
+      << back.out;
+  ExpectBalances("84.75", "65.25", "150.00");
+
+  // The decision log lives next to the config file, whatever the cwd.
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/log"));
+
+  // Every account of every resource: ours among them, then the total.
+  ProcessResult all = Xatm({"balance"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find(alice_ + " 84.75\n"), std::string::npos);
+  EXPECT_NE(all.out.find(bob_ + " 65.25\n"), std::string::npos);
+  EXPECT_TRUE(
+      std::regex_search(all.out, std::regex("\ntotal [0-9]+\\.[0-9]{2}\n$")))
+      << all.out;
+}
+
+TEST_F(CliTransferTest, AbortedTransfersExitOneAndChangeNothing) {
+  ASSERT_EQ(Xatm({"init"}).exit_code, 0);
+  ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "100.00"}).exit_code,
+            0);
+  ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "50.00"}).exit_code, 0);
+
+  ProcessResult poor = Transfer(alice_, bob_, "100.01");
+  EXPECT_EQ(poor.exit_code, 1) << poor.out << poor.err;
+  EXPECT_TRUE(std::regex_match(
+      poor.out, std::regex(GtridPattern() + " aborted: insufficient funds in " +
+                           alice_ + "\n")))
+      << poor.out;
+
+  const std::string ghost = "my:ghost-" + suffix_;
+  ProcessResult unknown = Transfer(alice_, ghost, "1");
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.out.find(" aborted: unknown account " + ghost + "\n"),
+            std::string::npos)
+      << unknown.out;
+
+  ExpectBalances("100.00", "50.00", "150.00");
+  ProcessResult missing = Xatm({"balance", ghost});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err,
+            "xatm balance: account " + ghost + " does not exist\n");
+}
+
+TEST_F(CliTransferTest, SameDatabaseTransfer) {
+  const std::string carol = "pg:bob-" + suffix_;
+  ASSERT_EQ(Xatm({"init"}).exit_code, 0);
+  ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "1.00"}).exit_code, 0);
+  ASSERT_EQ(Xatm({"create-account", carol}).exit_code, 0);
+  ProcessResult r = Transfer(alice_, carol, "0.99");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  ProcessResult b = Xatm({"balance", alice_, carol});
+  EXPECT_EQ(b.out, alice_ + " 0.01\n" + carol + " 0.99\ntotal 1.00\n");
+}
+
+TEST_F(CliTransferTest, ConcurrentCommandsTakeTurnsOnTheDecisionLog) {
+  ASSERT_EQ(Xatm({"init"}).exit_code, 0);
+  ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "100.00"}).exit_code,
+            0);
+  ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "100.00"}).exit_code,
+            0);
+  // Four xatm processes at once share one log directory: each waits for
+  // the others instead of failing.
+  std::vector<ProcessResult> results(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([this, i, &results] {
+      results[i] = i % 2 == 0 ? Transfer(alice_, bob_, "1.01")
+                              : Transfer(bob_, alice_, "2.00");
+    });
+    if (threads.size() == 4) {
+      for (std::thread& t : threads) t.join();
+      threads.clear();
+    }
+  }
+  for (const ProcessResult& r : results) {
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  ExpectBalances("103.96", "96.04", "200.00");
+}
+
+}  // namespace
+}  // namespace xatm
