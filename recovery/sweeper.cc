@@ -116,9 +116,11 @@ void Sweeper::ResolveBranches(Pass& pass) {
         pass.outcome[key] = Status::Unavailable("dry run");
         continue;
       }
-      Status s = ConfirmCommitted(*found.resource, xid,
-                                  found.resource->CommitPrepared(xid));
+      Status commit = found.resource->CommitPrepared(xid);
+      const bool gone = commit.code() == StatusCode::kNotFound;
+      Status s = ConfirmCommitted(*found.resource, xid, std::move(commit));
       pass.outcome[key] = s;
+      if (s.ok() && gone) continue;  // committed since the listing, not by us
       if (s.ok()) {
         spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
         pass.Add(gtrid, name, SweepAction::kCommitted);
@@ -156,7 +158,10 @@ void Sweeper::ResolveBranches(Pass& pass) {
       continue;
     }
     Status s = found.resource->RollbackPrepared(xid);
-    if (s.ok() || s.code() == StatusCode::kNotFound) {
+    // Gone since the listing: resolved by its own transaction (perhaps
+    // committed) or by another sweep. Nothing was rolled back here.
+    if (s.code() == StatusCode::kNotFound) continue;
+    if (s.ok()) {
       spdlog::info("xid={} recovery rolled back branch on {} (no decision)",
                    gtrid, name);
       pass.Add(gtrid, name, SweepAction::kRolledBack);
@@ -178,6 +183,8 @@ void Sweeper::FinishDecisions(Pass& pass) {
   for (const DecisionRecord& decision : pass.open_before) {
     const std::string& gtrid = decision.gtrid;
     if (manager_->IsInFlight(gtrid)) continue;
+    // ENDed since the snapshot (by its transaction or another sweep).
+    if (!manager_->log().FindOpenCommit(gtrid).has_value()) continue;
     Result<Xid> xid = Xid::ParseGtrid(gtrid);
     if (!xid.ok()) {
       spdlog::error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
