@@ -48,7 +48,7 @@ if [ "$QUICK" -eq 0 ]; then
   cmake --build "$ROOT/build/asan" -j"$JOBS"
   step "running the tests under the sanitizers"
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$ROOT/build/asan" \
-    --output-on-failure -j"$JOBS" -LE slow
+    --output-on-failure -j"$JOBS" -LE package
 
   if [ -x "$ROOT/scripts/fuzz.sh" ]; then
     step "fuzzing the decision-log reader"
