@@ -118,9 +118,10 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
         own.failed.begin(), own.failed.end(),
         [&](const ResourceFailure& f) { return f.resource == name; });
     if (is_down) continue;  // already counted
-    Status s = ConfirmCommitted(
-        *r, *xid,
-        is_prepared ? r->CommitPrepared(*xid) : Status::NotFound("not prepared"));
+    bool gone = false;
+    Status s = is_prepared ? CommitPreparedChecked(*r, *xid, &gone)
+                           : ConfirmCommitted(*r, *xid,
+                                              Status::NotFound("not prepared"));
     if (s.ok()) {
       result.events.push_back({gtrid, name, SweepAction::kCommitted,
                                is_prepared ? "" : "already committed"});

@@ -116,9 +116,8 @@ void Sweeper::ResolveBranches(Pass& pass) {
         pass.outcome[key] = Status::Unavailable("dry run");
         continue;
       }
-      Status commit = found.resource->CommitPrepared(xid);
-      const bool gone = commit.code() == StatusCode::kNotFound;
-      Status s = ConfirmCommitted(*found.resource, xid, std::move(commit));
+      bool gone = false;
+      Status s = CommitPreparedChecked(*found.resource, xid, &gone);
       pass.outcome[key] = s;
       if (s.ok() && gone) continue;  // committed since the listing, not by us
       if (s.ok()) {

@@ -29,4 +29,22 @@ Status ConfirmCommitted(Resource& resource, const Xid& xid, Status commit) {
                           " was rolled back although the decision is commit");
 }
 
+Status CommitPreparedChecked(Resource& resource, const Xid& xid,
+                             bool* was_gone) {
+  Status commit = resource.CommitPrepared(xid);
+  *was_gone = commit.code() == StatusCode::kNotFound;
+  if (!commit.ok()) return ConfirmCommitted(resource, xid, std::move(commit));
+  Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
+  if (outcome.ok() && *outcome == BranchOutcome::kNotCommitted) {
+    spdlog::error(
+        "xid={} {} answered the commit but the branch's ledger row is not "
+        "visible: the commit was not applied (a branch detaching from its "
+        "session); it stays in doubt and reappears after a server restart",
+        xid.Gtrid(), resource.name());
+    return Status::Unavailable("commit answered but not applied on " +
+                               resource.name());
+  }
+  return Status::Ok();
+}
+
 }  // namespace xatm

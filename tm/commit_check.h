@@ -15,4 +15,14 @@ namespace xatm {
 // shows it did not; anything else is returned unchanged.
 Status ConfirmCommitted(Resource& resource, const Xid& xid, Status commit);
 
+// Recovery-side commit of a prepared branch from any session, checked
+// afterwards: an OK answer whose ledger row is still invisible becomes
+// Unavailable. (MariaDB 10.11 can answer OK to XA COMMIT of a branch whose
+// preparing session is disconnecting at that moment, without committing it;
+// the branch reappears after a server restart, so the decision must stay
+// open.) NotFound answers go through ConfirmCommitted; `*was_gone` tells the
+// caller the branch had been resolved before this call.
+Status CommitPreparedChecked(Resource& resource, const Xid& xid,
+                             bool* was_gone);
+
 }  // namespace xatm

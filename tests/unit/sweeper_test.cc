@@ -55,6 +55,19 @@ TEST_F(SweeperTest, EndsADecisionWhoseBranchesCommittedBeforeTheCrash) {
   EXPECT_TRUE(log_->OpenCommits().empty());
 }
 
+TEST_F(SweeperTest, ACommitAnsweredButNotAppliedKeepsTheDecisionOpen) {
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a"}, 0).ok());
+  // The database says OK, yet the ledger row never becomes visible.
+  a_->script().outcome = BranchOutcome::kNotCommitted;
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.committed, 0);
+  EXPECT_EQ(r.ended, 0);
+  EXPECT_EQ(r.remaining, 1);
+  EXPECT_EQ(log_->OpenCommits().size(), 1u);
+}
+
 TEST_F(SweeperTest, RollsBackAnOldBranchWithoutDecision) {
   Xid xid = OldXid(60'000);
   a_->AddPrepared(xid);
