@@ -47,8 +47,9 @@ struct DecisionRecord {
 
 struct DecisionLogOptions {
   FileSystem* fs = nullptr;  // nullptr: FileSystem::Default()
-  // A segment rolls over after this many bytes; the old segments are
-  // deleted once their open decisions are carried forward.
+  // A segment rolls over once this many bytes were appended after its
+  // checkpoint; the old segments are deleted once their open decisions are
+  // carried forward.
   uint64_t segment_bytes = 4u << 20;
 };
 
@@ -67,6 +68,8 @@ class DecisionLog {
                            const std::vector<std::string>& resources,
                            int64_t time_ms) = 0;
   // Not forced: a lost END only makes recovery re-check committed branches.
+  // On return the decision is closed for readers (OpenCommits,
+  // FindOpenCommit), even while the END waits for a writer.
   virtual Status LogEnd(const std::string& gtrid, int64_t time_ms) = 0;
   // Forced like COMMIT.
   virtual Status LogHeuristic(const std::string& gtrid,

@@ -45,7 +45,8 @@ class FileSystem {
   // Makes creations and deletions in `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // An exclusive lock on `path` (created if missing) held against other
-  // processes. FailedPrecondition when another process holds it.
+  // processes. FailedPrecondition when another process holds it. The holder
+  // writes its pid into the file, for the error message of the next opener.
   virtual Result<std::unique_ptr<FileLock>> LockFile(
       const std::string& path) = 0;
 };

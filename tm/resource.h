@@ -34,6 +34,17 @@ class Branch {
   virtual Result<std::vector<Row>> Query(
       const std::string& sql, const std::vector<std::string>& params) = 0;
 
+  // Work whose affected-row count the caller does not need. The adapter may
+  // hold it back and send it in the same round trip as the next statement,
+  // Prepare or CommitOnePhase; a failure then surfaces there (as that
+  // call's error, or as a no vote) and Rollback discards what was held
+  // back. OK means accepted. The default runs it at once.
+  virtual Status ExecuteDeferred(const std::string& sql,
+                                 const std::vector<std::string>& params) {
+    Result<int64_t> rows = Execute(sql, params);
+    return rows.ok() ? Status::Ok() : rows.status();
+  }
+
   // Phase 1. OK = a checked yes vote: the branch is prepared and durable.
   // Aborted = a no vote (the branch is rolled back). Any other code = the
   // outcome of the prepare is unknown; the coordinator rolls back.
@@ -73,6 +84,14 @@ class Resource {
 
   // Starts the branch of `xid` on this resource (BEGIN / XA START).
   virtual Result<std::unique_ptr<Branch>> Begin(const Xid& xid) = 0;
+
+  // A plain local transaction, part of no global one: CommitOnePhase
+  // commits it (COMMIT), Prepare is refused (FailedPrecondition). For
+  // baselines without atomicity across databases (`xatm bench --mode
+  // local`).
+  virtual Result<std::unique_ptr<Branch>> BeginLocal() {
+    return Status::FailedPrecondition("local transactions not supported");
+  }
 
   // Prepared branches in this database whose ids are ours (any node).
   virtual Result<std::vector<PreparedBranch>> ListPrepared() = 0;

@@ -13,7 +13,9 @@
 namespace xatm {
 
 Transaction::Transaction(TransactionManager* manager, Xid xid)
-    : manager_(manager), xid_(std::move(xid)), gtrid_(xid_.Gtrid()) {}
+    : manager_(manager), xid_(std::move(xid)), gtrid_(xid_.Gtrid()) {
+  branches_.reserve(2);  // the common case: one allocation, not two
+}
 
 Transaction::~Transaction() {
   if (state_ == State::kActive) {
@@ -90,17 +92,14 @@ Status Transaction::CommitOnePhase() {
 
 Status Transaction::PrepareAll() {
   std::atomic<int> prepared{0};
-  std::vector<std::function<Status()>> tasks;
-  for (size_t i = 0; i < branches_.size(); ++i) {
-    tasks.push_back([this, i, &prepared] {
-      Status s = branches_[i].branch->Prepare();
-      if (s.ok() && prepared.fetch_add(1) == 0) {
-        CrashPoint("after-prepare-first");
-      }
-      return s;
-    });
-  }
-  std::vector<Status> votes = manager_->workers_.RunAll(std::move(tasks));
+  std::vector<Status> votes =
+      manager_->workers_.RunAll(branches_.size(), [this, &prepared](size_t i) {
+        Status s = branches_[i].branch->Prepare();
+        if (s.ok() && prepared.fetch_add(1) == 0) {
+          CrashPoint("after-prepare-first");
+        }
+        return s;
+      });
   for (size_t i = 0; i < votes.size(); ++i) {
     if (!votes[i].ok()) {
       return Status::Aborted(branches_[i].resource->name() +
@@ -190,28 +189,23 @@ Status Transaction::CommitBranch(size_t i) {
 
 void Transaction::CommitAll(std::vector<std::string>* unfinished) {
   std::atomic<int> committed{0};
-  std::vector<std::function<Status()>> tasks;
-  for (size_t i = 0; i < branches_.size(); ++i) {
-    tasks.push_back([this, i, &committed] {
-      Status s = CommitBranch(i);
-      if (s.ok() && committed.fetch_add(1) == 0) {
-        CrashPoint("after-commit-first");
-      }
-      return s;
-    });
-  }
-  std::vector<Status> results = manager_->workers_.RunAll(std::move(tasks));
+  std::vector<Status> results =
+      manager_->workers_.RunAll(branches_.size(), [this, &committed](size_t i) {
+        Status s = CommitBranch(i);
+        if (s.ok() && committed.fetch_add(1) == 0) {
+          CrashPoint("after-commit-first");
+        }
+        return s;
+      });
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i].ok()) unfinished->push_back(branches_[i].resource->name());
   }
 }
 
 Status Transaction::RollbackAll() {
-  std::vector<std::function<Status()>> tasks;
-  for (size_t i = 0; i < branches_.size(); ++i) {
-    tasks.push_back([this, i] { return branches_[i].branch->Rollback(); });
-  }
-  std::vector<Status> results = manager_->workers_.RunAll(std::move(tasks));
+  std::vector<Status> results = manager_->workers_.RunAll(
+      branches_.size(),
+      [this](size_t i) { return branches_[i].branch->Rollback(); });
   Status first;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok()) continue;

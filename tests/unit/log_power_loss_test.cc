@@ -79,6 +79,28 @@ class Model {
     endable_.assign(present.begin(), present.end());
   }
 
+  void HeuristicAcknowledged(const std::string& gtrid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    heuristics_.insert(gtrid);
+  }
+
+  // Every acknowledged HEURISTIC is still in the log, once.
+  void CheckHeuristics(const LogScan& scan) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::multiset<std::string> found;
+    for (const ScannedRecord& r : scan.records) {
+      if (r.record.type == RecordType::kHeuristic) found.insert(r.record.gtrid);
+    }
+    for (const std::string& gtrid : heuristics_) {
+      ASSERT_EQ(1u, found.count(gtrid)) << "heuristic " << gtrid;
+    }
+  }
+
+  size_t heuristics() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return heuristics_.size();
+  }
+
   size_t acknowledged_open() const {
     std::lock_guard<std::mutex> lock(mu_);
     return must_be_open_.size();
@@ -89,6 +111,7 @@ class Model {
   std::map<std::string, DecisionRecord> attempted_;
   std::set<std::string> must_be_open_;
   std::vector<std::string> endable_;
+  std::set<std::string> heuristics_;
 };
 
 // One thread's work until the log fails or `ops` calls are done: new
@@ -106,8 +129,10 @@ void Work(DecisionLog* log, Model* model, const std::string& prefix,
       if (!log->LogEnd(*gtrid, i).ok()) return;
       continue;
     }
-    if (rng() % 10 == 0) {
-      if (!log->LogHeuristic(prefix + "h", {"a"}, "test", i).ok()) return;
+    if (rng() % 1000 == 0) {  // rare, as in life: checkpoints carry them
+      const std::string gtrid = prefix + "h" + std::to_string(i);
+      if (!log->LogHeuristic(gtrid, {"a"}, "test", i).ok()) return;
+      model->HeuristicAcknowledged(gtrid);
       continue;
     }
     DecisionRecord r;
@@ -161,6 +186,12 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
       ++opens_ok;
       model.CheckAndAdopt(**log);
       if (HasFatalFailure()) return;
+      if (cycle % 50 == 0) {
+        Result<LogScan> scan = ScanDecisionLog(kDir, &fs);
+        ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+        model.CheckHeuristics(*scan);
+        if (HasFatalFailure()) return;
+      }
       std::vector<std::thread> threads;
       for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back(
@@ -186,9 +217,10 @@ TEST_F(LogPowerLossTest, AcknowledgedCommitsSurviveTenThousandPowerLosses) {
           .count();
   std::printf(
       "%d power losses in %.1f s: %d opens completed, %d cut during open, "
-      "%d cycles closed before the cut; %d commits acknowledged, %zu open\n",
+      "%d cycles closed before the cut; %d commits acknowledged, %zu open, "
+      "%zu heuristics\n",
       kPowerLosses, seconds, opens_ok, opens_cut, cuts_missed, acked.load(),
-      model.acknowledged_open());
+      model.acknowledged_open(), model.heuristics());
   EXPECT_GT(opens_cut, kPowerLosses / 20);
   EXPECT_GT(acked.load(), kPowerLosses);
 }

@@ -23,9 +23,8 @@ std::string CommitFrame(const std::string& gtrid) {
 }
 
 // Reads frames until the reader stops; returns the gtrids read.
-std::vector<std::string> ReadAll(std::string_view data,
-                                 LogReader::Outcome* outcome,
-                                 LogReader* reader) {
+std::vector<std::string> ReadAll(LogReader* reader,
+                                 LogReader::Outcome* outcome) {
   std::vector<std::string> gtrids;
   LogReader::Frame frame;
   while ((*outcome = reader->Next(&frame)) == LogReader::Outcome::kFrame) {
@@ -33,7 +32,6 @@ std::vector<std::string> ReadAll(std::string_view data,
     EXPECT_TRUE(DecodeRecordPayload(frame.type, frame.payload, &view));
     gtrids.emplace_back(view.gtrid);
   }
-  (void)data;
   return gtrids;
 }
 
@@ -47,7 +45,7 @@ struct Read {
 Read ReadSegmentBytes(const std::string& data) {
   LogReader reader(data);
   Read r;
-  r.gtrids = ReadAll(data, &r.outcome, &reader);
+  r.gtrids = ReadAll(&reader, &r.outcome);
   r.damage_offset = reader.damage_offset();
   r.damage = reader.damage();
   return r;
@@ -158,6 +156,13 @@ std::string CheckpointEnd(uint64_t count) {
   return frame;
 }
 
+std::string EndFrame(const std::string& gtrid) {
+  std::string frame;
+  EXPECT_TRUE(
+      AppendRecordFrame(RecordType::kEnd, gtrid, {}, 1, "", &frame).ok());
+  return frame;
+}
+
 class Gtrids : public RecordVisitor {
  public:
   void OnRecord(const std::string&, uint64_t offset,
@@ -246,6 +251,8 @@ TEST(SegmentScanTest, FramesOutOfPlaceAreDataLoss) {
        "checkpoint end counts 2"},
       {"second end", Header(3) + CheckpointEnd(0) + CheckpointEnd(0),
        "second checkpoint end"},
+      {"end in checkpoint", Header(3) + EndFrame("a") + CheckpointEnd(1),
+       "END record inside a checkpoint"},
   };
   for (const Case& c : cases) {
     Result<SegmentScan> scan =

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "tm/log/log_replay.h"
@@ -11,7 +12,7 @@
 namespace xatm {
 namespace {
 
-// Batches one writer writes back to back before another caller takes over.
+// Batches of unforced records one caller writes back to back.
 constexpr int kMaxWriterRounds = 4;
 
 }  // namespace
@@ -84,9 +85,18 @@ Status DecisionLogImpl::LogHeuristic(const std::string& gtrid,
 }
 
 Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
+  // Encoded before taking mu_, into a buffer each thread keeps.
+  thread_local std::string frame;
+  frame.clear();
+  XATM_RETURN_IF_ERROR(AppendRecordFrame(record, &frame));
+
   std::unique_lock<std::mutex> lock(mu_);
   if (!failed_.ok()) return StickyError();
-  XATM_RETURN_IF_ERROR(AppendRecordFrame(record, &queue_));
+  if (record.type == RecordType::kEnd) {
+    std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
+    ending_.insert(record.gtrid);
+  }
+  queue_.append(frame);
   queue_records_.push_back(std::move(record));
   const uint64_t ticket = ++enqueued_;
   if (!forced) {
@@ -96,14 +106,20 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
     return failed_.ok() ? Status::Ok() : StickyError();
   }
   last_forced_ = ticket;
-  Waiter me(ticket);
-  waiters_.push_back(&me);
-  while (!me.done) {
-    if (writing_) {
-      me.cv.wait(lock);
-    } else {
-      WriteQueue(lock);  // takes our record too, and releases us
+  CommitWaiter me(ticket);
+  while (true) {
+    if (!writing_) {
+      WriteQueue(lock);  // takes our record too
+      break;
     }
+    waiters_.push_back(&me);
+    lock.unlock();
+    const CommitWaiter::Wake wake = me.Wait();
+    if (wake == CommitWaiter::Wake::kSynced) return Status::Ok();
+    lock.lock();
+    if (wake == CommitWaiter::Wake::kFailed) break;
+    // kLead. Another writer may have come first, and even covered us.
+    if (synced_ >= ticket || !failed_.ok()) break;
   }
   // Acknowledged only through a sync that covered the record; a failure
   // after that sync does not undo it.
@@ -128,6 +144,14 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
     if (status.ok()) {
       segment_size_ += batch_.size();
       roll = segment_size_ - checkpoint_size_ >= segment_bytes_;
+      std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
+      for (DecisionRecord& r : batch_records_) {
+        if (r.type == RecordType::kEnd) {
+          auto it = ending_.find(r.gtrid);
+          if (it != ending_.end()) ending_.erase(it);
+        }
+        decisions_.Apply(std::move(r));
+      }
     }
 
     lock.lock();
@@ -137,40 +161,46 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
     }
     written_ = upto;
     if (sync) synced_ = upto;
-    for (DecisionRecord& r : batch_records_) decisions_.Apply(std::move(r));
+    TakeSyncedWaiters(&released_);
+    lock.unlock();
     // The callers this batch covered go now, before any rollover.
-    ReleaseWaiters();
-    if (roll) {
-      lock.unlock();
-      Status rolled = StartSegment(seq_ + 1);
-      lock.lock();
-      if (!rolled.ok()) {
-        Fail(rolled);
-        break;
-      }
+    for (CommitWaiter* waiter : released_) {
+      waiter->Signal(CommitWaiter::Wake::kSynced);
     }
-    // What queued up during this batch is written at once: by this thread,
-    // which is running already, while the callers it just released run on
-    // the other cores. Waking a new writer instead would leave the disk idle
-    // until the scheduler gets to it. A few rounds bound this caller's wait.
-  } while (!queue_.empty() &&
-           (last_forced_ <= synced_ || ++rounds < kMaxWriterRounds));
+    released_.clear();
+    const Status rolled = roll ? StartSegment(seq_ + 1) : Status::Ok();
+    lock.lock();
+    if (!rolled.ok()) {
+      Fail(rolled);
+      break;
+    }
+    // Unforced records queued meanwhile are written now, unsynced (a few
+    // rounds at most, to bound this caller's wait; the rest go with the
+    // next call or the close). Forced ones are left to their owners.
+  } while (!queue_.empty() && last_forced_ <= synced_ &&
+           ++rounds < kMaxWriterRounds);
   writing_ = false;
-  // The oldest caller still waiting writes the next batch (what queued up
-  // during this one's sync), so that this caller can return.
-  if (!waiters_.empty()) waiters_.front()->cv.notify_one();
+  // The oldest caller still waiting writes the next batch (whose records
+  // queued up during this one), so that this caller can return now.
+  if (!waiters_.empty()) {
+    auto oldest = std::min_element(waiters_.begin(), waiters_.end(),
+                                   [](CommitWaiter* a, CommitWaiter* b) {
+                                     return a->ticket() < b->ticket();
+                                   });
+    CommitWaiter* next = *oldest;
+    waiters_.erase(oldest);
+    next->Signal(CommitWaiter::Wake::kLead);
+  }
 }
 
-void DecisionLogImpl::ReleaseWaiters() {
-  while (!waiters_.empty() &&
-         (waiters_.front()->ticket <= synced_ || !failed_.ok())) {
-    Waiter* waiter = waiters_.front();
-    waiters_.pop_front();
-    waiter->done = true;
-    // Under mu_: the waiter cannot return (and free itself) before we let
-    // go of the lock.
-    waiter->cv.notify_one();
-  }
+void DecisionLogImpl::TakeSyncedWaiters(std::vector<CommitWaiter*>* released) {
+  // Not always in ticket order: a caller handed the lead may queue again
+  // behind younger ones.
+  auto still_waiting =
+      std::partition(waiters_.begin(), waiters_.end(),
+                     [this](CommitWaiter* w) { return w->ticket() > synced_; });
+  released->assign(still_waiting, waiters_.end());
+  waiters_.erase(still_waiting, waiters_.end());
 }
 
 Status DecisionLogImpl::StartSegment(uint64_t seq) {
@@ -186,12 +216,12 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
   AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(seq),
               &checkpoint);
   Status encoded;
-  decisions_.ForEach([&](const DecisionRecord& r) {
+  decisions_.ForEachCarried([&](const DecisionRecord& r) {
     if (encoded.ok()) encoded = AppendRecordFrame(r, &checkpoint);
   });
   XATM_RETURN_IF_ERROR(encoded);
   AppendFrame(FrameType::kCheckpointEnd,
-              CheckpointEndPayload(decisions_.size()), &checkpoint);
+              CheckpointEndPayload(decisions_.carried()), &checkpoint);
   XATM_RETURN_IF_ERROR((*file)->Append(checkpoint));
   XATM_RETURN_IF_ERROR((*file)->Sync());
 
@@ -242,7 +272,14 @@ void DecisionLogImpl::Fail(const Status& status) {
   failed_ = status;
   queue_.clear();
   queue_records_.clear();
-  ReleaseWaiters();
+  {
+    std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
+    ending_.clear();  // those ENDs never reach the file
+  }
+  for (CommitWaiter* waiter : waiters_) {
+    waiter->Signal(CommitWaiter::Wake::kFailed);
+  }
+  waiters_.clear();
   spdlog::error("decision log {} failed, refusing every further record: {}",
                 dir_, status.ToString());
 }
@@ -253,13 +290,20 @@ Status DecisionLogImpl::StickyError() const {
 }
 
 std::vector<DecisionRecord> DecisionLogImpl::OpenCommits() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return decisions_.List();
+  std::lock_guard<std::mutex> lock(decisions_mu_);
+  std::vector<DecisionRecord> open = decisions_.List();
+  open.erase(std::remove_if(open.begin(), open.end(),
+                            [&](const DecisionRecord& r) {
+                              return ending_.count(r.gtrid) != 0;
+                            }),
+             open.end());
+  return open;
 }
 
 std::optional<DecisionRecord> DecisionLogImpl::FindOpenCommit(
     const std::string& gtrid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(decisions_mu_);
+  if (ending_.count(gtrid) != 0) return std::nullopt;
   return decisions_.Find(gtrid);
 }
 

@@ -5,21 +5,27 @@
 // the mutex. When no write is in progress, a caller becomes the writer: it
 // takes the whole queue, writes it with one Append and, when the queue held a
 // forced record, one Sync. Then it wakes exactly the callers that sync
-// covered, and the oldest caller still waiting, which writes the next batch.
-// A lone caller therefore writes at once, with no timer.
+// covered, and the oldest caller still waiting, which writes what queued up
+// meanwhile. A lone caller therefore writes at once, with no timer.
+//
+// Locks: mu_ for the queue and the counters, one per waiting caller
+// (CommitWaiter, taken after mu_ if both), decisions_mu_ alone for the open
+// decisions. The writer does its I/O, applies the batch and wakes the
+// callers it covered without holding mu_, so that new callers queue
+// meanwhile.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "tm/decision_log.h"
 #include "tm/file_system.h"
+#include "tm/log/commit_waiter.h"
 #include "tm/log/open_decisions.h"
 
 namespace xatm {
@@ -55,10 +61,10 @@ class DecisionLogImpl final : public DecisionLog {
   // is the writer (or the log is not shared yet); mu_ not held.
   Status StartSegment(uint64_t seq);
   void DeleteSegmentsBefore(uint64_t seq);
-  // Lets go every waiter whose record is synced, or all after a failure.
+  // Moves the waiters whose records are synced to `released`.
   // REQUIRES: mu_ held.
-  void ReleaseWaiters();
-  // Records the first failure and releases the waiters. REQUIRES: mu_ held.
+  void TakeSyncedWaiters(std::vector<CommitWaiter*>* released);
+  // Records the first failure and wakes every waiter. REQUIRES: mu_ held.
   void Fail(const Status& status);
   Status StickyError() const;  // REQUIRES: mu_ held, failed_ not OK
 
@@ -76,20 +82,13 @@ class DecisionLogImpl final : public DecisionLog {
   uint64_t checkpoint_size_ = 0;  // of which the header and checkpoint
   std::string batch_;             // the queue being written
   std::vector<DecisionRecord> batch_records_;
-
-  // A caller of a forced record, waiting on its own stack.
-  struct Waiter {
-    explicit Waiter(uint64_t t) : ticket(t) {}
-    const uint64_t ticket;
-    bool done = false;  // synced, or the log failed first
-    std::condition_variable cv;
-  };
+  std::vector<CommitWaiter*> released_;
 
   mutable std::mutex mu_;
   // Guarded by mu_. Tickets number the records in queue order.
   bool writing_ = false;
-  std::deque<Waiter*> waiters_;  // in ticket order
-  std::string queue_;            // encoded frames not yet written
+  std::vector<CommitWaiter*> waiters_;
+  std::string queue_;  // encoded frames not yet written
   std::vector<DecisionRecord> queue_records_;
   uint64_t enqueued_ = 0;     // last ticket handed out
   uint64_t last_forced_ = 0;  // last ticket of a COMMIT or HEURISTIC
@@ -97,8 +96,13 @@ class DecisionLogImpl final : public DecisionLog {
   uint64_t synced_ = 0;       // every ticket up to this is durable
   Status failed_;             // the first failure; OK while healthy
   // Applied once written: what the log on disk says. Modified only by the
-  // writer, under mu_, so the writer may read it without mu_.
+  // writer, under decisions_mu_, so the writer may read it without it.
+  mutable std::mutex decisions_mu_;
   OpenDecisions decisions_;
+  // Gtrids whose END is queued but not yet applied, guarded by
+  // decisions_mu_: already closed for readers, so a finished transaction
+  // never looks undecided to the sweeper (which would END it again).
+  std::unordered_multiset<std::string> ending_;
 };
 
 }  // namespace xatm

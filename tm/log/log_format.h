@@ -7,8 +7,9 @@
 // integers little-endian; the CRC covers type and payload. Every segment
 // starts with a segment-header frame (magic, format version, the segment's
 // own sequence number), then a checkpoint: one COMMIT frame for each decision
-// still open when the segment was started, closed by a checkpoint-end frame
-// that counts them. Live COMMIT / END / HEURISTIC frames follow.
+// still open when the segment was started and a copy of every HEURISTIC
+// frame so far, closed by a checkpoint-end frame that counts them. Live
+// COMMIT / END / HEURISTIC frames follow.
 //
 // A segment whose checkpoint-end frame is present carries everything older
 // segments said, so replay starts at the newest such segment.

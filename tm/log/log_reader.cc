@@ -27,7 +27,7 @@ LogReader::Check LogReader::CheckFrameAt(size_t pos, Frame* frame) const {
   return IsKnownFrameType(type) ? Check::kOk : Check::kUnknownType;
 }
 
-bool LogReader::ValidFrameAfter(size_t pos) const {
+LogReader::After LogReader::ValidFrameAfter(size_t pos) const {
   // Checksumming from every offset is quadratic in the worst case (length
   // fields that all point near the end). Past a budget that no real tail
   // comes near, the damage counts as corruption: the safe answer.
@@ -40,12 +40,12 @@ bool LogReader::ValidFrameAfter(size_t pos) const {
         length > data_.size() - p - kFrameHeaderSize) {
       continue;
     }
-    if (budget < length + 1u) return true;
+    if (budget < length + 1u) return After::kTooMuchToCheck;
     budget -= length + 1u;
     Check c = CheckFrameAt(p, &ignored);
-    if (c == Check::kOk || c == Check::kUnknownType) return true;
+    if (c == Check::kOk || c == Check::kUnknownType) return After::kValidFrame;
   }
-  return false;
+  return After::kNothing;
 }
 
 LogReader::Outcome LogReader::Stop(Check check, size_t pos) {
@@ -81,7 +81,18 @@ LogReader::Outcome LogReader::Stop(Check check, size_t pos) {
   if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; })) {
     damage_ = "zero-filled tail (" + std::to_string(rest.size()) + " bytes)";
   }
-  stopped_ = ValidFrameAfter(pos) ? Outcome::kCorruption : Outcome::kTornTail;
+  switch (ValidFrameAfter(pos)) {
+    case After::kNothing:
+      stopped_ = Outcome::kTornTail;
+      break;
+    case After::kValidFrame:
+      stopped_ = Outcome::kCorruption;
+      break;
+    case After::kTooMuchToCheck:
+      damage_ += " (too much damage after it to rule out valid frames)";
+      stopped_ = Outcome::kCorruption;
+      break;
+  }
   return stopped_;
 }
 

@@ -56,8 +56,9 @@ class LogReader {
   };
 
   Check CheckFrameAt(size_t pos, Frame* frame) const;
-  // A frame with a valid checksum starts somewhere in (pos, end).
-  bool ValidFrameAfter(size_t pos) const;
+  enum class After { kNothing, kValidFrame, kTooMuchToCheck };
+  // Whether a frame with a valid checksum starts somewhere in (pos, end).
+  After ValidFrameAfter(size_t pos) const;
   Outcome Stop(Check check, size_t pos);
 
   std::string_view data_;

@@ -35,7 +35,7 @@ Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs) {
   LogScan scan;
   Collector collector(&scan.records);
   Result<ReplayResult> replay = ReplayLog(fs, dir, &collector);
-  if (!replay.ok()) return replay.status().WithContext("decision log " + dir);
+  if (!replay.ok()) return replay.status();  // callers name the directory
   for (SegmentRef& segment : replay->replayed) {
     scan.segments.push_back(std::move(segment.name));
   }

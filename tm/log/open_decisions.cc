@@ -2,7 +2,24 @@
 
 #include <utility>
 
+#include "tm/log/coding.h"
+
 namespace xatm {
+namespace {
+
+// Every field, length-prefixed: equal keys mean equal records.
+template <typename Resources>
+std::string HeuristicKey(std::string_view gtrid, const Resources& resources,
+                         int64_t time_ms, std::string_view detail) {
+  std::string key;
+  PutLengthPrefixed(&key, gtrid);
+  PutVarint64(&key, static_cast<uint64_t>(time_ms));
+  PutLengthPrefixed(&key, detail);
+  for (const auto& r : resources) PutLengthPrefixed(&key, r);
+  return key;
+}
+
+}  // namespace
 
 void OpenDecisions::Apply(const RecordView& record) {
   switch (record.type) {
@@ -13,8 +30,14 @@ void OpenDecisions::Apply(const RecordView& record) {
     case RecordType::kEnd:
       Remove(record.gtrid);
       return;
-    case RecordType::kHeuristic:
+    case RecordType::kHeuristic: {
+      std::string key = HeuristicKey(record.gtrid, record.resources,
+                                     record.time_ms, record.detail);
+      if (heuristic_keys_.count(key) == 0) {
+        AddHeuristic(std::move(key), record.ToRecord());
+      }
       return;
+    }
   }
 }
 
@@ -30,8 +53,18 @@ void OpenDecisions::Apply(DecisionRecord&& record) {
     case RecordType::kEnd:
       Remove(record.gtrid);
       return;
-    case RecordType::kHeuristic:
+    case RecordType::kHeuristic: {
+      std::string key = HeuristicKey(record.gtrid, record.resources,
+                                     record.time_ms, record.detail);
+      AddHeuristic(std::move(key), std::move(record));
       return;
+    }
+  }
+}
+
+void OpenDecisions::AddHeuristic(std::string key, DecisionRecord&& record) {
+  if (heuristic_keys_.insert(std::move(key)).second) {
+    heuristics_.push_back(std::move(record));
   }
 }
 

@@ -1,12 +1,16 @@
-// The COMMIT decisions without END, in the order they were made. Replay and
-// the live log both feed it; checkpoints are written from it.
+// What a checkpoint carries forward: the COMMIT decisions without END, in
+// the order they were made, and every HEURISTIC record (rare, and never to
+// vanish from the log with the segment that held it). Replay and the live
+// log both feed it.
 #pragma once
 
 #include <cstddef>
 #include <list>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "tm/decision_log.h"
@@ -25,7 +29,8 @@ class OpenDecisions {
   OpenDecisions& operator=(const OpenDecisions&) = delete;
 
   // COMMIT adds (a repeated COMMIT keeps the first), END removes, HEURISTIC
-  // changes nothing.
+  // is kept once (a repeat, e.g. from a checkpoint replayed twice, is
+  // ignored) and changes no decision.
   void Apply(const RecordView& record);
   void Apply(DecisionRecord&& record);
 
@@ -33,19 +38,25 @@ class OpenDecisions {
   std::optional<DecisionRecord> Find(std::string_view gtrid) const;
   size_t size() const { return index_.size(); }
 
-  // Oldest first; `f` is called with const DecisionRecord&.
+  // Open decisions oldest first, then the heuristics oldest first; `f` is
+  // called with const DecisionRecord&.
   template <typename F>
-  void ForEach(F&& f) const {
+  void ForEachCarried(F&& f) const {
     for (const DecisionRecord& r : order_) f(r);
+    for (const DecisionRecord& r : heuristics_) f(r);
   }
+  size_t carried() const { return order_.size() + heuristics_.size(); }
 
  private:
   void Remove(std::string_view gtrid);
+  void AddHeuristic(std::string key, DecisionRecord&& record);
 
   std::list<DecisionRecord> order_;
   // Keys view the gtrid inside the list node, which never moves.
   std::unordered_map<std::string_view, std::list<DecisionRecord>::iterator>
       index_;
+  std::vector<DecisionRecord> heuristics_;
+  std::unordered_set<std::string> heuristic_keys_;  // their encodings
 };
 
 }  // namespace xatm

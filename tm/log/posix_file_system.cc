@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -119,14 +120,19 @@ class PosixFileSystem final : public FileSystem {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return PosixError("open", path, errno);
+    // Read straight into the string, sized from fstat; a file that grows
+    // meanwhile is read to its end all the same.
     std::string contents;
     struct stat st;
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      contents.reserve(static_cast<size_t>(st.st_size));
+      contents.resize(static_cast<size_t>(st.st_size) + 1);
     }
-    char buf[1 << 16];
+    size_t used = 0;
     while (true) {
-      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (used == contents.size()) {
+        contents.resize(std::max<size_t>(2 * contents.size(), 1 << 16));
+      }
+      ssize_t n = ::read(fd, contents.data() + used, contents.size() - used);
       if (n < 0) {
         if (errno == EINTR) continue;
         const int err = errno;
@@ -134,9 +140,10 @@ class PosixFileSystem final : public FileSystem {
         return PosixError("read", path, err);
       }
       if (n == 0) break;
-      contents.append(buf, static_cast<size_t>(n));
+      used += static_cast<size_t>(n);
     }
     ::close(fd);
+    contents.resize(used);
     return contents;
   }
 

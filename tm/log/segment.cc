@@ -86,7 +86,6 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
   LogReader reader(contents);
   LogReader::Frame frame;
   RecordView record;
-  uint64_t checkpoint_commits = 0;  // COMMITs before the checkpoint end
   while (true) {
     switch (reader.Next(&frame)) {
       case LogReader::Outcome::kFrame:
@@ -124,11 +123,11 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
         if (!GetVarint64(&payload, &count) || !payload.empty()) {
           return Damage(name, frame.offset, "bad checkpoint end");
         }
-        if (count != checkpoint_commits || scan.records != count) {
+        if (count != scan.records) {
           return Damage(name, frame.offset,
                         "checkpoint end counts " + std::to_string(count) +
-                            " decisions, the checkpoint holds " +
-                            std::to_string(scan.records) + " records");
+                            " records, the checkpoint holds " +
+                            std::to_string(scan.records));
         }
         scan.checkpoint_complete = true;
         if (extent == ScanExtent::kUntilCheckpointEnd) return scan;
@@ -144,10 +143,10 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
           name, frame.offset,
           std::string("undecodable ") + FrameTypeName(frame.type) + " record");
     }
-    ++scan.records;
-    if (!scan.checkpoint_complete && frame.type == FrameType::kCommit) {
-      ++checkpoint_commits;
+    if (!scan.checkpoint_complete && frame.type == FrameType::kEnd) {
+      return Damage(name, frame.offset, "END record inside a checkpoint");
     }
+    ++scan.records;
     if (visitor != nullptr) visitor->OnRecord(name, frame.offset, record);
   }
 }

@@ -18,7 +18,7 @@ std::string SegmentFileName(uint64_t seq);
 bool ParseSegmentFileName(std::string_view name, uint64_t* seq);
 
 std::string SegmentHeaderPayload(uint64_t seq);
-// varint64 count of the checkpoint's COMMIT frames.
+// varint64 count of the checkpoint's frames.
 std::string CheckpointEndPayload(uint64_t count);
 
 // Receives the decision records of a scan, in log order.
