@@ -26,6 +26,13 @@ struct ResourceConfig {
   int pool_size = 8;
   // Seconds to wait when connecting.
   int connect_timeout_s = 5;
+  // How long a statement waits for a row lock before it fails, set once on
+  // every new connection (PostgreSQL lock_timeout, MariaDB
+  // innodb_lock_wait_timeout rounded up to whole seconds). A deadlock across
+  // two databases is invisible to each of them: this bound makes such a
+  // transaction fail and roll back instead of waiting forever. 0 keeps the
+  // server's default.
+  int lock_timeout_ms = 5000;
 };
 
 }  // namespace xatm

@@ -53,6 +53,7 @@ class CommandContext {
   const Config& config() const { return config_; }
   const po::variables_map& vars() const { return vars_; }
   std::ostream& out() const { return *invocation_.out; }
+  std::ostream& err() const { return *invocation_.err; }
 
   // The value of a string option, nullptr when absent.
   const std::string* Option(const char* name) const;

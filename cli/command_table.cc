@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       InDoubtCommand(),
       ResolveCommand(),
       LogCommand(),
+      BenchCommand(),
   };
   // clang-format on
   return table;

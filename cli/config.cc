@@ -26,8 +26,8 @@ namespace po = boost::program_options;
 constexpr char kResourcePrefix[] = "resource.";
 
 const std::set<std::string>& CommonResourceKeys() {
-  static const std::set<std::string> keys = {"type", "pool_size",
-                                             "connect_timeout"};
+  static const std::set<std::string> keys = {
+      "type", "pool_size", "connect_timeout", "lock_timeout_ms"};
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
@@ -305,6 +305,14 @@ class Parser {
                                        "to 3600");
       }
       r.connect_timeout_s = static_cast<int>(n);
+    }
+    if (const std::string* v = get("lock_timeout_ms")) {
+      if (!ParseInt(*v, 0, 3'600'000, &n)) {
+        return ResourceError(name, "lock_timeout_ms " + Quoted(*v) +
+                                       " is not a number of milliseconds "
+                                       "from 0 to 3600000");
+      }
+      r.lock_timeout_ms = static_cast<int>(n);
     }
     if (pg) {
       if (get("conninfo") == nullptr || get("conninfo")->empty()) {

@@ -17,7 +17,9 @@
 //   database = bank
 //   password_env = XATM_MY_PASSWORD
 //
-// Both kinds also take pool_size and connect_timeout (seconds).
+// Both kinds also take pool_size, connect_timeout (seconds) and
+// lock_timeout_ms (row lock wait limit of every session; default 5000, 0 =
+// the server's default).
 // Secrets never live in the file: a MySQL password comes only from the
 // environment variable password_env names; libpq reads PGPASSWORD or
 // ~/.pgpass itself. A password key, or a password inside conninfo, is

@@ -112,15 +112,27 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
 
     std::vector<Row> rows;
-    MyStatus s =
-        conn->RunQuery("SELECT CONNECTION_ID(), @@autocommit", &rows);
+    MyStatus s = conn->RunQuery(
+        "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
+        "CAST(VARIABLE_VALUE AS SIGNED) FROM information_schema.GLOBAL_STATUS "
+        "WHERE VARIABLE_NAME = 'UPTIME'",
+        &rows);
     if (!s.ok()) return s;
-    if (rows.size() != 1 || rows[0].size() != 2 || !rows[0][0]) {
+    if (rows.size() != 1 || rows[0].size() != 3 || !rows[0][0] || !rows[0][2]) {
       return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
     }
     conn->session_id_ = std::stoll(*rows[0][0]);
+    conn->server_boot_s_ = std::stoll(*rows[0][2]);
     if (rows[0][1] != std::optional<std::string>("1")) {
       conn->conn_->setAutoCommit(true);
+    }
+    if (config.lock_timeout_ms > 0) {
+      // Once per session instead of once per transaction. InnoDB counts
+      // whole seconds: round up, never below the configured wait.
+      const int seconds = (config.lock_timeout_ms + 999) / 1000;
+      s = conn->Run("SET SESSION innodb_lock_wait_timeout = " +
+                    std::to_string(seconds));
+      if (!s.ok()) return s;
     }
     *out = std::move(conn);
     return MyStatus::Ok();
@@ -239,6 +251,38 @@ MyStatus MyConnection::RunScript(const std::string& script) {
       }
       has_rows = st->getMoreResults();
     }
+  } catch (const sql::SQLException& e) {
+    return Fail(FromException(e));
+  } catch (const std::exception& e) {
+    return Fail(InternalError(e));
+  }
+}
+
+MyStatus MyConnection::RunBatch(const std::vector<std::string>& statements,
+                                size_t* completed) {
+  EnsureDriverThread();
+  *completed = 0;
+  if (statements.empty()) return MyStatus::Ok();
+  std::string text;
+  for (const std::string& statement : statements) {
+    if (!text.empty()) text += "; ";
+    text += statement;
+  }
+  try {
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    // execute() reads the first answer and getMoreResults() each next one;
+    // either throws for a failed statement, after which the server runs
+    // nothing more of the batch.
+    bool has_rows = st->execute(text);
+    for (;;) {
+      if (has_rows) {
+        std::unique_ptr<sql::ResultSet> drop(st->getResultSet());
+      }
+      if (++*completed == statements.size()) break;
+      has_rows = st->getMoreResults();
+    }
+    Touch();
+    return MyStatus::Ok();
   } catch (const sql::SQLException& e) {
     return Fail(FromException(e));
   } catch (const std::exception& e) {

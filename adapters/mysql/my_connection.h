@@ -40,6 +40,10 @@ class MyConnection {
 
   // The server's id for this session (CONNECTION_ID(), the KILL target).
   int64_t session_id() const { return session_id_; }
+  // When the server started (Unix seconds, +-1): tells whether a session id
+  // remembered from earlier belongs to this server's lifetime (ids restart
+  // from 1 after a restart).
+  int64_t server_boot_s() const { return server_boot_s_; }
 
   // The link is gone or out of sync: close, never reuse.
   bool broken() const { return broken_; }
@@ -47,9 +51,7 @@ class MyConnection {
   void MarkBroken() { broken_ = true; }
 
   // When the last call on this connection ended.
-  std::chrono::steady_clock::time_point last_used() const {
-    return last_used_;
-  }
+  std::chrono::steady_clock::time_point last_used() const { return last_used_; }
 
   // A server round trip; false (and broken) when the link is gone.
   bool Ping();
@@ -62,6 +64,14 @@ class MyConnection {
   // Several statements in one round trip, all results consumed (see
   // sql_script.h). Stops at the first failing statement.
   MyStatus RunScript(const std::string& script);
+
+  // `statements` (each one statement with one answer: no CALL, no ';'
+  // inside) sent as one multi-statement query: one round trip. Stops at
+  // the first failing statement; `*completed` counts those that succeeded
+  // before it (all of them on OK). After a lost connection the statements
+  // past `*completed` may or may not have run.
+  MyStatus RunBatch(const std::vector<std::string>& statements,
+                    size_t* completed);
 
   // One statement with '?' placeholders as a server-side prepared statement
   // (cached per connection); every parameter is bound as a string.
@@ -83,6 +93,7 @@ class MyConnection {
   // Declared after conn_: statements go before their connection does.
   std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
   int64_t session_id_ = 0;
+  int64_t server_boot_s_ = 0;
   bool broken_ = false;
   std::chrono::steady_clock::time_point last_used_;
 };

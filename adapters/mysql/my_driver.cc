@@ -22,7 +22,8 @@ class ThreadRegistration {
 sql::mysql::MySQL_Driver* Driver() {
   static std::once_flag once;
   static sql::mysql::MySQL_Driver* driver = nullptr;
-  std::call_once(once, [] { driver = sql::mysql::get_mysql_driver_instance(); });
+  std::call_once(once,
+                 [] { driver = sql::mysql::get_mysql_driver_instance(); });
   return driver;
 }
 

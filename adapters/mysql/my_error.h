@@ -21,20 +21,20 @@ namespace errc {
 // Refused by the adapter before reaching the server (wrong parameter count,
 // a query given to Execute...): the caller's mistake.
 inline constexpr int kUsage = -1;
-inline constexpr int kUnknownThread = 1094;      // KILL of a gone session
-inline constexpr int kNotOwnerOfThread = 1095;   // KILL without privilege
+inline constexpr int kUnknownThread = 1094;     // KILL of a gone session
+inline constexpr int kNotOwnerOfThread = 1095;  // KILL without privilege
 inline constexpr int kNoSuchTable = 1146;
 inline constexpr int kLockWaitTimeout = 1205;
 inline constexpr int kDeadlock = 1213;
-inline constexpr int kXaerNota = 1397;       // XAER_NOTA: unknown xid
-inline constexpr int kXaerInval = 1398;      // XAER_INVAL
-inline constexpr int kXaerRmfail = 1399;     // XAER_RMFAIL: wrong state
-inline constexpr int kXaerOutside = 1400;    // XAER_OUTSIDE
-inline constexpr int kXaerRmerr = 1401;      // XAER_RMERR
-inline constexpr int kXaRbrollback = 1402;   // XA_RBROLLBACK
-inline constexpr int kXaerDupid = 1440;      // XAER_DUPID
-inline constexpr int kXaRbtimeout = 1613;    // XA_RBTIMEOUT
-inline constexpr int kXaRbdeadlock = 1614;   // XA_RBDEADLOCK
+inline constexpr int kXaerNota = 1397;      // XAER_NOTA: unknown xid
+inline constexpr int kXaerInval = 1398;     // XAER_INVAL
+inline constexpr int kXaerRmfail = 1399;    // XAER_RMFAIL: wrong state
+inline constexpr int kXaerOutside = 1400;   // XAER_OUTSIDE
+inline constexpr int kXaerRmerr = 1401;     // XAER_RMERR
+inline constexpr int kXaRbrollback = 1402;  // XA_RBROLLBACK
+inline constexpr int kXaerDupid = 1440;     // XAER_DUPID
+inline constexpr int kXaRbtimeout = 1613;   // XA_RBTIMEOUT
+inline constexpr int kXaRbdeadlock = 1614;  // XA_RBDEADLOCK
 inline constexpr int kConnectionKilled = 1927;
 inline constexpr int kServerShutdown = 1053;
 inline constexpr int kTooManyConnections = 1040;

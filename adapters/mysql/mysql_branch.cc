@@ -16,7 +16,7 @@ MysqlBranch::MysqlBranch(std::shared_ptr<ConnectionPool> pool,
       literal_(std::move(literal)),
       ctx_(ResourceContext(pool_->name())),
       conn_(std::move(conn)),
-      session_id_(conn_->session_id()) {}
+      preparer_{conn_->session_id(), conn_->server_boot_s()} {}
 
 MysqlBranch::~MysqlBranch() {
   try {
@@ -32,7 +32,7 @@ MysqlBranch::~MysqlBranch() {
           spdlog::warn(
               "xid={} branch on {} destroyed while prepared: closing session "
               "{} so that recovery can finish it",
-              gtrid_, pool_->name(), session_id_);
+              gtrid_, pool_->name(), preparer_.id);
           CloseConnection();
         }
         break;
@@ -90,14 +90,15 @@ Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
   if (first_failure_.empty()) first_failure_ = s.Describe();
   if (s.connection_lost()) {
     // The server rolls back an unprepared branch when its session ends.
-    spdlog::warn("xid={} connection to {} lost during work: branch rolled "
-                 "back",
-                 gtrid_, pool_->name());
+    spdlog::warn(
+        "xid={} connection to {} lost during work: branch rolled "
+        "back",
+        gtrid_, pool_->name());
     CloseConnection();
     state_ = State::kRolledBack;
-    return s.ToStatus(StatusCode::kAborted,
-                      ctx_ + ": " + what + " (connection lost, branch "
-                                           "rolled back)");
+    return s.ToStatus(StatusCode::kAborted, ctx_ + ": " + what +
+                                                " (connection lost, branch "
+                                                "rolled back)");
   }
   return s.ToStatus(ctx_ + ": " + what);
 }
@@ -127,6 +128,17 @@ Result<std::vector<Row>> MysqlBranch::Query(
 void MysqlBranch::RollbackUnprepared() {
   state_ = State::kRolledBack;
   if (conn_ == nullptr) return;
+  if (local()) {
+    // A failed ROLLBACK leaves the session in doubt: close it, which rolls
+    // back whatever is still open.
+    MyStatus rollback = conn_->Run("ROLLBACK");
+    if (rollback.ok()) {
+      ReleaseConnection();
+    } else {
+      CloseConnection();
+    }
+    return;
+  }
   MyStatus end = Xa("XA END");
   if (end.connection_lost()) {
     CloseConnection();
@@ -141,9 +153,10 @@ void MysqlBranch::RollbackUnprepared() {
   }
   if (!rollback.ok() && !IsRolledBackByServer(rollback.code()) &&
       rollback.code() != errc::kXaerNota) {
-    spdlog::warn("xid={} rollback on {} unclean ({}): closing session {}, "
-                 "which discards the unprepared branch",
-                 gtrid_, pool_->name(), rollback.Describe(), session_id_);
+    spdlog::warn(
+        "xid={} rollback on {} unclean ({}): closing session {}, "
+        "which discards the unprepared branch",
+        gtrid_, pool_->name(), rollback.Describe(), preparer_.id);
   }
   // Some statement failed: the session state is not certain enough to pool.
   CloseConnection();
@@ -162,45 +175,46 @@ Status MysqlBranch::Prepare() {
                              first_failure_ + ")");
     }
     if (state_ != State::kActive) return NotInState("prepare");
+    if (local()) {
+      return Status::FailedPrecondition(
+          ctx_ + ": a local transaction cannot be prepared");
+    }
     if (!first_failure_.empty()) {
       RollbackUnprepared();
-      return Status::Aborted(ctx_ + ": voted no: an earlier statement failed (" +
+      return Status::Aborted(ctx_ +
+                             ": voted no: an earlier statement failed (" +
                              first_failure_ + "); rolled back");
     }
-    MyStatus end = Xa("XA END");
-    if (end.connection_lost()) {
-      // No XA PREPARE can follow on a dead session: never prepared, and
-      // the server discards the branch.
-      CloseConnection();
-      state_ = State::kRolledBack;
-      return end.ToStatus(StatusCode::kAborted,
-                          ctx_ + ": XA END (connection lost before XA "
-                                 "PREPARE; not prepared)");
-    }
-    if (!end.ok()) return VoteNo("XA END", end);
-
-    MyStatus prepare = Xa("XA PREPARE");
-    if (prepare.ok()) {
+    size_t done = 0;
+    MyStatus s = conn_->RunBatch(
+        {"XA END " + literal_, "XA PREPARE " + literal_}, &done);
+    if (s.ok()) {
+      spdlog::debug("xid={} XA END + XA PREPARE on {}", gtrid_, pool_->name());
       state_ = State::kPrepared;
       return Status::Ok();
     }
-    if (prepare.connection_lost()) {
-      // The server may or may not have prepared it; a prepared branch
-      // survives the disconnect. Rollback() / recovery resolve it.
+    const char* failed = done == 0 ? "XA END" : "XA PREPARE";
+    spdlog::warn("xid={} {} on {} failed: {}", gtrid_, failed, pool_->name(),
+                 s.Describe());
+    if (s.connection_lost()) {
+      // Both statements went out together: whichever answer was lost, the
+      // server may have prepared the branch, which survives the
+      // disconnect. Rollback() / recovery resolve it.
       CloseConnection();
       state_ = State::kPrepareUnknown;
-      return prepare.ToStatus(StatusCode::kUnavailable,
-                              ctx_ + ": XA PREPARE (connection lost: "
-                                     "outcome unknown)");
+      return s.ToStatus(
+          StatusCode::kUnavailable,
+          ctx_ + ": " + failed + " (connection lost: prepare outcome unknown)");
     }
-    return VoteNo("XA PREPARE", prepare);
+    // A server error: it stopped there, nothing is prepared.
+    return VoteNo(failed, s);
   });
 }
 
 Status MysqlBranch::FinishDetached(bool commit) {
   Status s = mysql::FinishPrepared(
       pool_.get(), gtrid_, commit ? XaFinish::kCommit : XaFinish::kRollback,
-      session_id_);
+      &preparer_);
   if (s.ok()) {
     state_ = commit ? State::kCommitted : State::kRolledBack;
   } else if (s.code() == StatusCode::kNotFound) {
@@ -221,29 +235,28 @@ Status MysqlBranch::CommitPrepared() {
       ReleaseConnection();
       return Status::Ok();
     }
-    if (s.connection_lost()) {
-      // The commit may or may not have happened. If the server still holds
-      // our session, it blocks every other session from finishing the
-      // branch: FinishPrepared kills it and commits (NotFound if our
-      // commit had gone through).
-      spdlog::warn("xid={} connection lost during XA COMMIT on {}: "
-                   "finishing from a fresh session",
-                   gtrid_, pool_->name());
-      CloseConnection();
-      return FinishDetached(/*commit=*/true);
-    }
-    CloseConnection();  // detaches the branch: any session may finish it
+    CloseConnection();
     if (s.code() == errc::kXaerNota) {
       state_ = State::kLost;
       return s.ToStatus(StatusCode::kNotFound,
-                        ctx_ + ": XA COMMIT (its own session no longer "
-                               "knows the prepared branch)");
+                        ctx_ +
+                            ": XA COMMIT (its own session no longer "
+                            "knows the prepared branch)");
     }
     if (IsRolledBackByServer(s.code())) {
       state_ = State::kRolledBack;
       return s.ToStatus(StatusCode::kAborted, ctx_ + ": XA COMMIT");
     }
-    return s.ToStatus(ctx_ + ": XA COMMIT");
+    // Lost: the commit may or may not have happened, and if the server
+    // still holds our session no other session can finish the branch.
+    // Refused: closing detached the branch; another session may manage.
+    // Either way: end the old session, then commit from a fresh one
+    // (NotFound if our commit had gone through).
+    spdlog::warn(
+        "xid={} XA COMMIT on {} failed on its own session ({}): "
+        "finishing from a fresh session",
+        gtrid_, pool_->name(), s.Describe());
+    return FinishDetached(/*commit=*/true);
   });
 }
 
@@ -280,11 +293,6 @@ Status MysqlBranch::Rollback() {
       ReleaseConnection();
       return Status::Ok();
     }
-    if (s.connection_lost()) {
-      // A prepared branch survives the disconnect: finish it elsewhere.
-      CloseConnection();
-      return FinishDetached(/*commit=*/false);
-    }
     CloseConnection();
     if (IsRolledBackByServer(s.code())) {
       state_ = State::kRolledBack;
@@ -295,10 +303,16 @@ Status MysqlBranch::Rollback() {
       // it, and only the ledger can tell how. Not "nothing to undo".
       state_ = State::kLost;
       return s.ToStatus(StatusCode::kNotFound,
-                        ctx_ + ": XA ROLLBACK (its own session no longer "
-                               "knows the prepared branch)");
+                        ctx_ +
+                            ": XA ROLLBACK (its own session no longer "
+                            "knows the prepared branch)");
     }
-    return s.ToStatus(ctx_ + ": XA ROLLBACK");
+    // A prepared branch survives the disconnect: finish it elsewhere.
+    spdlog::warn(
+        "xid={} XA ROLLBACK on {} failed on its own session ({}): "
+        "finishing from a fresh session",
+        gtrid_, pool_->name(), s.Describe());
+    return FinishDetached(/*commit=*/false);
   });
 }
 
@@ -314,13 +328,15 @@ Status MysqlBranch::CommitOnePhase() {
       return Status::Aborted(ctx_ + ": an earlier statement failed (" +
                              first_failure_ + "); rolled back");
     }
+    if (local()) return CommitLocal();
     MyStatus end = Xa("XA END");
     if (end.connection_lost()) {
       CloseConnection();
       state_ = State::kRolledBack;
       return end.ToStatus(StatusCode::kAborted,
-                          ctx_ + ": XA END (connection lost before commit; "
-                                 "rolled back)");
+                          ctx_ +
+                              ": XA END (connection lost before commit; "
+                              "rolled back)");
     }
     if (!end.ok()) return VoteNo("XA END", end);
 
@@ -334,8 +350,9 @@ Status MysqlBranch::CommitOnePhase() {
       CloseConnection();
       state_ = State::kLost;
       return commit.ToStatus(StatusCode::kInDoubt,
-                             ctx_ + ": XA COMMIT ONE PHASE (connection lost: "
-                                    "outcome unknown)");
+                             ctx_ +
+                                 ": XA COMMIT ONE PHASE (connection lost: "
+                                 "outcome unknown)");
     }
     // A server error: it did not commit. Roll back what is left; if the
     // branch has vanished instead, its fate is unknown here.
@@ -351,14 +368,35 @@ Status MysqlBranch::CommitOnePhase() {
     if (rollback.code() == errc::kXaerNota) {
       state_ = State::kLost;
       return commit.ToStatus(StatusCode::kInDoubt,
-                             ctx_ + ": XA COMMIT ONE PHASE (branch gone: "
-                                    "outcome unknown)");
+                             ctx_ +
+                                 ": XA COMMIT ONE PHASE (branch gone: "
+                                 "outcome unknown)");
     }
     // Closing the session discarded the unprepared branch.
     state_ = State::kRolledBack;
     return commit.ToStatus(StatusCode::kAborted,
                            ctx_ + ": XA COMMIT ONE PHASE (rolled back)");
   });
+}
+
+Status MysqlBranch::CommitLocal() {
+  MyStatus commit = conn_->Run("COMMIT");
+  if (commit.ok()) {
+    state_ = State::kCommitted;
+    ReleaseConnection();
+    return Status::Ok();
+  }
+  if (commit.connection_lost()) {
+    CloseConnection();
+    state_ = State::kLost;
+    return commit.ToStatus(StatusCode::kInDoubt,
+                           ctx_ +
+                               ": COMMIT (connection lost: outcome "
+                               "unknown)");
+  }
+  // The server refused the commit: roll back whatever is left.
+  RollbackUnprepared();
+  return commit.ToStatus(StatusCode::kAborted, ctx_ + ": COMMIT (rolled back)");
 }
 
 }  // namespace xatm::mysql

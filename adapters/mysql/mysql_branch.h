@@ -6,8 +6,10 @@
 //   prepared  - XA END + XA PREPARE gave a yes vote. Phase 2 runs on the
 //               same connection (MariaDB refuses XA COMMIT from another
 //               session while the preparing one is connected). If that
-//               connection breaks, the branch finishes from a fresh one,
-//               killing its old session first if the server still holds it.
+//               connection breaks (or the server refuses there), the branch
+//               finishes from a fresh one, after ending its old session
+//               (KILL if the server still holds it, then waiting out
+//               MariaDB's hand-over race, see xa_resolve.h).
 //   prepare-unknown - the link broke during XA PREPARE: maybe prepared.
 //   committed / rolled back - finished; the connection went back to the pool.
 //   lost      - the outcome is unknown to this object (the link broke during
@@ -17,6 +19,14 @@
 // Any failed statement makes Prepare/CommitOnePhase vote no: MariaDB only
 // undoes the failed statement and would happily prepare the rest, which an
 // application that missed the error would then commit half-done.
+//
+// Prepare sends XA END and XA PREPARE as one multi-statement query: one
+// round trip. The server stops at a failing statement, so a failed XA END
+// never leaves anything prepared; any error is a no vote, and a link lost
+// during the pair leaves the prepare outcome unknown (prepare-unknown).
+//
+// Without an xid literal the branch is a plain local transaction (START
+// TRANSACTION ... COMMIT): CommitOnePhase commits, Prepare is refused.
 #pragma once
 
 #include <cstdint>
@@ -26,13 +36,16 @@
 
 #include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
+#include "adapters/mysql/xa_resolve.h"
 #include "tm/resource.h"
 
 namespace xatm::mysql {
 
 class MysqlBranch final : public Branch {
  public:
-  // Takes over `conn`, on which `XA START <literal>` has succeeded.
+  // Takes over `conn`, on which `XA START <literal>` has succeeded; with an
+  // empty `literal`, on which START TRANSACTION has (a local transaction,
+  // `gtrid` only names it in logs).
   MysqlBranch(std::shared_ptr<ConnectionPool> pool, std::string gtrid,
               std::string literal, std::unique_ptr<MyConnection> conn);
   // Active: rolls back. Prepared: closes the connection without finishing
@@ -55,7 +68,7 @@ class MysqlBranch final : public Branch {
 
   // The server's id of the session that ran XA START (the KILL target);
   // kept after the connection is gone.
-  int64_t session_id() const { return session_id_; }
+  int64_t session_id() const { return preparer_.id; }
   const std::string& gtrid() const { return gtrid_; }
 
  private:
@@ -79,8 +92,12 @@ class MysqlBranch final : public Branch {
   void RollbackUnprepared();
   // After XA END or XA PREPARE failed with a server error: not prepared.
   Status VoteNo(const std::string& verb, const MyStatus& s);
-  // Phase 2 from another session (this branch's link broke).
+  // Phase 2 from another session once this branch's own is closed: ends
+  // that session on the server first (see xa_resolve.h for why).
   Status FinishDetached(bool commit);
+  bool local() const { return literal_.empty(); }
+  // CommitOnePhase of a local transaction: COMMIT.
+  Status CommitLocal();
   Status NotInState(const char* action) const;
 
   void ReleaseConnection();  // back to the pool: the session is clean
@@ -88,10 +105,10 @@ class MysqlBranch final : public Branch {
 
   std::shared_ptr<ConnectionPool> pool_;
   const std::string gtrid_;
-  const std::string literal_;  // 'gtrid','bqual',formatID
+  const std::string literal_;  // 'gtrid','bqual',formatID; empty: local
   const std::string ctx_;      // "mysql resource 'NAME'"
   std::unique_ptr<MyConnection> conn_;
-  const int64_t session_id_;
+  const PreparingSession preparer_;
   State state_ = State::kActive;
   std::string first_failure_;  // empty while every statement succeeded
 };

@@ -55,35 +55,47 @@ Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
     const std::string gtrid = xid.Gtrid();
     Result<std::string> literal = XidLiteral(gtrid, name_);
     if (!literal.ok()) return literal.status().WithContext(ctx_);
-
-    std::unique_ptr<MyConnection> conn;
-    bool reused = false;
-    MyStatus s = pool_->Acquire(&conn, &reused);
-    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
-    const std::string start = "XA START " + *literal;
-    s = conn->Run(start);
-    if (s.connection_lost() && reused) {
-      // A pooled session that died while idle; XA START never ran.
-      conn.reset();
-      s = pool_->OpenFresh(&conn);
-      if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
-      s = conn->Run(start);
-    }
-    if (!s.ok()) {
-      spdlog::warn("xid={} XA START on {} failed: {}", gtrid, name_,
-                   s.Describe());
-      // XAER_DUPID leaves the session untouched; anything else may have
-      // left it inside some transaction: do not pool it.
-      if (s.code() == errc::kXaerDupid) {
-        pool_->Release(std::move(conn));
-      }
-      return s.ToStatus(ctx_ + ": XA START");
-    }
-    spdlog::debug("xid={} XA START on {} (session {})", gtrid, name_,
-                  conn->session_id());
-    return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
-        pool_, gtrid, std::move(literal).value(), std::move(conn)));
+    return StartBranch(gtrid, std::move(literal).value());
   });
+}
+
+Result<std::unique_ptr<Branch>> MysqlResource::BeginLocal() {
+  return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
+    return StartBranch("local", /*literal=*/"");
+  });
+}
+
+Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
+    const std::string& label, std::string literal) {
+  const std::string start =
+      literal.empty() ? "START TRANSACTION" : "XA START " + literal;
+  std::unique_ptr<MyConnection> conn;
+  bool reused = false;
+  MyStatus s = pool_->Acquire(&conn, &reused);
+  if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+  s = conn->Run(start);
+  if (s.connection_lost() && reused) {
+    // A pooled session that died while idle; the start never ran.
+    conn.reset();
+    s = pool_->OpenFresh(&conn);
+    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    s = conn->Run(start);
+  }
+  if (!s.ok()) {
+    spdlog::warn("xid={} {} on {} failed: {}", label, start, name_,
+                 s.Describe());
+    // XAER_DUPID leaves the session untouched; anything else may have
+    // left it inside some transaction: do not pool it.
+    if (s.code() == errc::kXaerDupid) {
+      pool_->Release(std::move(conn));
+    }
+    return s.ToStatus(ctx_ + ": " +
+                      (literal.empty() ? "START TRANSACTION" : "XA START"));
+  }
+  spdlog::debug("xid={} {} on {} (session {})", label, start, name_,
+                conn->session_id());
+  return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
+      pool_, label, std::move(literal), std::move(conn)));
 }
 
 Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
@@ -96,8 +108,8 @@ Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
     std::vector<PreparedBranch> out;
     for (const RecoveredXid& x : recovered) {
       if (x.bqual != name_) {
-        spdlog::debug("{}: XA RECOVER: {} belongs to another resource",
-                      ctx_, XidText(x));
+        spdlog::debug("{}: XA RECOVER: {} belongs to another resource", ctx_,
+                      XidText(x));
         continue;
       }
       Result<Xid> xid = Xid::ParseGtrid(x.gtrid);

@@ -32,6 +32,8 @@ class MysqlResource final : public Resource {
   const std::string& type() const override { return type_; }
 
   Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
+  // START TRANSACTION on a pooled session (see MysqlBranch).
+  Result<std::unique_ptr<Branch>> BeginLocal() override;
   // XA RECOVER entries whose gtrid parses as ours and whose bqual is this
   // resource's name; all others are skipped (debug log).
   Result<std::vector<PreparedBranch>> ListPrepared() override;
@@ -50,6 +52,11 @@ class MysqlResource final : public Resource {
   ConnectionPool* pool() const { return pool_.get(); }
 
  private:
+  // XA START `literal` (or START TRANSACTION when empty) on a pooled
+  // connection, retried once on a fresh one if the pooled one was dead.
+  Result<std::unique_ptr<Branch>> StartBranch(const std::string& label,
+                                              std::string literal);
+
   // Shared with the branches, which may outlive the resource.
   std::shared_ptr<ConnectionPool> pool_;
   const std::string name_;

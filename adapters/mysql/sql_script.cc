@@ -31,8 +31,8 @@ ScriptShape AnalyzeScript(std::string_view s) {
     }
     if (c == '/' && i + 1 < n && s[i + 1] == '*') {
       bool executable =
-          i + 2 < n && (s[i + 2] == '!' || (s[i + 2] == 'M' && i + 3 < n &&
-                                            s[i + 3] == '!'));
+          i + 2 < n && (s[i + 2] == '!' ||
+                        (s[i + 2] == 'M' && i + 3 < n && s[i + 3] == '!'));
       size_t end = s.find("*/", i + 2);
       i = end == std::string_view::npos ? n : end + 2;
       if (executable) {

@@ -13,10 +13,19 @@
 namespace xatm::mysql {
 namespace {
 
-// After a KILL the server detaches the branch asynchronously (measured:
-// an XA COMMIT 0.2 ms after KILL still got 1397, the next one succeeded).
-constexpr int kWaitsAfterKill = 7;  // 5 ms doubling: about 0.6 s in all
-constexpr std::chrono::milliseconds kFirstWait{5};
+// After the preparing session left the process list: the rest of its
+// teardown (which hands the prepared transaction to InnoDB) is a short
+// stretch of code, so this only has to cover the thread being descheduled.
+constexpr std::chrono::milliseconds kHandOverMargin{100};
+// How long a KILLed session may take to leave the process list.
+constexpr std::chrono::seconds kSessionEndTimeout{5};
+constexpr std::chrono::milliseconds kSessionPoll{2};
+// Boot times read as now - uptime jitter by a second.
+constexpr int64_t kBootToleranceS = 2;
+// A detached branch still answering 1397 + listed: retried this many times,
+// 5 ms doubling (about 0.6 s in all).
+constexpr int kAttachedRetries = 7;
+constexpr std::chrono::milliseconds kFirstRetryWait{5};
 
 // "CONTEXT: error 1397 (XAE04) ...; NOTE"
 Status Explain(StatusCode code, const std::string& context, const MyStatus& s,
@@ -30,8 +39,45 @@ std::string ResourceContext(const std::string& name) {
   return "mysql resource '" + name + "'";
 }
 
+MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
+                    const std::string& gtrid) {
+  if (session.id <= 0) return MyStatus::Ok();
+  const int64_t drift = conn->server_boot_s() - session.server_boot_s;
+  if (drift > kBootToleranceS || drift < -kBootToleranceS) {
+    return MyStatus::Ok();  // restarted: every old session is gone
+  }
+  const std::string id = std::to_string(session.id);
+  const auto deadline = std::chrono::steady_clock::now() + kSessionEndTimeout;
+  bool killed = false;
+  for (;;) {
+    std::vector<Row> rows;
+    MyStatus s = conn->RunQuery(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + id,
+        &rows);
+    if (!s.ok()) return s;
+    if (rows.size() == 1 && !rows[0].empty() &&
+        rows[0][0] == std::optional<std::string>("0")) {
+      break;
+    }
+    if (!killed) {
+      MyStatus k = conn->Run("KILL " + id);
+      if (!k.ok() && k.code() != errc::kUnknownThread) return k;
+      spdlog::warn("xid={} killed session {}, whose client side is gone",
+                   gtrid.empty() ? "?" : gtrid, id);
+      killed = true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return MyStatus(
+          MyError{0, "HY000", "session " + id + " did not end after KILL"});
+    }
+    std::this_thread::sleep_for(kSessionPoll);
+  }
+  std::this_thread::sleep_for(kHandOverMargin);
+  return MyStatus::Ok();
+}
+
 Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
-                      XaFinish finish, int64_t stale_session) {
+                      XaFinish finish, const PreparingSession* preparer) {
   const std::string ctx = ResourceContext(pool->name());
   const bool commit = finish == XaFinish::kCommit;
   const std::string verb = commit ? "XA COMMIT" : "XA ROLLBACK";
@@ -42,10 +88,23 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
   bool reused = false;
   MyStatus s = pool->Acquire(&conn, &reused);
   if (!s.ok()) return s.ToStatus(ctx + ": connect");
+  if (preparer != nullptr) {
+    s = EndSession(conn.get(), *preparer, gtrid);
+    if (s.connection_lost() && reused) {
+      reused = false;
+      conn.reset();
+      s = pool->OpenFresh(&conn);
+      if (s.ok()) s = EndSession(conn.get(), *preparer, gtrid);
+    }
+    if (!s.ok()) {
+      pool->Release(std::move(conn));
+      return s.ToStatus(StatusCode::kUnavailable,
+                        ctx + ": ending the preparing session");
+    }
+  }
 
-  bool killed = false;
-  int waits = 0;
-  std::chrono::milliseconds wait = kFirstWait;
+  int retries = 0;
+  std::chrono::milliseconds wait = kFirstRetryWait;
   for (;;) {
     s = conn->Run(verb + " " + *literal);
     if (s.ok()) {
@@ -74,9 +133,10 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
                      s.Describe());
         return Status::Ok();
       }
-      spdlog::warn("xid={} {} on {}: {}: the server rolled the branch back "
-                   "(read-only or empty)",
-                   gtrid, verb, pool->name(), s.Describe());
+      spdlog::warn(
+          "xid={} {} on {}: {}: the server rolled the branch back "
+          "(read-only or empty)",
+          gtrid, verb, pool->name(), s.Describe());
       return Explain(StatusCode::kNotFound, ctx + ": " + verb, s,
                      "the server rolled back this read-only or empty branch");
     }
@@ -102,23 +162,11 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
                      "not listed by XA RECOVER: already finished or never "
                      "prepared");
     }
-    if (stale_session > 0 && !killed) {
-      MyStatus k = conn->Run("KILL " + std::to_string(stale_session));
-      if (!k.ok() && k.code() != errc::kUnknownThread) {
-        Status out = k.ToStatus(StatusCode::kUnavailable,
-                                ctx + ": KILL of the preparing session");
-        pool->Release(std::move(conn));
-        return out;
-      }
-      spdlog::warn("xid={} killed stale session {} on {} to detach its "
-                   "prepared branch",
-                   gtrid, stale_session, pool->name());
-      killed = true;
-    }
-    if (killed && waits < kWaitsAfterKill) {
+    // Attached. After EndSession nothing should hold it; allow a moment.
+    if (preparer != nullptr && retries < kAttachedRetries) {
       std::this_thread::sleep_for(wait);
       wait *= 2;
-      ++waits;
+      ++retries;
       continue;
     }
     pool->Release(std::move(conn));

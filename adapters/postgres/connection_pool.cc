@@ -8,10 +8,11 @@
 namespace xatm {
 
 ConnectionPool::ConnectionPool(std::string conninfo, int connect_timeout_s,
-                               int max_idle)
+                               int max_idle, int lock_timeout_ms)
     : conninfo_(std::move(conninfo)),
       connect_timeout_s_(connect_timeout_s),
-      max_idle_(static_cast<size_t>(std::max(max_idle, 0))) {}
+      max_idle_(static_cast<size_t>(std::max(max_idle, 0))),
+      lock_timeout_ms_(lock_timeout_ms) {}
 
 Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
   for (;;) {
@@ -31,7 +32,7 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
         "ended");
     // `candidate` closes here, outside the lock.
   }
-  return PgConnection::Open(conninfo_, connect_timeout_s_);
+  return PgConnection::Open(conninfo_, connect_timeout_s_, lock_timeout_ms_);
 }
 
 void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {

@@ -16,7 +16,9 @@ namespace xatm {
 
 class ConnectionPool {
  public:
-  ConnectionPool(std::string conninfo, int connect_timeout_s, int max_idle);
+  // New connections get `lock_timeout_ms` (see PgConnection::Open).
+  ConnectionPool(std::string conninfo, int connect_timeout_s, int max_idle,
+                 int lock_timeout_ms = 0);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -34,6 +36,7 @@ class ConnectionPool {
   const std::string conninfo_;
   const int connect_timeout_s_;
   const size_t max_idle_;
+  const int lock_timeout_ms_;
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_

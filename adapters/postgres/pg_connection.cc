@@ -18,7 +18,7 @@ bool SeverityEndsSession(const char* severity) {
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(
-    const std::string& conninfo, int connect_timeout_s) {
+    const std::string& conninfo, int connect_timeout_s, int lock_timeout_ms) {
   const std::string timeout =
       connect_timeout_s > 0 ? std::to_string(connect_timeout_s) : "";
   // Processed in order, later values win: the conninfo may choose its own
@@ -39,7 +39,18 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
     PQfinish(conn);
     return Status::Unavailable("connect: " + message);
   }
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  if (lock_timeout_ms > 0) {
+    // Once per session instead of once per transaction: a round trip saved
+    // on every branch. Plain SET: it outlives transactions.
+    PgResult set = connection->Exec("SET lock_timeout = " +
+                                    std::to_string(lock_timeout_ms));
+    if (!set.ok()) return set.ToStatus("connect: SET lock_timeout");
+    // Set-up is not use: a fresh connection must not count as a reused
+    // one that may have gone stale in the pool.
+    connection->statements_run_ = 0;
+  }
+  return connection;
 }
 
 PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
@@ -76,6 +87,64 @@ PgResult PgConnection::ExecParams(const std::string& sql,
                              /*paramTypes=*/nullptr, values.data(),
                              /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
                              /*resultFormat=*/0));
+}
+
+std::vector<PgResult> PgConnection::ExecPipeline(
+    const std::vector<PgStatement>& statements) {
+  statements_run_ += static_cast<long>(statements.size());
+  std::vector<PgResult> results;
+  results.reserve(statements.size());
+  // Everything not answered yet counts as lost with the session.
+  auto lose_rest = [&](const std::string& why) {
+    broken_ = true;
+    while (results.size() < statements.size()) {
+      results.emplace_back(nullptr, true, why);
+    }
+    return std::move(results);
+  };
+  if (broken_) return lose_rest("connection already broken");
+  if (PQenterPipelineMode(conn_) != 1) {
+    return lose_rest(OneLine(PQerrorMessage(conn_)));
+  }
+  std::vector<const char*> values;
+  for (const PgStatement& statement : statements) {
+    values.clear();
+    for (const std::string& param : statement.params) {
+      values.push_back(param.c_str());
+    }
+    if (PQsendQueryParams(conn_, statement.sql.c_str(),
+                          static_cast<int>(statement.params.size()),
+                          /*paramTypes=*/nullptr, values.data(),
+                          /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
+                          /*resultFormat=*/0) != 1) {
+      return lose_rest(OneLine(PQerrorMessage(conn_)));
+    }
+  }
+  // Sends the Sync and flushes (the connection is in blocking mode).
+  if (PQpipelineSync(conn_) != 1) {
+    return lose_rest(OneLine(PQerrorMessage(conn_)));
+  }
+  for (size_t i = 0; i < statements.size(); ++i) {
+    PgResult result = Finish(PQgetResult(conn_));
+    const bool lost = result.connection_lost();
+    results.push_back(std::move(result));
+    if (lost) return lose_rest(OneLine(PQerrorMessage(conn_)));
+    // Each statement's answer ends with a null result; one statement of
+    // the extended protocol has exactly one answer.
+    if (PGresult* extra = PQgetResult(conn_)) {
+      PQclear(extra);
+      return lose_rest("pipeline out of step");
+    }
+  }
+  PGresult* sync = PQgetResult(conn_);
+  const bool synced =
+      sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || PQexitPipelineMode(conn_) != 1) {
+    // Answers are out of step with the statements: never reuse it.
+    broken_ = true;
+  }
+  return results;
 }
 
 Result<std::string> PgConnection::QuoteLiteral(std::string_view text) {

@@ -15,13 +15,21 @@
 
 namespace xatm {
 
+// One statement with $1..$n placeholders and its text parameters.
+struct PgStatement {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
 class PgConnection {
  public:
   // Connects with `conninfo` (keywords or a URI; no password in it: libpq
   // reads PGPASSWORD or ~/.pgpass). `connect_timeout_s` <= 0: libpq's
-  // default. Unavailable when the server cannot be reached or refuses.
+  // default. `lock_timeout_ms` > 0 becomes the session's lock_timeout.
+  // Unavailable when the server cannot be reached or refuses.
   static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo,
-                                                    int connect_timeout_s);
+                                                    int connect_timeout_s,
+                                                    int lock_timeout_ms = 0);
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -32,6 +40,14 @@ class PgConnection {
   // Runs one statement with text parameters bound to $1..$n.
   PgResult ExecParams(const std::string& sql,
                       const std::vector<std::string>& params);
+  // Runs `statements` in one round trip (libpq pipeline mode: all sent, one
+  // Sync, then every answer read) and returns one result per statement, in
+  // order. After a failed statement the server skips the rest up to the
+  // Sync: their results are PGRES_PIPELINE_ABORTED (not ok, no SQLSTATE).
+  // A lost session makes the results from there on connection-lost ones.
+  // The connection leaves pipeline mode before returning, or is broken.
+  std::vector<PgResult> ExecPipeline(
+      const std::vector<PgStatement>& statements);
 
   // `text` as a quoted SQL string literal, for statements that take no bind
   // parameters (PREPARE TRANSACTION, COMMIT PREPARED).

@@ -8,17 +8,26 @@
 #include "adapters/postgres/placeholders.h"
 
 namespace xatm {
+namespace {
+
+// Only reused connections are retried and there are at most pool_size of
+// them, so this cap only guards against a pool refilled meanwhile.
+constexpr int kMaxStaleAttempts = 64;
+
+}  // namespace
 
 PostgresBranch::PostgresBranch(std::shared_ptr<ConnectionPool> pool,
-                               std::string resource_name, Xid xid,
+                               std::string resource_name, std::string label,
                                std::string gid,
                                std::unique_ptr<PgConnection> connection)
     : pool_(std::move(pool)),
       resource_name_(std::move(resource_name)),
-      xid_(std::move(xid)),
-      gtrid_(xid_.Gtrid()),
+      gtrid_(std::move(label)),
       gid_(std::move(gid)),
-      connection_(std::move(connection)) {}
+      connection_(std::move(connection)) {
+  reused_ = connection_->used();
+  pending_.push_back(PgStatement{"BEGIN", {}});
+}
 
 PostgresBranch::~PostgresBranch() {
   switch (state_) {
@@ -68,6 +77,13 @@ std::string PostgresBranch::FirstErrorNote() const {
   return first_error_.empty() ? "" : " (first error: " + first_error_ + ")";
 }
 
+void PostgresBranch::NoteError(const PgResult& result) {
+  if (!first_error_.empty()) return;
+  const std::string sqlstate = result.sqlstate();
+  first_error_ = sqlstate.empty() ? result.error_message()
+                                  : sqlstate + " " + result.error_message();
+}
+
 void PostgresBranch::ReleaseConnection() {
   if (connection_ == nullptr) return;
   if (!connection_->broken() && !connection_->ReusableForPool()) {
@@ -76,6 +92,45 @@ void PostgresBranch::ReleaseConnection() {
     (void)connection_->Exec("ROLLBACK");
   }
   pool_->Release(std::move(connection_));
+}
+
+PostgresBranch::Answer PostgresBranch::SendOnce() {
+  if (pending_.size() == 1) {
+    return {connection_->ExecParams(pending_[0].sql, pending_[0].params), true};
+  }
+  std::vector<PgResult> results = connection_->ExecPipeline(pending_);
+  for (size_t i = 0; i + 1 < results.size(); ++i) {
+    if (!results[i].ok()) return {std::move(results[i]), false};
+  }
+  return {std::move(results.back()), true};
+}
+
+PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
+  for (int attempt = 0;; ++attempt) {
+    Answer answer = SendOnce();
+    if (retry_stale && !begun_ && reused_ && answer.result.connection_lost() &&
+        attempt < kMaxStaleAttempts) {
+      // The pooled session had died while idle; this branch's BEGIN and
+      // work went down with it uncommitted. Take another connection.
+      spdlog::debug(
+          "postgresql resource '{}' xid={}: pooled connection was dead ({}); "
+          "retrying on another",
+          resource_name_, gtrid_, answer.result.error_message());
+      connection_.reset();
+      Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire();
+      if (!fresh.ok()) {
+        answer.result = PgResult(nullptr, /*connection_lost=*/true,
+                                 fresh.status().message());
+      } else {
+        connection_ = std::move(fresh).value();
+        reused_ = connection_->used();
+        continue;
+      }
+    }
+    begun_ = true;
+    pending_.clear();
+    return answer;
+  }
 }
 
 Result<PgResult> PostgresBranch::RunStatement(
@@ -88,11 +143,13 @@ Result<PgResult> PostgresBranch::RunStatement(
   }
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) return converted.status().WithContext(Context(what));
-  PgResult result = connection_->ExecParams(*converted, params);
-  if (result.ok()) return result;
+  pending_.push_back(PgStatement{std::move(converted).value(), params});
+  Answer answer = SendPending(/*retry_stale=*/true);
+  if (answer.result.ok()) return std::move(answer.result);
 
-  Status status = result.ToStatus(Context(what));
-  if (result.connection_lost()) {
+  Status status = answer.result.ToStatus(
+      Context(answer.last ? what : "deferred statement"));
+  if (answer.result.connection_lost()) {
     // The server rolls back an unprepared transaction whose session ends.
     state_ = State::kRolledBack;
     connection_.reset();
@@ -104,11 +161,7 @@ Result<PgResult> PostgresBranch::RunStatement(
     spdlog::debug("postgresql resource '{}' xid={}: statement failed: {}",
                   resource_name_, gtrid_, status.message());
   }
-  if (first_error_.empty()) {
-    const std::string sqlstate = result.sqlstate();
-    first_error_ = sqlstate.empty() ? result.error_message()
-                                    : sqlstate + " " + result.error_message();
-  }
+  NoteError(answer.result);
   return status;
 }
 
@@ -126,6 +179,22 @@ Result<std::vector<Row>> PostgresBranch::Query(
   return result->rows();
 }
 
+Status PostgresBranch::ExecuteDeferred(const std::string& sql,
+                                       const std::vector<std::string>& params) {
+  static constexpr char kWhat[] = "deferred statement";
+  if (state_ != State::kActive) {
+    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
+                                      StateName(state_) + ", not active" +
+                                      FirstErrorNote());
+  }
+  // Placeholder mistakes are the caller's and are reported now; server
+  // errors come with the round trip that carries the statement.
+  Result<std::string> converted = ConvertForParameters(sql, params.size());
+  if (!converted.ok()) return converted.status().WithContext(Context(kWhat));
+  pending_.push_back(PgStatement{std::move(converted).value(), params});
+  return Status::Ok();
+}
+
 Status PostgresBranch::Prepare() {
   static constexpr char kWhat[] = "PREPARE TRANSACTION";
   if (state_ == State::kRolledBack) {
@@ -137,10 +206,18 @@ Status PostgresBranch::Prepare() {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
                                       StateName(state_) + ", not active");
   }
+  if (gid_.empty()) {
+    return Status::FailedPrecondition(
+        Context(kWhat) + ": a local transaction cannot be prepared");
+  }
   Result<std::string> statement = TwoPhaseStatement(*connection_, kWhat, gid_);
   if (!statement.ok()) return statement.status().WithContext(Context(kWhat));
 
-  PgResult result = connection_->Exec(*statement);
+  // With BEGIN or deferred statements still pending, they go out in the
+  // same round trip; the server skips PREPARE TRANSACTION if one fails.
+  pending_.push_back(PgStatement{std::move(statement).value(), {}});
+  Answer answer = SendPending(/*retry_stale=*/false);
+  const PgResult& result = answer.result;
   if (result.ok()) {
     const std::string tag = result.command_tag();
     // THE TRAP: in a transaction that had failed, PREPARE TRANSACTION is no
@@ -176,6 +253,18 @@ Status PostgresBranch::Prepare() {
         "TRANSACTION; outcome unknown (gid {})",
         resource_name_, gtrid_, gid_);
     return status;
+  }
+  if (!answer.last) {
+    // A deferred statement failed: PREPARE TRANSACTION never ran and the
+    // transaction is aborted. A no vote.
+    NoteError(result);
+    state_ = State::kRolledBack;
+    ReleaseConnection();
+    Status failed = result.ToStatus(Context("deferred statement"));
+    spdlog::info("postgresql resource '{}' xid={}: votes no: {}",
+                 resource_name_, gtrid_, failed.message());
+    return Status::Aborted(Context(kWhat) + ": not prepared, " +
+                           failed.message());
   }
   // A server error: nothing was prepared. End the failed transaction.
   state_ = State::kRolledBack;
@@ -235,11 +324,23 @@ Status PostgresBranch::Rollback() {
                              ": the connection was lost during COMMIT; the "
                              "outcome is unknown");
     case State::kActive: {
+      state_ = State::kRolledBack;
+      // Deferred work is dropped unsent.
+      pending_.clear();
+      if (!begun_) {
+        // Nothing was ever sent: the connection is still outside any
+        // transaction and goes straight back to the pool.
+        ReleaseConnection();
+        spdlog::info(
+            "postgresql resource '{}' xid={}: rolled back (never "
+            "begun on the server)",
+            resource_name_, gtrid_);
+        return Status::Ok();
+      }
       PgResult result = connection_->Exec("ROLLBACK");
       // Whatever the answer, the branch is not committed: the server rolls
       // back an unprepared transaction when its session ends, so a broken
       // connection is simply closed.
-      state_ = State::kRolledBack;
       if (!result.ok()) {
         spdlog::warn(
             "postgresql resource '{}' xid={}: {}; closing the "
@@ -285,7 +386,9 @@ Status PostgresBranch::CommitOnePhase() {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
                                       StateName(state_) + ", not active");
   }
-  PgResult result = connection_->Exec(kWhat);
+  pending_.push_back(PgStatement{kWhat, {}});
+  Answer answer = SendPending(/*retry_stale=*/false);
+  const PgResult& result = answer.result;
   if (result.ok()) {
     const std::string tag = result.command_tag();
     if (tag == "COMMIT") {
@@ -306,7 +409,8 @@ Status PostgresBranch::CommitOnePhase() {
                            tag + "'): an earlier statement had failed" +
                            FirstErrorNote());
   }
-  Status status = result.ToStatus(Context(kWhat));
+  Status status =
+      result.ToStatus(Context(answer.last ? kWhat : "deferred statement"));
   if (result.connection_lost()) {
     state_ = State::kCommitUnknown;
     connection_.reset();
@@ -316,8 +420,10 @@ Status PostgresBranch::CommitOnePhase() {
         resource_name_, gtrid_);
     return Status::InDoubt(status.message() + "; the outcome is unknown");
   }
-  // A COMMIT the server refused (deferred constraint, serialization
-  // failure) ends the transaction rolled back.
+  // A deferred statement failed (COMMIT never ran), or the server refused
+  // the COMMIT (deferred constraint, serialization failure): either way
+  // the transaction ends rolled back.
+  NoteError(result);
   state_ = State::kRolledBack;
   ReleaseConnection();
   spdlog::info("postgresql resource '{}' xid={}: COMMIT failed: {}",

@@ -1,6 +1,15 @@
 // PostgresBranch: one global transaction's branch on a PostgreSQL resource,
 // a BEGIN ... PREPARE TRANSACTION ... COMMIT PREPARED session on one pooled
-// connection. Not thread-safe (one thread at a time), like every Branch.
+// connection; or, without a gid, a plain local transaction (BEGIN ...
+// COMMIT) that refuses to prepare. Not thread-safe (one thread at a time),
+// like every Branch.
+//
+// Round trips are saved with libpq's pipeline mode: BEGIN is not sent on
+// its own but together with the first statement, and statements given to
+// ExecuteDeferred go out with the next statement, PREPARE TRANSACTION or
+// COMMIT. Every answer in such a round trip is checked, in order; after a
+// failed one the server skips the rest, so the first failure decides (at
+// Prepare: a no vote, the transaction rolled back).
 #pragma once
 
 #include <cstdint>
@@ -12,16 +21,17 @@
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/prepared_transactions.h"
 #include "tm/resource.h"
-#include "tm/xid.h"
 
 namespace xatm {
 
 class PostgresBranch final : public Branch {
  public:
-  // REQUIRES: `connection` ran BEGIN for this branch; `gid` is the checked
-  // gid of `xid` on `resource_name` (see BranchGid).
+  // `connection` is outside any transaction; BEGIN goes out with the
+  // branch's first statement. `gid` is the checked gid of the branch on
+  // `resource_name` (see BranchGid), or empty for a local transaction.
+  // `label` names the branch in logs (the gtrid).
   PostgresBranch(std::shared_ptr<ConnectionPool> pool,
-                 std::string resource_name, Xid xid, std::string gid,
+                 std::string resource_name, std::string label, std::string gid,
                  std::unique_ptr<PgConnection> connection);
   // Active: rolled back. Prepared: left prepared, for the coordinator or
   // the sweeper to resolve by gid (a commit decision may already be durable,
@@ -37,6 +47,8 @@ class PostgresBranch final : public Branch {
                           const std::vector<std::string>& params) override;
   Result<std::vector<Row>> Query(
       const std::string& sql, const std::vector<std::string>& params) override;
+  Status ExecuteDeferred(const std::string& sql,
+                         const std::vector<std::string>& params) override;
 
   Status Prepare() override;
   Status CommitPrepared() override;
@@ -54,9 +66,24 @@ class PostgresBranch final : public Branch {
   };
   static const char* StateName(State state);
 
+  // The answer that decides a round trip: the first failed one, else the
+  // last one. `last`: it answers the final statement sent (the caller's
+  // own), not BEGIN or a deferred statement.
+  struct Answer {
+    PgResult result;
+    bool last;
+  };
+  // Sends every pending statement (BEGIN first if not sent yet) in one
+  // round trip and empties pending_. With `retry_stale`, a pooled
+  // connection found dead on the branch's first round trip is replaced and
+  // the round trip repeated: nothing of the branch ran on it.
+  Answer SendPending(bool retry_stale);
+  Answer SendOnce();
   // Runs one statement of the branch's work.
   Result<PgResult> RunStatement(const char* what, const std::string& sql,
                                 const std::vector<std::string>& params);
+  // Notes the first statement error for later messages.
+  void NoteError(const PgResult& result);
   // COMMIT/ROLLBACK PREPARED on the branch's connection, or on a pooled one
   // when that connection is gone.
   Status FinishPrepared(PreparedAction action);
@@ -69,11 +96,14 @@ class PostgresBranch final : public Branch {
 
   std::shared_ptr<ConnectionPool> pool_;
   const std::string resource_name_;
-  const Xid xid_;
-  const std::string gtrid_;  // for logs
-  const std::string gid_;
+  const std::string gtrid_;                   // for logs
+  const std::string gid_;                     // empty: a local transaction
   std::unique_ptr<PgConnection> connection_;  // null once given back or lost
   State state_ = State::kActive;
+  // Not sent yet: BEGIN (until the first round trip) and deferred work.
+  std::vector<PgStatement> pending_;
+  bool begun_ = false;   // BEGIN went out: the session is in a transaction
+  bool reused_ = false;  // connection_ came from the pool, maybe stale
   // The first statement error: PREPARE TRANSACTION and COMMIT of a failed
   // transaction only answer "ROLLBACK", so this tells the caller why.
   std::string first_error_;

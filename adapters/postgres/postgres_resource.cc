@@ -24,21 +24,21 @@ constexpr char kListPreparedSql[] =
 constexpr char kLookupOutcomeSql[] =
     "SELECT 1 FROM xatm_ledger WHERE gtrid = $1 LIMIT 1";
 
-// Only reused connections are retried and there are at most pool_size of
-// them, so this cap only guards against a pool refilled meanwhile.
-constexpr int kMaxStaleAttempts = 64;
-
 class PostgresResource final : public Resource {
  public:
   explicit PostgresResource(const ResourceConfig& config)
       : name_(config.name),
         pool_(std::make_shared<ConnectionPool>(
-            config.conninfo, config.connect_timeout_s, config.pool_size)) {}
+            config.conninfo, config.connect_timeout_s, config.pool_size,
+            config.lock_timeout_ms)) {}
 
   const std::string& name() const override { return name_; }
   const std::string& type() const override { return type_; }
 
   Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
+  Result<std::unique_ptr<Branch>> BeginLocal() override {
+    return StartBranch("local", /*gid=*/"");
+  }
   Result<std::vector<PreparedBranch>> ListPrepared() override;
   Status CommitPrepared(const Xid& xid) override {
     return FinishPrepared(xid, PreparedAction::kCommit);
@@ -63,6 +63,9 @@ class PostgresResource final : public Resource {
                                  const std::vector<std::string>& params,
                                  bool simple_query, Retry retry);
   Status FinishPrepared(const Xid& xid, PreparedAction action);
+  // A branch on a pooled connection; an empty gid makes it local.
+  Result<std::unique_ptr<Branch>> StartBranch(std::string label,
+                                              std::string gid);
   std::string Context(const char* what) const { return PgContext(name_, what); }
 
   const std::string name_;
@@ -73,38 +76,24 @@ class PostgresResource final : public Resource {
 Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context("BEGIN"));
-  const std::string gtrid = xid.Gtrid();
-  // Every idle connection may be stale (server restarted): each is tried
-  // once, then a fresh one either works or the error is real.
-  for (int attempt = 0;; ++attempt) {
-    Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
-    if (!connection.ok()) {
-      spdlog::warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
-                   gtrid, connection.status().message());
-      return connection.status().WithContext(Context("BEGIN"));
-    }
-    const bool reused = (*connection)->used();
-    PgResult result = (*connection)->Exec("BEGIN");
-    if (result.ok()) {
-      spdlog::debug("postgresql resource '{}' xid={}: begun", name_, gtrid);
-      return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
-          pool_, name_, xid, std::move(gid).value(),
-          std::move(connection).value()));
-    }
-    Status status = result.ToStatus(Context("BEGIN"));
-    if (result.connection_lost() && reused && attempt < kMaxStaleAttempts) {
-      // BEGIN changes nothing: safe to try again on another connection.
-      spdlog::debug(
-          "postgresql resource '{}' xid={}: pooled connection was "
-          "dead ({}); retrying BEGIN",
-          name_, gtrid, status.message());
-      continue;
-    }
-    pool_->Release(std::move(connection).value());
-    spdlog::warn("postgresql resource '{}' xid={}: {}", name_, gtrid,
-                 status.message());
-    return status;
+  return StartBranch(xid.Gtrid(), std::move(gid).value());
+}
+
+Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
+                                                              std::string gid) {
+  // BEGIN itself goes out with the branch's first statement (see
+  // postgres_branch.h): taking a connection costs no round trip when the
+  // pool has one.
+  Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+  if (!connection.ok()) {
+    spdlog::warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
+                 label, connection.status().message());
+    return connection.status().WithContext(Context("BEGIN"));
   }
+  spdlog::debug("postgresql resource '{}' xid={}: begun", name_, label);
+  return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
+      pool_, name_, std::move(label), std::move(gid),
+      std::move(connection).value()));
 }
 
 Result<PgResult> PostgresResource::RunAutocommit(

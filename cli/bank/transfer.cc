@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <set>
-#include <vector>
 
 #include "tm/transaction.h"
 
@@ -25,102 +23,59 @@ constexpr char kLedgerSql[] =
     "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
     "VALUES (?, ?, ?, CAST(? AS DECIMAL(20,2)))";
 
-struct Leg {
-  AccountRef account;
-  Amount delta;  // negative for the debit
-};
+Status Failed(const Status& s, const AccountRef& account, const char* step) {
+  return Status::Aborted(std::string(step) + " on " + account.ToString() +
+                         " failed: " + s.ToString());
+}
 
-// One transfer in progress: the legs run in canonical order, each branch
-// gets its lock wait limit when first enlisted.
-class TransferRun {
- public:
-  TransferRun(TransactionManager& tm, Transaction& txn) : tm_(tm), txn_(txn) {}
-
-  // OK, or Aborted with the reason the transfer cannot commit.
-  Status RunLeg(const Leg& leg) {
-    Result<Branch*> branch = EnlistBranch(leg.account.resource);
-    if (!branch.ok()) return Failed(branch.status(), leg.account, "enlist");
-    Status s =
-        leg.delta.is_negative() ? Debit(**branch, leg) : Credit(**branch, leg);
-    if (!s.ok()) return s;
-    Result<int64_t> ledger =
-        (*branch)->Execute(kLedgerSql, {txn_.gtrid(), leg.account.resource,
-                                        leg.account.id, leg.delta.ToString()});
-    if (!ledger.ok()) return Failed(ledger.status(), leg.account, "ledger");
-    return Status::Ok();
+// Tells "unknown account" from "insufficient funds", asking in the same
+// branch so the answer matches what the UPDATE saw.
+Status NoRow(Branch& branch, const AccountRef& account, bool debit) {
+  Result<std::vector<Row>> rows = branch.Query(kExistsSql, {account.id});
+  if (!rows.ok()) return Failed(rows.status(), account, "lookup");
+  if (rows->empty()) {
+    return Status::Aborted("unknown account " + account.ToString());
   }
-
- private:
-  Result<Branch*> EnlistBranch(const std::string& resource) {
-    Result<Branch*> branch = txn_.Enlist(resource);
-    if (!branch.ok() || !limited_.insert(resource).second) return branch;
-    // A distributed deadlock is invisible to each database: bound every
-    // lock wait so that such a transfer fails and rolls back instead.
-    Resource* r = tm_.FindResource(resource);
-    std::string seconds = std::to_string(kTransferLockTimeoutSeconds);
-    std::string sql =
-        r != nullptr && r->type() == "mysql"
-            // SESSION, not LOCAL: MariaDB has no transaction-scoped form.
-            // Every transfer sets it, so a pooled connection keeps a value
-            // the next transfer would set anyway.
-            ? "SET SESSION innodb_lock_wait_timeout = " + seconds
-            // LOCAL ends with the transaction: pooled connections keep
-            // their defaults.
-            : "SET LOCAL lock_timeout = '" + seconds + "s'";
-    Result<int64_t> set = (*branch)->Execute(sql, {});
-    if (!set.ok()) {
-      return set.status().WithContext("setting the lock wait limit on " +
-                                      resource);
-    }
-    return branch;
+  if (debit) {
+    return Status::Aborted("insufficient funds in " + account.ToString());
   }
-
-  Status Debit(Branch& branch, const Leg& leg) {
-    std::string amount = leg.delta.Negated().ToString();
-    Result<int64_t> rows =
-        branch.Execute(kDebitSql, {amount, leg.account.id, amount});
-    if (!rows.ok()) return Failed(rows.status(), leg.account, "debit");
-    // MariaDB counts changed rows, not matched ones; a positive amount
-    // always changes the balance, so 0 means "no row matched" in both.
-    if (*rows == 1) return Status::Ok();
-    return NoRow(branch, leg.account, /*debit=*/true);
-  }
-
-  Status Credit(Branch& branch, const Leg& leg) {
-    Result<int64_t> rows =
-        branch.Execute(kCreditSql, {leg.delta.ToString(), leg.account.id});
-    if (!rows.ok()) return Failed(rows.status(), leg.account, "credit");
-    if (*rows == 1) return Status::Ok();
-    return NoRow(branch, leg.account, /*debit=*/false);
-  }
-
-  // Tells "unknown account" from "insufficient funds", asking in the same
-  // branch so the answer matches what the UPDATE saw.
-  Status NoRow(Branch& branch, const AccountRef& account, bool debit) {
-    Result<std::vector<Row>> rows = branch.Query(kExistsSql, {account.id});
-    if (!rows.ok()) return Failed(rows.status(), account, "lookup");
-    if (rows->empty()) {
-      return Status::Aborted("unknown account " + account.ToString());
-    }
-    if (debit) {
-      return Status::Aborted("insufficient funds in " + account.ToString());
-    }
-    return Status::Aborted("credit of " + account.ToString() +
-                           " changed no row");
-  }
-
-  static Status Failed(const Status& s, const AccountRef& account,
-                       const char* step) {
-    return Status::Aborted(std::string(step) + " on " + account.ToString() +
-                           " failed: " + s.ToString());
-  }
-
-  TransactionManager& tm_;
-  Transaction& txn_;
-  std::set<std::string> limited_;
-};
+  return Status::Aborted("credit of " + account.ToString() + " changed no row");
+}
 
 }  // namespace
+
+std::vector<TransferSide> TransferSides(const AccountRef& from,
+                                        const AccountRef& to,
+                                        const Amount& amount) {
+  std::vector<TransferSide> sides = {{from, amount.Negated()}, {to, amount}};
+  std::sort(sides.begin(), sides.end(),
+            [](const TransferSide& a, const TransferSide& b) {
+              return a.account < b.account;
+            });
+  return sides;
+}
+
+Status RunTransferSide(Branch& branch, const std::string& gtrid,
+                       const TransferSide& side) {
+  const bool debit = side.delta.is_negative();
+  const std::string amount =
+      (debit ? side.delta.Negated() : side.delta).ToString();
+  Result<int64_t> rows =
+      debit ? branch.Execute(kDebitSql, {amount, side.account.id, amount})
+            : branch.Execute(kCreditSql, {amount, side.account.id});
+  if (!rows.ok()) {
+    return Failed(rows.status(), side.account, debit ? "debit" : "credit");
+  }
+  // Both databases count matched rows (MariaDB through CLIENT_FOUND_ROWS):
+  // 0 means no row matched.
+  if (*rows != 1) return NoRow(branch, side.account, debit);
+  // Nothing reads its answer: it may travel with the prepare (or commit).
+  Status ledger = branch.ExecuteDeferred(
+      kLedgerSql,
+      {gtrid, side.account.resource, side.account.id, side.delta.ToString()});
+  if (!ledger.ok()) return Failed(ledger, side.account, "ledger");
+  return Status::Ok();
+}
 
 Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
                                 const AccountRef& to, const Amount& amount) {
@@ -143,12 +98,10 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
   TransferResult result;
   result.gtrid = (*txn)->gtrid();
 
-  std::vector<Leg> legs = {{from, amount.Negated()}, {to, amount}};
-  std::sort(legs.begin(), legs.end(),
-            [](const Leg& a, const Leg& b) { return a.account < b.account; });
-  TransferRun run(tm, **txn);
-  for (const Leg& leg : legs) {
-    Status s = run.RunLeg(leg);
+  for (const TransferSide& side : TransferSides(from, to, amount)) {
+    Result<Branch*> branch = (*txn)->Enlist(side.account.resource);
+    Status s = branch.ok() ? RunTransferSide(**branch, result.gtrid, side)
+                           : Failed(branch.status(), side.account, "enlist");
     if (s.ok()) continue;
     spdlog::info("xid={} transfer {} -> {} {}: rolling back: {}", result.gtrid,
                  from.ToString(), to.ToString(), amount.ToString(),

@@ -7,22 +7,43 @@
 // Both accounts are touched in canonical (resource, id) order, so two
 // transfers in opposite directions queue on the same first row instead of
 // deadlocking across two databases (which neither database could detect);
-// a lock wait limit per branch is the safety net. Each account leg writes a
-// ledger row inside its branch, the proof afterwards that the branch
-// committed. Accounts in one database make one branch: one-phase commit.
+// the resources' lock wait limit (ResourceConfig::lock_timeout_ms, set on
+// every connection) is the safety net. Each account side writes a ledger
+// row inside its branch, the proof afterwards that the branch committed.
+// Accounts in one database make one branch: one-phase commit.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
+#include "tm/resource.h"
 #include "tm/status.h"
 #include "tm/transaction_manager.h"
 
 namespace xatm {
 
-// Seconds a branch waits for a row lock before its statement fails.
-inline constexpr int kTransferLockTimeoutSeconds = 5;
+// One account's part of a transfer.
+struct TransferSide {
+  AccountRef account;
+  Amount delta;  // negative for the debit
+};
+
+// The debit of `from` and the credit of `to`, in canonical order.
+std::vector<TransferSide> TransferSides(const AccountRef& from,
+                                        const AccountRef& to,
+                                        const Amount& amount);
+
+// The statements of one side, inside `branch` (the same SQL whether the
+// branch belongs to a global transaction or is a local one): the balance
+// update - for a debit with the funds check in the UPDATE itself - and the
+// ledger row naming `gtrid`. The ledger row is deferred
+// (Branch::ExecuteDeferred): if it fails, the branch votes no. OK, or
+// Aborted with the reason ("insufficient funds in pg:alice", "unknown
+// account my:bob", "debit on pg:alice failed: ...").
+Status RunTransferSide(Branch& branch, const std::string& gtrid,
+                       const TransferSide& side);
 
 struct TransferResult {
   std::string gtrid;

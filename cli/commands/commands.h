@@ -13,5 +13,6 @@ Command RecoverCommand();        // recover.cc
 Command InDoubtCommand();        // in_doubt.cc
 Command ResolveCommand();        // resolve.cc
 Command LogCommand();            // log.cc
+Command BenchCommand();          // bench.cc
 
 }  // namespace xatm

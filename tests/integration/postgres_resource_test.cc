@@ -589,6 +589,165 @@ TEST_F(PostgresResourceTest, UnreachableServerIsUnavailable) {
   EXPECT_EQ(down->ListPrepared().status().code(), StatusCode::kUnavailable);
 }
 
+TEST_F(PostgresResourceTest,
+       FailedDeferredStatementVotesNoAndLeavesTheConnectionClean) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource, xid);
+  ASSERT_NE(branch, nullptr);
+  const std::string pid = BackendPid(*branch);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  // Accepted unsent; the CHECK violation (23514) comes back in the round
+  // trip that carries PREPARE TRANSACTION, which the server then skips.
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"1000.00", account}));
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"2.00", account}));
+
+  Status vote = branch->Prepare();
+  EXPECT_EQ(vote.code(), StatusCode::kAborted) << vote.ToString();
+  EXPECT_TRUE(Contains(vote.message(), "23514")) << vote.message();
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(Balance(account), "100.00");
+  EXPECT_OK(branch->Rollback());
+  branch.reset();
+
+  // The same session went back to the pool, out of pipeline mode and out
+  // of the failed transaction.
+  std::unique_ptr<Branch> next = MustBegin(*resource, NewXid());
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(BackendPid(*next), pid);
+  ASSERT_TRUE(next->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(next->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest,
+       ConnectionKilledBeforePipelinedPrepareIsUnavailableAndReplaced) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource, xid);
+  ASSERT_NE(branch, nullptr);
+  const std::string pid = BackendPid(*branch);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"1.00", account}));
+  TerminateBackend(pid);
+
+  // The deferred statement and PREPARE TRANSACTION meet a dead session.
+  Status vote = branch->Prepare();
+  EXPECT_EQ(vote.code(), StatusCode::kUnavailable) << vote.ToString();
+  ASSERT_OK(branch->Rollback());
+  EXPECT_EQ(PreparedCount(xid), "0");
+  EXPECT_EQ(Balance(account), "100.00");
+  branch.reset();
+
+  // The broken connection never went back to the pool.
+  std::unique_ptr<Branch> next = MustBegin(*resource, NewXid());
+  ASSERT_NE(next, nullptr);
+  EXPECT_NE(BackendPid(*next), pid);
+  ASSERT_TRUE(next->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(next->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "99.00");
+}
+
+TEST_F(PostgresResourceTest, DeferredStatementsCommitWithTheBranch) {
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"10.00", account}));
+  ASSERT_OK(branch->ExecuteDeferred(
+      "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
+      "VALUES (?, ?, ?, ?)",
+      {xid.Gtrid(), kResourceName, account, "-10.00"}));
+  // BEGIN, both statements and PREPARE TRANSACTION in one round trip.
+  ASSERT_OK(branch->Prepare());
+  EXPECT_EQ(PreparedCount(xid), "1");
+  EXPECT_EQ(Balance(account), "100.00");
+  ASSERT_OK(branch->CommitPrepared());
+  EXPECT_EQ(Balance(account), "90.00");
+  Result<BranchOutcome> outcome = observer_->LookupOutcome(xid);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, BranchOutcome::kCommitted);
+}
+
+TEST_F(PostgresResourceTest, FailedDeferredStatementShowsAtTheNextStatement) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  // A placeholder mistake is the caller's and is refused at once.
+  EXPECT_EQ(branch->ExecuteDeferred(kDebit, {"1.00"}).code(),
+            StatusCode::kInvalidArgument);
+  // A server error can only come with the next round trip.
+  ASSERT_OK(
+      branch->ExecuteDeferred("UPDATE xatm_no_such_table SET x = ?", {"1"}));
+  Result<int64_t> next = branch->Execute(kDebit, {"1.00", account});
+  ASSERT_FALSE(next.ok());
+  EXPECT_TRUE(Contains(next.status().message(), "deferred statement: 42P01"))
+      << next.status().message();
+  EXPECT_EQ(branch->Prepare().code(), StatusCode::kAborted);
+  EXPECT_EQ(Balance(account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, DeferredStatementsAreDroppedByRollback) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"1.00", account}));
+  ASSERT_OK(branch->Rollback());
+  EXPECT_EQ(Balance(account), "100.00");
+  EXPECT_EQ(branch->ExecuteDeferred(kDebit, {"1.00", account}).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PostgresResourceTest, FailedDeferredStatementAbortsAOnePhaseCommit) {
+  const std::string account = CreateAccount("a");
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, NewXid());
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"1000.00", account}));
+  Status commit = branch->CommitOnePhase();
+  EXPECT_EQ(commit.code(), StatusCode::kAborted) << commit.ToString();
+  EXPECT_TRUE(Contains(commit.message(), "23514")) << commit.message();
+  EXPECT_EQ(Balance(account), "100.00");
+}
+
+TEST_F(PostgresResourceTest, LocalTransactionCommitsAndRefusesToPrepare) {
+  const std::string account = CreateAccount("a");
+  Result<std::unique_ptr<Branch>> local = resource_->BeginLocal();
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  ASSERT_TRUE((*local)->Execute(kDebit, {"5.00", account}).ok());
+  ASSERT_OK((*local)->ExecuteDeferred(kDebit, {"1.00", account}));
+  ASSERT_OK((*local)->CommitOnePhase());
+  EXPECT_EQ(Balance(account), "94.00");
+
+  Result<std::unique_ptr<Branch>> refused = resource_->BeginLocal();
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  ASSERT_TRUE((*refused)->Execute(kDebit, {"5.00", account}).ok());
+  EXPECT_EQ((*refused)->Prepare().code(), StatusCode::kFailedPrecondition);
+  ASSERT_OK((*refused)->Rollback());
+  EXPECT_EQ(Balance(account), "94.00");
+}
+
+TEST_F(PostgresResourceTest, EveryConnectionGetsTheConfiguredLockTimeout) {
+  for (const auto& [ms, shown] : std::vector<std::pair<int, std::string>>{
+           {1500, "1500ms"}, {5000, "5s"}, {0, "0"}}) {
+    ResourceConfig config = PostgresTestConfig(kResourceName);
+    config.lock_timeout_ms = ms;
+    std::unique_ptr<Resource> resource = MakePostgresResource(config);
+    Result<std::vector<Row>> rows =
+        resource->QueryLocal("SHOW lock_timeout", {});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ((*rows)[0][0].value_or(""), shown) << ms;
+  }
+  // The default bounds every wait.
+  EXPECT_EQ(PostgresTestConfig().lock_timeout_ms, 5000);
+}
+
 TEST_F(PostgresResourceTest, ConcurrentTransactionsShareThePoolSafely) {
   const std::string account = CreateAccount("a", "0.00");
   ResourceConfig config = PostgresTestConfig(kResourceName);

@@ -35,6 +35,7 @@ user = xatm
 database = bank
 password_env = XATM_CONFIG_TEST_PASSWORD
 connect_timeout = 3
+lock_timeout_ms = 1500
 )";
 
 class ConfigTest : public ::testing::Test {
@@ -91,6 +92,7 @@ TEST_F(ConfigTest, GoodFileGivesEverySetting) {
   EXPECT_EQ(my.database, "bank");
   EXPECT_EQ(my.password, kSecret);
   EXPECT_EQ(my.connect_timeout_s, 3);
+  EXPECT_EQ(my.lock_timeout_ms, 1500);
   EXPECT_EQ(c->FindResource("my"), &c->resources[1]);
   EXPECT_EQ(c->FindResource("nope"), nullptr);
 }
@@ -104,6 +106,8 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
   EXPECT_EQ(c->resources[0].host, "127.0.0.1");
   EXPECT_EQ(c->resources[0].port, 3306);
   EXPECT_EQ(c->resources[0].password, "");
+  // Every session bounds its row lock waits unless told otherwise.
+  EXPECT_EQ(c->resources[0].lock_timeout_ms, 5000);
 }
 
 TEST_F(ConfigTest, RelativeLogDirIsTakenFromTheConfigFilesDirectory) {
@@ -211,6 +215,9 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
   EXPECT_NE(Error(Minimal(my + "port = abc\n")).find("port 'abc'"),
             std::string::npos);
   EXPECT_NE(Error(Minimal(my + "pool_size = 0\n")).find("pool_size '0'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal(my + "lock_timeout_ms = -5\n"))
+                .find("lock_timeout_ms '-5'"),
             std::string::npos);
   EXPECT_NE(
       Error("grace_period = -1\n" + Minimal(my)).find("grace_period '-1'"),

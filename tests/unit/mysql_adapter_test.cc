@@ -20,7 +20,8 @@ TEST(XidLiteralTest, QuotesOurIdsWithTheFormatId) {
 }
 
 TEST(XidLiteralTest, RefusesAnythingThatWouldNeedQuoting) {
-  for (const char* bad : {"", "a'b", "a\\b", "a b", "a;b", "a\"b", "\xc3\xa9"}) {
+  for (const char* bad :
+       {"", "a'b", "a\\b", "a b", "a;b", "a\"b", "\xc3\xa9"}) {
     EXPECT_EQ(XidLiteral(bad, "my").status().code(),
               StatusCode::kInvalidArgument)
         << bad;
@@ -34,8 +35,7 @@ TEST(XidLiteralTest, RefusesAnythingThatWouldNeedQuoting) {
 }
 
 TEST(XidLiteralTest, LongestXatmIdsFit) {
-  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999,
-          ~uint64_t{0}};
+  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999, ~uint64_t{0}};
   EXPECT_TRUE(
       XidLiteral(xid.Gtrid(), std::string(kMaxResourceNameLength, 'r')).ok());
 }
@@ -85,10 +85,18 @@ TEST(XaRecoverTest, SplitsDataByTheLengths) {
 
 TEST(XaRecoverTest, BinaryIdsPrintAsHex) {
   RecoveredXid x;
-  ASSERT_TRUE(ParseXaRecoverRow(
-      {"12345", "3", "1", std::string("\x00\xff" "A" "\n", 4)}, &x));
+  ASSERT_TRUE(ParseXaRecoverRow({"12345", "3", "1",
+                                 std::string("\x00\xff"
+                                             "A"
+                                             "\n",
+                                             4)},
+                                &x));
   EXPECT_EQ(XidText(x), "X'00ff41',X'0a',12345");
-  EXPECT_TRUE(ContainsXid({x}, std::string("\x00\xff" "A", 3), "\n"));
+  EXPECT_TRUE(ContainsXid({x},
+                          std::string("\x00\xff"
+                                      "A",
+                                      3),
+                          "\n"));
   EXPECT_FALSE(ContainsXid({x}, "A", "\n"));
 }
 

@@ -1,0 +1,28 @@
+// The accounts `xatm bench` moves money between: bench-000000,
+// bench-000001, ... in every resource, created when missing.
+#pragma once
+
+#include <string>
+
+#include "cli/bank/amount.h"
+#include "tm/resource.h"
+#include "tm/status.h"
+
+namespace xatm {
+
+// At most this many per resource: six digits.
+inline constexpr int kMaxBenchAccounts = 1'000'000;
+
+// "bench-000042". REQUIRES: 0 <= index < kMaxBenchAccounts.
+std::string BenchAccountId(int index);
+
+// Creates the schema if missing, then every bench account below `count`
+// that does not exist yet, with `opening` balance. Existing accounts keep
+// their balance.
+Status EnsureBenchAccounts(Resource& resource, int count,
+                           const Amount& opening);
+
+// The exact sum of the balances of the bench accounts below `count`.
+Result<Amount> SumBenchAccounts(Resource& resource, int count);
+
+}  // namespace xatm

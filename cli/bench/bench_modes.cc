@@ -1,0 +1,99 @@
+#include "cli/bench/bench_modes.h"
+
+#include <utility>
+
+#include "cli/bank/transfer.h"
+#include "cli/manager.h"
+#include "tm/clock.h"
+#include "tm/memory_decision_log.h"
+
+namespace xatm {
+
+Result<BenchMode> ParseBenchMode(std::string_view text) {
+  if (text == "2pc") return BenchMode::kTwoPhase;
+  if (text == "raw") return BenchMode::kRaw;
+  if (text == "local") return BenchMode::kLocal;
+  return Status::InvalidArgument("--mode " + std::string(text) +
+                                 " is not 2pc, raw or local");
+}
+
+const char* BenchModeName(BenchMode mode) {
+  switch (mode) {
+    case BenchMode::kTwoPhase:
+      return "2pc";
+    case BenchMode::kRaw:
+      return "raw";
+    case BenchMode::kLocal:
+      return "local";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
+                                                       const Config& config,
+                                                       int worker_threads) {
+  Result<std::vector<std::shared_ptr<Resource>>> resources =
+      MakeResources(config);
+  if (!resources.ok()) return resources.status();
+  std::unique_ptr<TransactionManager> tm;
+  if (mode != BenchMode::kLocal) {
+    TransactionManagerOptions options = ManagerOptions(config);
+    options.worker_threads = worker_threads;
+    Result<std::unique_ptr<TransactionManager>> opened =
+        mode == BenchMode::kTwoPhase
+            ? TransactionManager::Open(options, *resources)
+            : TransactionManager::Create(options, *resources,
+                                         std::make_unique<MemoryDecisionLog>());
+    if (!opened.ok()) return opened.status();
+    tm = std::move(opened).value();
+  }
+  return std::unique_ptr<BenchTarget>(new BenchTarget(
+      mode, std::move(resources).value(), std::move(tm), config.node));
+}
+
+BenchTarget::BenchTarget(BenchMode mode,
+                         std::vector<std::shared_ptr<Resource>> resources,
+                         std::unique_ptr<TransactionManager> tm,
+                         const std::string& node)
+    : mode_(mode),
+      resources_(std::move(resources)),
+      tm_(std::move(tm)),
+      xids_(node) {}
+
+Status BenchTarget::Transfer(const AccountRef& from, const AccountRef& to,
+                             const Amount& amount) {
+  if (mode_ == BenchMode::kLocal) return TransferLocally(from, to, amount);
+  Result<TransferResult> result = xatm::Transfer(*tm_, from, to, amount);
+  return result.ok() ? result->status : result.status();
+}
+
+Status BenchTarget::TransferLocally(const AccountRef& from,
+                                    const AccountRef& to,
+                                    const Amount& amount) {
+  // Ledger rows look like those of a global transaction, so all modes run
+  // the same statements.
+  const std::string gtrid = xids_.Next(Clock::System()->NowMs()).Gtrid();
+  for (const TransferSide& side : TransferSides(from, to, amount)) {
+    Resource* resource = nullptr;
+    for (const auto& r : resources_) {
+      if (r->name() == side.account.resource) resource = r.get();
+    }
+    if (resource == nullptr) {
+      return Status::InvalidArgument("unknown resource '" +
+                                     side.account.resource + "'");
+    }
+    Result<std::unique_ptr<Branch>> branch = resource->BeginLocal();
+    if (!branch.ok()) return branch.status();
+    Status s = RunTransferSide(**branch, gtrid, side);
+    // A side committed before this one stays committed: that is what
+    // makes this mode unsafe.
+    s = s.ok() ? (*branch)->CommitOnePhase() : s;
+    if (!s.ok()) {
+      (void)(*branch)->Rollback();
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace xatm

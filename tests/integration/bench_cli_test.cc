@@ -1,0 +1,128 @@
+// `xatm bench` against the real test servers, once per mode: it moves
+// money, keeps the total to the cent and leaves nothing prepared. Checks the
+// report, not the speed.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "adapters/resource_factory.h"
+#include "tests/integration/bank_cleanup.h"
+#include "tests/integration/test_env.h"
+#include "tests/unit/run_process.h"
+
+#ifndef XATM_BINARY
+#error "XATM_BINARY must name the xatm executable"
+#endif
+
+namespace xatm {
+namespace {
+
+using ::xatm::testing::ProcessResult;
+using ::xatm::testing::RequireEnv;
+
+constexpr int kAccounts = 4;
+
+std::string RandomHex(int digits) {
+  std::mt19937_64 rng{std::random_device{}()};
+  std::ostringstream out;
+  out << std::hex;
+  for (int i = 0; i < digits; ++i) out << (rng() % 16);
+  return out.str();
+}
+
+// The raw text of `"key":VALUE` in a flat JSON object, "" when missing.
+std::string JsonValue(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m,
+                         std::regex("\"" + key + "\":(\"[^\"]*\"|[^,}]*)"))) {
+    return "";
+  }
+  return m[1];
+}
+
+class BenchCliTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    node_ = "bn" + RandomHex(10);
+    config_ = dir_.path() + "/xatm.ini";
+    testing::WriteFile(
+        config_, "node = " + node_ + "\nlog_dir = log\n\n[resource.pg]\n" +
+                     "type = postgresql\nconninfo = " +
+                     RequireEnv("XATM_TEST_PG_CONNINFO") +
+                     "\n\n[resource.my]\ntype = mysql\nhost = " +
+                     RequireEnv("XATM_TEST_MY_HOST") +
+                     "\nport = " + RequireEnv("XATM_TEST_MY_PORT") +
+                     "\nuser = " + RequireEnv("XATM_TEST_MY_USER") +
+                     "\ndatabase = " + RequireEnv("XATM_TEST_MY_DATABASE") +
+                     "\npassword_env = XATM_MY_PASSWORD\n");
+    (void)RequireEnv("XATM_MY_PASSWORD");
+  }
+
+  void TearDown() override {
+    auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+    auto my = MakeResource(testing::MysqlTestConfig("my"));
+    ASSERT_TRUE(pg.ok() && my.ok());
+    for (Resource* r : {pg->get(), my->get()}) {
+      testing::DeleteLedgerRows(*r, node_);
+    }
+  }
+
+  ProcessResult Xatm(std::vector<std::string> args) {
+    args.insert(args.begin(), {XATM_BINARY, "--config", config_});
+    return testing::RunProcess(args);
+  }
+
+  testing::TempDir dir_;
+  std::string node_, config_;
+};
+
+TEST_P(BenchCliTest, RunsConservesMoneyAndLeavesNothingPrepared) {
+  const std::string mode = GetParam();
+  ProcessResult r =
+      Xatm({"bench", "--clients", "2", "--seconds", "2", "--accounts",
+            std::to_string(kAccounts), "--mode", mode, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Not a terminal: no progress line, and nothing else on stderr.
+  EXPECT_EQ(r.err, "");
+  ASSERT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line: " << r.out;
+  EXPECT_EQ(JsonValue(r.out, "mode"), "\"" + mode + "\"") << r.out;
+  EXPECT_EQ(JsonValue(r.out, "clients"), "2");
+  EXPECT_EQ(JsonValue(r.out, "seconds"), "2");
+  EXPECT_GT(std::stoll(JsonValue(r.out, "transfers")), 0) << r.out;
+  EXPECT_EQ(JsonValue(r.out, "failed"), "0") << r.out;
+  EXPECT_GT(std::stod(JsonValue(r.out, "tps")), 0.0) << r.out;
+  for (const char* key : {"aborted", "p50_ms", "p95_ms", "p99_ms"}) {
+    EXPECT_FALSE(JsonValue(r.out, key).empty()) << key << " in " << r.out;
+  }
+  EXPECT_LE(std::stod(JsonValue(r.out, "p50_ms")),
+            std::stod(JsonValue(r.out, "p99_ms")));
+  EXPECT_EQ(JsonValue(r.out, "conserved"), "true") << r.out;
+  EXPECT_EQ(JsonValue(r.out, "prepared_left"), "0") << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, BenchCliTest,
+                         ::testing::Values("2pc", "raw", "local"));
+
+TEST_F(BenchCliTest, TextReportAndBadUsage) {
+  ProcessResult r = Xatm({"bench", "--clients", "1", "--seconds", "1",
+                          "--accounts", std::to_string(kAccounts)});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("^mode 2pc, clients 1, [0-9.]+ s, 4 accounts")))
+      << r.out;
+  EXPECT_NE(r.out.find("\nmoney          conserved ("), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nprepared left  0\n"), std::string::npos) << r.out;
+
+  ProcessResult bad = Xatm({"bench", "--mode", "fast"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "xatm bench: --mode fast is not 2pc, raw or local\n");
+  EXPECT_EQ(Xatm({"bench", "--clients", "0"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace xatm
