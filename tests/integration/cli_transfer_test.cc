@@ -41,17 +41,7 @@ class CliTransferTest : public ::testing::Test {
     alice_ = "pg:alice-" + suffix_;
     bob_ = "my:bob-" + suffix_;
     config_ = dir_.path() + "/xatm.ini";
-    testing::WriteFile(
-        config_, "node = " + node_ + "\nlog_dir = log\n\n[resource.pg]\n" +
-                     "type = postgresql\nconninfo = " +
-                     RequireEnv("XATM_TEST_PG_CONNINFO") +
-                     "\n\n[resource.my]\ntype = mysql\nhost = " +
-                     RequireEnv("XATM_TEST_MY_HOST") +
-                     "\nport = " + RequireEnv("XATM_TEST_MY_PORT") +
-                     "\nuser = " + RequireEnv("XATM_TEST_MY_USER") +
-                     "\ndatabase = " + RequireEnv("XATM_TEST_MY_DATABASE") +
-                     "\npassword_env = XATM_MY_PASSWORD\n");
-    (void)RequireEnv("XATM_MY_PASSWORD");
+    testing::WriteFile(config_, testing::TestConfigText(node_));
   }
 
   void TearDown() override {

@@ -38,4 +38,17 @@ ResourceConfig MysqlTestConfig(const std::string& name) {
   return config;
 }
 
+std::string TestConfigText(const std::string& node) {
+  (void)RequireEnv("XATM_MY_PASSWORD");
+  return "node = " + node + "\nlog_dir = log\n\n[resource.pg]\n" +
+         "type = postgresql\nconninfo = " +
+         RequireEnv("XATM_TEST_PG_CONNINFO") +
+         "\n\n[resource.my]\ntype = mysql\nhost = " +
+         RequireEnv("XATM_TEST_MY_HOST") +
+         "\nport = " + RequireEnv("XATM_TEST_MY_PORT") +
+         "\nuser = " + RequireEnv("XATM_TEST_MY_USER") +
+         "\ndatabase = " + RequireEnv("XATM_TEST_MY_DATABASE") +
+         "\npassword_env = XATM_MY_PASSWORD\n";
+}
+
 }  // namespace xatm::testing
