@@ -128,8 +128,11 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
 
 void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
+  // Per thread, not per log: this caller still wakes its callers after the
+  // next writer has started.
+  thread_local std::vector<CommitWaiter*> released;
   int rounds = 0;
-  do {
+  while (true) {
     batch_.clear();
     batch_.swap(queue_);  // the queue keeps the old buffer's capacity
     batch_records_.clear();
@@ -161,27 +164,34 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
     }
     written_ = upto;
     if (sync) synced_ = upto;
-    TakeSyncedWaiters(&released_);
-    lock.unlock();
-    // The callers this batch covered go now, before any rollover.
-    for (CommitWaiter* waiter : released_) {
-      waiter->Signal(CommitWaiter::Wake::kSynced);
-    }
-    released_.clear();
-    const Status rolled = roll ? StartSegment(seq_ + 1) : Status::Ok();
-    lock.lock();
-    if (!rolled.ok()) {
-      Fail(rolled);
-      break;
+    TakeSyncedWaiters(&released);
+    if (roll) {
+      // The callers this batch covered go before the rollover.
+      lock.unlock();
+      Release(&released);
+      status = StartSegment(seq_ + 1);
+      lock.lock();
+      if (!status.ok()) {
+        Fail(status);
+        break;
+      }
     }
     // Unforced records queued meanwhile are written now, unsynced (a few
     // rounds at most, to bound this caller's wait; the rest go with the
     // next call or the close). Forced ones are left to their owners.
-  } while (!queue_.empty() && last_forced_ <= synced_ &&
-           ++rounds < kMaxWriterRounds);
+    if (queue_.empty() || last_forced_ > synced_ ||
+        ++rounds >= kMaxWriterRounds) {
+      break;
+    }
+    lock.unlock();
+    Release(&released);
+    lock.lock();
+  }
   writing_ = false;
   // The oldest caller still waiting writes the next batch (whose records
-  // queued up during this one), so that this caller can return now.
+  // queued up during this one), so that this caller can return now. It
+  // starts before the callers this batch covered are woken, so the next
+  // sync overlaps their wake-ups.
   if (!waiters_.empty()) {
     auto oldest = std::min_element(waiters_.begin(), waiters_.end(),
                                    [](CommitWaiter* a, CommitWaiter* b) {
@@ -191,6 +201,18 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
     waiters_.erase(oldest);
     next->Signal(CommitWaiter::Wake::kLead);
   }
+  if (!released.empty()) {
+    lock.unlock();
+    Release(&released);
+    lock.lock();
+  }
+}
+
+void DecisionLogImpl::Release(std::vector<CommitWaiter*>* released) {
+  for (CommitWaiter* waiter : *released) {
+    waiter->Signal(CommitWaiter::Wake::kSynced);
+  }
+  released->clear();
 }
 
 void DecisionLogImpl::TakeSyncedWaiters(std::vector<CommitWaiter*>* released) {

@@ -4,9 +4,9 @@
 // Group commit: callers append their encoded frame to a shared queue under
 // the mutex. When no write is in progress, a caller becomes the writer: it
 // takes the whole queue, writes it with one Append and, when the queue held a
-// forced record, one Sync. Then it wakes exactly the callers that sync
-// covered, and the oldest caller still waiting, which writes what queued up
-// meanwhile. A lone caller therefore writes at once, with no timer.
+// forced record, one Sync. Then it wakes the oldest caller still waiting,
+// which writes what queued up meanwhile, and then exactly the callers that
+// sync covered. A lone caller therefore writes at once, with no timer.
 //
 // Locks: mu_ for the queue and the counters, one per waiting caller
 // (CommitWaiter, taken after mu_ if both), decisions_mu_ alone for the open
@@ -64,6 +64,9 @@ class DecisionLogImpl final : public DecisionLog {
   // Moves the waiters whose records are synced to `released`.
   // REQUIRES: mu_ held.
   void TakeSyncedWaiters(std::vector<CommitWaiter*>* released);
+  // Tells each of `released` that its record is durable, and clears it.
+  // REQUIRES: mu_ not held.
+  static void Release(std::vector<CommitWaiter*>* released);
   // Records the first failure and wakes every waiter. REQUIRES: mu_ held.
   void Fail(const Status& status);
   Status StickyError() const;  // REQUIRES: mu_ held, failed_ not OK
@@ -82,7 +85,6 @@ class DecisionLogImpl final : public DecisionLog {
   uint64_t checkpoint_size_ = 0;  // of which the header and checkpoint
   std::string batch_;             // the queue being written
   std::vector<DecisionRecord> batch_records_;
-  std::vector<CommitWaiter*> released_;
 
   mutable std::mutex mu_;
   // Guarded by mu_. Tickets number the records in queue order.

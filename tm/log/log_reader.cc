@@ -27,6 +27,16 @@ LogReader::Check LogReader::CheckFrameAt(size_t pos, Frame* frame) const {
   return IsKnownFrameType(type) ? Check::kOk : Check::kUnknownType;
 }
 
+size_t LogReader::FirstNonZero(size_t pos) const {
+  const auto it = std::find_if(data_.begin() + static_cast<ptrdiff_t>(pos),
+                               data_.end(), [](char c) { return c != 0; });
+  return static_cast<size_t>(it - data_.begin());
+}
+
+bool LogReader::AllZeros(size_t pos) const {
+  return FirstNonZero(pos) == data_.size();
+}
+
 LogReader::After LogReader::ValidFrameAfter(size_t pos) const {
   // Checksumming from every offset is quadratic in the worst case (length
   // fields that all point near the end). Past a budget that no real tail
@@ -35,6 +45,15 @@ LogReader::After LogReader::ValidFrameAfter(size_t pos) const {
   uint64_t budget = (uint64_t{64} << 20) + uint64_t{16} * region;
   Frame ignored;
   for (size_t p = pos + 1; p + kFrameHeaderSize <= data_.size(); ++p) {
+    // An all-zero header never checks (the CRC-32C of a zero type byte is
+    // not zero), so a run of zeros is skipped to its last header's worth.
+    if (data_[p] == 0) {
+      const size_t nonzero = FirstNonZero(p);
+      if (nonzero >= p + kFrameHeaderSize) {
+        p = nonzero - kFrameHeaderSize;  // ++p lands on the first candidate
+        continue;
+      }
+    }
     const uint32_t length = DecodeFixed32(data_.data() + p + 4);
     if (length > kMaxFramePayload ||
         length > data_.size() - p - kFrameHeaderSize) {
@@ -77,10 +96,6 @@ LogReader::Outcome LogReader::Stop(Check check, size_t pos) {
     case Check::kOk:
       break;
   }
-  const std::string_view rest = data_.substr(pos);
-  if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; })) {
-    damage_ = "zero-filled tail (" + std::to_string(rest.size()) + " bytes)";
-  }
   switch (ValidFrameAfter(pos)) {
     case After::kNothing:
       stopped_ = Outcome::kTornTail;
@@ -104,7 +119,14 @@ LogReader::Outcome LogReader::Next(Frame* frame) {
   }
   Frame candidate;
   const Check check = CheckFrameAt(pos_, &candidate);
-  if (check != Check::kOk) return Stop(check, pos_);
+  if (check != Check::kOk) {
+    // The space a writer filled with zeros ahead of its appends.
+    if (AllZeros(pos_)) {
+      stopped_ = Outcome::kEnd;
+      return stopped_;
+    }
+    return Stop(check, pos_);
+  }
   *frame = candidate;
   pos_ += kFrameHeaderSize + candidate.payload.size();
   return Outcome::kFrame;

@@ -1,7 +1,9 @@
 // Reads the frames of one segment, held in memory.
 //
 // Every frame returned has a valid checksum. At the first frame that is not
-// valid the reader stops and classifies the damage:
+// valid the reader stops. Zeros from there to the end are the clean end of
+// the log: the POSIX writer fills the space ahead of its appends with zeros.
+// Anything else is damage, which the reader classifies:
 //  - torn tail: no valid frame starts anywhere after the damage, so the
 //    bytes are what a writer that died mid-append (or a file system that
 //    zero-filled or dropped an unsynced suffix) leaves behind;
@@ -60,6 +62,9 @@ class LogReader {
   // Whether a frame with a valid checksum starts somewhere in (pos, end).
   After ValidFrameAfter(size_t pos) const;
   Outcome Stop(Check check, size_t pos);
+  // The offset of the first non-zero byte at or after `pos`, or the size.
+  size_t FirstNonZero(size_t pos) const;
+  bool AllZeros(size_t pos) const;
 
   std::string_view data_;
   size_t pos_ = 0;
