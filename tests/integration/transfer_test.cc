@@ -223,7 +223,10 @@ TEST_F(TransferTest, PostgresToMariaDbCommitsInBoth) {
   EXPECT_EQ(Balance(b), Money("75.50"));
   EXPECT_EQ(Ledger("pg", r.gtrid), std::vector<std::string>{a.id + " -25.50"});
   EXPECT_EQ(Ledger("my", r.gtrid), std::vector<std::string>{b.id + " 25.50"});
-  // Two branches: decided in the log, then ended.
+  // Two branches: decided in the log, then ended (the END goes to the file
+  // with the next commit, or at the close).
+  EXPECT_TRUE(tm_->log().OpenCommits().empty());
+  tm_.reset();
   EXPECT_EQ(LogRecords(r.gtrid),
             (std::vector<RecordType>{RecordType::kCommit, RecordType::kEnd}));
   Result<Xid> xid = Xid::ParseGtrid(r.gtrid);

@@ -12,8 +12,9 @@
 namespace xatm {
 namespace {
 
-// Batches of unforced records one caller writes back to back.
-constexpr int kMaxWriterRounds = 4;
+// Unforced records (ENDs) wait for the next batch of forced ones and share
+// its write; this many bytes of them alone are written without waiting.
+constexpr size_t kUnforcedWriteBytes = 4096;
 
 }  // namespace
 
@@ -100,9 +101,10 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
   queue_records_.push_back(std::move(record));
   const uint64_t ticket = ++enqueued_;
   if (!forced) {
-    // Written now when nobody else is writing, else by the current writer
-    // or the next one; never waited for.
-    if (!writing_) WriteQueue(lock);
+    // Never waited for, and written with the next forced batch (or at the
+    // close) rather than by a write of its own: a lost END only makes
+    // recovery check the branches once more.
+    if (!writing_ && queue_.size() >= kUnforcedWriteBytes) WriteQueue(lock);
     return failed_.ok() ? Status::Ok() : StickyError();
   }
   last_forced_ = ticket;
@@ -131,37 +133,32 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   // Per thread, not per log: this caller still wakes its callers after the
   // next writer has started.
   thread_local std::vector<CommitWaiter*> released;
-  int rounds = 0;
-  while (true) {
-    batch_.clear();
-    batch_.swap(queue_);  // the queue keeps the old buffer's capacity
-    batch_records_.clear();
-    batch_records_.swap(queue_records_);
-    const uint64_t upto = enqueued_;
-    const bool sync = last_forced_ > synced_;
-    lock.unlock();
+  batch_.clear();
+  batch_.swap(queue_);  // the queue keeps the old buffer's capacity
+  batch_records_.clear();
+  batch_records_.swap(queue_records_);
+  const uint64_t upto = enqueued_;
+  const bool sync = last_forced_ > synced_;
+  lock.unlock();
 
-    Status status = file_->Append(batch_);
-    if (status.ok() && sync) status = file_->Sync();
-    bool roll = false;
-    if (status.ok()) {
-      segment_size_ += batch_.size();
-      roll = segment_size_ - checkpoint_size_ >= segment_bytes_;
-      std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
-      for (DecisionRecord& r : batch_records_) {
-        if (r.type == RecordType::kEnd) {
-          auto it = ending_.find(r.gtrid);
-          if (it != ending_.end()) ending_.erase(it);
-        }
-        decisions_.Apply(std::move(r));
+  Status status = file_->Append(batch_);
+  if (status.ok() && sync) status = file_->Sync();
+  bool roll = false;
+  if (status.ok()) {
+    segment_size_ += batch_.size();
+    roll = segment_size_ - checkpoint_size_ >= segment_bytes_;
+    std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
+    for (DecisionRecord& r : batch_records_) {
+      if (r.type == RecordType::kEnd) {
+        auto it = ending_.find(r.gtrid);
+        if (it != ending_.end()) ending_.erase(it);
       }
+      decisions_.Apply(std::move(r));
     }
+  }
 
-    lock.lock();
-    if (!status.ok()) {
-      Fail(status);
-      break;
-    }
+  lock.lock();
+  if (status.ok()) {
     written_ = upto;
     if (sync) synced_ = upto;
     TakeSyncedWaiters(&released);
@@ -171,22 +168,9 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
       Release(&released);
       status = StartSegment(seq_ + 1);
       lock.lock();
-      if (!status.ok()) {
-        Fail(status);
-        break;
-      }
     }
-    // Unforced records queued meanwhile are written now, unsynced (a few
-    // rounds at most, to bound this caller's wait; the rest go with the
-    // next call or the close). Forced ones are left to their owners.
-    if (queue_.empty() || last_forced_ > synced_ ||
-        ++rounds >= kMaxWriterRounds) {
-      break;
-    }
-    lock.unlock();
-    Release(&released);
-    lock.lock();
   }
+  if (!status.ok()) Fail(status);
   writing_ = false;
   // The oldest caller still waiting writes the next batch (whose records
   // queued up during this one), so that this caller can return now. It
