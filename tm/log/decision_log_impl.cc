@@ -108,20 +108,19 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
     return failed_.ok() ? Status::Ok() : StickyError();
   }
   last_forced_ = ticket;
-  CommitWaiter me(ticket);
-  while (true) {
+  // Carried by the next batch taken from the queue: this caller's own, or
+  // the one after the batch being written now.
+  const uint64_t batch = batches_ + 1;
+  while (synced_ < ticket && failed_.ok()) {
     if (!writing_) {
-      WriteQueue(lock);  // takes our record too
-      break;
+      WriteQueue(lock);  // our record is still queued: it goes now
+      continue;
     }
-    waiters_.push_back(&me);
+    const uint32_t seen = waiters_.Enter(batch);
     lock.unlock();
-    const CommitWaiter::Wake wake = me.Wait();
-    if (wake == CommitWaiter::Wake::kSynced) return Status::Ok();
+    waiters_.Wait(batch, seen);
     lock.lock();
-    if (wake == CommitWaiter::Wake::kFailed) break;
-    // kLead. Another writer may have come first, and even covered us.
-    if (synced_ >= ticket || !failed_.ok()) break;
+    waiters_.Leave(batch);
   }
   // Acknowledged only through a sync that covered the record; a failure
   // after that sync does not undo it.
@@ -130,9 +129,7 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
 
 void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
-  // Per thread, not per log: this caller still wakes its callers after the
-  // next writer has started.
-  thread_local std::vector<CommitWaiter*> released;
+  const uint64_t batch = ++batches_;
   batch_.clear();
   batch_.swap(queue_);  // the queue keeps the old buffer's capacity
   batch_records_.clear();
@@ -158,55 +155,33 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   }
 
   lock.lock();
+  bool wake_covered = false;
   if (status.ok()) {
     written_ = upto;
     if (sync) synced_ = upto;
-    TakeSyncedWaiters(&released);
+    wake_covered = waiters_.Advance(batch);
     if (roll) {
       // The callers this batch covered go before the rollover.
       lock.unlock();
-      Release(&released);
+      if (wake_covered) waiters_.WakeAll(batch);
+      wake_covered = false;
       status = StartSegment(seq_ + 1);
       lock.lock();
     }
   }
   if (!status.ok()) Fail(status);
   writing_ = false;
-  // The oldest caller still waiting writes the next batch (whose records
-  // queued up during this one), so that this caller can return now. It
-  // starts before the callers this batch covered are woken, so the next
-  // sync overlaps their wake-ups.
-  if (!waiters_.empty()) {
-    auto oldest = std::min_element(waiters_.begin(), waiters_.end(),
-                                   [](CommitWaiter* a, CommitWaiter* b) {
-                                     return a->ticket() < b->ticket();
-                                   });
-    CommitWaiter* next = *oldest;
-    waiters_.erase(oldest);
-    next->Signal(CommitWaiter::Wake::kLead);
-  }
-  if (!released.empty()) {
+  // Forced records queued meanwhile: one of their callers writes them next
+  // (unless a new caller comes first). It is woken before the callers this
+  // batch covered, so that the next sync overlaps their wake-ups.
+  const bool wake_lead =
+      last_forced_ > synced_ && failed_.ok() && waiters_.Advance(batch + 1);
+  if (wake_lead || wake_covered) {
     lock.unlock();
-    Release(&released);
+    if (wake_lead) waiters_.WakeOne(batch + 1);
+    if (wake_covered) waiters_.WakeAll(batch);
     lock.lock();
   }
-}
-
-void DecisionLogImpl::Release(std::vector<CommitWaiter*>* released) {
-  for (CommitWaiter* waiter : *released) {
-    waiter->Signal(CommitWaiter::Wake::kSynced);
-  }
-  released->clear();
-}
-
-void DecisionLogImpl::TakeSyncedWaiters(std::vector<CommitWaiter*>* released) {
-  // Not always in ticket order: a caller handed the lead may queue again
-  // behind younger ones.
-  auto still_waiting =
-      std::partition(waiters_.begin(), waiters_.end(),
-                     [this](CommitWaiter* w) { return w->ticket() > synced_; });
-  released->assign(still_waiting, waiters_.end());
-  waiters_.erase(still_waiting, waiters_.end());
 }
 
 Status DecisionLogImpl::StartSegment(uint64_t seq) {
@@ -282,10 +257,10 @@ void DecisionLogImpl::Fail(const Status& status) {
     std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
     ending_.clear();  // those ENDs never reach the file
   }
-  for (CommitWaiter* waiter : waiters_) {
-    waiter->Signal(CommitWaiter::Wake::kFailed);
+  // Every caller still waiting returns the error. Rare: woken under mu_.
+  for (uint64_t batch : {batches_, batches_ + 1}) {
+    if (waiters_.Advance(batch)) waiters_.WakeAll(batch);
   }
-  waiters_.clear();
   spdlog::error("decision log {} failed, refusing every further record: {}",
                 dir_, status.ToString());
 }

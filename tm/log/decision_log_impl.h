@@ -3,15 +3,15 @@
 //
 // Group commit: callers append their encoded frame to a shared queue under
 // the mutex. When no write is in progress, a caller becomes the writer: it
-// takes the whole queue, writes it with one Append and, when the queue held a
-// forced record, one Sync. Then it wakes the oldest caller still waiting,
-// which writes what queued up meanwhile, and then exactly the callers that
-// sync covered. A lone caller therefore writes at once, with no timer.
+// takes the whole queue (a batch), writes it with one Append and, when the
+// queue held a forced record, one Sync. Then it wakes one caller of the
+// next batch, which writes what queued up meanwhile, and then, with one
+// call, every caller the sync covered. A lone caller therefore writes at
+// once, with no timer. Unforced records (ENDs) ride with the next batch.
 //
-// Locks: mu_ for the queue and the counters, one per waiting caller
-// (CommitWaiter, taken after mu_ if both), decisions_mu_ alone for the open
-// decisions. The writer does its I/O, applies the batch and wakes the
-// callers it covered without holding mu_, so that new callers queue
+// Locks: mu_ for the queue, the counters and the waiters, decisions_mu_
+// alone for the open decisions. The writer does its I/O, applies the batch
+// and wakes callers without holding mu_, so that new callers queue
 // meanwhile.
 #pragma once
 
@@ -25,7 +25,7 @@
 
 #include "tm/decision_log.h"
 #include "tm/file_system.h"
-#include "tm/log/commit_waiter.h"
+#include "tm/log/batch_waiters.h"
 #include "tm/log/open_decisions.h"
 
 namespace xatm {
@@ -61,12 +61,6 @@ class DecisionLogImpl final : public DecisionLog {
   // is the writer (or the log is not shared yet); mu_ not held.
   Status StartSegment(uint64_t seq);
   void DeleteSegmentsBefore(uint64_t seq);
-  // Moves the waiters whose records are synced to `released`.
-  // REQUIRES: mu_ held.
-  void TakeSyncedWaiters(std::vector<CommitWaiter*>* released);
-  // Tells each of `released` that its record is durable, and clears it.
-  // REQUIRES: mu_ not held.
-  static void Release(std::vector<CommitWaiter*>* released);
   // Records the first failure and wakes every waiter. REQUIRES: mu_ held.
   void Fail(const Status& status);
   Status StickyError() const;  // REQUIRES: mu_ held, failed_ not OK
@@ -89,7 +83,8 @@ class DecisionLogImpl final : public DecisionLog {
   mutable std::mutex mu_;
   // Guarded by mu_. Tickets number the records in queue order.
   bool writing_ = false;
-  std::vector<CommitWaiter*> waiters_;
+  uint64_t batches_ = 0;  // batches taken from the queue so far
+  BatchWaiters waiters_;
   std::string queue_;  // encoded frames not yet written
   std::vector<DecisionRecord> queue_records_;
   uint64_t enqueued_ = 0;     // last ticket handed out
