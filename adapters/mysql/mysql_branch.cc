@@ -45,28 +45,10 @@ MysqlBranch::~MysqlBranch() {
   }
 }
 
-const char* MysqlBranch::StateName(State state) {
-  switch (state) {
-    case State::kActive:
-      return "active";
-    case State::kPrepared:
-      return "prepared";
-    case State::kPrepareUnknown:
-      return "prepare outcome unknown";
-    case State::kCommitted:
-      return "committed";
-    case State::kRolledBack:
-      return "rolled back";
-    case State::kLost:
-      return "outcome unknown";
-  }
-  return "?";
-}
-
 Status MysqlBranch::NotInState(const char* action) const {
   return Status::FailedPrecondition(ctx_ + ": xid=" + gtrid_ + ": cannot " +
                                     action + " a branch that is " +
-                                    StateName(state_));
+                                    BranchStateName(state_));
 }
 
 void MysqlBranch::ReleaseConnection() {
@@ -218,7 +200,7 @@ Status MysqlBranch::FinishDetached(bool commit) {
   if (s.ok()) {
     state_ = commit ? State::kCommitted : State::kRolledBack;
   } else if (s.code() == StatusCode::kNotFound) {
-    state_ = State::kLost;
+    state_ = State::kOutcomeUnknown;
   }
   return s;
 }
@@ -237,7 +219,7 @@ Status MysqlBranch::CommitPrepared() {
     }
     CloseConnection();
     if (s.code() == errc::kXaerNota) {
-      state_ = State::kLost;
+      state_ = State::kOutcomeUnknown;
       return s.ToStatus(StatusCode::kNotFound,
                         ctx_ +
                             ": XA COMMIT (its own session no longer "
@@ -269,7 +251,7 @@ Status MysqlBranch::Rollback() {
         RollbackUnprepared();
         return Status::Ok();
       case State::kCommitted:
-      case State::kLost:
+      case State::kOutcomeUnknown:
         return NotInState("roll back");
       case State::kPrepareUnknown: {
         Status s = FinishDetached(/*commit=*/false);
@@ -301,7 +283,7 @@ Status MysqlBranch::Rollback() {
     if (s.code() == errc::kXaerNota) {
       // Prepared, yet unknown to its own session: something else finished
       // it, and only the ledger can tell how. Not "nothing to undo".
-      state_ = State::kLost;
+      state_ = State::kOutcomeUnknown;
       return s.ToStatus(StatusCode::kNotFound,
                         ctx_ +
                             ": XA ROLLBACK (its own session no longer "
@@ -348,7 +330,7 @@ Status MysqlBranch::CommitOnePhase() {
     }
     if (commit.connection_lost()) {
       CloseConnection();
-      state_ = State::kLost;
+      state_ = State::kOutcomeUnknown;
       return commit.ToStatus(StatusCode::kInDoubt,
                              ctx_ +
                                  ": XA COMMIT ONE PHASE (connection lost: "
@@ -366,7 +348,7 @@ Status MysqlBranch::CommitOnePhase() {
     }
     CloseConnection();
     if (rollback.code() == errc::kXaerNota) {
-      state_ = State::kLost;
+      state_ = State::kOutcomeUnknown;
       return commit.ToStatus(StatusCode::kInDoubt,
                              ctx_ +
                                  ": XA COMMIT ONE PHASE (branch gone: "
@@ -388,7 +370,7 @@ Status MysqlBranch::CommitLocal() {
   }
   if (commit.connection_lost()) {
     CloseConnection();
-    state_ = State::kLost;
+    state_ = State::kOutcomeUnknown;
     return commit.ToStatus(StatusCode::kInDoubt,
                            ctx_ +
                                ": COMMIT (connection lost: outcome "

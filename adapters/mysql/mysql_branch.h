@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/branch_state.h"
 #include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/xa_resolve.h"
@@ -72,15 +73,7 @@ class MysqlBranch final : public Branch {
   const std::string& gtrid() const { return gtrid_; }
 
  private:
-  enum class State {
-    kActive,
-    kPrepared,
-    kPrepareUnknown,
-    kCommitted,
-    kRolledBack,
-    kLost,
-  };
-  static const char* StateName(State state);
+  using State = BranchState;
 
   // `verb` (e.g. "XA END") with this branch's xid, on its connection.
   MyStatus Xa(const std::string& verb, const std::string& suffix = "");

@@ -43,30 +43,12 @@ PostgresBranch::~PostgresBranch() {
       spdlog::warn(
           "postgresql resource '{}' xid={}: branch dropped while {}; gid {} "
           "is left for recovery",
-          resource_name_, gtrid_, StateName(state_), gid_);
+          resource_name_, gtrid_, BranchStateName(state_), gid_);
       break;
     default:
       break;
   }
   ReleaseConnection();
-}
-
-const char* PostgresBranch::StateName(State state) {
-  switch (state) {
-    case State::kActive:
-      return "active";
-    case State::kPrepared:
-      return "prepared";
-    case State::kPrepareUnknown:
-      return "in doubt after a lost PREPARE";
-    case State::kCommitted:
-      return "committed";
-    case State::kRolledBack:
-      return "rolled back";
-    case State::kCommitUnknown:
-      return "in doubt after a lost COMMIT";
-  }
-  return "unknown";
 }
 
 std::string PostgresBranch::Context(const char* what) const {
@@ -138,7 +120,7 @@ Result<PgResult> PostgresBranch::RunStatement(
     const std::vector<std::string>& params) {
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(what) + ": the branch is " +
-                                      StateName(state_) + ", not active" +
+                                      BranchStateName(state_) + ", not active" +
                                       FirstErrorNote());
   }
   Result<std::string> converted = ConvertForParameters(sql, params.size());
@@ -184,7 +166,7 @@ Status PostgresBranch::ExecuteDeferred(const std::string& sql,
   static constexpr char kWhat[] = "deferred statement";
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
-                                      StateName(state_) + ", not active" +
+                                      BranchStateName(state_) + ", not active" +
                                       FirstErrorNote());
   }
   // Placeholder mistakes are the caller's and are reported now; server
@@ -204,7 +186,7 @@ Status PostgresBranch::Prepare() {
   }
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
-                                      StateName(state_) + ", not active");
+                                      BranchStateName(state_) + ", not active");
   }
   if (gid_.empty()) {
     return Status::FailedPrecondition(
@@ -295,9 +277,9 @@ Status PostgresBranch::FinishPrepared(PreparedAction action) {
 Status PostgresBranch::CommitPrepared() {
   if (state_ == State::kCommitted) return Status::Ok();
   if (state_ != State::kPrepared && state_ != State::kPrepareUnknown) {
-    return Status::FailedPrecondition(Context("COMMIT PREPARED") +
-                                      ": the branch is " + StateName(state_) +
-                                      ", not prepared");
+    return Status::FailedPrecondition(
+        Context("COMMIT PREPARED") + ": the branch is " +
+        BranchStateName(state_) + ", not prepared");
   }
   Status status = FinishPrepared(PreparedAction::kCommit);
   if (status.ok()) {
@@ -319,7 +301,7 @@ Status PostgresBranch::Rollback() {
     case State::kCommitted:
       return Status::FailedPrecondition(Context("rollback") +
                                         ": the branch already committed");
-    case State::kCommitUnknown:
+    case State::kOutcomeUnknown:
       return Status::InDoubt(Context("rollback") +
                              ": the connection was lost during COMMIT; the "
                              "outcome is unknown");
@@ -384,7 +366,7 @@ Status PostgresBranch::CommitOnePhase() {
   }
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
-                                      StateName(state_) + ", not active");
+                                      BranchStateName(state_) + ", not active");
   }
   pending_.push_back(PgStatement{kWhat, {}});
   Answer answer = SendPending(/*retry_stale=*/false);
@@ -412,7 +394,7 @@ Status PostgresBranch::CommitOnePhase() {
   Status status =
       result.ToStatus(Context(answer.last ? kWhat : "deferred statement"));
   if (result.connection_lost()) {
-    state_ = State::kCommitUnknown;
+    state_ = State::kOutcomeUnknown;
     connection_.reset();
     spdlog::error(
         "postgresql resource '{}' xid={}: connection lost during "

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/branch_state.h"
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/prepared_transactions.h"
@@ -56,15 +57,7 @@ class PostgresBranch final : public Branch {
   Status CommitOnePhase() override;
 
  private:
-  enum class State {
-    kActive,          // BEGIN ran; statements may run
-    kPrepared,        // yes vote given; resolved by gid
-    kPrepareUnknown,  // connection lost during PREPARE: maybe prepared
-    kCommitted,
-    kRolledBack,
-    kCommitUnknown,  // connection lost during a one-phase COMMIT
-  };
-  static const char* StateName(State state);
+  using State = BranchState;
 
   // The answer that decides a round trip: the first failed one, else the
   // last one. `last`: it answers the final statement sent (the caller's
