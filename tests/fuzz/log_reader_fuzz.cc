@@ -1,7 +1,7 @@
 // Fuzzes the frame reader and the segment scan with arbitrary segment bytes.
 // Properties: no crash or sanitizer report; every frame the reader returns
-// has a checksum that an independent CRC-32C (Boost) confirms; the scan
-// accepts no record the reader did not.
+// has a checksum that an independent CRC-32C (Boost) confirms; a clean end
+// leaves nothing but zeros; the scan accepts no record the reader did not.
 #include <boost/crc.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (outcome != xatm::LogReader::Outcome::kEnd) {
     Check(reader.damage_offset() == end_of_last, "damage not at the stop");
     Check(!reader.damage().empty(), "damage without a reason");
+  } else {
+    // The clean end: nothing after the last frame but the zeros a writer
+    // leaves ahead of its appends.
+    Check(bytes.find_first_not_of('\0', end_of_last) == std::string_view::npos,
+          "clean end before non-zero bytes");
   }
 
   for (uint64_t seq : {uint64_t{1}, uint64_t{0x3132333435363738}}) {
