@@ -323,18 +323,9 @@ Status MysqlBranch::CommitOnePhase() {
     if (!end.ok()) return VoteNo("XA END", end);
 
     MyStatus commit = Xa("XA COMMIT", " ONE PHASE");
-    if (commit.ok()) {
-      state_ = State::kCommitted;
-      ReleaseConnection();
-      return Status::Ok();
-    }
-    if (commit.connection_lost()) {
-      CloseConnection();
-      state_ = State::kOutcomeUnknown;
-      return commit.ToStatus(StatusCode::kInDoubt,
-                             ctx_ +
-                                 ": XA COMMIT ONE PHASE (connection lost: "
-                                 "outcome unknown)");
+    if (std::optional<Status> settled =
+            SettledByCommit(commit, "XA COMMIT ONE PHASE")) {
+      return *settled;
     }
     // A server error: it did not commit. Roll back what is left; if the
     // branch has vanished instead, its fate is unknown here.
@@ -363,6 +354,16 @@ Status MysqlBranch::CommitOnePhase() {
 
 Status MysqlBranch::CommitLocal() {
   MyStatus commit = conn_->Run("COMMIT");
+  if (std::optional<Status> settled = SettledByCommit(commit, "COMMIT")) {
+    return *settled;
+  }
+  // The server refused the commit: roll back whatever is left.
+  RollbackUnprepared();
+  return commit.ToStatus(StatusCode::kAborted, ctx_ + ": COMMIT (rolled back)");
+}
+
+std::optional<Status> MysqlBranch::SettledByCommit(const MyStatus& commit,
+                                                   const char* statement) {
   if (commit.ok()) {
     state_ = State::kCommitted;
     ReleaseConnection();
@@ -371,14 +372,11 @@ Status MysqlBranch::CommitLocal() {
   if (commit.connection_lost()) {
     CloseConnection();
     state_ = State::kOutcomeUnknown;
-    return commit.ToStatus(StatusCode::kInDoubt,
-                           ctx_ +
-                               ": COMMIT (connection lost: outcome "
-                               "unknown)");
+    return commit.ToStatus(
+        StatusCode::kInDoubt,
+        ctx_ + ": " + statement + " (connection lost: outcome unknown)");
   }
-  // The server refused the commit: roll back whatever is left.
-  RollbackUnprepared();
-  return commit.ToStatus(StatusCode::kAborted, ctx_ + ": COMMIT (rolled back)");
+  return std::nullopt;
 }
 
 }  // namespace xatm::mysql

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,11 @@ class MysqlBranch final : public Branch {
   bool local() const { return literal_.empty(); }
   // CommitOnePhase of a local transaction: COMMIT.
   Status CommitLocal();
+  // The answer to a one-phase commit `statement` when it settles the
+  // branch: committed, or lost with the connection (outcome unknown).
+  // nullopt when the server refused it: the caller rolls back.
+  std::optional<Status> SettledByCommit(const MyStatus& commit,
+                                        const char* statement);
   Status NotInState(const char* action) const;
 
   void ReleaseConnection();  // back to the pool: the session is clean

@@ -3,9 +3,7 @@
 // report, not the speed.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,17 +20,10 @@ namespace xatm {
 namespace {
 
 using ::xatm::testing::ProcessResult;
+using ::xatm::testing::RandomHex;
 using ::xatm::testing::RequireEnv;
 
 constexpr int kAccounts = 4;
-
-std::string RandomHex(int digits) {
-  std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream out;
-  out << std::hex;
-  for (int i = 0; i < digits; ++i) out << (rng() % 16);
-  return out.str();
-}
 
 // The raw text of `"key":VALUE` in a flat JSON object, "" when missing.
 std::string JsonValue(const std::string& json, const std::string& key) {

@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,15 +21,8 @@ namespace xatm {
 namespace {
 
 using ::xatm::testing::ProcessResult;
+using ::xatm::testing::RandomHex;
 using ::xatm::testing::RequireEnv;
-
-std::string RandomHex(int digits) {
-  std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream out;
-  out << std::hex;
-  for (int i = 0; i < digits; ++i) out << (rng() % 16);
-  return out.str();
-}
 
 class CliTransferTest : public ::testing::Test {
  protected:
@@ -174,8 +165,7 @@ TEST_F(CliTransferTest, ConcurrentCommandsTakeTurnsOnTheDecisionLog) {
   ASSERT_EQ(Xatm({"init"}).exit_code, 0);
   ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "100.00"}).exit_code,
             0);
-  ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "100.00"}).exit_code,
-            0);
+  ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "100.00"}).exit_code, 0);
   // Four xatm processes at once share one log directory: each waits for
   // the others instead of failing.
   std::vector<ProcessResult> results(8);

@@ -24,6 +24,7 @@
 #include "adapters/mysql/mysql_branch.h"
 #include "adapters/mysql/xa_resolve.h"
 #include "tests/integration/bank_cleanup.h"
+#include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
 #include "tm/xid.h"
 
@@ -34,14 +35,7 @@ using mysql::MyConnection;
 using mysql::MysqlBranch;
 using mysql::MysqlResource;
 
-::testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << s.ToString();
-}
-template <typename T>
-::testing::AssertionResult IsOk(const Result<T>& r) {
-  return IsOk(r.ok() ? Status::Ok() : r.status());
-}
+using testing::IsOk;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -266,21 +260,10 @@ class MysqlResourceTest : public ::testing::Test {
 
   // Read from a pooled session, never a branch's.
   std::string Balance(const std::string& id) {
-    auto rows = resource_->QueryLocal(
-        "SELECT balance FROM xatm_accounts WHERE id = ?", {id});
-    EXPECT_TRUE(IsOk(rows));
-    if (!rows.ok() || rows->size() != 1 || !(*rows)[0][0]) return "<none>";
-    return *(*rows)[0][0];
+    return testing::CommittedBalance(*resource_, id);
   }
-
   bool Listed(const Xid& xid) {
-    auto prepared = resource_->ListPrepared();
-    EXPECT_TRUE(IsOk(prepared));
-    if (!prepared.ok()) return false;
-    for (const PreparedBranch& b : *prepared) {
-      if (b.id.xid == xid && b.id.resource == resource_->name()) return true;
-    }
-    return false;
+    return testing::ListedPrepared(*resource_, xid);
   }
 
   std::unique_ptr<Branch> Begin(Resource* r, const Xid& xid) {

@@ -15,6 +15,7 @@
 #include "adapters/mysql/mysql_branch.h"
 #include "adapters/mysql/mysql_resource.h"
 #include "tests/integration/bank_cleanup.h"
+#include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
 #include "tm/xid.h"
 
@@ -26,14 +27,7 @@ using mysql::MysqlBranch;
 using mysql::MysqlResource;
 using mysql::MyStatus;
 
-::testing::AssertionResult IsOk(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << s.ToString();
-}
-template <typename T>
-::testing::AssertionResult IsOk(const Result<T>& r) {
-  return IsOk(r.ok() ? Status::Ok() : r.status());
-}
+using testing::IsOk;
 
 constexpr char kCredit[] =
     "UPDATE xatm_accounts SET balance = balance + CAST(? AS DECIMAL(20,2)) "
@@ -68,21 +62,10 @@ class MysqlRoundTripTest : public ::testing::Test {
   }
 
   std::string Balance() {
-    auto rows = resource_->QueryLocal(
-        "SELECT balance FROM xatm_accounts WHERE id = ?", {account_});
-    EXPECT_TRUE(IsOk(rows));
-    if (!rows.ok() || rows->size() != 1 || !(*rows)[0][0]) return "<none>";
-    return *(*rows)[0][0];
+    return testing::CommittedBalance(*resource_, account_);
   }
-
   bool Listed(const Xid& xid) {
-    auto prepared = resource_->ListPrepared();
-    EXPECT_TRUE(IsOk(prepared));
-    if (!prepared.ok()) return false;
-    for (const PreparedBranch& b : *prepared) {
-      if (b.id.xid == xid) return true;
-    }
-    return false;
+    return testing::ListedPrepared(*resource_, xid);
   }
 
   std::unique_ptr<MyConnection> Raw() {

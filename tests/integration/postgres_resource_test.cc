@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -25,6 +24,7 @@ namespace xatm {
 namespace {
 
 using ::xatm::testing::PostgresTestConfig;
+using ::xatm::testing::RandomHex;
 
 #define ASSERT_OK(expr)                                                  \
   do {                                                                   \
@@ -47,13 +47,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string RandomHex() {
-  std::random_device device;
-  std::ostringstream out;
-  out << std::hex << device();
-  return out.str();
 }
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -82,7 +75,7 @@ class PostgresResourceTest : public ::testing::Test {
     observer_ = MakePostgresResource(PostgresTestConfig(kResourceName));
     std::string test_name =
         ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    prefix_ = test_name.substr(0, 40) + "-" + RandomHex() + "-";
+    prefix_ = test_name.substr(0, 40) + "-" + RandomHex(8) + "-";
   }
 
   void TearDown() override {

@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <random>
+#include <sstream>
 
 namespace xatm::testing {
 
@@ -16,6 +19,16 @@ std::string RequireEnv(const char* var) {
     std::exit(1);
   }
   return value;
+}
+
+std::string RandomHex(int digits) {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  std::ostringstream out;
+  out << std::hex;
+  for (int i = 0; i < digits; ++i) out << (rng() % 16);
+  return out.str();
 }
 
 ResourceConfig PostgresTestConfig(const std::string& name) {

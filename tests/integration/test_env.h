@@ -17,6 +17,9 @@ ResourceConfig PostgresTestConfig(const std::string& name = "pg");
 // A MariaDB resource named `name` on the test database.
 ResourceConfig MysqlTestConfig(const std::string& name = "my");
 
+// `digits` random hex digits, for names no other test run uses.
+std::string RandomHex(int digits);
+
 // An xatm.ini for node `node` with both test databases as resources "pg"
 // and "my" (the MariaDB password through password_env), log_dir = log.
 std::string TestConfigText(const std::string& node);

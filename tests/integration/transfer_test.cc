@@ -20,7 +20,6 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "adapters/resource_factory.h"
@@ -37,17 +36,8 @@ namespace {
 
 using ::xatm::testing::MysqlTestConfig;
 using ::xatm::testing::PostgresTestConfig;
+using ::xatm::testing::RandomHex;
 using ::xatm::testing::RequireEnv;
-
-std::string RandomHex(int digits) {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
-  std::ostringstream out;
-  out << std::hex;
-  for (int i = 0; i < digits; ++i) out << (rng() % 16);
-  return out.str();
-}
 
 Amount Money(const char* text) { return *Amount::ParseStored(text); }
 
