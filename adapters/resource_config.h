@@ -33,6 +33,14 @@ struct ResourceConfig {
   // transaction fail and roll back instead of waiting forever. 0 keeps the
   // server's default.
   int lock_timeout_ms = 5000;
+  // Bounds every round trip to the database: connect, statements, prepare,
+  // commit, recovery queries. Expiry cancels the request and drops the
+  // connection. Before the decision it is a no vote; after it, in doubt.
+  int request_timeout_ms = 10000;
+  // MariaDB: the server closes a session of ours idle this long
+  // (wait_timeout), so a branch attached to the session of a dead or
+  // partitioned coordinator host is released for recovery within it.
+  int idle_session_timeout_s = 60;
 };
 
 }  // namespace xatm

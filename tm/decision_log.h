@@ -45,8 +45,20 @@ struct DecisionRecord {
   std::string detail;                  // HEURISTIC only
 };
 
+// Who closes a decision. An END made by recovery rests on answers from
+// sessions other than the preparing one (MariaDB can answer OK to XA COMMIT
+// without applying it while that session detaches): its gtrid is kept as a
+// tombstone, so a branch that reappears prepared is never presumed aborted.
+enum class EndOrigin { kCoordinator, kRecovery };
+
 struct DecisionLogOptions {
   FileSystem* fs = nullptr;  // nullptr: FileSystem::Default()
+  // The log directory's identity. Open() refuses a log made for another
+  // node. A missing or empty directory is an error unless
+  // create_if_missing (xatm init, or an explicit library option): an
+  // unmounted volume or a typo must not read as "no decisions".
+  std::string node_id;
+  bool create_if_missing = false;
   // A segment rolls over once this many bytes were appended after its
   // checkpoint; the old segments are deleted once their open decisions are
   // carried forward.
@@ -70,7 +82,8 @@ class DecisionLog {
   // Not forced: a lost END only makes recovery re-check committed branches.
   // On return the decision is closed for readers (OpenCommits,
   // FindOpenCommit), even while the END waits for a writer.
-  virtual Status LogEnd(const std::string& gtrid, int64_t time_ms) = 0;
+  virtual Status LogEnd(const std::string& gtrid, int64_t time_ms,
+                        EndOrigin origin = EndOrigin::kCoordinator) = 0;
   // Forced like COMMIT.
   virtual Status LogHeuristic(const std::string& gtrid,
                               const std::vector<std::string>& resources,
@@ -80,6 +93,10 @@ class DecisionLog {
   virtual std::vector<DecisionRecord> OpenCommits() const = 0;
   virtual std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const = 0;
+  // Whether the log has any COMMIT history for gtrid: an open COMMIT, a
+  // HEURISTIC, or a recovery END kept as a tombstone (a bounded set carried
+  // through checkpoints). Such a gtrid is never presumed aborted.
+  virtual bool HasCommitHistory(const std::string& gtrid) const = 0;
 
   // OK, or the sticky failure that stopped the log.
   virtual Status health() const = 0;

@@ -13,15 +13,19 @@ Status MemoryDecisionLog::LogCommit(const std::string& gtrid,
   return Status::Ok();
 }
 
-Status MemoryDecisionLog::LogEnd(const std::string& gtrid, int64_t) {
+Status MemoryDecisionLog::LogEnd(const std::string& gtrid, int64_t,
+                                 EndOrigin origin) {
   std::lock_guard<std::mutex> lock(mu_);
   open_.erase(gtrid);
+  if (origin == EndOrigin::kRecovery) tombstones_.insert(gtrid);
   return Status::Ok();
 }
 
-Status MemoryDecisionLog::LogHeuristic(const std::string&,
+Status MemoryDecisionLog::LogHeuristic(const std::string& gtrid,
                                        const std::vector<std::string>&,
                                        const std::string&, int64_t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tombstones_.insert(gtrid);
   return Status::Ok();
 }
 
@@ -44,6 +48,11 @@ std::optional<DecisionRecord> MemoryDecisionLog::FindOpenCommit(
   auto it = open_.find(gtrid);
   if (it == open_.end()) return std::nullopt;
   return it->second;
+}
+
+bool MemoryDecisionLog::HasCommitHistory(const std::string& gtrid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return open_.count(gtrid) != 0 || tombstones_.count(gtrid) != 0;
 }
 
 }  // namespace xatm

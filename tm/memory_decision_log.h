@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "tm/decision_log.h"
 
@@ -16,18 +17,22 @@ class MemoryDecisionLog : public DecisionLog {
   Status LogCommit(const std::string& gtrid,
                    const std::vector<std::string>& resources,
                    int64_t time_ms) override;
-  Status LogEnd(const std::string& gtrid, int64_t time_ms) override;
+  Status LogEnd(const std::string& gtrid, int64_t time_ms,
+                EndOrigin origin = EndOrigin::kCoordinator) override;
   Status LogHeuristic(const std::string& gtrid,
                       const std::vector<std::string>& resources,
                       const std::string& detail, int64_t time_ms) override;
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;
+  bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override { return Status::Ok(); }
 
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, DecisionRecord> open_;
+  // Recovery ENDs and HEURISTICs (unbounded: this log lives one process).
+  std::unordered_set<std::string> tombstones_;
 };
 
 }  // namespace xatm

@@ -2,6 +2,7 @@
 // database. Adapters (adapters/) implement it; tm/ knows no database.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,15 @@ class Branch {
 
   virtual const std::string& resource_name() const = 0;
 
+  // No round trip of this branch may wait past `deadline` (the
+  // transaction's own limit); each is also bounded by the resource's
+  // request timeout. An expired round trip fails (Unavailable, or the
+  // "unknown outcome" answer of Prepare/CommitPrepared/CommitOnePhase) and
+  // the adapter drops its connection. The default ignores it.
+  virtual void SetDeadline(std::chrono::steady_clock::time_point deadline) {
+    (void)deadline;
+  }
+
   // Work inside the branch. Returns the number of affected rows.
   virtual Result<int64_t> Execute(const std::string& sql,
                                   const std::vector<std::string>& params) = 0;
@@ -50,6 +60,12 @@ class Branch {
   // outcome of the prepare is unknown; the coordinator rolls back.
   virtual Status Prepare() = 0;
 
+  // After Prepare returned OK: true when the branch changed nothing and
+  // Prepare already finished it (a read-only branch: MariaDB answers 1402
+  // XA_RBROLLBACK when another session commits one, so it must not be left
+  // prepared). It takes no part in the decision or in phase 2.
+  virtual bool read_only() const { return false; }
+
   // Phase 2 after a yes vote. OK = committed. NotFound = the database no
   // longer knows the branch. Other = not known to be committed (retry or
   // leave to the sweeper).
@@ -67,7 +83,10 @@ class Branch {
 struct PreparedBranch {
   BranchId id;
   std::string raw;        // as the database shows it (gid / xid data)
-  int64_t prepared_ms = 0;  // when the database prepared it, 0 if unknown
+  // How long ago the database prepared it, by the database's own clock
+  // (PostgreSQL pg_prepared_xacts.prepared); nullopt when the database
+  // does not say (MariaDB): then the age comes from the gtrid's begin time.
+  std::optional<int64_t> db_age_ms;
 };
 
 // What a database says afterwards about a branch (from its ledger/marker row).
@@ -104,7 +123,9 @@ class Resource {
   virtual Status RollbackPrepared(const Xid& xid) = 0;
 
   // Whether the branch of `xid` committed here, from the ledger row written
-  // inside the branch. kUnknown when this database has no ledger table.
+  // inside the branch: a row with gtrid = xid.Gtrid() AND branch = xid.bqual
+  // (two resources on one database must not prove each other's branch).
+  // kUnknown when this database has no ledger table.
   virtual Result<BranchOutcome> LookupOutcome(const Xid& xid) = 0;
 
   // Runs one statement in its own local transaction (schema set-up, reads).

@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kAborted: return "ABORTED";
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kInDoubt: return "IN_DOUBT";
+    case StatusCode::kUnknownOutcome: return "UNKNOWN_OUTCOME";
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
   }

@@ -21,6 +21,9 @@ enum class StatusCode {
   kUnavailable,         // Resource unreachable: retry the call later.
   kInDoubt,             // Outcome decided but not finished (or unknown):
                         // recovery completes it; never retry the transfer.
+  kUnknownOutcome,      // Nothing durable decides the outcome and the
+                        // answer was lost (a one-phase commit's reply, a
+                        // failed decision append): check before retrying.
   kDataLoss,            // Durable state damaged: alert an operator.
   kInternal,            // A bug.
 };
@@ -54,6 +57,9 @@ class [[nodiscard]] Status {
   }
   static Status InDoubt(std::string m) {
     return Status(StatusCode::kInDoubt, std::move(m));
+  }
+  static Status UnknownOutcome(std::string m) {
+    return Status(StatusCode::kUnknownOutcome, std::move(m));
   }
   static Status DataLoss(std::string m) {
     return Status(StatusCode::kDataLoss, std::move(m));

@@ -121,7 +121,6 @@ Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
       PreparedBranch branch;
       branch.id = BranchId{std::move(xid).value(), name_};
       branch.raw = XidText(x);
-      branch.prepared_ms = 0;  // MariaDB does not say when
       out.push_back(std::move(branch));
     }
     return out;

@@ -139,8 +139,6 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
     PreparedBranch branch;
     branch.id = std::move(id).value();
     branch.raw = gid;
-    branch.prepared_ms =
-        row[1].has_value() ? std::strtoll(row[1]->c_str(), nullptr, 10) : 0;
     branches.push_back(std::move(branch));
   }
   spdlog::debug("postgresql resource '{}': {} prepared branches", name_,

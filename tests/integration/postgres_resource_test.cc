@@ -263,9 +263,6 @@ TEST_F(PostgresResourceTest, ListPreparedShowsBranchAndRecoveryCommitsIt) {
   ASSERT_NE(found, listed->end()) << "gid " << Gid(xid) << " not listed";
   EXPECT_TRUE(found->id.xid == xid);
   EXPECT_EQ(found->id.resource, kResourceName);
-  const int64_t now_ms = Clock::System()->NowMs();
-  EXPECT_GE(found->prepared_ms, xid.begin_ms - 60'000);
-  EXPECT_LE(found->prepared_ms, now_ms + 60'000);
 
   // Recovery commits from another connection while the branch still exists.
   ASSERT_OK(observer_->CommitPrepared(xid));

@@ -149,11 +149,14 @@ Status FakeDecisionLog::LogCommit(const std::string& gtrid,
   return Status::Ok();
 }
 
-Status FakeDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms) {
+Status FakeDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,
+                               EndOrigin origin) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!failure_.ok()) return failure_;
   journal_->Add("log-end");
-  records_.push_back(DecisionRecord{RecordType::kEnd, gtrid, {}, time_ms, ""});
+  records_.push_back(DecisionRecord{
+      RecordType::kEnd, gtrid, {}, time_ms,
+      origin == EndOrigin::kRecovery ? "recovery" : ""});
   return Status::Ok();
 }
 
@@ -191,6 +194,12 @@ std::optional<DecisionRecord> FakeDecisionLog::FindOpenCommit(
     if (r.gtrid == gtrid) return r;
   }
   return std::nullopt;
+}
+
+bool FakeDecisionLog::HasCommitHistory(const std::string& gtrid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::any_of(records_.begin(), records_.end(),
+                     [&](const DecisionRecord& r) { return r.gtrid == gtrid; });
 }
 
 Status FakeDecisionLog::health() const {

@@ -79,13 +79,16 @@ class FakeDecisionLog : public DecisionLog {
   Status LogCommit(const std::string& gtrid,
                    const std::vector<std::string>& resources,
                    int64_t time_ms) override;
-  Status LogEnd(const std::string& gtrid, int64_t time_ms) override;
+  Status LogEnd(const std::string& gtrid, int64_t time_ms,
+                EndOrigin origin = EndOrigin::kCoordinator) override;
   Status LogHeuristic(const std::string& gtrid,
                       const std::vector<std::string>& resources,
                       const std::string& detail, int64_t time_ms) override;
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;
+  // Any record of the gtrid (this log forgets nothing).
+  bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override;
 
   std::vector<DecisionRecord> all_records() const;

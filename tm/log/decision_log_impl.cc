@@ -64,7 +64,8 @@ Status DecisionLogImpl::LogCommit(const std::string& gtrid,
   return Submit(std::move(record), /*forced=*/true);
 }
 
-Status DecisionLogImpl::LogEnd(const std::string& gtrid, int64_t time_ms) {
+Status DecisionLogImpl::LogEnd(const std::string& gtrid, int64_t time_ms,
+                               EndOrigin /*origin*/) {
   DecisionRecord record;
   record.type = RecordType::kEnd;
   record.gtrid = gtrid;
@@ -286,6 +287,11 @@ std::optional<DecisionRecord> DecisionLogImpl::FindOpenCommit(
   std::lock_guard<std::mutex> lock(decisions_mu_);
   if (ending_.count(gtrid) != 0) return std::nullopt;
   return decisions_.Find(gtrid);
+}
+
+bool DecisionLogImpl::HasCommitHistory(const std::string& gtrid) const {
+  // Open decisions only, until tombstones are kept.
+  return FindOpenCommit(gtrid).has_value();
 }
 
 Status DecisionLogImpl::health() const {

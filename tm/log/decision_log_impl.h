@@ -43,7 +43,8 @@ class DecisionLogImpl final : public DecisionLog {
   Status LogCommit(const std::string& gtrid,
                    const std::vector<std::string>& resources,
                    int64_t time_ms) override;
-  Status LogEnd(const std::string& gtrid, int64_t time_ms) override;
+  Status LogEnd(const std::string& gtrid, int64_t time_ms,
+                EndOrigin origin = EndOrigin::kCoordinator) override;
   Status LogHeuristic(const std::string& gtrid,
                       const std::vector<std::string>& resources,
                       const std::string& detail, int64_t time_ms) override;
@@ -51,6 +52,7 @@ class DecisionLogImpl final : public DecisionLog {
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;
+  bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override;
 
  private:
