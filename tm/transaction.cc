@@ -110,6 +110,7 @@ Status Transaction::PrepareAll() {
 }
 
 Status Transaction::CommitTwoPhase() {
+  CrashPoint("before-prepare");
   Status vote = PrepareAll();
   if (vote.ok()) CrashPoint("after-prepare-all");
   if (vote.ok()) {
