@@ -27,7 +27,8 @@ constexpr char kResourcePrefix[] = "resource.";
 
 const std::set<std::string>& CommonResourceKeys() {
   static const std::set<std::string> keys = {
-      "type", "pool_size", "connect_timeout", "lock_timeout_ms"};
+      "type",           "pool_size",          "connect_timeout",
+      "lock_timeout_ms", "request_timeout_ms"};
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
@@ -36,7 +37,8 @@ const std::set<std::string>& PostgresKeys() {
 }
 const std::set<std::string>& MysqlKeys() {
   static const std::set<std::string> keys = {"host", "port", "user", "database",
-                                             "password_env"};
+                                             "password_env",
+                                             "idle_session_timeout"};
   return keys;
 }
 
@@ -124,9 +126,12 @@ std::string CheckConninfo(const std::string& conninfo) {
   std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
       PQconninfoParse(conninfo.c_str(), &error), PQconninfoFree);
   if (options == nullptr) {
-    std::string why = error != nullptr ? Trim(error) : "out of memory";
+    // libpq's message quotes the offending token, which may be a password
+    // typed without its keyword: say where to look, not what is there.
     PQfreemem(error);
-    return "conninfo is not a valid libpq connection string: " + why;
+    return "conninfo is not a valid libpq connection string (keyword=value "
+           "pairs separated by spaces, or a postgresql:// URI; the text is "
+           "not repeated here as it may hold a secret)";
   }
   for (PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
     if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr) {
@@ -314,6 +319,14 @@ class Parser {
       }
       r.lock_timeout_ms = static_cast<int>(n);
     }
+    if (const std::string* v = get("request_timeout_ms")) {
+      if (!ParseInt(*v, 100, 3'600'000, &n)) {
+        return ResourceError(name, "request_timeout_ms " + Quoted(*v) +
+                                       " is not a number of milliseconds "
+                                       "from 100 to 3600000");
+      }
+      r.request_timeout_ms = static_cast<int>(n);
+    }
     if (pg) {
       if (get("conninfo") == nullptr || get("conninfo")->empty()) {
         return ResourceError(name, "missing conninfo");
@@ -339,15 +352,26 @@ class Parser {
       }
       *out = *get(key);
     }
+    if (const std::string* v = get("idle_session_timeout")) {
+      if (!ParseInt(*v, 0, 86'400, &n)) {
+        return ResourceError(name, "idle_session_timeout " + Quoted(*v) +
+                                       " is not a number of seconds from 0 "
+                                       "to 86400");
+      }
+      r.idle_session_timeout_s = static_cast<int>(n);
+    }
     if (const std::string* v = get("password_env")) {
+      // The value is never repeated: a password typed here by mistake
+      // would be shown.
       if (!IsEnvName(*v)) {
-        return ResourceError(name, "password_env " + Quoted(*v) +
-                                       " is not an environment variable name");
+        return ResourceError(name,
+                             "password_env is not an environment variable name "
+                             "(letters, digits and '_')");
       }
       const char* secret = std::getenv(v->c_str());
       if (secret == nullptr) {
-        return ResourceError(name,
-                             "password_env names " + *v + ", which is not set");
+        return ResourceError(
+            name, "the environment variable named by password_env is not set");
       }
       r.password = secret;
     }

@@ -36,6 +36,8 @@ database = bank
 password_env = XATM_CONFIG_TEST_PASSWORD
 connect_timeout = 3
 lock_timeout_ms = 1500
+request_timeout_ms = 2500
+idle_session_timeout = 30
 )";
 
 class ConfigTest : public ::testing::Test {
@@ -93,6 +95,8 @@ TEST_F(ConfigTest, GoodFileGivesEverySetting) {
   EXPECT_EQ(my.password, kSecret);
   EXPECT_EQ(my.connect_timeout_s, 3);
   EXPECT_EQ(my.lock_timeout_ms, 1500);
+  EXPECT_EQ(my.request_timeout_ms, 2500);
+  EXPECT_EQ(my.idle_session_timeout_s, 30);
   EXPECT_EQ(c->FindResource("my"), &c->resources[1]);
   EXPECT_EQ(c->FindResource("nope"), nullptr);
 }
@@ -108,6 +112,9 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
   EXPECT_EQ(c->resources[0].password, "");
   // Every session bounds its row lock waits unless told otherwise.
   EXPECT_EQ(c->resources[0].lock_timeout_ms, 5000);
+  // No round trip waits forever; no orphan session lives for hours.
+  EXPECT_EQ(c->resources[0].request_timeout_ms, 10000);
+  EXPECT_EQ(c->resources[0].idle_session_timeout_s, 60);
 }
 
 TEST_F(ConfigTest, RelativeLogDirIsTakenFromTheConfigFilesDirectory) {
@@ -219,6 +226,16 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
   EXPECT_NE(Error(Minimal(my + "lock_timeout_ms = -5\n"))
                 .find("lock_timeout_ms '-5'"),
             std::string::npos);
+  EXPECT_NE(Error(Minimal(my + "request_timeout_ms = 0\n"))
+                .find("request_timeout_ms '0'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal(my + "idle_session_timeout = 1e3\n"))
+                .find("idle_session_timeout '1e3'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.pg]\ntype = postgresql\nconninfo = "
+                          "host=h\nidle_session_timeout = 5\n"))
+                .find("is for mysql resources"),
+            std::string::npos);
   EXPECT_NE(
       Error("grace_period = -1\n" + Minimal(my)).find("grace_period '-1'"),
       std::string::npos);
@@ -287,6 +304,7 @@ TEST_F(ConfigTest, ConninfoWithoutPasswordIsAccepted) {
 }
 
 TEST_F(ConfigTest, MalformedConninfoIsExplained) {
+  // Explained by the config key, never by libpq's text.
   std::string m = Error(
       Minimal("[resource.pg]\ntype = postgresql\nconninfo = host=h bogus=1\n"));
   EXPECT_NE(m.find("conninfo is not a valid libpq connection string"),
@@ -294,16 +312,39 @@ TEST_F(ConfigTest, MalformedConninfoIsExplained) {
       << m;
 }
 
-TEST_F(ConfigTest, UnsetPasswordEnvIsNamed) {
-  EXPECT_EQ(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
-                          "database = d\n"
-                          "password_env = XATM_CONFIG_TEST_UNSET\n")),
-            "config /etc/xatm/bank.ini: resource 'my': password_env names "
-            "XATM_CONFIG_TEST_UNSET, which is not set");
-  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
-                          "database = d\npassword_env = 1BAD\n"))
-                .find("is not an environment variable name"),
-            std::string::npos);
+TEST_F(ConfigTest, UnsetPasswordEnvIsExplainedWithoutItsValue) {
+  // A password typed into password_env by mistake is a valid variable
+  // name: the error must not repeat it.
+  std::string m = Error(Minimal(
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+      "password_env = Hunter2Zq9\n"));
+  EXPECT_EQ(m,
+            "config /etc/xatm/bank.ini: resource 'my': the environment "
+            "variable named by password_env is not set");
+  EXPECT_EQ(m.find("Hunter2Zq9"), std::string::npos) << m;
+}
+
+TEST_F(ConfigTest, BadPasswordEnvNameIsNotEchoed) {
+  std::string m = Error(Minimal(
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+      "password_env = 1hunter2!Zq9\n"));
+  EXPECT_NE(m.find("password_env is not an environment variable name"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+}
+
+TEST_F(ConfigTest, MalformedConninfoIsNotQuoted) {
+  // libpq's parse errors quote tokens: a password typed without its
+  // keyword would be shown.
+  for (const char* conninfo :
+       {"host=h dbname='bank s3cretPw", "host=h s3cretPw", "host=h =s3cretPw",
+        "postgresql://u@h/db?s3cretPw"}) {
+    std::string m = Error(Minimal(
+        std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
+        conninfo + "\n"));
+    EXPECT_EQ(m.find("s3cretPw"), std::string::npos) << m;
+  }
 }
 
 TEST_F(ConfigTest, LaterErrorsNeverShowTheEnvironmentPassword) {
