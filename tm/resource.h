@@ -123,8 +123,9 @@ class Resource {
   virtual Status RollbackPrepared(const Xid& xid) = 0;
 
   // Whether the branch of `xid` committed here, from the ledger row written
-  // inside the branch: a row with gtrid = xid.Gtrid() AND branch = xid.bqual
-  // (two resources on one database must not prove each other's branch).
+  // inside the branch: a row with gtrid = xid.Gtrid() AND branch = this
+  // resource's name (the bqual; two resources on one database must not
+  // prove each other's branch).
   // kUnknown when this database has no ledger table.
   virtual Result<BranchOutcome> LookupOutcome(const Xid& xid) = 0;
 

@@ -28,6 +28,11 @@ class FakeBranch : public Branch {
   const std::string& resource_name() const override {
     return resource_->name();
   }
+  void SetDeadline(std::chrono::steady_clock::time_point deadline) override {
+    std::lock_guard<std::mutex> lock(resource_->mu_);
+    resource_->last_deadline_ = deadline;
+  }
+  bool read_only() const override { return resource_->script_.read_only; }
   Result<int64_t> Execute(const std::string&,
                           const std::vector<std::string>&) override {
     return int64_t{1};
@@ -39,7 +44,7 @@ class FakeBranch : public Branch {
   Status Prepare() override {
     resource_->Record("prepare", xid_);
     Status vote = resource_->script_.prepare;
-    if (vote.ok()) {
+    if (vote.ok() && !resource_->script_.read_only) {
       std::lock_guard<std::mutex> lock(resource_->mu_);
       resource_->prepared_[xid_.Gtrid()] = xid_;
     }
@@ -95,12 +100,19 @@ void FakeResource::AddPrepared(const Xid& xid) {
   prepared_[xid.Gtrid()] = xid;
 }
 
+std::optional<std::chrono::steady_clock::time_point>
+FakeResource::last_deadline() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_deadline_;
+}
+
 Result<std::vector<PreparedBranch>> FakeResource::ListPrepared() {
+  if (script_.on_list) script_.on_list();
   if (!script_.list.ok()) return script_.list;
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<PreparedBranch> out;
   for (const auto& [gtrid, xid] : prepared_) {
-    out.push_back(PreparedBranch{BranchId{xid, name_}, gtrid, 0});
+    out.push_back(PreparedBranch{BranchId{xid, name_}, gtrid, script_.db_age_ms});
   }
   return out;
 }
@@ -124,7 +136,9 @@ Status FakeResource::RollbackPrepared(const Xid& xid) {
   return Status::Ok();
 }
 
-Result<BranchOutcome> FakeResource::LookupOutcome(const Xid&) {
+Result<BranchOutcome> FakeResource::LookupOutcome(const Xid& xid) {
+  Record("lookup", xid);
+  if (!script_.lookup.ok()) return script_.lookup;
   return script_.outcome;
 }
 

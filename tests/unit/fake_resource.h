@@ -4,7 +4,10 @@
 // for a database in any test that claims database behaviour.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +36,11 @@ struct FakeScript {
   Status recovery_commit = Status::Ok();  // Resource::CommitPrepared
   Status one_phase = Status::Ok();
   BranchOutcome outcome = BranchOutcome::kUnknown;
+  Status lookup = Status::Ok();  // LookupOutcome fails with this when not OK
   Status list = Status::Ok();  // ListPrepared fails with this when not OK
+  std::function<void()> on_list;     // runs inside ListPrepared
+  std::optional<int64_t> db_age_ms;  // what ListPrepared reports
+  bool read_only = false;            // branches vote read-only
 };
 
 class FakeResource : public Resource {
@@ -45,6 +52,8 @@ class FakeResource : public Resource {
   std::vector<std::string> prepared() const;
   // Makes a prepared branch appear, as left by a crashed process.
   void AddPrepared(const Xid& xid);
+  // The last deadline given to a branch of this resource, if any.
+  std::optional<std::chrono::steady_clock::time_point> last_deadline() const;
 
   const std::string& name() const override { return name_; }
   const std::string& type() const override { return type_; }
@@ -68,6 +77,7 @@ class FakeResource : public Resource {
   FakeScript script_;
   mutable std::mutex mu_;
   std::map<std::string, Xid> prepared_;  // gtrid -> xid
+  std::optional<std::chrono::steady_clock::time_point> last_deadline_;
 };
 
 class FakeDecisionLog : public DecisionLog {
