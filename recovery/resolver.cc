@@ -17,6 +17,45 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
+// The branches a manual COMMIT decision names when none is logged: those
+// prepared, and those whose ledger shows them committed. A configured
+// resource with neither may hold a branch that never prepared (rolled back
+// with its changes): committing the rest would commit part of the
+// transaction, so that is refused unless forced.
+Result<std::vector<std::string>> ManualCommitParticipants(
+    TransactionManager& manager, const Xid& xid,
+    const std::set<std::string>& prepared, bool force) {
+  std::set<std::string> names = prepared;
+  std::vector<std::string> no_trace;
+  for (const auto& resource : manager.resources()) {
+    const std::string& name = resource->name();
+    if (prepared.count(name) != 0) continue;
+    Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
+    if (!outcome.ok()) {
+      return Status::Unavailable("xid=" + xid.Gtrid() +
+                                 ": cannot commit by hand: the ledger of " +
+                                 name + " is unreadable: " +
+                                 outcome.status().message());
+    }
+    if (*outcome == BranchOutcome::kCommitted) {
+      names.insert(name);
+    } else {
+      no_trace.push_back(name);
+    }
+  }
+  if (!no_trace.empty() && !force) {
+    return Status::FailedPrecondition(
+        "xid=" + xid.Gtrid() + " has no logged decision, and " +
+        Join(no_trace) +
+        " shows neither a prepared branch nor a committed one: a branch "
+        "there may have been rolled back before it prepared, and committing "
+        "the others would commit part of the transaction. Roll it back, or "
+        "use --force if " +
+        Join(no_trace) + " took no part in it");
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
 }  // namespace
 
 Result<ResolveResult> ResolveManually(TransactionManager& manager,
@@ -88,18 +127,31 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
       }
     }
     if (decision.has_value() && result.remaining == 0) {
-      XATM_RETURN_IF_ERROR(manager.log().LogEnd(gtrid, now_ms));
+      XATM_RETURN_IF_ERROR(
+          manager.log().LogEnd(gtrid, now_ms, EndOrigin::kRecovery));
       result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
     }
     return result;
   }
 
-  // Commit: the decision must be durable before the first branch commits.
+  // Commit: every resource must have answered, or a branch it holds would
+  // be left out of the decision and presumed aborted later.
+  if (!own.failed.empty()) {
+    return Status::Unavailable(
+        "xid=" + gtrid + ": cannot commit by hand while " +
+        own.failed[0].resource + " does not answer (" +
+        own.failed[0].status.message() +
+        "): every configured resource must answer");
+  }
   std::vector<std::string> resources;
   if (decision.has_value()) {
     resources = decision->resources;
   } else {
-    resources.assign(prepared_names.begin(), prepared_names.end());
+    Result<std::vector<std::string>> participants =
+        ManualCommitParticipants(manager, *xid, prepared_names, options.force);
+    if (!participants.ok()) return participants.status();
+    resources = std::move(participants).value();
+    // The decision must be durable before the first branch commits.
     XATM_RETURN_IF_ERROR(manager.log().LogCommit(gtrid, resources, now_ms));
     spdlog::info("xid={} operator decided commit on {}", gtrid,
                  Join(resources));
@@ -114,10 +166,6 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
       continue;
     }
     bool is_prepared = prepared_names.count(name) != 0;
-    bool is_down = std::any_of(
-        own.failed.begin(), own.failed.end(),
-        [&](const ResourceFailure& f) { return f.resource == name; });
-    if (is_down) continue;  // already counted
     bool gone = false;
     Status s = is_prepared ? CommitPreparedChecked(*r, *xid, &gone)
                            : ConfirmCommitted(*r, *xid,
@@ -144,7 +192,8 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     ++result.heuristics;
   }
   if (result.remaining == 0) {
-    XATM_RETURN_IF_ERROR(manager.log().LogEnd(gtrid, now_ms));
+    XATM_RETURN_IF_ERROR(
+        manager.log().LogEnd(gtrid, now_ms, EndOrigin::kRecovery));
     result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
   }
   return result;

@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "recovery/commit_evidence.h"
 #include "recovery/own_branches.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
@@ -15,7 +16,6 @@ namespace xatm {
 // State of one pass.
 struct Sweeper::Pass {
   int64_t now_ms = 0;
-  bool log_usable = true;
   // COMMIT decisions open before anything was listed: only these are
   // checked for END, so a branch missing from the listing is known to have
   // been resolved before the listing, not prepared after it.
@@ -58,9 +58,6 @@ SweepResult Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   Pass pass;
   pass.now_ms = manager_->clock().NowMs();
-  // After a failed append the log may hold a decision it cannot show:
-  // absence of a record proves nothing, so nothing is presumed aborted.
-  pass.log_usable = manager_->log().health().ok();
   pass.open_before = manager_->log().OpenCommits();
   for (const auto& d : pass.open_before) pass.open_before_ids.insert(d.gtrid);
   ListBranches(pass);
@@ -111,46 +108,29 @@ void Sweeper::ResolveBranches(Pass& pass) {
     bool decided_commit = manager_->log().FindOpenCommit(gtrid).has_value();
 
     if (decided_commit) {
-      if (options_.dry_run) {
-        pass.Add(gtrid, name, SweepAction::kWouldCommit);
-        pass.outcome[key] = Status::Unavailable("dry run");
-        continue;
-      }
-      bool gone = false;
-      Status s = CommitPreparedChecked(*found.resource, xid, &gone);
-      pass.outcome[key] = s;
-      if (s.ok() && gone) continue;  // committed since the listing, not by us
-      if (s.ok()) {
-        spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
-        pass.Add(gtrid, name, SweepAction::kCommitted);
-        ++pass.result.committed;
-        if (!pass.first_commit_done) {
-          pass.first_commit_done = true;
-          CrashPoint("recover-after-commit-first");
-        }
-      } else if (s.code() != StatusCode::kDataLoss) {
-        spdlog::warn("xid={} recovery commit on {} must be retried: {}",
-                     gtrid, name, s.ToString());
-        pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
-      }
-      // Decisions open before the listing are counted in FinishDecisions;
-      // a newer one is finished by the next pass.
-      if (!s.ok() && pass.open_before_ids.count(gtrid) == 0) ++pass.result.remaining;
+      CommitBranch(pass, found);
       continue;
     }
 
-    int64_t age_ms = pass.now_ms - xid.begin_ms;
-    if (!pass.log_usable) {
-      pass.Add(gtrid, name, SweepAction::kRetryLater,
-               "decision log failed: cannot presume abort");
-      ++pass.result.remaining;
-      continue;
-    }
+    // The database's own clock where it keeps one: a step of this host's
+    // clock must not make a branch look old. A negative age is young.
+    int64_t age_ms =
+        found.branch.db_age_ms.value_or(pass.now_ms - xid.begin_ms);
     if (age_ms < options_.grace_period_ms) {
       pass.Add(gtrid, name, SweepAction::kSkippedYoung,
                "age " + std::to_string(age_ms) + " ms");
       ++pass.result.deferred;
       continue;
+    }
+    switch (DecideWithoutOpenDecision(pass, found)) {
+      case Verdict::kCommit:
+        CommitBranch(pass, found);
+        continue;
+      case Verdict::kLater:
+        ++pass.result.remaining;
+        continue;
+      case Verdict::kPresumeAbort:
+        break;
     }
     if (options_.dry_run) {
       pass.Add(gtrid, name, SweepAction::kWouldRollBack);
@@ -175,6 +155,100 @@ void Sweeper::ResolveBranches(Pass& pass) {
       pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
       ++pass.result.remaining;
     }
+  }
+}
+
+void Sweeper::CommitBranch(Pass& pass, const OwnBranch& found) {
+  const Xid& xid = found.branch.id.xid;
+  const std::string gtrid = xid.Gtrid();
+  const std::string& name = found.resource->name();
+  auto key = std::make_pair(gtrid, name);
+  if (options_.dry_run) {
+    pass.Add(gtrid, name, SweepAction::kWouldCommit);
+    pass.outcome[key] = Status::Unavailable("dry run");
+    return;
+  }
+  bool gone = false;
+  Status s = CommitPreparedChecked(*found.resource, xid, &gone);
+  pass.outcome[key] = s;
+  if (s.ok() && gone) return;  // committed since the listing, not by us
+  if (s.ok()) {
+    spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
+    pass.Add(gtrid, name, SweepAction::kCommitted);
+    ++pass.result.committed;
+    if (!pass.first_commit_done) {
+      pass.first_commit_done = true;
+      CrashPoint("recover-after-commit-first");
+    }
+  } else if (s.code() != StatusCode::kDataLoss) {
+    spdlog::warn("xid={} recovery commit on {} must be retried: {}", gtrid,
+                 name, s.ToString());
+    pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
+  }
+  // Decisions open before the listing are counted in FinishDecisions; a
+  // newer one is finished by the next pass.
+  if (!s.ok() && pass.open_before_ids.count(gtrid) == 0) {
+    ++pass.result.remaining;
+  }
+}
+
+Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
+                                                    const OwnBranch& found) {
+  const Xid& xid = found.branch.id.xid;
+  const std::string gtrid = xid.Gtrid();
+  const std::string& name = found.resource->name();
+  CommitEvidence evidence =
+      FindCommitEvidence(*manager_, xid, name, pass.down);
+  switch (evidence.kind) {
+    case CommitEvidence::Kind::kHistory:
+      // A decision closed as heuristic, or ENDed by recovery on answers
+      // from other sessions: the branch came back (say after a restart).
+      spdlog::warn(
+          "xid={} branch on {} is prepared although its COMMIT decision was "
+          "closed: committing it",
+          gtrid, name);
+      return Verdict::kCommit;
+    case CommitEvidence::Kind::kSiblingCommitted:
+      RecordLostDecision(pass, xid, evidence.committed_on);
+      return Verdict::kCommit;
+    case CommitEvidence::Kind::kUnknown:
+      pass.Add(gtrid, name, SweepAction::kRetryLater,
+               "cannot presume abort: " + evidence.why);
+      return Verdict::kLater;
+    case CommitEvidence::Kind::kNone:
+      break;
+  }
+  // Read now, not at the start of the pass: a COMMIT append that failed
+  // meanwhile may have reached the disk, and absence then proves nothing.
+  if (!manager_->log().health().ok()) {
+    pass.Add(gtrid, name, SweepAction::kRetryLater,
+             "decision log failed: cannot presume abort");
+    return Verdict::kLater;
+  }
+  return Verdict::kPresumeAbort;
+}
+
+void Sweeper::RecordLostDecision(Pass& pass, const Xid& xid,
+                                 const std::vector<std::string>& committed_on) {
+  const std::string gtrid = xid.Gtrid();
+  std::set<std::string> names(committed_on.begin(), committed_on.end());
+  for (const OwnBranch& b : pass.prepared) {
+    if (b.branch.id.xid == xid) names.insert(b.resource->name());
+  }
+  std::vector<std::string> resources(names.begin(), names.end());
+  std::string joined;
+  for (const auto& n : resources) joined += (joined.empty() ? "" : ",") + n;
+  spdlog::warn(
+      "xid={} the decision log lost a COMMIT decision: the branch on {} is "
+      "committed; committing the rest and logging the decision again "
+      "(resources {})",
+      gtrid, committed_on.front(), joined);
+  if (options_.dry_run) return;
+  Status logged =
+      manager_->log().LogCommit(gtrid, resources, manager_->clock().NowMs());
+  if (!logged.ok()) {
+    spdlog::error("xid={} the COMMIT decision could not be logged again: {}",
+                  gtrid, logged.ToString());
   }
 }
 
@@ -237,7 +311,8 @@ void Sweeper::FinishDecisions(Pass& pass) {
       pass.Add(gtrid, names, SweepAction::kHeuristic, detail);
       ++pass.result.heuristics;
     }
-    Status ended = manager_->log().LogEnd(gtrid, manager_->clock().NowMs());
+    Status ended = manager_->log().LogEnd(gtrid, manager_->clock().NowMs(),
+                                          EndOrigin::kRecovery);
     if (!ended.ok()) {
       spdlog::warn("xid={} END not logged: {}", gtrid, ended.ToString());
       ++pass.result.remaining;

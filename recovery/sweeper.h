@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "recovery/own_branches.h"
 #include "recovery/sweep_result.h"
 #include "tm/transaction_manager.h"
 
@@ -57,6 +58,15 @@ class Sweeper {
   void ListBranches(Pass& pass);
   void ResolveBranches(Pass& pass);
   void FinishDecisions(Pass& pass);
+
+  // A branch whose transaction has no open COMMIT decision.
+  enum class Verdict { kCommit, kPresumeAbort, kLater };
+  Verdict DecideWithoutOpenDecision(Pass& pass, const OwnBranch& found);
+  // A sibling committed although the log shows no decision: logs a fresh
+  // COMMIT naming every branch seen, and says loudly that one was lost.
+  void RecordLostDecision(Pass& pass, const Xid& xid,
+                          const std::vector<std::string>& committed_on);
+  void CommitBranch(Pass& pass, const OwnBranch& found);
 
   TransactionManager* manager_;
   SweeperOptions options_;

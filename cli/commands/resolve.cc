@@ -12,17 +12,22 @@ int Run(const Invocation& invocation) {
   CommandSpec spec(
       "resolve GTRID --commit|--rollback [--force]",
       "Resolves one global transaction of this node by hand. --commit logs a\n"
-      "COMMIT decision (unless one exists) and commits every prepared "
-      "branch.\n--rollback rolls every prepared branch back; it refuses to\n"
-      "contradict a logged COMMIT decision unless --force, and a forced\n"
-      "contradiction is recorded in the decision log as a heuristic outcome.\n"
+      "COMMIT decision (unless one exists) naming every branch and commits\n"
+      "every prepared branch; it needs an answer from every configured\n"
+      "resource, and without a logged decision it refuses while a resource\n"
+      "shows neither a prepared nor a committed branch (one may never have\n"
+      "prepared) unless --force. --rollback rolls every prepared branch back;\n"
+      "it refuses to contradict a logged COMMIT decision unless --force, and\n"
+      "a forced contradiction is recorded in the decision log as a heuristic\n"
+      "outcome.\n"
       "Exit 0 resolved, 1 refused or nothing to resolve, 2 bad usage, 4 "
-      "some\nbranch could not be reached or the outcome is heuristic.");
+      "some\nresource did not answer or the outcome is heuristic.");
   spec.options.add_options()("commit", po::bool_switch(),
                              "commit every branch")(
       "rollback", po::bool_switch(), "roll every branch back")(
       "force", po::bool_switch(),
-      "allow --rollback against a logged COMMIT decision (heuristic)");
+      "allow --rollback against a logged COMMIT decision (heuristic), or\n"
+      "--commit although a resource shows no branch (it took no part)");
   spec.hidden.add_options()("gtrid", po::value<std::string>());
   spec.positional.add("gtrid", 1);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
@@ -48,7 +53,11 @@ int Run(const Invocation& invocation) {
     options.force = ctx.vars()["force"].as<bool>();
     Result<ResolveResult> result = ResolveManually(**tm, *gtrid, options);
     if (!result.ok()) {
-      return ctx.Fail(kExitFailed, result.status().message());
+      // A resource that did not answer leaves the transaction in doubt.
+      return ctx.Fail(result.status().code() == StatusCode::kUnavailable
+                          ? kExitUnresolved
+                          : kExitFailed,
+                      result.status().message());
     }
     PrintEvents(ctx.out(), result->events);
     bool settled = result->remaining == 0 && result->heuristics == 0;

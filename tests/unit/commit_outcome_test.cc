@@ -26,6 +26,7 @@ class CommitOutcomeTest : public testing::CoordinatorFixture {
 TEST_F(CommitOutcomeTest, ARetriedCommitIsCheckedAgainstTheLedger) {
   b_->script().commit = Status::Unavailable("connection lost");
   b_->script().outcome = BranchOutcome::kNotCommitted;  // OK, but not applied
+  b_->script().applies_commits = false;
   auto txn = Begin({"a", "b"});
   Status s = txn->Commit();
   EXPECT_EQ(s.code(), StatusCode::kInDoubt) << s.ToString();

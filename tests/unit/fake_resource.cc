@@ -53,7 +53,7 @@ class FakeBranch : public Branch {
   Status CommitPrepared() override {
     resource_->Record("commit", xid_);
     Status s = resource_->script_.commit;
-    if (s.ok()) Forget();
+    if (s.ok()) Forget(/*committed=*/true);
     return s;
   }
   Status Rollback() override {
@@ -63,13 +63,16 @@ class FakeBranch : public Branch {
   }
   Status CommitOnePhase() override {
     resource_->Record("commit-one-phase", xid_);
-    return resource_->script_.one_phase;
+    Status s = resource_->script_.one_phase;
+    if (s.ok()) Forget(/*committed=*/true);
+    return s;
   }
 
  private:
-  void Forget() {
+  void Forget(bool committed = false) {
     std::lock_guard<std::mutex> lock(resource_->mu_);
     resource_->prepared_.erase(xid_.Gtrid());
+    if (committed) resource_->NoteCommitted(xid_);
   }
 
   FakeResource* resource_;
@@ -81,6 +84,10 @@ FakeResource::FakeResource(std::string name, Journal* journal)
 
 void FakeResource::Record(const std::string& what, const Xid&) {
   journal_->Add(what + ":" + name_);
+}
+
+void FakeResource::NoteCommitted(const Xid& xid) {
+  if (script_.applies_commits) committed_.insert(xid.Gtrid());
 }
 
 std::vector<std::string> FakeResource::prepared() const {
@@ -124,6 +131,7 @@ Status FakeResource::CommitPrepared(const Xid& xid) {
   if (s.ok() && prepared_.erase(xid.Gtrid()) == 0) {
     return Status::NotFound("no such branch");
   }
+  if (s.ok()) NoteCommitted(xid);
   return s;
 }
 
@@ -139,6 +147,8 @@ Status FakeResource::RollbackPrepared(const Xid& xid) {
 Result<BranchOutcome> FakeResource::LookupOutcome(const Xid& xid) {
   Record("lookup", xid);
   if (!script_.lookup.ok()) return script_.lookup;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (committed_.count(xid.Gtrid()) != 0) return BranchOutcome::kCommitted;
   return script_.outcome;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,7 +36,11 @@ struct FakeScript {
   Status commit = Status::Ok();   // phase 2 on the branch
   Status recovery_commit = Status::Ok();  // Resource::CommitPrepared
   Status one_phase = Status::Ok();
+  // What LookupOutcome says of a branch this fake did not commit itself
+  // (a commit through the fake shows as kCommitted unless applies_commits
+  // is false: a database answering OK without applying the commit).
   BranchOutcome outcome = BranchOutcome::kUnknown;
+  bool applies_commits = true;
   Status lookup = Status::Ok();  // LookupOutcome fails with this when not OK
   Status list = Status::Ok();  // ListPrepared fails with this when not OK
   std::function<void()> on_list;     // runs inside ListPrepared
@@ -70,6 +75,8 @@ class FakeResource : public Resource {
  private:
   friend class FakeBranch;
   void Record(const std::string& what, const Xid& xid);
+  // REQUIRES: mu_ held.
+  void NoteCommitted(const Xid& xid);
 
   std::string name_;
   std::string type_ = "fake";
@@ -77,6 +84,7 @@ class FakeResource : public Resource {
   FakeScript script_;
   mutable std::mutex mu_;
   std::map<std::string, Xid> prepared_;  // gtrid -> xid
+  std::set<std::string> committed_;      // gtrids committed here
   std::optional<std::chrono::steady_clock::time_point> last_deadline_;
 };
 

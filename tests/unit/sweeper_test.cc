@@ -61,6 +61,7 @@ TEST_F(SweeperTest, ACommitAnsweredButNotAppliedKeepsTheDecisionOpen) {
   ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a"}, 0).ok());
   // The database says OK, yet the ledger row never becomes visible.
   a_->script().outcome = BranchOutcome::kNotCommitted;
+  a_->script().applies_commits = false;
   SweepResult r = Sweep();
   EXPECT_EQ(r.committed, 0);
   EXPECT_EQ(r.ended, 0);

@@ -1,0 +1,38 @@
+#include "recovery/commit_evidence.h"
+
+namespace xatm {
+
+CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
+                                  const std::string& found_on,
+                                  const std::set<std::string>& down) {
+  CommitEvidence evidence;
+  if (manager.log().HasCommitHistory(xid.Gtrid())) {
+    evidence.kind = CommitEvidence::Kind::kHistory;
+    return evidence;
+  }
+  for (const auto& resource : manager.resources()) {
+    const std::string& name = resource->name();
+    if (name == found_on) continue;
+    if (down.count(name) != 0) {
+      evidence.kind = CommitEvidence::Kind::kUnknown;
+      evidence.why = name + " is unreachable";
+      return evidence;
+    }
+    Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
+    if (!outcome.ok()) {
+      evidence.kind = CommitEvidence::Kind::kUnknown;
+      evidence.why = "ledger of " + name + " unreadable: " +
+                     outcome.status().message();
+      return evidence;
+    }
+    if (*outcome == BranchOutcome::kCommitted) {
+      evidence.committed_on.push_back(name);
+    }
+  }
+  if (!evidence.committed_on.empty()) {
+    evidence.kind = CommitEvidence::Kind::kSiblingCommitted;
+  }
+  return evidence;
+}
+
+}  // namespace xatm

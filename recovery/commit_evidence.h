@@ -1,0 +1,34 @@
+// Evidence that a global transaction committed although the decision log
+// shows no open COMMIT for it. Presumed abort is only sound where nothing
+// says otherwise: a damaged last record, a lost or replaced log directory, or
+// a decision closed before its branch reappeared must never turn into a
+// rollback of a branch whose siblings committed.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tm/transaction_manager.h"
+
+namespace xatm {
+
+struct CommitEvidence {
+  enum class Kind {
+    kNone,              // nothing says commit: abort may be presumed
+    kHistory,           // the log has COMMIT history (tombstone, heuristic)
+    kSiblingCommitted,  // a sibling branch's ledger row proves commit
+    kUnknown,           // a sibling could not be asked: decide later
+  };
+  Kind kind = Kind::kNone;
+  std::vector<std::string> committed_on;  // kSiblingCommitted
+  std::string why;                        // kUnknown
+};
+
+// Looks in the log's history, then in the ledger of every configured
+// resource other than `found_on` (those in `down` count as unreadable).
+CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
+                                  const std::string& found_on,
+                                  const std::set<std::string>& down);
+
+}  // namespace xatm
