@@ -24,6 +24,10 @@ enum ExitCode : int {
                         // database: recovery finishes it; do not retry
   kExitUnresolved = 4,  // recovery: something is still in doubt (a database
                         // down, a young branch, a heuristic outcome)
+  kExitUnknown = 5,     // transfer: outcome unknown, no durable decision
+                        // settles it (a lost one-phase answer, a failed
+                        // decision append): check the balances and the
+                        // ledger (or run recover) before retrying
 };
 
 // One run of one command.

@@ -11,6 +11,17 @@
 #include "tm/transaction_manager.h"
 
 namespace xatm {
+namespace {
+
+// How long the rollback of a branch whose prepare went unanswered may take.
+constexpr std::chrono::milliseconds kRollbackAfterNoAnswer(1000);
+// Phase 2 retries a failed commit from a fresh connection only while the
+// branch's commit has taken less than this: a quick failure is a broken
+// connection worth retrying; a slow one is a server not answering, left to
+// recovery so the caller is not held for several request timeouts.
+constexpr std::chrono::milliseconds kPhaseTwoRetryWindow(1000);
+
+}  // namespace
 
 Transaction::Transaction(TransactionManager* manager, Xid xid)
     : manager_(manager), xid_(std::move(xid)), gtrid_(xid_.Gtrid()) {
@@ -40,6 +51,7 @@ Result<Branch*> Transaction::Enlist(const std::string& resource) {
     return branch.status().WithContext("xid=" + gtrid_ + " begin on '" +
                                        resource + "'");
   }
+  if (deadline_.has_value()) (*branch)->SetDeadline(*deadline_);
   branches_.push_back(Enlisted{r, std::move(branch).value()});
   spdlog::debug("xid={} enlisted {}", gtrid_, resource);
   return branches_.back().branch.get();
@@ -69,10 +81,11 @@ Status Transaction::Commit() {
 }
 
 Status Transaction::CommitOnePhase() {
-  Status s = branches_[0].branch->CommitOnePhase();
+  Enlisted& only = branches_[0];
+  Status s = only.branch->CommitOnePhase();
   if (s.ok()) {
     spdlog::info("xid={} committed (one phase) on {}", gtrid_,
-                 branches_[0].resource->name());
+                 only.resource->name());
     Finish(State::kCommitted);
     return s;
   }
@@ -81,13 +94,24 @@ Status Transaction::CommitOnePhase() {
     Finish(State::kRolledBack);
     return s;
   }
-  // The connection may have died with the COMMIT in flight: only the
-  // database knows, and without a prepare there is nothing to recover.
+  // The connection may have died with the COMMIT in flight, and without a
+  // prepare there is nothing to recover: only the ledger row can tell. Its
+  // absence proves nothing (the COMMIT may still be applied), so a missing
+  // row leaves the outcome unknown rather than "rolled back".
+  Result<BranchOutcome> outcome = only.resource->LookupOutcome(xid_);
+  if (outcome.ok() && *outcome == BranchOutcome::kCommitted) {
+    spdlog::info("xid={} committed (one phase) on {}: the answer was lost, "
+                 "the ledger shows the commit",
+                 gtrid_, only.resource->name());
+    Finish(State::kCommitted);
+    return Status::Ok();
+  }
   spdlog::error("xid={} one-phase commit outcome unknown: {}", gtrid_,
                 s.ToString());
   Finish(State::kInDoubt);
-  return Status::InDoubt("xid=" + gtrid_ +
-                         ": one-phase commit outcome unknown: " + s.message());
+  return Status::UnknownOutcome("xid=" + gtrid_ +
+                                ": one-phase commit outcome unknown: " +
+                                s.message());
 }
 
 Status Transaction::PrepareAll() {
@@ -100,13 +124,54 @@ Status Transaction::PrepareAll() {
         }
         return s;
       });
+  Status first_no;
   for (size_t i = 0; i < votes.size(); ++i) {
-    if (!votes[i].ok()) {
-      return Status::Aborted(branches_[i].resource->name() +
-                             " voted no: " + votes[i].message());
+    if (votes[i].ok()) continue;
+    if (votes[i].code() != StatusCode::kAborted) {
+      // No answer in time (or a lost one): the server is slow or gone, and
+      // a rollback must not wait for it as long again. Recovery rolls back
+      // whatever stays prepared.
+      branches_[i].branch->SetDeadline(std::chrono::steady_clock::now() +
+                                       kRollbackAfterNoAnswer);
+    }
+    if (first_no.ok()) {
+      first_no = Status::Aborted(branches_[i].resource->name() +
+                                 " voted no: " + votes[i].message());
     }
   }
-  return Status::Ok();
+  return first_no;
+}
+
+std::string Transaction::LateForDecision() const {
+  const int64_t limit = manager_->options().decision_deadline_ms;
+  // A sweeper elsewhere ages branches by the wall clock (the gtrid's begin
+  // time): if it jumped ahead, deciding now could race a presumed abort.
+  int64_t wall_ms = manager_->clock().NowMs() - xid_.begin_ms;
+  if (wall_ms > limit) {
+    return "took " + std::to_string(wall_ms) +
+           " ms by the wall clock, past the decision deadline";
+  }
+  // A wall clock stepped back must not stretch the deadline either.
+  auto now = std::chrono::steady_clock::now();
+  int64_t steady_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - started_)
+          .count();
+  if (steady_ms > limit) {
+    return "took " + std::to_string(steady_ms) +
+           " ms, past the decision deadline";
+  }
+  if (deadline_.has_value() && now > *deadline_) {
+    return "the transaction's deadline passed";
+  }
+  return "";
+}
+
+std::vector<size_t> Transaction::WritingBranches() const {
+  std::vector<size_t> writing;
+  for (size_t i = 0; i < branches_.size(); ++i) {
+    if (!branches_[i].branch->read_only()) writing.push_back(i);
+  }
+  return writing;
 }
 
 Status Transaction::CommitTwoPhase() {
@@ -114,11 +179,8 @@ Status Transaction::CommitTwoPhase() {
   Status vote = PrepareAll();
   if (vote.ok()) CrashPoint("after-prepare-all");
   if (vote.ok()) {
-    int64_t age = manager_->clock().NowMs() - xid_.begin_ms;
-    if (age > manager_->options().decision_deadline_ms) {
-      vote = Status::Aborted("took " + std::to_string(age) +
-                             " ms, past the decision deadline");
-    }
+    std::string late = LateForDecision();
+    if (!late.empty()) vote = Status::Aborted(late);
   }
   if (!vote.ok()) {
     spdlog::info("xid={} rolling back: {}", gtrid_, vote.message());
@@ -126,6 +188,18 @@ Status Transaction::CommitTwoPhase() {
     Finish(State::kRolledBack);
     return Status::Aborted("xid=" + gtrid_ + " rolled back: " +
                            vote.message());
+  }
+  // Read-only branches finished at prepare: nothing of them to decide.
+  std::vector<size_t> writing = WritingBranches();
+  if (writing.size() < branches_.size()) {
+    std::vector<Enlisted> kept;
+    for (size_t i : writing) kept.push_back(std::move(branches_[i]));
+    branches_ = std::move(kept);
+  }
+  if (branches_.empty()) {
+    spdlog::info("xid={} committed (every branch read-only)", gtrid_);
+    Finish(State::kCommitted);
+    return Status::Ok();
   }
 
   // The commit point. If the append fails the record may still have reached
@@ -137,9 +211,9 @@ Status Transaction::CommitTwoPhase() {
     spdlog::error("xid={} decision log failed, outcome left to recovery: {}",
                   gtrid_, decided.ToString());
     Finish(State::kInDoubt);
-    return Status::InDoubt("xid=" + gtrid_ +
-                           ": decision log failed; recovery decides: " +
-                           decided.message());
+    return Status::UnknownOutcome("xid=" + gtrid_ +
+                                  ": decision log failed; recovery decides: " +
+                                  decided.message());
   }
   spdlog::debug("xid={} commit decision durable", gtrid_);
   CrashPoint("after-decision");
@@ -168,19 +242,27 @@ Status Transaction::CommitTwoPhase() {
 
 Status Transaction::CommitBranch(size_t i) {
   Enlisted& e = branches_[i];
+  // The preparing session's answer is reliable: MariaDB's false OK comes
+  // from other sessions while the preparing one detaches.
+  const auto started = std::chrono::steady_clock::now();
   Status s = e.branch->CommitPrepared();
-  // The branch's own connection failed: retry from a fresh connection.
+  if (s.code() == StatusCode::kNotFound) {
+    // Gone: committed by an earlier attempt whose answer was lost, or
+    // resolved by someone else. The ledger tells; a contradiction stays
+    // unfinished here and the sweeper records it as heuristic.
+    s = ConfirmCommitted(*e.resource, xid_, std::move(s));
+  }
+  // The branch's own connection failed: retry from a fresh connection, with
+  // the ledger-checked commit that recovery uses.
   for (int attempt = 1;
        s.code() == StatusCode::kUnavailable &&
-       attempt < manager_->options().commit_attempts;
+       attempt < manager_->options().commit_attempts &&
+       std::chrono::steady_clock::now() - started < kPhaseTwoRetryWindow;
        ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
-    s = e.resource->CommitPrepared(xid_);
+    bool gone = false;
+    s = CommitPreparedChecked(*e.resource, xid_, &gone);
   }
-  // Gone: committed by an earlier attempt whose answer was lost, or
-  // resolved by someone else. The ledger tells; a contradiction stays
-  // unfinished here and the sweeper records it as heuristic.
-  s = ConfirmCommitted(*e.resource, xid_, std::move(s));
   if (!s.ok()) {
     spdlog::warn("xid={} commit on {} not confirmed: {}", gtrid_,
                  e.resource->name(), s.ToString());

@@ -1,7 +1,9 @@
 // One global transaction. Used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,11 +35,14 @@ class Transaction {
   Result<Branch*> Enlist(const std::string& resource);
 
   // OK: committed in every branch.
-  // Aborted: rolled back everywhere (a no vote, an error before the
-  //   decision); nothing changed.
+  // Aborted: rolled back everywhere (a no vote, an error or a timeout
+  //   before the decision); nothing changed.
   // InDoubt: the COMMIT decision is durable but some branch is not yet
-  //   committed (the sweeper finishes it), or the decision log failed while
-  //   deciding (recovery decides from what reached the disk).
+  //   committed; recovery finishes it. Never retry the transaction.
+  // UnknownOutcome: no durable decision settles it and the answer that
+  //   would was lost: the decision log failed while deciding (recovery
+  //   decides from what reached the disk), or a one-phase commit's answer
+  //   was lost and the branch's ledger could not prove it committed.
   Status Commit();
 
   // Rolls back every branch. Branches that cannot be reached now stay
@@ -56,6 +61,12 @@ class Transaction {
   // `unfinished`.
   void CommitAll(std::vector<std::string>* unfinished);
   Status CommitBranch(size_t i);
+  // Why the votes came too late to decide, or "" (wall clock, steady clock
+  // and the caller's deadline all count: the safe reading wins).
+  std::string LateForDecision() const;
+  // The branches that changed something: a read-only branch finished at
+  // prepare and takes no part in the decision or phase 2.
+  std::vector<size_t> WritingBranches() const;
   Status RollbackAll();
   std::vector<std::string> ResourceNames() const;
   void Finish(State state);
@@ -64,6 +75,9 @@ class Transaction {
   Xid xid_;
   std::string gtrid_;
   State state_ = State::kActive;
+  std::chrono::steady_clock::time_point started_ =
+      std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   struct Enlisted {
     Resource* resource;
     std::unique_ptr<Branch> branch;

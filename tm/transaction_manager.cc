@@ -63,6 +63,15 @@ TransactionManager::TransactionManager(
 
 TransactionManager::~TransactionManager() = default;
 
+Result<std::unique_ptr<Transaction>> TransactionManager::Begin(
+    std::chrono::milliseconds timeout) {
+  Result<std::unique_ptr<Transaction>> txn = Begin();
+  if (txn.ok()) {
+    (*txn)->deadline_ = std::chrono::steady_clock::now() + timeout;
+  }
+  return txn;
+}
+
 Result<std::unique_ptr<Transaction>> TransactionManager::Begin() {
   Status healthy = health();
   if (!healthy.ok()) {

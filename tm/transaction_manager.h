@@ -13,6 +13,7 @@
 // or Rollback() rolls back.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,9 @@ class TransactionManager {
   // A new global transaction. FailedPrecondition once the decision log has
   // failed: the manager stops accepting work (recovery still runs).
   Result<std::unique_ptr<Transaction>> Begin();
+  // The same with a deadline `timeout` from now: no round trip of any branch
+  // waits past it, and votes complete after it roll the transaction back.
+  Result<std::unique_ptr<Transaction>> Begin(std::chrono::milliseconds timeout);
 
   // nullptr when no resource has that name.
   Resource* FindResource(const std::string& name) const;

@@ -24,10 +24,12 @@ int Run(const Invocation& invocation) {
   CommandSpec spec(
       "transfer --from RES:ID --to RES:ID --amount AMOUNT",
       "Moves AMOUNT from one account to another as one global transaction\n"
-      "and prints 'GTRID committed', 'GTRID aborted: REASON' or\n"
-      "'GTRID in doubt: REASON'. Exit 0 committed, 1 aborted (nothing "
-      "changed),\n2 bad usage (nothing attempted), 3 in doubt (the commit is "
-      "decided;\nrecovery finishes it: do not retry).");
+      "and prints 'GTRID committed', 'GTRID aborted: REASON', 'GTRID in\n"
+      "doubt: REASON' or 'GTRID outcome unknown: REASON'. Exit 0 committed,\n"
+      "1 aborted (nothing changed), 2 bad usage (nothing attempted), 3 in\n"
+      "doubt (the commit is decided; recovery finishes it: do not retry),\n"
+      "5 outcome unknown (no durable decision settles it: check the\n"
+      "balances, or run recover, before retrying).");
   spec.options.add_options()("from",
                              po::value<std::string>()->value_name("RES:ID"),
                              "account to debit, e.g. pg:alice")(
@@ -79,12 +81,15 @@ int Run(const Invocation& invocation) {
       case StatusCode::kAborted:
         ctx.out() << result->gtrid << " aborted: " << reason << "\n";
         return static_cast<int>(kExitFailed);
+      case StatusCode::kUnknownOutcome:
+        ctx.out() << result->gtrid << " outcome unknown: " << reason << "\n";
+        return static_cast<int>(kExitUnknown);
       default:
         // Not an outcome Commit() documents: nothing is known, so never
-        // claim that nothing changed.
+        // claim that nothing changed, nor that a decision is durable.
         ctx.out() << result->gtrid
-                  << " in doubt: outcome unknown: " << s.ToString() << "\n";
-        return static_cast<int>(kExitInDoubt);
+                  << " outcome unknown: " << s.ToString() << "\n";
+        return static_cast<int>(kExitUnknown);
     }
   });
 }

@@ -105,6 +105,18 @@ TEST_F(CommitOutcomeTest, AnExpiredTransactionDeadlineRollsBack) {
   EXPECT_TRUE(a_->prepared().empty());
 }
 
+// A prepare that went unanswered (a frozen server) must not hold the
+// caller for another full request timeout while rolling back.
+TEST_F(CommitOutcomeTest, AnUnansweredPrepareGetsAShortRollback) {
+  b_->script().prepare = Status::Unavailable("timed out after 2000 ms");
+  auto txn = Begin({"a", "b"});
+  EXPECT_EQ(txn->Commit().code(), StatusCode::kAborted);
+  ASSERT_TRUE(b_->last_deadline().has_value());
+  EXPECT_LE(*b_->last_deadline() - std::chrono::steady_clock::now(),
+            std::chrono::milliseconds(1'000));
+  EXPECT_FALSE(a_->last_deadline().has_value());
+}
+
 // Item 13: the decision deadline is not fooled by a wall clock stepping
 // backwards while votes are collected.
 TEST_F(CommitOutcomeTest, TheDecisionDeadlineHoldsWhenTheClockStepsBack) {
