@@ -33,6 +33,13 @@ Status CommitPreparedChecked(Resource& resource, const Xid& xid,
                              bool* was_gone) {
   Status commit = resource.CommitPrepared(xid);
   *was_gone = commit.code() == StatusCode::kNotFound;
+  if (commit.code() == StatusCode::kAborted) {
+    // A read-only branch: nothing to commit, so no ledger row to check and
+    // nothing that contradicts the decision.
+    spdlog::info("xid={} branch on {} had nothing to commit: {}", xid.Gtrid(),
+                 resource.name(), commit.message());
+    return Status::Ok();
+  }
   if (!commit.ok()) return ConfirmCommitted(resource, xid, std::move(commit));
   Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
   if (outcome.ok() && *outcome == BranchOutcome::kNotCommitted) {

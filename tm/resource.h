@@ -118,7 +118,10 @@ class Resource {
   // Recovery-side resolution of a prepared branch, from any connection.
   // OK = done. NotFound = the database does not know the branch (already
   // resolved, or never prepared). Unavailable = try again later (resource
-  // down, or MariaDB's preparing session still attached).
+  // down, or MariaDB's preparing session still attached). Aborted (commit
+  // only) = the branch had nothing to commit and the database forgot it
+  // (MariaDB's 1402 XA_RBROLLBACK for a read-only branch): no ledger row can
+  // exist, and it counts as committed.
   virtual Status CommitPrepared(const Xid& xid) = 0;
   virtual Status RollbackPrepared(const Xid& xid) = 0;
 

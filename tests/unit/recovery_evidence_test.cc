@@ -117,6 +117,22 @@ TEST_F(RecoveryEvidenceTest, RecoveryEndsAreMarkedAsRecoveryEnds) {
   EXPECT_TRUE(found);
 }
 
+// Item 8: a read-only branch left prepared (by an older version) that the
+// database forgets when another session commits it is no heuristic.
+TEST_F(RecoveryEvidenceTest, NothingToCommitIsNoHeuristic) {
+  Xid xid = OldXid();
+  a_->AddPrepared(xid);
+  b_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a", "b"}, 0).ok());
+  b_->script().recovery_commit =
+      Status::Aborted("1402 XA_RBROLLBACK: nothing to commit");
+  b_->script().outcome = BranchOutcome::kNotCommitted;  // no ledger row
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.heuristics, 0) << r.Summary();
+  EXPECT_EQ(r.ended, 1) << r.Summary();
+  EXPECT_TRUE(r.clean()) << r.Summary();
+}
+
 // Item 4: a COMMIT append that fails during the pass (after the pass read
 // the log's health) must stop presumed abort.
 TEST_F(RecoveryEvidenceTest, ALogFailingDuringThePassStopsPresumedAbort) {
