@@ -442,6 +442,63 @@ TEST(DecisionLogProcessTest, SecondOpenInAnotherProcessIsRefused) {
   EXPECT_EQ(StatusCode::kFailedPrecondition, again.status().code());
 }
 
+// --- Identity (see also log_identity_test.cc, on the real file system) ---
+
+TEST_F(DecisionLogTest, CreationCutShortAtEveryStepIsFinishedByTheNextCreate) {
+  spdlog::set_level(spdlog::level::off);
+  for (uint64_t cut = 1; cut <= 12; ++cut) {
+    SCOPED_TRACE("power cut at operation " + std::to_string(cut));
+    FaultFileSystem fs(cut);
+    ASSERT_TRUE(fs.CreateDirIfMissing(kDir).ok());
+    fs.CutPowerAt(cut);
+    Result<std::unique_ptr<DecisionLog>> first = Open(&fs);
+    first = Status::Ok();  // closed before the restart
+    fs.SimulatePowerLoss(UnsyncedData::kRandom, 0.5);
+    // Never an identity without a segment: a new `xatm init` finishes it.
+    auto log = MustOpen(&fs);
+    ASSERT_NE(nullptr, log);
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    log.reset();
+    DecisionLogOptions plain;
+    plain.fs = &fs;
+    plain.node_id = "node-1";
+    Result<std::unique_ptr<DecisionLog>> reopened =
+        DecisionLog::Open(kDir, plain);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    EXPECT_TRUE((*reopened)->FindOpenCommit(Gtrid(1)).has_value());
+  }
+  spdlog::set_level(spdlog::level::info);
+}
+
+TEST_F(DecisionLogTest, FormatOneLogWithoutIdentityIsAdoptedOnlyWhenCreating) {
+  // As a version before identities left it: one format-1 segment.
+  std::string segment;
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(1), &segment);
+  AppendFrame(FrameType::kCheckpointEnd, CheckpointEndPayload(0), &segment);
+  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(1), kResources, 1,
+                                "", &segment)
+                  .ok());
+  ASSERT_TRUE(fs_.CreateDirIfMissing(kDir).ok());
+  fs_.SetContents(std::string(kDir) + "/" + SegmentFileName(1), segment);
+  DecisionLogOptions plain;
+  plain.fs = &fs_;
+  plain.node_id = "node-1";
+  Result<std::unique_ptr<DecisionLog>> refused = DecisionLog::Open(kDir, plain);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(StatusCode::kFailedPrecondition, refused.status().code());
+  EXPECT_NE(std::string::npos,
+            refused.status().message().find("run `xatm init` to adopt it"))
+      << refused.status().message();
+  {
+    auto log = MustOpen();  // create_if_missing: adopts it
+    ASSERT_NE(nullptr, log);
+    EXPECT_TRUE(log->FindOpenCommit(Gtrid(1)).has_value());
+  }
+  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(kDir, plain);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_TRUE((*log)->FindOpenCommit(Gtrid(1)).has_value());
+}
+
 // --- Tombstones: HasCommitHistory ---
 
 TEST_F(DecisionLogTest, RecoveryEndKeepsATombstoneThroughReopensAndRollovers) {

@@ -309,14 +309,29 @@ void FaultFileSystem::SimulatePowerLoss(UnsyncedData unsynced,
   std::uniform_real_distribution<double> coin(0.0, 1.0);
   for (auto& [name, dir] : dirs_) {
     Names after = dir.durable;
+    // A durable file now live under another name was renamed: the rename
+    // is atomic (old name or new, never neither).
+    std::map<const Node*, std::string> durable_name;
+    for (const auto& [file, node] : dir.durable) {
+      durable_name[node.get()] = file;
+    }
+    std::set<std::string> renamed_from;
     // Each unsynced change of the name space is forgotten or kept.
     for (const auto& [file, node] : dir.live) {
       auto durable = dir.durable.find(file);
       if (durable != dir.durable.end() && durable->second == node) continue;
-      if (coin(rng_) >= forget_dir_change) after[file] = node;
+      auto old_name = durable_name.find(node.get());
+      const bool renamed = old_name != durable_name.end() &&
+                           dir.live.count(old_name->second) == 0;
+      if (renamed) renamed_from.insert(old_name->second);
+      if (coin(rng_) >= forget_dir_change) {
+        after[file] = node;
+        if (renamed) after.erase(old_name->second);
+      }
     }
     for (const auto& [file, node] : dir.durable) {
-      if (dir.live.count(file) == 0 && coin(rng_) >= forget_dir_change) {
+      if (dir.live.count(file) == 0 && renamed_from.count(file) == 0 &&
+          coin(rng_) >= forget_dir_change) {
         after.erase(file);
       }
     }

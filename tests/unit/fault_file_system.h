@@ -51,7 +51,8 @@ class FaultFileSystem : public FileSystem {
   // Directories are durable at once.
   Status CreateDirIfMissing(const std::string& dir) override;
   Status DeleteFile(const std::string& path) override;
-  // Within one directory; like a creation, durable after SyncDir.
+  // Within one directory; durable after SyncDir. Atomic: a power loss
+  // before that keeps the old name or the new one, never neither.
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
