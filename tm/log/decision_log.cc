@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "tm/log/batch.h"
 #include "tm/log/decision_log_impl.h"
 #include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
@@ -66,7 +65,7 @@ Result<bool> AnySegmentHasBatches(FileSystem* fs, const std::string& dir,
   for (const SegmentRef& segment : segments) {
     Result<std::string> bytes = fs->ReadFile(dir + "/" + segment.name);
     if (!bytes.ok()) return bytes.status();
-    if (StartsWithBatch(*bytes)) return true;
+    if (SegmentFormat(*bytes) == kFormatVersion2) return true;
   }
   return false;
 }

@@ -47,13 +47,15 @@ std::string CheckSegmentHeader(std::string_view payload, uint64_t seq,
   return "";
 }
 
+}  // namespace
+
 // Format 1 when a segment-header frame of format 1 starts the segment, 2
 // when a batch does, or the segment-header frame sits where a batch puts
 // it, or the segment starts with zeros: a hole a power loss left in the
 // unsynced first write of a format-2 segment (a format-1 segment starts
 // with a header frame whose bytes are never zero there). Anything else is
 // read as format 1, whose reader reports the damage.
-uint64_t DetectFormat(std::string_view contents) {
+uint64_t SegmentFormat(std::string_view contents) {
   for (const size_t at : {size_t{0}, kBatchHeaderSize}) {
     if (contents.size() <= at) break;
     LogReader reader(contents.substr(at));
@@ -73,14 +75,16 @@ uint64_t DetectFormat(std::string_view contents) {
   return kFormatVersion1;
 }
 
+namespace {
+
 // The frames of a segment of either format, with their offsets in the
 // segment. A format-2 segment's torn tail is a batch's (BatchReader); a
 // frame inside a batch whose checksum held must be whole.
 class SegmentFrames {
  public:
   explicit SegmentFrames(std::string_view contents)
-      : format_(DetectFormat(contents) == kFormatVersion2 ? kFormatVersion2
-                                                          : kFormatVersion1),
+      : format_(SegmentFormat(contents) == kFormatVersion2 ? kFormatVersion2
+                                                           : kFormatVersion1),
         frames_(format_ == kFormatVersion1 ? contents : std::string_view()),
         batches_(format_ == kFormatVersion2 ? contents : std::string_view()) {}
 

@@ -23,6 +23,11 @@ std::string SegmentHeaderPayload(uint64_t seq,
 // varint64 count of the checkpoint's frames.
 std::string CheckpointEndPayload(uint64_t count);
 
+// The format a segment's bytes are read in (1 or 2; another number when a
+// header names it, which the scan then refuses). A format-2 segment whose
+// first sector was lost to a power loss still reads as format 2.
+uint64_t SegmentFormat(std::string_view contents);
+
 // Receives the decision records of a scan, in log order.
 class RecordVisitor {
  public:
