@@ -61,7 +61,7 @@ int Run(const Invocation& invocation) {
       ctx.out() << "identity: node " << scan->node_id << ", created "
                 << FormatTime(scan->created_ms) << "\n";
     } else {
-      ctx.out() << "identity: none (run `xatm init` to create the log)\n";
+      ctx.out() << "identity: none (no xatm-log.id; commands refuse the log)\n";
     }
     if (*action == "dump") {
       for (const ScannedRecord& r : scan->records) PrintRecord(ctx.out(), r);
