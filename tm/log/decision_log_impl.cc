@@ -145,9 +145,16 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   // Every batch is synced before the next is written, unforced ENDs too:
   // so a valid batch proves the ones before it acknowledged, and a reader
   // can tell a torn last write from damage (log_format.h).
-  SealBatch(++batch_seq_, &batch_);
-  Status status = file_->Append(batch_);
-  if (status.ok()) status = file_->Sync();
+  Status status;
+  if (batch_.size() - kBatchHeaderSize > kMaxBatchBody) {
+    // Far beyond any real queue; a reader would take it for damage.
+    status = Status::Internal("batch of " + std::to_string(batch_.size()) +
+                              " bytes exceeds the format's limit");
+  } else {
+    SealBatch(++batch_seq_, &batch_);
+    status = file_->Append(batch_);
+    if (status.ok()) status = file_->Sync();
+  }
   bool roll = false;
   if (status.ok()) {
     segment_size_ += batch_.size();
