@@ -83,8 +83,10 @@ void SetUp(const benchmark::State&) {
     std::exit(1);
   }
   run->dir = tmpl;
+  DecisionLogOptions options;
+  options.create_if_missing = true;  // a fresh directory
   Result<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open(run->dir + "/log");
+      DecisionLog::Open(run->dir + "/log", options);
   if (!log.ok()) Die("open", log.status());
   run->log = std::move(*log);
   Result<std::unique_ptr<WritableFile>> file =

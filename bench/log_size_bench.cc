@@ -56,7 +56,10 @@ int Run(int transactions) {
   const auto start = Clock::now();
   std::atomic<uint64_t> largest{0};
   {
-    Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(log_dir);
+    DecisionLogOptions create;
+    create.create_if_missing = true;  // a fresh directory
+    Result<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open(log_dir, create);
     if (!log.ok()) {
       std::fprintf(stderr, "open: %s\n", log.status().ToString().c_str());
       return 1;

@@ -28,6 +28,15 @@ TransactionManagerOptions ManagerOptions(const Config& config) {
   return options;
 }
 
+Status CreateDecisionLog(const Config& config) {
+  DecisionLogOptions options;
+  options.node_id = config.node;
+  options.create_if_missing = true;
+  Result<std::unique_ptr<DecisionLog>> log =
+      DecisionLog::Open(config.log_dir, options);
+  return log.status();
+}
+
 Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
     const Config& config, int64_t lock_wait_ms) {
   using Clock = std::chrono::steady_clock;

@@ -21,7 +21,12 @@ Result<std::vector<std::shared_ptr<Resource>>> MakeResources(
 // decided after a sweeper may have presumed it aborted.
 TransactionManagerOptions ManagerOptions(const Config& config);
 
-// Opens (creating if needed) the decision log in config.log_dir and a
+// Creates the decision log in config.log_dir for config.node (xatm init),
+// or checks the one there: the only way the CLI makes a log.
+Status CreateDecisionLog(const Config& config);
+
+// Opens the existing decision log in config.log_dir (FailedPrecondition,
+// naming the directory, when there is none: see DecisionLogOptions) and a
 // TransactionManager over every configured resource. While another process
 // holds the log (each xatm command holds it only while it runs), waits up
 // to `lock_wait_ms`, then FailedPrecondition.

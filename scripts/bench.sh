@@ -20,6 +20,9 @@ MODES="local raw 2pc"
 RUNS=$(mktemp)
 trap 'rm -f "$RUNS"' EXIT
 
+# The decision log (and schema) the 2pc mode needs; idempotent.
+"$XATM" --config "$CONFIG" init >/dev/null
+
 # The number after "KEY": in a JSON line.
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 

@@ -1,23 +1,27 @@
 // The decision log: the one thing xatm must never lose.
 //
 // Append-only segment files "<dir>/xatm-<seq:016>.log" holding framed records
-// (length + CRC-32C + type). A COMMIT record is the commit point of a global
+// (length + CRC-32C + type) in checksummed batches (tm/log/log_format.h),
+// and the directory's identity "<dir>/xatm-log.id" (node id, creation
+// time). A COMMIT record is the commit point of a global
 // transaction: LogCommit returns only after an fdatasync that covers it
 // (concurrent callers share one write + sync: group commit). END marks a
 // decision whose branches are all committed; HEURISTIC records an outcome
-// that contradicts the decision. The directory is locked against a second
-// process. Open() replays the segments into the set of open decisions
-// (COMMIT without END), starts a new segment whose checkpoint carries those
-// forward, and deletes older segments (replay starts at the newest segment
-// whose checkpoint is complete; see tm/log/log_replay.h). A torn tail reads
-// as end of log; damage before the tail fails Open() with the segment and
-// offset.
+// that contradicts the decision. An END made by recovery keeps its gtrid as
+// a tombstone (bounded, carried by checkpoints). The directory is locked
+// against a second process. Open() replays the segments into the set of open
+// decisions (COMMIT without END), starts a new segment whose checkpoint carries
+// those forward, and deletes older segments (replay starts at the newest
+// segment whose checkpoint is complete; see tm/log/log_replay.h). A torn last
+// write, of any shape, reads as end of log; damage to an acknowledged batch
+// fails Open() with the segment and offset.
 //
 // After any failed write or sync the log is failed for good ("sticky"): every
 // later append returns FailedPrecondition, because the page cache may have
 // dropped the data and a retried sync would lie.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,28 +41,35 @@ enum class RecordType : uint8_t {
 
 const char* RecordTypeName(RecordType type);
 
-struct DecisionRecord {
-  RecordType type = RecordType::kCommit;
-  std::string gtrid;
-  std::vector<std::string> resources;  // names only, never DSNs or secrets
-  int64_t time_ms = 0;                 // when the record was made
-  std::string detail;                  // HEURISTIC only
-};
-
 // Who closes a decision. An END made by recovery rests on answers from
 // sessions other than the preparing one (MariaDB can answer OK to XA COMMIT
 // without applying it while that session detaches): its gtrid is kept as a
 // tombstone, so a branch that reappears prepared is never presumed aborted.
 enum class EndOrigin { kCoordinator, kRecovery };
 
+struct DecisionRecord {
+  RecordType type = RecordType::kCommit;
+  std::string gtrid;
+  std::vector<std::string> resources;  // names only, never DSNs or secrets
+  int64_t time_ms = 0;                 // when the record was made
+  std::string detail;                  // HEURISTIC only
+  EndOrigin end_origin = EndOrigin::kCoordinator;  // END only
+};
+
 struct DecisionLogOptions {
   FileSystem* fs = nullptr;  // nullptr: FileSystem::Default()
-  // The log directory's identity. Open() refuses a log made for another
-  // node. A missing or empty directory is an error unless
-  // create_if_missing (xatm init, or an explicit library option): an
-  // unmounted volume or a typo must not read as "no decisions".
+  // The log directory's identity (file xatm-log.id: node id and creation
+  // time). Open() refuses (FailedPrecondition) a log made for another node,
+  // a missing directory or one with neither identity nor segments unless
+  // create_if_missing (xatm init, or an explicit library option), and,
+  // even with create_if_missing, an identity without segments (segments
+  // lost) or segments without an identity: an unmounted volume, a typo or
+  // a lost file must not read as "no decisions".
   std::string node_id;
   bool create_if_missing = false;
+  // Recovery ENDs kept as tombstones (HasCommitHistory); past this many the
+  // oldest is dropped, with a warning.
+  size_t max_tombstones = 100000;
   // A segment rolls over once this many bytes were appended after its
   // checkpoint; the old segments are deleted once their open decisions are
   // carried forward.
@@ -67,9 +78,10 @@ struct DecisionLogOptions {
 
 class DecisionLog {
  public:
-  // Opens (creating if missing) the log in `dir`. FailedPrecondition when
-  // another process holds the directory; DataLoss with segment and offset
-  // when a record before the tail is damaged.
+  // Opens the log in `dir` (creating it only with create_if_missing; see
+  // DecisionLogOptions). FailedPrecondition when another process holds the
+  // directory or its identity does not fit; DataLoss with segment and
+  // offset when an acknowledged record is damaged.
   static Result<std::unique_ptr<DecisionLog>> Open(
       const std::string& dir, const DecisionLogOptions& options = {});
 
@@ -79,7 +91,9 @@ class DecisionLog {
   virtual Status LogCommit(const std::string& gtrid,
                            const std::vector<std::string>& resources,
                            int64_t time_ms) = 0;
-  // Not forced: a lost END only makes recovery re-check committed branches.
+  // Not forced: a lost END only makes recovery re-check committed branches
+  // (a lost recovery END loses its tombstone too: the decision stays open,
+  // which protects the branches just as well).
   // On return the decision is closed for readers (OpenCommits,
   // FindOpenCommit), even while the END waits for a writer.
   virtual Status LogEnd(const std::string& gtrid, int64_t time_ms,
@@ -110,6 +124,10 @@ struct ScannedRecord {
 };
 
 struct LogScan {
+  // From xatm-log.id; has_identity false when there is none.
+  bool has_identity = false;
+  std::string node_id;
+  int64_t created_ms = 0;
   std::vector<std::string> segments;  // in order
   std::vector<ScannedRecord> records;
   // A torn tail (ignored by Open), if any; "<segment> at offset N: reason",
@@ -120,9 +138,10 @@ struct LogScan {
   std::vector<std::string> obsolete_segments;
 };
 
-// Reads every live segment without locking or changing anything (for
-// `xatm log verify` / `log dump`). DataLoss names segment and offset of
-// damage before the tail. Records of a checkpoint (the open decisions each
+// Reads the identity and every live segment without locking or changing
+// anything (for `xatm log verify` / `log dump`). NotFound when the
+// directory does not exist; DataLoss names segment and offset of damage
+// before the tail. Records of a checkpoint (the open decisions each
 // segment starts with) are listed like any other.
 Result<LogScan> ScanDecisionLog(const std::string& dir,
                                 FileSystem* fs = nullptr);

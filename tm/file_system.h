@@ -42,6 +42,8 @@ class FileSystem {
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual Status CreateDirIfMissing(const std::string& dir) = 0;
   virtual Status DeleteFile(const std::string& path) = 0;
+  // Replaces `to` with `from` atomically (rename(2)); durable after SyncDir.
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Makes creations and deletions in `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // An exclusive lock on `path` (created if missing) held against other
@@ -74,6 +76,9 @@ class FileSystemWrapper : public FileSystem {
   }
   Status DeleteFile(const std::string& path) override {
     return target_->DeleteFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return target_->RenameFile(from, to);
   }
   Status SyncDir(const std::string& dir) override {
     return target_->SyncDir(dir);

@@ -32,6 +32,8 @@ Result<std::unique_ptr<TransactionManager>> TransactionManager::Open(
   if (options.log_dir.empty()) {
     return Status::InvalidArgument("log_dir is not set");
   }
+  // The log belongs to this node: Open refuses another node's.
+  options.log_options.node_id = options.node_id;
   Result<std::unique_ptr<DecisionLog>> log =
       DecisionLog::Open(options.log_dir, options.log_options);
   if (!log.ok()) return log.status();

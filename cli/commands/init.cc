@@ -1,4 +1,5 @@
-// xatm init: the transfer schema in every configured database.
+// xatm init: the decision log (with its identity) and the transfer schema
+// in every configured database.
 #include "cli/bank/schema.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
@@ -9,10 +10,20 @@ namespace {
 
 int Run(const Invocation& invocation) {
   CommandSpec spec("init",
-                   "Creates the xatm tables (accounts, ledger) in every "
-                   "configured database.\nIdempotent: existing tables are "
-                   "kept as they are.");
+                   "Creates the decision log in log_dir (for this node) and "
+                   "the xatm tables\n(accounts, ledger) in every configured "
+                   "database. Idempotent: an existing\nlog and existing "
+                   "tables are kept as they are. The only command that\n"
+                   "creates a decision log: the others refuse a missing "
+                   "one.");
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
+    Status log = CreateDecisionLog(ctx.config());
+    if (!log.ok()) {
+      return ctx.Fail(kExitFailed,
+                      "cannot create the decision log: " + log.ToString());
+    }
+    ctx.out() << "decision log " << ctx.config().log_dir << ": ready (node "
+              << ctx.config().node << ")\n";
     Result<std::vector<std::shared_ptr<Resource>>> resources =
         MakeResources(ctx.config());
     if (!resources.ok()) {
@@ -34,7 +45,10 @@ int Run(const Invocation& invocation) {
 }  // namespace
 
 Command InitCommand() {
-  return {"init", "Create the xatm tables in every configured database", &Run};
+  return {"init",
+          "Create the decision log and the xatm tables in every configured "
+          "database",
+          &Run};
 }
 
 }  // namespace xatm

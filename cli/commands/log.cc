@@ -20,8 +20,11 @@ std::string FormatTime(int64_t ms) {
 }
 
 void PrintRecord(std::ostream& out, const ScannedRecord& r) {
-  out << r.segment << "@" << r.offset << " " << RecordTypeName(r.record.type)
-      << " " << r.record.gtrid << " " << FormatTime(r.record.time_ms);
+  const bool recovery_end = r.record.type == RecordType::kEnd &&
+                            r.record.end_origin == EndOrigin::kRecovery;
+  out << r.segment << "@" << r.offset << " "
+      << (recovery_end ? "RECOVERY-END" : RecordTypeName(r.record.type)) << " "
+      << r.record.gtrid << " " << FormatTime(r.record.time_ms);
   if (!r.record.resources.empty()) {
     out << " resources=";
     for (size_t i = 0; i < r.record.resources.size(); ++i) {
@@ -35,7 +38,8 @@ void PrintRecord(std::ostream& out, const ScannedRecord& r) {
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "log verify|dump",
-      "Reads every segment of the decision log without changing it.\n"
+      "Reads the identity and every segment of the decision log without\n"
+      "changing it.\n"
       "verify checks framing and checksums and prints a summary; dump also\n"
       "prints every record (SEGMENT@OFFSET TYPE GTRID TIME ...). A damaged\n"
       "log is reported with its segment and offset and exits 1; a torn tail\n"
@@ -53,9 +57,16 @@ int Run(const Invocation& invocation) {
       return ctx.Fail(kExitFailed, "decision log " + ctx.config().log_dir +
                                        ": " + scan.status().message());
     }
+    if (scan->has_identity) {
+      ctx.out() << "identity: node " << scan->node_id << ", created "
+                << FormatTime(scan->created_ms) << "\n";
+    } else {
+      ctx.out() << "identity: none (no xatm-log.id; commands refuse the log)\n";
+    }
     if (*action == "dump") {
       for (const ScannedRecord& r : scan->records) PrintRecord(ctx.out(), r);
     }
+    // A recovery END counts as an END (it may be a checkpoint's tombstone).
     size_t commits = 0, ends = 0, heuristics = 0;
     for (const ScannedRecord& r : scan->records) {
       commits += r.record.type == RecordType::kCommit;

@@ -87,6 +87,11 @@ TestNode::TestNode(std::string node_id, int grace_period_s)
       << "password_env = XATM_MY_PASSWORD\n";
   out.close();
   if (!out) throw std::runtime_error("cannot write " + config_path_);
+  // What `xatm init` does for the log: every other command needs it.
+  Result<Config> config = LoadConfig(config_path_);
+  if (!config.ok()) throw std::runtime_error(config.status().ToString());
+  Status log = CreateDecisionLog(*config);
+  if (!log.ok()) throw std::runtime_error(log.ToString());
 }
 
 TestNode::~TestNode() {

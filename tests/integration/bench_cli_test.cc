@@ -41,6 +41,9 @@ class BenchCliTest : public ::testing::TestWithParam<const char*> {
     node_ = "bn" + RandomHex(10);
     config_ = dir_.path() + "/xatm.ini";
     testing::WriteFile(config_, testing::TestConfigText(node_));
+    // The decision log (and schema) every command but init requires.
+    ProcessResult init = Xatm({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
   }
 
   void TearDown() override {

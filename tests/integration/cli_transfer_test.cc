@@ -80,8 +80,10 @@ class CliTransferTest : public ::testing::Test {
 TEST_F(CliTransferTest, InitCreateTransferBothWaysAndBalance) {
   ProcessResult init = Xatm({"init"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  EXPECT_EQ(init.out,
-            "pg: schema ready (postgresql)\nmy: schema ready (mysql)\n");
+  EXPECT_EQ(init.out, "decision log " + dir_.path() + "/log: ready (node " +
+                          node_ +
+                          ")\npg: schema ready (postgresql)\n"
+                          "my: schema ready (mysql)\n");
   // Idempotent.
   EXPECT_EQ(Xatm({"init"}).exit_code, 0);
 

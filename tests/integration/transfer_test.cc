@@ -109,6 +109,7 @@ class TransferTest : public ::testing::Test {
     TransactionManagerOptions options;
     options.node_id = node_;
     options.log_dir = log_dir_.path() + "/log";
+    options.log_options.create_if_missing = true;  // a fresh directory
     auto tm = TransactionManager::Open(options, {pg_, my_});
     ASSERT_TRUE(tm.ok()) << tm.status().ToString();
     tm_ = std::move(tm).value();

@@ -225,12 +225,36 @@ TEST_F(CliUsageTest, TransferHelpExplainsItsOptions) {
 
 TEST_F(CliUsageTest, ConnectionFailureIsNotAUsageError) {
   // Everything valid: now xatm does try, and the closed port fails the
-  // transfer before any decision (exit 1, nothing changed).
+  // transfer before any decision (exit 1, nothing changed). init makes the
+  // log before it fails to reach the databases.
+  ProcessResult init = Xatm({"init", "--config", config_});
+  EXPECT_EQ(init.exit_code, 1) << init.out << init.err;
+  ASSERT_TRUE(std::filesystem::exists(log_dir_ + "/xatm-log.id"));
   ProcessResult r = Transfer("pg:alice", "my:bob", "1");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find(" aborted: "), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("usage-secret-7f"), std::string::npos);
   EXPECT_EQ(r.err.find("usage-secret-7f"), std::string::npos);
+}
+
+TEST_F(CliUsageTest, CommandsOtherThanInitRefuseAMissingLogAndCreateNone) {
+  // An unmounted volume or a typo in log_dir must not read as "no
+  // decisions": recover would presume every prepared branch aborted.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"recover"},
+        {"in-doubt"},
+        {"transfer", "--from", "pg:alice", "--to", "my:bob", "--amount",
+         "1"}}) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), {"--config", config_});
+    ProcessResult r = Xatm(args);
+    EXPECT_NE(r.exit_code, 0) << command[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(log_dir_), std::string::npos)
+        << command[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("xatm init"), std::string::npos)
+        << command[0] << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(log_dir_)) << command[0];
+  }
 }
 
 }  // namespace

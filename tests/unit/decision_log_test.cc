@@ -39,10 +39,14 @@ std::vector<std::string> GtridsOf(const std::vector<DecisionRecord>& records) {
 class DecisionLogTest : public ::testing::Test {
  protected:
   Result<std::unique_ptr<DecisionLog>> Open(FaultFileSystem* fs,
-                                            uint64_t segment_bytes = 4 << 20) {
+                                            uint64_t segment_bytes = 4 << 20,
+                                            size_t max_tombstones = 100000) {
     DecisionLogOptions options;
     options.fs = fs;
     options.segment_bytes = segment_bytes;
+    options.node_id = "node-1";
+    options.create_if_missing = true;
+    options.max_tombstones = max_tombstones;
     return DecisionLog::Open(kDir, options);
   }
   std::unique_ptr<DecisionLog> MustOpen(FaultFileSystem* fs,
@@ -69,7 +73,8 @@ class DecisionLogTest : public ::testing::Test {
 TEST_F(DecisionLogTest, OpenCreatesDirectoryWithLockAndOneSegment) {
   auto log = MustOpen();
   ASSERT_NE(nullptr, log);
-  EXPECT_EQ((std::vector<std::string>{"LOCK", "xatm-0000000000000001.log"}),
+  EXPECT_EQ((std::vector<std::string>{"LOCK", "xatm-0000000000000001.log",
+                                      "xatm-log.id"}),
             fs_.Files(kDir));
   EXPECT_TRUE(log->OpenCommits().empty());
   EXPECT_TRUE(log->health().ok());
@@ -247,7 +252,7 @@ TEST_F(DecisionLogTest, EndSharesTheWriteOfTheNextCommit) {
   EXPECT_EQ(std::vector<std::string>{Gtrid(2)}, GtridsOf(log->OpenCommits()));
 }
 
-TEST_F(DecisionLogTest, ManyEndsWithoutCommitsAreWrittenUnsynced) {
+TEST_F(DecisionLogTest, ManyEndsWithoutCommitsAreWrittenInFewSyncedBatches) {
   auto log = MustOpen();
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
@@ -255,10 +260,11 @@ TEST_F(DecisionLogTest, ManyEndsWithoutCommitsAreWrittenUnsynced) {
   const uint64_t syncs = fs_.file_syncs();
   const uint64_t appends = fs_.appends();
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(log->LogEnd(Gtrid(i), i).ok());
-  // A few KiB of ENDs go out by themselves, never synced on their own.
+  // A few KiB of ENDs go out by themselves, each batch synced like every
+  // batch: a later batch must prove the earlier ones durable.
   EXPECT_GT(fs_.appends(), appends);
   EXPECT_LT(fs_.appends(), appends + 20);
-  EXPECT_EQ(syncs, fs_.file_syncs());
+  EXPECT_EQ(syncs + (fs_.appends() - appends), fs_.file_syncs());
   EXPECT_TRUE(log->OpenCommits().empty());
 }
 
@@ -412,7 +418,9 @@ class TempDir {
 TEST(DecisionLogProcessTest, SecondOpenInAnotherProcessIsRefused) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/log";
-  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(dir);
+  DecisionLogOptions create;
+  create.create_if_missing = true;
+  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(dir, create);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   const std::string expected = "decision log " + dir +
                                " is in use by another process (pid " +
@@ -432,6 +440,145 @@ TEST(DecisionLogProcessTest, SecondOpenInAnotherProcessIsRefused) {
   // Within the process, too: flock belongs to the open file description.
   Result<std::unique_ptr<DecisionLog>> again = DecisionLog::Open(dir);
   EXPECT_EQ(StatusCode::kFailedPrecondition, again.status().code());
+}
+
+// --- Identity (see also log_identity_test.cc, on the real file system) ---
+
+TEST_F(DecisionLogTest, CreationCutShortAtEveryStepIsFinishedByTheNextCreate) {
+  spdlog::set_level(spdlog::level::off);
+  for (uint64_t cut = 1; cut <= 12; ++cut) {
+    SCOPED_TRACE("power cut at operation " + std::to_string(cut));
+    FaultFileSystem fs(cut);
+    ASSERT_TRUE(fs.CreateDirIfMissing(kDir).ok());
+    fs.CutPowerAt(cut);
+    Result<std::unique_ptr<DecisionLog>> first = Open(&fs);
+    first = Status::Ok();  // closed before the restart
+    fs.SimulatePowerLoss(UnsyncedData::kRandom, 0.5);
+    // Never an identity without a segment: a new `xatm init` finishes it.
+    auto log = MustOpen(&fs);
+    ASSERT_NE(nullptr, log);
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    log.reset();
+    DecisionLogOptions plain;
+    plain.fs = &fs;
+    plain.node_id = "node-1";
+    Result<std::unique_ptr<DecisionLog>> reopened =
+        DecisionLog::Open(kDir, plain);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    EXPECT_TRUE((*reopened)->FindOpenCommit(Gtrid(1)).has_value());
+  }
+  spdlog::set_level(spdlog::level::info);
+}
+
+TEST_F(DecisionLogTest, FormatOneLogWithoutIdentityIsAdoptedOnlyWhenCreating) {
+  // As a version before identities left it: one format-1 segment.
+  std::string segment;
+  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(1), &segment);
+  AppendFrame(FrameType::kCheckpointEnd, CheckpointEndPayload(0), &segment);
+  ASSERT_TRUE(AppendRecordFrame(RecordType::kCommit, Gtrid(1), kResources, 1,
+                                "", &segment)
+                  .ok());
+  ASSERT_TRUE(fs_.CreateDirIfMissing(kDir).ok());
+  fs_.SetContents(std::string(kDir) + "/" + SegmentFileName(1), segment);
+  DecisionLogOptions plain;
+  plain.fs = &fs_;
+  plain.node_id = "node-1";
+  Result<std::unique_ptr<DecisionLog>> refused = DecisionLog::Open(kDir, plain);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(StatusCode::kFailedPrecondition, refused.status().code());
+  EXPECT_NE(std::string::npos,
+            refused.status().message().find("run `xatm init` to adopt it"))
+      << refused.status().message();
+  {
+    auto log = MustOpen();  // create_if_missing: adopts it
+    ASSERT_NE(nullptr, log);
+    EXPECT_TRUE(log->FindOpenCommit(Gtrid(1)).has_value());
+  }
+  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(kDir, plain);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_TRUE((*log)->FindOpenCommit(Gtrid(1)).has_value());
+}
+
+// --- Tombstones: HasCommitHistory ---
+
+TEST_F(DecisionLogTest, RecoveryEndKeepsATombstoneThroughReopensAndRollovers) {
+  {
+    auto log = MustOpen(&fs_, 512);
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    EXPECT_TRUE(log->HasCommitHistory(Gtrid(1)));
+    ASSERT_TRUE(log->LogEnd(Gtrid(1), 2, EndOrigin::kRecovery).ok());
+    EXPECT_FALSE(log->FindOpenCommit(Gtrid(1)).has_value());
+    EXPECT_TRUE(log->HasCommitHistory(Gtrid(1)));
+    // Enough traffic to roll over several times: checkpoints carry it.
+    for (int i = 100; i < 160; ++i) {
+      ASSERT_TRUE(log->LogCommit(Gtrid(i), kResources, i).ok());
+      ASSERT_TRUE(log->LogEnd(Gtrid(i), i).ok());
+    }
+    EXPECT_TRUE(log->HasCommitHistory(Gtrid(1)));
+  }
+  for (int reopen = 0; reopen < 3; ++reopen) {
+    auto log = MustOpen(&fs_, 512);
+    ASSERT_NE(nullptr, log);
+    EXPECT_TRUE(log->HasCommitHistory(Gtrid(1))) << "reopen " << reopen;
+    EXPECT_FALSE(log->FindOpenCommit(Gtrid(1)).has_value());
+    EXPECT_TRUE(log->OpenCommits().empty());
+  }
+}
+
+TEST_F(DecisionLogTest, CoordinatorEndLeavesNoTombstone) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogCommit(Gtrid(1), kResources, 1).ok());
+    ASSERT_TRUE(log->LogEnd(Gtrid(1), 2).ok());
+    ASSERT_TRUE(log->LogCommit(Gtrid(2), kResources, 3).ok());  // writes it
+    EXPECT_FALSE(log->HasCommitHistory(Gtrid(1)));
+  }
+  auto log = MustOpen();
+  EXPECT_FALSE(log->HasCommitHistory(Gtrid(1)));
+  EXPECT_TRUE(log->HasCommitHistory(Gtrid(2)));
+  EXPECT_FALSE(log->HasCommitHistory("never-seen"));
+  // The checkpoint carries the open decision only.
+  Result<LogScan> scan = ScanDecisionLog(kDir, &fs_);
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(1u, scan->records.size());
+  EXPECT_EQ(Gtrid(2), scan->records[0].record.gtrid);
+}
+
+TEST_F(DecisionLogTest, HeuristicCountsAsCommitHistory) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogHeuristic(Gtrid(7), {"pg"}, "rolled back", 1).ok());
+    EXPECT_TRUE(log->HasCommitHistory(Gtrid(7)));
+  }
+  auto log = MustOpen();
+  EXPECT_TRUE(log->HasCommitHistory(Gtrid(7)));
+}
+
+TEST_F(DecisionLogTest, TombstonesAreBoundedOldestDroppedFirst) {
+  {
+    Result<std::unique_ptr<DecisionLog>> log = Open(&fs_, 4 << 20, 3);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE((*log)->LogCommit(Gtrid(i), kResources, i).ok());
+      ASSERT_TRUE((*log)->LogEnd(Gtrid(i), i, EndOrigin::kRecovery).ok());
+    }
+    ASSERT_TRUE((*log)->LogCommit(Gtrid(99), kResources, 99).ok());
+    EXPECT_FALSE((*log)->HasCommitHistory(Gtrid(1)));
+    EXPECT_TRUE((*log)->HasCommitHistory(Gtrid(2)));
+  }
+  Result<std::unique_ptr<DecisionLog>> log = Open(&fs_, 4 << 20, 3);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(i >= 2, (*log)->HasCommitHistory(Gtrid(i))) << i;
+  }
+  // Carried by the new checkpoint: exactly the three newest.
+  Result<LogScan> scan = ScanDecisionLog(kDir, &fs_);
+  ASSERT_TRUE(scan.ok());
+  size_t recovery_ends = 0;
+  for (const ScannedRecord& r : scan->records) {
+    recovery_ends += r.record.end_origin == EndOrigin::kRecovery;
+  }
+  EXPECT_EQ(3u, recovery_ends);
 }
 
 // --- Damage and torn tails ---
@@ -458,6 +605,11 @@ class DamagedLogTest : public DecisionLogTest {
     ASSERT_TRUE(scan.ok());
     ASSERT_EQ(static_cast<size_t>(kRecords), scan->records.size());
     for (const ScannedRecord& r : scan->records) offsets_.push_back(r.offset);
+    // Each commit was a batch of its own, its header right before it.
+    for (uint64_t offset : offsets_) {
+      batches_.push_back(offset - kBatchHeaderSize);
+    }
+    identity_ = *fs_.Contents(std::string(kDir) + "/xatm-log.id");
   }
 
   void TearDown() override { spdlog::set_level(spdlog::level::info); }
@@ -468,6 +620,7 @@ class DamagedLogTest : public DecisionLogTest {
   std::unique_ptr<FaultFileSystem> MachineWith(const std::string& bytes) {
     auto fs = std::make_unique<FaultFileSystem>();
     EXPECT_TRUE(fs->CreateDirIfMissing(kDir).ok());
+    fs->SetContents(std::string(kDir) + "/xatm-log.id", identity_);
     fs->SetContents(SegmentPath(), bytes);
     return fs;
   }
@@ -492,14 +645,16 @@ class DamagedLogTest : public DecisionLogTest {
 
   std::string segment_;
   std::string bytes_;
-  std::vector<uint64_t> offsets_;
+  std::vector<uint64_t> offsets_;  // of the COMMIT frames
+  std::vector<uint64_t> batches_;  // of the batches holding them
+  std::string identity_;
 };
 
 TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
-  const uint64_t first_cut = offsets_[kRecords - 3];
+  const uint64_t first_cut = batches_[kRecords - 3];
   for (uint64_t cut = first_cut; cut < bytes_.size(); ++cut) {
     int valid = 0;
-    while (valid < kRecords && (valid + 1 < kRecords ? offsets_[valid + 1]
+    while (valid < kRecords && (valid + 1 < kRecords ? batches_[valid + 1]
                                                      : bytes_.size()) <= cut) {
       ++valid;
     }
@@ -507,7 +662,7 @@ TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
     Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
     ASSERT_TRUE(scan.ok()) << cut;
     EXPECT_EQ(static_cast<size_t>(valid), scan->records.size());
-    EXPECT_EQ(cut != offsets_[valid], scan->torn_tail.has_value()) << cut;
+    EXPECT_EQ(cut != batches_[valid], scan->torn_tail.has_value()) << cut;
     ExpectPrefixThenCleanAppend(fs.get(), valid,
                                 "cut at " + std::to_string(cut));
     if (HasFatalFailure()) return;
@@ -515,7 +670,7 @@ TEST_F(DamagedLogTest, TruncationAtEveryByteOfLastThreeRecordsKeepsPrefix) {
 }
 
 TEST_F(DamagedLogTest, EveryBitFlipInLastRecordKeepsPrefix) {
-  for (uint64_t byte = offsets_[kRecords - 1]; byte < bytes_.size(); ++byte) {
+  for (uint64_t byte = batches_[kRecords - 1]; byte < bytes_.size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
       std::string damaged = bytes_;
       damaged[byte] = static_cast<char>(damaged[byte] ^ (1 << bit));
@@ -536,8 +691,11 @@ TEST_F(DamagedLogTest,
   std::string damaged = bytes_;
   damaged[offsets_[4] + 12] ^= 0x20;
   auto fs = MachineWith(damaged);
-  const std::string where = "segment " + segment_ + " offset " +
-                            std::to_string(offsets_[4]) + ": checksum mismatch";
+  // Commit i is batch i + 2 (batch 1: the checkpoint).
+  const std::string where =
+      "segment " + segment_ + " offset " + std::to_string(batches_[4]) +
+      ": batch checksum mismatch, followed by valid batch 7 at offset " +
+      std::to_string(batches_[5]);
   Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(StatusCode::kDataLoss, log.status().code());
@@ -548,6 +706,34 @@ TEST_F(DamagedLogTest,
   EXPECT_EQ(where, scan.status().message());
   // Nothing was changed: the damage is still there for an operator to see.
   EXPECT_EQ(damaged, *fs->Contents(SegmentPath()));
+}
+
+TEST_F(DamagedLogTest, HoleBeforeTheRestOfTheLastWriteIsATornTail) {
+  // A power loss kept a later sector of the last (unacknowledged) write and
+  // dropped an earlier one: zeros, then valid frames of that write.
+  std::string holed = bytes_;
+  std::fill(holed.begin() + static_cast<ptrdiff_t>(batches_[kRecords - 1]),
+            holed.begin() + static_cast<ptrdiff_t>(offsets_[kRecords - 1]) + 4,
+            '\0');
+  auto fs = MachineWith(holed);
+  Result<LogScan> scan = ScanDecisionLog(kDir, fs.get());
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_TRUE(scan->torn_tail.has_value());
+  ExpectPrefixThenCleanAppend(fs.get(), kRecords - 1, "hole");
+}
+
+TEST_F(DamagedLogTest, HoleInAnAcknowledgedWriteIsDataLoss) {
+  std::string holed = bytes_;
+  std::fill(holed.begin() + static_cast<ptrdiff_t>(batches_[4]),
+            holed.begin() + static_cast<ptrdiff_t>(offsets_[4]) + 4, '\0');
+  auto fs = MachineWith(holed);
+  Result<std::unique_ptr<DecisionLog>> log = Open(fs.get());
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(StatusCode::kDataLoss, log.status().code());
+  EXPECT_NE(std::string::npos,
+            log.status().message().find(
+                "offset " + std::to_string(batches_[4]) + ": bad batch magic"))
+      << log.status().message();
 }
 
 TEST_F(DamagedLogTest, DamagedSegmentHeaderBeforeRecordsIsDataLoss) {
@@ -659,7 +845,11 @@ TEST(DecisionLogReplayTest, ReplaysAMillionRecords) {
   std::string().swap(bytes);
 
   const auto start = std::chrono::steady_clock::now();
-  Result<std::unique_ptr<DecisionLog>> log = DecisionLog::Open(tmp.path());
+  // A format-1 log without identity, as an older version left it: adopted.
+  DecisionLogOptions adopt;
+  adopt.create_if_missing = true;
+  Result<std::unique_ptr<DecisionLog>> log =
+      DecisionLog::Open(tmp.path(), adopt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

@@ -180,6 +180,22 @@ Status FaultFileSystem::DeleteFile(const std::string& path) {
   return Status::Ok();
 }
 
+Status FaultFileSystem::RenameFile(const std::string& from,
+                                   const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Operate() != Power::kOn) return Dead();
+  std::string dir_name, name, to_dir_name, to_name;
+  SplitPath(from, &dir_name, &name);
+  SplitPath(to, &to_dir_name, &to_name);
+  Dir* dir = FindDir(dir_name);
+  if (dir == nullptr || dir_name != to_dir_name || dir->live.count(name) == 0) {
+    return Status::NotFound("rename " + from + ": No such file or directory");
+  }
+  dir->live[to_name] = dir->live[name];
+  dir->live.erase(name);
+  return Status::Ok();
+}
+
 Status FaultFileSystem::SyncDir(const std::string& dir_name) {
   std::lock_guard<std::mutex> lock(mu_);
   if (Operate() != Power::kOn) return Dead();
@@ -244,7 +260,7 @@ void FaultFileSystem::ApplyUnsynced(Node* node, UnsyncedData mode) {
   const size_t unsynced = node->data.size() - node->synced;
   if (unsynced == 0) return;
   if (mode == UnsyncedData::kRandom) {
-    mode = static_cast<UnsyncedData>(rng_() % 4);
+    mode = static_cast<UnsyncedData>(rng_() % 5);
   }
   const size_t keep = rng_() % (unsynced + 1);
   switch (mode) {
@@ -268,6 +284,19 @@ void FaultFileSystem::ApplyUnsynced(Node* node, UnsyncedData mode) {
       node->data.append(zeros, '\0');
       break;
     }
+    case UnsyncedData::kSectorHoles: {
+      constexpr size_t kSector = 512;
+      const size_t size = node->data.size();
+      for (size_t start = node->synced / kSector * kSector; start < size;
+           start += kSector) {
+        if (rng_() % 2 == 0) continue;  // this sector reached the disk
+        const size_t from = std::max(start, node->synced);
+        const size_t to = std::min(start + kSector, size);
+        std::fill(node->data.begin() + static_cast<ptrdiff_t>(from),
+                  node->data.begin() + static_cast<ptrdiff_t>(to), '\0');
+      }
+      break;
+    }
     case UnsyncedData::kRandom:
       break;
   }
@@ -280,14 +309,29 @@ void FaultFileSystem::SimulatePowerLoss(UnsyncedData unsynced,
   std::uniform_real_distribution<double> coin(0.0, 1.0);
   for (auto& [name, dir] : dirs_) {
     Names after = dir.durable;
+    // A durable file now live under another name was renamed: the rename
+    // is atomic (old name or new, never neither).
+    std::map<const Node*, std::string> durable_name;
+    for (const auto& [file, node] : dir.durable) {
+      durable_name[node.get()] = file;
+    }
+    std::set<std::string> renamed_from;
     // Each unsynced change of the name space is forgotten or kept.
     for (const auto& [file, node] : dir.live) {
       auto durable = dir.durable.find(file);
       if (durable != dir.durable.end() && durable->second == node) continue;
-      if (coin(rng_) >= forget_dir_change) after[file] = node;
+      auto old_name = durable_name.find(node.get());
+      const bool renamed = old_name != durable_name.end() &&
+                           dir.live.count(old_name->second) == 0;
+      if (renamed) renamed_from.insert(old_name->second);
+      if (coin(rng_) >= forget_dir_change) {
+        after[file] = node;
+        if (renamed) after.erase(old_name->second);
+      }
     }
     for (const auto& [file, node] : dir.durable) {
-      if (dir.live.count(file) == 0 && coin(rng_) >= forget_dir_change) {
+      if (dir.live.count(file) == 0 && renamed_from.count(file) == 0 &&
+          coin(rng_) >= forget_dir_change) {
         after.erase(file);
       }
     }

@@ -4,7 +4,8 @@
 // were synced and, for each directory, which creations and deletions a
 // SyncDir made durable. SimulatePowerLoss() turns that into what a machine
 // finds after a crash: the unsynced suffix of each file dropped, partly kept,
-// garbled or zero-filled, and unsynced creations and deletions forgotten.
+// garbled, zero-filled or kept sector by sector with holes, and unsynced
+// creations and deletions forgotten.
 // Faults: fail the n-th sync, tear the n-th append, cut the power after n
 // operations. Thread-safe. REQUIRES: outlives the files and locks it made.
 #pragma once
@@ -30,7 +31,12 @@ enum class UnsyncedData {
   kKeepPrefix,  // a random prefix survives
   kGarble,      // a random prefix survives, its end replaced by noise
   kZeroFill,    // a random prefix survives, followed by zeros
-  kRandom,      // one of the above, chosen per file
+  // Each 512-byte sector (at file offsets) holding unsynced bytes persists
+  // or not, independently: a later sector may persist while an earlier one
+  // does not. One that does not reads as zeros (the space the writer
+  // filled ahead of its appends); the file keeps its length.
+  kSectorHoles,
+  kRandom,  // one of the above, chosen per file
 };
 
 class FaultFileSystem : public FileSystem {
@@ -45,6 +51,9 @@ class FaultFileSystem : public FileSystem {
   // Directories are durable at once.
   Status CreateDirIfMissing(const std::string& dir) override;
   Status DeleteFile(const std::string& path) override;
+  // Within one directory; durable after SyncDir. Atomic: a power loss
+  // before that keeps the old name or the new one, never neither.
+  Status RenameFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <utility>
 
 #include "tm/log/decision_log_impl.h"
+#include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
 #include "tm/log/open_decisions.h"
 
@@ -46,6 +48,88 @@ Status InUseError(FileSystem* fs, const std::string& dir,
                                     pid + ")");
 }
 
+constexpr char kHowToCreate[] =
+    "run `xatm init` to create it (library: "
+    "DecisionLogOptions::create_if_missing), or correct log_dir";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether any segment is in format 2, written by a version that also wrote
+// an identity.
+Result<bool> AnySegmentHasBatches(FileSystem* fs, const std::string& dir,
+                                  const std::vector<SegmentRef>& segments) {
+  for (const SegmentRef& segment : segments) {
+    Result<std::string> bytes = fs->ReadFile(dir + "/" + segment.name);
+    if (!bytes.ok()) return bytes.status();
+    if (SegmentFormat(*bytes) == kFormatVersion2) return true;
+  }
+  return false;
+}
+
+// What Open does about the identity.
+enum class Creation {
+  kNone,    // the log has its identity
+  kFresh,   // a new log: the identity goes in place after the first segment
+  kFinish,  // a creation cut short: segments without a record, a temporary
+            // identity of this node; goes in place after the next segment
+  kAdopt,   // a format-1 log from before identities, adopted on request
+};
+
+// The identity rules of DecisionLogOptions. REQUIRES: the directory exists
+// and is locked.
+Result<Creation> PlanIdentity(FileSystem* fs, const std::string& dir,
+                              const DecisionLogOptions& options) {
+  const std::string context = "decision log " + dir;
+  Result<std::optional<LogIdentity>> identity = ReadLogIdentity(fs, dir);
+  if (!identity.ok()) return identity.status().WithContext(context);
+  Result<std::vector<SegmentRef>> segments = ListSegments(fs, dir);
+  if (!segments.ok()) return segments.status().WithContext(context);
+
+  if (identity->has_value()) {
+    const LogIdentity& id = **identity;
+    if (id.node_id != options.node_id) {
+      return Status::FailedPrecondition(
+          context + " belongs to node " + id.node_id + ", this is node " +
+          options.node_id + "; point log_dir at this node's own log");
+    }
+    if (segments->empty()) {
+      return Status::FailedPrecondition(
+          context + " has its identity (node " + id.node_id + ", created " +
+          std::to_string(id.created_ms) +
+          " ms since the epoch) but no segment: its decisions are lost; "
+          "restore the segments (refusing to start with no decisions)");
+    }
+    return Creation::kNone;
+  }
+  if (segments->empty()) {
+    if (!options.create_if_missing) {
+      return Status::FailedPrecondition(
+          context + " is empty (no identity file " + kLogIdentityFile +
+          ", no segment); " + kHowToCreate);
+    }
+    return Creation::kFresh;
+  }
+  Result<std::optional<LogIdentity>> temp =
+      ReadLogIdentity(fs, dir, kLogIdentityTempFile);
+  if (options.create_if_missing && temp.ok() && temp->has_value() &&
+      (*temp)->node_id == options.node_id) {
+    return Creation::kFinish;  // Open checks that no record was written
+  }
+  // Segments of format 2 without an identity: it was lost; no guessing.
+  Result<bool> newer = AnySegmentHasBatches(fs, dir, *segments);
+  if (!newer.ok()) return newer.status().WithContext(context);
+  if (!*newer && options.create_if_missing) return Creation::kAdopt;
+  return Status::FailedPrecondition(
+      context + " has segments but no identity file " + kLogIdentityFile +
+      (*newer ? "; restore it (refusing to guess whose log this is)"
+              : " (a log from an older version); run `xatm init` to adopt "
+                "it as this node's"));
+}
+
 }  // namespace
 
 const char* RecordTypeName(RecordType type) {
@@ -64,8 +148,18 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     const std::string& dir, const DecisionLogOptions& options) {
   FileSystem* fs = options.fs != nullptr ? options.fs : FileSystem::Default();
   const std::string context = "decision log " + dir;
-  Status created = fs->CreateDirIfMissing(dir);
-  if (!created.ok()) return created.WithContext(context);
+  Result<std::vector<std::string>> listed = fs->ListDir(dir);
+  if (!listed.ok()) {
+    if (listed.status().code() != StatusCode::kNotFound) {
+      return listed.status().WithContext(context);
+    }
+    if (!options.create_if_missing) {
+      return Status::FailedPrecondition(
+          context + ": the directory does not exist; " + kHowToCreate);
+    }
+    Status created = fs->CreateDirIfMissing(dir);
+    if (!created.ok()) return created.WithContext(context);
+  }
 
   const std::string lock_path = dir + "/LOCK";
   Result<std::unique_ptr<FileLock>> lock = fs->LockFile(lock_path);
@@ -76,12 +170,30 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     return lock.status().WithContext(context);
   }
 
-  OpenDecisions decisions;
+  Result<Creation> creation = PlanIdentity(fs, dir, options);
+  if (!creation.ok()) return creation.status();
+  if (*creation == Creation::kFresh || *creation == Creation::kAdopt) {
+    LogIdentity identity;
+    identity.node_id = options.node_id;
+    identity.created_ms = NowMs();
+    Status written = WriteTempLogIdentity(fs, dir, identity);
+    if (written.ok() && *creation == Creation::kAdopt) {
+      written = InstallLogIdentity(fs, dir);  // its segments are there
+    }
+    if (!written.ok()) return written.WithContext(context);
+  }
+
+  OpenDecisions decisions(options.max_tombstones);
   DecisionsBuilder builder(&decisions);
   Result<ReplayResult> replay = ReplayLog(fs, dir, &builder);
   if (!replay.ok()) return replay.status().WithContext(context);
   for (const std::string& torn : replay->torn_tails) {
     spdlog::warn("{}: ignored torn tail in {}", context, torn);
+  }
+  if (*creation == Creation::kFinish && replay->records != 0) {
+    return Status::FailedPrecondition(
+        context + " has segments holding decisions but no identity file " +
+        kLogIdentityFile + "; restore it (refusing to guess)");
   }
 
   // Never append after a torn tail: a new segment, starting with a
@@ -92,6 +204,15 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
       std::move(decisions));
   Status started = log->Start(replay->next_seq);
   if (!started.ok()) return started.WithContext(context);
+  if (*creation == Creation::kFresh || *creation == Creation::kFinish) {
+    // Only now, with a segment durable: never an identity without one.
+    Status installed = InstallLogIdentity(fs, dir);
+    if (!installed.ok()) return installed.WithContext(context);
+    spdlog::info("{}: created for node {}", context, options.node_id);
+  } else if (*creation == Creation::kAdopt) {
+    spdlog::warn("{}: adopted a log without identity for node {}", context,
+                 options.node_id);
+  }
   spdlog::info("{}: replayed {} records from {} segments, {} open decisions",
                context, replay->records, replay->replayed.size(), open_count);
   return std::unique_ptr<DecisionLog>(std::move(log));

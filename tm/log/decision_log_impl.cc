@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "tm/log/batch.h"
 #include "tm/log/log_replay.h"
 #include "tm/log/record_codec.h"
 #include "tm/log/segment.h"
@@ -13,7 +14,8 @@ namespace xatm {
 namespace {
 
 // Unforced records (ENDs) wait for the next batch of forced ones and share
-// its write; this many bytes of them alone are written without waiting.
+// its write; this many bytes of them alone are written (and synced, like
+// every batch) without waiting.
 constexpr size_t kUnforcedWriteBytes = 4096;
 
 }  // namespace
@@ -65,11 +67,12 @@ Status DecisionLogImpl::LogCommit(const std::string& gtrid,
 }
 
 Status DecisionLogImpl::LogEnd(const std::string& gtrid, int64_t time_ms,
-                               EndOrigin /*origin*/) {
+                               EndOrigin origin) {
   DecisionRecord record;
   record.type = RecordType::kEnd;
   record.gtrid = gtrid;
   record.time_ms = time_ms;
+  record.end_origin = origin;
   return Submit(std::move(record), /*forced=*/false);
 }
 
@@ -98,6 +101,7 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
     std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
     ending_.insert(record.gtrid);
   }
+  if (queue_.empty()) BeginBatch(&queue_);
   queue_.append(frame);
   queue_records_.push_back(std::move(record));
   const uint64_t ticket = ++enqueued_;
@@ -136,11 +140,21 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   batch_records_.clear();
   batch_records_.swap(queue_records_);
   const uint64_t upto = enqueued_;
-  const bool sync = last_forced_ > synced_;
   lock.unlock();
 
-  Status status = file_->Append(batch_);
-  if (status.ok() && sync) status = file_->Sync();
+  // Every batch is synced before the next is written, unforced ENDs too:
+  // so a valid batch proves the ones before it acknowledged, and a reader
+  // can tell a torn last write from damage (log_format.h).
+  Status status;
+  if (batch_.size() - kBatchHeaderSize > kMaxBatchBody) {
+    // Far beyond any real queue; a reader would take it for damage.
+    status = Status::Internal("batch of " + std::to_string(batch_.size()) +
+                              " bytes exceeds the format's limit");
+  } else {
+    SealBatch(++batch_seq_, &batch_);
+    status = file_->Append(batch_);
+    if (status.ok()) status = file_->Sync();
+  }
   bool roll = false;
   if (status.ok()) {
     segment_size_ += batch_.size();
@@ -159,7 +173,7 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   bool wake_covered = false;
   if (status.ok()) {
     written_ = upto;
-    if (sync) synced_ = upto;
+    synced_ = upto;
     wake_covered = waiters_.Advance(batch);
     if (roll) {
       // The callers this batch covered go before the rollover.
@@ -195,8 +209,9 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
 
   // Only the writer changes decisions_, and that is us: no lock needed.
   std::string checkpoint;
-  AppendFrame(FrameType::kSegmentHeader, SegmentHeaderPayload(seq),
-              &checkpoint);
+  BeginBatch(&checkpoint);
+  AppendFrame(FrameType::kSegmentHeader,
+              SegmentHeaderPayload(seq, kFormatVersion2), &checkpoint);
   Status encoded;
   decisions_.ForEachCarried([&](const DecisionRecord& r) {
     if (encoded.ok()) encoded = AppendRecordFrame(r, &checkpoint);
@@ -204,6 +219,7 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
   XATM_RETURN_IF_ERROR(encoded);
   AppendFrame(FrameType::kCheckpointEnd,
               CheckpointEndPayload(decisions_.carried()), &checkpoint);
+  SealBatch(1, &checkpoint);
   XATM_RETURN_IF_ERROR((*file)->Append(checkpoint));
   XATM_RETURN_IF_ERROR((*file)->Sync());
 
@@ -216,6 +232,7 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
   }
   file_ = std::move(*file);
   seq_ = seq;
+  batch_seq_ = 1;
   segment_size_ = checkpoint.size();
   checkpoint_size_ = checkpoint.size();
   spdlog::debug("decision log {}: started {} with {} open decisions", dir_,
@@ -290,8 +307,10 @@ std::optional<DecisionRecord> DecisionLogImpl::FindOpenCommit(
 }
 
 bool DecisionLogImpl::HasCommitHistory(const std::string& gtrid) const {
-  // Open decisions only, until tombstones are kept.
-  return FindOpenCommit(gtrid).has_value();
+  // A decision whose END is still queued counts: it was committed, and a
+  // recovery END becomes a tombstone once written.
+  std::lock_guard<std::mutex> lock(decisions_mu_);
+  return decisions_.HasCommitHistory(gtrid);
 }
 
 Status DecisionLogImpl::health() const {

@@ -3,8 +3,8 @@
 //
 // Group commit: callers append their encoded frame to a shared queue under
 // the mutex. When no write is in progress, a caller becomes the writer: it
-// takes the whole queue (a batch), writes it with one Append and, when the
-// queue held a forced record, one Sync. Then it wakes one caller of the
+// takes the whole queue (a batch, framed as in log_format.h), writes it
+// with one Append and one Sync. Then it wakes one caller of the
 // next batch, which writes what queued up meanwhile, and then, with one
 // call, every caller the sync covered. A lone caller therefore writes at
 // once, with no timer. Unforced records (ENDs) ride with the next batch.
@@ -77,6 +77,7 @@ class DecisionLogImpl final : public DecisionLog {
   // Owned by the writer; only it touches these.
   std::unique_ptr<WritableFile> file_;
   uint64_t seq_ = 0;
+  uint64_t batch_seq_ = 0;        // of the last batch in the segment
   uint64_t segment_size_ = 0;     // bytes in the current segment
   uint64_t checkpoint_size_ = 0;  // of which the header and checkpoint
   std::string batch_;             // the queue being written

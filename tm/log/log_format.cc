@@ -7,8 +7,10 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kCommit:
     case FrameType::kEnd:
     case FrameType::kHeuristic:
+    case FrameType::kRecoveryEnd:
     case FrameType::kSegmentHeader:
     case FrameType::kCheckpointEnd:
+    case FrameType::kLogIdentity:
       return true;
   }
   return false;
@@ -16,7 +18,7 @@ bool IsKnownFrameType(uint8_t type) {
 
 bool IsDecisionFrameType(FrameType type) {
   return type == FrameType::kCommit || type == FrameType::kEnd ||
-         type == FrameType::kHeuristic;
+         type == FrameType::kHeuristic || type == FrameType::kRecoveryEnd;
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -27,8 +29,12 @@ const char* FrameTypeName(FrameType type) {
       return "END";
     case FrameType::kHeuristic:
       return "HEURISTIC";
+    case FrameType::kRecoveryEnd:
+      return "RECOVERY-END";
     case FrameType::kSegmentHeader:
       return "SEGMENT-HEADER";
+    case FrameType::kLogIdentity:
+      return "LOG-IDENTITY";
     case FrameType::kCheckpointEnd:
       return "CHECKPOINT-END";
   }

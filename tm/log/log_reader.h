@@ -8,8 +8,10 @@
 //    bytes are what a writer that died mid-append (or a file system that
 //    zero-filled or dropped an unsynced suffix) leaves behind;
 //  - corruption: a valid frame follows, so the damage is inside the log.
-// A power loss can only hurt the unsynced suffix, which is always the end of
-// the file; anything else is damage an operator must see.
+// This rule is that of format-1 segments, and it is too strict for a power
+// loss that keeps a later sector of the last write and drops an earlier
+// one: format 2 (batch.h) reads its batches with BatchReader and uses this
+// reader only for the frames inside a batch whose checksum held.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "tm/decision_log.h"
+#include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
 
 namespace xatm {
@@ -33,6 +34,16 @@ std::string Join(const std::vector<std::string>& parts) {
 Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs) {
   if (fs == nullptr) fs = FileSystem::Default();
   LogScan scan;
+  // Listed first: a missing directory is NotFound, not "no identity".
+  Result<std::vector<std::string>> listed = fs->ListDir(dir);
+  if (!listed.ok()) return listed.status();
+  Result<std::optional<LogIdentity>> identity = ReadLogIdentity(fs, dir);
+  if (!identity.ok()) return identity.status();
+  if (identity->has_value()) {
+    scan.has_identity = true;
+    scan.node_id = (*identity)->node_id;
+    scan.created_ms = (*identity)->created_ms;
+  }
   Collector collector(&scan.records);
   Result<ReplayResult> replay = ReplayLog(fs, dir, &collector);
   if (!replay.ok()) return replay.status();  // callers name the directory

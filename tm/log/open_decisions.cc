@@ -1,5 +1,7 @@
 #include "tm/log/open_decisions.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 #include "tm/log/coding.h"
@@ -29,6 +31,9 @@ void OpenDecisions::Apply(const RecordView& record) {
       return;
     case RecordType::kEnd:
       Remove(record.gtrid);
+      if (record.end_origin == EndOrigin::kRecovery) {
+        AddTombstone(record.gtrid, record.time_ms);
+      }
       return;
     case RecordType::kHeuristic: {
       std::string key = HeuristicKey(record.gtrid, record.resources,
@@ -52,6 +57,9 @@ void OpenDecisions::Apply(DecisionRecord&& record) {
     }
     case RecordType::kEnd:
       Remove(record.gtrid);
+      if (record.end_origin == EndOrigin::kRecovery) {
+        AddTombstone(record.gtrid, record.time_ms);
+      }
       return;
     case RecordType::kHeuristic: {
       std::string key = HeuristicKey(record.gtrid, record.resources,
@@ -64,8 +72,35 @@ void OpenDecisions::Apply(DecisionRecord&& record) {
 
 void OpenDecisions::AddHeuristic(std::string key, DecisionRecord&& record) {
   if (heuristic_keys_.insert(std::move(key)).second) {
+    heuristic_gtrids_.insert(record.gtrid);
     heuristics_.push_back(std::move(record));
   }
+}
+
+void OpenDecisions::AddTombstone(std::string_view gtrid, int64_t time_ms) {
+  if (max_tombstones_ == 0) return;
+  if (!tombstones_.emplace(gtrid).second) return;
+  DecisionRecord tombstone;
+  tombstone.type = RecordType::kEnd;
+  tombstone.end_origin = EndOrigin::kRecovery;
+  tombstone.gtrid.assign(gtrid);
+  tombstone.time_ms = time_ms;
+  tombstone_order_.push_back(std::move(tombstone));
+  while (tombstone_order_.size() > max_tombstones_) {
+    const DecisionRecord& oldest = tombstone_order_.front();
+    spdlog::warn(
+        "xid={} decision log: more than {} tombstones, dropping the oldest "
+        "(a prepared branch of it would now be presumed aborted)",
+        oldest.gtrid, max_tombstones_);
+    tombstones_.erase(oldest.gtrid);
+    tombstone_order_.pop_front();
+  }
+}
+
+bool OpenDecisions::HasCommitHistory(std::string_view gtrid) const {
+  if (index_.count(gtrid) != 0) return true;
+  const std::string key(gtrid);
+  return heuristic_gtrids_.count(key) != 0 || tombstones_.count(key) != 0;
 }
 
 void OpenDecisions::Remove(std::string_view gtrid) {

@@ -28,6 +28,7 @@ DecisionRecord RecordView::ToRecord() const {
   for (std::string_view res : resources) r.resources.emplace_back(res);
   r.time_ms = time_ms;
   r.detail.assign(detail);
+  r.end_origin = end_origin;
   return r;
 }
 
@@ -38,7 +39,14 @@ void AppendFrame(FrameType type, std::string_view payload, std::string* dst) {
   SealFrame(type, start, dst);
 }
 
-Status AppendRecordFrame(RecordType type, std::string_view gtrid,
+FrameType RecordFrameType(RecordType type, EndOrigin end_origin) {
+  if (type == RecordType::kEnd && end_origin == EndOrigin::kRecovery) {
+    return FrameType::kRecoveryEnd;
+  }
+  return static_cast<FrameType>(type);
+}
+
+Status AppendRecordFrame(FrameType type, std::string_view gtrid,
                          const std::vector<std::string>& resources,
                          int64_t time_ms, std::string_view detail,
                          std::string* dst) {
@@ -59,13 +67,22 @@ Status AppendRecordFrame(RecordType type, std::string_view gtrid,
                                    " is too large (" +
                                    std::to_string(payload_size) + " bytes)");
   }
-  SealFrame(static_cast<FrameType>(type), start, dst);
+  SealFrame(type, start, dst);
   return Status::Ok();
 }
 
+Status AppendRecordFrame(RecordType type, std::string_view gtrid,
+                         const std::vector<std::string>& resources,
+                         int64_t time_ms, std::string_view detail,
+                         std::string* dst) {
+  return AppendRecordFrame(static_cast<FrameType>(type), gtrid, resources,
+                           time_ms, detail, dst);
+}
+
 Status AppendRecordFrame(const DecisionRecord& record, std::string* dst) {
-  return AppendRecordFrame(record.type, record.gtrid, record.resources,
-                           record.time_ms, record.detail, dst);
+  return AppendRecordFrame(RecordFrameType(record.type, record.end_origin),
+                           record.gtrid, record.resources, record.time_ms,
+                           record.detail, dst);
 }
 
 bool DecodeRecordPayload(FrameType type, std::string_view payload,
@@ -86,7 +103,13 @@ bool DecodeRecordPayload(FrameType type, std::string_view payload,
   if (!GetLengthPrefixed(&payload, &out->detail) || !payload.empty()) {
     return false;
   }
-  out->type = static_cast<RecordType>(type);
+  if (type == FrameType::kRecoveryEnd) {
+    out->type = RecordType::kEnd;
+    out->end_origin = EndOrigin::kRecovery;
+  } else {
+    out->type = static_cast<RecordType>(type);
+    out->end_origin = EndOrigin::kCoordinator;
+  }
   out->time_ms = static_cast<int64_t>(time);
   return true;
 }

@@ -2,7 +2,9 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <memory>
 
+#include "tm/log/batch.h"
 #include "tm/log/coding.h"
 #include "tm/log/log_reader.h"
 
@@ -20,7 +22,8 @@ Status Damage(const std::string& name, uint64_t offset,
 }
 
 // Empty when the header is right, else what is wrong with it.
-std::string CheckSegmentHeader(std::string_view payload, uint64_t seq) {
+std::string CheckSegmentHeader(std::string_view payload, uint64_t seq,
+                               uint64_t format) {
   if (payload.size() < kSegmentMagic.size() ||
       payload.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
     return "bad segment magic";
@@ -28,8 +31,12 @@ std::string CheckSegmentHeader(std::string_view payload, uint64_t seq) {
   payload.remove_prefix(kSegmentMagic.size());
   uint64_t version, header_seq;
   if (!GetVarint64(&payload, &version)) return "bad segment header";
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion1 && version != kFormatVersion2) {
     return "unsupported log format version " + std::to_string(version);
+  }
+  if (version != format) {
+    return "segment header says format " + std::to_string(version) +
+           ", the segment is format " + std::to_string(format);
   }
   if (!GetFixed64(&payload, &header_seq) || !payload.empty()) {
     return "bad segment header";
@@ -39,6 +46,105 @@ std::string CheckSegmentHeader(std::string_view payload, uint64_t seq) {
   }
   return "";
 }
+
+}  // namespace
+
+// Format 1 when a segment-header frame of format 1 starts the segment, 2
+// when a batch does, or the segment-header frame sits where a batch puts
+// it, or the segment starts with zeros: a hole a power loss left in the
+// unsynced first write of a format-2 segment (a format-1 segment starts
+// with a header frame whose bytes are never zero there). Anything else is
+// read as format 1, whose reader reports the damage.
+uint64_t SegmentFormat(std::string_view contents) {
+  for (const size_t at : {size_t{0}, kBatchHeaderSize}) {
+    if (contents.size() <= at) break;
+    LogReader reader(contents.substr(at));
+    LogReader::Frame frame;
+    uint64_t version;
+    if (reader.Next(&frame) == LogReader::Outcome::kFrame &&
+        frame.type == FrameType::kSegmentHeader &&
+        frame.payload.substr(0, kSegmentMagic.size()) == kSegmentMagic) {
+      std::string_view rest = frame.payload.substr(kSegmentMagic.size());
+      if (GetVarint64(&rest, &version)) return version;
+    }
+  }
+  if (StartsWithBatch(contents)) return kFormatVersion2;
+  if (contents.size() >= 4 && DecodeFixed32(contents.data()) == 0) {
+    return kFormatVersion2;
+  }
+  return kFormatVersion1;
+}
+
+namespace {
+
+// The frames of a segment of either format, with their offsets in the
+// segment. A format-2 segment's torn tail is a batch's (BatchReader); a
+// frame inside a batch whose checksum held must be whole.
+class SegmentFrames {
+ public:
+  explicit SegmentFrames(std::string_view contents)
+      : format_(SegmentFormat(contents) == kFormatVersion2 ? kFormatVersion2
+                                                           : kFormatVersion1),
+        frames_(format_ == kFormatVersion1 ? contents : std::string_view()),
+        batches_(format_ == kFormatVersion2 ? contents : std::string_view()) {}
+
+  uint64_t format() const { return format_; }
+  uint64_t damage_offset() const { return damage_offset_; }
+  const std::string& damage() const { return damage_; }
+
+  LogReader::Outcome Next(LogReader::Frame* frame) {
+    if (format_ == kFormatVersion1) {
+      LogReader::Outcome outcome = frames_.Next(frame);
+      damage_offset_ = frames_.damage_offset();
+      damage_ = frames_.damage();
+      return outcome;
+    }
+    while (true) {
+      if (body_ != nullptr) {
+        const LogReader::Outcome outcome = body_->Next(frame);
+        if (outcome == LogReader::Outcome::kFrame) {
+          frame->offset += batch_.body_offset();
+          return outcome;
+        }
+        if (outcome != LogReader::Outcome::kEnd ||
+            body_->position() != batch_.body.size()) {
+          damage_offset_ = batch_.body_offset() + body_->position();
+          damage_ =
+              "bad frame inside checksummed batch " +
+              std::to_string(batch_.seq) +
+              (outcome == LogReader::Outcome::kEnd ? ""
+                                                   : ": " + body_->damage());
+          return LogReader::Outcome::kCorruption;
+        }
+        body_.reset();
+      }
+      switch (batches_.Next(&batch_)) {
+        case BatchReader::Outcome::kBatch:
+          body_ = std::make_unique<LogReader>(batch_.body);
+          continue;
+        case BatchReader::Outcome::kEnd:
+          return LogReader::Outcome::kEnd;
+        case BatchReader::Outcome::kTornTail:
+          damage_offset_ = batches_.damage_offset();
+          damage_ = batches_.damage();
+          return LogReader::Outcome::kTornTail;
+        case BatchReader::Outcome::kCorruption:
+          damage_offset_ = batches_.damage_offset();
+          damage_ = batches_.damage();
+          return LogReader::Outcome::kCorruption;
+      }
+    }
+  }
+
+ private:
+  const uint64_t format_;
+  LogReader frames_;
+  BatchReader batches_;
+  BatchReader::Batch batch_;
+  std::unique_ptr<LogReader> body_;
+  uint64_t damage_offset_ = 0;
+  std::string damage_;
+};
 
 }  // namespace
 
@@ -66,9 +172,9 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* seq) {
   return true;
 }
 
-std::string SegmentHeaderPayload(uint64_t seq) {
+std::string SegmentHeaderPayload(uint64_t seq, uint64_t format) {
   std::string payload(kSegmentMagic);
-  PutVarint64(&payload, kFormatVersion);
+  PutVarint64(&payload, format);
   PutFixed64(&payload, seq);
   return payload;
 }
@@ -83,7 +189,8 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
                                 std::string_view contents, ScanExtent extent,
                                 RecordVisitor* visitor) {
   SegmentScan scan;
-  LogReader reader(contents);
+  SegmentFrames reader(contents);
+  scan.format = reader.format();
   LogReader::Frame frame;
   RecordView record;
   while (true) {
@@ -106,7 +213,8 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
                       "segment does not start with a "
                       "segment header");
       }
-      std::string problem = CheckSegmentHeader(frame.payload, seq);
+      std::string problem =
+          CheckSegmentHeader(frame.payload, seq, reader.format());
       if (!problem.empty()) return Damage(name, frame.offset, problem);
       scan.has_header = true;
       continue;
@@ -114,6 +222,8 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
     switch (frame.type) {
       case FrameType::kSegmentHeader:
         return Damage(name, frame.offset, "segment header inside a segment");
+      case FrameType::kLogIdentity:
+        return Damage(name, frame.offset, "log identity inside a segment");
       case FrameType::kCheckpointEnd: {
         std::string_view payload = frame.payload;
         uint64_t count;
@@ -135,6 +245,7 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
       }
       case FrameType::kCommit:
       case FrameType::kEnd:
+      case FrameType::kRecoveryEnd:
       case FrameType::kHeuristic:
         break;
     }

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   xatm::TransactionManagerOptions options;
   options.node_id = "consumer";
   options.log_dir = argv[1];
+  options.log_options.create_if_missing = true;  // a fresh directory
   auto tm = xatm::TransactionManager::Open(options, {*resource});
   if (!tm.ok()) {
     std::fprintf(stderr, "%s\n", tm.status().ToString().c_str());
