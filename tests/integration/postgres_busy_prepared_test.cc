@@ -43,8 +43,7 @@ Conn Connect(const std::string& user = "") {
   std::string conninfo = RequireEnv("XATM_TEST_PG_CONNINFO");
   if (!user.empty()) conninfo += " user=" + user;
   Conn conn(PQconnectdb(conninfo.c_str()));
-  EXPECT_EQ(PQstatus(conn.get()), CONNECTION_OK)
-      << PQerrorMessage(conn.get());
+  EXPECT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
   return conn;
 }
 
@@ -81,7 +80,8 @@ class UnsatisfiableSyncStandby {
     RunSql(admin_.get(), "ALTER SYSTEM SET synchronous_commit = 'local'");
     RunSql(admin_.get(), "SELECT pg_reload_conf()");
     WaitForSetting("synchronous_commit", "local");
-    RunSql(admin_.get(),
+    RunSql(
+        admin_.get(),
         "ALTER SYSTEM SET synchronous_standby_names = 'xatm_no_such_standby'");
     RunSql(admin_.get(), "SELECT pg_reload_conf()");
     WaitForSetting("synchronous_standby_names", "xatm_no_such_standby");
@@ -137,19 +137,22 @@ TEST(PostgresBusyPreparedTest, CommitOfAGidAnotherSessionIsFinishingRetries) {
   }
 
   Conn holder = Connect();
-  const std::string holder_pid = RunSql(holder.get(), "SELECT pg_backend_pid()");
+  const std::string holder_pid =
+      RunSql(holder.get(), "SELECT pg_backend_pid()");
   {
     UnsatisfiableSyncStandby no_standby;
     RunSql(holder.get(), "SET synchronous_commit = on");
-    ASSERT_EQ(PQsendQuery(holder.get(), ("COMMIT PREPARED '" + gid + "'").c_str()),
-              1);
+    ASSERT_EQ(
+        PQsendQuery(holder.get(), ("COMMIT PREPARED '" + gid + "'").c_str()),
+        1);
     // The holder waits for the standby while it still holds the gid.
     Conn watcher = Connect();
     std::string waiting;
     for (int i = 0; i < 400 && waiting != "SyncRep"; ++i) {
       waiting = RunSql(watcher.get(),
-                    "SELECT coalesce(wait_event, '') FROM pg_stat_activity "
-                    "WHERE pid = " + holder_pid);
+                       "SELECT coalesce(wait_event, '') FROM pg_stat_activity "
+                       "WHERE pid = " +
+                           holder_pid);
       if (waiting != "SyncRep") {
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
       }

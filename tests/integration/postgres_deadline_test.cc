@@ -99,7 +99,8 @@ class PostgresDeadlineTest : public ::testing::Test {
                                       std::string* pid) {
     std::unique_ptr<Branch> branch = MustBegin(resource, xid);
     if (branch == nullptr) return nullptr;
-    Result<std::vector<Row>> rows = branch->Query("SELECT pg_backend_pid()", {});
+    Result<std::vector<Row>> rows =
+        branch->Query("SELECT pg_backend_pid()", {});
     EXPECT_TRUE(IsOk(rows));
     if (rows.ok()) *pid = (*rows)[0][0].value_or("");
     return branch;
@@ -175,8 +176,8 @@ TEST_F(PostgresDeadlineTest, ExecuteOnFrozenServerFailsWithinRequestTimeout) {
     ASSERT_FALSE(watched.value.ok());
     EXPECT_EQ(watched.value.status().code(), StatusCode::kUnavailable)
         << watched.value.status().ToString();
-    EXPECT_TRUE(Contains(watched.value.status().message(),
-                         "timed out after 1000 ms"))
+    EXPECT_TRUE(
+        Contains(watched.value.status().message(), "timed out after 1000 ms"))
         << watched.value.status().message();
     // The connection was dropped: rolling back needs no round trip.
     auto rollback =
@@ -197,8 +198,7 @@ TEST_F(PostgresDeadlineTest, PrepareOnFrozenServerIsNoYesVoteWithinBound) {
   {
     FrozenPostgres frozen;
     ASSERT_TRUE(frozen.frozen());
-    auto vote =
-        WatchCall(frozen, kWatchdog, [&] { return branch->Prepare(); });
+    auto vote = WatchCall(frozen, kWatchdog, [&] { return branch->Prepare(); });
     ExpectWithin(vote, milliseconds(kRequestTimeoutMs), "Prepare");
     EXPECT_FALSE(vote.value.ok());
     // Not a no vote either: the PREPARE may still happen (outcome unknown).
