@@ -361,5 +361,25 @@ TEST_F(PostgresDeadlineTest, BranchDeadlineEarlierThanRequestTimeoutWins) {
   ExpectWorks(*resource);
 }
 
+TEST_F(PostgresDeadlineTest, PrepareAfterTheBranchDeadlineSendsNothing) {
+  // The server is up; only the branch's time is over. PREPARE TRANSACTION
+  // must not go out: a branch prepared after its transaction gave up would
+  // hold its locks until recovery.
+  std::string pid;
+  std::unique_ptr<Resource> resource = MakeResource(&pid);
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = BegunBranch(*resource, xid, &pid);
+  ASSERT_NE(branch, nullptr);
+  branch->SetDeadline(std::chrono::steady_clock::now() - milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  Status vote = branch->Prepare();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(100));
+  EXPECT_FALSE(vote.ok());
+  EXPECT_TRUE(Contains(vote.message(), "timed out")) << vote.message();
+  WaitBackendGone(pid);
+  EXPECT_EQ(PreparedCount(xid), "0");
+  ExpectWorks(*resource);
+}
+
 }  // namespace
 }  // namespace xatm
