@@ -40,15 +40,18 @@ struct PgConnectOptions {
 // "timed out after N ms". No cancel request is sent: PQcancel opens a new
 // connection and waits for the server without any limit, so it could hang
 // on the very server that timed out. The backend finds the closed socket
-// when it next reads or writes, and rolls back what was not committed or
-// prepared.
+// when it next reads or writes (a statement it is running finishes first;
+// lock_timeout bounds its lock waits) and rolls back what was not
+// committed or prepared.
 class PgConnection {
  public:
   // Connects (PQconnectStartParams + PQconnectPoll, bounded by `deadline`
   // and options.connect_timeout_s) and switches the connection to
   // non-blocking mode. Unavailable when the server cannot be reached, does
   // not answer in time, or refuses. The message never holds the conninfo
-  // string (see ConnectErrorMessage).
+  // string (see ConnectErrorMessage). Host names are resolved inside libpq
+  // (getaddrinfo), which no deadline bounds: give addresses (host=IP or
+  // hostaddr) where a hung resolver must not stall a transaction.
   static Result<std::unique_ptr<PgConnection>> Open(
       const PgConnectOptions& options, const Deadline& deadline);
 

@@ -149,6 +149,8 @@ class PostgresDeadlineTest : public ::testing::Test {
 template <typename T>
 void ExpectWithin(const ::xatm::testing::Watched<T>& watched,
                   milliseconds bound, const char* what) {
+  ::testing::Test::RecordProperty(std::string(what) + "_ms",
+                                  std::to_string(watched.elapsed.count()));
   EXPECT_FALSE(watched.hung)
       << what << " blocked on the frozen server for " << kWatchdog.count()
       << " ms; it returned only after the thaw, " << watched.elapsed.count()
