@@ -7,14 +7,14 @@
 
 namespace xatm {
 
-ConnectionPool::ConnectionPool(std::string conninfo, int connect_timeout_s,
-                               int max_idle, int lock_timeout_ms)
-    : conninfo_(std::move(conninfo)),
-      connect_timeout_s_(connect_timeout_s),
+ConnectionPool::ConnectionPool(PgConnectOptions options, int max_idle,
+                               int request_timeout_ms)
+    : options_(std::move(options)),
       max_idle_(static_cast<size_t>(std::max(max_idle, 0))),
-      lock_timeout_ms_(lock_timeout_ms) {}
+      request_timeout_ms_(request_timeout_ms) {}
 
-Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
+Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
+    const Deadline& deadline) {
   for (;;) {
     std::unique_ptr<PgConnection> candidate;
     {
@@ -32,7 +32,7 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire() {
         "ended");
     // `candidate` closes here, outside the lock.
   }
-  return PgConnection::Open(conninfo_, connect_timeout_s_, lock_timeout_ms_);
+  return PgConnection::Open(options_, deadline);
 }
 
 void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {

@@ -16,15 +16,22 @@ namespace xatm {
 
 class ConnectionPool {
  public:
-  // New connections get `lock_timeout_ms` (see PgConnection::Open).
-  ConnectionPool(std::string conninfo, int connect_timeout_s, int max_idle,
-                 int lock_timeout_ms = 0);
+  // New connections are opened with `options`. `request_timeout_ms` bounds
+  // every round trip of the resource (<= 0: no bound).
+  ConnectionPool(PgConnectOptions options, int max_idle,
+                 int request_timeout_ms);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // An idle connection that still looks alive, or a new one. Idle
-  // connections found dead are closed, never handed out.
-  Result<std::unique_ptr<PgConnection>> Acquire();
+  // An idle connection that still looks alive, or a new one, connected
+  // within `deadline`. Idle connections found dead are closed, never handed
+  // out. Checking an idle one costs no round trip.
+  Result<std::unique_ptr<PgConnection>> Acquire(const Deadline& deadline);
+
+  // The deadline of a request starting now: the request timeout from now.
+  Deadline RequestDeadline() const {
+    return Deadline::InMs(request_timeout_ms_);
+  }
 
   // Gives `connection` back: kept when healthy, outside any transaction and
   // the pool has room; closed otherwise. Null is ignored.
@@ -33,10 +40,9 @@ class ConnectionPool {
   size_t idle_count() const;
 
  private:
-  const std::string conninfo_;
-  const int connect_timeout_s_;
+  const PgConnectOptions options_;
   const size_t max_idle_;
-  const int lock_timeout_ms_;
+  const int request_timeout_ms_;
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_

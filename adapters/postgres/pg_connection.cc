@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
+#include "adapters/postgres/pg_wait.h"
 
 namespace xatm {
 namespace {
@@ -18,33 +19,40 @@ bool SeverityEndsSession(const char* severity) {
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(
-    const std::string& conninfo, int connect_timeout_s, int lock_timeout_ms) {
-  const std::string timeout =
-      connect_timeout_s > 0 ? std::to_string(connect_timeout_s) : "";
+    const PgConnectOptions& options, const Deadline& deadline) {
+  const Deadline limit = deadline.EarlierOf(
+      Deadline::InMs(static_cast<int64_t>(options.connect_timeout_s) * 1000));
   // Processed in order, later values win: the conninfo may choose its own
-  // encoding and application name, the configured timeout always applies.
-  // Empty values are ignored by libpq.
+  // encoding and application name. libpq's connect_timeout is not used: it
+  // has whole seconds and only PQconnectdb's blocking loop applies it.
   const char* keywords[] = {"client_encoding", "fallback_application_name",
-                            "dbname", "connect_timeout", nullptr};
-  const char* values[] = {"UTF8", "xatm", conninfo.c_str(), timeout.c_str(),
-                          nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+                            "dbname", nullptr};
+  const char* values[] = {"UTF8", "xatm", options.conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return Status::Unavailable(
         "connect: libpq could not allocate a connection");
   }
-  if (PQstatus(conn) != CONNECTION_OK) {
-    // libpq's message names host and user, never the password.
-    std::string message = OneLine(PQerrorMessage(conn));
-    PQfinish(conn);
-    return Status::Unavailable("connect: " + message);
-  }
+  // Owns `conn` from here: every early return closes it.
   std::unique_ptr<PgConnection> connection(new PgConnection(conn));
-  if (lock_timeout_ms > 0) {
+  if (PQstatus(conn) != CONNECTION_BAD &&
+      AwaitConnected(conn, limit) == PgWait::kTimedOut) {
+    return Status::Unavailable("connect: timed out after " +
+                               std::to_string(limit.budget_ms) + " ms");
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    return Status::Unavailable("connect: " +
+                               ConnectErrorMessage(PQerrorMessage(conn)));
+  }
+  if (PQsetnonblocking(conn, 1) != 0) {
+    return Status::Unavailable("connect: cannot switch to non-blocking mode: " +
+                               OneLine(PQerrorMessage(conn)));
+  }
+  if (options.lock_timeout_ms > 0) {
     // Once per session instead of once per transaction: a round trip saved
     // on every branch. Plain SET: it outlives transactions.
-    PgResult set = connection->Exec("SET lock_timeout = " +
-                                    std::to_string(lock_timeout_ms));
+    PgResult set = connection->Exec(
+        "SET lock_timeout = " + std::to_string(options.lock_timeout_ms), limit);
     if (!set.ok()) return set.ToStatus("connect: SET lock_timeout");
     // Set-up is not use: a fresh connection must not count as a reused
     // one that may have gone stale in the pool.
@@ -69,42 +77,109 @@ void PgConnection::OnNotice(void* self, const PGresult* notice) {
   }
 }
 
-PgResult PgConnection::Exec(const std::string& sql) {
+PgResult PgConnection::Expired(const Deadline& deadline) {
+  broken_ = true;
+  return PgResult::TimedOut(deadline.budget_ms);
+}
+
+std::optional<PgResult> PgConnection::AwaitReady(const Deadline& deadline) {
+  switch (AwaitResult(conn_, deadline)) {
+    case PgWait::kReady:
+      return std::nullopt;
+    case PgWait::kTimedOut:
+      return Expired(deadline);
+    case PgWait::kFailed:
+      break;
+  }
+  broken_ = true;
+  // A dead connection answers PQgetResult at once, with the server's last
+  // words (a FATAL error) if it sent any; a live but busy one would block.
+  if (PQstatus(conn_) == CONNECTION_BAD || !PQisBusy(conn_)) {
+    return Finish(PQgetResult(conn_));
+  }
+  return PgResult(nullptr, /*connection_lost=*/true,
+                  OneLine(PQerrorMessage(conn_)));
+}
+
+PgResult PgConnection::ReadResults(const Deadline& deadline) {
+  // What PQexec keeps, without its unbounded waits: the first error, else
+  // the last result.
+  PGresult* kept = nullptr;
+  for (;;) {
+    if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+      PQclear(kept);
+      return std::move(*failure);
+    }
+    PGresult* next = PQgetResult(conn_);
+    if (next == nullptr) break;
+    const ExecStatusType status = PQresultStatus(next);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT ||
+        status == PGRES_COPY_BOTH) {
+      PQclear(kept);
+      return Finish(next);  // refused there; the connection is broken
+    }
+    if (kept != nullptr && PQresultStatus(kept) == PGRES_FATAL_ERROR) {
+      PQclear(next);
+    } else {
+      PQclear(kept);
+      kept = next;
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  return Finish(kept);
+}
+
+PgResult PgConnection::Exec(const std::string& sql, const Deadline& deadline) {
   ++statements_run_;
   if (broken_) return PgResult(nullptr, true, "connection already broken");
-  return Finish(PQexec(conn_, sql.c_str()));
+  if (deadline.passed()) return Expired(deadline);
+  if (PQsendQuery(conn_, sql.c_str()) != 1) return Finish(nullptr);
+  return ReadResults(deadline);
 }
 
 PgResult PgConnection::ExecParams(const std::string& sql,
-                                  const std::vector<std::string>& params) {
+                                  const std::vector<std::string>& params,
+                                  const Deadline& deadline) {
   ++statements_run_;
   if (broken_) return PgResult(nullptr, true, "connection already broken");
+  if (deadline.passed()) return Expired(deadline);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& param : params) values.push_back(param.c_str());
-  return Finish(PQexecParams(conn_, sql.c_str(),
-                             static_cast<int>(params.size()),
-                             /*paramTypes=*/nullptr, values.data(),
-                             /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
-                             /*resultFormat=*/0));
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()),
+                        /*paramTypes=*/nullptr, values.data(),
+                        /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
+                        /*resultFormat=*/0) != 1) {
+    return Finish(nullptr);
+  }
+  return ReadResults(deadline);
 }
 
 std::vector<PgResult> PgConnection::ExecPipeline(
-    const std::vector<PgStatement>& statements) {
+    const std::vector<PgStatement>& statements, const Deadline& deadline) {
   statements_run_ += static_cast<long>(statements.size());
   std::vector<PgResult> results;
   results.reserve(statements.size());
-  // Everything not answered yet counts as lost with the session.
-  auto lose_rest = [&](const std::string& why) {
+  // Everything not answered yet shares the fate of the first unanswered:
+  // lost with the session, or timed out.
+  auto lose_rest = [&](PgResult first) {
     broken_ = true;
+    const bool timed_out = first.timed_out();
+    const std::string why = first.error_message();
+    if (results.size() < statements.size()) results.push_back(std::move(first));
     while (results.size() < statements.size()) {
-      results.emplace_back(nullptr, true, why);
+      results.push_back(timed_out ? PgResult::TimedOut(deadline.budget_ms)
+                                  : PgResult(nullptr, true, why));
     }
     return std::move(results);
   };
-  if (broken_) return lose_rest("connection already broken");
+  auto lost = [&](const std::string& why) {
+    return lose_rest(PgResult(nullptr, true, why));
+  };
+  if (broken_) return lost("connection already broken");
+  if (deadline.passed()) return lose_rest(Expired(deadline));
   if (PQenterPipelineMode(conn_) != 1) {
-    return lose_rest(OneLine(PQerrorMessage(conn_)));
+    return lost(OneLine(PQerrorMessage(conn_)));
   }
   std::vector<const char*> values;
   for (const PgStatement& statement : statements) {
@@ -117,24 +192,35 @@ std::vector<PgResult> PgConnection::ExecPipeline(
                           /*paramTypes=*/nullptr, values.data(),
                           /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
                           /*resultFormat=*/0) != 1) {
-      return lose_rest(OneLine(PQerrorMessage(conn_)));
+      return lost(OneLine(PQerrorMessage(conn_)));
     }
   }
-  // Sends the Sync and flushes (the connection is in blocking mode).
+  // Queues the Sync; AwaitReady sends what the socket did not take yet.
   if (PQpipelineSync(conn_) != 1) {
-    return lose_rest(OneLine(PQerrorMessage(conn_)));
+    return lost(OneLine(PQerrorMessage(conn_)));
   }
   for (size_t i = 0; i < statements.size(); ++i) {
+    if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+      return lose_rest(std::move(*failure));
+    }
     PgResult result = Finish(PQgetResult(conn_));
-    const bool lost = result.connection_lost();
+    const bool session_lost = result.connection_lost();
+    if (session_lost) return lose_rest(std::move(result));
     results.push_back(std::move(result));
-    if (lost) return lose_rest(OneLine(PQerrorMessage(conn_)));
     // Each statement's answer ends with a null result; one statement of
     // the extended protocol has exactly one answer.
+    if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+      return lose_rest(std::move(*failure));
+    }
     if (PGresult* extra = PQgetResult(conn_)) {
       PQclear(extra);
-      return lose_rest("pipeline out of step");
+      return lost("pipeline out of step");
     }
+  }
+  if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+    // Every statement was answered; only the Sync's answer is missing.
+    broken_ = true;
+    return results;
   }
   PGresult* sync = PQgetResult(conn_);
   const bool synced =

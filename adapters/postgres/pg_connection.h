@@ -6,10 +6,12 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "adapters/postgres/pg_deadline.h"
 #include "adapters/postgres/pg_result.h"
 #include "tm/status.h"
 
@@ -21,33 +23,58 @@ struct PgStatement {
   std::vector<std::string> params;
 };
 
+// How to open a connection.
+struct PgConnectOptions {
+  // Keywords or a URI; no password in it (libpq reads PGPASSWORD or
+  // ~/.pgpass). Never logged or put in a message: it may hold a secret.
+  std::string conninfo;
+  // Seconds; <= 0: no limit of its own (the caller's deadline still holds).
+  int connect_timeout_s = 0;
+  // > 0: the session's lock_timeout.
+  int lock_timeout_ms = 0;
+};
+
+// Every call that talks to the server takes a deadline: it waits for
+// nothing past it, and on expiry the connection is marked broken (never
+// reused: the server may still run what was sent) and the result says
+// "timed out after N ms". No cancel request is sent: PQcancel opens a new
+// connection and waits for the server without any limit, so it could hang
+// on the very server that timed out. The backend finds the closed socket
+// when it next reads or writes (a statement it is running finishes first;
+// lock_timeout bounds its lock waits) and rolls back what was not
+// committed or prepared.
 class PgConnection {
  public:
-  // Connects with `conninfo` (keywords or a URI; no password in it: libpq
-  // reads PGPASSWORD or ~/.pgpass). `connect_timeout_s` <= 0: libpq's
-  // default. `lock_timeout_ms` > 0 becomes the session's lock_timeout.
-  // Unavailable when the server cannot be reached or refuses.
-  static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo,
-                                                    int connect_timeout_s,
-                                                    int lock_timeout_ms = 0);
+  // Connects (PQconnectStartParams + PQconnectPoll, bounded by `deadline`
+  // and options.connect_timeout_s) and switches the connection to
+  // non-blocking mode. Unavailable when the server cannot be reached, does
+  // not answer in time, or refuses. The message never holds the conninfo
+  // string (see ConnectErrorMessage). Host names are resolved inside libpq
+  // (getaddrinfo), which no deadline bounds: give addresses (host=IP or
+  // hostaddr) where a hung resolver must not stall a transaction.
+  static Result<std::unique_ptr<PgConnection>> Open(
+      const PgConnectOptions& options, const Deadline& deadline);
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
   // Runs `sql` as a simple query: one or more statements, no parameters.
-  PgResult Exec(const std::string& sql);
+  // The result is the first failed statement's, else the last one's.
+  PgResult Exec(const std::string& sql, const Deadline& deadline);
   // Runs one statement with text parameters bound to $1..$n.
   PgResult ExecParams(const std::string& sql,
-                      const std::vector<std::string>& params);
+                      const std::vector<std::string>& params,
+                      const Deadline& deadline);
   // Runs `statements` in one round trip (libpq pipeline mode: all sent, one
   // Sync, then every answer read) and returns one result per statement, in
   // order. After a failed statement the server skips the rest up to the
   // Sync: their results are PGRES_PIPELINE_ABORTED (not ok, no SQLSTATE).
-  // A lost session makes the results from there on connection-lost ones.
-  // The connection leaves pipeline mode before returning, or is broken.
-  std::vector<PgResult> ExecPipeline(
-      const std::vector<PgStatement>& statements);
+  // A lost session, or the deadline, makes the results from there on
+  // connection-lost (or timed-out) ones. The connection leaves pipeline
+  // mode before returning, or is broken.
+  std::vector<PgResult> ExecPipeline(const std::vector<PgStatement>& statements,
+                                     const Deadline& deadline);
 
   // `text` as a quoted SQL string literal, for statements that take no bind
   // parameters (PREPARE TRANSACTION, COMMIT PREPARED).
@@ -71,6 +98,15 @@ class PgConnection {
   static void OnNotice(void* self, const PGresult* notice);
   // Wraps what libpq returned and notes a lost session.
   PgResult Finish(PGresult* result);
+  // The deadline passed (maybe before anything was sent): the connection
+  // is given up, and this is the result to return.
+  PgResult Expired(const Deadline& deadline);
+  // Sends what is unsent and waits until PQgetResult will not block.
+  // nullopt when it will not; else the result to return instead (timed
+  // out, or the lost session's), and the connection is broken.
+  std::optional<PgResult> AwaitReady(const Deadline& deadline);
+  // Reads a simple query's or one statement's results up to their end.
+  PgResult ReadResults(const Deadline& deadline);
 
   PGconn* conn_;
   bool broken_ = false;

@@ -9,12 +9,19 @@ bool HasClass(std::string_view sqlstate, std::string_view sql_class) {
 
 }  // namespace
 
-StatusCode StatusCodeForSqlState(std::string_view sqlstate) {
+StatusCode StatusCodeForSqlState(std::string_view sqlstate,
+                                 PgStatementKind kind) {
   if (sqlstate.size() != 5) return StatusCode::kInternal;
   if (SqlStateEndsSession(sqlstate) || sqlstate == "57P03" ||
       HasClass(sqlstate, "53") || sqlstate == "55006") {
-    // 53: too many connections, out of memory or disk; 55006: the prepared
-    // transaction is busy in another session.
+    // 53: too many connections, out of memory or disk; 55006: an object
+    // in use by another session.
+    return StatusCode::kUnavailable;
+  }
+  if (kind == PgStatementKind::kFinishPrepared &&
+      sqlstate == kSqlStateNotInPrerequisiteState) {
+    // The gid is busy: another session is committing or rolling it back.
+    // It may yet fail there, so the answer is "ask again", never final.
     return StatusCode::kUnavailable;
   }
   if (HasClass(sqlstate, "40") || HasClass(sqlstate, "23") ||
@@ -46,7 +53,7 @@ bool SqlStateEndsSession(std::string_view sqlstate) {
 }
 
 Status PgErrorStatus(std::string_view context, std::string_view sqlstate,
-                     std::string_view message) {
+                     std::string_view message, PgStatementKind kind) {
   std::string text = std::string(context) + ": " + std::string(sqlstate) + " " +
                      OneLine(message);
   if (sqlstate == kSqlStateNotInPrerequisiteState &&
@@ -56,7 +63,13 @@ Status PgErrorStatus(std::string_view context, std::string_view sqlstate,
         " (set max_prepared_transactions > 0 in postgresql.conf and restart "
         "the server)";
   }
-  return Status(StatusCodeForSqlState(sqlstate), std::move(text));
+  const StatusCode code = StatusCodeForSqlState(sqlstate, kind);
+  if (kind == PgStatementKind::kFinishPrepared &&
+      code == StatusCode::kUnavailable &&
+      sqlstate == kSqlStateNotInPrerequisiteState) {
+    text += " (another session is finishing it; retry later)";
+  }
+  return Status(code, std::move(text));
 }
 
 Status PgConnectionLostStatus(std::string_view context,
@@ -76,6 +89,21 @@ std::string PgContext(std::string_view resource, std::string_view what) {
   std::string context = "postgresql resource '" + std::string(resource) + "'";
   if (!what.empty()) context += ": " + std::string(what);
   return context;
+}
+
+std::string ConnectErrorMessage(std::string_view libpq_message) {
+  // Connection attempts report "connection to server at "HOST" (ADDR), port
+  // N failed: ..." (or "on socket ..."), also for what the server answered
+  // (authentication, unknown database); a failed name lookup reports the
+  // host. Anything else comes from checking the conninfo string itself.
+  static constexpr std::string_view kSafePrefixes[] = {
+      "connection to server ", "could not translate host name "};
+  const std::string line = OneLine(libpq_message);
+  for (std::string_view prefix : kSafePrefixes) {
+    if (line.compare(0, prefix.size(), prefix) == 0) return line;
+  }
+  return "libpq rejected the conninfo string (its message is withheld: it "
+         "may quote a secret); check the conninfo keywords and values";
 }
 
 std::string OneLine(std::string_view message) {

@@ -15,21 +15,35 @@ inline constexpr std::string_view kSqlStateUndefinedObject = "42704";
 inline constexpr std::string_view kSqlStateUndefinedTable = "42P01";
 inline constexpr std::string_view kSqlStateNotInPrerequisiteState = "55000";
 
+// Which statement an error answers: one SQLSTATE can mean different things.
+enum class PgStatementKind {
+  kOther,
+  // COMMIT PREPARED / ROLLBACK PREPARED. Their only 55000 is "prepared
+  // transaction with identifier ... is busy": another session is finishing
+  // the same gid right now. (Elsewhere 55000 is final, such as "prepared
+  // transactions are disabled" at PREPARE TRANSACTION.) The SQLSTATE, not
+  // the message, decides: messages may be translated.
+  kFinishPrepared,
+};
+
 // The code for an error the server reported with `sqlstate`:
 //   08xxx, 57P01/02/03, 53xxx, 55006 -> Unavailable (retry the call)
+//   55000 answering kFinishPrepared -> Unavailable (retry the call)
 //   40xxx, 55P03, 57014, 23xxx, 25P02 -> Aborted (retry the transaction)
 //   42704 -> NotFound, 42710 -> AlreadyExists
-//   55000, 42501, 25xxx, 28xxx, 3D000 -> FailedPrecondition
+//   other 55000, 42501, 25xxx, 28xxx, 3D000 -> FailedPrecondition
 //   other 42xxx, 22xxx, 0Axxx -> InvalidArgument; anything else -> Internal
-StatusCode StatusCodeForSqlState(std::string_view sqlstate);
+StatusCode StatusCodeForSqlState(
+    std::string_view sqlstate, PgStatementKind kind = PgStatementKind::kOther);
 
 // Whether an error with this SQLSTATE means the server session is gone.
 bool SqlStateEndsSession(std::string_view sqlstate);
 
 // "<context>: <sqlstate> <message>", plus a hint where one helps (prepared
-// transactions disabled).
+// transactions disabled, a busy gid).
 Status PgErrorStatus(std::string_view context, std::string_view sqlstate,
-                     std::string_view message);
+                     std::string_view message,
+                     PgStatementKind kind = PgStatementKind::kOther);
 
 // Unavailable: the connection died under the statement, whose outcome is
 // therefore unknown to the server's client.
@@ -40,6 +54,13 @@ Status PgConnectionLostStatus(std::string_view context,
 // "postgresql resource '<name>': <what>" (without ": <what>" when `what` is
 // empty): the prefix of every Status message.
 std::string PgContext(std::string_view resource, std::string_view what);
+
+// What to say when connecting failed, from libpq's PQerrorMessage: its
+// message on one line when it is about reaching or logging in to a server
+// (it names host, port and user, never the password); otherwise a generic
+// text. libpq's conninfo parse and option errors quote tokens of the
+// conninfo string, where a password typed in the wrong place would be.
+std::string ConnectErrorMessage(std::string_view libpq_message);
 
 // libpq messages end in a newline and may span lines: one line for logs and
 // Status messages.

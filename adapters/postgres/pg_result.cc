@@ -1,6 +1,7 @@
 #include "adapters/postgres/pg_result.h"
 
 #include <cstdlib>
+#include <string>
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
@@ -16,6 +17,13 @@ PgResult::PgResult(PGresult* result, bool connection_lost,
 PgResult PgResult::ClientError(StatusCode code, std::string message) {
   PgResult result(nullptr, false, std::move(message));
   result.client_error_code_ = code;
+  return result;
+}
+
+PgResult PgResult::TimedOut(int64_t budget_ms) {
+  PgResult result(nullptr, /*connection_lost=*/true,
+                  "timed out after " + std::to_string(budget_ms) + " ms");
+  result.timed_out_ = true;
   return result;
 }
 
@@ -81,12 +89,19 @@ std::vector<Row> PgResult::rows() const {
   return out;
 }
 
-Status PgResult::ToStatus(std::string_view context) const {
+Status PgResult::ToStatus(std::string_view context,
+                          PgStatementKind kind) const {
+  if (timed_out_) {
+    return Status::Unavailable(std::string(context) + ": " + libpq_error_ +
+                               " (connection closed)");
+  }
   const std::string state = sqlstate();
   if (connection_lost_) {
     return PgConnectionLostStatus(context, state, error_message());
   }
-  if (!state.empty()) return PgErrorStatus(context, state, error_message());
+  if (!state.empty()) {
+    return PgErrorStatus(context, state, error_message(), kind);
+  }
   if (client_error_code_ != StatusCode::kOk) {
     return Status(client_error_code_,
                   std::string(context) + ": " + libpq_error_);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/postgres/pg_error.h"
 #include "tm/resource.h"
 #include "tm/status.h"
 
@@ -26,6 +27,9 @@ class PgResult {
 
   // An error found on the client side; nothing reached the server.
   static PgResult ClientError(StatusCode code, std::string message);
+  // No answer within the deadline of `budget_ms`: the statement's outcome is
+  // unknown and the connection is given up, as if the session were lost.
+  static PgResult TimedOut(int64_t budget_ms);
 
   PgResult(PgResult&&) noexcept = default;
   PgResult& operator=(PgResult&&) noexcept = default;
@@ -36,7 +40,9 @@ class PgResult {
   // nothing of the command tag: PREPARE TRANSACTION "succeeds" with tag
   // ROLLBACK when the transaction had failed.
   bool ok() const;
+  // The session ended, or was given up (timed_out), during the statement.
   bool connection_lost() const { return connection_lost_; }
+  bool timed_out() const { return timed_out_; }
 
   // Five characters, or empty when the server sent none (client-side error).
   std::string sqlstate() const;
@@ -49,9 +55,11 @@ class PgResult {
   // All rows as text; NULL is nullopt.
   std::vector<Row> rows() const;
 
-  // The error as a Status whose message starts with `context`.
+  // The error as a Status whose message starts with `context`; `kind`
+  // names the statement the SQLSTATE answers (see PgStatementKind).
   // REQUIRES: !ok().
-  Status ToStatus(std::string_view context) const;
+  Status ToStatus(std::string_view context,
+                  PgStatementKind kind = PgStatementKind::kOther) const;
 
  private:
   struct Clear {
@@ -60,6 +68,7 @@ class PgResult {
 
   std::unique_ptr<PGresult, Clear> result_;
   bool connection_lost_ = false;
+  bool timed_out_ = false;
   std::string libpq_error_;
   // Set by ClientError: the code to report when no SQLSTATE applies.
   StatusCode client_error_code_ = StatusCode::kOk;

@@ -66,32 +66,44 @@ void PostgresBranch::NoteError(const PgResult& result) {
                                   : sqlstate + " " + result.error_message();
 }
 
+Deadline PostgresBranch::RoundTripDeadline() const {
+  return pool_->RequestDeadline().EarlierOf(Deadline::At(deadline_));
+}
+
 void PostgresBranch::ReleaseConnection() {
   if (connection_ == nullptr) return;
   if (!connection_->broken() && !connection_->ReusableForPool()) {
     // Still inside a transaction (a failed statement, a failed PREPARE):
     // end it so the session is clean, or let the pool close it.
-    (void)connection_->Exec("ROLLBACK");
+    (void)connection_->Exec("ROLLBACK", RoundTripDeadline());
   }
   pool_->Release(std::move(connection_));
 }
 
-PostgresBranch::Answer PostgresBranch::SendOnce() {
+PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
   if (pending_.size() == 1) {
-    return {connection_->ExecParams(pending_[0].sql, pending_[0].params), true};
+    return {
+        connection_->ExecParams(pending_[0].sql, pending_[0].params, deadline),
+        true};
   }
-  std::vector<PgResult> results = connection_->ExecPipeline(pending_);
+  std::vector<PgResult> results = connection_->ExecPipeline(pending_, deadline);
   for (size_t i = 0; i + 1 < results.size(); ++i) {
-    if (!results[i].ok()) return {std::move(results[i]), false};
+    if (results[i].ok()) continue;
+    // A lost session or a timeout is the whole round trip's fate, not the
+    // failure of one earlier statement.
+    const bool whole_round_trip = results[i].connection_lost();
+    return {std::move(results[i]), whole_round_trip};
   }
   return {std::move(results.back()), true};
 }
 
 PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
+  const Deadline deadline = RoundTripDeadline();
   for (int attempt = 0;; ++attempt) {
-    Answer answer = SendOnce();
+    Answer answer = SendOnce(deadline);
+    // Not after a timeout: a frozen server must not be waited for twice.
     if (retry_stale && !begun_ && reused_ && answer.result.connection_lost() &&
-        attempt < kMaxStaleAttempts) {
+        !answer.result.timed_out() && attempt < kMaxStaleAttempts) {
       // The pooled session had died while idle; this branch's BEGIN and
       // work went down with it uncommitted. Take another connection.
       spdlog::debug(
@@ -99,7 +111,7 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
           "retrying on another",
           resource_name_, gtrid_, answer.result.error_message());
       connection_.reset();
-      Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire();
+      Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire(deadline);
       if (!fresh.ok()) {
         answer.result = PgResult(nullptr, /*connection_lost=*/true,
                                  fresh.status().message());
@@ -132,13 +144,13 @@ Result<PgResult> PostgresBranch::RunStatement(
   Status status = answer.result.ToStatus(
       Context(answer.last ? what : "deferred statement"));
   if (answer.result.connection_lost()) {
-    // The server rolls back an unprepared transaction whose session ends.
+    // The server rolls back an unprepared transaction whose session ends
+    // (or that it finds closed, after a timeout).
     state_ = State::kRolledBack;
     connection_.reset();
     spdlog::warn(
-        "postgresql resource '{}' xid={}: connection lost during a "
-        "statement; the server rolls the branch back",
-        resource_name_, gtrid_);
+        "xid={}: {}; connection dropped, the server rolls the branch back",
+        gtrid_, status.message());
   } else {
     spdlog::debug("postgresql resource '{}' xid={}: statement failed: {}",
                   resource_name_, gtrid_, status.message());
@@ -226,14 +238,14 @@ Status PostgresBranch::Prepare() {
 
   Status status = result.ToStatus(Context(kWhat));
   if (result.connection_lost()) {
-    // The PREPARE may or may not have happened; the coordinator rolls back
-    // by gid (ROLLBACK PREPARED answers 42704 if it never happened).
+    // The PREPARE may or may not have happened (after a timeout it may
+    // still happen); the coordinator rolls back by gid (ROLLBACK PREPARED
+    // answers 42704 if it never happened), and recovery settles a gid
+    // prepared after that.
     state_ = State::kPrepareUnknown;
     connection_.reset();
-    spdlog::warn(
-        "postgresql resource '{}' xid={}: connection lost during PREPARE "
-        "TRANSACTION; outcome unknown (gid {})",
-        resource_name_, gtrid_, gid_);
+    spdlog::warn("xid={}: {}; outcome unknown (gid {})", gtrid_,
+                 status.message(), gid_);
     return status;
   }
   if (!answer.last) {
@@ -258,9 +270,10 @@ Status PostgresBranch::Prepare() {
 }
 
 Status PostgresBranch::FinishPrepared(PreparedAction action) {
+  const Deadline deadline = RoundTripDeadline();
   if (connection_ == nullptr || connection_->broken()) {
     connection_.reset();
-    Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire();
+    Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire(deadline);
     if (!fresh.ok()) {
       return fresh.status().WithContext(
           Context(action == PreparedAction::kCommit ? "COMMIT PREPARED"
@@ -268,8 +281,8 @@ Status PostgresBranch::FinishPrepared(PreparedAction action) {
     }
     connection_ = std::move(fresh).value();
   }
-  Status status = FinishPreparedTransaction(*connection_, action, gid_,
-                                            PgContext(resource_name_, ""));
+  Status status = FinishPreparedTransaction(
+      *connection_, action, gid_, PgContext(resource_name_, ""), deadline);
   if (connection_->broken()) connection_.reset();
   return status;
 }
@@ -319,7 +332,7 @@ Status PostgresBranch::Rollback() {
             resource_name_, gtrid_);
         return Status::Ok();
       }
-      PgResult result = connection_->Exec("ROLLBACK");
+      PgResult result = connection_->Exec("ROLLBACK", RoundTripDeadline());
       // Whatever the answer, the branch is not committed: the server rolls
       // back an unprepared transaction when its session ends, so a broken
       // connection is simply closed.
@@ -394,13 +407,12 @@ Status PostgresBranch::CommitOnePhase() {
   Status status =
       result.ToStatus(Context(answer.last ? kWhat : "deferred statement"));
   if (result.connection_lost()) {
+    // Nothing durable says what became of it: only the server knows.
     state_ = State::kOutcomeUnknown;
     connection_.reset();
-    spdlog::error(
-        "postgresql resource '{}' xid={}: connection lost during "
-        "COMMIT; outcome unknown",
-        resource_name_, gtrid_);
-    return Status::InDoubt(status.message() + "; the outcome is unknown");
+    spdlog::error("xid={}: {}; outcome unknown", gtrid_, status.message());
+    return Status::UnknownOutcome(status.message() +
+                                  "; the outcome is unknown");
   }
   // A deferred statement failed (COMMIT never ran), or the server refused
   // the COMMIT (deferred constraint, serialization failure): either way

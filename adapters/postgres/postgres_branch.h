@@ -10,8 +10,16 @@
 // COMMIT. Every answer in such a round trip is checked, in order; after a
 // failed one the server skips the rest, so the first failure decides (at
 // Prepare: a no vote, the transaction rolled back).
+//
+// Every round trip waits at most the resource's request timeout, and never
+// past the deadline given to SetDeadline. On expiry the connection is
+// dropped and the round trip counts as lost with its session: a statement
+// fails (Unavailable, "timed out after N ms") and the server rolls the
+// transaction back when it notices; PREPARE TRANSACTION and COMMIT have an
+// unknown outcome.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +28,7 @@
 #include "adapters/branch_state.h"
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/postgres/pg_deadline.h"
 #include "adapters/postgres/prepared_transactions.h"
 #include "tm/resource.h"
 
@@ -43,6 +52,9 @@ class PostgresBranch final : public Branch {
   PostgresBranch& operator=(const PostgresBranch&) = delete;
 
   const std::string& resource_name() const override { return resource_name_; }
+  void SetDeadline(std::chrono::steady_clock::time_point deadline) override {
+    deadline_ = deadline;
+  }
 
   Result<int64_t> Execute(const std::string& sql,
                           const std::vector<std::string>& params) override;
@@ -71,7 +83,10 @@ class PostgresBranch final : public Branch {
   // connection found dead on the branch's first round trip is replaced and
   // the round trip repeated: nothing of the branch ran on it.
   Answer SendPending(bool retry_stale);
-  Answer SendOnce();
+  Answer SendOnce(const Deadline& deadline);
+  // The deadline of a round trip starting now: the request timeout, or the
+  // branch's deadline if earlier.
+  Deadline RoundTripDeadline() const;
   // Runs one statement of the branch's work.
   Result<PgResult> RunStatement(const char* what, const std::string& sql,
                                 const std::vector<std::string>& params);
@@ -93,6 +108,9 @@ class PostgresBranch final : public Branch {
   const std::string gid_;                     // empty: a local transaction
   std::unique_ptr<PgConnection> connection_;  // null once given back or lost
   State state_ = State::kActive;
+  // Set by SetDeadline; no round trip waits past it.
+  std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::time_point::max();
   // Not sent yet: BEGIN (until the first round trip) and deferred work.
   std::vector<PgStatement> pending_;
   bool begun_ = false;   // BEGIN went out: the session is in a transaction

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,21 +19,37 @@
 namespace xatm {
 namespace {
 
+// The age is the server's own arithmetic on its own clock: a step of the
+// client's clock cannot make a branch look older (and presumed aborted).
 constexpr char kListPreparedSql[] =
-    "SELECT gid, floor(extract(epoch FROM prepared) * 1000)::bigint "
+    "SELECT gid, "
+    "floor(extract(epoch FROM clock_timestamp() - prepared) * 1000)::bigint "
     "FROM pg_prepared_xacts "
     "WHERE database = current_database() AND gid LIKE $1";
 
+// A ledger row proves only its own branch: two resources may share one
+// database, and each branch writes its name (the xid's bqual).
 constexpr char kLookupOutcomeSql[] =
-    "SELECT 1 FROM xatm_ledger WHERE gtrid = $1 LIMIT 1";
+    "SELECT 1 FROM xatm_ledger WHERE gtrid = $1 AND branch = $2 LIMIT 1";
+
+// A number the server computed; nullopt if it is not one.
+std::optional<int64_t> ParseMs(const std::optional<std::string>& text) {
+  if (!text.has_value() || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(text->c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(value);
+}
 
 class PostgresResource final : public Resource {
  public:
   explicit PostgresResource(const ResourceConfig& config)
       : name_(config.name),
         pool_(std::make_shared<ConnectionPool>(
-            config.conninfo, config.connect_timeout_s, config.pool_size,
-            config.lock_timeout_ms)) {}
+            PgConnectOptions{config.conninfo, config.connect_timeout_s,
+                             config.lock_timeout_ms},
+            config.pool_size, config.request_timeout_ms)) {}
 
   const std::string& name() const override { return name_; }
   const std::string& type() const override { return type_; }
@@ -56,9 +75,10 @@ class PostgresResource final : public Resource {
   enum class Retry { kNever, kOnStaleConnection };
 
   // Runs one autocommit statement (`sql` with $n parameters already, or a
-  // script when `simple_query`) on a pooled connection. With
-  // kOnStaleConnection, for reads only, a reused connection found dead is
-  // replaced once: nothing it ran could have changed data.
+  // script when `simple_query`) on a pooled connection, all within one
+  // request timeout. With kOnStaleConnection, for reads only, a reused
+  // connection found dead is replaced once: nothing it ran could have
+  // changed data.
   Result<PgResult> RunAutocommit(const char* what, const std::string& sql,
                                  const std::vector<std::string>& params,
                                  bool simple_query, Retry retry);
@@ -84,7 +104,8 @@ Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
   // BEGIN itself goes out with the branch's first statement (see
   // postgres_branch.h): taking a connection costs no round trip when the
   // pool has one.
-  Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+  Result<std::unique_ptr<PgConnection>> connection =
+      pool_->Acquire(pool_->RequestDeadline());
   if (!connection.ok()) {
     spdlog::warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
                  label, connection.status().message());
@@ -99,17 +120,19 @@ Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
 Result<PgResult> PostgresResource::RunAutocommit(
     const char* what, const std::string& sql,
     const std::vector<std::string>& params, bool simple_query, Retry retry) {
+  const Deadline deadline = pool_->RequestDeadline();
   for (int attempt = 0;; ++attempt) {
-    Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+    Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
     if (!connection.ok()) return connection.status().WithContext(Context(what));
     const bool reused = (*connection)->used();
-    PgResult result = simple_query ? (*connection)->Exec(sql)
-                                   : (*connection)->ExecParams(sql, params);
-    // A broken connection, or one a script left inside a transaction, is
-    // closed by the pool.
+    PgResult result = simple_query
+                          ? (*connection)->Exec(sql, deadline)
+                          : (*connection)->ExecParams(sql, params, deadline);
+    // A broken connection (also one that timed out), or one a script left
+    // inside a transaction, is closed by the pool.
     pool_->Release(std::move(connection).value());
-    if (!result.ok() && result.connection_lost() && reused &&
-        retry == Retry::kOnStaleConnection && attempt == 0) {
+    if (!result.ok() && result.connection_lost() && !result.timed_out() &&
+        reused && retry == Retry::kOnStaleConnection && attempt == 0) {
       continue;
     }
     return result;
@@ -139,6 +162,7 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
     PreparedBranch branch;
     branch.id = std::move(id).value();
     branch.raw = gid;
+    branch.db_age_ms = ParseMs(row[1]);
     branches.push_back(std::move(branch));
   }
   spdlog::debug("postgresql resource '{}': {} prepared branches", name_,
@@ -152,14 +176,15 @@ Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
   const std::string gtrid = xid.Gtrid();
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context(verb));
-  Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire();
+  const Deadline deadline = pool_->RequestDeadline();
+  Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
   if (!connection.ok()) {
     spdlog::warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid, verb,
                  connection.status().message());
     return connection.status().WithContext(Context(verb));
   }
   Status status = FinishPreparedTransaction(**connection, action, *gid,
-                                            PgContext(name_, ""));
+                                            PgContext(name_, ""), deadline);
   pool_->Release(std::move(connection).value());
   if (status.ok()) {
     spdlog::info("postgresql resource '{}' xid={}: {} done (recovery)", name_,
@@ -177,7 +202,7 @@ Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
 Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
   const std::string gtrid = xid.Gtrid();
   Result<PgResult> result =
-      RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid},
+      RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid, name_},
                     /*simple_query=*/false, Retry::kOnStaleConnection);
   if (!result.ok()) return result.status();
   if (!result->ok()) {

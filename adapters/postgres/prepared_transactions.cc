@@ -45,17 +45,18 @@ Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
 }
 
 Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
-                                 std::string_view gid,
-                                 std::string_view context) {
+                                 std::string_view gid, std::string_view context,
+                                 const Deadline& deadline) {
   const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
                                                        : "ROLLBACK PREPARED";
   const std::string where = std::string(context) + ": " + verb;
   Result<std::string> statement = TwoPhaseStatement(conn, verb, gid);
   if (!statement.ok()) return statement.status().WithContext(where);
-  PgResult result = conn.Exec(*statement);
+  PgResult result = conn.Exec(*statement, deadline);
   if (result.ok()) return Status::Ok();
-  // 42704 maps to NotFound; a lost connection to Unavailable.
-  return result.ToStatus(where);
+  // 42704 maps to NotFound; a lost connection, a timeout and a busy gid to
+  // Unavailable.
+  return result.ToStatus(where, PgStatementKind::kFinishPrepared);
 }
 
 }  // namespace xatm

@@ -26,11 +26,13 @@ Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
 enum class PreparedAction { kCommit, kRollback };
 
 // Runs COMMIT PREPARED or ROLLBACK PREPARED of `gid` on `conn` (any session
-// of the database will do). OK = done; NotFound (42704) = the server does
-// not know the gid (already resolved, or never prepared); Unavailable = the
-// connection failed, outcome unknown. `context` prefixes the message.
+// of the database will do) within `deadline`. OK = done; NotFound (42704) =
+// the server does not know the gid (already resolved, or never prepared);
+// Unavailable = the connection failed or timed out (outcome unknown), or
+// another session is finishing the gid right now (55000 "is busy"): ask
+// again later. `context` prefixes the message.
 Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
-                                 std::string_view gid,
-                                 std::string_view context);
+                                 std::string_view gid, std::string_view context,
+                                 const Deadline& deadline);
 
 }  // namespace xatm

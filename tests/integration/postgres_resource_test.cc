@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -364,6 +365,57 @@ TEST_F(PostgresResourceTest, LookupOutcomeIsCommittedWhenLedgerRowExists) {
   EXPECT_EQ(*after, BranchOutcome::kCommitted);
 }
 
+TEST_F(PostgresResourceTest, LookupOutcomeNeedsTheLedgerRowOfItsOwnBranch) {
+  // Two resources on the same database, as two branches of one global
+  // transaction can be: one branch's ledger row proves nothing of the other.
+  std::unique_ptr<Resource> pg_a =
+      MakePostgresResource(PostgresTestConfig("pgA"));
+  std::unique_ptr<Resource> pg_b =
+      MakePostgresResource(PostgresTestConfig("pgB"));
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  ASSERT_OK(observer_->ExecuteLocal(
+      "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
+      "VALUES (?, ?, ?, ?)",
+      {xid.Gtrid(), "pgA", account, "-1.00"}));
+
+  Result<BranchOutcome> a = pg_a->LookupOutcome(xid);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, BranchOutcome::kCommitted);
+  Result<BranchOutcome> b = pg_b->LookupOutcome(xid);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(*b, BranchOutcome::kNotCommitted)
+      << "pgA's ledger row taken as proof that pgB's branch committed";
+}
+
+TEST_F(PostgresResourceTest, ListedBranchAgeComesFromTheDatabaseAndGrows) {
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource_, xid);
+  ASSERT_NE(branch, nullptr);
+  ASSERT_TRUE(branch->Query("SELECT 1", {}).ok());
+  ASSERT_OK(branch->Prepare());
+
+  auto listed_age = [&]() -> std::optional<int64_t> {
+    Result<std::vector<PreparedBranch>> listed = observer_->ListPrepared();
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    if (!listed.ok()) return std::nullopt;
+    for (const PreparedBranch& b : *listed) {
+      if (b.raw == Gid(xid)) return b.db_age_ms;
+    }
+    ADD_FAILURE() << "gid " << Gid(xid) << " not listed";
+    return std::nullopt;
+  };
+  const std::optional<int64_t> first = listed_age();
+  ASSERT_TRUE(first.has_value()) << "no database age listed";
+  EXPECT_GE(*first, 0);
+  EXPECT_LT(*first, 5000) << "prepared just now";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::optional<int64_t> second = listed_age();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_GE(*second, *first + 250);
+  ASSERT_OK(branch->Rollback());
+}
+
 TEST_F(PostgresResourceTest, LookupOutcomeIsNotCommittedWithoutLedgerRow) {
   const Xid xid = NewXid();
   Result<BranchOutcome> outcome = observer_->LookupOutcome(xid);
@@ -577,6 +629,37 @@ TEST_F(PostgresResourceTest, UnreachableServerIsUnavailable) {
   EXPECT_TRUE(Contains(branch.status().message(), "postgresql resource 'pg'"))
       << branch.status().message();
   EXPECT_EQ(down->ListPrepared().status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(PostgresResourceTest, ConnectErrorsNeverQuoteTheConninfo) {
+  // Secrets typed in the wrong place: libpq's own parse and option errors
+  // quote such tokens ('missing "=" after "..."', 'invalid port number:
+  // "..."'), so they must not reach a Status (log lines repeat Status
+  // messages).
+  const std::string secret = "Hunter2Secret" + RandomHex(6);
+  for (const std::string& conninfo :
+       {"host=127.0.0.1 port=1 dbname=x user=x " + secret,
+        "host=127.0.0.1 port=" + secret + " dbname=x user=x",
+        "host=127.0.0.1 port=1 dbname=x user=x sslmode=" + secret,
+        "postgresql://x:" + secret + "@127.0.0.1:1/x?bad%zz=1"}) {
+    ResourceConfig config = PostgresTestConfig(kResourceName);
+    config.conninfo = conninfo;
+    std::unique_ptr<Resource> bad = MakePostgresResource(config);
+    Result<std::vector<Row>> rows = bad->QueryLocal("SELECT 1", {});
+    ASSERT_FALSE(rows.ok());
+    EXPECT_FALSE(Contains(rows.status().message(), secret))
+        << rows.status().message();
+    Result<std::unique_ptr<Branch>> branch = bad->Begin(NewXid());
+    ASSERT_FALSE(branch.ok());
+    EXPECT_FALSE(Contains(branch.status().message(), secret))
+        << branch.status().message();
+  }
+  // A plain refusal keeps its useful message.
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.conninfo = "host=127.0.0.1 port=1 dbname=x user=x";
+  Status refused = MakePostgresResource(config)->ExecuteLocal("SELECT 1", {});
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Contains(refused.message(), "127.0.0.1")) << refused.message();
 }
 
 TEST_F(PostgresResourceTest,

@@ -61,6 +61,63 @@ TEST(PgErrorTest, DisabledPreparedTransactionsGetAHint) {
             std::string::npos);
 }
 
+TEST(PgErrorTest, BusyGidWhileFinishingAPreparedTransactionIsUnavailable) {
+  // Another session is committing or rolling back the same gid right now:
+  // retry later; the gid may yet turn out finished (42704) or still there.
+  Status status =
+      PgErrorStatus(PgContext("pg", "COMMIT PREPARED"), "55000",
+                    "prepared transaction with identifier \"x\" is busy",
+                    PgStatementKind::kFinishPrepared);
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_NE(status.message().find("55000"), std::string::npos);
+  EXPECT_EQ(StatusCodeForSqlState("55000", PgStatementKind::kFinishPrepared),
+            StatusCode::kUnavailable);
+  // The rest of COMMIT/ROLLBACK PREPARED's answers keep their meaning.
+  EXPECT_EQ(StatusCodeForSqlState("42704", PgStatementKind::kFinishPrepared),
+            StatusCode::kNotFound);
+  EXPECT_EQ(StatusCodeForSqlState("42501", PgStatementKind::kFinishPrepared),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(PgErrorTest, PreparedTransactionsDisabledAtPrepareStaysAFailure) {
+  // 55000 at PREPARE TRANSACTION: max_prepared_transactions = 0, which no
+  // retry fixes (a no vote).
+  EXPECT_EQ(StatusCodeForSqlState("55000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PgErrorStatus("ctx", "55000", "prepared transactions are disabled",
+                          PgStatementKind::kOther)
+                .code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(PgErrorTest, ConnectFailureKeepsLibpqsNetworkAndServerMessages) {
+  EXPECT_EQ(ConnectErrorMessage(
+                "connection to server at \"127.0.0.1\", port 1 failed: "
+                "Connection refused\n\tIs the server running on that host "
+                "and accepting TCP/IP connections?\n"),
+            "connection to server at \"127.0.0.1\", port 1 failed: "
+            "Connection refused; Is the server running on that host and "
+            "accepting TCP/IP connections?");
+  EXPECT_EQ(ConnectErrorMessage("could not translate host name \"db.x\" to "
+                                "address: Name or service not known\n"),
+            "could not translate host name \"db.x\" to address: Name or "
+            "service not known");
+}
+
+TEST(PgErrorTest, ConnectFailureWithholdsConninfoParseAndOptionMessages) {
+  // They quote tokens of the conninfo string, where a password typed in the
+  // wrong place would be.
+  for (const char* message :
+       {"missing \"=\" after \"s3cret\" in connection info string\n",
+        "invalid connection option \"s3cret\"\n",
+        "invalid port number: \"s3cret\"\n",
+        "invalid sslmode value: \"s3cret\"\n",
+        "invalid percent-encoded token: \"s3cret\"\n", ""}) {
+    const std::string shown = ConnectErrorMessage(message);
+    EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+    EXPECT_NE(shown.find("conninfo"), std::string::npos) << shown;
+  }
+}
+
 TEST(PgErrorTest, ConnectionLostIsUnavailableAndOneLine) {
   Status status = PgConnectionLostStatus(
       "ctx", "",
