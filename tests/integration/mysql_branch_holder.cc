@@ -24,8 +24,9 @@
 int main(int argc, char** argv) {
   using namespace xatm;
   if (argc != 5) {
-    std::fprintf(stderr, "usage: %s GTRID ACCOUNT IDLE_SESSION_TIMEOUT_S SESSION_FILE\n",
-                 argv[0]);
+    std::fprintf(
+        stderr, "usage: %s GTRID ACCOUNT IDLE_SESSION_TIMEOUT_S SESSION_FILE\n",
+        argv[0]);
     return 2;
   }
   Result<Xid> xid = Xid::ParseGtrid(argv[1]);

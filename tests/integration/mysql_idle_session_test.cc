@@ -110,9 +110,10 @@ TEST_F(MysqlIdleSessionTest, PoolReplacesSessionsTheServerClosedWhileIdle) {
   ASSERT_TRUE(IsOk(first));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   // The pooled session is gone on the server; a new branch still works.
-  const Xid xid = gen_.Next(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
+  const Xid xid =
+      gen_.Next(std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count());
   auto branch = resource.Begin(xid);
   ASSERT_TRUE(IsOk(branch));
   ASSERT_TRUE(IsOk((*branch)->Execute(
@@ -127,9 +128,10 @@ TEST_F(MysqlIdleSessionTest, PoolReplacesSessionsTheServerClosedWhileIdle) {
 
 TEST_F(MysqlIdleSessionTest, BranchOfAFrozenCoordinatorIsReleasedForRecovery) {
   constexpr int kIdleTimeoutS = 2;
-  const Xid xid = gen_.Next(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
+  const Xid xid =
+      gen_.Next(std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count());
   const std::string session_file =
       "/tmp/xatm-holder-" + std::to_string(getpid()) + ".session";
   auto holder =
@@ -161,8 +163,8 @@ TEST_F(MysqlIdleSessionTest, BranchOfAFrozenCoordinatorIsReleasedForRecovery) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_GE(released_after, 0) << "session " << session
-                               << " still attached after 8 s";
+  ASSERT_GE(released_after, 0)
+      << "session " << session << " still attached after 8 s";
   EXPECT_LE(released_after, kIdleTimeoutS * 1000 + 1500);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE(IsOk(resource_->CommitPrepared(xid)));

@@ -477,8 +477,9 @@ TEST_F(MysqlResourceTest, ReadOnlyBranchIsFinishedAtPrepare) {
   const std::string a = Account("a");
   CreateAccount(a, "4.00");  // a write on a pooled session just before
   // Changes nothing, each in its own way: reads only, an UPDATE matching no
-  // row, an UPDATE setting a column to itself, a locking read. Each prepares OK, is read-only and is finished at
-  // once: MariaDB would answer 1402 to a commit from another session.
+  // row, an UPDATE setting a column to itself, a locking read. Each prepares
+  // OK, is read-only and is finished at once: MariaDB would answer 1402 to a
+  // commit from another session.
   for (const std::string& sql :
        {std::string("SELECT balance FROM xatm_accounts WHERE id = ?"),
         std::string("UPDATE xatm_accounts SET balance = 0 WHERE id = ? AND "
