@@ -200,9 +200,9 @@ Status MysqlBranch::Prepare() {
       spdlog::debug("xid={} XA END + XA PREPARE on {}", gtrid_, pool_->name());
       state_ = State::kPrepared;
       if (counted) writes_at_prepare_ = ParseRowWrites(rows);
-      if (writes_at_prepare_ && *writes_at_prepare_ == *writes_at_start_) {
-        return FinishReadOnly();
-      }
+      wrote_nothing_ =
+          writes_at_prepare_ && *writes_at_prepare_ == *writes_at_start_;
+      if (wrote_nothing_) return FinishReadOnly();
       return Status::Ok();
     }
     const size_t xa_done = done - (counted && done > 0 ? 1 : 0);
@@ -248,8 +248,12 @@ Status MysqlBranch::FinishDetached(bool commit) {
   Status s = mysql::FinishPrepared(
       pool_.get(), gtrid_, commit ? XaFinish::kCommit : XaFinish::kRollback,
       &preparer_, deadline_);
-  if (commit && s.code() == StatusCode::kAborted) {
-    // 1402: the branch changed nothing; committing it has nothing to do.
+  // 1402 (Aborted): the server found the branch changed nothing. A branch
+  // known to have written nothing may also be gone already (its commit at
+  // prepare went through unanswered). Either way nothing is left to commit,
+  // and no ledger row could tell.
+  if (commit && (s.code() == StatusCode::kAborted ||
+                 (wrote_nothing_ && s.code() == StatusCode::kNotFound))) {
     spdlog::info("xid={} {}: committed (nothing to commit)", gtrid_,
                  s.message());
     s = Status::Ok();
@@ -308,6 +312,8 @@ Status MysqlBranch::CommitPrepared() {
 
 Status MysqlBranch::Rollback() {
   return CatchAll(ctx_, [&]() -> Status {
+    // A read-only branch finished at prepare: nothing to undo.
+    if (read_only_) return Status::Ok();
     switch (state_) {
       case State::kRolledBack:
         return Status::Ok();

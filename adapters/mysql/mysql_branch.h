@@ -139,6 +139,9 @@ class MysqlBranch final : public Branch {
   Deadline deadline_;
   const std::optional<int64_t> writes_at_start_;
   std::optional<int64_t> writes_at_prepare_;  // given back to the session
+  // The write count says the branch changed nothing (read_only_ once it
+  // is also finished).
+  bool wrote_nothing_ = false;
   bool read_only_ = false;
 };
 

@@ -511,6 +511,10 @@ TEST_F(MysqlResourceTest, ReadOnlyBranchIsFinishedAtPrepare) {
   EXPECT_TRUE(branch->read_only());
   EXPECT_FALSE(Listed(empty));
   EXPECT_EQ(Balance(a), "4.00");
+  // Finished either way: phase 2 and a rollback (another branch voted no)
+  // have nothing left to do.
+  EXPECT_TRUE(IsOk(branch->Rollback()));
+  EXPECT_TRUE(IsOk(branch->CommitPrepared()));
 }
 
 TEST_F(MysqlResourceTest, WritingBranchIsNotReadOnlyAndStaysPrepared) {
