@@ -20,8 +20,9 @@ ConnectionPool::ConnectionPool(ResourceConfig config)
 
 ConnectionPool::~ConnectionPool() = default;
 
-MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out) {
-  MyStatus s = MyConnection::Open(config_, out);
+MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
+                                   Deadline deadline) {
+  MyStatus s = MyConnection::Open(config_, out, deadline);
   if (s.ok()) {
     spdlog::debug("mysql resource '{}': opened session {}", config_.name,
                   (*out)->session_id());
@@ -30,7 +31,9 @@ MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out) {
 }
 
 MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
-                                 bool* reused) {
+                                 bool* reused, Deadline deadline) {
+  const std::chrono::seconds server_idle_limit{
+      std::max(config_.idle_session_timeout_s, 0)};
   for (;;) {
     std::unique_ptr<MyConnection> conn;
     {
@@ -39,8 +42,16 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
       conn = std::move(idle_.back());
       idle_.pop_back();
     }
-    if (std::chrono::steady_clock::now() - conn->last_used() > kPingAfterIdle &&
-        !conn->Ping()) {
+    const auto idle = std::chrono::steady_clock::now() - conn->last_used();
+    if (server_idle_limit.count() > 0 && idle >= server_idle_limit) {
+      spdlog::debug(
+          "mysql resource '{}': dropped session {}, idle past "
+          "wait_timeout",
+          config_.name, conn->session_id());
+      continue;  // the server has closed it
+    }
+    conn->set_deadline(deadline);
+    if (idle > kPingAfterIdle && !conn->Ping()) {
       spdlog::debug("mysql resource '{}': dropped dead idle session {}",
                     config_.name, conn->session_id());
       continue;  // `conn` closes here, outside the lock
@@ -50,7 +61,7 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
     return MyStatus::Ok();
   }
   if (reused != nullptr) *reused = false;
-  return OpenFresh(out);
+  return OpenFresh(out, deadline);
 }
 
 void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
@@ -60,6 +71,7 @@ void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
                   config_.name, conn->session_id());
     return;
   }
+  conn->set_deadline(std::nullopt);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.size() < static_cast<size_t>(std::max(config_.pool_size, 0))) {

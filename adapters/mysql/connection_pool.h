@@ -23,17 +23,22 @@ class ConnectionPool {
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // The most recently returned idle connection, or a new one. A connection
-  // idle for more than a second is pinged first and dropped if dead. A
-  // reused connection may still have died a moment ago: `*reused` (if
-  // given) tells callers whose statement is safe to repeat that one retry
-  // on a fresh connection is worth it.
-  MyStatus Acquire(std::unique_ptr<MyConnection>* out, bool* reused = nullptr);
+  // idle for more than a second is pinged first and dropped if dead; one
+  // idle past the server's idle timeout (idle_session_timeout_s) is dropped
+  // unasked. A reused connection may still have died a moment ago:
+  // `*reused` (if given) tells callers whose statement is safe to repeat
+  // that one retry on a fresh connection is worth it. The connection's
+  // calls (the ping and the connect here too) keep `deadline`.
+  MyStatus Acquire(std::unique_ptr<MyConnection>* out, bool* reused = nullptr,
+                   Deadline deadline = std::nullopt);
 
   // A new connection, never a pooled one.
-  MyStatus OpenFresh(std::unique_ptr<MyConnection>* out);
+  MyStatus OpenFresh(std::unique_ptr<MyConnection>* out,
+                     Deadline deadline = std::nullopt);
 
   // Takes `conn` back for reuse when it is healthy and there is room;
-  // closes it otherwise. REQUIRES: no XA transaction open on it.
+  // closes it otherwise. Its deadline is cleared. REQUIRES: no XA
+  // transaction open on it.
   void Release(std::unique_ptr<MyConnection> conn);
 
   size_t idle_count() const;

@@ -11,20 +11,45 @@
 #include <mysql_driver.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <utility>
 
+#include "adapters/mysql/call_watchdog.h"
 #include "adapters/mysql/my_driver.h"
+#include "adapters/mysql/socket_lookup.h"
 #include "adapters/mysql/sql_script.h"
 
 namespace xatm::mysql {
 namespace {
 
-// Per read / write on the socket, so a dead peer cannot hang a thread
-// forever. Longer than InnoDB's default lock wait (50 s) so a statement
-// waiting on a row lock gets the server's 1205, not a cut connection.
+using Clock = std::chrono::steady_clock;
+
+// Per read / write on the socket when there is no request timeout.
 constexpr int kIoTimeoutSeconds = 60;
+
+int64_t MsBetween(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from)
+      .count();
+}
+
+// Whole seconds, rounded up, at least 1.
+int CeilSeconds(int64_t ms) {
+  return static_cast<int>(std::max<int64_t>(1, (ms + 999) / 1000));
+}
+
+// The port in "host:port" (information_schema.PROCESSLIST.HOST); -1 if none.
+int PortOfHost(const std::optional<std::string>& host) {
+  if (!host) return -1;
+  size_t colon = host->rfind(':');
+  if (colon == std::string::npos) return -1;
+  int port = -1;
+  const char* begin = host->data() + colon + 1;
+  const char* end = host->data() + host->size();
+  std::from_chars_result r = std::from_chars(begin, end, port);
+  return r.ec == std::errc() && r.ptr == end ? port : -1;
+}
 
 // Prepared statements kept per connection; the cache is simply emptied
 // when full (a transfer uses a handful of distinct statements).
@@ -88,9 +113,34 @@ std::vector<Row> ReadRows(sql::ResultSet* rs, bool binary) {
 
 }  // namespace
 
+std::optional<int64_t> ParseRowWrites(const std::vector<Row>& rows) {
+  if (rows.size() != 1 || rows[0].size() != 1 || !rows[0][0]) {
+    return std::nullopt;
+  }
+  int64_t v = 0;
+  const std::string& text = *rows[0][0];
+  std::from_chars_result r =
+      std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
 MyStatus MyConnection::Open(const ResourceConfig& config,
-                            std::unique_ptr<MyConnection>* out) {
+                            std::unique_ptr<MyConnection>* out,
+                            Deadline deadline) {
   EnsureDriverThread();
+  const Clock::time_point start = Clock::now();
+  const bool bounded = config.request_timeout_ms > 0;
+  Clock::time_point bound =
+      bounded ? start + std::chrono::milliseconds(config.request_timeout_ms)
+              : Clock::time_point::max();
+  if (deadline && *deadline < bound) bound = *deadline;
+  if (start >= bound) {
+    return MyStatus(MyError{errc::kTimedOut, "HYT00",
+                            "connect: deadline passed before the call"});
+  }
   try {
     sql::ConnectOptionsMap options;
     options["hostName"] = sql::SQLString("tcp://" + config.host + ":" +
@@ -100,9 +150,19 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     if (!config.database.empty()) {
       options["schema"] = sql::SQLString(config.database);
     }
-    options["OPT_CONNECT_TIMEOUT"] = config.connect_timeout_s;
-    options["OPT_READ_TIMEOUT"] = kIoTimeoutSeconds;
-    options["OPT_WRITE_TIMEOUT"] = kIoTimeoutSeconds;
+    // The client library counts whole seconds and waits once per read (no
+    // retries: measured). The connect timeout also covers the server's
+    // greeting. Reads and writes get a second more than the request
+    // timeout: the watchdog cuts a call first when it can.
+    int connect_s = std::max(1, config.connect_timeout_s);
+    if (bound != Clock::time_point::max()) {
+      connect_s = std::min(connect_s, CeilSeconds(MsBetween(start, bound)));
+    }
+    const int io_s = bounded ? CeilSeconds(config.request_timeout_ms) + 1
+                             : kIoTimeoutSeconds;
+    options["OPT_CONNECT_TIMEOUT"] = connect_s;
+    options["OPT_READ_TIMEOUT"] = io_s;
+    options["OPT_WRITE_TIMEOUT"] = io_s;
     options["OPT_RECONNECT"] = false;
     options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
     options["CLIENT_MULTI_STATEMENTS"] = true;
@@ -110,30 +170,55 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     // connect() returns an owning raw pointer.
     std::unique_ptr<sql::Connection> raw(Driver()->connect(options));
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
+    if (bounded) {
+      conn->request_timeout_ =
+          std::chrono::milliseconds(config.request_timeout_ms);
+    }
+    // The set-up below keeps the connect's bound.
+    if (bound != Clock::time_point::max()) conn->deadline_ = bound;
 
     std::vector<Row> rows;
     MyStatus s = conn->RunQuery(
         "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
-        "CAST(VARIABLE_VALUE AS SIGNED) FROM information_schema.GLOBAL_STATUS "
-        "WHERE VARIABLE_NAME = 'UPTIME'",
+        "CAST(VARIABLE_VALUE AS SIGNED), (SELECT HOST FROM "
+        "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) FROM "
+        "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'",
         &rows);
     if (!s.ok()) return s;
-    if (rows.size() != 1 || rows[0].size() != 3 || !rows[0][0] || !rows[0][2]) {
+    if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
       return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
     }
     conn->session_id_ = std::stoll(*rows[0][0]);
     conn->server_boot_s_ = std::stoll(*rows[0][2]);
+    conn->socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
+    if (conn->socket_fd_ < 0) {
+      spdlog::debug(
+          "mysql resource '{}': socket of session {} not found (a proxy?): "
+          "calls are bounded by whole-second read timeouts only",
+          config.name, conn->session_id_);
+    }
+    EnableKeepalive(conn->socket_fd_, config.idle_session_timeout_s);
     if (rows[0][1] != std::optional<std::string>("1")) {
       conn->conn_->setAutoCommit(true);
     }
+    // Once per session instead of once per transaction. InnoDB counts
+    // whole seconds: round up, never below the configured wait. The server
+    // ends a session idle for wait_timeout: a branch attached to the
+    // session of a dead or partitioned host is then released for recovery.
+    std::string set;
     if (config.lock_timeout_ms > 0) {
-      // Once per session instead of once per transaction. InnoDB counts
-      // whole seconds: round up, never below the configured wait.
-      const int seconds = (config.lock_timeout_ms + 999) / 1000;
-      s = conn->Run("SET SESSION innodb_lock_wait_timeout = " +
-                    std::to_string(seconds));
+      set = "innodb_lock_wait_timeout = " +
+            std::to_string(CeilSeconds(config.lock_timeout_ms));
+    }
+    if (config.idle_session_timeout_s > 0) {
+      set += std::string(set.empty() ? "" : ", ") +
+             "wait_timeout = " + std::to_string(config.idle_session_timeout_s);
+    }
+    if (!set.empty()) {
+      s = conn->Run("SET SESSION " + set);
       if (!s.ok()) return s;
     }
+    conn->deadline_ = deadline;
     *out = std::move(conn);
     return MyStatus::Ok();
   } catch (const sql::SQLException& e) {
@@ -177,117 +262,160 @@ MyStatus MyConnection::Fail(MyError e) {
   return MyStatus(std::move(e));
 }
 
+Clock::time_point MyConnection::CallDeadline(Clock::time_point start) const {
+  Clock::time_point deadline = request_timeout_.count() > 0
+                                   ? start + request_timeout_
+                                   : Clock::time_point::max();
+  if (deadline_ && *deadline_ < deadline) deadline = *deadline_;
+  return deadline;
+}
+
+template <typename Body>
+MyStatus MyConnection::Bounded(Body&& body) {
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = CallDeadline(start);
+  if (start >= deadline) {
+    return Fail(MyError{errc::kTimedOut, "HYT00",
+                        "timed out: deadline passed before the call"});
+  }
+  CallTicket ticket(socket_fd_, deadline);
+  MyStatus s = body();
+  const bool cut = ticket.Disarm();
+  if (cut) broken_ = true;  // the socket is shut down, whatever came back
+  if (!s.ok() && (cut || (s.connection_lost() && Clock::now() >= deadline))) {
+    return Fail(MyError{errc::kTimedOut, "HYT00",
+                        "timed out after " +
+                            std::to_string(MsBetween(start, Clock::now())) +
+                            " ms (" + mysql::Describe(s.error()) + ")"});
+  }
+  return s;
+}
+
 bool MyConnection::Ping() {
   EnsureDriverThread();
-  try {
-    bool valid = conn_->isValid();
-    Touch();
-    if (!valid) broken_ = true;
-    return valid;
-  } catch (const std::exception&) {
-    broken_ = true;
-    return false;
-  }
+  MyStatus s = Bounded([&]() -> MyStatus {
+    try {
+      if (conn_->isValid()) return MyStatus::Ok();
+    } catch (const std::exception&) {
+    }
+    return MyStatus(MyError{errc::kCrServerGone, "HY000", "ping failed"});
+  });
+  Touch();
+  if (!s.ok()) broken_ = true;
+  return s.ok();
 }
 
 MyStatus MyConnection::Run(const std::string& sql) {
   EnsureDriverThread();
-  try {
-    std::unique_ptr<sql::Statement> st(conn_->createStatement());
-    if (st->execute(sql)) {
-      std::unique_ptr<sql::ResultSet> drop(st->getResultSet());
+  return Bounded([&]() -> MyStatus {
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      if (st->execute(sql)) {
+        std::unique_ptr<sql::ResultSet> drop(st->getResultSet());
+      }
+      Touch();
+      return MyStatus::Ok();
+    } catch (const sql::SQLException& e) {
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      return Fail(InternalError(e));
     }
-    Touch();
-    return MyStatus::Ok();
-  } catch (const sql::SQLException& e) {
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    return Fail(InternalError(e));
-  }
+  });
 }
 
 MyStatus MyConnection::RunQuery(const std::string& sql,
                                 std::vector<Row>* rows) {
   EnsureDriverThread();
-  try {
-    std::unique_ptr<sql::Statement> st(conn_->createStatement());
-    std::unique_ptr<sql::ResultSet> rs(st->executeQuery(sql));
-    *rows = ReadRows(rs.get(), /*binary=*/false);
-    Touch();
-    return MyStatus::Ok();
-  } catch (const sql::SQLException& e) {
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    return Fail(InternalError(e));
-  }
+  return Bounded([&]() -> MyStatus {
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      std::unique_ptr<sql::ResultSet> rs(st->executeQuery(sql));
+      *rows = ReadRows(rs.get(), /*binary=*/false);
+      Touch();
+      return MyStatus::Ok();
+    } catch (const sql::SQLException& e) {
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      return Fail(InternalError(e));
+    }
+  });
 }
 
 MyStatus MyConnection::RunScript(const std::string& script) {
   EnsureDriverThread();
-  const ScriptShape shape = AnalyzeScript(script);
-  if (!shape.has_statements) return MyStatus::Ok();
-  try {
-    std::unique_ptr<sql::Statement> st(conn_->createStatement());
-    bool has_rows = st->execute(WithSentinel(script, shape));
-    // Each statement yields one answer; only answers without rows can
-    // make getMoreResults() return false, so more of those than there are
-    // statements means the sentinel was swallowed (say by an unterminated
-    // comment) and the end cannot be found.
-    size_t answers_without_rows = 0;
-    for (;;) {
-      if (has_rows) {
-        std::unique_ptr<sql::ResultSet> rs(st->getResultSet());
-        if (rs && rs->rowsCount() == 1 &&
-            rs->getMetaData()->getColumnCount() == 1 && rs->next() &&
-            rs->getString(1).asStdString() == kScriptSentinel) {
-          Touch();
-          return MyStatus::Ok();
+  return Bounded([&]() -> MyStatus {
+    const ScriptShape shape = AnalyzeScript(script);
+    if (!shape.has_statements) return MyStatus::Ok();
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      bool has_rows = st->execute(WithSentinel(script, shape));
+      // Each statement yields one answer; only answers without rows can
+      // make getMoreResults() return false, so more of those than there are
+      // statements means the sentinel was swallowed (say by an unterminated
+      // comment) and the end cannot be found.
+      size_t answers_without_rows = 0;
+      for (;;) {
+        if (has_rows) {
+          std::unique_ptr<sql::ResultSet> rs(st->getResultSet());
+          if (rs && rs->rowsCount() == 1 &&
+              rs->getMetaData()->getColumnCount() == 1 && rs->next() &&
+              rs->getString(1).asStdString() == kScriptSentinel) {
+            Touch();
+            return MyStatus::Ok();
+          }
+        } else if (++answers_without_rows > shape.max_statements + 1) {
+          broken_ = true;
+          return MyStatus(MyError{0, "HY000",
+                                  "script ended before its last statement "
+                                  "(unterminated comment?)"});
         }
-      } else if (++answers_without_rows > shape.max_statements + 1) {
-        broken_ = true;
-        return MyStatus(MyError{0, "HY000",
-                                "script ended before its last statement "
-                                "(unterminated comment?)"});
+        has_rows = st->getMoreResults();
       }
-      has_rows = st->getMoreResults();
+    } catch (const sql::SQLException& e) {
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      return Fail(InternalError(e));
     }
-  } catch (const sql::SQLException& e) {
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    return Fail(InternalError(e));
-  }
+  });
 }
 
 MyStatus MyConnection::RunBatch(const std::vector<std::string>& statements,
-                                size_t* completed) {
+                                size_t* completed, std::vector<Row>* rows) {
   EnsureDriverThread();
-  *completed = 0;
-  if (statements.empty()) return MyStatus::Ok();
-  std::string text;
-  for (const std::string& statement : statements) {
-    if (!text.empty()) text += "; ";
-    text += statement;
-  }
-  try {
-    std::unique_ptr<sql::Statement> st(conn_->createStatement());
-    // execute() reads the first answer and getMoreResults() each next one;
-    // either throws for a failed statement, after which the server runs
-    // nothing more of the batch.
-    bool has_rows = st->execute(text);
-    for (;;) {
-      if (has_rows) {
-        std::unique_ptr<sql::ResultSet> drop(st->getResultSet());
-      }
-      if (++*completed == statements.size()) break;
-      has_rows = st->getMoreResults();
+  return Bounded([&]() -> MyStatus {
+    *completed = 0;
+    if (statements.empty()) return MyStatus::Ok();
+    std::string text;
+    for (const std::string& statement : statements) {
+      if (!text.empty()) text += "; ";
+      text += statement;
     }
-    Touch();
-    return MyStatus::Ok();
-  } catch (const sql::SQLException& e) {
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    return Fail(InternalError(e));
-  }
+    try {
+      std::unique_ptr<sql::Statement> st(conn_->createStatement());
+      // execute() reads the first answer and getMoreResults() each next one;
+      // either throws for a failed statement, after which the server runs
+      // nothing more of the batch.
+      bool has_rows = st->execute(text);
+      for (;;) {
+        if (has_rows) {
+          std::unique_ptr<sql::ResultSet> rs(st->getResultSet());
+          if (rows != nullptr) {
+            for (Row& row : ReadRows(rs.get(), /*binary=*/false)) {
+              rows->push_back(std::move(row));
+            }
+          }
+        }
+        if (++*completed == statements.size()) break;
+        has_rows = st->getMoreResults();
+      }
+      Touch();
+      return MyStatus::Ok();
+    } catch (const sql::SQLException& e) {
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      return Fail(InternalError(e));
+    }
+  });
 }
 
 sql::PreparedStatement* MyConnection::Prepare(const std::string& sql) {
@@ -326,49 +454,53 @@ MyStatus MyConnection::Execute(const std::string& sql,
                                const std::vector<std::string>& params,
                                int64_t* affected) {
   EnsureDriverThread();
-  try {
-    sql::PreparedStatement* ps = Prepare(sql);
-    if (ps->getMetaData()->getColumnCount() != 0) {
-      return MyStatus(MyError{errc::kUsage, "HY000",
-                              "statement returns rows: use a query"});
+  return Bounded([&]() -> MyStatus {
+    try {
+      sql::PreparedStatement* ps = Prepare(sql);
+      if (ps->getMetaData()->getColumnCount() != 0) {
+        return MyStatus(MyError{errc::kUsage, "HY000",
+                                "statement returns rows: use a query"});
+      }
+      MyStatus bound = Bind(ps, params);
+      if (!bound.ok()) return bound;
+      *affected = ps->executeUpdate();
+      Touch();
+      return MyStatus::Ok();
+    } catch (const sql::SQLException& e) {
+      statements_.erase(sql);
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      statements_.erase(sql);
+      return Fail(InternalError(e));
     }
-    MyStatus bound = Bind(ps, params);
-    if (!bound.ok()) return bound;
-    *affected = ps->executeUpdate();
-    Touch();
-    return MyStatus::Ok();
-  } catch (const sql::SQLException& e) {
-    statements_.erase(sql);
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    statements_.erase(sql);
-    return Fail(InternalError(e));
-  }
+  });
 }
 
 MyStatus MyConnection::Query(const std::string& sql,
                              const std::vector<std::string>& params,
                              std::vector<Row>* rows) {
   EnsureDriverThread();
-  try {
-    sql::PreparedStatement* ps = Prepare(sql);
-    if (ps->getMetaData()->getColumnCount() == 0) {
-      return MyStatus(MyError{errc::kUsage, "HY000",
-                              "statement returns no rows: use an execute"});
+  return Bounded([&]() -> MyStatus {
+    try {
+      sql::PreparedStatement* ps = Prepare(sql);
+      if (ps->getMetaData()->getColumnCount() == 0) {
+        return MyStatus(MyError{errc::kUsage, "HY000",
+                                "statement returns no rows: use an execute"});
+      }
+      MyStatus bound = Bind(ps, params);
+      if (!bound.ok()) return bound;
+      std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+      *rows = ReadRows(rs.get(), /*binary=*/true);
+      Touch();
+      return MyStatus::Ok();
+    } catch (const sql::SQLException& e) {
+      statements_.erase(sql);
+      return Fail(FromException(e));
+    } catch (const std::exception& e) {
+      statements_.erase(sql);
+      return Fail(InternalError(e));
     }
-    MyStatus bound = Bind(ps, params);
-    if (!bound.ok()) return bound;
-    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
-    *rows = ReadRows(rs.get(), /*binary=*/true);
-    Touch();
-    return MyStatus::Ok();
-  } catch (const sql::SQLException& e) {
-    statements_.erase(sql);
-    return Fail(FromException(e));
-  } catch (const std::exception& e) {
-    statements_.erase(sql);
-    return Fail(InternalError(e));
-  }
+  });
 }
 
 }  // namespace xatm::mysql

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,14 +26,41 @@ class PreparedStatement;
 
 namespace xatm::mysql {
 
+// When a call must have returned; nullopt: no limit beyond the request
+// timeout.
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+// Rows this session has written so far, by the server's own count
+// (Handler_write + Handler_update + Handler_delete; writes to internal
+// temporary tables count elsewhere). Exact and immediate, unlike
+// information_schema.INNODB_TRX, which is a cache refreshed at most every
+// 100 ms after its last read. About 0.3 ms of server time per read.
+inline constexpr char kRowWritesSql[] =
+    "SELECT SUM(VARIABLE_VALUE) FROM information_schema.SESSION_STATUS "
+    "WHERE VARIABLE_NAME IN ('HANDLER_WRITE', 'HANDLER_UPDATE', "
+    "'HANDLER_DELETE')";
+// The count in the rows of kRowWritesSql; nullopt if unreadable.
+std::optional<int64_t> ParseRowWrites(const std::vector<Row>& rows);
+
 class MyConnection {
  public:
   // Connects with autocommit on, multiple statements per query allowed,
   // affected rows counting matched rows (CLIENT_FOUND_ROWS, as PostgreSQL
   // does), no automatic reconnect (a silent reconnect would lose an XA
-  // branch). The error never contains the password.
+  // branch). Sets the session's lock wait limit and idle timeout
+  // (wait_timeout = idle_session_timeout_s). The error never contains the
+  // password.
+  //
+  // Every call on the connection, the connect included, is bounded by
+  // config.request_timeout_ms and by the deadline (set_deadline) when
+  // earlier: past it the call fails with errc::kTimedOut ("timed out after
+  // N ms") and the connection is broken. A blocked call is cut by shutting
+  // its socket down (call_watchdog.h); when the socket cannot be found (a
+  // proxy in between) the client library's own read/write timeouts, whole
+  // seconds set at connect, are the bound.
   static MyStatus Open(const ResourceConfig& config,
-                       std::unique_ptr<MyConnection>* out);
+                       std::unique_ptr<MyConnection>* out,
+                       Deadline deadline = std::nullopt);
 
   ~MyConnection();
   MyConnection(const MyConnection&) = delete;
@@ -49,6 +77,22 @@ class MyConnection {
   bool broken() const { return broken_; }
   // For owners that know the session state is unfit for reuse.
   void MarkBroken() { broken_ = true; }
+
+  // Bounds every later call (with the request timeout); nullopt: only the
+  // request timeout.
+  void set_deadline(Deadline deadline) { deadline_ = deadline; }
+  // Whether calls can be cut at their deadline (the socket is known).
+  bool watched() const { return socket_fd_ >= 0; }
+
+  // The row-write count (kRowWritesSql) as last read on this session with
+  // nothing written since; nullopt when unknown. Taking it forgets it: the
+  // taker writes, and sets it again only if it read the count afterwards.
+  std::optional<int64_t> TakeRowWrites() {
+    std::optional<int64_t> v = row_writes_;
+    row_writes_.reset();
+    return v;
+  }
+  void set_row_writes(std::optional<int64_t> v) { row_writes_ = v; }
 
   // When the last call on this connection ended.
   std::chrono::steady_clock::time_point last_used() const { return last_used_; }
@@ -69,9 +113,10 @@ class MyConnection {
   // inside) sent as one multi-statement query: one round trip. Stops at
   // the first failing statement; `*completed` counts those that succeeded
   // before it (all of them on OK). After a lost connection the statements
-  // past `*completed` may or may not have run.
+  // past `*completed` may or may not have run. The rows of statements that
+  // return rows go to `*rows` (if given), in order.
   MyStatus RunBatch(const std::vector<std::string>& statements,
-                    size_t* completed);
+                    size_t* completed, std::vector<Row>* rows = nullptr);
 
   // One statement with '?' placeholders as a server-side prepared statement
   // (cached per connection); every parameter is bound as a string.
@@ -85,6 +130,12 @@ class MyConnection {
 
   // Records a failure: marks the connection broken when the error means so.
   MyStatus Fail(MyError e);
+  // Runs `body` (one call to the server) within the call's deadline.
+  template <typename Body>
+  MyStatus Bounded(Body&& body);
+  // The deadline of a call starting at `start`.
+  std::chrono::steady_clock::time_point CallDeadline(
+      std::chrono::steady_clock::time_point start) const;
   // The cached prepared statement for `sql`, preparing it if needed.
   sql::PreparedStatement* Prepare(const std::string& sql);
   void Touch();
@@ -95,6 +146,10 @@ class MyConnection {
   int64_t session_id_ = 0;
   int64_t server_boot_s_ = 0;
   bool broken_ = false;
+  int socket_fd_ = -1;  // -1: unknown, calls are not watched
+  std::chrono::milliseconds request_timeout_{0};  // 0: none
+  Deadline deadline_;
+  std::optional<int64_t> row_writes_;
   std::chrono::steady_clock::time_point last_used_;
 };
 

@@ -11,6 +11,7 @@ bool IsConnectionLost(int code) {
     case errc::kCrServerLostExtended:
     case errc::kConnectionKilled:
     case errc::kServerShutdown:
+    case errc::kTimedOut:
       return true;
     default:
       return false;

@@ -21,6 +21,9 @@ namespace errc {
 // Refused by the adapter before reaching the server (wrong parameter count,
 // a query given to Execute...): the caller's mistake.
 inline constexpr int kUsage = -1;
+// The adapter cut the call at its deadline (request timeout or the branch's
+// deadline) and dropped the connection: what the server did is unknown.
+inline constexpr int kTimedOut = -2;
 inline constexpr int kUnknownThread = 1094;     // KILL of a gone session
 inline constexpr int kNotOwnerOfThread = 1095;  // KILL without privilege
 inline constexpr int kNoSuchTable = 1146;
@@ -52,13 +55,13 @@ inline constexpr int kCrServerLostExtended = 2055;
 }  // namespace errc
 
 struct MyError {
-  int code = 0;  // 0: raised by the C++ driver itself; errc::kUsage: adapter
+  int code = 0;  // 0: raised by the C++ driver itself; < 0: by the adapter
   std::string sqlstate;  // "HY000" when the driver has none
   std::string text;      // the driver's message (never holds parameters)
 };
 
-// The link to the server is gone (or unusable): the connection must be
-// closed, and whatever the statement did is unknown.
+// The link to the server is gone (or unusable, also after a timeout): the
+// connection must be closed, and whatever the statement did is unknown.
 bool IsConnectionLost(int code);
 // Could not even connect: nothing happened on the server.
 bool IsConnectFailure(int code);
@@ -85,6 +88,9 @@ class [[nodiscard]] MyStatus {
   const MyError& error() const { return error_; }
   int code() const { return ok_ ? 0 : error_.code; }
   bool connection_lost() const { return !ok_ && IsConnectionLost(error_.code); }
+  // Cut at its deadline (a connection_lost() too): the server may be alive
+  // but unresponsive, so another try on a fresh connection is no help.
+  bool timed_out() const { return !ok_ && error_.code == errc::kTimedOut; }
 
   // "context: error 1397 (XAE04) ...", with StatusCodeFor's code; OK if ok().
   Status ToStatus(const std::string& context) const;

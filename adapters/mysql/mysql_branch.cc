@@ -10,13 +10,15 @@ namespace xatm::mysql {
 
 MysqlBranch::MysqlBranch(std::shared_ptr<ConnectionPool> pool,
                          std::string gtrid, std::string literal,
-                         std::unique_ptr<MyConnection> conn)
+                         std::unique_ptr<MyConnection> conn,
+                         std::optional<int64_t> writes_at_start)
     : pool_(std::move(pool)),
       gtrid_(std::move(gtrid)),
       literal_(std::move(literal)),
       ctx_(ResourceContext(pool_->name())),
       conn_(std::move(conn)),
-      preparer_{conn_->session_id(), conn_->server_boot_s()} {}
+      preparer_{conn_->session_id(), conn_->server_boot_s()},
+      writes_at_start_(writes_at_start) {}
 
 MysqlBranch::~MysqlBranch() {
   try {
@@ -51,8 +53,17 @@ Status MysqlBranch::NotInState(const char* action) const {
                                     BranchStateName(state_));
 }
 
+void MysqlBranch::SetDeadline(std::chrono::steady_clock::time_point deadline) {
+  deadline_ = deadline;
+  if (conn_ != nullptr) conn_->set_deadline(deadline_);
+}
+
 void MysqlBranch::ReleaseConnection() {
-  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+  if (conn_ == nullptr) return;
+  // XA COMMIT / ROLLBACK write no rows: the count read at prepare still
+  // holds for the next branch on this session.
+  conn_->set_row_writes(writes_at_prepare_);
+  pool_->Release(std::move(conn_));
 }
 
 void MysqlBranch::CloseConnection() { conn_.reset(); }
@@ -70,6 +81,15 @@ MyStatus MysqlBranch::Xa(const std::string& verb, const std::string& suffix) {
 
 Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
   if (first_failure_.empty()) first_failure_ = s.Describe();
+  if (s.timed_out()) {
+    // The dropped session takes the unprepared branch with it.
+    spdlog::warn("xid={} {} on {} timed out: branch rolled back", gtrid_, what,
+                 pool_->name());
+    CloseConnection();
+    state_ = State::kRolledBack;
+    return s.ToStatus(StatusCode::kUnavailable,
+                      ctx_ + ": " + what + " (branch rolled back)");
+  }
   if (s.connection_lost()) {
     // The server rolls back an unprepared branch when its session ends.
     spdlog::warn(
@@ -167,15 +187,28 @@ Status MysqlBranch::Prepare() {
                              ": voted no: an earlier statement failed (" +
                              first_failure_ + "); rolled back");
     }
+    // The write count first, inside the branch: it travels with the pair.
+    const bool counted = writes_at_start_.has_value();
+    std::vector<std::string> batch;
+    if (counted) batch.push_back(kRowWritesSql);
+    batch.push_back("XA END " + literal_);
+    batch.push_back("XA PREPARE " + literal_);
     size_t done = 0;
-    MyStatus s = conn_->RunBatch(
-        {"XA END " + literal_, "XA PREPARE " + literal_}, &done);
+    std::vector<Row> rows;
+    MyStatus s = conn_->RunBatch(batch, &done, &rows);
     if (s.ok()) {
       spdlog::debug("xid={} XA END + XA PREPARE on {}", gtrid_, pool_->name());
       state_ = State::kPrepared;
+      if (counted) writes_at_prepare_ = ParseRowWrites(rows);
+      wrote_nothing_ =
+          writes_at_prepare_ && *writes_at_prepare_ == *writes_at_start_;
+      if (wrote_nothing_) return FinishReadOnly();
       return Status::Ok();
     }
-    const char* failed = done == 0 ? "XA END" : "XA PREPARE";
+    const size_t xa_done = done - (counted && done > 0 ? 1 : 0);
+    const char* failed = counted && done == 0 ? "reading the write count"
+                         : xa_done == 0       ? "XA END"
+                                              : "XA PREPARE";
     spdlog::warn("xid={} {} on {} failed: {}", gtrid_, failed, pool_->name(),
                  s.Describe());
     if (s.connection_lost()) {
@@ -193,10 +226,38 @@ Status MysqlBranch::Prepare() {
   });
 }
 
+Status MysqlBranch::FinishReadOnly() {
+  MyStatus commit = Xa("XA COMMIT");
+  if (commit.ok()) {
+    spdlog::debug("xid={} branch on {} changed nothing: finished at prepare",
+                  gtrid_, pool_->name());
+    read_only_ = true;
+    state_ = State::kCommitted;
+    ReleaseConnection();
+    return Status::Ok();
+  }
+  // Still prepared: it takes part in phase 2 like any other branch (and a
+  // commit from elsewhere answers "nothing to commit").
+  spdlog::warn("xid={} read-only branch on {} not finished at prepare ({})",
+               gtrid_, pool_->name(), commit.Describe());
+  CloseConnection();
+  return Status::Ok();
+}
+
 Status MysqlBranch::FinishDetached(bool commit) {
   Status s = mysql::FinishPrepared(
       pool_.get(), gtrid_, commit ? XaFinish::kCommit : XaFinish::kRollback,
-      &preparer_);
+      &preparer_, deadline_);
+  // 1402 (Aborted): the server found the branch changed nothing. A branch
+  // known to have written nothing may also be gone already (its commit at
+  // prepare went through unanswered). Either way nothing is left to commit,
+  // and no ledger row could tell.
+  if (commit && (s.code() == StatusCode::kAborted ||
+                 (wrote_nothing_ && s.code() == StatusCode::kNotFound))) {
+    spdlog::info("xid={} {}: committed (nothing to commit)", gtrid_,
+                 s.message());
+    s = Status::Ok();
+  }
   if (s.ok()) {
     state_ = commit ? State::kCommitted : State::kRolledBack;
   } else if (s.code() == StatusCode::kNotFound) {
@@ -218,6 +279,13 @@ Status MysqlBranch::CommitPrepared() {
       return Status::Ok();
     }
     CloseConnection();
+    if (s.timed_out()) {
+      // Maybe committed, maybe not; the branch stays prepared for this
+      // object (a later call finishes it from a fresh session) and for
+      // recovery. More round trips now would only wait longer.
+      return s.ToStatus(StatusCode::kInDoubt,
+                        ctx_ + ": XA COMMIT (outcome unknown)");
+    }
     if (s.code() == errc::kXaerNota) {
       state_ = State::kOutcomeUnknown;
       return s.ToStatus(StatusCode::kNotFound,
@@ -244,6 +312,8 @@ Status MysqlBranch::CommitPrepared() {
 
 Status MysqlBranch::Rollback() {
   return CatchAll(ctx_, [&]() -> Status {
+    // A read-only branch finished at prepare: nothing to undo.
+    if (read_only_) return Status::Ok();
     switch (state_) {
       case State::kRolledBack:
         return Status::Ok();
@@ -276,6 +346,10 @@ Status MysqlBranch::Rollback() {
       return Status::Ok();
     }
     CloseConnection();
+    if (s.timed_out()) {
+      return s.ToStatus(StatusCode::kUnavailable,
+                        ctx_ + ": XA ROLLBACK (recovery rolls it back)");
+    }
     if (IsRolledBackByServer(s.code())) {
       state_ = State::kRolledBack;
       return Status::Ok();
@@ -373,8 +447,8 @@ std::optional<Status> MysqlBranch::SettledByCommit(const MyStatus& commit,
     CloseConnection();
     state_ = State::kOutcomeUnknown;
     return commit.ToStatus(
-        StatusCode::kInDoubt,
-        ctx_ + ": " + statement + " (connection lost: outcome unknown)");
+        StatusCode::kUnknownOutcome,
+        ctx_ + ": " + statement + " (answer lost: outcome unknown)");
   }
   return std::nullopt;
 }

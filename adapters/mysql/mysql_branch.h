@@ -25,10 +25,29 @@
 // never leaves anything prepared; any error is a no vote, and a link lost
 // during the pair leaves the prepare outcome unknown (prepare-unknown).
 //
+// Read-only branches: MariaDB lists a prepared branch that changed nothing
+// but answers 1402 XA_RBROLLBACK to a commit from another session, so such
+// a branch must not stay prepared. The same round trip reads the session's
+// row-write count (kRowWritesSql); unchanged since XA START, the branch
+// wrote nothing and is committed on its own session at once (one more
+// round trip, for read-only branches only): read_only() is then true.
+// Measured: a SELECT, an UPDATE or DELETE matching no row, a locking read
+// and an empty branch count no write; an INSERT and an UPDATE to the same
+// value count one (MariaDB treats the latter as a writer too). A rollback
+// to a savepoint counts its undone writes: such a branch stays prepared,
+// which is safe (recovery gets 1402: nothing to commit).
+//
+// Timeouts: every round trip keeps the resource's request timeout and the
+// deadline given to SetDeadline. A call past it drops the connection: an
+// Execute/Query fails (Unavailable, the branch is rolled back with its
+// session), Prepare gives no vote (prepare outcome unknown), CommitPrepared
+// answers InDoubt and CommitOnePhase UnknownOutcome.
+//
 // Without an xid literal the branch is a plain local transaction (START
 // TRANSACTION ... COMMIT): CommitOnePhase commits, Prepare is refused.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,8 +67,11 @@ class MysqlBranch final : public Branch {
   // Takes over `conn`, on which `XA START <literal>` has succeeded; with an
   // empty `literal`, on which START TRANSACTION has (a local transaction,
   // `gtrid` only names it in logs).
+  // `writes_at_start`: the session's row-write count when XA START ran
+  // (nullopt: unknown, read-only branches are then not recognised).
   MysqlBranch(std::shared_ptr<ConnectionPool> pool, std::string gtrid,
-              std::string literal, std::unique_ptr<MyConnection> conn);
+              std::string literal, std::unique_ptr<MyConnection> conn,
+              std::optional<int64_t> writes_at_start = std::nullopt);
   // Active: rolls back. Prepared: closes the connection without finishing
   // the branch - the decision is not this object's to make - so that the
   // branch detaches and recovery (or Resource::CommitPrepared) can finish it.
@@ -59,6 +81,7 @@ class MysqlBranch final : public Branch {
   MysqlBranch& operator=(const MysqlBranch&) = delete;
 
   const std::string& resource_name() const override { return pool_->name(); }
+  void SetDeadline(std::chrono::steady_clock::time_point deadline) override;
   Result<int64_t> Execute(const std::string& sql,
                           const std::vector<std::string>& params) override;
   Result<std::vector<Row>> Query(
@@ -67,6 +90,7 @@ class MysqlBranch final : public Branch {
   Status CommitPrepared() override;
   Status Rollback() override;
   Status CommitOnePhase() override;
+  bool read_only() const override { return read_only_; }
 
   // The server's id of the session that ran XA START (the KILL target);
   // kept after the connection is gone.
@@ -89,6 +113,8 @@ class MysqlBranch final : public Branch {
   // Phase 2 from another session once this branch's own is closed: ends
   // that session on the server first (see xa_resolve.h for why).
   Status FinishDetached(bool commit);
+  // Prepared, and the write count says it changed nothing: XA COMMIT here.
+  Status FinishReadOnly();
   bool local() const { return literal_.empty(); }
   // CommitOnePhase of a local transaction: COMMIT.
   Status CommitLocal();
@@ -110,6 +136,13 @@ class MysqlBranch final : public Branch {
   const PreparingSession preparer_;
   State state_ = State::kActive;
   std::string first_failure_;  // empty while every statement succeeded
+  Deadline deadline_;
+  const std::optional<int64_t> writes_at_start_;
+  std::optional<int64_t> writes_at_prepare_;  // given back to the session
+  // The write count says the branch changed nothing (read_only_ once it
+  // is also finished).
+  bool wrote_nothing_ = false;
+  bool read_only_ = false;
 };
 
 }  // namespace xatm::mysql

@@ -23,7 +23,8 @@ namespace {
 // Runs `op` on a pooled connection and gives the connection back. When a
 // reused connection turns out dead (its idle session was killed, or the
 // server restarted) `op` is tried once more on a fresh one; only for
-// statements that are harmless to repeat.
+// statements that are harmless to repeat. Not after a timeout: the server
+// is slow or frozen, another try would only wait as long again.
 template <typename Op>
 MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
   std::unique_ptr<MyConnection> conn;
@@ -31,7 +32,7 @@ MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
   MyStatus s = pool->Acquire(&conn, &reused);
   if (!s.ok()) return s;
   s = op(conn.get());
-  if (s.connection_lost() && reused) {
+  if (s.connection_lost() && !s.timed_out() && reused) {
     conn.reset();
     s = pool->OpenFresh(&conn);
     if (!s.ok()) return s;
@@ -73,13 +74,26 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
   bool reused = false;
   MyStatus s = pool_->Acquire(&conn, &reused);
   if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
-  s = conn->Run(start);
-  if (s.connection_lost() && reused) {
+  // An XA branch needs the session's row-write count at its start to tell
+  // at prepare whether it wrote anything (see mysql_branch.h). A session
+  // whose count is known from its last branch needs no read.
+  std::optional<int64_t> writes;
+  auto run_start = [&](MyConnection* c) {
+    writes = c->TakeRowWrites();
+    if (literal.empty() || writes) return c->Run(start);
+    size_t done = 0;
+    std::vector<Row> rows;
+    MyStatus started = c->RunBatch({start, kRowWritesSql}, &done, &rows);
+    if (started.ok()) writes = ParseRowWrites(rows);
+    return started;
+  };
+  s = run_start(conn.get());
+  if (s.connection_lost() && !s.timed_out() && reused) {
     // A pooled session that died while idle; the start never ran.
     conn.reset();
     s = pool_->OpenFresh(&conn);
     if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
-    s = conn->Run(start);
+    s = run_start(conn.get());
   }
   if (!s.ok()) {
     spdlog::warn("xid={} {} on {} failed: {}", label, start, name_,
@@ -95,7 +109,7 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
   spdlog::debug("xid={} {} on {} (session {})", label, start, name_,
                 conn->session_id());
   return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
-      pool_, label, std::move(literal), std::move(conn)));
+      pool_, label, std::move(literal), std::move(conn), writes));
 }
 
 Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
@@ -144,8 +158,9 @@ Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
     const std::string gtrid = xid.Gtrid();
     std::vector<Row> rows;
     MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      return conn->Query("SELECT 1 FROM xatm_ledger WHERE gtrid = ? LIMIT 1",
-                         {gtrid}, &rows);
+      return conn->Query(
+          "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? LIMIT 1",
+          {gtrid, name_}, &rows);
     });
     if (s.code() == errc::kNoSuchTable) return BranchOutcome::kUnknown;
     if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
@@ -164,6 +179,7 @@ Result<std::vector<Row>> MysqlResource::QueryLocal(
     // Retried on a stale pooled connection like a read: a query that
     // changes data belongs in ExecuteLocal.
     MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
+      conn->set_row_writes(std::nullopt);  // it may write
       return conn->Query(sql, params, &rows);
     });
     if (!s.ok()) return s.ToStatus(ctx_ + ": query");
@@ -178,6 +194,7 @@ Status MysqlResource::ExecuteLocal(const std::string& sql,
     std::unique_ptr<MyConnection> conn;
     MyStatus s = pool_->Acquire(&conn);
     if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    conn->set_row_writes(std::nullopt);  // it writes
     if (params.empty()) {
       s = conn->RunScript(sql);
     } else {

@@ -40,7 +40,8 @@ class MysqlResource final : public Resource {
   // From a pooled session; see xa_resolve.h for the 1397 / 1402 answers.
   Status CommitPrepared(const Xid& xid) override;
   Status RollbackPrepared(const Xid& xid) override;
-  // SELECT 1 FROM xatm_ledger WHERE gtrid = ?; kUnknown without the table.
+  // SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = <this name>;
+  // kUnknown without the table.
   Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
   Result<std::vector<Row>> QueryLocal(
       const std::string& sql, const std::vector<std::string>& params) override;

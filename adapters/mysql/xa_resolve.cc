@@ -77,7 +77,8 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
 }
 
 Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
-                      XaFinish finish, const PreparingSession* preparer) {
+                      XaFinish finish, const PreparingSession* preparer,
+                      Deadline deadline) {
   const std::string ctx = ResourceContext(pool->name());
   const bool commit = finish == XaFinish::kCommit;
   const std::string verb = commit ? "XA COMMIT" : "XA ROLLBACK";
@@ -86,14 +87,14 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
 
   std::unique_ptr<MyConnection> conn;
   bool reused = false;
-  MyStatus s = pool->Acquire(&conn, &reused);
+  MyStatus s = pool->Acquire(&conn, &reused, deadline);
   if (!s.ok()) return s.ToStatus(ctx + ": connect");
   if (preparer != nullptr) {
     s = EndSession(conn.get(), *preparer, gtrid);
-    if (s.connection_lost() && reused) {
+    if (s.connection_lost() && !s.timed_out() && reused) {
       reused = false;
       conn.reset();
-      s = pool->OpenFresh(&conn);
+      s = pool->OpenFresh(&conn, deadline);
       if (s.ok()) s = EndSession(conn.get(), *preparer, gtrid);
     }
     if (!s.ok()) {
@@ -117,10 +118,10 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
     if (s.connection_lost()) {
       // A pooled session that died while idle: the statement never ran.
       // Repeating a commit or rollback of a prepared xid is harmless anyway.
-      if (reused) {
+      if (reused && !s.timed_out()) {
         reused = false;
         conn.reset();
-        MyStatus reopened = pool->OpenFresh(&conn);
+        MyStatus reopened = pool->OpenFresh(&conn, deadline);
         if (!reopened.ok()) return reopened.ToStatus(ctx + ": connect");
         continue;
       }
@@ -133,12 +134,12 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
                      s.Describe());
         return Status::Ok();
       }
-      spdlog::warn(
-          "xid={} {} on {}: {}: the server rolled the branch back "
-          "(read-only or empty)",
+      spdlog::info(
+          "xid={} {} on {}: {}: a branch that changed nothing, left "
+          "prepared; nothing to commit",
           gtrid, verb, pool->name(), s.Describe());
-      return Explain(StatusCode::kNotFound, ctx + ": " + verb, s,
-                     "the server rolled back this read-only or empty branch");
+      return Explain(StatusCode::kAborted, ctx + ": " + verb, s,
+                     "the branch changed nothing: nothing to commit");
     }
     if (s.code() != errc::kXaerNota) {
       pool->Release(std::move(conn));

@@ -55,12 +55,18 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
 // Without it (recovery), an attached branch is left alone: Unavailable.
 //
 // OK: done. NotFound: the server does not hold the branch (already
-// finished, never prepared, or - for a commit - rolled back by the server
-// because it was read-only). Unavailable: still attached, or the server is
-// unreachable; retry later. A rollback answered XA_RB* is OK: rolled back.
+// finished or never prepared). Aborted (commit only): MariaDB answered 1402
+// XA_RBROLLBACK and forgot the branch, which it does for a branch that
+// changed nothing: there was nothing to commit, and no ledger row can tell
+// (a read-only branch left prepared by an older version; this one finishes
+// them at prepare). Unavailable: still attached, or the server is
+// unreachable or did not answer in time; retry later. A rollback answered
+// XA_RB* is OK: rolled back. No call waits past `deadline` (nor past the
+// request timeout).
 Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
                       XaFinish finish,
-                      const PreparingSession* preparer = nullptr);
+                      const PreparingSession* preparer = nullptr,
+                      Deadline deadline = std::nullopt);
 
 // "mysql resource 'NAME'", the prefix of every Status message.
 std::string ResourceContext(const std::string& name);

@@ -473,18 +473,134 @@ TEST_F(MysqlResourceTest, FinishingAnUnknownXidIsNotFound) {
   EXPECT_EQ(resource_->CommitPrepared(xid).code(), StatusCode::kNotFound);
 }
 
-TEST_F(MysqlResourceTest, ReadOnlyBranchCommittedElsewhereIsNotFound) {
-  Xid xid = NewXid();
-  auto branch = Begin(resource_.get(), xid);
+TEST_F(MysqlResourceTest, ReadOnlyBranchIsFinishedAtPrepare) {
+  const std::string a = Account("a");
+  CreateAccount(a, "4.00");  // a write on a pooled session just before
+  // Changes nothing, each in its own way: reads only, an UPDATE matching no
+  // row, an UPDATE setting a column to itself, a locking read. Each prepares
+  // OK, is read-only and is finished at once: MariaDB would answer 1402 to a
+  // commit from another session.
+  for (const std::string& sql :
+       {std::string("SELECT balance FROM xatm_accounts WHERE id = ?"),
+        std::string("UPDATE xatm_accounts SET balance = 0 WHERE id = ? AND "
+                    "balance < 0"),
+        // MariaDB itself finds no change here (1402 from elsewhere).
+        std::string("UPDATE xatm_accounts SET balance = balance WHERE id = ?"),
+        std::string("SELECT balance FROM xatm_accounts WHERE id = ? FOR "
+                    "UPDATE")}) {
+    Xid xid = NewXid();
+    auto branch = Begin(resource_.get(), xid);
+    ASSERT_NE(branch, nullptr);
+    if (sql.rfind("SELECT", 0) == 0) {
+      ASSERT_TRUE(IsOk(branch->Query(sql, {a})));
+    } else {
+      ASSERT_TRUE(IsOk(branch->Execute(sql, {a})));
+    }
+    ASSERT_TRUE(IsOk(branch->Prepare())) << sql;
+    EXPECT_TRUE(branch->read_only()) << sql;
+    EXPECT_FALSE(Listed(xid)) << sql;
+    // The row lock of the locking read is gone with it.
+    EXPECT_TRUE(IsOk(resource_->ExecuteLocal(
+        "UPDATE xatm_accounts SET balance = balance WHERE id = ?", {a})));
+  }
+  // An empty branch too.
+  Xid empty = NewXid();
+  auto branch = Begin(resource_.get(), empty);
   ASSERT_NE(branch, nullptr);
-  ASSERT_TRUE(IsOk(branch->Query("SELECT COUNT(*) FROM xatm_accounts", {})));
   ASSERT_TRUE(IsOk(branch->Prepare()));
-  EndSessionOf(branch.get());
-  // MariaDB rolls an empty branch back instead: 1402 XA_RBROLLBACK.
+  EXPECT_TRUE(branch->read_only());
+  EXPECT_FALSE(Listed(empty));
+  EXPECT_EQ(Balance(a), "4.00");
+  // Finished either way: phase 2 and a rollback (another branch voted no)
+  // have nothing left to do.
+  EXPECT_TRUE(IsOk(branch->Rollback()));
+  EXPECT_TRUE(IsOk(branch->CommitPrepared()));
+}
+
+TEST_F(MysqlResourceTest, WritingBranchIsNotReadOnlyAndStaysPrepared) {
+  const std::string a = Account("a");
+  CreateAccount(a, "4.00");
+  // A read-only branch first, on the same pooled session.
+  Xid reader = NewXid();
+  auto read_only = Begin(resource_.get(), reader);
+  ASSERT_NE(read_only, nullptr);
+  ASSERT_TRUE(IsOk(read_only->Prepare()));
+  EXPECT_TRUE(read_only->read_only());
+  read_only.reset();
+  // Writes: an insert, an update.
+  for (const std::string& sql :
+       {std::string("INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
+                    "VALUES (?, 'my', ?, '0.00')"),
+        std::string("UPDATE xatm_accounts SET balance = balance + CAST(? "
+                    "AS DECIMAL(20,2)) WHERE id = ?")}) {
+    Xid xid = NewXid();
+    auto branch = Begin(resource_.get(), xid);
+    ASSERT_NE(branch, nullptr);
+    if (sql[0] == 'I') {
+      ASSERT_TRUE(IsOk(branch->Execute(sql, {xid.Gtrid(), a})));
+    } else {
+      ASSERT_TRUE(IsOk(branch->Execute(sql, {"0.01", a})));
+    }
+    ASSERT_TRUE(IsOk(branch->Prepare())) << sql;
+    EXPECT_FALSE(branch->read_only()) << sql;
+    EXPECT_TRUE(Listed(xid)) << sql;
+    EXPECT_TRUE(IsOk(branch->CommitPrepared()));
+    EXPECT_FALSE(Listed(xid));
+  }
+}
+
+TEST_F(MysqlResourceTest, ReadOnlyBranchLeftPreparedIsNothingToCommit) {
+  // An older version left a read-only branch prepared; its session is gone.
+  Xid xid = NewXid();
+  const std::string literal =
+      "'" + xid.Gtrid() + "','my'," + std::to_string(kMysqlFormatId);
+  {
+    std::unique_ptr<MyConnection> raw;
+    ASSERT_TRUE(MyConnection::Open(config_, &raw).ok());
+    for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
+      ASSERT_TRUE(raw->Run(verb + literal).ok()) << verb;
+    }
+    mysql::PreparingSession session{raw->session_id(), raw->server_boot_s()};
+    raw.reset();
+    std::unique_ptr<MyConnection> conn;
+    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
+    ASSERT_TRUE(mysql::EndSession(conn.get(), session).ok());
+  }
+  ASSERT_TRUE(Listed(xid));
+  // MariaDB answers 1402 and forgets it: nothing to commit, which is not a
+  // "gone" branch (NotFound would send the caller to the ledger, which has
+  // no row for a branch that wrote nothing).
   Status s = resource_->CommitPrepared(xid);
-  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
   EXPECT_NE(s.message().find("1402"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("nothing to commit"), std::string::npos)
+      << s.message();
   EXPECT_FALSE(Listed(xid));
+}
+
+TEST_F(MysqlResourceTest, LedgerProvesOnlyTheBranchOfItsOwnResource) {
+  // Two resources on one database: a ledger row of myA's branch says
+  // nothing about myB's branch of the same transaction.
+  ResourceConfig config_a = config_;
+  config_a.name = "myA";
+  ResourceConfig config_b = config_;
+  config_b.name = "myB";
+  MysqlResource a_resource(config_a);
+  MysqlResource b_resource(config_b);
+  const std::string a = Account("a");
+  CreateAccount(a, "1.00");
+  Xid xid = NewXid();
+  auto branch = Begin(&a_resource, xid);
+  ASSERT_NE(branch, nullptr);
+  AddToBalance(branch.get(), a, "1.00", xid);  // ledger branch = "myA"
+  ASSERT_TRUE(IsOk(branch->CommitOnePhase()));
+
+  auto mine = a_resource.LookupOutcome(xid);
+  ASSERT_TRUE(IsOk(mine));
+  EXPECT_EQ(*mine, BranchOutcome::kCommitted);
+  auto other = b_resource.LookupOutcome(xid);
+  ASSERT_TRUE(IsOk(other));
+  EXPECT_EQ(*other, BranchOutcome::kNotCommitted);
 }
 
 TEST_F(MysqlResourceTest, CheckViolationFailsTheStatementAndTheBranchVotesNo) {

@@ -1,8 +1,18 @@
 // The MariaDB adapter's pieces that need no server.
+#include <arpa/inet.h>
 #include <cppconn/exception.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
+#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/my_error.h"
+#include "adapters/mysql/socket_lookup.h"
 #include "adapters/mysql/sql_script.h"
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xid_literal.h"
@@ -132,6 +142,104 @@ TEST(MyErrorTest, MapsErrorsToRetryRules) {
   EXPECT_TRUE(IsConnectionLost(2013));
   EXPECT_TRUE(IsConnectionLost(2055));
   EXPECT_FALSE(IsConnectionLost(1397));
+}
+
+using Clock = std::chrono::steady_clock;
+
+int64_t MsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                               start)
+      .count();
+}
+
+TEST(CallWatchdogTest, ShutsDownTheSocketOfACallPastItsDeadline) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  const auto start = Clock::now();
+  CallTicket ticket(fds[0], start + std::chrono::milliseconds(200));
+  char byte;
+  // Nobody writes: only the watchdog ends this read (0: end of stream).
+  EXPECT_EQ(::read(fds[0], &byte, 1), 0);
+  const int64_t took = MsSince(start);
+  EXPECT_GE(took, 190);
+  EXPECT_LE(took, 1000);
+  EXPECT_TRUE(ticket.Disarm());
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(CallWatchdogTest, ACallDoneInTimeKeepsItsSocket) {
+  int done[2];
+  int late[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, done), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, late), 0);
+  {
+    CallTicket ticket(done[0], Clock::now() + std::chrono::milliseconds(100));
+    EXPECT_FALSE(ticket.Disarm());
+  }
+  // Another call's deadline passes; the disarmed one never fires.
+  CallTicket ticket(late[0], Clock::now() + std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(ticket.Disarm());
+  char byte = 0;
+  ASSERT_EQ(::write(done[1], "x", 1), 1);
+  EXPECT_EQ(::read(done[0], &byte, 1), 1);  // still open both ways
+  EXPECT_EQ(::read(late[0], &byte, 1), 0);  // shut down
+  for (int fd : {done[0], done[1], late[0], late[1]}) ::close(fd);
+}
+
+TEST(CallWatchdogTest, UnknownSocketIsNotWatched) {
+  CallTicket ticket(-1, Clock::now());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(ticket.Disarm());
+}
+
+TEST(SocketLookupTest, FindsAConnectionByItsPorts) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int server_port = ntohs(addr.sin_port);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  sockaddr_in local{};
+  len = sizeof(local);
+  ::getsockname(client, reinterpret_cast<sockaddr*>(&local), &len);
+  const int client_port = ntohs(local.sin_port);
+  int accepted = ::accept(listener, nullptr, nullptr);
+
+  EXPECT_EQ(FindTcpSocket(client_port, server_port), client);
+  // The server side has the ports the other way round.
+  EXPECT_EQ(FindTcpSocket(server_port, client_port), accepted);
+  EXPECT_EQ(FindTcpSocket(client_port, server_port + 1), -1);
+  EXPECT_EQ(FindTcpSocket(-1, server_port), -1);
+  ::close(accepted);
+  ::close(client);
+  ::close(listener);
+}
+
+TEST(RowWritesTest, ParsesTheServersCount) {
+  EXPECT_EQ(ParseRowWrites({{"42"}}), std::optional<int64_t>(42));
+  EXPECT_EQ(ParseRowWrites({{std::nullopt}}), std::nullopt);
+  EXPECT_EQ(ParseRowWrites({{"4x"}}), std::nullopt);
+  EXPECT_EQ(ParseRowWrites({}), std::nullopt);
+  EXPECT_EQ(ParseRowWrites({{"1"}, {"2"}}), std::nullopt);
+}
+
+TEST(MyErrorTest, ATimeoutIsALostConnectionAndUnavailable) {
+  MyStatus s(MyError{errc::kTimedOut, "HYT00", "timed out after 5 ms"});
+  EXPECT_TRUE(s.timed_out());
+  EXPECT_TRUE(s.connection_lost());
+  Status status = s.ToStatus("mysql resource 'my': query");
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            "mysql resource 'my': query: timed out after 5 ms");
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "adapters/mysql/call_watchdog.h"
+
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace xatm::mysql {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One thread for the process, started on first use and never stopped
+// (like the driver itself): it sleeps until the earliest armed deadline.
+class Watchdog {
+ public:
+  static Watchdog& Instance() {
+    static Watchdog* watchdog = new Watchdog();  // never deleted
+    return *watchdog;
+  }
+
+  void Arm(CallTicket* ticket, Clock::time_point deadline) {
+    bool earliest = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = armed_.emplace(deadline, ticket);
+      earliest = it == armed_.begin();
+    }
+    if (earliest) cv_.notify_one();
+  }
+
+  // False when the ticket had fired (and was removed) already.
+  bool Disarm(CallTicket* ticket, Clock::time_point deadline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto range = armed_.equal_range(deadline);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second == ticket) {
+        armed_.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  Watchdog() : thread_([this] { Run(); }) { thread_.detach(); }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (armed_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = armed_.begin();
+      if (Clock::now() < first->first) {
+        cv_.wait_until(lock, first->first);
+        continue;
+      }
+      // The owner is blocked in the call or about to disarm; either way it
+      // cannot close the socket while the ticket is armed: the fd is its.
+      ::shutdown(first->second->fd(), SHUT_RDWR);
+      first->second->MarkFired();
+      armed_.erase(first);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<Clock::time_point, CallTicket*> armed_;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace
+
+CallTicket::CallTicket(int fd, Clock::time_point deadline)
+    : fd_(fd), deadline_(deadline) {
+  if (fd_ < 0) return;
+  armed_ = true;
+  Watchdog::Instance().Arm(this, deadline_);
+}
+
+CallTicket::~CallTicket() { (void)Disarm(); }
+
+bool CallTicket::Disarm() {
+  if (armed_) {
+    armed_ = false;
+    // Not found: the watchdog removed it after setting fired_ under its
+    // lock, which Disarm() took: fired_ is visible here.
+    if (!Watchdog::Instance().Disarm(this, deadline_)) fired_ = true;
+  }
+  return fired_;
+}
+
+}  // namespace xatm::mysql
