@@ -93,6 +93,11 @@ class MyConnection {
     return v;
   }
   void set_row_writes(std::optional<int64_t> v) { row_writes_ = v; }
+  // The session's last branch surely wrote and did not read the count (see
+  // MysqlBranch::Prepare): the next branch on it likely writes too, so its
+  // start does not read the count either.
+  bool last_branch_wrote() const { return last_branch_wrote_; }
+  void set_last_branch_wrote(bool wrote) { last_branch_wrote_ = wrote; }
 
   // When the last call on this connection ended.
   std::chrono::steady_clock::time_point last_used() const { return last_used_; }
@@ -150,6 +155,7 @@ class MyConnection {
   std::chrono::milliseconds request_timeout_{0};  // 0: none
   Deadline deadline_;
   std::optional<int64_t> row_writes_;
+  bool last_branch_wrote_ = false;
   std::chrono::steady_clock::time_point last_used_;
 };
 

@@ -63,6 +63,7 @@ void MysqlBranch::ReleaseConnection() {
   // XA COMMIT / ROLLBACK write no rows: the count read at prepare still
   // holds for the next branch on this session.
   conn_->set_row_writes(writes_at_prepare_);
+  conn_->set_last_branch_wrote(visibly_wrote_);
   pool_->Release(std::move(conn_));
 }
 
@@ -112,6 +113,7 @@ Result<int64_t> MysqlBranch::Execute(const std::string& sql,
     int64_t affected = 0;
     MyStatus s = conn_->Execute(sql, params, &affected);
     if (!s.ok()) return StatementFailed("execute", s);
+    if (affected > 0) visibly_wrote_ = true;
     return affected;
   });
 }
@@ -188,7 +190,12 @@ Status MysqlBranch::Prepare() {
                              first_failure_ + "); rolled back");
     }
     // The write count first, inside the branch: it travels with the pair.
-    const bool counted = writes_at_start_.has_value();
+    // A branch whose statements reported changed rows wrote for sure and
+    // skips it (the usual case: no cost); then the session's count is
+    // unknown until a later branch reads it again, and a read-only branch
+    // right after is not recognised: it takes part in two-phase commit
+    // (a commit from elsewhere answers 1402, nothing to commit).
+    const bool counted = !visibly_wrote_;
     std::vector<std::string> batch;
     if (counted) batch.push_back(kRowWritesSql);
     batch.push_back("XA END " + literal_);
@@ -200,8 +207,8 @@ Status MysqlBranch::Prepare() {
       spdlog::debug("xid={} XA END + XA PREPARE on {}", gtrid_, pool_->name());
       state_ = State::kPrepared;
       if (counted) writes_at_prepare_ = ParseRowWrites(rows);
-      wrote_nothing_ =
-          writes_at_prepare_ && *writes_at_prepare_ == *writes_at_start_;
+      wrote_nothing_ = writes_at_start_ && writes_at_prepare_ &&
+                       *writes_at_prepare_ == *writes_at_start_;
       if (wrote_nothing_) return FinishReadOnly();
       return Status::Ok();
     }
