@@ -88,10 +88,10 @@ TransferRecord ChaosClient::RunTransfer() {
     if (rng_() % 2 == 0) std::swap(r.from, r.to);
   }
   r.amount = Amount::FromCents(1 + rng_() % 500);
-  ProcessRun run = RunProcess(
-      {"transfer", "--from", r.from.ToString(), "--to", r.to.ToString(),
-       "--amount", r.amount.ToString()},
-      /*killable=*/true);
+  ProcessRun run =
+      RunProcess({"transfer", "--from", r.from.ToString(), "--to",
+                  r.to.ToString(), "--amount", r.amount.ToString()},
+                 /*killable=*/true);
   r.end = run.end;
   r.code = run.code;
   r.ms = run.ms;

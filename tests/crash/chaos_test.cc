@@ -9,7 +9,8 @@
 // plus its ledger, nothing prepared, no decision left open, every global
 // transaction in the ledger with both legs or with none, every exit-0 and
 // exit-3 transfer with both legs, every exit-1 transfer with none, and no
-// process hung past its limit.
+// transfer running longer than 5 x request_timeout_ms (2 s here), however
+// long a freeze lasts.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,6 +49,9 @@ constexpr int kRequestTimeoutMs = 2000;
 constexpr int kGracePeriodS = 4;
 constexpr int kDefaultSeconds = 60;
 constexpr int kRecoveryBudgetMs = 90000;
+// No transfer may run longer: a few bounded round trips (connect, a lock
+// wait, prepare, commit), whatever the chaos does.
+constexpr int kTransferBoundMs = 5 * kRequestTimeoutMs;
 
 int ChaosSeconds() {
   const char* env = std::getenv("XATM_CHAOS_SECONDS");
@@ -92,7 +96,15 @@ struct ChaosTally {
   int freezes = 0;
   int kill_requests = 0;
   std::vector<std::string> errors;  // of the chaos machinery itself
+  std::string timeline;             // the database events, one a line
 };
+
+std::string Seconds(Clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f s",
+                std::chrono::duration<double>(d).count());
+  return text;
+}
 
 Clock::time_point After(std::mt19937& rng, int min_ms, int max_ms) {
   return Clock::now() +
@@ -107,14 +119,20 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
   std::vector<std::pair<std::string, std::string>> pending = {
       {"kill", "pg"}, {"kill", "my"}, {"freeze", "pg"}, {"freeze", "my"}};
   std::shuffle(pending.begin(), pending.end(), rng);
+  const Clock::time_point start = Clock::now();
+  auto note = [&](const std::string& what) {
+    tally->timeline +=
+        "  +" + Seconds(Clock::now() - start) + " " + what + "\n";
+  };
   Clock::time_point next_db_event = After(rng, 1000, 3000);
   std::unique_ptr<ServerFault> frozen;
   Clock::time_point thaw_at;
+  std::set<std::string> frozen_before;
   while (Clock::now() < end) {
-    std::this_thread::sleep_until(
-        std::min(end, After(rng, 200, 1000)));
+    std::this_thread::sleep_until(std::min(end, After(rng, 200, 1000)));
     if (frozen && Clock::now() >= thaw_at) {
       frozen.reset();
+      note("thawed");
       next_db_event = After(rng, 1500, 4000);
     }
     if (rng() % 2 == 0) {
@@ -127,11 +145,12 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
       }
     }
     if (frozen || Clock::now() < next_db_event) continue;
-    auto [verb, which] = pending.empty()
-                             ? std::pair<std::string, std::string>{
-                                   rng() % 2 == 0 ? "kill" : "freeze",
-                                   rng() % 2 == 0 ? "pg" : "my"}
-                             : pending.back();
+    auto [verb, which] =
+        pending.empty()
+            ? std::pair<std::string, std::string>{rng() % 2 == 0 ? "kill"
+                                                                 : "freeze",
+                                                  rng() % 2 == 0 ? "pg" : "my"}
+            : pending.back();
     if (verb == "freeze") {
       // A freeze of 5-15 s, cut short by the end of the run.
       if (end - Clock::now() < std::chrono::seconds(5)) continue;
@@ -141,8 +160,14 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
                                 f.status().ToString());
       } else {
         frozen = std::move(f).value();
-        thaw_at = std::min(end, After(rng, 5000, 15000));
+        // The first freeze of each database lasts over 12 s: longer than
+        // any transfer may take (kTransferBoundMs), so one caught by it
+        // shows whether its requests are bounded.
+        const bool first = frozen_before.insert(which).second;
+        thaw_at = std::min(
+            end, first ? After(rng, 12000, 15000) : After(rng, 5000, 15000));
         ++tally->freezes;
+        note("froze " + which + " for " + Seconds(thaw_at - Clock::now()));
       }
     } else {
       ChildExit killed = Db("kill", which);
@@ -151,10 +176,12 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
                                 killed.Describe());
       } else {
         ++tally->db_kills;
+        note("killed " + which);
       }
       std::this_thread::sleep_for(milliseconds(rng() % 1000));
       std::string error;
       if (!DbUp(which, &error)) tally->errors.push_back(error);
+      note("restarted " + which);
       next_db_event = After(rng, 1500, 4000);
     }
     if (!pending.empty()) pending.pop_back();
@@ -325,8 +352,7 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
       total += balance->cents();
     }
   }
-  const int64_t expected_total =
-      2 * kAccountsPerDatabase * kOpeningCents;
+  const int64_t expected_total = 2 * kAccountsPerDatabase * kOpeningCents;
   if (total != expected_total) {
     violations.Add("money created or destroyed: total " +
                    Amount::FromCents(total).ToString() + ", expected " +
@@ -354,6 +380,11 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
       longest_ms = std::max(longest_ms, t.ms);
       const bool in_ledger = ledger.count(t.gtrid) != 0;
       const std::string where = t.gtrid.empty() ? "a transfer" : t.gtrid;
+      if (t.ms > kTransferBoundMs) {
+        violations.Add(where + " (" + EndName(t) + ") took " +
+                       std::to_string(t.ms) + " ms, more than " +
+                       std::to_string(kTransferBoundMs) + " ms: " + t.output);
+      }
       if (in_ledger && ledger[t.gtrid] != LegsOf(t)) {
         violations.Add(where + ": ledger legs are not the transfer's");
       }
@@ -361,8 +392,8 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
       if (exited && (t.code == 0 || t.code == 3)) {
         ++(t.code == 0 ? committed : in_doubt);
         if (!in_ledger) {
-          violations.Add(where + " " + EndName(t) + " but not in the ledger: " +
-                         t.output);
+          violations.Add(where + " " + EndName(t) +
+                         " but not in the ledger: " + t.output);
         }
       } else if (exited && t.code == 1) {
         ++aborted;
@@ -395,6 +426,7 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
       started, committed, aborted, in_doubt, unknown, killed, chaos.db_kills,
       chaos.freezes, violations.count(), chaos.kill_requests,
       longest_ms / 1000.0, chaos_s, recovery_s);
+  std::printf("chaos timeline:\n%s", chaos.timeline.c_str());
   std::fflush(stdout);
   EXPECT_EQ(violations.count(), 0) << violations.text();
   EXPECT_GE(committed, 20) << "too few commits for the run to mean anything";

@@ -26,7 +26,7 @@ constexpr int kSlackMs = 2000;
 constexpr int kPauseMs = 500;
 // A transfer still running this long after its start is killed by the
 // test: a bounded failure instead of a hang of the suite.
-constexpr int kKillAfterMs = 15000;
+constexpr int kKillAfterMs = 10000;
 // Small, so that recovery may presume abort soon; the decision deadline
 // (half of it) still leaves a transfer 1 s to collect its votes.
 constexpr int kGracePeriodS = 2;
@@ -81,10 +81,9 @@ void TransferThroughFault(const FaultStarter& start_fault,
   const PhaseSpec spec = Spec(phase);
   const std::string other = victim == "pg" ? "my" : "pg";
   TestNode node(NewNodeId("f"),
-                NodeSettings{kGracePeriodS, "request_timeout_ms = " +
-                                                std::to_string(
-                                                    kRequestTimeoutMs) +
-                                                "\n"});
+                NodeSettings{kGracePeriodS,
+                             "request_timeout_ms = " +
+                                 std::to_string(kRequestTimeoutMs) + "\n"});
   std::optional<TransferCase> tc;
   {
     // Its pooled connections must not meet the fault.
@@ -134,10 +133,11 @@ void TransferThroughFault(const FaultStarter& start_fault,
   std::string how = run.timed_out ? "still running, killed by the test"
                     : run.exited  ? "exit " + std::to_string(run.code)
                                   : "signal " + std::to_string(run.signal);
-  std::printf("fault: %s during the %s: %s after %.2f s (%.2f s with the "
-              "fault)\n",
-              what.c_str(), spec.name, how.c_str(), elapsed_ms / 1000.0,
-              faulted_ms / 1000.0);
+  std::printf(
+      "fault: %s during the %s: %s after %.2f s (%.2f s with the "
+      "fault)\n",
+      what.c_str(), spec.name, how.c_str(), elapsed_ms / 1000.0,
+      faulted_ms / 1000.0);
   std::fflush(stdout);
   EXPECT_FALSE(run.timed_out)
       << "the transfer was still running " << kKillAfterMs / 1000

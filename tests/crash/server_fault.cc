@@ -191,8 +191,8 @@ const FirewallChoice& ChosenFirewall() {
       }
       iptables_error = "iptables: " + list.err;
     }
-    c.why_not = "no working firewall (" + nft_error + "; " + iptables_error +
-                ")";
+    c.why_not =
+        "no working firewall (" + nft_error + "; " + iptables_error + ")";
     return c;
   }();
   return choice;
@@ -247,8 +247,7 @@ int ServerPort(const std::string& which) {
     return port;
   }
   int port = std::atoi(RequireEnv("XATM_MY_PORT").c_str());
-  return port == std::atoi(RequireEnv("XATM_TEST_MY_PORT").c_str()) ? port
-                                                                      : -1;
+  return port == std::atoi(RequireEnv("XATM_TEST_MY_PORT").c_str()) ? port : -1;
 }
 
 Result<std::vector<pid_t>> ServerPids(const std::string& which) {
@@ -281,6 +280,10 @@ Result<std::unique_ptr<ServerFault>> FrozenServer::Freeze(
       }
     }
   }
+  Result<std::unique_ptr<UndoGuard>> guard =
+      UndoGuard::Start(frozen->pids_, {});
+  if (!guard.ok()) return guard.status();
+  frozen->guard_ = std::move(guard).value();
   return std::unique_ptr<ServerFault>(std::move(frozen));
 }
 
@@ -291,6 +294,7 @@ void FrozenServer::End() {
     ::kill(*it, SIGCONT);
   }
   pids_.clear();
+  if (guard_) guard_->Undo();
 }
 
 void ThawTestServers() {
@@ -303,7 +307,8 @@ void ThawTestServers() {
 
 Status BlackHole::Available() {
   const FirewallChoice& choice = ChosenFirewall();
-  if (choice.kind == Firewall::kNone) return Status::Unavailable(choice.why_not);
+  if (choice.kind == Firewall::kNone)
+    return Status::Unavailable(choice.why_not);
   return Status::Ok();
 }
 
@@ -317,6 +322,12 @@ Result<std::unique_ptr<ServerFault>> BlackHole::Open(const std::string& which) {
   const std::string name = RuleName(::getpid(), port);
   const bool nft = ChosenFirewall().kind == Firewall::kNft;
   std::unique_ptr<BlackHole> hole(new BlackHole(which, port, nft));
+  // The guard first: from the first rule on, a death of the test program
+  // does not leave the server cut off.
+  Result<std::unique_ptr<UndoGuard>> guard =
+      UndoGuard::Start({}, hole->RemoveCommands());
+  if (!guard.ok()) return guard.status();
+  hole->guard_ = std::move(guard).value();
   if (nft) {
     ChildExit add = Run({Nft(), NftScript(name, port)});
     if (!add.ExitedWith(0)) {
@@ -333,19 +344,27 @@ Result<std::unique_ptr<ServerFault>> BlackHole::Open(const std::string& which) {
   return std::unique_ptr<ServerFault>(std::move(hole));
 }
 
+std::vector<std::vector<std::string>> BlackHole::RemoveCommands() const {
+  const std::string name = RuleName(::getpid(), port_);
+  if (nft_) return {{Nft(), "delete table inet " + name}};
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& rule : IptablesRules(name, port_)) {
+    std::vector<std::string> argv = {Iptables(), "-w", "-D"};
+    argv.insert(argv.end(), rule.begin(), rule.end());
+    commands.push_back(std::move(argv));
+  }
+  return commands;
+}
+
 void BlackHole::End() {
   if (!in_force_) return;
   in_force_ = false;
-  const std::string name = RuleName(::getpid(), port_);
-  if (nft_) {
-    Run({Nft(), "delete table inet " + name});
-    return;
-  }
-  for (const auto& rule : IptablesRules(name, port_)) {
-    // Deletes the rule added once; a rule that failed to be added fails
-    // here as well, harmlessly.
-    RunIptables("-D", rule);
-  }
+  // The guard removes it and is waited for: it cannot remove a later
+  // black hole of the same name.
+  if (guard_) guard_->Undo();
+  // Without a guard, or if its removal failed: once more (a rule already
+  // gone fails harmlessly).
+  for (const auto& command : RemoveCommands()) Run(command);
 }
 
 void RemoveStaleBlackHoles() {

@@ -2,7 +2,8 @@
 // SIGSTOP (its TCP peers still get ACKs, no answers), and a black hole (all
 // packets to and from its port on loopback dropped: no ACKs, no RST). Each
 // fault is an RAII object that ends the fault when destroyed, so a failed
-// assertion never leaves a server frozen or cut off for the next test.
+// assertion never leaves a server frozen or cut off for the next test; an
+// UndoGuard process ends it as well if the test program dies first.
 //
 // Only the servers named by the environment that `scripts/db.sh start DIR`
 // wrote (XATM_DB_DIR, XATM_PG_PORT, XATM_MY_PORT) are ever touched.
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/crash/undo_guard.h"
 #include "tm/status.h"
 
 namespace xatm::crash {
@@ -49,6 +51,7 @@ class FrozenServer : public ServerFault {
 
   std::string which_;
   std::vector<pid_t> pids_;  // stopped, not yet continued
+  std::unique_ptr<UndoGuard> guard_;
 };
 
 // SIGCONT to every process of both test servers: a safety net for a test
@@ -72,10 +75,14 @@ class BlackHole : public ServerFault {
   BlackHole(std::string which, int port, bool nft)
       : which_(std::move(which)), port_(port), nft_(nft) {}
 
+  // The commands that remove it.
+  std::vector<std::vector<std::string>> RemoveCommands() const;
+
   std::string which_;
   int port_;
   bool nft_;  // nftables table, else iptables rules
   bool in_force_ = true;
+  std::unique_ptr<UndoGuard> guard_;
 };
 
 // Removes the black holes of earlier test processes that are gone (killed
