@@ -171,8 +171,12 @@ const FirewallChoice& ChosenFirewall() {
       c.why_not = "not root: firewall rules need CAP_NET_ADMIN";
       return c;
     }
-    std::string nft_error = "nft not installed";
-    if (!Nft().empty()) {
+    // XATM_TEST_FIREWALL=iptables: iptables only (to test that way).
+    const char* forced = std::getenv("XATM_TEST_FIREWALL");
+    const bool iptables_first =
+        forced != nullptr && std::string(forced) == "iptables";
+    std::string nft_error = iptables_first ? "not tried" : "nft not installed";
+    if (!Nft().empty() && !iptables_first) {
       const std::string probe = RuleName(::getpid(), 0);
       ChildExit add = Run({Nft(), "add table inet " + probe});
       if (add.ExitedWith(0)) {

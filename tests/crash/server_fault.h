@@ -59,8 +59,9 @@ class FrozenServer : public ServerFault {
 void ThawTestServers();
 
 // Drops every TCP packet to or from one server's port on loopback, through
-// an nftables table of this process ("inet xatm_test_<pid>") or, without
-// nftables, iptables rules with the comment "xatm_test_<pid>".
+// an nftables table of this process ("inet xatm_test_<pid>_<port>") or,
+// without nftables (or with XATM_TEST_FIREWALL=iptables), iptables rules
+// with the comment "xatm_test_<pid>_<port>".
 class BlackHole : public ServerFault {
  public:
   // OK when a black hole can be made here (root, a working nft or
