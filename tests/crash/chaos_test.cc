@@ -253,6 +253,12 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
         std::make_unique<ChaosClient>(seed + 1 + i, accounts, settings));
   }
 
+  // Sockets on the servers' ports unsettled before the run are not its own.
+  std::map<std::string, std::set<std::string>> unsettled_before;
+  for (const char* which : {"pg", "my"}) {
+    unsettled_before[which] = UnsettledConnections(ServerPort(which));
+  }
+
   // The chaos, with the clients running through it.
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -277,8 +283,11 @@ TEST(ChaosTest, BankStaysExactThroughKillsAndFreezes) {
   for (const std::string& e : chaos.errors) ADD_FAILURE() << "chaos: " << e;
   ASSERT_TRUE(chaos.errors.empty());
   for (const char* which : {"pg", "my"}) {
-    if (!WaitForQuietPort(ServerPort(which), 20000)) {
-      std::printf("note: port of %s still busy after 20 s\n", which);
+    std::string unsettled;
+    if (!WaitForQuietPort(ServerPort(which), 20000, unsettled_before[which],
+                          &unsettled)) {
+      std::printf("note: port of %s still busy after 20 s:\n%s", which,
+                  unsettled.c_str());
     }
   }
   BankView bank;

@@ -94,6 +94,10 @@ void TransferThroughFault(const FaultStarter& start_fault,
     tc = *made;
   }
 
+  // Sockets on the victim's port unsettled before the test are not its own.
+  const std::set<std::string> unsettled_before =
+      UnsettledConnections(ServerPort(victim));
+
   // Declared after the node: ends before the node's cleanup sweep runs.
   std::unique_ptr<ServerFault> fault;
   auto put_fault = [&]() {
@@ -150,9 +154,11 @@ void TransferThroughFault(const FaultStarter& start_fault,
 
   // Whatever the client sent before or during the fault reaches the server
   // before the sweep, or a branch could turn prepared behind its back.
-  if (!WaitForQuietPort(ServerPort(victim), kQuietPortMs)) {
-    std::printf("note: port of %s still busy after %d s\n", victim.c_str(),
-                kQuietPortMs / 1000);
+  std::string unsettled;
+  if (!WaitForQuietPort(ServerPort(victim), kQuietPortMs, unsettled_before,
+                        &unsettled)) {
+    std::printf("note: port of %s still busy after %d s:\n%s", victim.c_str(),
+                kQuietPortMs / 1000, unsettled.c_str());
   }
   BankView bank;
   WaitForServersToSettle(bank, node.id());

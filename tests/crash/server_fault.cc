@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -202,8 +203,9 @@ const FirewallChoice& ChosenFirewall() {
   return choice;
 }
 
-// One /proc/net/tcp{,6} line: whether it concerns `port` and is unsettled.
-bool UnsettledSocket(const std::string& line, int port) {
+// One /proc/net/tcp{,6} line: whether it concerns `port` and is unsettled;
+// if so, its connection ("LOCAL REMOTE") in `key`.
+bool UnsettledSocket(const std::string& line, int port, std::string* key) {
   std::istringstream in(line);
   std::string slot, local, remote, state, queues;
   if (!(in >> slot >> local >> remote >> state >> queues)) return false;
@@ -223,19 +225,24 @@ bool UnsettledSocket(const std::string& line, int port) {
   // CLOSING 0B: a handshake or a close still under way.
   static const std::set<std::string> moving = {"02", "03", "04",
                                                "08", "09", "0B"};
-  return tx != 0 || rx != 0 || moving.count(state) != 0;
+  if (tx == 0 && rx == 0 && moving.count(state) == 0) return false;
+  *key = local + " " + remote;
+  return true;
 }
 
-bool PortQuiet(int port) {
+// The unsettled sockets on `port`: connection -> /proc/net/tcp line.
+std::map<std::string, std::string> UnsettledSockets(int port) {
+  std::map<std::string, std::string> found;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
     std::string line;
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
-      if (UnsettledSocket(line, port)) return false;
+      std::string key;
+      if (UnsettledSocket(line, port, &key)) found[key] = line;
     }
   }
-  return true;
+  return found;
 }
 
 }  // namespace
@@ -408,14 +415,29 @@ void RemoveStaleBlackHoles() {
   }
 }
 
-bool WaitForQuietPort(int port, int timeout_ms) {
+std::set<std::string> UnsettledConnections(int port) {
+  std::set<std::string> keys;
+  for (const auto& [key, line] : UnsettledSockets(port)) keys.insert(key);
+  return keys;
+}
+
+bool WaitForQuietPort(int port, int timeout_ms,
+                      const std::set<std::string>& ignored,
+                      std::string* unsettled) {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   // Quiet twice in a row: one scan can fall between two retransmissions.
   int quiet = 0;
   while (quiet < 2) {
-    quiet = PortQuiet(port) ? quiet + 1 : 0;
-    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::string found;
+    for (const auto& [key, line] : UnsettledSockets(port)) {
+      if (ignored.count(key) == 0) found += line + "\n";
+    }
+    quiet = found.empty() ? quiet + 1 : 0;
+    if (std::chrono::steady_clock::now() > deadline) {
+      if (unsettled != nullptr) *unsettled = found;
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return true;

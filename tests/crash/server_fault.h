@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,10 +91,19 @@ class BlackHole : public ServerFault {
 // before their destructors ran). Those of live processes stay.
 void RemoveStaleBlackHoles();
 
+// The connections on `port` (either end) that are not settled right now
+// (see WaitForQuietPort), as "LOCAL REMOTE" in /proc/net/tcp's notation.
+std::set<std::string> UnsettledConnections(int port);
+
 // Waits until no TCP socket on `port` (either end) holds unsent, unacked or
 // unread data, a pending connection or an unfinished close, so that nothing
-// a client sent before a fault is still on its way to the server. False
-// when `timeout_ms` passed first.
-bool WaitForQuietPort(int port, int timeout_ms);
+// a client sent before a fault is still on its way to the server. The
+// `ignored` connections (unsettled before the test began: not its own, e.g.
+// a socket an earlier test's restarted server inherited) do not count.
+// False when `timeout_ms` passed first, with the sockets still unsettled
+// (lines of /proc/net/tcp) in `unsettled`.
+bool WaitForQuietPort(int port, int timeout_ms,
+                      const std::set<std::string>& ignored,
+                      std::string* unsettled = nullptr);
 
 }  // namespace xatm::crash
