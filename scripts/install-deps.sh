@@ -9,6 +9,7 @@ PACKAGES=(
   mariadb-server mariadb-client libmariadb-dev libmysqlcppconn-dev
   libboost-program-options-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nftables iptables  # firewall black holes in the crash tests
 )
 
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <regex>
@@ -206,6 +207,28 @@ void ExpectQuietSweep(const TestNode& node) {
   EXPECT_TRUE(again.ExitedWith(0)) << "second sweep: " << again.Describe();
   EXPECT_TRUE(ActionLines(again.out).empty())
       << "second sweep acted: " << again.Describe();
+}
+
+RecoveryRuns RecoverUntilSettled(const TestNode& node, const std::string& grace,
+                                 int budget_ms) {
+  using std::chrono::steady_clock;
+  const auto deadline =
+      steady_clock::now() + std::chrono::milliseconds(budget_ms);
+  RecoveryRuns result;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - steady_clock::now())
+                    .count();
+    result.last = node.RecoverWithGrace(
+        grace, static_cast<int>(std::max<int64_t>(left, 1000)));
+    ++result.runs;
+    // 4: something still in doubt (a branch too young, a session still
+    // attached): worth another pass. Anything else is final.
+    if (!result.last.ExitedWith(4) || steady_clock::now() >= deadline) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
 }
 
 }  // namespace xatm::crash

@@ -82,4 +82,14 @@ std::vector<std::string> ActionLines(const std::string& recover_stdout);
 // Another `xatm recover --grace 0`: exit 0, no action.
 void ExpectQuietSweep(const TestNode& node);
 
+// `xatm recover --grace GRACE` run again and again until it exits 0 (or
+// anything but 4) or `budget_ms` has passed, every run bounded by what is
+// left of it: the last run and how many there were.
+struct RecoveryRuns {
+  ChildExit last;
+  int runs = 0;
+};
+RecoveryRuns RecoverUntilSettled(const TestNode& node, const std::string& grace,
+                                 int budget_ms);
+
 }  // namespace xatm::crash

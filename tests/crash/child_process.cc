@@ -157,6 +157,12 @@ bool Child::WaitForStderr(const std::string& text, int timeout_ms) {
   }
 }
 
+bool Child::Running(int wait_ms) {
+  if (Reap(/*block=*/false)) return false;
+  Pump(wait_ms);
+  return !Reap(/*block=*/false);
+}
+
 ChildExit Child::Wait(int timeout_ms) {
   auto start = Clock::now();
   ChildExit result;

@@ -53,6 +53,12 @@ class Child {
   // Waits for the end (killing the child after `timeout_ms`).
   ChildExit Wait(int timeout_ms);
 
+  // Collects output for up to `wait_ms`; true while the child runs. Once it
+  // returns false the child is reaped and Wait() returns at once. Until
+  // then its pid is still its own: kill(pid(), ...) is safe from the thread
+  // that calls this.
+  bool Running(int wait_ms);
+
  private:
   Child(pid_t pid, int out_fd, int err_fd);
 

@@ -66,6 +66,9 @@ std::string NewNodeId(const std::string& tag) {
 }
 
 TestNode::TestNode(std::string node_id, int grace_period_s)
+    : TestNode(std::move(node_id), NodeSettings{grace_period_s, ""}) {}
+
+TestNode::TestNode(std::string node_id, const NodeSettings& settings)
     : id_(std::move(node_id)), dir_(MakeTempDir()) {
   config_path_ = dir_ + "/xatm.conf";
   log_dir_ = dir_ + "/log";
@@ -74,17 +77,19 @@ TestNode::TestNode(std::string node_id, int grace_period_s)
   std::ofstream out(config_path_);
   out << "node = " << id_ << "\n"
       << "log_dir = " << log_dir_ << "\n"
-      << "grace_period = " << grace_period_s << "\n\n"
+      << "grace_period = " << settings.grace_period_s << "\n\n"
       << "[resource.pg]\n"
       << "type = postgresql\n"
-      << "conninfo = " << pg.conninfo << "\n\n"
+      << "conninfo = " << pg.conninfo << "\n"
+      << settings.resource_lines << "\n"
       << "[resource.my]\n"
       << "type = mysql\n"
       << "host = " << my.host << "\n"
       << "port = " << my.port << "\n"
       << "user = " << my.user << "\n"
       << "database = " << my.database << "\n"
-      << "password_env = XATM_MY_PASSWORD\n";
+      << "password_env = XATM_MY_PASSWORD\n"
+      << settings.resource_lines;
   out.close();
   if (!out) throw std::runtime_error("cannot write " + config_path_);
   // What `xatm init` does for the log: every other command needs it.
@@ -123,6 +128,11 @@ ChildExit TestNode::Xatm(const std::vector<std::string>& args,
 ChildExit TestNode::Recover(
     const std::map<std::string, std::string>& env) const {
   return Xatm({"recover", "--grace", "0"}, env);
+}
+
+ChildExit TestNode::RecoverWithGrace(const std::string& seconds,
+                                     int timeout_ms) const {
+  return Xatm({"recover", "--grace", seconds}, {}, timeout_ms);
 }
 
 Result<Config> TestNode::LoadedConfig() const {

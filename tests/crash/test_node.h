@@ -24,11 +24,20 @@ const std::string& DbScript();
 // 13 characters, leaving room for a suffix.
 std::string NewNodeId(const std::string& tag);
 
+// What a node's config holds beyond the resources themselves.
+struct NodeSettings {
+  int grace_period_s = 10;
+  // Lines added to every [resource.NAME] section, e.g.
+  // "request_timeout_ms = 2000\n".
+  std::string resource_lines;
+};
+
 class TestNode {
  public:
   // Writes the config for node `node_id`: [resource.pg] and [resource.my]
   // on the test servers, the decision log in a fresh directory.
   explicit TestNode(std::string node_id, int grace_period_s = 10);
+  TestNode(std::string node_id, const NodeSettings& settings);
   // Rolls back or commits (by a sweep) whatever the node left prepared, so
   // a failed test leaves no locks behind on shared servers; keeps the
   // directory of a failed test for inspection.
@@ -48,6 +57,9 @@ class TestNode {
                  int timeout_ms = 60000) const;
   // `xatm recover --grace 0`: one sweep presuming every orphan aborted.
   ChildExit Recover(const std::map<std::string, std::string>& env = {}) const;
+  // `xatm recover --grace SECONDS`.
+  ChildExit RecoverWithGrace(const std::string& seconds,
+                             int timeout_ms = 60000) const;
 
   // The config as the CLI reads it, and a manager opened the way the CLI
   // opens it (holds the log until destroyed).

@@ -1,0 +1,45 @@
+// One cross-database transfer that meets a server fault (a freeze, a black
+// hole) during its work, its prepare or its commit, with every round trip
+// bounded by request_timeout_ms = 2000. It must end within that bound plus
+// 2 s of meeting the fault, with the exit code of the phase (work, prepare:
+// 1, nothing changed; commit: 3, decided), and once the fault is over,
+// recovery must leave it all or nothing, as the exit code and the decision
+// log say.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tests/crash/server_fault.h"
+#include "tm/status.h"
+
+namespace xatm::crash {
+
+enum class FaultPhase {
+  kWork,     // the fault is in force before the transfer starts
+  kPrepare,  // put in place while the transfer waits at before-prepare
+  kCommit,   // put in place while the transfer waits at after-decision
+};
+
+// Puts a fault on server "pg" or "my".
+using FaultStarter =
+    std::function<Result<std::unique_ptr<ServerFault>>(const std::string&)>;
+
+// The scenario on `victim`; its failures are gtest failures. A transfer
+// that hangs is killed by the test after a bound: a failure, never a hang.
+void TransferThroughFault(const FaultStarter& start_fault,
+                          const std::string& victim, FaultPhase phase);
+
+// Both servers continued and stale black holes of dead test processes
+// removed before each test; both servers continued after it.
+class ServerFaultTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  void SetUp() override;
+  void TearDown() override;
+};
+
+}  // namespace xatm::crash
