@@ -144,7 +144,11 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
         }
       }
     }
-    if (frozen || Clock::now() < next_db_event) continue;
+    // No new database event in the last 5 s: the run ends on time.
+    if (frozen || Clock::now() < next_db_event ||
+        end - Clock::now() < std::chrono::seconds(5)) {
+      continue;
+    }
     auto [verb, which] =
         pending.empty()
             ? std::pair<std::string, std::string>{rng() % 2 == 0 ? "kill"
@@ -153,7 +157,6 @@ void RunChaos(std::vector<std::unique_ptr<ChaosClient>>& clients,
             : pending.back();
     if (verb == "freeze") {
       // A freeze of 5-15 s, cut short by the end of the run.
-      if (end - Clock::now() < std::chrono::seconds(5)) continue;
       Result<std::unique_ptr<ServerFault>> f = FrozenServer::Freeze(which);
       if (!f.ok()) {
         tally->errors.push_back("freeze " + which + ": " +
