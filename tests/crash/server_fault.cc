@@ -1,6 +1,5 @@
 #include "tests/crash/server_fault.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "tests/crash/child_process.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/test_server_processes.h"
 
 namespace xatm::crash {
 namespace {
@@ -22,74 +22,6 @@ namespace {
 using xatm::testing::RequireEnv;
 
 constexpr char kRulePrefix[] = "xatm_test_";
-
-struct ProcStat {
-  std::string comm;
-  char state = '?';
-  pid_t ppid = 0;
-};
-
-// /proc/PID/stat: "PID (COMM) STATE PPID ..."; COMM may hold spaces and
-// parentheses, so it ends at the last ')'.
-bool ReadProcStat(pid_t pid, ProcStat* out) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  size_t open = line.find('(');
-  size_t close = line.rfind(')');
-  if (open == std::string::npos || close == std::string::npos) return false;
-  out->comm = line.substr(open + 1, close - open - 1);
-  std::istringstream rest(line.substr(close + 1));
-  rest >> out->state >> out->ppid;
-  return static_cast<bool>(rest);
-}
-
-// A live (not zombie) process whose command name is `comm`.
-bool IsLive(pid_t pid, const std::string& comm) {
-  ProcStat stat;
-  return ReadProcStat(pid, &stat) && stat.state != 'Z' && stat.comm == comm;
-}
-
-std::vector<pid_t> ChildrenOf(pid_t parent) {
-  std::vector<pid_t> children;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return children;
-  while (dirent* e = ::readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (pid <= 0 || *end != '\0') continue;
-    ProcStat stat;
-    if (ReadProcStat(static_cast<pid_t>(pid), &stat) && stat.ppid == parent &&
-        stat.state != 'Z') {
-      children.push_back(static_cast<pid_t>(pid));
-    }
-  }
-  ::closedir(proc);
-  return children;
-}
-
-Result<pid_t> PidFromFile(const std::string& path, const std::string& comm) {
-  std::ifstream in(path);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) {
-    return Status::Unavailable("no pid in " + path + ": server not running?");
-  }
-  if (!IsLive(static_cast<pid_t>(pid), comm)) {
-    return Status::Unavailable("pid " + std::to_string(pid) + " of " + path +
-                               " is not a live " + comm);
-  }
-  return static_cast<pid_t>(pid);
-}
-
-const char* ServerComm(const std::string& which) {
-  return which == "pg" ? "postgres" : "mariadbd";
-}
-
-std::string PidFile(const std::string& which) {
-  const std::string dir = RequireEnv("XATM_DB_DIR");
-  return which == "pg" ? dir + "/pg/data/postmaster.pid"
-                       : dir + "/my/mysqld.pid";
-}
 
 // The first of `candidates` that exists, or "".
 std::string FindTool(std::initializer_list<const char*> candidates) {
@@ -262,35 +194,16 @@ int ServerPort(const std::string& which) {
 }
 
 Result<std::vector<pid_t>> ServerPids(const std::string& which) {
-  Result<pid_t> main_pid = PidFromFile(PidFile(which), ServerComm(which));
-  if (!main_pid.ok()) return main_pid.status();
-  std::vector<pid_t> pids = {*main_pid};
-  if (which == "pg") {
-    for (pid_t child : ChildrenOf(*main_pid)) {
-      if (IsLive(child, "postgres")) pids.push_back(child);
-    }
-  }
-  return pids;
+  return xatm::testing::TestServerPids(which);
 }
 
 Result<std::unique_ptr<ServerFault>> FrozenServer::Freeze(
     const std::string& which) {
-  Result<pid_t> main_pid = PidFromFile(PidFile(which), ServerComm(which));
-  if (!main_pid.ok()) return main_pid.status();
-  // The owner SIGCONTs whatever was stopped, also on the error paths below.
-  std::unique_ptr<FrozenServer> frozen(new FrozenServer(which, {}));
-  // The postmaster first: stopped, it forks no new backend behind the list.
-  if (::kill(*main_pid, SIGSTOP) != 0) {
-    return Status::Internal("SIGSTOP " + std::to_string(*main_pid) + " failed");
-  }
-  frozen->pids_.push_back(*main_pid);
-  if (which == "pg") {
-    for (pid_t child : ChildrenOf(*main_pid)) {
-      if (IsLive(child, "postgres") && ::kill(child, SIGSTOP) == 0) {
-        frozen->pids_.push_back(child);
-      }
-    }
-  }
+  Result<std::vector<pid_t>> stopped = xatm::testing::StopTestServer(which);
+  if (!stopped.ok()) return stopped.status();
+  // The owner SIGCONTs whatever was stopped, also on the error path below.
+  std::unique_ptr<FrozenServer> frozen(
+      new FrozenServer(which, std::move(stopped).value()));
   Result<std::unique_ptr<UndoGuard>> guard =
       UndoGuard::Start(frozen->pids_, {});
   if (!guard.ok()) return guard.status();
@@ -299,11 +212,7 @@ Result<std::unique_ptr<ServerFault>> FrozenServer::Freeze(
 }
 
 void FrozenServer::End() {
-  // Children before the postmaster, so none runs against a stopped parent
-  // longer than needed.
-  for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {
-    ::kill(*it, SIGCONT);
-  }
+  xatm::testing::ContinueProcesses(pids_);
   pids_.clear();
   if (guard_) guard_->Undo();
 }

@@ -15,7 +15,7 @@
 #include "adapters/mysql/mysql_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
-#include "tests/integration/server_freeze.h"
+#include "tests/integration/test_server_processes.h"
 #include "tests/integration/test_env.h"
 #include "tm/xid.h"
 
@@ -25,7 +25,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using mysql::MysqlResource;
 using testing::IsOk;
-using testing::ServerFreeze;
+using testing::FrozenServer;
 
 constexpr int kRequestTimeoutMs = 1000;
 // The bound each call must keep: the timeout plus a second.
@@ -128,7 +128,7 @@ TEST_F(MysqlTimeoutTest, ExecuteOnAFrozenServerFailsWithinTheTimeout) {
   Status s;
   int64_t took = 0;
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     ASSERT_TRUE(freeze.frozen());
     const auto start = Clock::now();
     Result<int64_t> rows = (*branch)->Execute(kCredit, {"1.00", account_});
@@ -153,7 +153,7 @@ TEST_F(MysqlTimeoutTest, PrepareOnAFrozenServerIsNoYesVote) {
   Status vote;
   int64_t took = 0;
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     const auto start = Clock::now();
     vote = branch->Prepare();
     took = MsSince(start);
@@ -178,7 +178,7 @@ TEST_F(MysqlTimeoutTest, OwnSessionCommitOnAFrozenServerIsInDoubt) {
   Status commit;
   int64_t took = 0;
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     const auto start = Clock::now();
     commit = branch->CommitPrepared();
     took = MsSince(start);
@@ -205,7 +205,7 @@ TEST_F(MysqlTimeoutTest, RecoveryCallsOnAFrozenServerAreUnavailable) {
   ASSERT_TRUE(testing::ListedPrepared(*resource_, xid));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // hand-over
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     auto start = Clock::now();
     auto listed = resource_->ListPrepared();
     EXPECT_LE(MsSince(start), kBoundMs);
@@ -240,7 +240,7 @@ TEST_F(MysqlTimeoutTest, ConnectingToAFrozenServerFailsWithinTheTimeout) {
   Status s;
   int64_t took = 0;
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     const auto start = Clock::now();
     auto rows = fresh.QueryLocal("SELECT 1", {});
     took = MsSince(start);
@@ -262,7 +262,7 @@ TEST_F(MysqlTimeoutTest, AnEarlierBranchDeadlineWins) {
   Status s;
   int64_t took = 0;
   {
-    ServerFreeze freeze(kThawAfterMs);
+    FrozenServer freeze("my", std::chrono::milliseconds(kThawAfterMs));
     const auto start = Clock::now();
     Result<int64_t> rows = (*branch)->Execute(kCredit, {"1.00", account_});
     took = MsSince(start);

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "adapters/postgres/postgres_resource.h"
-#include "tests/integration/frozen_postgres.h"
+#include "tests/integration/test_server_processes.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
 #include "tm/clock.h"
@@ -25,7 +25,7 @@ namespace xatm {
 namespace {
 
 using std::chrono::milliseconds;
-using ::xatm::testing::FrozenPostgres;
+using ::xatm::testing::FrozenServer;
 using ::xatm::testing::IsOk;
 using ::xatm::testing::PostgresTestConfig;
 using ::xatm::testing::WatchCall;
@@ -170,7 +170,7 @@ TEST_F(PostgresDeadlineTest, ExecuteOnFrozenServerFailsWithinRequestTimeout) {
   std::unique_ptr<Branch> branch = BegunBranch(*resource, NewXid(), &pid);
   ASSERT_NE(branch, nullptr);
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     auto watched = WatchCall(frozen, kWatchdog,
                              [&] { return branch->Execute("SELECT 1", {}); });
@@ -198,7 +198,7 @@ TEST_F(PostgresDeadlineTest, PrepareOnFrozenServerIsNoYesVoteWithinBound) {
   std::unique_ptr<Branch> branch = BegunBranch(*resource, xid, &pid);
   ASSERT_NE(branch, nullptr);
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     auto vote = WatchCall(frozen, kWatchdog, [&] { return branch->Prepare(); });
     ExpectWithin(vote, milliseconds(kRequestTimeoutMs), "Prepare");
@@ -222,7 +222,7 @@ TEST_F(PostgresDeadlineTest,
   ASSERT_NE(branch, nullptr);
   ASSERT_TRUE(IsOk(branch->Prepare()));
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     auto commit =
         WatchCall(frozen, kWatchdog, [&] { return branch->CommitPrepared(); });
@@ -247,7 +247,7 @@ TEST_F(PostgresDeadlineTest, CommitOnePhaseOnFrozenServerIsUnknownOutcome) {
   std::unique_ptr<Branch> branch = BegunBranch(*resource, NewXid(), &pid);
   ASSERT_NE(branch, nullptr);
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     auto commit =
         WatchCall(frozen, kWatchdog, [&] { return branch->CommitOnePhase(); });
@@ -296,7 +296,7 @@ TEST_F(PostgresDeadlineTest, RecoveryCallsOnFrozenServerAreUnavailable) {
     std::string warm_pid;
     std::unique_ptr<Resource> resource = MakeResource(&warm_pid);
     {
-      FrozenPostgres frozen;
+      FrozenServer frozen("pg");
       ASSERT_TRUE(frozen.frozen());
       auto watched =
           WatchCall(frozen, kWatchdog, [&] { return call.run(*resource); });
@@ -319,7 +319,7 @@ TEST_F(PostgresDeadlineTest, ConnectToFrozenServerFailsWithinRequestTimeout) {
   config.connect_timeout_s = 30;
   std::unique_ptr<Resource> resource = MakePostgresResource(config);
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     auto begin =
         WatchCall(frozen, kWatchdog, [&] { return resource->Begin(NewXid()); });
@@ -347,7 +347,7 @@ TEST_F(PostgresDeadlineTest, BranchDeadlineEarlierThanRequestTimeoutWins) {
   ASSERT_NE(branch, nullptr);
   constexpr milliseconds kBranchBudget{500};
   {
-    FrozenPostgres frozen;
+    FrozenServer frozen("pg");
     ASSERT_TRUE(frozen.frozen());
     branch->SetDeadline(std::chrono::steady_clock::now() + kBranchBudget);
     auto watched = WatchCall(frozen, kWatchdog,
