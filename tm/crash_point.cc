@@ -13,6 +13,7 @@
 namespace xatm {
 
 const char* const kCrashPoints[] = {
+    "before-one-phase-commit",       // one branch, its COMMIT not sent
     "before-prepare",                // work done, nothing prepared
     "after-prepare-first",           // one branch prepared, maybe not all
     "after-prepare-all",             // all prepared, decision not written

@@ -82,6 +82,7 @@ Status Transaction::Commit() {
 
 Status Transaction::CommitOnePhase() {
   Enlisted& only = branches_[0];
+  CrashPoint("before-one-phase-commit");
   Status s = only.branch->CommitOnePhase();
   if (s.ok()) {
     spdlog::info("xid={} committed (one phase) on {}", gtrid_,

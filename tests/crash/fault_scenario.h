@@ -22,6 +22,12 @@ enum class FaultPhase {
   kWork,     // the fault is in force before the transfer starts
   kPrepare,  // put in place while the transfer waits at before-prepare
   kCommit,   // put in place while the transfer waits at after-decision
+  // A transfer within the victim's database (one branch, no prepare): put
+  // in place at before-one-phase-commit. Its COMMIT may still be applied
+  // when the server resumes, and the ledger cannot be read meanwhile: the
+  // outcome is unknown (exit 5), bounded by two request timeouts (the
+  // commit, then the ledger lookup that tries to settle it).
+  kOnePhaseCommit,
 };
 
 // Puts a fault on server "pg" or "my".
@@ -30,8 +36,10 @@ using FaultStarter =
 
 // The scenario on `victim`; its failures are gtest failures. A transfer
 // that hangs is killed by the test after a bound: a failure, never a hang.
+// `exit_code` overrides the phase's own when >= 0.
 void TransferThroughFault(const FaultStarter& start_fault,
-                          const std::string& victim, FaultPhase phase);
+                          const std::string& victim, FaultPhase phase,
+                          int exit_code = -1);
 
 // Both servers continued and stale black holes of dead test processes
 // removed before each test; both servers continued after it.

@@ -16,9 +16,9 @@ namespace {
 class FreezeTest : public ServerFaultTest {
  protected:
   static void Run(const std::string& victim, FaultPhase phase,
-                  const std::string& name) {
+                  const std::string& name, int exit_code = -1) {
     Scenario scenario(name);
-    TransferThroughFault(&FrozenServer::Freeze, victim, phase);
+    TransferThroughFault(&FrozenServer::Freeze, victim, phase, exit_code);
   }
 };
 
@@ -44,6 +44,19 @@ TEST_F(FreezeTest, PostgresFrozenAtTheCommitIsInDoubtWithinTheTimeout) {
 
 TEST_F(FreezeTest, MariadbFrozenAtTheCommitIsInDoubtWithinTheTimeout) {
   Run("my", FaultPhase::kCommit, "freeze my at after-decision");
+}
+
+TEST_F(FreezeTest, PostgresFrozenAtAOnePhaseCommitIsAnUnknownOutcome) {
+  Run("pg", FaultPhase::kOnePhaseCommit, "freeze pg at a one-phase commit");
+}
+
+// MariaDB ends the branch with XA END in a round trip of its own before
+// XA COMMIT ... ONE PHASE: that is the one to meet the freeze, nothing was
+// committed, and the server rolls back the branch of the closed session.
+// The truth is "aborted" (exit 1), not "unknown".
+TEST_F(FreezeTest, MariadbFrozenAtAOnePhaseCommitAbortsBeforeItsCommit) {
+  Run("my", FaultPhase::kOnePhaseCommit, "freeze my at a one-phase commit",
+      /*exit_code=*/1);
 }
 
 }  // namespace
