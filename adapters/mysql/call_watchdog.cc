@@ -55,8 +55,11 @@ class Watchdog {
         continue;
       }
       auto first = armed_.begin();
-      if (Clock::now() < first->first) {
-        cv_.wait_until(lock, first->first);
+      // A copy: the entry may be erased (Disarm) while the lock is released
+      // during the wait, and wait_until reads its deadline again on waking.
+      const Clock::time_point next = first->first;
+      if (Clock::now() < next) {
+        cv_.wait_until(lock, next);
         continue;
       }
       // The owner is blocked in the call or about to disarm; either way it

@@ -452,7 +452,7 @@ TEST_F(DecisionLogTest, CreationCutShortAtEveryStepIsFinishedByTheNextCreate) {
     ASSERT_TRUE(fs.CreateDirIfMissing(kDir).ok());
     fs.CutPowerAt(cut);
     Result<std::unique_ptr<DecisionLog>> first = Open(&fs);
-    first = Status::Ok();  // closed before the restart
+    first = Status::Unavailable("closed before the restart");
     fs.SimulatePowerLoss(UnsyncedData::kRandom, 0.5);
     // Never an identity without a segment: a new `xatm init` finishes it.
     auto log = MustOpen(&fs);
