@@ -3,7 +3,7 @@
 namespace xatm {
 
 CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
-                                  const std::string& found_on,
+                                  const std::set<std::string>& prepared_on,
                                   const std::set<std::string>& down) {
   CommitEvidence evidence;
   if (manager.log().HasCommitHistory(xid.Gtrid())) {
@@ -12,7 +12,7 @@ CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
   }
   for (const auto& resource : manager.resources()) {
     const std::string& name = resource->name();
-    if (name == found_on) continue;
+    if (prepared_on.count(name) != 0) continue;
     if (down.count(name) != 0) {
       evidence.kind = CommitEvidence::Kind::kUnknown;
       evidence.why = name + " is unreachable";

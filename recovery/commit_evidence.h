@@ -26,9 +26,11 @@ struct CommitEvidence {
 };
 
 // Looks in the log's history, then in the ledger of every configured
-// resource other than `found_on` (those in `down` count as unreadable).
+// resource where the transaction's branch is not prepared (`prepared_on`:
+// a prepared branch has not committed); those in `down` count as
+// unreadable. The answer is the transaction's, whichever branch asked.
 CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
-                                  const std::string& found_on,
+                                  const std::set<std::string>& prepared_on,
                                   const std::set<std::string>& down);
 
 }  // namespace xatm

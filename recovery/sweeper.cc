@@ -26,6 +26,9 @@ struct Sweeper::Pass {
   // (gtrid, resource) -> what this pass learned of a branch of an open
   // decision: OK committed, DataLoss heuristic, other = unresolved.
   std::map<std::pair<std::string, std::string>, Status> outcome;
+  // gtrid -> commit evidence for a transaction without an open decision,
+  // looked up once per pass however many of its branches are prepared.
+  std::map<std::string, CommitEvidence> evidence;
   bool first_commit_done = false;
   bool first_rollback_done = false;
   SweepResult result;
@@ -33,6 +36,15 @@ struct Sweeper::Pass {
   void Add(const std::string& gtrid, const std::string& resource,
            SweepAction action, std::string detail = "") {
     result.events.push_back(SweepEvent{gtrid, resource, action, detail});
+  }
+
+  // The resources where the branch of `xid` was listed prepared.
+  std::set<std::string> PreparedOn(const Xid& xid) const {
+    std::set<std::string> names;
+    for (const OwnBranch& b : prepared) {
+      if (b.branch.id.xid == xid) names.insert(b.resource->name());
+    }
+    return names;
   }
 };
 
@@ -197,8 +209,15 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
   const Xid& xid = found.branch.id.xid;
   const std::string gtrid = xid.Gtrid();
   const std::string& name = found.resource->name();
-  CommitEvidence evidence =
-      FindCommitEvidence(*manager_, xid, name, pass.down);
+  auto cached = pass.evidence.find(gtrid);
+  if (cached == pass.evidence.end()) {
+    cached = pass.evidence
+                 .emplace(gtrid, FindCommitEvidence(*manager_, xid,
+                                                    pass.PreparedOn(xid),
+                                                    pass.down))
+                 .first;
+  }
+  const CommitEvidence& evidence = cached->second;
   switch (evidence.kind) {
     case CommitEvidence::Kind::kHistory:
       // A decision closed as heuristic, or ENDed by recovery on answers
@@ -231,10 +250,8 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
 void Sweeper::RecordLostDecision(Pass& pass, const Xid& xid,
                                  const std::vector<std::string>& committed_on) {
   const std::string gtrid = xid.Gtrid();
-  std::set<std::string> names(committed_on.begin(), committed_on.end());
-  for (const OwnBranch& b : pass.prepared) {
-    if (b.branch.id.xid == xid) names.insert(b.resource->name());
-  }
+  std::set<std::string> names = pass.PreparedOn(xid);
+  names.insert(committed_on.begin(), committed_on.end());
   std::vector<std::string> resources(names.begin(), names.end());
   std::string joined;
   for (const auto& n : resources) joined += (joined.empty() ? "" : ",") + n;
