@@ -21,8 +21,8 @@ CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
     Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
     if (!outcome.ok()) {
       evidence.kind = CommitEvidence::Kind::kUnknown;
-      evidence.why = "ledger of " + name + " unreadable: " +
-                     outcome.status().message();
+      evidence.why =
+          "ledger of " + name + " unreadable: " + outcome.status().message();
       return evidence;
     }
     if (*outcome == BranchOutcome::kCommitted) {

@@ -211,11 +211,11 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
   const std::string& name = found.resource->name();
   auto cached = pass.evidence.find(gtrid);
   if (cached == pass.evidence.end()) {
-    cached = pass.evidence
-                 .emplace(gtrid, FindCommitEvidence(*manager_, xid,
-                                                    pass.PreparedOn(xid),
-                                                    pass.down))
-                 .first;
+    cached =
+        pass.evidence
+            .emplace(gtrid, FindCommitEvidence(*manager_, xid,
+                                               pass.PreparedOn(xid), pass.down))
+            .first;
   }
   const CommitEvidence& evidence = cached->second;
   switch (evidence.kind) {
@@ -292,9 +292,10 @@ void Sweeper::FinishDecisions(Pass& pass) {
         s = Status::Unavailable("resource down");
       } else if (Resource* r = manager_->FindResource(name); r == nullptr) {
         s = Status::FailedPrecondition("resource no longer configured");
-        spdlog::error("xid={} decision names resource '{}', which is not "
-                      "configured: cannot finish it",
-                      gtrid, name);
+        spdlog::error(
+            "xid={} decision names resource '{}', which is not "
+            "configured: cannot finish it",
+            gtrid, name);
       } else if (options_.dry_run) {
         s = Status::Unavailable("dry run");
       } else {
@@ -313,12 +314,13 @@ void Sweeper::FinishDecisions(Pass& pass) {
     }
     if (!contradicted.empty()) {
       std::string names;
-      for (const auto& n : contradicted) names += (names.empty() ? "" : ",") + n;
+      for (const auto& n : contradicted)
+        names += (names.empty() ? "" : ",") + n;
       std::string detail = "decision commit, branch rolled back on " + names;
       spdlog::error("xid={} HEURISTIC outcome: {} (resources {})", gtrid,
                     detail, names);
-      Status logged = manager_->log().LogHeuristic(
-          gtrid, contradicted, detail, manager_->clock().NowMs());
+      Status logged = manager_->log().LogHeuristic(gtrid, contradicted, detail,
+                                                   manager_->clock().NowMs());
       if (!logged.ok()) {
         spdlog::error("xid={} heuristic not logged: {}", gtrid,
                       logged.ToString());
