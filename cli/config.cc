@@ -27,8 +27,8 @@ constexpr char kResourcePrefix[] = "resource.";
 
 const std::set<std::string>& CommonResourceKeys() {
   static const std::set<std::string> keys = {
-      "type",           "pool_size",          "connect_timeout",
-      "lock_timeout_ms", "request_timeout_ms"};
+      "type", "pool_size", "connect_timeout", "lock_timeout_ms",
+      "request_timeout_ms"};
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
@@ -36,9 +36,9 @@ const std::set<std::string>& PostgresKeys() {
   return keys;
 }
 const std::set<std::string>& MysqlKeys() {
-  static const std::set<std::string> keys = {"host", "port", "user", "database",
-                                             "password_env",
-                                             "idle_session_timeout"};
+  static const std::set<std::string> keys = {
+      "host",     "port",         "user",
+      "database", "password_env", "idle_session_timeout"};
   return keys;
 }
 
@@ -191,8 +191,8 @@ class Parser {
       }
     }
     if (key == "password") return Error(PasswordRefusal());
-    static const std::set<std::string> top = {"node", "log_dir", "grace_period",
-                                              "sweep_interval"};
+    static const std::set<std::string> top = {
+        "node", "log_dir", "grace_period", "sweep_interval", "decision_store"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -232,14 +232,23 @@ class Parser {
     Status valid = ValidateNodeId(config.node);
     if (!valid.ok()) return Error(valid.message());
 
-    if (top("log_dir") == nullptr || top("log_dir")->empty()) {
+    if (top("decision_store") != nullptr) {
+      config.decision_store = *top("decision_store");
+      if (config.decision_store.empty()) {
+        return Error("decision_store is empty (file, or a resource's name)");
+      }
+    }
+    const bool file_store = config.decision_store == "file";
+    if (file_store && (top("log_dir") == nullptr || top("log_dir")->empty())) {
       return Error("missing log_dir");
     }
-    std::filesystem::path log_dir(*top("log_dir"));
-    if (log_dir.is_relative()) {
-      log_dir = std::filesystem::absolute(path_).parent_path() / log_dir;
+    if (top("log_dir") != nullptr && !top("log_dir")->empty()) {
+      std::filesystem::path log_dir(*top("log_dir"));
+      if (log_dir.is_relative()) {
+        log_dir = std::filesystem::absolute(path_).parent_path() / log_dir;
+      }
+      config.log_dir = log_dir.lexically_normal().string();
     }
-    config.log_dir = log_dir.lexically_normal().string();
 
     for (auto [key, out] :
          {std::pair{"grace_period", &config.grace_period_ms},
@@ -260,6 +269,10 @@ class Parser {
       Result<ResourceConfig> resource = MakeResource(name, resources_[name]);
       if (!resource.ok()) return resource.status();
       config.resources.push_back(std::move(resource).value());
+    }
+    if (!file_store && config.FindResource(config.decision_store) == nullptr) {
+      return Error("decision_store " + Quoted(config.decision_store) +
+                   " is neither file nor a configured resource");
     }
     return config;
   }

@@ -4,6 +4,9 @@
 //   log_dir = /var/lib/xatm    # decision log; relative = to this file's dir
 //   grace_period = 10          # seconds before an orphan is presumed aborted
 //   sweep_interval = 5         # seconds between recovery passes
+//   decision_store = file      # or a resource's name: the COMMIT decisions
+//                              # live in its table xatm_decisions, shared
+//                              # by every node (log_dir is then optional)
 //
 //   [resource.pg]
 //   type = postgresql
@@ -41,7 +44,11 @@ struct Config {
   // Absolute. A relative log_dir in the file is taken relative to the
   // file's directory, so every command finds the same decision log wherever
   // it runs (a second log would hide COMMIT records from recovery).
-  std::string log_dir;
+  std::string log_dir;  // empty only with a database decision store
+  // "file" (the decision log in log_dir) or the name of the resource whose
+  // database holds the decisions.
+  std::string decision_store = "file";
+  bool file_store() const { return decision_store == "file"; }
   int64_t grace_period_ms = 10000;
   int64_t sweep_interval_ms = 5000;
   std::vector<ResourceConfig> resources;  // in file order

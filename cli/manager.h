@@ -25,12 +25,15 @@ TransactionManagerOptions ManagerOptions(const Config& config);
 // or checks the one there: the only way the CLI makes a log.
 Status CreateDecisionLog(const Config& config);
 
-// Opens the existing decision log in config.log_dir (FailedPrecondition,
-// naming the directory, when there is none: see DecisionLogOptions) and a
-// TransactionManager over every configured resource. While another process
-// holds the log (each xatm command holds it only while it runs), waits up
-// to `lock_wait_ms`, then FailedPrecondition.
+// Opens the decision store of `config` and a TransactionManager over every
+// configured resource. The file store: the existing decision log in
+// config.log_dir (FailedPrecondition, naming the directory, when there is
+// none: see DecisionLogOptions); while another process holds it (each xatm
+// command holds it only while it runs), waits up to `lock_wait_ms`, then
+// FailedPrecondition. A database store: its table, checked for durability
+// (no lock: every process and node shares it). `worker_threads` > 0
+// overrides the manager's pool size.
 Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
-    const Config& config, int64_t lock_wait_ms = 0);
+    const Config& config, int64_t lock_wait_ms = 0, int worker_threads = 0);
 
 }  // namespace xatm

@@ -6,7 +6,8 @@ namespace xatm {
 
 OwnBranches ListOwnBranches(
     TransactionManager& manager,
-    const std::function<bool(const std::string& resource)>& skip) {
+    const std::function<bool(const std::string& resource)>& skip,
+    bool all_nodes) {
   OwnBranches out;
   for (const auto& resource : manager.resources()) {
     const std::string& name = resource->name();
@@ -19,8 +20,9 @@ OwnBranches ListOwnBranches(
       continue;
     }
     for (PreparedBranch& b : *listed) {
-      // Another node's branches belong to its own log.
-      if (b.id.xid.node != manager.node_id()) continue;
+      // Another node's branches belong to its own log, unless the
+      // decisions of every node are in one shared store.
+      if (!all_nodes && b.id.xid.node != manager.node_id()) continue;
       if (b.id.resource != name) {
         spdlog::warn(
             "xid={} prepared branch for resource '{}' found in resource '{}': "

@@ -24,11 +24,13 @@ struct OwnBranches {
   std::vector<ResourceFailure> failed;  // listing failed: state unknown
 };
 
-// Branches whose gtrid carries manager.node_id() and whose bqual names the
-// resource they were found in. Resources for which `skip` returns true are
-// not asked (and not reported failed).
+// Branches whose gtrid carries manager.node_id() (any of our node ids with
+// `all_nodes`) and whose bqual names the resource they were found in.
+// Resources for which `skip` returns true are not asked (and not reported
+// failed).
 OwnBranches ListOwnBranches(
     TransactionManager& manager,
-    const std::function<bool(const std::string& resource)>& skip = nullptr);
+    const std::function<bool(const std::string& resource)>& skip = nullptr,
+    bool all_nodes = false);
 
 }  // namespace xatm

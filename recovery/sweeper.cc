@@ -29,6 +29,8 @@ struct Sweeper::Pass {
   // gtrid -> commit evidence for a transaction without an open decision,
   // looked up once per pass however many of its branches are prepared.
   std::map<std::string, CommitEvidence> evidence;
+  // gtrid -> the store's answer to ClaimAbort (true: abort holds).
+  std::map<std::string, Result<bool>> claims;
   bool first_commit_done = false;
   bool first_rollback_done = false;
   SweepResult result;
@@ -49,7 +51,15 @@ struct Sweeper::Pass {
 };
 
 Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
-    : manager_(manager), options_(options) {}
+    : manager_(manager), options_(options) {
+  if (options_.all_nodes && !manager_->log().shared()) {
+    // Another node's decisions are in its own log: never presume for it.
+    spdlog::error(
+        "sweep: all_nodes needs a decision store every node "
+        "shares; resolving this node's branches only");
+    options_.all_nodes = false;
+  }
+}
 
 bool Sweeper::ShouldSkip(const std::string& resource, int64_t now_ms) const {
   auto it = backoff_.find(resource);
@@ -66,15 +76,29 @@ void Sweeper::NoteDown(const std::string& resource, int64_t now_ms) {
 
 void Sweeper::NoteUp(const std::string& resource) { backoff_.erase(resource); }
 
+bool Sweeper::Covers(const std::string& gtrid) const {
+  if (options_.all_nodes) return true;
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  // A foreign gtrid is reported by FinishDecisions.
+  return !xid.ok() || xid->node == manager_->node_id();
+}
+
 SweepResult Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   Pass pass;
   pass.now_ms = manager_->clock().NowMs();
-  pass.open_before = manager_->log().OpenCommits();
-  for (const auto& d : pass.open_before) pass.open_before_ids.insert(d.gtrid);
+  for (DecisionRecord& d : manager_->log().OpenCommits()) {
+    if (!Covers(d.gtrid)) continue;
+    pass.open_before_ids.insert(d.gtrid);
+    pass.open_before.push_back(std::move(d));
+  }
   ListBranches(pass);
   ResolveBranches(pass);
   FinishDecisions(pass);
+  if (!options_.dry_run) {
+    Status pruned = manager_->log().Prune();
+    if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
+  }
   if (!pass.result.events.empty()) {
     spdlog::info("sweep: {}", pass.result.Summary());
   }
@@ -89,7 +113,7 @@ void Sweeper::ListBranches(Pass& pass) {
     ++pass.result.remaining;
     return true;
   };
-  OwnBranches own = ListOwnBranches(*manager_, backing_off);
+  OwnBranches own = ListOwnBranches(*manager_, backing_off, options_.all_nodes);
   for (const ResourceFailure& f : own.failed) {
     NoteDown(f.resource, pass.now_ms);
     pass.down.insert(f.resource);
@@ -237,12 +261,26 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
     case CommitEvidence::Kind::kNone:
       break;
   }
-  // Read now, not at the start of the pass: a COMMIT append that failed
-  // meanwhile may have reached the disk, and absence then proves nothing.
-  if (!manager_->log().health().ok()) {
+  if (options_.dry_run) return Verdict::kPresumeAbort;
+  // Asked now, not at the start of the pass: a COMMIT append that failed
+  // meanwhile may have reached the disk, and a coordinator elsewhere may be
+  // committing its decision row at this moment (the fence waits for it).
+  auto claim = pass.claims.find(gtrid);
+  if (claim == pass.claims.end()) {
+    claim = pass.claims.emplace(gtrid, manager_->log().ClaimAbort(gtrid)).first;
+  }
+  const Result<bool>& aborted = claim->second;
+  if (!aborted.ok()) {
     pass.Add(gtrid, name, SweepAction::kRetryLater,
-             "decision log failed: cannot presume abort");
+             "cannot claim abort: " + aborted.status().message());
     return Verdict::kLater;
+  }
+  if (!*aborted) {
+    spdlog::info(
+        "xid={} a COMMIT decision was made before the fence: "
+        "committing the branch on {}",
+        gtrid, name);
+    return Verdict::kCommit;
   }
   return Verdict::kPresumeAbort;
 }

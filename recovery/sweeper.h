@@ -4,7 +4,10 @@
 // For each prepared branch whose gtrid carries this node's id:
 //   running in this process          -> leave it
 //   a COMMIT decision is logged      -> commit it
-//   no decision, older than grace    -> roll it back
+//   no decision, older than grace    -> claim abort (a log presumes it; a
+//                                       database store fences), then
+//                                       roll it back, or commit it when a
+//                                       COMMIT got there first
 //   no decision, younger than grace  -> leave it for the next pass
 // Then every COMMIT decision whose branches are all confirmed committed gets
 // its END record; a branch that was rolled back although the decision is
@@ -29,6 +32,9 @@ struct SweeperOptions {
   int64_t grace_period_ms = 10000;
   // Report what would be done, change nothing.
   bool dry_run = false;
+  // Resolve the branches of every node id, not only this node's: only with
+  // a decision store that every node shares (DecisionLog::shared()).
+  bool all_nodes = false;
   // A resource whose listing failed is skipped for this long, doubling on
   // each failure up to max_backoff_ms.
   int64_t initial_backoff_ms = 1000;
@@ -62,6 +68,8 @@ class Sweeper {
   // A branch whose transaction has no open COMMIT decision.
   enum class Verdict { kCommit, kPresumeAbort, kLater };
   Verdict DecideWithoutOpenDecision(Pass& pass, const OwnBranch& found);
+  // Whether a decision of node `node` is this sweeper's to finish.
+  bool Covers(const std::string& gtrid) const;
   // A sibling committed although the log shows no decision: logs a fresh
   // COMMIT naming every branch seen, and says loudly that one was lost.
   void RecordLostDecision(Pass& pass, const Xid& xid,
@@ -70,7 +78,7 @@ class Sweeper {
 
   TransactionManager* manager_;
   SweeperOptions options_;
-  std::mutex sweep_mu_;  // one pass at a time
+  std::mutex sweep_mu_;                     // one pass at a time
   std::map<std::string, Backoff> backoff_;  // guarded by sweep_mu_
 };
 

@@ -17,6 +17,7 @@ const char* const kCrashPoints[] = {
     "before-prepare",                // work done, nothing prepared
     "after-prepare-first",           // one branch prepared, maybe not all
     "after-prepare-all",             // all prepared, decision not written
+    "decision-inserted",             // decision row sent, not committed
     "after-decision",                // COMMIT durable, nothing committed
     "after-commit-first",            // one branch committed
     "after-commit-all",              // all committed, END not written
@@ -51,9 +52,27 @@ PointSpec* LoadSpec(const char* var, long default_number) {
 
 }  // namespace
 
-void CrashPoint(const char* name) {
+namespace {
+
+PointSpec& CrashSpec() {
   static PointSpec* crash = LoadSpec("XATM_CRASH_AT", 1);
+  return *crash;
+}
+
+PointSpec& PauseSpec() {
   static PointSpec* pause = LoadSpec("XATM_PAUSE_AT", 1000);
+  return *pause;
+}
+
+}  // namespace
+
+bool CrashPointArmed(const char* name) {
+  return CrashSpec().name == name || PauseSpec().name == name;
+}
+
+void CrashPoint(const char* name) {
+  PointSpec* crash = &CrashSpec();
+  PointSpec* pause = &PauseSpec();
   if (!pause->name.empty() && pause->name == name) {
     std::fprintf(stderr, "xatm: paused at %s\n", name);
     std::fflush(stderr);

@@ -14,4 +14,9 @@ extern const char* const kCrashPoints[];
 
 void CrashPoint(const char* name);
 
+// Whether XATM_CRASH_AT or XATM_PAUSE_AT names `name`: code that would
+// otherwise send the step before the point together with the step after it
+// sends it alone, so that the point lies between the two.
+bool CrashPointArmed(const char* name);
+
 }  // namespace xatm

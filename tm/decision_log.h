@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "tm/file_system.h"
+#include "tm/resource.h"
 #include "tm/status.h"
 
 namespace xatm {
@@ -114,6 +115,40 @@ class DecisionLog {
 
   // OK, or the sticky failure that stopped the log.
   virtual Status health() const = 0;
+
+  // --- Where a store differs from a log. The file and memory logs keep
+  // these defaults; the database store (tm/store/) overrides them.
+
+  // The resource whose own branch carries the decision (last-resource
+  // commit), or "" when the decision is a record of its own.
+  virtual const std::string& carrier() const;
+
+  // With carrier() set and its branch enlisted: writes the COMMIT decision
+  // inside `branch` (active, not prepared) and commits it in one phase: the
+  // branch's commit is the commit point. OK = decided and committed;
+  // Aborted = not decided, and never can be (the branch rolled back);
+  // other = unknown. The default refuses (FailedPrecondition).
+  virtual Status CommitCarrying(Branch& branch, const std::string& gtrid,
+                                const std::vector<std::string>& resources,
+                                int64_t time_ms);
+
+  // What recovery does with a transaction that has prepared branches and
+  // no open COMMIT. true: abort holds and the branches may be rolled back;
+  // false: a COMMIT decision was found (commit them); error: decide later.
+  // A log presumes abort (its coordinator's decision deadline, well below
+  // the grace period, keeps that sound) unless it has failed: a failed
+  // append may still have reached the disk. A database store fences:
+  // it records abort unless a commit got there first, for every node.
+  virtual Result<bool> ClaimAbort(const std::string& gtrid);
+
+  // Whether every node's decisions can be read here, so that one node may
+  // finish another's transactions (recover --all-nodes). A log directory
+  // belongs to one node: false.
+  virtual bool shared() const { return false; }
+
+  // Housekeeping a recovery pass runs: a store deletes what no one can
+  // need any longer. The default does nothing.
+  virtual Status Prune() { return Status::Ok(); }
 };
 
 // One record as found by a scan, with its place in the log.

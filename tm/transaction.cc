@@ -101,18 +101,18 @@ Status Transaction::CommitOnePhase() {
   // row leaves the outcome unknown rather than "rolled back".
   Result<BranchOutcome> outcome = only.resource->LookupOutcome(xid_);
   if (outcome.ok() && *outcome == BranchOutcome::kCommitted) {
-    spdlog::info("xid={} committed (one phase) on {}: the answer was lost, "
-                 "the ledger shows the commit",
-                 gtrid_, only.resource->name());
+    spdlog::info(
+        "xid={} committed (one phase) on {}: the answer was lost, "
+        "the ledger shows the commit",
+        gtrid_, only.resource->name());
     Finish(State::kCommitted);
     return Status::Ok();
   }
   spdlog::error("xid={} one-phase commit outcome unknown: {}", gtrid_,
                 s.ToString());
   Finish(State::kInDoubt);
-  return Status::UnknownOutcome("xid=" + gtrid_ +
-                                ": one-phase commit outcome unknown: " +
-                                s.message());
+  return Status::UnknownOutcome(
+      "xid=" + gtrid_ + ": one-phase commit outcome unknown: " + s.message());
 }
 
 Status Transaction::PrepareAll() {
@@ -175,7 +175,21 @@ std::vector<size_t> Transaction::WritingBranches() const {
   return writing;
 }
 
+void Transaction::SetCarrierAside() {
+  const std::string& name = manager_->log().carrier();
+  if (name.empty()) return;
+  for (size_t i = 0; i < branches_.size(); ++i) {
+    if (branches_[i].resource->name() != name) continue;
+    carrier_ = std::move(branches_[i]);
+    branches_.erase(branches_.begin() + static_cast<long>(i));
+    return;
+  }
+}
+
 Status Transaction::CommitTwoPhase() {
+  // The decision store's own branch, when it took part, is not prepared:
+  // its one-phase commit carries the decision (last-resource commit).
+  SetCarrierAside();
   CrashPoint("before-prepare");
   Status vote = PrepareAll();
   if (vote.ok()) CrashPoint("after-prepare-all");
@@ -187,8 +201,7 @@ Status Transaction::CommitTwoPhase() {
     spdlog::info("xid={} rolling back: {}", gtrid_, vote.message());
     (void)RollbackAll();
     Finish(State::kRolledBack);
-    return Status::Aborted("xid=" + gtrid_ + " rolled back: " +
-                           vote.message());
+    return Status::Aborted("xid=" + gtrid_ + " rolled back: " + vote.message());
   }
   // Read-only branches finished at prepare: nothing of them to decide.
   std::vector<size_t> writing = WritingBranches();
@@ -197,23 +210,48 @@ Status Transaction::CommitTwoPhase() {
     for (size_t i : writing) kept.push_back(std::move(branches_[i]));
     branches_ = std::move(kept);
   }
+  if (branches_.empty() && carrier_.has_value()) {
+    // Every other branch was read-only: the carrier alone decides.
+    branches_.push_back(std::move(*carrier_));
+    carrier_.reset();
+    return CommitOnePhase();
+  }
   if (branches_.empty()) {
     spdlog::info("xid={} committed (every branch read-only)", gtrid_);
     Finish(State::kCommitted);
     return Status::Ok();
   }
 
-  // The commit point. If the append fails the record may still have reached
-  // the disk, so the branches stay prepared and recovery decides from what
-  // the log holds after a restart: rolling back here could contradict it.
-  Status decided = manager_->log().LogCommit(gtrid_, ResourceNames(),
+  // The commit point. If a log append fails the record may still have
+  // reached the disk, so the branches stay prepared and recovery decides
+  // from what the log holds after a restart: rolling back here could
+  // contradict it. A store answers Aborted only when no decision exists and
+  // none can appear.
+  std::vector<std::string> names = ResourceNames();
+  if (carrier_.has_value()) names.push_back(carrier_->resource->name());
+  Status decided;
+  if (carrier_.has_value()) {
+    decided = manager_->log().CommitCarrying(*carrier_->branch, gtrid_, names,
                                              manager_->clock().NowMs());
+    carrier_.reset();  // committed or rolled back with the decision
+  } else {
+    decided =
+        manager_->log().LogCommit(gtrid_, names, manager_->clock().NowMs());
+  }
+  if (decided.code() == StatusCode::kAborted) {
+    spdlog::info("xid={} rolling back: {}", gtrid_, decided.message());
+    (void)RollbackAll();
+    Finish(State::kRolledBack);
+    return Status::Aborted("xid=" + gtrid_ +
+                           " rolled back: " + decided.message());
+  }
   if (!decided.ok()) {
-    spdlog::error("xid={} decision log failed, outcome left to recovery: {}",
+    spdlog::error("xid={} decision not confirmed, outcome left to recovery: {}",
                   gtrid_, decided.ToString());
     Finish(State::kInDoubt);
     return Status::UnknownOutcome("xid=" + gtrid_ +
-                                  ": decision log failed; recovery decides: " +
+                                  ": decision not confirmed; recovery "
+                                  "decides: " +
                                   decided.message());
   }
   spdlog::debug("xid={} commit decision durable", gtrid_);
@@ -222,12 +260,12 @@ Status Transaction::CommitTwoPhase() {
   std::vector<std::string> unfinished;
   CommitAll(&unfinished);
   if (!unfinished.empty()) {
-    std::string names;
-    for (const auto& n : unfinished) names += (names.empty() ? "" : ", ") + n;
-    spdlog::warn("xid={} committed, phase 2 unfinished on {}", gtrid_, names);
+    std::string joined;
+    for (const auto& n : unfinished) joined += (joined.empty() ? "" : ", ") + n;
+    spdlog::warn("xid={} committed, phase 2 unfinished on {}", gtrid_, joined);
     Finish(State::kInDoubt);
     return Status::InDoubt("xid=" + gtrid_ +
-                           ": commit decided; not yet committed on " + names +
+                           ": commit decided; not yet committed on " + joined +
                            " (recovery will finish it)");
   }
   CrashPoint("after-commit-all");
@@ -287,6 +325,10 @@ void Transaction::CommitAll(std::vector<std::string>* unfinished) {
 }
 
 Status Transaction::RollbackAll() {
+  if (carrier_.has_value()) {
+    branches_.push_back(std::move(*carrier_));
+    carrier_.reset();
+  }
   std::vector<Status> results = manager_->workers_.RunAll(
       branches_.size(),
       [this](size_t i) { return branches_[i].branch->Rollback(); });

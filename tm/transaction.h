@@ -67,6 +67,10 @@ class Transaction {
   // The branches that changed something: a read-only branch finished at
   // prepare and takes no part in the decision or phase 2.
   std::vector<size_t> WritingBranches() const;
+  // Moves the decision store's branch (if enlisted) out of branches_ into
+  // carrier_: it is committed in one phase with the decision.
+  void SetCarrierAside();
+  // Rolls back every branch, carrier_ included.
   Status RollbackAll();
   std::vector<std::string> ResourceNames() const;
   void Finish(State state);
@@ -83,6 +87,7 @@ class Transaction {
     std::unique_ptr<Branch> branch;
   };
   std::vector<Enlisted> branches_;
+  std::optional<Enlisted> carrier_;
 };
 
 }  // namespace xatm

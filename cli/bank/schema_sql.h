@@ -1,5 +1,5 @@
 // The schema scripts, generated at build time from sql/*.sql
-// (cli/bank/embed_sql.cmake). Use SchemaScript() in schema.h instead.
+// (cmake/embed_sql.cmake). Use SchemaScript() in schema.h instead.
 #pragma once
 
 namespace xatm::internal {

@@ -39,13 +39,15 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
   if (mode != BenchMode::kLocal) {
     TransactionManagerOptions options = ManagerOptions(config);
     options.worker_threads = worker_threads;
+    // 2pc keeps its decisions where the configuration says.
     Result<std::unique_ptr<TransactionManager>> opened =
         mode == BenchMode::kTwoPhase
-            ? TransactionManager::Open(options, *resources)
+            ? OpenTransactionManager(config, 0, worker_threads)
             : TransactionManager::Create(options, *resources,
                                          std::make_unique<MemoryDecisionLog>());
     if (!opened.ok()) return opened.status();
     tm = std::move(opened).value();
+    *resources = tm->resources();
   }
   return std::unique_ptr<BenchTarget>(new BenchTarget(
       mode, std::move(resources).value(), std::move(tm), config.node));

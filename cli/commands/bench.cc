@@ -28,6 +28,7 @@ struct BenchSettings {
 };
 
 struct BenchReport {
+  std::string decision_store;  // where 2pc kept its decisions
   LoadResult load;
   bool conserved = false;
   Amount before, after;
@@ -102,6 +103,7 @@ void PrintJson(std::ostream& out, const BenchSettings& settings,
   const LoadResult& load = report.load;
   const double elapsed = std::max(load.elapsed_s, 1e-9);
   out << "{\"mode\":\"" << BenchModeName(settings.mode) << "\""
+      << ",\"decision_store\":\"" << report.decision_store << "\""
       << ",\"clients\":" << settings.clients
       << ",\"seconds\":" << settings.seconds
       << ",\"accounts\":" << settings.accounts
@@ -121,7 +123,8 @@ void PrintText(std::ostream& out, const BenchSettings& settings,
                const BenchReport& report) {
   const LoadResult& load = report.load;
   const double elapsed = std::max(load.elapsed_s, 1e-9);
-  out << "mode " << BenchModeName(settings.mode) << ", clients "
+  out << "mode " << BenchModeName(settings.mode)
+      << " (decisions: " << report.decision_store << "), clients "
       << settings.clients << ", " << Fixed(load.elapsed_s, 1) << " s, "
       << settings.accounts << " accounts per resource\n"
       << "transfers      " << load.transfers << " ("
@@ -166,6 +169,10 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
     if (!s.ok()) return ctx.Fail(kExitFailed, s.ToString());
   }
   BenchReport report;
+  report.decision_store = settings.mode == BenchMode::kTwoPhase
+                              ? config.decision_store
+                          : settings.mode == BenchMode::kRaw ? "memory"
+                                                             : "none";
   Result<Amount> before = SumAll(**target, settings.accounts);
   if (!before.ok()) return ctx.Fail(kExitFailed, before.status().ToString());
   report.before = *before;

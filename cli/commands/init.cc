@@ -9,21 +9,28 @@ namespace xatm {
 namespace {
 
 int Run(const Invocation& invocation) {
-  CommandSpec spec("init",
-                   "Creates the decision log in log_dir (for this node) and "
-                   "the xatm tables\n(accounts, ledger) in every configured "
-                   "database. Idempotent: an existing\nlog and existing "
-                   "tables are kept as they are. The only command that\n"
-                   "creates a decision log: the others refuse a missing "
-                   "one.");
+  CommandSpec spec(
+      "init",
+      "Creates the decision log in log_dir (for this node), or the "
+      "table\nxatm_decisions in the decision_store resource, and "
+      "the xatm tables\n(accounts, ledger) in every configured "
+      "database. Idempotent: an existing\nlog and existing "
+      "tables are kept as they are. The only command that\n"
+      "creates a decision log: the others refuse a missing "
+      "one.");
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     Status log = CreateDecisionLog(ctx.config());
     if (!log.ok()) {
       return ctx.Fail(kExitFailed,
                       "cannot create the decision log: " + log.ToString());
     }
-    ctx.out() << "decision log " << ctx.config().log_dir << ": ready (node "
-              << ctx.config().node << ")\n";
+    if (ctx.config().file_store()) {
+      ctx.out() << "decision log " << ctx.config().log_dir << ": ready (node "
+                << ctx.config().node << ")\n";
+    } else {
+      ctx.out() << "decision store " << ctx.config().decision_store
+                << ": table xatm_decisions ready\n";
+    }
     Result<std::vector<std::shared_ptr<Resource>>> resources =
         MakeResources(ctx.config());
     if (!resources.ok()) {

@@ -1,4 +1,4 @@
-// xatm recover [--grace SECONDS] [--dry-run]
+// xatm recover [--grace SECONDS] [--dry-run] [--all-nodes]
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
@@ -10,7 +10,7 @@ namespace {
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
-      "recover [--grace SECONDS] [--dry-run]",
+      "recover [--grace SECONDS] [--dry-run] [--all-nodes]",
       "Runs one recovery sweep over every configured database: commits the\n"
       "prepared branches of this node whose COMMIT decision is logged, rolls\n"
       "back those without a decision that are older than the grace period,\n"
@@ -18,12 +18,16 @@ int Run(const Invocation& invocation) {
       "line per branch acted on (GTRID RESOURCE ACTION) and a summary.\n"
       "Exit 0 when nothing in doubt remains, 4 when something remains (a\n"
       "database down, a branch younger than the grace period, a heuristic\n"
-      "outcome), 1 when the sweep could not run, 2 for bad usage.");
+      "outcome), 1 when the sweep could not run, 2 for bad usage.\n"
+      "With a database decision_store, --all-nodes resolves the branches of\n"
+      "every node id (a node gone for good), through the same fence.");
   spec.options.add_options()(
       "grace", po::value<double>()->value_name("SECONDS"),
       "presume abort only for branches older than this (default: the "
-      "config's grace_period)")(
-      "dry-run", po::bool_switch(), "print what would be done, change nothing");
+      "config's grace_period)")("dry-run", po::bool_switch(),
+                                "print what would be done, change nothing")(
+      "all-nodes", po::bool_switch(),
+      "resolve every node's branches (database decision_store only)");
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     SweeperOptions options;
     options.grace_period_ms = ctx.config().grace_period_ms;
@@ -35,6 +39,12 @@ int Run(const Invocation& invocation) {
       options.grace_period_ms = static_cast<int64_t>(grace * 1000);
     }
     options.dry_run = ctx.vars()["dry-run"].as<bool>();
+    options.all_nodes = ctx.vars()["all-nodes"].as<bool>();
+    if (options.all_nodes && ctx.config().file_store()) {
+      return ctx.Fail(kExitUsage,
+                      "--all-nodes needs a database decision_store: another "
+                      "node's decisions are in its own log_dir");
+    }
 
     Result<std::unique_ptr<TransactionManager>> tm =
         OpenTransactionManager(ctx.config());

@@ -144,6 +144,27 @@ const char* RecordTypeName(RecordType type) {
   return "UNKNOWN";
 }
 
+const std::string& DecisionLog::carrier() const {
+  static const std::string kNone;
+  return kNone;
+}
+
+Status DecisionLog::CommitCarrying(Branch& branch, const std::string& gtrid,
+                                   const std::vector<std::string>& resources,
+                                   int64_t time_ms) {
+  (void)branch, (void)resources, (void)time_ms;
+  return Status::FailedPrecondition("xid=" + gtrid +
+                                    ": this decision log carries no branch");
+}
+
+Result<bool> DecisionLog::ClaimAbort(const std::string& gtrid) {
+  (void)gtrid;
+  Status s = health();
+  if (!s.ok())
+    return s.WithContext("decision log failed: cannot presume abort");
+  return true;
+}
+
 Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     const std::string& dir, const DecisionLogOptions& options) {
   FileSystem* fs = options.fs != nullptr ? options.fs : FileSystem::Default();

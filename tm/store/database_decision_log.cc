@@ -1,0 +1,323 @@
+#include "tm/store/database_decision_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "tm/crash_point.h"
+#include "tm/xid.h"
+
+namespace xatm {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
+  return joined;
+}
+
+std::vector<std::string> SplitNames(const std::string& joined) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t comma = joined.find(',', start);
+    if (comma == std::string::npos) comma = joined.size();
+    if (comma > start) names.push_back(joined.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
+
+int64_t ToInt(const std::optional<std::string>& text) {
+  if (!text.has_value()) return 0;
+  try {
+    return std::stoll(*text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::string Text(const std::optional<std::string>& text) {
+  return text.value_or("");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
+    std::shared_ptr<Resource> resource, DatabaseDecisionLogOptions options) {
+  if (resource == nullptr) return Status::InvalidArgument("no resource");
+  const std::string context = "decision store '" + resource->name() + "'";
+  Result<DecisionSql> sql = DecisionSqlFor(resource->type());
+  if (!sql.ok()) return sql.status().WithContext(context);
+  Result<std::vector<Row>> probe = resource->QueryLocal(sql->probe_table, {});
+  if (!probe.ok()) {
+    if (probe.status().code() == StatusCode::kUnavailable) {
+      return probe.status().WithContext(context);
+    }
+    return Status::FailedPrecondition(
+        context + ": cannot read table xatm_decisions (run `xatm init`): " +
+        probe.status().message());
+  }
+  Result<std::vector<Row>> settings = resource->QueryLocal(sql->durability, {});
+  if (!settings.ok()) {
+    return settings.status().WithContext(context +
+                                         ": reading its durability settings");
+  }
+  for (const Row& row : *settings) {
+    if (row.size() < 2) continue;
+    std::string problem =
+        DurabilityProblem(resource->type(), Text(row[0]), Text(row[1]));
+    if (!problem.empty()) {
+      return Status::FailedPrecondition(
+          context + ": the server does not commit durably (" + problem +
+          "); refusing to keep decisions there");
+    }
+  }
+  return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
+      std::move(resource), std::move(sql).value(), options));
+}
+
+Status DatabaseDecisionLog::CreateTable(Resource& resource) {
+  Result<DecisionSql> sql = DecisionSqlFor(resource.type());
+  if (!sql.ok()) return sql.status();
+  // The script holds comments and one statement.
+  std::string statement = sql->create_table;
+  size_t create = statement.find("CREATE TABLE");
+  if (create != std::string::npos) statement = statement.substr(create);
+  size_t semicolon = statement.rfind(';');
+  if (semicolon != std::string::npos) statement.resize(semicolon);
+  return resource.ExecuteLocal(statement, {});
+}
+
+Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
+    Resource& resource) {
+  Result<DecisionSql> sql = DecisionSqlFor(resource.type());
+  if (!sql.ok()) return sql.status();
+  Result<std::vector<Row>> rows = resource.QueryLocal(sql->select_all, {});
+  if (!rows.ok()) return rows.status();
+  std::vector<StoredDecision> all;
+  for (const Row& row : *rows) {
+    if (row.size() < 7) continue;
+    StoredDecision d;
+    d.gtrid = Text(row[0]);
+    d.outcome = Text(row[1]);
+    d.resources = SplitNames(Text(row[2]));
+    d.node = Text(row[3]);
+    d.decided_ms = ToInt(row[4]);
+    d.ended = ToInt(row[5]) != 0;
+    d.detail = Text(row[6]);
+    all.push_back(std::move(d));
+  }
+  return all;
+}
+
+DatabaseDecisionLog::DatabaseDecisionLog(std::shared_ptr<Resource> resource,
+                                         DecisionSql sql,
+                                         DatabaseDecisionLogOptions options)
+    : resource_(std::move(resource)), sql_(std::move(sql)), options_(options) {}
+
+DatabaseDecisionLog::~DatabaseDecisionLog() {
+  Status s = FlushEnds();
+  if (!s.ok()) {
+    // Their rows stay; recovery finds every branch committed and ends them.
+    spdlog::warn("decision store '{}': finished decisions not deleted: {}",
+                 resource_->name(), s.ToString());
+  }
+}
+
+Status DatabaseDecisionLog::LogCommit(const std::string& gtrid,
+                                      const std::vector<std::string>& resources,
+                                      int64_t time_ms) {
+  Result<std::unique_ptr<Branch>> local = resource_->BeginLocal();
+  if (!local.ok()) {
+    // Nothing was sent: no decision exists, and none can appear.
+    return Status::Aborted("xid=" + gtrid + ": decision store '" +
+                           resource_->name() +
+                           "' unreachable: " + local.status().message());
+  }
+  return CommitCarrying(**local, gtrid, resources, time_ms);
+}
+
+Status DatabaseDecisionLog::CommitCarrying(
+    Branch& branch, const std::string& gtrid,
+    const std::vector<std::string>& resources, int64_t time_ms) {
+  (void)time_ms;  // the row takes the database's clock
+  const std::string context =
+      "xid=" + gtrid + ": COMMIT decision on '" + resource_->name() + "'";
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  if (!xid.ok()) {
+    (void)branch.Rollback();
+    return Status::Aborted(context + ": " + xid.status().message());
+  }
+  const std::vector<std::string> params = {
+      gtrid, std::to_string(xid->begin_ms),
+      std::to_string(options_.decide_within_ms), JoinNames(resources),
+      xid->node};
+  // The row normally goes out in the same round trip as the COMMIT; a test
+  // that holds the coordinator between the two sends it alone.
+  if (CrashPointArmed("decision-inserted")) {
+    Result<int64_t> inserted = branch.Execute(sql_.insert_commit, params);
+    if (!inserted.ok()) {
+      (void)branch.Rollback();
+      return Status::Aborted(context +
+                             " refused: " + inserted.status().message());
+    }
+    CrashPoint("decision-inserted");
+  } else {
+    Status queued = branch.ExecuteDeferred(sql_.insert_commit, params);
+    if (!queued.ok()) {
+      (void)branch.Rollback();
+      return Status::Aborted(context + " refused: " + queued.message());
+    }
+  }
+  Status committed = branch.CommitOnePhase();
+  if (committed.ok()) return committed;
+  if (committed.code() == StatusCode::kAborted) {
+    // A unique violation (recovery's abort row is there), the too-late
+    // check, or any failure of the branch: nothing was decided.
+    return Status::Aborted(context + " not made: " + committed.message());
+  }
+  // The answer was lost. The fence settles it: it waits while the commit
+  // may still land, then records abort unless the COMMIT row is there.
+  spdlog::warn(
+      "xid={} answer to the decision commit on {} lost ({}): "
+      "settling it through the decision table",
+      gtrid, resource_->name(), committed.message());
+  Result<bool> aborted = ClaimAbort(gtrid);
+  if (!aborted.ok()) {
+    return Status::UnknownOutcome(
+        context + ": answer lost (" + committed.message() +
+        ") and the table cannot be read now (" + aborted.status().message() +
+        "); recovery decides");
+  }
+  if (*aborted) {
+    return Status::Aborted(context + ": answer lost (" + committed.message() +
+                           "); the commit did not take effect, abort "
+                           "recorded");
+  }
+  spdlog::info("xid={} decision commit on {} confirmed from its row", gtrid,
+               resource_->name());
+  return Status::Ok();
+}
+
+Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  if (!xid.ok()) return xid.status();
+  Status fenced =
+      resource_->ExecuteLocal(sql_.insert_abort_if_absent, {gtrid, xid->node});
+  if (!fenced.ok()) {
+    // A lock wait timeout (a coordinator holding its uncommitted COMMIT
+    // row), a deadlock or an unreachable server: try again later.
+    return fenced.WithContext("xid=" + gtrid + ": abort fence on '" +
+                              resource_->name() + "'");
+  }
+  Result<std::vector<Row>> rows =
+      resource_->QueryLocal(sql_.select_outcome, {gtrid});
+  if (!rows.ok()) {
+    return rows.status().WithContext("xid=" + gtrid + ": reading the fence");
+  }
+  if (rows->empty() || rows->front().empty()) {
+    // Pruned between the two statements: impossible for a fresh row.
+    return Status::Unavailable("xid=" + gtrid + ": no row after the fence");
+  }
+  const std::string outcome = Text(rows->front()[0]);
+  if (outcome == "abort") return true;
+  if (outcome == "commit") return false;
+  return Status::DataLoss("xid=" + gtrid + ": decision row says '" + outcome +
+                          "'");
+}
+
+std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(
+    const std::string& sql, const std::vector<std::string>& params) const {
+  Result<std::vector<Row>> rows = resource_->QueryLocal(sql, params);
+  std::vector<DecisionRecord> open;
+  if (!rows.ok()) {
+    spdlog::warn("decision store '{}' unreadable: {}", resource_->name(),
+                 rows.status().ToString());
+    return open;
+  }
+  for (const Row& row : *rows) {
+    if (row.size() < 3) continue;
+    DecisionRecord d;
+    d.type = RecordType::kCommit;
+    d.gtrid = Text(row[0]);
+    if (EndQueued(d.gtrid)) continue;
+    d.resources = SplitNames(Text(row[1]));
+    d.time_ms = ToInt(row[2]);
+    open.push_back(std::move(d));
+  }
+  return open;
+}
+
+std::vector<DecisionRecord> DatabaseDecisionLog::OpenCommits() const {
+  return ReadOpen(sql_.select_open, {});
+}
+
+std::optional<DecisionRecord> DatabaseDecisionLog::FindOpenCommit(
+    const std::string& gtrid) const {
+  std::vector<DecisionRecord> found = ReadOpen(sql_.select_open_one, {gtrid});
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+bool DatabaseDecisionLog::HasCommitHistory(const std::string& gtrid) const {
+  Result<std::vector<Row>> rows =
+      resource_->QueryLocal(sql_.select_commit_history, {gtrid});
+  // Unreadable reads as "none": recovery fences next, which asks again.
+  return rows.ok() && !rows->empty();
+}
+
+Status DatabaseDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,
+                                   EndOrigin origin) {
+  (void)time_ms;
+  if (origin == EndOrigin::kRecovery) {
+    return resource_->ExecuteLocal(sql_.mark_ended, {gtrid});
+  }
+  size_t queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(ends_mu_);
+    queued_ends_.insert(gtrid);
+    queued = queued_ends_.size();
+  }
+  if (queued < options_.delete_batch) return Status::Ok();
+  return FlushEnds();
+}
+
+bool DatabaseDecisionLog::EndQueued(const std::string& gtrid) const {
+  std::lock_guard<std::mutex> lock(ends_mu_);
+  return queued_ends_.count(gtrid) != 0;
+}
+
+Status DatabaseDecisionLog::FlushEnds() {
+  std::vector<std::string> batch;
+  {
+    std::lock_guard<std::mutex> lock(ends_mu_);
+    batch.assign(queued_ends_.begin(), queued_ends_.end());
+  }
+  if (batch.empty()) return Status::Ok();
+  std::string sql = sql_.delete_commits_prefix;
+  for (size_t i = 0; i < batch.size(); ++i) sql += i == 0 ? "?" : ", ?";
+  sql += ")";
+  Status s = resource_->ExecuteLocal(sql, batch);
+  if (!s.ok()) return s.WithContext("deleting finished decisions");
+  std::lock_guard<std::mutex> lock(ends_mu_);
+  for (const auto& gtrid : batch) queued_ends_.erase(gtrid);
+  return Status::Ok();
+}
+
+Status DatabaseDecisionLog::LogHeuristic(
+    const std::string& gtrid, const std::vector<std::string>& resources,
+    const std::string& detail, int64_t time_ms) {
+  (void)resources, (void)time_ms;
+  return resource_->ExecuteLocal(sql_.set_detail, {detail, gtrid});
+}
+
+Status DatabaseDecisionLog::Prune() {
+  Status ends = FlushEnds();
+  Status pruned = resource_->ExecuteLocal(
+      sql_.prune, {std::to_string(options_.retention_s)});
+  if (!ends.ok()) return ends;
+  return pruned;
+}
+
+}  // namespace xatm
