@@ -160,6 +160,29 @@ TEST_F(ConfigTest, MissingLogDir) {
             "config /etc/xatm/bank.ini: missing log_dir");
 }
 
+TEST_F(ConfigTest, DecisionStoreIsTheFileByDefault) {
+  Result<Config> c = Parse(Minimal("[resource.pg]\ntype = postgresql\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->decision_store, "file");
+  EXPECT_TRUE(c->file_store());
+}
+
+TEST_F(ConfigTest, DecisionStoreInAResourceNeedsNoLogDir) {
+  Result<Config> c = Parse(
+      "node = n1\ndecision_store = pg\n[resource.pg]\ntype = postgresql\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->decision_store, "pg");
+  EXPECT_FALSE(c->file_store());
+  EXPECT_EQ(c->log_dir, "");
+}
+
+TEST_F(ConfigTest, DecisionStoreMustNameAConfiguredResource) {
+  EXPECT_EQ(Error("node = n1\ndecision_store = pgx\n[resource.pg]\n"
+                  "type = postgresql\n"),
+            "config /etc/xatm/bank.ini: decision_store 'pgx' is neither file "
+            "nor a configured resource");
+}
+
 TEST_F(ConfigTest, BadNodeId) {
   EXPECT_NE(Error("node = a b\nlog_dir = /x\n").find("node id 'a b'"),
             std::string::npos);
@@ -315,9 +338,9 @@ TEST_F(ConfigTest, MalformedConninfoIsExplained) {
 TEST_F(ConfigTest, UnsetPasswordEnvIsExplainedWithoutItsValue) {
   // A password typed into password_env by mistake is a valid variable
   // name: the error must not repeat it.
-  std::string m = Error(Minimal(
-      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
-      "password_env = Hunter2Zq9\n"));
+  std::string m =
+      Error(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+                    "password_env = Hunter2Zq9\n"));
   EXPECT_EQ(m,
             "config /etc/xatm/bank.ini: resource 'my': the environment "
             "variable named by password_env is not set");
@@ -325,9 +348,9 @@ TEST_F(ConfigTest, UnsetPasswordEnvIsExplainedWithoutItsValue) {
 }
 
 TEST_F(ConfigTest, BadPasswordEnvNameIsNotEchoed) {
-  std::string m = Error(Minimal(
-      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
-      "password_env = 1hunter2!Zq9\n"));
+  std::string m =
+      Error(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"
+                    "password_env = 1hunter2!Zq9\n"));
   EXPECT_NE(m.find("password_env is not an environment variable name"),
             std::string::npos)
       << m;
@@ -340,9 +363,9 @@ TEST_F(ConfigTest, MalformedConninfoIsNotQuoted) {
   for (const char* conninfo :
        {"host=h dbname='bank s3cretPw", "host=h s3cretPw", "host=h =s3cretPw",
         "postgresql://u@h/db?s3cretPw"}) {
-    std::string m = Error(Minimal(
-        std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
-        conninfo + "\n"));
+    std::string m = Error(
+        Minimal(std::string("[resource.pg]\ntype = postgresql\nconninfo = ") +
+                conninfo + "\n"));
     EXPECT_EQ(m.find("s3cretPw"), std::string::npos) << m;
   }
 }

@@ -119,7 +119,8 @@ Result<std::vector<PreparedBranch>> FakeResource::ListPrepared() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<PreparedBranch> out;
   for (const auto& [gtrid, xid] : prepared_) {
-    out.push_back(PreparedBranch{BranchId{xid, name_}, gtrid, script_.db_age_ms});
+    out.push_back(
+        PreparedBranch{BranchId{xid, name_}, gtrid, script_.db_age_ms});
   }
   return out;
 }
@@ -173,14 +174,36 @@ Status FakeDecisionLog::LogCommit(const std::string& gtrid,
   return Status::Ok();
 }
 
+Status FakeDecisionLog::CommitCarrying(
+    Branch& branch, const std::string& gtrid,
+    const std::vector<std::string>& resources, int64_t time_ms) {
+  journal_->Add("carry-decision");
+  Status committed = branch.CommitOnePhase();
+  if (!committed.ok()) return committed;
+  std::lock_guard<std::mutex> lock(mu_);
+  records_.push_back(
+      DecisionRecord{RecordType::kCommit, gtrid, resources, time_ms, ""});
+  return Status::Ok();
+}
+
+Result<bool> FakeDecisionLog::ClaimAbort(const std::string& gtrid) {
+  (void)gtrid;
+  journal_->Add("claim-abort");
+  if (!carrier_.empty()) return claim_;
+  return DecisionLog::ClaimAbort(gtrid);
+}
+
 Status FakeDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,
                                EndOrigin origin) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!failure_.ok()) return failure_;
   journal_->Add("log-end");
-  records_.push_back(DecisionRecord{
-      RecordType::kEnd, gtrid, {}, time_ms,
-      origin == EndOrigin::kRecovery ? "recovery" : ""});
+  records_.push_back(
+      DecisionRecord{RecordType::kEnd,
+                     gtrid,
+                     {},
+                     time_ms,
+                     origin == EndOrigin::kRecovery ? "recovery" : ""});
   return Status::Ok();
 }
 

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <optional>
-#include <set>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,8 +32,8 @@ class Journal {
 };
 
 struct FakeScript {
-  Status prepare = Status::Ok();  // the vote
-  Status commit = Status::Ok();   // phase 2 on the branch
+  Status prepare = Status::Ok();          // the vote
+  Status commit = Status::Ok();           // phase 2 on the branch
   Status recovery_commit = Status::Ok();  // Resource::CommitPrepared
   Status one_phase = Status::Ok();
   // What LookupOutcome says of a branch this fake did not commit itself
@@ -41,9 +41,9 @@ struct FakeScript {
   // is false: a database answering OK without applying the commit).
   BranchOutcome outcome = BranchOutcome::kUnknown;
   bool applies_commits = true;
-  Status lookup = Status::Ok();  // LookupOutcome fails with this when not OK
-  Status list = Status::Ok();  // ListPrepared fails with this when not OK
-  std::function<void()> on_list;     // runs inside ListPrepared
+  Status lookup = Status::Ok();   // LookupOutcome fails with this when not OK
+  Status list = Status::Ok();     // ListPrepared fails with this when not OK
+  std::function<void()> on_list;  // runs inside ListPrepared
   std::optional<int64_t> db_age_ms;  // what ListPrepared reports
   bool read_only = false;            // branches vote read-only
 };
@@ -93,6 +93,11 @@ class FakeDecisionLog : public DecisionLog {
   explicit FakeDecisionLog(Journal* journal) : journal_(journal) {}
 
   void FailAppends(Status failure) { failure_ = std::move(failure); }
+  // Acts as a store in a database: the decision rides on `resource`'s
+  // branch (CommitCarrying commits it one phase and records the decision
+  // if that works) and recovery claims abort with `claim`.
+  void ActAsStore(std::string resource) { carrier_ = std::move(resource); }
+  void ScriptClaim(Result<bool> claim) { claim_ = std::move(claim); }
 
   Status LogCommit(const std::string& gtrid,
                    const std::vector<std::string>& resources,
@@ -108,6 +113,12 @@ class FakeDecisionLog : public DecisionLog {
   // Any record of the gtrid (this log forgets nothing).
   bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override;
+  const std::string& carrier() const override { return carrier_; }
+  Status CommitCarrying(Branch& branch, const std::string& gtrid,
+                        const std::vector<std::string>& resources,
+                        int64_t time_ms) override;
+  Result<bool> ClaimAbort(const std::string& gtrid) override;
+  bool shared() const override { return !carrier_.empty(); }
 
   std::vector<DecisionRecord> all_records() const;
 
@@ -116,6 +127,8 @@ class FakeDecisionLog : public DecisionLog {
   mutable std::mutex mu_;
   Status failure_;
   std::vector<DecisionRecord> records_;
+  std::string carrier_;
+  Result<bool> claim_ = true;
 };
 
 }  // namespace xatm::testing

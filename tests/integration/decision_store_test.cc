@@ -1,0 +1,200 @@
+// The database decision store against the real servers, for each dialect:
+// the fence waits for a coordinator's uncommitted COMMIT row and then
+// obeys it; an abort row makes the COMMIT row fail; a coordinator past its
+// bound cannot decide by the database's clock; the durability check; ENDs
+// and pruning.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "adapters/resource_factory.h"
+#include "tests/integration/test_env.h"
+#include "tm/clock.h"
+#include "tm/store/database_decision_log.h"
+#include "tm/store/decision_sql.h"
+
+namespace xatm {
+namespace {
+
+using std::chrono::milliseconds;
+
+class DecisionStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ResourceConfig config = GetParam() == "pg"
+                                ? testing::PostgresTestConfig("pg")
+                                : testing::MysqlTestConfig("my");
+    config.lock_timeout_ms = 3000;
+    resource_ = Open(config);
+    ASSERT_TRUE(DatabaseDecisionLog::CreateTable(*resource_).ok());
+    sql_ = *DecisionSqlFor(resource_->type());
+    auto store = DatabaseDecisionLog::Open(resource_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  static std::shared_ptr<Resource> Open(const ResourceConfig& config) {
+    Result<std::shared_ptr<Resource>> r = MakeResource(config);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : nullptr;
+  }
+
+  // A fresh gtrid begun `age_ms` ago by this host's clock.
+  static std::string NewGtrid(int64_t age_ms = 0) {
+    static XidGenerator ids("st" + testing::RandomHex(6));
+    return ids.Next(Clock::System()->NowMs() - age_ms).Gtrid();
+  }
+
+  std::string OutcomeOf(const std::string& gtrid) {
+    auto rows = resource_->QueryLocal(sql_.select_outcome, {gtrid});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (!rows.ok() || rows->empty()) return "";
+    return rows->front()[0].value_or("NULL");
+  }
+
+  // The coordinator's side up to its commit point: a local transaction
+  // holding its inserted, uncommitted COMMIT row.
+  std::unique_ptr<Branch> InsertUncommitted(const std::string& gtrid) {
+    auto branch = resource_->BeginLocal();
+    EXPECT_TRUE(branch.ok());
+    Result<Xid> xid = Xid::ParseGtrid(gtrid);
+    auto inserted = (*branch)->Execute(
+        sql_.insert_commit,
+        {gtrid, std::to_string(xid->begin_ms), "60000", "pg,my", xid->node});
+    EXPECT_TRUE(inserted.ok()) << inserted.status().ToString();
+    return std::move(branch).value();
+  }
+
+  std::shared_ptr<Resource> resource_;
+  DecisionSql sql_;
+  std::unique_ptr<DatabaseDecisionLog> store_;
+};
+
+TEST_P(DecisionStoreTest, TheFenceWaitsForAnInsertedCommitAndObeysIt) {
+  const std::string gtrid = NewGtrid();
+  std::unique_ptr<Branch> coordinator = InsertUncommitted(gtrid);
+  auto fence =
+      std::async(std::launch::async, [&] { return store_->ClaimAbort(gtrid); });
+  EXPECT_EQ(fence.wait_for(milliseconds(500)), std::future_status::timeout)
+      << "the fence did not wait for the uncommitted COMMIT row";
+  ASSERT_TRUE(coordinator->CommitOnePhase().ok());
+  Result<bool> aborted = fence.get();
+  ASSERT_TRUE(aborted.ok()) << aborted.status().ToString();
+  EXPECT_FALSE(*aborted) << "abort claimed over a committed decision";
+  EXPECT_EQ(OutcomeOf(gtrid), "commit");
+}
+
+TEST_P(DecisionStoreTest, TheFenceRecordsAbortWhenTheInsertRollsBack) {
+  const std::string gtrid = NewGtrid();
+  std::unique_ptr<Branch> coordinator = InsertUncommitted(gtrid);
+  auto fence =
+      std::async(std::launch::async, [&] { return store_->ClaimAbort(gtrid); });
+  EXPECT_EQ(fence.wait_for(milliseconds(300)), std::future_status::timeout);
+  ASSERT_TRUE(coordinator->Rollback().ok());
+  Result<bool> aborted = fence.get();
+  ASSERT_TRUE(aborted.ok()) << aborted.status().ToString();
+  EXPECT_TRUE(*aborted);
+  EXPECT_EQ(OutcomeOf(gtrid), "abort");
+}
+
+TEST_P(DecisionStoreTest, AHungCoordinatorMakesTheFenceGiveUpNotGuess) {
+  const std::string gtrid = NewGtrid();
+  std::unique_ptr<Branch> coordinator = InsertUncommitted(gtrid);
+  Result<bool> aborted = store_->ClaimAbort(gtrid);  // lock_timeout 3 s
+  EXPECT_FALSE(aborted.ok()) << "the fence decided past a held COMMIT row";
+  ASSERT_TRUE(coordinator->CommitOnePhase().ok());
+  Result<bool> again = store_->ClaimAbort(gtrid);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(*again);
+}
+
+TEST_P(DecisionStoreTest, AnAbortRowMakesTheCommitDecisionFail) {
+  const std::string gtrid = NewGtrid();
+  Result<bool> aborted = store_->ClaimAbort(gtrid);
+  ASSERT_TRUE(aborted.ok() && *aborted);
+  Status s = store_->LogCommit(gtrid, {"pg", "my"}, 0);
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  EXPECT_EQ(OutcomeOf(gtrid), "abort");
+  EXPECT_FALSE(store_->FindOpenCommit(gtrid).has_value());
+}
+
+TEST_P(DecisionStoreTest, ATransactionPastItsBoundCannotDecide) {
+  DatabaseDecisionLogOptions options;
+  options.decide_within_ms = 5000;
+  auto store = DatabaseDecisionLog::Open(resource_, options);
+  ASSERT_TRUE(store.ok());
+  const std::string late = NewGtrid(/*age_ms=*/60'000);
+  Status s = (*store)->LogCommit(late, {"pg", "my"}, 0);
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  EXPECT_EQ(OutcomeOf(late), "");
+  const std::string young = NewGtrid();
+  EXPECT_TRUE((*store)->LogCommit(young, {"pg", "my"}, 0).ok());
+  EXPECT_EQ(OutcomeOf(young), "commit");
+}
+
+TEST_P(DecisionStoreTest, TheDecisionRidesOnTheCarriersOwnCommit) {
+  const std::string gtrid = NewGtrid();
+  auto branch = resource_->BeginLocal();
+  ASSERT_TRUE(branch.ok());
+  ASSERT_TRUE(
+      store_->CommitCarrying(**branch, gtrid, {"my", GetParam()}, 0).ok());
+  auto open = store_->FindOpenCommit(gtrid);
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->resources, (std::vector<std::string>{"my", GetParam()}));
+  EXPECT_TRUE(store_->HasCommitHistory(gtrid));
+  // The coordinator's END: closed at once, deleted with its batch.
+  ASSERT_TRUE(store_->LogEnd(gtrid, 0).ok());
+  EXPECT_FALSE(store_->FindOpenCommit(gtrid).has_value());
+  store_.reset();  // flushes the batch
+  EXPECT_EQ(OutcomeOf(gtrid), "");
+}
+
+TEST_P(DecisionStoreTest, RecoveryEndsAreKeptUntilPruned) {
+  const std::string gtrid = NewGtrid();
+  ASSERT_TRUE(store_->LogCommit(gtrid, {"pg", "my"}, 0).ok());
+  ASSERT_TRUE(store_->LogEnd(gtrid, 0, EndOrigin::kRecovery).ok());
+  EXPECT_FALSE(store_->FindOpenCommit(gtrid).has_value());
+  EXPECT_TRUE(store_->HasCommitHistory(gtrid));  // evidence kept
+  ASSERT_TRUE(store_->Prune().ok());             // a week's retention
+  EXPECT_EQ(OutcomeOf(gtrid), "commit");
+  DatabaseDecisionLogOptions options;
+  options.retention_s = 0;
+  auto pruning = DatabaseDecisionLog::Open(resource_, options);
+  ASSERT_TRUE(pruning.ok());
+  ASSERT_TRUE((*pruning)->Prune().ok());
+  EXPECT_EQ(OutcomeOf(gtrid), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, DecisionStoreTest,
+                         ::testing::Values("pg", "my"));
+
+TEST(DecisionStoreDurabilityTest, SynchronousCommitOffIsRefused) {
+  ResourceConfig config = testing::PostgresTestConfig("pg");
+  config.conninfo += " options='-c synchronous_commit=off'";
+  Result<std::shared_ptr<Resource>> r = MakeResource(config);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(**r).ok());
+  auto store = DatabaseDecisionLog::Open(*r);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("synchronous_commit = off"),
+            std::string::npos)
+      << store.status().ToString();
+}
+
+TEST(DecisionStoreDurabilityTest, AMissingTableSaysRunInit) {
+  ResourceConfig config = testing::PostgresTestConfig("pg");
+  config.conninfo += " options='-c search_path=xatm_no_such_schema'";
+  Result<std::shared_ptr<Resource>> r = MakeResource(config);
+  ASSERT_TRUE(r.ok());
+  auto store = DatabaseDecisionLog::Open(*r);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("xatm init"), std::string::npos)
+      << store.status().ToString();
+}
+
+}  // namespace
+}  // namespace xatm
