@@ -326,6 +326,8 @@ void Sweeper::FinishDecisions(Pass& pass) {
       Status s;
       if (it != pass.outcome.end()) {
         s = it->second;  // was prepared at listing time
+      } else if (name == manager_->log().carrier()) {
+        s = Status::Ok();  // committed in one transaction with the decision
       } else if (pass.down.count(name) != 0) {
         s = Status::Unavailable("resource down");
       } else if (Resource* r = manager_->FindResource(name); r == nullptr) {

@@ -123,6 +123,19 @@ TEST_F(CarrierCommitTest, AnUnansweredFenceDefers) {
   EXPECT_EQ(b_->prepared().size(), 1u);
 }
 
+// The carrier committed with the row: recovery needs no ledger to know it.
+TEST_F(CarrierCommitTest, RecoveryFinishesADecisionWithoutAskingTheCarrier) {
+  a_->script().outcome = BranchOutcome::kNotCommitted;  // no ledger row
+  Xid xid = OldXid();
+  b_->AddPrepared(xid);
+  ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"b", "a"}, 0).ok());
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.committed, 1) << r.Summary();
+  EXPECT_EQ(r.ended, 1) << r.Summary();
+  EXPECT_EQ(r.heuristics, 0) << r.Summary();
+  EXPECT_EQ(journal_.IndexOf("lookup:a"), -1);
+}
+
 TEST_F(CarrierCommitTest, AllNodesReachesOtherNodesBranches) {
   b_->AddPrepared(OldXid("n2"));
   EXPECT_EQ(Sweep().rolled_back, 0);  // another node's: not ours
