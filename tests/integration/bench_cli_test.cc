@@ -74,6 +74,10 @@ TEST_P(BenchCliTest, RunsConservesMoneyAndLeavesNothingPrepared) {
   EXPECT_EQ(r.err, "");
   ASSERT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line: " << r.out;
   EXPECT_EQ(JsonValue(r.out, "mode"), "\"" + mode + "\"") << r.out;
+  const char* store = mode == "2pc"   ? "\"file\""
+                      : mode == "raw" ? "\"memory\""
+                                      : "\"none\"";
+  EXPECT_EQ(JsonValue(r.out, "decision_store"), store) << r.out;
   EXPECT_EQ(JsonValue(r.out, "clients"), "2");
   EXPECT_EQ(JsonValue(r.out, "seconds"), "2");
   EXPECT_GT(std::stoll(JsonValue(r.out, "transfers")), 0) << r.out;
@@ -96,7 +100,9 @@ TEST_F(BenchCliTest, TextReportAndBadUsage) {
                           "--accounts", std::to_string(kAccounts)});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(std::regex_search(
-      r.out, std::regex("^mode 2pc, clients 1, [0-9.]+ s, 4 accounts")))
+      r.out,
+      std::regex(
+          "^mode 2pc \\(decisions: file\\), clients 1, [0-9.]+ s, 4 accounts")))
       << r.out;
   EXPECT_NE(r.out.find("\nmoney          conserved ("), std::string::npos)
       << r.out;

@@ -161,7 +161,8 @@ TEST_F(ConfigTest, MissingLogDir) {
 }
 
 TEST_F(ConfigTest, DecisionStoreIsTheFileByDefault) {
-  Result<Config> c = Parse(Minimal("[resource.pg]\ntype = postgresql\n"));
+  Result<Config> c =
+      Parse(Minimal("[resource.pg]\ntype = postgresql\nconninfo = dbname=b\n"));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->decision_store, "file");
   EXPECT_TRUE(c->file_store());
@@ -169,7 +170,8 @@ TEST_F(ConfigTest, DecisionStoreIsTheFileByDefault) {
 
 TEST_F(ConfigTest, DecisionStoreInAResourceNeedsNoLogDir) {
   Result<Config> c = Parse(
-      "node = n1\ndecision_store = pg\n[resource.pg]\ntype = postgresql\n");
+      "node = n1\ndecision_store = pg\n[resource.pg]\ntype = postgresql\n"
+      "conninfo = dbname=b\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->decision_store, "pg");
   EXPECT_FALSE(c->file_store());
@@ -178,7 +180,7 @@ TEST_F(ConfigTest, DecisionStoreInAResourceNeedsNoLogDir) {
 
 TEST_F(ConfigTest, DecisionStoreMustNameAConfiguredResource) {
   EXPECT_EQ(Error("node = n1\ndecision_store = pgx\n[resource.pg]\n"
-                  "type = postgresql\n"),
+                  "type = postgresql\nconninfo = dbname=b\n"),
             "config /etc/xatm/bank.ini: decision_store 'pgx' is neither file "
             "nor a configured resource");
 }
