@@ -5,97 +5,101 @@
 namespace xatm {
 namespace {
 
-// The columns every reader of a decision gets, in this order.
-constexpr char kOpenWhere[] =
-    " FROM xatm_decisions WHERE outcome = 'commit' AND ended_at IS NULL";
+// What differs between the dialects; the statements are built from it.
+struct Dialect {
+  const char* create_table;
+  const char* never;  // a condition no row meets
+  const char* durability;
+  const char* now;  // the server's clock, now (not at BEGIN)
+  // Milliseconds since the epoch of the server's clock, and of `column`.
+  std::string (*epoch_ms)(const std::string& time);
+  // The clock is past (begin_ms ?, within ?): refuse the COMMIT row.
+  const char* past_bound;
+  const char* insert_if_absent_prefix;  // "INSERT [IGNORE] INTO"
+  const char* insert_if_absent_suffix;  // "" or "ON CONFLICT ..."
+  const char* older_than_seconds;       // decided_at < now - ? seconds
+};
 
-DecisionSql Postgresql() {
-  DecisionSql q;
-  q.create_table = internal::kPostgresqlDecisionsSql;
-  q.probe_table = "SELECT gtrid FROM xatm_decisions WHERE false";
-  q.durability =
-      "SELECT name, setting FROM pg_settings "
-      "WHERE name IN ('fsync', 'synchronous_commit')";
-  q.insert_commit =
-      "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) VALUES "
-      "(?, CASE WHEN clock_timestamp() <= to_timestamp(CAST(? AS bigint) / "
-      "1000.0) + CAST(? AS bigint) * interval '1 millisecond' THEN 'commit' "
-      "ELSE 'too late' END, ?, ?)";
-  q.insert_abort_if_absent =
-      "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) "
-      "VALUES (?, 'abort', '', ?) ON CONFLICT (gtrid) DO NOTHING";
-  q.select_outcome = "SELECT outcome FROM xatm_decisions WHERE gtrid = ?";
-  const std::string open_columns =
-      "SELECT gtrid, resources, "
-      "CAST(extract(epoch FROM decided_at) * 1000 AS bigint)";
-  q.select_open = open_columns + kOpenWhere + " ORDER BY decided_at";
-  q.select_open_one = open_columns + kOpenWhere + " AND gtrid = ?";
-  q.select_commit_history =
-      "SELECT 1 FROM xatm_decisions WHERE gtrid = ? AND outcome = 'commit'";
-  q.select_all =
-      "SELECT gtrid, outcome, resources, node, "
-      "CAST(extract(epoch FROM decided_at) * 1000 AS bigint), "
-      "CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END, detail "
-      "FROM xatm_decisions ORDER BY decided_at, gtrid";
-  q.mark_ended =
-      "UPDATE xatm_decisions SET ended_at = clock_timestamp() "
-      "WHERE gtrid = ? AND outcome = 'commit'";
-  q.set_detail = "UPDATE xatm_decisions SET detail = ? WHERE gtrid = ?";
-  q.delete_commits_prefix =
-      "DELETE FROM xatm_decisions WHERE outcome = 'commit' AND gtrid IN (";
-  q.prune =
-      "DELETE FROM xatm_decisions WHERE (outcome = 'abort' OR ended_at IS "
-      "NOT NULL) AND decided_at < clock_timestamp() - CAST(? AS bigint) * "
-      "interval '1 second'";
-  return q;
+std::string PostgresEpochMs(const std::string& time) {
+  return "CAST(extract(epoch FROM " + time + ") * 1000 AS bigint)";
 }
 
-DecisionSql Mysql() {
-  DecisionSql q;
-  q.create_table = internal::kMysqlDecisionsSql;
-  q.probe_table = "SELECT gtrid FROM xatm_decisions WHERE 1 = 0";
-  q.durability =
-      "SELECT 'innodb_flush_log_at_trx_commit', "
-      "@@GLOBAL.innodb_flush_log_at_trx_commit";
-  q.insert_commit =
-      "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) VALUES "
-      "(?, CASE WHEN UNIX_TIMESTAMP(NOW(3)) * 1000 <= CAST(? AS SIGNED) + "
-      "CAST(? AS SIGNED) THEN 'commit' ELSE 'too late' END, ?, ?)";
-  // INSERT IGNORE also waits for an uncommitted row with the same key.
-  q.insert_abort_if_absent =
-      "INSERT IGNORE INTO xatm_decisions (gtrid, outcome, resources, node) "
-      "VALUES (?, 'abort', '', ?)";
-  q.select_outcome = "SELECT outcome FROM xatm_decisions WHERE gtrid = ?";
+std::string MysqlEpochMs(const std::string& time) {
+  return "CAST(UNIX_TIMESTAMP(" + time + ") * 1000 AS SIGNED)";
+}
+
+const Dialect kPostgresql = {
+    internal::kPostgresqlDecisionsSql,
+    "false",
+    "SELECT name, setting FROM pg_settings "
+    "WHERE name IN ('fsync', 'synchronous_commit')",
+    "clock_timestamp()",
+    &PostgresEpochMs,
+    "clock_timestamp() > to_timestamp(CAST(? AS bigint) / 1000.0) + "
+    "CAST(? AS bigint) * interval '1 millisecond'",
+    "INSERT INTO",
+    " ON CONFLICT (gtrid) DO NOTHING",
+    "decided_at < clock_timestamp() - CAST(? AS bigint) * interval '1 second'",
+};
+
+const Dialect kMysql = {
+    internal::kMysqlDecisionsSql,
+    "1 = 0",
+    "SELECT 'innodb_flush_log_at_trx_commit', "
+    "@@GLOBAL.innodb_flush_log_at_trx_commit",
+    "NOW(3)",
+    &MysqlEpochMs,
+    "UNIX_TIMESTAMP(NOW(3)) * 1000 > CAST(? AS SIGNED) + CAST(? AS SIGNED)",
+    // INSERT IGNORE also waits for an uncommitted row with the same key.
+    "INSERT IGNORE INTO",
+    "",
+    "decided_at < TIMESTAMPADD(SECOND, -CAST(? AS SIGNED), NOW(3))",
+};
+
+DecisionSql Build(const Dialect& d) {
+  const std::string open =
+      " FROM xatm_decisions WHERE outcome = 'commit' AND ended_at IS NULL";
   const std::string open_columns =
-      "SELECT gtrid, resources, "
-      "CAST(UNIX_TIMESTAMP(decided_at) * 1000 AS SIGNED)";
-  q.select_open = open_columns + kOpenWhere + " ORDER BY decided_at";
-  q.select_open_one = open_columns + kOpenWhere + " AND gtrid = ?";
+      "SELECT gtrid, resources, " + d.epoch_ms("decided_at");
+  DecisionSql q;
+  q.create_table = d.create_table;
+  q.probe_table =
+      std::string("SELECT gtrid FROM xatm_decisions WHERE ") + d.never;
+  q.durability = d.durability;
+  q.insert_commit = std::string(
+                        "INSERT INTO xatm_decisions (gtrid, outcome, "
+                        "resources, node) VALUES (?, CASE WHEN ") +
+                    d.past_bound + " THEN 'too late' ELSE 'commit' END, ?, ?)";
+  q.insert_abort_if_absent = std::string(d.insert_if_absent_prefix) +
+                             " xatm_decisions (gtrid, outcome, resources, "
+                             "node) VALUES (?, 'abort', '', ?)" +
+                             d.insert_if_absent_suffix;
+  q.select_outcome = "SELECT outcome FROM xatm_decisions WHERE gtrid = ?";
+  q.select_open = open_columns + open + " ORDER BY decided_at";
+  q.select_open_one = open_columns + open + " AND gtrid = ?";
   q.select_commit_history =
       "SELECT 1 FROM xatm_decisions WHERE gtrid = ? AND outcome = 'commit'";
-  q.select_all =
-      "SELECT gtrid, outcome, resources, node, "
-      "CAST(UNIX_TIMESTAMP(decided_at) * 1000 AS SIGNED), "
-      "CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END, detail "
-      "FROM xatm_decisions ORDER BY decided_at, gtrid";
-  q.mark_ended =
-      "UPDATE xatm_decisions SET ended_at = NOW(3) "
-      "WHERE gtrid = ? AND outcome = 'commit'";
+  q.select_all = "SELECT gtrid, outcome, resources, node, " +
+                 d.epoch_ms("decided_at") +
+                 ", CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END, detail "
+                 "FROM xatm_decisions ORDER BY decided_at, gtrid";
+  q.mark_ended = std::string("UPDATE xatm_decisions SET ended_at = ") + d.now +
+                 " WHERE gtrid = ? AND outcome = 'commit'";
   q.set_detail = "UPDATE xatm_decisions SET detail = ? WHERE gtrid = ?";
   q.delete_commits_prefix =
       "DELETE FROM xatm_decisions WHERE outcome = 'commit' AND gtrid IN (";
-  q.prune =
-      "DELETE FROM xatm_decisions WHERE (outcome = 'abort' OR ended_at IS "
-      "NOT NULL) AND decided_at < TIMESTAMPADD(SECOND, -CAST(? AS SIGNED), "
-      "NOW(3))";
+  q.prune = std::string(
+                "DELETE FROM xatm_decisions WHERE (outcome = 'abort' OR "
+                "ended_at IS NOT NULL) AND ") +
+            d.older_than_seconds;
   return q;
 }
 
 }  // namespace
 
 Result<DecisionSql> DecisionSqlFor(std::string_view resource_type) {
-  if (resource_type == "postgresql") return Postgresql();
-  if (resource_type == "mysql") return Mysql();
+  if (resource_type == "postgresql") return Build(kPostgresql);
+  if (resource_type == "mysql") return Build(kMysql);
   return Status::InvalidArgument("no decision table for resource type '" +
                                  std::string(resource_type) + "'");
 }
