@@ -37,9 +37,12 @@ struct ResourceConfig {
   // commit, recovery queries. Expiry cancels the request and drops the
   // connection. Before the decision it is a no vote; after it, in doubt.
   int request_timeout_ms = 10000;
-  // MariaDB: the server closes a session of ours idle this long
-  // (wait_timeout), so a branch attached to the session of a dead or
-  // partitioned coordinator host is released for recovery within it.
+  // The server closes a session of ours idle this long (MariaDB: any idle
+  // session, wait_timeout; PostgreSQL: one idle inside a transaction,
+  // idle_in_transaction_session_timeout), with TCP keepalives on, so a
+  // branch (or an uncommitted decision row that recovery's fence waits for)
+  // held by a frozen, dead or partitioned coordinator is released within
+  // it. 0 keeps the server's default.
   int idle_session_timeout_s = 60;
 };
 

@@ -26,9 +26,12 @@ namespace po = boost::program_options;
 constexpr char kResourcePrefix[] = "resource.";
 
 const std::set<std::string>& CommonResourceKeys() {
-  static const std::set<std::string> keys = {
-      "type", "pool_size", "connect_timeout", "lock_timeout_ms",
-      "request_timeout_ms"};
+  static const std::set<std::string> keys = {"type",
+                                             "pool_size",
+                                             "connect_timeout",
+                                             "lock_timeout_ms",
+                                             "request_timeout_ms",
+                                             "idle_session_timeout"};
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
@@ -36,9 +39,8 @@ const std::set<std::string>& PostgresKeys() {
   return keys;
 }
 const std::set<std::string>& MysqlKeys() {
-  static const std::set<std::string> keys = {
-      "host",     "port",         "user",
-      "database", "password_env", "idle_session_timeout"};
+  static const std::set<std::string> keys = {"host", "port", "user", "database",
+                                             "password_env"};
   return keys;
 }
 
@@ -340,6 +342,14 @@ class Parser {
       }
       r.request_timeout_ms = static_cast<int>(n);
     }
+    if (const std::string* v = get("idle_session_timeout")) {
+      if (!ParseInt(*v, 0, 86'400, &n)) {
+        return ResourceError(name, "idle_session_timeout " + Quoted(*v) +
+                                       " is not a number of seconds from 0 "
+                                       "to 86400");
+      }
+      r.idle_session_timeout_s = static_cast<int>(n);
+    }
     if (pg) {
       if (get("conninfo") == nullptr || get("conninfo")->empty()) {
         return ResourceError(name, "missing conninfo");
@@ -364,14 +374,6 @@ class Parser {
         return ResourceError(name, std::string("missing ") + key);
       }
       *out = *get(key);
-    }
-    if (const std::string* v = get("idle_session_timeout")) {
-      if (!ParseInt(*v, 0, 86'400, &n)) {
-        return ResourceError(name, "idle_session_timeout " + Quoted(*v) +
-                                       " is not a number of seconds from 0 "
-                                       "to 86400");
-      }
-      r.idle_session_timeout_s = static_cast<int>(n);
     }
     if (const std::string* v = get("password_env")) {
       // The value is never repeated: a password typed here by mistake

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -25,9 +26,17 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
   // Processed in order, later values win: the conninfo may choose its own
   // encoding and application name. libpq's connect_timeout is not used: it
   // has whole seconds and only PQconnectdb's blocking loop applies it.
+  const std::string keepalive_idle =
+      std::to_string(std::max(1, options.idle_in_transaction_s));
   const char* keywords[] = {"client_encoding", "fallback_application_name",
-                            "dbname", nullptr};
-  const char* values[] = {"UTF8", "xatm", options.conninfo.c_str(), nullptr};
+                            "keepalives",      "keepalives_idle",
+                            "dbname",          nullptr};
+  const char* values[] = {"UTF8",
+                          "xatm",
+                          options.idle_in_transaction_s > 0 ? "1" : "0",
+                          keepalive_idle.c_str(),
+                          options.conninfo.c_str(),
+                          nullptr};
   PGconn* conn = PQconnectStartParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) {
     return Status::Unavailable(
@@ -48,12 +57,23 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
     return Status::Unavailable("connect: cannot switch to non-blocking mode: " +
                                OneLine(PQerrorMessage(conn)));
   }
+  // Once per session instead of once per transaction: a round trip saved
+  // on every branch. set_config(..., false) is a plain SET: it outlives
+  // transactions.
+  std::string settings;
   if (options.lock_timeout_ms > 0) {
-    // Once per session instead of once per transaction: a round trip saved
-    // on every branch. Plain SET: it outlives transactions.
-    PgResult set = connection->Exec(
-        "SET lock_timeout = " + std::to_string(options.lock_timeout_ms), limit);
-    if (!set.ok()) return set.ToStatus("connect: SET lock_timeout");
+    settings = "set_config('lock_timeout', '" +
+               std::to_string(options.lock_timeout_ms) + "', false)";
+  }
+  if (options.idle_in_transaction_s > 0) {
+    settings += std::string(settings.empty() ? "" : ", ") +
+                "set_config('idle_in_transaction_session_timeout', '" +
+                std::to_string(options.idle_in_transaction_s * 1000) +
+                "', false)";
+  }
+  if (!settings.empty()) {
+    PgResult set = connection->Exec("SELECT " + settings, limit);
+    if (!set.ok()) return set.ToStatus("connect: setting session limits");
     // Set-up is not use: a fresh connection must not count as a reused
     // one that may have gone stale in the pool.
     connection->statements_run_ = 0;

@@ -32,6 +32,9 @@ struct PgConnectOptions {
   int connect_timeout_s = 0;
   // > 0: the session's lock_timeout.
   int lock_timeout_ms = 0;
+  // > 0: the session's idle_in_transaction_session_timeout (seconds), and
+  // TCP keepalives after that long idle.
+  int idle_in_transaction_s = 0;
 };
 
 // Every call that talks to the server takes a deadline: it waits for

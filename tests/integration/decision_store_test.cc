@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "adapters/resource_factory.h"
 #include "tests/integration/test_env.h"
@@ -109,6 +110,32 @@ TEST_P(DecisionStoreTest, AHungCoordinatorMakesTheFenceGiveUpNotGuess) {
   Result<bool> again = store_->ClaimAbort(gtrid);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_FALSE(*again);
+}
+
+// A coordinator frozen (or cut off) between its COMMIT row and its commit
+// blocks the fence only until the server ends its idle session.
+TEST_P(DecisionStoreTest, AFrozenCoordinatorsRowIsReleasedByTheIdleTimeout) {
+  ResourceConfig config = GetParam() == "pg" ? testing::PostgresTestConfig("pg")
+                                             : testing::MysqlTestConfig("my");
+  config.idle_session_timeout_s = 1;
+  std::shared_ptr<Resource> frozen_side = Open(config);
+  const std::string gtrid = NewGtrid();
+  auto coordinator = frozen_side->BeginLocal();
+  ASSERT_TRUE(coordinator.ok());
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  ASSERT_TRUE(
+      (*coordinator)
+          ->Execute(sql_.insert_commit, {gtrid, std::to_string(xid->begin_ms),
+                                         "60000", "pg,my", xid->node})
+          .ok());
+  std::this_thread::sleep_for(milliseconds(2500));  // idle in its transaction
+  Result<bool> aborted = store_->ClaimAbort(gtrid);
+  ASSERT_TRUE(aborted.ok()) << aborted.status().ToString();
+  EXPECT_TRUE(*aborted);
+  EXPECT_EQ(OutcomeOf(gtrid), "abort");
+  // The coordinator wakes up: its decision cannot land any more.
+  EXPECT_NE((*coordinator)->CommitOnePhase().code(), StatusCode::kOk);
+  EXPECT_EQ(OutcomeOf(gtrid), "abort");
 }
 
 TEST_P(DecisionStoreTest, AnAbortRowMakesTheCommitDecisionFail) {

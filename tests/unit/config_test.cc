@@ -160,6 +160,14 @@ TEST_F(ConfigTest, MissingLogDir) {
             "config /etc/xatm/bank.ini: missing log_dir");
 }
 
+TEST_F(ConfigTest, PostgresqlTakesAnIdleSessionTimeoutToo) {
+  Result<Config> c =
+      Parse(Minimal("[resource.pg]\ntype = postgresql\nconninfo = host=h\n"
+                    "idle_session_timeout = 7\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->resources[0].idle_session_timeout_s, 7);
+}
+
 TEST_F(ConfigTest, DecisionStoreIsTheFileByDefault) {
   Result<Config> c =
       Parse(Minimal("[resource.pg]\ntype = postgresql\nconninfo = dbname=b\n"));
@@ -258,7 +266,7 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
                 .find("idle_session_timeout '1e3'"),
             std::string::npos);
   EXPECT_NE(Error(Minimal("[resource.pg]\ntype = postgresql\nconninfo = "
-                          "host=h\nidle_session_timeout = 5\n"))
+                          "host=h\nport = 5\n"))
                 .find("is for mysql resources"),
             std::string::npos);
   EXPECT_NE(
