@@ -84,8 +84,9 @@ int StoreLog(CommandContext& ctx, bool dump) {
   const Config& config = ctx.config();
   Result<std::vector<std::shared_ptr<Resource>>> resources =
       MakeResources(config);
-  if (!resources.ok())
+  if (!resources.ok()) {
     return ctx.Fail(kExitUsage, resources.status().message());
+  }
   Resource* store = nullptr;
   for (const auto& r : *resources) {
     if (r->name() == config.decision_store) store = r.get();
@@ -101,7 +102,8 @@ int StoreLog(CommandContext& ctx, bool dump) {
   if (!rows.ok()) {
     return ctx.Fail(kExitFailed, table + ": " + rows.status().message());
   }
-  size_t open_commits = 0, aborts = 0, ended = 0, malformed = 0;
+  size_t open_commits = 0, aborts = 0, ended = 0, heuristics = 0;
+  size_t malformed = 0;
   for (const StoredDecision& row : *rows) {
     if (dump) PrintRow(ctx.out(), row);
     std::string problem = RowProblem(row, config);
@@ -112,9 +114,11 @@ int StoreLog(CommandContext& ctx, bool dump) {
     open_commits += row.outcome == "commit" && !row.ended;
     aborts += row.outcome == "abort";
     ended += row.ended;
+    heuristics += !row.detail.empty();  // only a heuristic outcome sets it
   }
   ctx.out() << table << ": " << rows->size() << " row(s) (" << open_commits
-            << " open commit, " << aborts << " abort, " << ended << " ended)\n";
+            << " open commit, " << aborts << " abort, " << ended << " ended, "
+            << heuristics << " heuristic)\n";
   if (malformed != 0) {
     return ctx.Fail(kExitFailed, table + ": " + std::to_string(malformed) +
                                      " malformed row(s)");

@@ -174,11 +174,12 @@ class StoreCliTest : public ::testing::TestWithParam<const char*> {
     return gtrid.find(suffix_) != std::string::npos;
   }
 
-  void ExpectBalances(const std::string& alice, const std::string& bob) {
+  void ExpectBalances(const std::string& alice, const std::string& bob,
+                      const std::string& total = "150.00") {
     ProcessResult r = Xatm({"balance", alice_, bob_});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, alice_ + " " + alice + "\n" + bob_ + " " + bob +
-                         "\ntotal 150.00\n");
+                         "\ntotal " + total + "\n");
   }
 
   // The line of `log dump` for gtrid ("" when there is none).
@@ -263,6 +264,56 @@ TEST_P(StoreCliTest, OpenCommitIsShownRefusedARollbackAndFinishedByHand) {
   // Recovery's END keeps the row as evidence.
   EXPECT_NE(DumpLine(gtrid).find(" ended=yes"), std::string::npos)
       << DumpLine(gtrid);
+}
+
+TEST_P(StoreCliTest, RollbackByHandIsRefusedByTheFenceWhenACommitRowExists) {
+  MakeBank(config_);
+  std::string gtrid = CrashedTransfer(config_, "after-decision", other_);
+  ASSERT_FALSE(gtrid.empty());
+  // A closed COMMIT row (recovery's END keeps it) with a branch prepared
+  // again: no open decision, but the fence finds the commit.
+  Status closed = store_resource_->ExecuteLocal(
+      store_ == "pg"
+          ? "UPDATE xatm_decisions SET ended_at = now() WHERE gtrid = ?"
+          : "UPDATE xatm_decisions SET ended_at = NOW(3) WHERE gtrid = ?",
+      {gtrid});
+  ASSERT_TRUE(closed.ok()) << closed.ToString();
+
+  ProcessResult rollback = Xatm({"resolve", gtrid, "--rollback"});
+  EXPECT_EQ(rollback.exit_code, 1) << rollback.out << rollback.err;
+  EXPECT_NE(rollback.err.find("COMMIT decision"), std::string::npos)
+      << rollback.err;
+  EXPECT_EQ(RowOf(gtrid).value_or(StoredDecision{}).outcome, "commit");
+
+  // The committed store branch's ledger row vouches for it: no --force.
+  ProcessResult commit = Xatm({"resolve", gtrid, "--commit"});
+  EXPECT_EQ(commit.exit_code, 0) << commit.out << commit.err;
+  ExpectBalances("75.00", "75.00");
+}
+
+TEST_P(StoreCliTest, ForcedRollbackAgainstACommitIsRecordedAsHeuristic) {
+  MakeBank(config_);
+  std::string gtrid = CrashedTransfer(config_, "after-decision", other_);
+  ASSERT_FALSE(gtrid.empty());
+  ProcessResult rollback = Xatm({"resolve", gtrid, "--rollback", "--force"});
+  EXPECT_EQ(rollback.exit_code, 4) << rollback.out << rollback.err;
+  EXPECT_NE(rollback.out.find(gtrid + " " + other_ + " rolled-back\n"),
+            std::string::npos)
+      << rollback.out;
+  EXPECT_NE(rollback.out.find(" HEURISTIC: "), std::string::npos)
+      << rollback.out;
+  std::string line = DumpLine(gtrid);
+  EXPECT_NE(line.find(" ended=yes detail=\"operator forced rollback against "
+                      "the commit decision; prepared on " +
+                      other_ + "\""),
+            std::string::npos)
+      << line;
+  // The store's branch committed with the decision, the other rolled back.
+  if (store_ == "pg") {
+    ExpectBalances("75.00", "50.00", "125.00");
+  } else {
+    ExpectBalances("100.00", "75.00", "175.00");
+  }
 }
 
 TEST_P(StoreCliTest, RollbackByHandRecordsAbortAndRefusesALaterCommit) {
@@ -383,7 +434,8 @@ TEST_P(StoreCliTest, LogVerifyFlagsMalformedRows) {
       clean.out,
       std::regex("decision store " + store_ +
                  " \\(table xatm_decisions\\): [0-9]+ row\\(s\\) \\([0-9]+ "
-                 "open commit, [0-9]+ abort, [0-9]+ ended\\)\nok\n$")))
+                 "open commit, [0-9]+ abort, [0-9]+ ended, [0-9]+ "
+                 "heuristic\\)\nok\n$")))
       << clean.out;
 
   const std::string gtrid =
