@@ -2,9 +2,9 @@
 // database decision store's table.
 #include <ctime>
 
+#include "adapters/resource_factory.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
-#include "cli/manager.h"
 #include "tm/decision_log.h"
 #include "tm/store/database_decision_log.h"
 #include "tm/xid.h"
@@ -82,23 +82,19 @@ std::string RowProblem(const StoredDecision& row, const Config& config) {
 // dump), then a summary. Exit 1 when a row is malformed.
 int StoreLog(CommandContext& ctx, bool dump) {
   const Config& config = ctx.config();
-  Result<std::vector<std::shared_ptr<Resource>>> resources =
-      MakeResources(config);
-  if (!resources.ok()) {
-    return ctx.Fail(kExitUsage, resources.status().message());
-  }
-  Resource* store = nullptr;
-  for (const auto& r : *resources) {
-    if (r->name() == config.decision_store) store = r.get();
-  }
-  if (store == nullptr) {
+  // The config names a configured resource (checked when it was read).
+  const ResourceConfig* store_config =
+      config.FindResource(config.decision_store);
+  if (store_config == nullptr) {
     return ctx.Fail(kExitUsage, "decision_store '" + config.decision_store +
                                     "' is not a configured resource");
   }
+  Result<std::shared_ptr<Resource>> store = MakeResource(*store_config);
+  if (!store.ok()) return ctx.Fail(kExitUsage, store.status().message());
   const std::string table =
       "decision store " + config.decision_store + " (table xatm_decisions)";
   Result<std::vector<StoredDecision>> rows =
-      DatabaseDecisionLog::ReadAll(*store);
+      DatabaseDecisionLog::ReadAll(**store);
   if (!rows.ok()) {
     return ctx.Fail(kExitFailed, table + ": " + rows.status().message());
   }
