@@ -1,5 +1,6 @@
-// What is in doubt for this node right now: prepared branches with their age
-// and logged decision, and COMMIT decisions not yet ENDed.
+// What is in doubt for this node (or, with a shared decision store, for
+// every node) right now: prepared branches with their age and logged
+// decision, and COMMIT decisions not yet ENDed.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ struct InDoubtReport {
   std::vector<ResourceFailure> unreachable;
 };
 
-InDoubtReport ListInDoubt(TransactionManager& manager);
+// `all_nodes`: every node's branches and decisions (meaningful with a shared
+// store, whose table holds them all); otherwise this node's only.
+InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes = false);
 
 }  // namespace xatm

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "recovery/own_branches.h"
@@ -63,13 +64,16 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
                                       const ResolveOptions& options) {
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status();
-  if (xid->node != manager.node_id()) {
+  // A shared store holds every node's decisions and fences for them all;
+  // a log directory holds only this node's.
+  const bool foreign = xid->node != manager.node_id();
+  if (foreign && !manager.log().shared()) {
     return Status::FailedPrecondition(
         "xid=" + gtrid + " belongs to node '" + xid->node + "', not '" +
         manager.node_id() + "': resolve it with that node's configuration");
   }
 
-  OwnBranches own = ListOwnBranches(manager);
+  OwnBranches own = ListOwnBranches(manager, nullptr, /*all_nodes=*/foreign);
   std::vector<OwnBranch> prepared;
   for (OwnBranch& b : own.branches) {
     if (b.branch.id.xid == *xid) prepared.push_back(std::move(b));
@@ -96,21 +100,40 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   }
 
   if (options.decision == ManualDecision::kRollback) {
+    std::vector<std::string> prepared_list(prepared_names.begin(),
+                                           prepared_names.end());
+    // The branches a COMMIT decision names, when there is one.
+    std::optional<std::vector<std::string>> committed;
     if (decision.has_value()) {
+      committed = decision->resources;
+    } else {
+      // The fence, as recovery's: a store records abort for every node
+      // unless a COMMIT got there first (a coordinator still deciding); a
+      // log presumes abort unless it has failed.
+      Result<bool> abort_holds = manager.log().ClaimAbort(gtrid);
+      if (!abort_holds.ok()) {
+        return Status::Unavailable(
+            "xid=" + gtrid +
+            ": cannot record the abort: " + abort_holds.status().message());
+      }
+      if (!*abort_holds) committed = prepared_list;
+    }
+    if (committed.has_value()) {
       if (!options.force) {
         return Status::FailedPrecondition(
             "xid=" + gtrid +
             " has a durable COMMIT decision; rolling it back would contradict "
             "it (use --force: recorded as a heuristic outcome)");
       }
-      std::string detail = "operator forced rollback against the commit "
-                           "decision; prepared on " +
-                           Join({prepared_names.begin(), prepared_names.end()});
+      std::string detail =
+          "operator forced rollback against the commit "
+          "decision; prepared on " +
+          Join(prepared_list);
       spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
-      XATM_RETURN_IF_ERROR(manager.log().LogHeuristic(
-          gtrid, decision->resources, detail, now_ms));
+      XATM_RETURN_IF_ERROR(
+          manager.log().LogHeuristic(gtrid, *committed, detail, now_ms));
       result.events.push_back(
-          {gtrid, Join(decision->resources), SweepAction::kHeuristic, detail});
+          {gtrid, Join(*committed), SweepAction::kHeuristic, detail});
       ++result.heuristics;
     }
     for (const OwnBranch& b : prepared) {
@@ -126,7 +149,7 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
         ++result.remaining;
       }
     }
-    if (decision.has_value() && result.remaining == 0) {
+    if (committed.has_value() && result.remaining == 0) {
       XATM_RETURN_IF_ERROR(
           manager.log().LogEnd(gtrid, now_ms, EndOrigin::kRecovery));
       result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
@@ -151,8 +174,11 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
         ManualCommitParticipants(manager, *xid, prepared_names, options.force);
     if (!participants.ok()) return participants.status();
     resources = std::move(participants).value();
-    // The decision must be durable before the first branch commits.
-    XATM_RETURN_IF_ERROR(manager.log().LogCommit(gtrid, resources, now_ms));
+    // The decision must be durable before the first branch commits. The
+    // coordinator is gone, so its decision deadline does not apply; a
+    // recorded abort still refuses it.
+    XATM_RETURN_IF_ERROR(
+        manager.log().LogOperatorCommit(gtrid, resources, now_ms));
     spdlog::info("xid={} operator decided commit on {}", gtrid,
                  Join(resources));
   }

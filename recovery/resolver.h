@@ -1,9 +1,13 @@
 // Manual resolution of one global transaction by an operator.
 //
 // --commit makes (or reuses) a COMMIT decision, commits every prepared
-// branch and ENDs it. --rollback rolls every prepared branch back, but
-// refuses to contradict a logged COMMIT decision unless forced; a forced
-// contradiction is recorded as a HEURISTIC outcome before anything changes.
+// branch and ENDs it; a decision store refuses the COMMIT when abort is
+// recorded there. --rollback first fences like recovery (DecisionLog::
+// ClaimAbort: a store records abort unless a COMMIT got there first), then
+// rolls every prepared branch back; it refuses to contradict a COMMIT
+// decision unless forced, and a forced contradiction is recorded as a
+// HEURISTIC outcome before anything changes. With a shared store any node's
+// transaction may be resolved; with a log, only this node's.
 #pragma once
 
 #include <string>
@@ -28,8 +32,9 @@ struct ResolveResult {
 };
 
 // InvalidArgument: not an xatm gtrid. FailedPrecondition: another node's
-// transaction, or a contradiction without force. NotFound: nothing of it is
-// prepared or logged.
+// transaction (a log), a contradiction without force, or a COMMIT refused
+// because abort is recorded. NotFound: nothing of it is prepared or logged.
+// Unavailable: a resource or the store did not answer.
 Result<ResolveResult> ResolveManually(TransactionManager& manager,
                                       const std::string& gtrid,
                                       const ResolveOptions& options);

@@ -16,20 +16,29 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
-      "in-doubt",
+      "in-doubt [--all-nodes]",
       "Lists this node's prepared branches in every configured database with\n"
       "their age and logged decision ('branch GTRID RESOURCE age=AGE\n"
       "decision=commit|none'), then the COMMIT decisions not yet ENDed\n"
       "('decision GTRID resources=R1,R2 age=AGE'). Changes nothing.\n"
+      "With a database decision_store, --all-nodes lists every node's.\n"
       "Exit 0 when nothing is in doubt, 4 when something is, 1 on error.");
+  spec.options.add_options()(
+      "all-nodes", po::bool_switch(),
+      "list every node's branches and decisions (database decision_store "
+      "only)");
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
+    const bool all_nodes = ctx.vars()["all-nodes"].as<bool>();
+    if (all_nodes && ctx.config().file_store()) {
+      return ctx.Fail(kExitUsage, kAllNodesNeedsDatabaseStore);
+    }
     Result<std::unique_ptr<TransactionManager>> tm =
         OpenTransactionManager(ctx.config());
     if (!tm.ok()) {
       return ctx.Fail(kExitFailed, "cannot open the decision log: " +
                                        tm.status().ToString());
     }
-    InDoubtReport report = ListInDoubt(**tm);
+    InDoubtReport report = ListInDoubt(**tm, all_nodes);
     const int64_t now_ms = (*tm)->clock().NowMs();
     for (const InDoubtBranch& b : report.branches) {
       ctx.out() << "branch " << b.gtrid << " " << b.resource

@@ -14,6 +14,10 @@ void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events) {
   }
 }
 
+const char kAllNodesNeedsDatabaseStore[] =
+    "--all-nodes needs a database decision_store: another node's decisions "
+    "are in its own log_dir";
+
 std::string FormatAge(int64_t age_ms) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(age_ms) / 1000);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "recovery/sweep_result.h"
@@ -15,5 +16,8 @@ void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events);
 
 // "12.3s"
 std::string FormatAge(int64_t age_ms);
+
+// Why --all-nodes is refused with a file decision store.
+extern const char kAllNodesNeedsDatabaseStore[];
 
 }  // namespace xatm

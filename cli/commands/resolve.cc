@@ -11,15 +11,17 @@ namespace {
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "resolve GTRID --commit|--rollback [--force]",
-      "Resolves one global transaction of this node by hand. --commit logs a\n"
-      "COMMIT decision (unless one exists) naming every branch and commits\n"
-      "every prepared branch; it needs an answer from every configured\n"
-      "resource, and without a logged decision it refuses while a resource\n"
-      "shows neither a prepared nor a committed branch (one may never have\n"
-      "prepared) unless --force. --rollback rolls every prepared branch back;\n"
-      "it refuses to contradict a logged COMMIT decision unless --force, and\n"
-      "a forced contradiction is recorded in the decision log as a heuristic\n"
-      "outcome.\n"
+      "Resolves one global transaction by hand: this node's, or with a\n"
+      "database decision_store any node's. --commit logs a COMMIT decision\n"
+      "(unless one exists) naming every branch and commits every prepared\n"
+      "branch; it needs an answer from every configured resource, and\n"
+      "without a logged decision it refuses while a resource shows neither a\n"
+      "prepared nor a committed branch (one may never have prepared) unless\n"
+      "--force; a decision_store refuses it, even with --force, once abort is\n"
+      "recorded there. --rollback records abort in a decision_store (unless\n"
+      "a COMMIT is there first) and rolls every prepared branch back; it\n"
+      "refuses to contradict a COMMIT decision unless --force, and a forced\n"
+      "contradiction is recorded as a heuristic outcome.\n"
       "Exit 0 resolved, 1 refused or nothing to resolve, 2 bad usage, 4 "
       "some\nresource did not answer or the outcome is heuristic.");
   spec.options.add_options()("commit", po::bool_switch(),

@@ -257,5 +257,37 @@ TEST_F(CliUsageTest, CommandsOtherThanInitRefuseAMissingLogAndCreateNone) {
   }
 }
 
+TEST_F(CliUsageTest, InDoubtAllNodesNeedsADatabaseStore) {
+  // Another node's decisions are in its own log_dir: this one cannot tell.
+  ExpectUsageError(Xatm({"in-doubt", "--config", config_, "--all-nodes"}),
+                   {"--all-nodes", "decision_store", "log_dir"});
+}
+
+TEST_F(CliUsageTest, ResolveWithAFileStoreKeepsItsAnswers) {
+  ExpectUsageError(Xatm({"resolve", "--config", config_,
+                         "xatm:usage:1700000000000:0123456789abcdef"}),
+                   {"exactly one of --commit, --rollback"});
+  ASSERT_EQ(Xatm({"init", "--config", config_}).exit_code, 1);
+  ASSERT_TRUE(std::filesystem::exists(log_dir_ + "/xatm-log.id"));
+  // Another node's transaction: its decisions are in its own log.
+  ProcessResult foreign =
+      Xatm({"resolve", "--config", config_,
+            "xatm:other:1700000000000:0123456789abcdef", "--rollback"});
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.out << foreign.err;
+  EXPECT_NE(foreign.err.find("belongs to node 'other', not 'usage'"),
+            std::string::npos)
+      << foreign.err;
+  // Its own, with no database answering: nothing found, still in doubt.
+  for (const char* decision : {"--rollback", "--commit"}) {
+    ProcessResult own =
+        Xatm({"resolve", "--config", config_,
+              "xatm:usage:1700000000000:0123456789abcdef", decision});
+    EXPECT_EQ(own.exit_code, 4) << decision << ": " << own.out << own.err;
+    EXPECT_NE(own.err.find("nothing found, and pg is unreachable"),
+              std::string::npos)
+        << decision << ": " << own.err;
+  }
+}
+
 }  // namespace
 }  // namespace xatm

@@ -157,6 +157,12 @@ Status DecisionLog::CommitCarrying(Branch& branch, const std::string& gtrid,
                                     ": this decision log carries no branch");
 }
 
+Status DecisionLog::LogOperatorCommit(const std::string& gtrid,
+                                      const std::vector<std::string>& resources,
+                                      int64_t time_ms) {
+  return LogCommit(gtrid, resources, time_ms);
+}
+
 Result<bool> DecisionLog::ClaimAbort(const std::string& gtrid) {
   (void)gtrid;
   Status s = health();

@@ -41,6 +41,12 @@ std::string Text(const std::optional<std::string>& text) {
   return text.value_or("");
 }
 
+// An operator's COMMIT row: (gtrid, resources, node). The same text in both
+// dialects; unlike the coordinator's insert it has no decision deadline.
+constexpr char kInsertOperatorCommit[] =
+    "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) "
+    "VALUES (?, 'commit', ?, ?)";
+
 }  // namespace
 
 Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
@@ -225,6 +231,35 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
   if (outcome == "commit") return false;
   return Status::DataLoss("xid=" + gtrid + ": decision row says '" + outcome +
                           "'");
+}
+
+Status DatabaseDecisionLog::LogOperatorCommit(
+    const std::string& gtrid, const std::vector<std::string>& resources,
+    int64_t time_ms) {
+  (void)time_ms;  // the row takes the database's clock
+  const std::string context =
+      "xid=" + gtrid + ": COMMIT decision on '" + resource_->name() + "'";
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  if (!xid.ok()) return xid.status().WithContext(context);
+  Status inserted = resource_->ExecuteLocal(
+      kInsertOperatorCommit, {gtrid, JoinNames(resources), xid->node});
+  if (inserted.ok()) return inserted;
+  // A row for the gtrid exists (the key refused this one), or the store
+  // failed: the row, if any, tells which.
+  Result<std::vector<Row>> rows =
+      resource_->QueryLocal(sql_.select_outcome, {gtrid});
+  if (!rows.ok() || rows->empty() || rows->front().empty()) {
+    return inserted.WithContext(context);
+  }
+  const std::string outcome = Text(rows->front()[0]);
+  if (outcome == "commit") return Status::Ok();
+  if (outcome == "abort") {
+    return Status::FailedPrecondition(
+        context +
+        " refused: abort is recorded for it there (branches may "
+        "already be rolled back), so it can never commit");
+  }
+  return Status::DataLoss(context + ": the row says '" + outcome + "'");
 }
 
 std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(

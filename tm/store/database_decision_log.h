@@ -92,6 +92,11 @@ class DatabaseDecisionLog : public DecisionLog {
                         const std::vector<std::string>& resources,
                         int64_t time_ms) override;
   Result<bool> ClaimAbort(const std::string& gtrid) override;
+  // Inserts the COMMIT row without the 'too late' check; the row's key
+  // still makes it lose to an abort row.
+  Status LogOperatorCommit(const std::string& gtrid,
+                           const std::vector<std::string>& resources,
+                           int64_t time_ms) override;
   bool shared() const override { return true; }
   Status Prune() override;
 
