@@ -178,7 +178,7 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     // coordinator is gone, so its decision deadline does not apply; a
     // recorded abort still refuses it.
     XATM_RETURN_IF_ERROR(
-        manager.log().LogOperatorCommit(gtrid, resources, now_ms));
+        manager.log().LogCommitAfterTheFact(gtrid, resources, now_ms));
     spdlog::info("xid={} operator decided commit on {}", gtrid,
                  Join(resources));
   }

@@ -299,8 +299,8 @@ void Sweeper::RecordLostDecision(Pass& pass, const Xid& xid,
       "(resources {})",
       gtrid, committed_on.front(), joined);
   if (options_.dry_run) return;
-  Status logged =
-      manager_->log().LogCommit(gtrid, resources, manager_->clock().NowMs());
+  Status logged = manager_->log().LogCommitAfterTheFact(
+      gtrid, resources, manager_->clock().NowMs());
   if (!logged.ok()) {
     spdlog::error("xid={} the COMMIT decision could not be logged again: {}",
                   gtrid, logged.ToString());

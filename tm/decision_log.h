@@ -141,12 +141,13 @@ class DecisionLog {
   // it records abort unless a commit got there first, for every node.
   virtual Result<bool> ClaimAbort(const std::string& gtrid);
 
-  // A COMMIT decision an operator makes by hand (xatm resolve --commit) for
-  // a transaction whose coordinator is gone: no decision deadline applies
-  // (the transaction may be old), but a recorded abort still wins
+  // A COMMIT decision made after the fact for a transaction whose
+  // coordinator is gone: by an operator (xatm resolve --commit), or by
+  // recovery on evidence that a branch committed. No decision deadline
+  // applies (the transaction may be old), but a recorded abort still wins
   // (FailedPrecondition: the transaction can no longer commit). A log
   // records no aborts: the default is LogCommit.
-  virtual Status LogOperatorCommit(const std::string& gtrid,
+  virtual Status LogCommitAfterTheFact(const std::string& gtrid,
                                    const std::vector<std::string>& resources,
                                    int64_t time_ms);
 

@@ -148,6 +148,19 @@ TEST_P(DecisionStoreTest, AnAbortRowMakesTheCommitDecisionFail) {
   EXPECT_FALSE(store_->FindOpenCommit(gtrid).has_value());
 }
 
+// An operator committed by hand while the coordinator still lived: its own
+// row then loses to the key, but it must not roll back its branches.
+TEST_P(DecisionStoreTest, ACommitMadeByHandFirstIsNoAbortForTheCoordinator) {
+  const std::string gtrid = NewGtrid();
+  ASSERT_TRUE(store_->LogCommitAfterTheFact(gtrid, {"pg", "my"}, 0).ok());
+  Status own = store_->LogCommit(gtrid, {"pg", "my"}, 0);
+  EXPECT_TRUE(own.ok()) << own.ToString();
+  auto carrier = resource_->BeginLocal();
+  ASSERT_TRUE(carrier.ok());
+  Status carried = store_->CommitCarrying(**carrier, gtrid, {"pg", "my"}, 0);
+  EXPECT_EQ(carried.code(), StatusCode::kUnknownOutcome) << carried.ToString();
+}
+
 TEST_P(DecisionStoreTest, ATransactionPastItsBoundCannotDecide) {
   DatabaseDecisionLogOptions options;
   options.decide_within_ms = 5000;

@@ -157,7 +157,7 @@ Status DecisionLog::CommitCarrying(Branch& branch, const std::string& gtrid,
                                     ": this decision log carries no branch");
 }
 
-Status DecisionLog::LogOperatorCommit(const std::string& gtrid,
+Status DecisionLog::LogCommitAfterTheFact(const std::string& gtrid,
                                       const std::vector<std::string>& resources,
                                       int64_t time_ms) {
   return LogCommit(gtrid, resources, time_ms);

@@ -43,7 +43,7 @@ std::string Text(const std::optional<std::string>& text) {
 
 // An operator's COMMIT row: (gtrid, resources, node). The same text in both
 // dialects; unlike the coordinator's insert it has no decision deadline.
-constexpr char kInsertOperatorCommit[] =
+constexpr char kInsertCommitAfterTheFact[] =
     "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) "
     "VALUES (?, 'commit', ?, ?)";
 
@@ -141,47 +141,42 @@ Status DatabaseDecisionLog::LogCommit(const std::string& gtrid,
                            resource_->name() +
                            "' unreachable: " + local.status().message());
   }
-  return CommitCarrying(**local, gtrid, resources, time_ms);
+  (void)time_ms;  // the row takes the database's clock
+  return Decide(**local, gtrid, resources, /*carried=*/false);
 }
 
 Status DatabaseDecisionLog::CommitCarrying(
     Branch& branch, const std::string& gtrid,
     const std::vector<std::string>& resources, int64_t time_ms) {
-  (void)time_ms;  // the row takes the database's clock
+  (void)time_ms;
+  return Decide(branch, gtrid, resources, /*carried=*/true);
+}
+
+Status DatabaseDecisionLog::Decide(Branch& branch, const std::string& gtrid,
+                                   const std::vector<std::string>& resources,
+                                   bool carried) {
   const std::string context =
       "xid=" + gtrid + ": COMMIT decision on '" + resource_->name() + "'";
-  Result<Xid> xid = Xid::ParseGtrid(gtrid);
-  if (!xid.ok()) {
-    (void)branch.Rollback();
-    return Status::Aborted(context + ": " + xid.status().message());
-  }
-  const std::vector<std::string> params = {
-      gtrid, std::to_string(xid->begin_ms),
-      std::to_string(options_.decide_within_ms), JoinNames(resources),
-      xid->node};
-  // The row normally goes out in the same round trip as the COMMIT; a test
-  // that holds the coordinator between the two sends it alone.
-  if (CrashPointArmed("decision-inserted")) {
-    Result<int64_t> inserted = branch.Execute(sql_.insert_commit, params);
-    if (!inserted.ok()) {
-      (void)branch.Rollback();
-      return Status::Aborted(context +
-                             " refused: " + inserted.status().message());
-    }
-    CrashPoint("decision-inserted");
-  } else {
-    Status queued = branch.ExecuteDeferred(sql_.insert_commit, params);
-    if (!queued.ok()) {
-      (void)branch.Rollback();
-      return Status::Aborted(context + " refused: " + queued.message());
-    }
-  }
-  Status committed = branch.CommitOnePhase();
+  Status committed = InsertAndCommit(branch, gtrid, resources);
   if (committed.ok()) return committed;
   if (committed.code() == StatusCode::kAborted) {
     // A unique violation (recovery's abort row is there), the too-late
-    // check, or any failure of the branch: nothing was decided.
-    return Status::Aborted(context + " not made: " + committed.message());
+    // check, or any failure of the branch: this row was not written. But
+    // an operator may have decided commit meanwhile (resolve --commit):
+    // then the others must never be rolled back.
+    Result<std::vector<Row>> rows =
+        resource_->QueryLocal(sql_.select_outcome, {gtrid});
+    const bool commit_exists = rows.ok() && !rows->empty() &&
+                               !rows->front().empty() &&
+                               Text(rows->front()[0]) == "commit";
+    if (!commit_exists) {
+      return Status::Aborted(context + " not made: " + committed.message());
+    }
+    if (!carried) return Status::Ok();
+    return Status::UnknownOutcome(
+        context + ": this branch rolled back (" + committed.message() +
+        "), yet a COMMIT decision for the transaction exists (made by hand?): "
+        "the others are left to recovery");
   }
   // The answer was lost. The fence settles it: it waits while the commit
   // may still land, then records abort unless the COMMIT row is there.
@@ -204,6 +199,36 @@ Status DatabaseDecisionLog::CommitCarrying(
   spdlog::info("xid={} decision commit on {} confirmed from its row", gtrid,
                resource_->name());
   return Status::Ok();
+}
+
+Status DatabaseDecisionLog::InsertAndCommit(
+    Branch& branch, const std::string& gtrid,
+    const std::vector<std::string>& resources) {
+  Result<Xid> xid = Xid::ParseGtrid(gtrid);
+  if (!xid.ok()) {
+    (void)branch.Rollback();
+    return Status::Aborted(xid.status().message());
+  }
+  const std::vector<std::string> params = {
+      gtrid, std::to_string(xid->begin_ms),
+      std::to_string(options_.decide_within_ms), JoinNames(resources),
+      xid->node};
+  // The row normally goes out in the same round trip as the COMMIT; a test
+  // that holds the coordinator between the two sends it alone.
+  Status sent;
+  if (CrashPointArmed("decision-inserted")) {
+    Result<int64_t> inserted = branch.Execute(sql_.insert_commit, params);
+    sent = inserted.status();
+    if (sent.ok()) CrashPoint("decision-inserted");
+  } else {
+    sent = branch.ExecuteDeferred(sql_.insert_commit, params);
+  }
+  if (!sent.ok()) {
+    // Nothing was committed: the branch rolls back whole.
+    (void)branch.Rollback();
+    return Status::Aborted("refused: " + sent.message());
+  }
+  return branch.CommitOnePhase();
 }
 
 Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
@@ -233,7 +258,7 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
                           "'");
 }
 
-Status DatabaseDecisionLog::LogOperatorCommit(
+Status DatabaseDecisionLog::LogCommitAfterTheFact(
     const std::string& gtrid, const std::vector<std::string>& resources,
     int64_t time_ms) {
   (void)time_ms;  // the row takes the database's clock
@@ -242,7 +267,7 @@ Status DatabaseDecisionLog::LogOperatorCommit(
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status().WithContext(context);
   Status inserted = resource_->ExecuteLocal(
-      kInsertOperatorCommit, {gtrid, JoinNames(resources), xid->node});
+      kInsertCommitAfterTheFact, {gtrid, JoinNames(resources), xid->node});
   if (inserted.ok()) return inserted;
   // A row for the gtrid exists (the key refused this one), or the store
   // failed: the row, if any, tells which.

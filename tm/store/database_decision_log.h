@@ -94,9 +94,9 @@ class DatabaseDecisionLog : public DecisionLog {
   Result<bool> ClaimAbort(const std::string& gtrid) override;
   // Inserts the COMMIT row without the 'too late' check; the row's key
   // still makes it lose to an abort row.
-  Status LogOperatorCommit(const std::string& gtrid,
-                           const std::vector<std::string>& resources,
-                           int64_t time_ms) override;
+  Status LogCommitAfterTheFact(const std::string& gtrid,
+                               const std::vector<std::string>& resources,
+                               int64_t time_ms) override;
   bool shared() const override { return true; }
   Status Prune() override;
 
@@ -104,6 +104,14 @@ class DatabaseDecisionLog : public DecisionLog {
   DatabaseDecisionLog(std::shared_ptr<Resource> resource, DecisionSql sql,
                       DatabaseDecisionLogOptions options);
 
+  // CommitCarrying and LogCommit: `carried` = `branch` holds the
+  // transaction's own work (not a local transaction for the row alone).
+  Status Decide(Branch& branch, const std::string& gtrid,
+                const std::vector<std::string>& resources, bool carried);
+  // Writes the COMMIT row in `branch` and commits it in one phase: OK,
+  // Aborted (nothing committed) or the commit's other answer.
+  Status InsertAndCommit(Branch& branch, const std::string& gtrid,
+                         const std::vector<std::string>& resources);
   // Deletes the queued coordinator ENDs (all of them, or nothing on error:
   // they stay queued).
   Status FlushEnds();
