@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,6 +54,9 @@ std::string CaseName(const StoreCase& c) {
   }
   return name;
 }
+
+// gtest prints a failing case's parameter with this.
+void PrintTo(const StoreCase& c, std::ostream* os) { *os << CaseName(c); }
 
 std::vector<StoreCase> AllCases() {
   std::vector<StoreCase> cases;

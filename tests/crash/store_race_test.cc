@@ -132,8 +132,13 @@ TEST_P(StoreRaceTest, RecoverDuringTheHeldCommitRowWaitsAndSeesCommit) {
   ChildExit sweep = recoverer_->Xatm(kRecoverAllNodes);
   const int64_t sweep_ms = MsSince(held_since);
   ChildExit run = transfer->Wait(60000);
-  std::printf("store %s: sweep took %lld ms against a %d ms hold\n",
-              store().c_str(), static_cast<long long>(sweep_ms), kHoldMs);
+  std::string actions;
+  for (const std::string& line : ActionLines(sweep.out)) {
+    actions += " [" + line + "]";
+  }
+  std::printf("store %s: sweep took %lld ms against a %d ms hold, exit %d,%s\n",
+              store().c_str(), static_cast<long long>(sweep_ms), kHoldMs,
+              sweep.code, actions.empty() ? " no action" : actions.c_str());
 
   EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
   // 4: the branch was still attached to the coordinator's session
