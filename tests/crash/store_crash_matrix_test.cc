@@ -77,22 +77,6 @@ std::vector<StoreCase> AllCases() {
   return cases;
 }
 
-std::vector<std::string> NoVoteCommand(const TestNode& node,
-                                       const TransferCase& tc,
-                                       const std::string& voter) {
-  return {NoVoteBinary(),
-          "--config",
-          node.config_path(),
-          "--no-vote",
-          voter,
-          "--from",
-          tc.from.ToString(),
-          "--to",
-          tc.to.ToString(),
-          "--amount",
-          tc.amount.ToString()};
-}
-
 // The recovery the case asks for: this node's own sweep, or another node's
 // sweep over every node's branches.
 std::vector<std::string> RecoverArgs(bool other_node) {
@@ -165,10 +149,7 @@ TEST_P(StoreCrashMatrixTest, TransferEndsAllOrNothingAsTheDecisionRowSays) {
   ExpectOutcome(bank, *tc, gtrid, row_says_commit);
   ExpectNothingPrepared(bank, node.id());
 
-  ChildExit again = recoverer.Xatm(RecoverArgs(c.other_node));
-  EXPECT_TRUE(again.ExitedWith(0)) << "second sweep: " << again.Describe();
-  EXPECT_TRUE(ActionLines(again.out).empty())
-      << "second sweep acted: " << again.Describe();
+  ExpectQuietSweep(recoverer, RecoverArgs(c.other_node));
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCrashPoint, StoreCrashMatrixTest,

@@ -42,6 +42,15 @@ int64_t MsSince(Clock::time_point start) {
       .count();
 }
 
+// "exit N" and the sweep's action lines: what it did, for the record.
+std::string Summary(const ChildExit& sweep) {
+  std::string s = "exit " + std::to_string(sweep.code);
+  std::vector<std::string> lines = ActionLines(sweep.out);
+  if (lines.empty()) return s + ", no action";
+  for (const std::string& line : lines) s += "; " + line;
+  return s;
+}
+
 class StoreRaceTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() { InitSchemaOnce(); }
@@ -132,13 +141,9 @@ TEST_P(StoreRaceTest, RecoverDuringTheHeldCommitRowWaitsAndSeesCommit) {
   ChildExit sweep = recoverer_->Xatm(kRecoverAllNodes);
   const int64_t sweep_ms = MsSince(held_since);
   ChildExit run = transfer->Wait(60000);
-  std::string actions;
-  for (const std::string& line : ActionLines(sweep.out)) {
-    actions += " [" + line + "]";
-  }
-  std::printf("store %s: sweep took %lld ms against a %d ms hold, exit %d,%s\n",
+  std::printf("store %s: sweep took %lld ms against a %d ms hold: %s\n",
               store().c_str(), static_cast<long long>(sweep_ms), kHoldMs,
-              sweep.code, actions.empty() ? " no action" : actions.c_str());
+              Summary(sweep).c_str());
 
   EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
   // 4: the branch was still attached to the coordinator's session
@@ -178,6 +183,9 @@ TEST_P(StoreRaceTest, AbortRowFromRecoverFirstMakesTheCoordinatorRollBack) {
   const auto held_since = Clock::now();
   ChildExit sweep = recoverer_->Xatm(kRecoverAllNodes);
   const int64_t sweep_ms = MsSince(held_since);
+  std::printf("store %s: sweep took %lld ms inside a %d ms hold: %s\n",
+              store().c_str(), static_cast<long long>(sweep_ms),
+              kHoldBeforeDecisionMs, Summary(sweep).c_str());
   ASSERT_LT(sweep_ms, kHoldBeforeDecisionMs - 300)
       << "the sweep did not finish while the coordinator was held; "
       << sweep.Describe();
