@@ -71,6 +71,22 @@ std::vector<std::string> TransferCase::CliArgs() const {
           to.ToString(), "--amount", amount.ToString()};
 }
 
+std::vector<std::string> NoVoteCommand(const TestNode& node,
+                                       const TransferCase& tc,
+                                       const std::string& voter) {
+  return {NoVoteBinary(),
+          "--config",
+          node.config_path(),
+          "--no-vote",
+          voter,
+          "--from",
+          tc.from.ToString(),
+          "--to",
+          tc.to.ToString(),
+          "--amount",
+          tc.amount.ToString()};
+}
+
 Result<TransferCase> NewTransferCase(BankView& bank, const std::string& node,
                                      const std::string& tag,
                                      const std::string& from_resource,
@@ -202,8 +218,9 @@ std::vector<std::string> ActionLines(const std::string& recover_stdout) {
   return lines;
 }
 
-void ExpectQuietSweep(const TestNode& node) {
-  ChildExit again = node.Recover();
+void ExpectQuietSweep(const TestNode& node,
+                      const std::vector<std::string>& recover_args) {
+  ChildExit again = node.Xatm(recover_args);
   EXPECT_TRUE(again.ExitedWith(0)) << "second sweep: " << again.Describe();
   EXPECT_TRUE(ActionLines(again.out).empty())
       << "second sweep acted: " << again.Describe();

@@ -27,6 +27,12 @@ struct TransferCase {
   std::vector<std::string> CliArgs() const;
 };
 
+// The same transfer run by no_vote_transfer on `node`'s config, with the
+// branch on resource `voter` voting no.
+std::vector<std::string> NoVoteCommand(const TestNode& node,
+                                       const TransferCase& tc,
+                                       const std::string& voter);
+
 // Accounts "<node>-<tag>-from" on `from_resource` and "<node>-<tag>-to" on
 // `to_resource`, 100.00 each; the transfer moves 7.25.
 Result<TransferCase> NewTransferCase(BankView& bank, const std::string& node,
@@ -79,8 +85,11 @@ void ExpectNothingPrepared(BankView& bank, const std::string& node);
 // ("<gtrid> <resource> <action>"), i.e. everything but the summary.
 std::vector<std::string> ActionLines(const std::string& recover_stdout);
 
-// Another `xatm recover --grace 0`: exit 0, no action.
-void ExpectQuietSweep(const TestNode& node);
+// Another `xatm recover --grace 0` (or `xatm RECOVER_ARGS`): exit 0, no
+// action.
+void ExpectQuietSweep(const TestNode& node,
+                      const std::vector<std::string>& recover_args = {
+                          "recover", "--grace", "0"});
 
 // `xatm recover --grace GRACE` run again and again until it exits 0 (or
 // anything but 4) or `budget_ms` has passed, every run bounded by what is

@@ -52,22 +52,6 @@ std::vector<MatrixCase> AllCases() {
   return cases;
 }
 
-std::vector<std::string> NoVoteCommand(const TestNode& node,
-                                       const TransferCase& tc,
-                                       const std::string& voter) {
-  return {NoVoteBinary(),
-          "--config",
-          node.config_path(),
-          "--no-vote",
-          voter,
-          "--from",
-          tc.from.ToString(),
-          "--to",
-          tc.to.ToString(),
-          "--amount",
-          tc.amount.ToString()};
-}
-
 class CrashMatrixTest : public ::testing::TestWithParam<MatrixCase> {
  protected:
   static void SetUpTestSuite() { InitSchemaOnce(); }

@@ -66,7 +66,7 @@ std::string NewNodeId(const std::string& tag) {
 }
 
 TestNode::TestNode(std::string node_id, int grace_period_s)
-    : TestNode(std::move(node_id), NodeSettings{grace_period_s, ""}) {}
+    : TestNode(std::move(node_id), NodeSettings{grace_period_s, "", "file"}) {}
 
 TestNode::TestNode(std::string node_id, const NodeSettings& settings)
     : id_(std::move(node_id)), dir_(MakeTempDir()) {
@@ -77,7 +77,8 @@ TestNode::TestNode(std::string node_id, const NodeSettings& settings)
   std::ofstream out(config_path_);
   out << "node = " << id_ << "\n"
       << "log_dir = " << log_dir_ << "\n"
-      << "grace_period = " << settings.grace_period_s << "\n\n"
+      << "grace_period = " << settings.grace_period_s << "\n"
+      << "decision_store = " << settings.decision_store << "\n\n"
       << "[resource.pg]\n"
       << "type = postgresql\n"
       << "conninfo = " << pg.conninfo << "\n"
@@ -92,6 +93,13 @@ TestNode::TestNode(std::string node_id, const NodeSettings& settings)
       << settings.resource_lines;
   out.close();
   if (!out) throw std::runtime_error("cannot write " + config_path_);
+  if (settings.decision_store != "file") {
+    ChildExit init = Xatm({"init"});
+    if (!init.ExitedWith(0)) {
+      throw std::runtime_error("xatm init: " + init.Describe());
+    }
+    return;
+  }
   // What `xatm init` does for the log: every other command needs it.
   Result<Config> config = LoadConfig(config_path_);
   if (!config.ok()) throw std::runtime_error(config.status().ToString());

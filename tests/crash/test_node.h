@@ -30,12 +30,16 @@ struct NodeSettings {
   // Lines added to every [resource.NAME] section, e.g.
   // "request_timeout_ms = 2000\n".
   std::string resource_lines;
+  // Where COMMIT decisions live: "file" (the node's own log) or a resource,
+  // "pg" or "my" (its table xatm_decisions, shared by every node).
+  std::string decision_store = "file";
 };
 
 class TestNode {
  public:
   // Writes the config for node `node_id`: [resource.pg] and [resource.my]
-  // on the test servers, the decision log in a fresh directory.
+  // on the test servers, the decision log in a fresh directory (or, with a
+  // database decision store, runs `xatm init` so its table exists).
   explicit TestNode(std::string node_id, int grace_period_s = 10);
   TestNode(std::string node_id, const NodeSettings& settings);
   // Rolls back or commits (by a sweep) whatever the node left prepared, so
