@@ -8,15 +8,10 @@
 
 #include "recovery/own_branches.h"
 #include "tm/commit_check.h"
+#include "tm/names.h"
 
 namespace xatm {
 namespace {
-
-std::string Join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
-}
 
 // The branches a manual COMMIT decision names when none is logged: those
 // prepared, and those whose ledger shows them committed. A configured
@@ -33,10 +28,9 @@ Result<std::vector<std::string>> ManualCommitParticipants(
     if (prepared.count(name) != 0) continue;
     Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
     if (!outcome.ok()) {
-      return Status::Unavailable("xid=" + xid.Gtrid() +
-                                 ": cannot commit by hand: the ledger of " +
-                                 name + " is unreadable: " +
-                                 outcome.status().message());
+      return Status::Unavailable(
+          "xid=" + xid.Gtrid() + ": cannot commit by hand: the ledger of " +
+          name + " is unreadable: " + outcome.status().message());
     }
     if (*outcome == BranchOutcome::kCommitted) {
       names.insert(name);
@@ -47,12 +41,12 @@ Result<std::vector<std::string>> ManualCommitParticipants(
   if (!no_trace.empty() && !force) {
     return Status::FailedPrecondition(
         "xid=" + xid.Gtrid() + " has no logged decision, and " +
-        Join(no_trace) +
+        JoinNames(no_trace) +
         " shows neither a prepared branch nor a committed one: a branch "
         "there may have been rolled back before it prepared, and committing "
         "the others would commit part of the transaction. Roll it back, or "
         "use --force if " +
-        Join(no_trace) + " took no part in it");
+        JoinNames(no_trace) + " took no part in it");
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
@@ -81,9 +75,9 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   std::optional<DecisionRecord> decision = manager.log().FindOpenCommit(gtrid);
   if (prepared.empty() && !decision.has_value()) {
     if (!own.failed.empty()) {
-      return Status::Unavailable("xid=" + gtrid + ": nothing found, and " +
-                                 own.failed[0].resource + " is unreachable: " +
-                                 own.failed[0].status.message());
+      return Status::Unavailable(
+          "xid=" + gtrid + ": nothing found, and " + own.failed[0].resource +
+          " is unreachable: " + own.failed[0].status.message());
     }
     return Status::NotFound("xid=" + gtrid +
                             ": no prepared branch and no open decision");
@@ -128,12 +122,12 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
       std::string detail =
           "operator forced rollback against the commit "
           "decision; prepared on " +
-          Join(prepared_list);
+          JoinNames(prepared_list);
       spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
       XATM_RETURN_IF_ERROR(
           manager.log().LogHeuristic(gtrid, *committed, detail, now_ms));
       result.events.push_back(
-          {gtrid, Join(*committed), SweepAction::kHeuristic, detail});
+          {gtrid, JoinNames(*committed), SweepAction::kHeuristic, detail});
       ++result.heuristics;
     }
     for (const OwnBranch& b : prepared) {
@@ -160,11 +154,11 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   // Commit: every resource must have answered, or a branch it holds would
   // be left out of the decision and presumed aborted later.
   if (!own.failed.empty()) {
-    return Status::Unavailable(
-        "xid=" + gtrid + ": cannot commit by hand while " +
-        own.failed[0].resource + " does not answer (" +
-        own.failed[0].status.message() +
-        "): every configured resource must answer");
+    return Status::Unavailable("xid=" + gtrid +
+                               ": cannot commit by hand while " +
+                               own.failed[0].resource + " does not answer (" +
+                               own.failed[0].status.message() +
+                               "): every configured resource must answer");
   }
   std::vector<std::string> resources;
   if (decision.has_value()) {
@@ -180,14 +174,14 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     XATM_RETURN_IF_ERROR(
         manager.log().LogCommitAfterTheFact(gtrid, resources, now_ms));
     spdlog::info("xid={} operator decided commit on {}", gtrid,
-                 Join(resources));
+                 JoinNames(resources));
   }
   std::vector<std::string> contradicted;
   for (const std::string& name : resources) {
     Resource* r = manager.FindResource(name);
     if (r == nullptr) {
-      result.events.push_back({gtrid, name, SweepAction::kRetryLater,
-                               "resource not configured"});
+      result.events.push_back(
+          {gtrid, name, SweepAction::kRetryLater, "resource not configured"});
       ++result.remaining;
       continue;
     }
@@ -209,12 +203,12 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   }
   if (!contradicted.empty()) {
     std::string detail =
-        "decision commit, branch rolled back on " + Join(contradicted);
+        "decision commit, branch rolled back on " + JoinNames(contradicted);
     spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
     XATM_RETURN_IF_ERROR(
         manager.log().LogHeuristic(gtrid, contradicted, detail, now_ms));
     result.events.push_back(
-        {gtrid, Join(contradicted), SweepAction::kHeuristic, detail});
+        {gtrid, JoinNames(contradicted), SweepAction::kHeuristic, detail});
     ++result.heuristics;
   }
   if (result.remaining == 0) {

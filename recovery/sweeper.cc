@@ -10,6 +10,7 @@
 #include "recovery/own_branches.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
+#include "tm/names.h"
 
 namespace xatm {
 
@@ -291,8 +292,7 @@ void Sweeper::RecordLostDecision(Pass& pass, const Xid& xid,
   std::set<std::string> names = pass.PreparedOn(xid);
   names.insert(committed_on.begin(), committed_on.end());
   std::vector<std::string> resources(names.begin(), names.end());
-  std::string joined;
-  for (const auto& n : resources) joined += (joined.empty() ? "" : ",") + n;
+  const std::string joined = JoinNames(resources);
   spdlog::warn(
       "xid={} the decision log lost a COMMIT decision: the branch on {} is "
       "committed; committing the rest and logging the decision again "
@@ -353,9 +353,7 @@ void Sweeper::FinishDecisions(Pass& pass) {
       continue;
     }
     if (!contradicted.empty()) {
-      std::string names;
-      for (const auto& n : contradicted)
-        names += (names.empty() ? "" : ",") + n;
+      const std::string names = JoinNames(contradicted);
       std::string detail = "decision commit, branch rolled back on " + names;
       spdlog::error("xid={} HEURISTIC outcome: {} (resources {})", gtrid,
                     detail, names);

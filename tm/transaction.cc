@@ -8,6 +8,7 @@
 
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
+#include "tm/names.h"
 #include "tm/transaction_manager.h"
 
 namespace xatm {
@@ -260,8 +261,7 @@ Status Transaction::CommitTwoPhase() {
   std::vector<std::string> unfinished;
   CommitAll(&unfinished);
   if (!unfinished.empty()) {
-    std::string joined;
-    for (const auto& n : unfinished) joined += (joined.empty() ? "" : ", ") + n;
+    const std::string joined = JoinNames(unfinished, ", ");
     spdlog::warn("xid={} committed, phase 2 unfinished on {}", gtrid_, joined);
     Finish(State::kInDoubt);
     return Status::InDoubt("xid=" + gtrid_ +

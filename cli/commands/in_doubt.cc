@@ -1,18 +1,14 @@
 // xatm in-doubt
+#include "recovery/in_doubt.h"
+
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
 #include "cli/manager.h"
-#include "recovery/in_doubt.h"
+#include "tm/names.h"
 
 namespace xatm {
 namespace {
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
-}
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
@@ -64,8 +60,7 @@ int Run(const Invocation& invocation) {
 }  // namespace
 
 Command InDoubtCommand() {
-  return {"in-doubt", "List prepared branches and unfinished decisions",
-          &Run};
+  return {"in-doubt", "List prepared branches and unfinished decisions", &Run};
 }
 
 }  // namespace xatm

@@ -6,6 +6,7 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "tm/decision_log.h"
+#include "tm/names.h"
 #include "tm/store/database_decision_log.h"
 #include "tm/xid.h"
 
@@ -37,12 +38,6 @@ void PrintRecord(std::ostream& out, const ScannedRecord& r) {
   }
   if (!r.record.detail.empty()) out << " detail=\"" << r.record.detail << "\"";
   out << "\n";
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
 }
 
 // "GTRID OUTCOME resources=R1,R2 node=N decided=TIME ended=yes|no

@@ -41,9 +41,7 @@ int Run(const Invocation& invocation) {
     options.dry_run = ctx.vars()["dry-run"].as<bool>();
     options.all_nodes = ctx.vars()["all-nodes"].as<bool>();
     if (options.all_nodes && ctx.config().file_store()) {
-      return ctx.Fail(kExitUsage,
-                      "--all-nodes needs a database decision_store: another "
-                      "node's decisions are in its own log_dir");
+      return ctx.Fail(kExitUsage, kAllNodesNeedsDatabaseStore);
     }
 
     Result<std::unique_ptr<TransactionManager>> tm =

@@ -4,6 +4,7 @@
 #include "tm/decision_log.h"
 #include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
+#include "tm/names.h"
 
 namespace xatm {
 namespace {
@@ -19,15 +20,6 @@ class Collector final : public RecordVisitor {
  private:
   std::vector<ScannedRecord>* out_;
 };
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string joined;
-  for (const std::string& part : parts) {
-    if (!joined.empty()) joined += "; ";
-    joined += part;
-  }
-  return joined;
-}
 
 }  // namespace
 
@@ -53,7 +45,8 @@ Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs) {
   for (SegmentRef& segment : replay->obsolete) {
     scan.obsolete_segments.push_back(std::move(segment.name));
   }
-  if (!replay->torn_tails.empty()) scan.torn_tail = Join(replay->torn_tails);
+  if (!replay->torn_tails.empty())
+    scan.torn_tail = JoinNames(replay->torn_tails, "; ");
   return scan;
 }
 

@@ -5,28 +5,11 @@
 #include <utility>
 
 #include "tm/crash_point.h"
+#include "tm/names.h"
 #include "tm/xid.h"
 
 namespace xatm {
 namespace {
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
-  return joined;
-}
-
-std::vector<std::string> SplitNames(const std::string& joined) {
-  std::vector<std::string> names;
-  size_t start = 0;
-  while (start < joined.size()) {
-    size_t comma = joined.find(',', start);
-    if (comma == std::string::npos) comma = joined.size();
-    if (comma > start) names.push_back(joined.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return names;
-}
 
 int64_t ToInt(const std::optional<std::string>& text) {
   if (!text.has_value()) return 0;
