@@ -450,20 +450,23 @@ MyStatus Bind(sql::PreparedStatement* ps,
 
 }  // namespace
 
-MyStatus MyConnection::Execute(const std::string& sql,
-                               const std::vector<std::string>& params,
-                               int64_t* affected) {
+template <typename Step>
+MyStatus MyConnection::RunPrepared(const std::string& sql,
+                                   const std::vector<std::string>& params,
+                                   bool returns_rows, Step&& run) {
   EnsureDriverThread();
   return Bounded([&]() -> MyStatus {
     try {
       sql::PreparedStatement* ps = Prepare(sql);
-      if (ps->getMetaData()->getColumnCount() != 0) {
-        return MyStatus(MyError{errc::kUsage, "HY000",
-                                "statement returns rows: use a query"});
+      if ((ps->getMetaData()->getColumnCount() != 0) != returns_rows) {
+        return MyStatus(
+            MyError{errc::kUsage, "HY000",
+                    returns_rows ? "statement returns no rows: use an execute"
+                                 : "statement returns rows: use a query"});
       }
       MyStatus bound = Bind(ps, params);
       if (!bound.ok()) return bound;
-      *affected = ps->executeUpdate();
+      run(ps);
       Touch();
       return MyStatus::Ok();
     } catch (const sql::SQLException& e) {
@@ -476,31 +479,22 @@ MyStatus MyConnection::Execute(const std::string& sql,
   });
 }
 
+MyStatus MyConnection::Execute(const std::string& sql,
+                               const std::vector<std::string>& params,
+                               int64_t* affected) {
+  return RunPrepared(
+      sql, params, /*returns_rows=*/false,
+      [&](sql::PreparedStatement* ps) { *affected = ps->executeUpdate(); });
+}
+
 MyStatus MyConnection::Query(const std::string& sql,
                              const std::vector<std::string>& params,
                              std::vector<Row>* rows) {
-  EnsureDriverThread();
-  return Bounded([&]() -> MyStatus {
-    try {
-      sql::PreparedStatement* ps = Prepare(sql);
-      if (ps->getMetaData()->getColumnCount() == 0) {
-        return MyStatus(MyError{errc::kUsage, "HY000",
-                                "statement returns no rows: use an execute"});
-      }
-      MyStatus bound = Bind(ps, params);
-      if (!bound.ok()) return bound;
-      std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
-      *rows = ReadRows(rs.get(), /*binary=*/true);
-      Touch();
-      return MyStatus::Ok();
-    } catch (const sql::SQLException& e) {
-      statements_.erase(sql);
-      return Fail(FromException(e));
-    } catch (const std::exception& e) {
-      statements_.erase(sql);
-      return Fail(InternalError(e));
-    }
-  });
+  return RunPrepared(sql, params, /*returns_rows=*/true,
+                     [&](sql::PreparedStatement* ps) {
+                       std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+                       *rows = ReadRows(rs.get(), /*binary=*/true);
+                     });
 }
 
 }  // namespace xatm::mysql

@@ -143,6 +143,13 @@ class MyConnection {
       std::chrono::steady_clock::time_point start) const;
   // The cached prepared statement for `sql`, preparing it if needed.
   sql::PreparedStatement* Prepare(const std::string& sql);
+  // Execute and Query: `sql` as the cached prepared statement, checked to
+  // return rows or not (`returns_rows`), `params` bound, then `run(ps)`;
+  // a failed statement leaves the cache.
+  template <typename Step>
+  MyStatus RunPrepared(const std::string& sql,
+                       const std::vector<std::string>& params,
+                       bool returns_rows, Step&& run);
   void Touch();
 
   std::unique_ptr<sql::Connection> conn_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <utility>
 
 #include "tm/crash_point.h"
@@ -23,12 +24,6 @@ int64_t ToInt(const std::optional<std::string>& text) {
 std::string Text(const std::optional<std::string>& text) {
   return text.value_or("");
 }
-
-// An operator's COMMIT row: (gtrid, resources, node). The same text in both
-// dialects; unlike the coordinator's insert it has no decision deadline.
-constexpr char kInsertCommitAfterTheFact[] =
-    "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) "
-    "VALUES (?, 'commit', ?, ?)";
 
 }  // namespace
 
@@ -249,8 +244,9 @@ Status DatabaseDecisionLog::LogCommitAfterTheFact(
       "xid=" + gtrid + ": COMMIT decision on '" + resource_->name() + "'";
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status().WithContext(context);
-  Status inserted = resource_->ExecuteLocal(
-      kInsertCommitAfterTheFact, {gtrid, JoinNames(resources), xid->node});
+  Status inserted =
+      resource_->ExecuteLocal(sql_.insert_commit_after_the_fact,
+                              {gtrid, JoinNames(resources), xid->node});
   if (inserted.ok()) return inserted;
   // A row for the gtrid exists (the key refused this one), or the store
   // failed: the row, if any, tells which.
@@ -357,8 +353,22 @@ Status DatabaseDecisionLog::LogHeuristic(
 
 Status DatabaseDecisionLog::Prune() {
   Status ends = FlushEnds();
-  Status pruned = resource_->ExecuteLocal(
-      sql_.prune, {std::to_string(options_.retention_s)});
+  // Rows become prunable only after retention_s: a sweep every few seconds
+  // need not scan the table each time.
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  const int64_t last_ms = last_prune_ms_.load();
+  Status pruned;
+  if (last_ms < 0 ||
+      now_ms - last_ms >=
+          std::chrono::duration_cast<std::chrono::milliseconds>(kPruneInterval)
+              .count()) {
+    pruned = resource_->ExecuteLocal(sql_.prune,
+                                     {std::to_string(options_.retention_s)});
+    if (pruned.ok()) last_prune_ms_.store(now_ms);
+  }
   if (!ends.ok()) return ends;
   return pruned;
 }

@@ -21,6 +21,8 @@
 // reappear prepared after answers from other sessions: see commit_check.h).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -124,6 +126,10 @@ class DatabaseDecisionLog : public DecisionLog {
   const std::shared_ptr<Resource> resource_;
   const DecisionSql sql_;
   const DatabaseDecisionLogOptions options_;
+  // The prune DELETE runs at most this often (per store object).
+  static constexpr std::chrono::minutes kPruneInterval{10};
+  // Steady-clock ms of the last prune; -1: never (concurrent sweepers).
+  std::atomic<int64_t> last_prune_ms_{-1};
   mutable std::mutex ends_mu_;
   std::set<std::string> queued_ends_;  // guarded by ends_mu_
 };

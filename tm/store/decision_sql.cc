@@ -70,6 +70,9 @@ DecisionSql Build(const Dialect& d) {
                         "INSERT INTO xatm_decisions (gtrid, outcome, "
                         "resources, node) VALUES (?, CASE WHEN ") +
                     d.past_bound + " THEN 'too late' ELSE 'commit' END, ?, ?)";
+  q.insert_commit_after_the_fact =
+      "INSERT INTO xatm_decisions (gtrid, outcome, resources, node) "
+      "VALUES (?, 'commit', ?, ?)";
   q.insert_abort_if_absent = std::string(d.insert_if_absent_prefix) +
                              " xatm_decisions (gtrid, outcome, resources, "
                              "node) VALUES (?, 'abort', '', ?)" +

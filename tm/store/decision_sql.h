@@ -21,6 +21,10 @@ struct DecisionSql {
   // once the database's clock is past begin_ms + within_ms: a coordinator
   // held up past that can no longer decide, whoever waits for it.
   std::string insert_commit;
+  // A COMMIT row made after the fact (an operator's, recovery's re-log):
+  // (gtrid, resources, node); no decision deadline, the key still refuses
+  // it when an abort row exists.
+  std::string insert_commit_after_the_fact;
   // Recovery's fence: (gtrid, node); inserts an abort row unless a row for
   // the gtrid exists, waiting for an uncommitted insert of it to finish.
   std::string insert_abort_if_absent;
