@@ -9,6 +9,8 @@ PACKAGES=(
   mariadb-server mariadb-client libmariadb-dev libmysqlcppconn-dev
   libboost-program-options-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev nlohmann-json3-dev  # metrics endpoint, --json output
+  curl openssl  # the metrics scrape test; the TLS tests' throwaway CA
   nftables iptables  # firewall black holes in the crash tests
 )
 
