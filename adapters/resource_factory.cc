@@ -1,4 +1,4 @@
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 
 #include "adapters/mysql/mysql_resource.h"
 #include "adapters/postgres/postgres_resource.h"

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <new>
 
-#include "tm/memory_decision_log.h"
-#include "tm/transaction.h"
-#include "tm/transaction_manager.h"
+#include "xatm/memory_decision_log.h"
+#include "xatm/transaction.h"
+#include "xatm/transaction_manager.h"
 
 namespace {
 

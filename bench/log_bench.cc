@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "tm/decision_log.h"
-#include "tm/file_system.h"
+#include "xatm/decision_log.h"
+#include "xatm/file_system.h"
 #include "tm/log/record_codec.h"
 
 namespace xatm {

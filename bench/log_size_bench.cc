@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 namespace {

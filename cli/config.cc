@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "cli/bank/quote.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

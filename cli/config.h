@@ -34,8 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/resource_config.h"
-#include "tm/status.h"
+#include "xatm/resource_config.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

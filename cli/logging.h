@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

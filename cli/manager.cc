@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "adapters/resource_factory.h"
-#include "tm/store/database_decision_log.h"
+#include "xatm/resource_factory.h"
+#include "xatm/database_decision_log.h"
 
 namespace xatm {
 

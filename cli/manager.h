@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "cli/config.h"
-#include "tm/resource.h"
-#include "tm/transaction_manager.h"
+#include "xatm/resource.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

@@ -15,9 +15,8 @@ add_library(xatm::xatm ALIAS xatm_library)
 install(TARGETS ${XATM_LIBRARIES} xatm_library EXPORT xatmTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY tm adapters recovery
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xatm
-  FILES_MATCHING PATTERN "*.h")
+# Only the public headers (include/xatm): applications write <xatm/...>.
+install(DIRECTORY include/xatm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT xatmTargets NAMESPACE xatm::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xatm)
 configure_package_config_file(cmake/xatmConfig.cmake.in

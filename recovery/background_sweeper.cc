@@ -1,4 +1,4 @@
-#include "recovery/background_sweeper.h"
+#include "xatm/background_sweeper.h"
 
 #include <chrono>
 

@@ -1,6 +1,6 @@
-#include "recovery/in_doubt.h"
+#include "xatm/in_doubt.h"
 
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

@@ -1,4 +1,4 @@
-#include "recovery/own_branches.h"
+#include "xatm/own_branches.h"
 
 #include <spdlog/spdlog.h>
 

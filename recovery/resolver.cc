@@ -1,4 +1,4 @@
-#include "recovery/resolver.h"
+#include "xatm/resolver.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include <optional>
 #include <set>
 
-#include "recovery/own_branches.h"
+#include "xatm/own_branches.h"
 #include "tm/commit_check.h"
 #include "tm/names.h"
 

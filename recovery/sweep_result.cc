@@ -1,4 +1,4 @@
-#include "recovery/sweep_result.h"
+#include "xatm/sweep_result.h"
 
 namespace xatm {
 

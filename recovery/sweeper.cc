@@ -1,4 +1,4 @@
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "recovery/commit_evidence.h"
-#include "recovery/own_branches.h"
+#include "xatm/own_branches.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"

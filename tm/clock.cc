@@ -1,4 +1,4 @@
-#include "tm/clock.h"
+#include "xatm/clock.h"
 
 #include <chrono>
 

@@ -3,8 +3,8 @@
 // prepared", so the branch's ledger row decides.
 #pragma once
 
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

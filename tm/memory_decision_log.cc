@@ -1,4 +1,4 @@
-#include "tm/memory_decision_log.h"
+#include "xatm/memory_decision_log.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -1,4 +1,4 @@
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +9,7 @@
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 namespace {

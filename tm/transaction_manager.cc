@@ -1,10 +1,10 @@
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 #include <spdlog/spdlog.h>
 
 #include <set>
 
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

@@ -1,4 +1,4 @@
-#include "tm/worker_pool.h"
+#include "xatm/worker_pool.h"
 
 #include <algorithm>
 #include <atomic>

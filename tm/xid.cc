@@ -1,4 +1,4 @@
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 #include <cinttypes>
 #include <cstdio>

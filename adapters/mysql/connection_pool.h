@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "adapters/mysql/my_connection.h"
-#include "adapters/resource_config.h"
+#include "xatm/resource_config.h"
 
 namespace xatm::mysql {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "adapters/mysql/my_error.h"
-#include "adapters/resource_config.h"
-#include "tm/resource.h"
+#include "xatm/resource_config.h"
+#include "xatm/resource.h"
 
 namespace sql {
 class Connection;

@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace sql {
 class SQLException;

@@ -65,7 +65,7 @@
 #include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/xa_resolve.h"
-#include "tm/resource.h"
+#include "xatm/resource.h"
 
 namespace xatm::mysql {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/resource_config.h"
-#include "tm/resource.h"
+#include "xatm/resource_config.h"
+#include "xatm/resource.h"
 
 namespace xatm {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "adapters/mysql/my_connection.h"
-#include "tm/resource.h"
+#include "xatm/resource.h"
 
 namespace xatm::mysql {
 

@@ -25,7 +25,7 @@
 
 #include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::mysql {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "tm/status.h"
-#include "tm/xid.h"
+#include "xatm/status.h"
+#include "xatm/xid.h"
 
 namespace xatm::mysql {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "adapters/postgres/pg_connection.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -13,7 +13,7 @@
 
 #include "adapters/postgres/pg_deadline.h"
 #include "adapters/postgres/pg_result.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "adapters/postgres/pg_error.h"
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -30,7 +30,7 @@
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_deadline.h"
 #include "adapters/postgres/prepared_transactions.h"
-#include "tm/resource.h"
+#include "xatm/resource.h"
 
 namespace xatm {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "adapters/postgres/pg_connection.h"
-#include "tm/status.h"
-#include "tm/xid.h"
+#include "xatm/status.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

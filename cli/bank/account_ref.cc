@@ -1,7 +1,7 @@
 #include "cli/bank/account_ref.h"
 
 #include "cli/bank/quote.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

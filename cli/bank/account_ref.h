@@ -5,7 +5,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

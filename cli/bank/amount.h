@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

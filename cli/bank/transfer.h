@@ -18,9 +18,9 @@
 
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
-#include "tm/resource.h"
-#include "tm/status.h"
-#include "tm/transaction_manager.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

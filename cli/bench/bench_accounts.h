@@ -5,8 +5,8 @@
 #include <string>
 
 #include "cli/bank/amount.h"
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -4,8 +4,8 @@
 
 #include "cli/bank/transfer.h"
 #include "cli/manager.h"
-#include "tm/clock.h"
-#include "tm/memory_decision_log.h"
+#include "xatm/clock.h"
+#include "xatm/memory_decision_log.h"
 
 namespace xatm {
 

@@ -17,10 +17,10 @@
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
 #include "cli/config.h"
-#include "tm/resource.h"
-#include "tm/status.h"
-#include "tm/transaction_manager.h"
-#include "tm/xid.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
+#include "xatm/transaction_manager.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cli/bench/latency.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

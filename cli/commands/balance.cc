@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <map>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"

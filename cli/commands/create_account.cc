@@ -1,5 +1,5 @@
 // xatm create-account RES:ID --balance AMOUNT
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"

@@ -1,5 +1,5 @@
 // xatm in-doubt
-#include "recovery/in_doubt.h"
+#include "xatm/in_doubt.h"
 
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"

@@ -2,13 +2,13 @@
 // database decision store's table.
 #include <ctime>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 #include "tm/names.h"
-#include "tm/store/database_decision_log.h"
-#include "tm/xid.h"
+#include "xatm/database_decision_log.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

@@ -3,7 +3,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
 #include "cli/manager.h"
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 
 namespace xatm {
 namespace {

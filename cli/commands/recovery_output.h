@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "recovery/sweep_result.h"
+#include "xatm/sweep_result.h"
 
 namespace xatm {
 

@@ -3,7 +3,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
 #include "cli/manager.h"
-#include "recovery/resolver.h"
+#include "xatm/resolver.h"
 
 namespace xatm {
 namespace {

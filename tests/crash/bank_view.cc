@@ -3,10 +3,10 @@
 #include <stdexcept>
 
 #include "adapters/mysql/my_connection.h"
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "tests/integration/test_env.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm::crash {
 namespace {

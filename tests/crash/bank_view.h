@@ -11,8 +11,8 @@
 
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

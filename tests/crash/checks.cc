@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 namespace xatm::crash {
 namespace {

@@ -12,7 +12,7 @@
 #include "tests/crash/bank_view.h"
 #include "tests/crash/child_process.h"
 #include "tests/crash/test_node.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tests/crash/bank_view.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

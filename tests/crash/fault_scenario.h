@@ -14,7 +14,7 @@
 #include <string>
 
 #include "tests/crash/server_fault.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"

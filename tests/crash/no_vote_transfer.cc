@@ -26,8 +26,8 @@
 #include "cli/config.h"
 #include "cli/logging.h"
 #include "cli/manager.h"
-#include "tm/transaction.h"
-#include "tm/transaction_manager.h"
+#include "xatm/transaction.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 namespace {

@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "adapters/mysql/my_connection.h"
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"
 #include "tests/crash/test_node.h"
 #include "tests/integration/test_env.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm::crash {
 namespace {

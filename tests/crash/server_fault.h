@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tests/crash/undo_guard.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

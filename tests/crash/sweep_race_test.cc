@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cli/bank/transfer.h"
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"

@@ -10,7 +10,7 @@
 
 #include "cli/config.h"
 #include "tests/crash/child_process.h"
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm::crash {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::crash {
 

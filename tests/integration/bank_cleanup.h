@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "tm/resource.h"
+#include "xatm/resource.h"
 
 namespace xatm::testing {
 

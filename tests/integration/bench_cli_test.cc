@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"

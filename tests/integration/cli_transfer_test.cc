@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"

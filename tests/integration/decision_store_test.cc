@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "tests/integration/test_env.h"
-#include "tm/clock.h"
-#include "tm/store/database_decision_log.h"
+#include "xatm/clock.h"
+#include "xatm/database_decision_log.h"
 #include "tm/store/decision_sql.h"
 
 namespace xatm {

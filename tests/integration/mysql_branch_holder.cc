@@ -19,7 +19,7 @@
 #include "adapters/mysql/mysql_branch.h"
 #include "adapters/mysql/mysql_resource.h"
 #include "tests/integration/test_env.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 int main(int argc, char** argv) {
   using namespace xatm;

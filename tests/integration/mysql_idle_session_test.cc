@@ -20,7 +20,7 @@
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

@@ -17,7 +17,7 @@
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_server_processes.h"
 #include "tests/integration/test_env.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

@@ -21,8 +21,8 @@
 #include "adapters/postgres/postgres_resource.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
-#include "tm/clock.h"
-#include "tm/xid.h"
+#include "xatm/clock.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "tests/integration/test_env.h"
-#include "tm/clock.h"
-#include "tm/xid.h"
+#include "xatm/clock.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {

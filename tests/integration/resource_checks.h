@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "tm/resource.h"
-#include "tm/xid.h"
+#include "xatm/resource.h"
+#include "xatm/xid.h"
 
 namespace xatm::testing {
 

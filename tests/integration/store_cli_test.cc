@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
-#include "tm/store/database_decision_log.h"
+#include "xatm/database_decision_log.h"
 
 #ifndef XATM_BINARY
 #error "XATM_BINARY must name the xatm executable"

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "adapters/resource_config.h"
+#include "xatm/resource_config.h"
 
 namespace xatm::testing {
 

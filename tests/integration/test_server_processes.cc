@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -96,6 +97,34 @@ Result<std::vector<pid_t>> TestServerPids(const std::string& which) {
   return pids;
 }
 
+// SIGSTOP takes effect asynchronously: a thread running on another core can
+// still answer a query for a moment. Waits until every thread of `pid`
+// (/proc/PID/task/TID/stat) reads stopped ('T'), at most 2 s.
+bool WaitUntilStopped(pid_t pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    bool all_stopped = true;
+    DIR* dir = ::opendir(tasks.c_str());
+    if (dir == nullptr) return false;
+    while (dirent* e = ::readdir(dir)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream in(tasks + "/" + e->d_name + "/stat");
+      std::string line;
+      if (!std::getline(in, line)) continue;  // the thread ended
+      size_t close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size()) continue;
+      char state = line[close + 2];
+      if (state != 'T' && state != 't' && state != 'Z' && state != 'X') {
+        all_stopped = false;
+      }
+    }
+    ::closedir(dir);
+    if (all_stopped) return true;
+    ::usleep(5000);
+  }
+  return false;
+}
+
 Result<std::vector<pid_t>> StopTestServer(const std::string& which) {
   Result<pid_t> main_pid = MainPid(which);
   if (!main_pid.ok()) return main_pid.status();
@@ -107,6 +136,13 @@ Result<std::vector<pid_t>> StopTestServer(const std::string& which) {
   if (which == "pg") {
     for (pid_t child : LiveChildrenOf(*main_pid, "postgres")) {
       if (::kill(child, SIGSTOP) == 0) stopped.push_back(child);
+    }
+  }
+  for (pid_t pid : stopped) {
+    if (!WaitUntilStopped(pid)) {
+      ContinueProcesses(stopped);
+      return Status::Internal("process " + std::to_string(pid) +
+                              " did not stop within 2 s of SIGSTOP");
     }
   }
   return stopped;

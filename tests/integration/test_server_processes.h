@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm::testing {
 

@@ -22,14 +22,14 @@
 #include <random>
 #include <thread>
 
-#include "adapters/resource_factory.h"
+#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/bank/schema.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
-#include "tm/decision_log.h"
-#include "tm/transaction.h"
+#include "xatm/decision_log.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

@@ -6,6 +6,14 @@ BUILD_DIR=$1
 SOURCE_DIR=$2
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The README shows tests/package/consumer/example.cc verbatim (the block after
+# its marker line): the example people copy is the one built here.
+readme_example=$(awk '/^<!-- library example: tests\/package\/consumer\/example.cc -->$/ {on=1; next}
+  on && /^```cpp$/ {code=1; next} code && /^```$/ {exit} code {print}' "$SOURCE_DIR/README.md")
+if [ "$readme_example" != "$(cat "$SOURCE_DIR/tests/package/consumer/example.cc")" ]; then
+  echo "README.md's library example differs from tests/package/consumer/example.cc" >&2
+  exit 1
+fi
 cmake --install "$BUILD_DIR" --prefix "$WORK/prefix" >/dev/null
 cmake -S "$SOURCE_DIR/tests/package/consumer" -B "$WORK/build" \
   -DCMAKE_PREFIX_PATH="$WORK/prefix" >/dev/null

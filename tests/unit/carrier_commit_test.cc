@@ -4,9 +4,9 @@
 // tests/integration/decision_store_test.cc).
 #include <gtest/gtest.h>
 
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 #include "tests/unit/coordinator_fixture.h"
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "tests/unit/coordinator_fixture.h"
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "tests/unit/fake_resource.h"
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm::testing {
 

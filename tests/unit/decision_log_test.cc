@@ -1,6 +1,6 @@
 // DecisionLog: replay, torn tails, damage, group commit, sticky failure,
 // rollover, locking, replay speed.
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>

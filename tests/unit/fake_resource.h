@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "tm/decision_log.h"
-#include "tm/resource.h"
+#include "xatm/decision_log.h"
+#include "xatm/resource.h"
 
 namespace xatm::testing {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tm/file_system.h"
+#include "xatm/file_system.h"
 
 namespace xatm::testing {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "tests/unit/run_process.h"
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 namespace {

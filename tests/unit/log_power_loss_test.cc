@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "tests/unit/fault_file_system.h"
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 namespace {

@@ -16,7 +16,7 @@
 #include "adapters/mysql/sql_script.h"
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xid_literal.h"
-#include "tm/xid.h"
+#include "xatm/xid.h"
 
 namespace xatm::mysql {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "tm/file_system.h"
+#include "xatm/file_system.h"
 
 namespace xatm {
 namespace {

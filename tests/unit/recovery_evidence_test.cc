@@ -3,8 +3,8 @@
 // are checked against real servers in tests/crash).
 #include <gtest/gtest.h>
 
-#include "recovery/resolver.h"
-#include "recovery/sweeper.h"
+#include "xatm/resolver.h"
+#include "xatm/sweeper.h"
 #include "tests/unit/coordinator_fixture.h"
 
 namespace xatm {

@@ -1,12 +1,12 @@
 // Sweeper and manual resolution logic against scripted fake resources.
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 
 #include <gtest/gtest.h>
 
-#include "recovery/in_doubt.h"
-#include "recovery/resolver.h"
+#include "xatm/in_doubt.h"
+#include "xatm/resolver.h"
 #include "tests/unit/coordinator_fixture.h"
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

@@ -1,10 +1,10 @@
 // Coordinator logic against scripted fake resources (no database here).
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/unit/coordinator_fixture.h"
-#include "tm/transaction.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

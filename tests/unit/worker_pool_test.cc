@@ -1,5 +1,5 @@
 // The pool that runs the branches of a phase in parallel.
-#include "tm/worker_pool.h"
+#include "xatm/worker_pool.h"
 
 #include <gtest/gtest.h>
 

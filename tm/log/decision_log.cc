@@ -1,5 +1,5 @@
 // DecisionLog::Open: lock, replay, new segment.
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>

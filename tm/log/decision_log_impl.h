@@ -23,8 +23,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "tm/decision_log.h"
-#include "tm/file_system.h"
+#include "xatm/decision_log.h"
+#include "xatm/file_system.h"
 #include "tm/log/batch_waiters.h"
 #include "tm/log/open_decisions.h"
 

@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "tm/file_system.h"
-#include "tm/status.h"
+#include "xatm/file_system.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "tm/file_system.h"
+#include "xatm/file_system.h"
 #include "tm/log/segment.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

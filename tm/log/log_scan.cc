@@ -1,7 +1,7 @@
 // ScanDecisionLog: the read-only view behind `xatm log verify` / `log dump`.
 #include <utility>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 #include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
 #include "tm/names.h"

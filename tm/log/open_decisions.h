@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 #include "tm/log/record_codec.h"
 
 namespace xatm {

@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "tm/file_system.h"
+#include "xatm/file_system.h"
 
 namespace xatm {
 namespace {

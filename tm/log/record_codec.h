@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 #include "tm/log/log_format.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "tm/log/record_codec.h"
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

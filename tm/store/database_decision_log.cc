@@ -1,4 +1,4 @@
-#include "tm/store/database_decision_log.h"
+#include "xatm/database_decision_log.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,8 @@
 
 #include "tm/crash_point.h"
 #include "tm/names.h"
-#include "tm/xid.h"
+#include "tm/store/decision_sql.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 namespace {
@@ -98,7 +99,7 @@ Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
 DatabaseDecisionLog::DatabaseDecisionLog(std::shared_ptr<Resource> resource,
                                          DecisionSql sql,
                                          DatabaseDecisionLogOptions options)
-    : resource_(std::move(resource)), sql_(std::move(sql)), options_(options) {}
+    : resource_(std::move(resource)), sql_(std::make_unique<const DecisionSql>(std::move(sql))), options_(options) {}
 
 DatabaseDecisionLog::~DatabaseDecisionLog() {
   Status s = FlushEnds();
@@ -143,7 +144,7 @@ Status DatabaseDecisionLog::Decide(Branch& branch, const std::string& gtrid,
     // an operator may have decided commit meanwhile (resolve --commit):
     // then the others must never be rolled back.
     Result<std::vector<Row>> rows =
-        resource_->QueryLocal(sql_.select_outcome, {gtrid});
+        resource_->QueryLocal(sql_->select_outcome, {gtrid});
     const bool commit_exists = rows.ok() && !rows->empty() &&
                                !rows->front().empty() &&
                                Text(rows->front()[0]) == "commit";
@@ -195,11 +196,11 @@ Status DatabaseDecisionLog::InsertAndCommit(
   // that holds the coordinator between the two sends it alone.
   Status sent;
   if (CrashPointArmed("decision-inserted")) {
-    Result<int64_t> inserted = branch.Execute(sql_.insert_commit, params);
+    Result<int64_t> inserted = branch.Execute(sql_->insert_commit, params);
     sent = inserted.status();
     if (sent.ok()) CrashPoint("decision-inserted");
   } else {
-    sent = branch.ExecuteDeferred(sql_.insert_commit, params);
+    sent = branch.ExecuteDeferred(sql_->insert_commit, params);
   }
   if (!sent.ok()) {
     // Nothing was committed: the branch rolls back whole.
@@ -213,7 +214,7 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status();
   Status fenced =
-      resource_->ExecuteLocal(sql_.insert_abort_if_absent, {gtrid, xid->node});
+      resource_->ExecuteLocal(sql_->insert_abort_if_absent, {gtrid, xid->node});
   if (!fenced.ok()) {
     // A lock wait timeout (a coordinator holding its uncommitted COMMIT
     // row), a deadlock or an unreachable server: try again later.
@@ -221,7 +222,7 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
                               resource_->name() + "'");
   }
   Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_.select_outcome, {gtrid});
+      resource_->QueryLocal(sql_->select_outcome, {gtrid});
   if (!rows.ok()) {
     return rows.status().WithContext("xid=" + gtrid + ": reading the fence");
   }
@@ -245,13 +246,13 @@ Status DatabaseDecisionLog::LogCommitAfterTheFact(
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status().WithContext(context);
   Status inserted =
-      resource_->ExecuteLocal(sql_.insert_commit_after_the_fact,
+      resource_->ExecuteLocal(sql_->insert_commit_after_the_fact,
                               {gtrid, JoinNames(resources), xid->node});
   if (inserted.ok()) return inserted;
   // A row for the gtrid exists (the key refused this one), or the store
   // failed: the row, if any, tells which.
   Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_.select_outcome, {gtrid});
+      resource_->QueryLocal(sql_->select_outcome, {gtrid});
   if (!rows.ok() || rows->empty() || rows->front().empty()) {
     return inserted.WithContext(context);
   }
@@ -289,19 +290,19 @@ std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(
 }
 
 std::vector<DecisionRecord> DatabaseDecisionLog::OpenCommits() const {
-  return ReadOpen(sql_.select_open, {});
+  return ReadOpen(sql_->select_open, {});
 }
 
 std::optional<DecisionRecord> DatabaseDecisionLog::FindOpenCommit(
     const std::string& gtrid) const {
-  std::vector<DecisionRecord> found = ReadOpen(sql_.select_open_one, {gtrid});
+  std::vector<DecisionRecord> found = ReadOpen(sql_->select_open_one, {gtrid});
   if (found.empty()) return std::nullopt;
   return std::move(found.front());
 }
 
 bool DatabaseDecisionLog::HasCommitHistory(const std::string& gtrid) const {
   Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_.select_commit_history, {gtrid});
+      resource_->QueryLocal(sql_->select_commit_history, {gtrid});
   // Unreadable reads as "none": recovery fences next, which asks again.
   return rows.ok() && !rows->empty();
 }
@@ -310,7 +311,7 @@ Status DatabaseDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,
                                    EndOrigin origin) {
   (void)time_ms;
   if (origin == EndOrigin::kRecovery) {
-    return resource_->ExecuteLocal(sql_.mark_ended, {gtrid});
+    return resource_->ExecuteLocal(sql_->mark_ended, {gtrid});
   }
   size_t queued = 0;
   {
@@ -334,7 +335,7 @@ Status DatabaseDecisionLog::FlushEnds() {
     batch.assign(queued_ends_.begin(), queued_ends_.end());
   }
   if (batch.empty()) return Status::Ok();
-  std::string sql = sql_.delete_commits_prefix;
+  std::string sql = sql_->delete_commits_prefix;
   for (size_t i = 0; i < batch.size(); ++i) sql += i == 0 ? "?" : ", ?";
   sql += ")";
   Status s = resource_->ExecuteLocal(sql, batch);
@@ -348,7 +349,7 @@ Status DatabaseDecisionLog::LogHeuristic(
     const std::string& gtrid, const std::vector<std::string>& resources,
     const std::string& detail, int64_t time_ms) {
   (void)resources, (void)time_ms;
-  return resource_->ExecuteLocal(sql_.set_detail, {detail, gtrid});
+  return resource_->ExecuteLocal(sql_->set_detail, {detail, gtrid});
 }
 
 Status DatabaseDecisionLog::Prune() {
@@ -365,7 +366,7 @@ Status DatabaseDecisionLog::Prune() {
       now_ms - last_ms >=
           std::chrono::duration_cast<std::chrono::milliseconds>(kPruneInterval)
               .count()) {
-    pruned = resource_->ExecuteLocal(sql_.prune,
+    pruned = resource_->ExecuteLocal(sql_->prune,
                                      {std::to_string(options_.retention_s)});
     if (pruned.ok()) last_prune_ms_.store(now_ms);
   }

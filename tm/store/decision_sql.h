@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

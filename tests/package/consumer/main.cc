@@ -2,10 +2,7 @@
 // proves the package is complete (headers, targets, dependencies).
 #include <cstdio>
 
-#include "adapters/resource_factory.h"
-#include "recovery/sweeper.h"
-#include "tm/transaction.h"
-#include "tm/transaction_manager.h"
+#include <xatm/xatm.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

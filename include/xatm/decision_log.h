@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "tm/file_system.h"
-#include "tm/resource.h"
-#include "tm/status.h"
+#include "xatm/file_system.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "tm/status.h"
-#include "tm/xid.h"
+#include "xatm/status.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tm/transaction_manager.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

@@ -29,11 +29,12 @@
 #include <string>
 #include <vector>
 
-#include "tm/decision_log.h"
-#include "tm/resource.h"
-#include "tm/store/decision_sql.h"
+#include "xatm/decision_log.h"
+#include "xatm/resource.h"
 
 namespace xatm {
+
+struct DecisionSql;  // the statements of one SQL dialect (internal)
 
 struct DatabaseDecisionLogOptions {
   // A COMMIT row is refused once the database's clock is this far past the
@@ -124,7 +125,7 @@ class DatabaseDecisionLog : public DecisionLog {
       const std::string& sql, const std::vector<std::string>& params) const;
 
   const std::shared_ptr<Resource> resource_;
-  const DecisionSql sql_;
+  const std::unique_ptr<const DecisionSql> sql_;
   const DatabaseDecisionLogOptions options_;
   // The prune DELETE runs at most this often (per store object).
   static constexpr std::chrono::minutes kPruneInterval{10};

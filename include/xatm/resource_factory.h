@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "adapters/resource_config.h"
-#include "tm/resource.h"
+#include "xatm/resource_config.h"
+#include "xatm/resource.h"
 
 namespace xatm {
 

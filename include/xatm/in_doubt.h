@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "recovery/own_branches.h"
-#include "tm/decision_log.h"
-#include "tm/transaction_manager.h"
+#include "xatm/own_branches.h"
+#include "xatm/decision_log.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

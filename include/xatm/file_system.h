@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -20,9 +20,9 @@
 #include <mutex>
 #include <string>
 
-#include "recovery/own_branches.h"
-#include "recovery/sweep_result.h"
-#include "tm/transaction_manager.h"
+#include "xatm/own_branches.h"
+#include "xatm/sweep_result.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

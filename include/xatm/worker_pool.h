@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "tm/status.h"
+#include "xatm/status.h"
 
 namespace xatm {
 

@@ -20,12 +20,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include "tm/clock.h"
-#include "tm/decision_log.h"
-#include "tm/resource.h"
-#include "tm/status.h"
-#include "tm/worker_pool.h"
-#include "tm/xid.h"
+#include "xatm/clock.h"
+#include "xatm/decision_log.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
+#include "xatm/worker_pool.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

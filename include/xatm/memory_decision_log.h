@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "tm/decision_log.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "recovery/sweep_result.h"
-#include "tm/transaction_manager.h"
+#include "xatm/sweep_result.h"
+#include "xatm/transaction_manager.h"
 
 namespace xatm {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "tm/resource.h"
-#include "tm/status.h"
-#include "tm/xid.h"
+#include "xatm/resource.h"
+#include "xatm/status.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "recovery/sweeper.h"
+#include "xatm/sweeper.h"
 
 namespace xatm {
 

@@ -1,0 +1,25 @@
+// The whole public surface of xatm in one include: the coordinator, the
+// resources, the decision stores and recovery. Applications include this
+// or the single headers beside it; nothing outside include/xatm is
+// installed.
+#pragma once
+
+#include "xatm/background_sweeper.h"
+#include "xatm/clock.h"
+#include "xatm/database_decision_log.h"
+#include "xatm/decision_log.h"
+#include "xatm/file_system.h"
+#include "xatm/in_doubt.h"
+#include "xatm/memory_decision_log.h"
+#include "xatm/own_branches.h"
+#include "xatm/resolver.h"
+#include "xatm/resource.h"
+#include "xatm/resource_config.h"
+#include "xatm/resource_factory.h"
+#include "xatm/status.h"
+#include "xatm/sweep_result.h"
+#include "xatm/sweeper.h"
+#include "xatm/transaction.h"
+#include "xatm/transaction_manager.h"
+#include "xatm/worker_pool.h"
+#include "xatm/xid.h"
