@@ -294,9 +294,9 @@ TEST_F(CliUsageTest, ResolveWithAFileStoreKeepsItsAnswers) {
 }
 
 TEST_F(CliUsageTest, MetricsListenWantsAnAddressAndAPort) {
-  for (const char* bad : {"localhost:9100", "127.0.0.1", "127.0.0.1:0",
-                          "127.0.0.1:65536", "127.0.0.1:91x", ":9100",
-                          "::1:9100"}) {
+  for (const char* bad :
+       {"localhost:9100", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:91x", ":9100", "::1:9100"}) {
     SCOPED_TRACE(bad);
     ExpectUsageError(
         Xatm({"--metrics-listen", bad, "balance", "--config", config_}),
@@ -311,13 +311,12 @@ TEST_F(CliUsageTest, MetricsListenOnAPortInUseFailsBeforeTheCommand) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address),
-                 sizeof address),
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address),
             0);
   ASSERT_EQ(listen(holder, 1), 0);
   socklen_t length = sizeof address;
-  ASSERT_EQ(
-      getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
   const std::string listen_on =
       "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
 
