@@ -1,6 +1,7 @@
 #include "cli/command_line.h"
 
 #include "cli/logging.h"
+#include "cli/metrics_endpoint.h"
 
 namespace xatm {
 namespace {
@@ -35,7 +36,10 @@ const po::options_description& GlobalOptions() {
                     "configuration file (required by every command)")(
         "log-level", po::value<std::string>()->value_name("LEVEL"),
         "diagnostics on stderr: trace|debug|info|warn|error|off (default "
-        "warn)")("help,h", "show help and exit");
+        "warn)")("metrics-listen",
+                 po::value<std::string>()->value_name("HOST:PORT"),
+                 "serve Prometheus metrics on http://HOST:PORT/metrics "
+                 "while the command runs")("help,h", "show help and exit");
     return o;
   }();
   return options;
@@ -110,6 +114,13 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
   Status logging = SetUpLogging(level);
   if (!logging.ok()) return usage_error(logging.message());
 
+  const std::string* listen = nullptr;
+  if (vars.count("metrics-listen") != 0) {
+    listen = &vars["metrics-listen"].as<std::string>();
+    Status valid = ValidateListenAddress(*listen);
+    if (!valid.ok()) return usage_error(valid.message());
+  }
+
   Config config;
   if (spec.needs_config) {
     if (vars.count("config") == 0) return usage_error("missing --config FILE");
@@ -119,6 +130,17 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
       return kExitUsage;
     }
     config = std::move(loaded).value();
+  }
+  // Serves from before the command's first transaction to its end.
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (listen != nullptr) {
+    Result<std::unique_ptr<MetricsEndpoint>> started =
+        MetricsEndpoint::Start(*listen);
+    if (!started.ok()) {
+      PrintError(invocation, started.status().message());
+      return kExitFailed;
+    }
+    endpoint = std::move(started).value();
   }
   CommandContext context(invocation, std::move(vars), std::move(config));
   return body(context);

@@ -38,7 +38,7 @@ struct CommandSpec {
 };
 
 // The global options, accepted before or after the command name:
-// --config FILE, --log-level LEVEL, --help.
+// --config FILE, --log-level LEVEL, --metrics-listen HOST:PORT, --help.
 const po::options_description& GlobalOptions();
 
 // A parsed, configured command about to run.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "xatm/resource_factory.h"
+#include "cli/metrics_endpoint.h"
 #include "xatm/database_decision_log.h"
 
 namespace xatm {
@@ -26,6 +27,7 @@ TransactionManagerOptions ManagerOptions(const Config& config) {
   options.log_dir = config.log_dir;
   options.decision_deadline_ms =
       std::max<int64_t>(1, config.grace_period_ms / 2);
+  options.metrics_registry = ServedMetricsRegistry();  // --metrics-listen
   return options;
 }
 

@@ -8,6 +8,7 @@
 
 #include "recovery/commit_evidence.h"
 #include "xatm/own_branches.h"
+#include "recovery/sweep_metrics.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"
@@ -103,6 +104,7 @@ SweepResult Sweeper::SweepOnce() {
   if (!pass.result.events.empty()) {
     spdlog::info("sweep: {}", pass.result.Summary());
   }
+  RecordSweep(pass.result, pass.now_ms, manager_->metrics());
   return std::move(pass.result);
 }
 

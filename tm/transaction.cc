@@ -49,6 +49,7 @@ Result<Branch*> Transaction::Enlist(const std::string& resource) {
   }
   Result<std::unique_ptr<Branch>> branch = r->Begin(xid_);
   if (!branch.ok()) {
+    CountError(*r, branch.status());
     return branch.status().WithContext("xid=" + gtrid_ + " begin on '" +
                                        resource + "'");
   }
@@ -64,6 +65,11 @@ std::vector<std::string> Transaction::ResourceNames() const {
   return names;
 }
 
+void Transaction::CountError(const Resource& resource, const Status& s) {
+  // Failures only: the label lookup stays off the path of a good commit.
+  if (!s.ok()) manager_->metrics().ForResource(resource.name())->CountError(s);
+}
+
 void Transaction::Finish(State state) {
   state_ = state;
   manager_->MarkDone(gtrid_);
@@ -73,18 +79,38 @@ Status Transaction::Commit() {
   if (state_ != State::kActive) {
     return Status::FailedPrecondition("xid=" + gtrid_ + " is finished");
   }
+  const auto started = std::chrono::steady_clock::now();
+  Status s = Status::Ok();
   if (branches_.empty()) {
     Finish(State::kCommitted);
-    return Status::Ok();
+  } else if (branches_.size() == 1) {
+    s = CommitOnePhase();
+  } else {
+    s = CommitTwoPhase();
   }
-  if (branches_.size() == 1) return CommitOnePhase();
-  return CommitTwoPhase();
+  CountCommit(s, started);
+  return s;
+}
+
+void Transaction::CountCommit(const Status& s,
+                              std::chrono::steady_clock::time_point started) {
+  Metrics& metrics = manager_->metrics();
+  metrics.ObserveSince(Metrics::Phase::kCommit, started);
+  if (s.ok()) {
+    metrics.CountOutcome(decided_ ? Metrics::Outcome::kCommitted
+                                  : Metrics::Outcome::kOnePhase);
+  } else if (s.code() == StatusCode::kAborted) {
+    metrics.CountOutcome(Metrics::Outcome::kAborted);
+  } else {
+    metrics.CountOutcome(Metrics::Outcome::kInDoubt);
+  }
 }
 
 Status Transaction::CommitOnePhase() {
   Enlisted& only = branches_[0];
   CrashPoint("before-one-phase-commit");
   Status s = only.branch->CommitOnePhase();
+  CountError(*only.resource, s);
   if (s.ok()) {
     spdlog::info("xid={} committed (one phase) on {}", gtrid_,
                  only.resource->name());
@@ -129,6 +155,7 @@ Status Transaction::PrepareAll() {
   Status first_no;
   for (size_t i = 0; i < votes.size(); ++i) {
     if (votes[i].ok()) continue;
+    CountError(*branches_[i].resource, votes[i]);
     if (votes[i].code() != StatusCode::kAborted) {
       // No answer in time (or a lost one): the server is slow or gone, and
       // a rollback must not wait for it as long again. Recovery rolls back
@@ -192,7 +219,10 @@ Status Transaction::CommitTwoPhase() {
   // its one-phase commit carries the decision (last-resource commit).
   SetCarrierAside();
   CrashPoint("before-prepare");
+  Metrics& metrics = manager_->metrics();
+  auto phase_started = std::chrono::steady_clock::now();
   Status vote = PrepareAll();
+  metrics.ObserveSince(Metrics::Phase::kPrepare, phase_started);
   if (vote.ok()) CrashPoint("after-prepare-all");
   if (vote.ok()) {
     std::string late = LateForDecision();
@@ -231,6 +261,7 @@ Status Transaction::CommitTwoPhase() {
   std::vector<std::string> names = ResourceNames();
   if (carrier_.has_value()) names.push_back(carrier_->resource->name());
   Status decided;
+  phase_started = std::chrono::steady_clock::now();
   if (carrier_.has_value()) {
     decided = manager_->log().CommitCarrying(*carrier_->branch, gtrid_, names,
                                              manager_->clock().NowMs());
@@ -239,6 +270,7 @@ Status Transaction::CommitTwoPhase() {
     decided =
         manager_->log().LogCommit(gtrid_, names, manager_->clock().NowMs());
   }
+  metrics.ObserveSince(Metrics::Phase::kDecision, phase_started);
   if (decided.code() == StatusCode::kAborted) {
     spdlog::info("xid={} rolling back: {}", gtrid_, decided.message());
     (void)RollbackAll();
@@ -256,10 +288,13 @@ Status Transaction::CommitTwoPhase() {
                                   decided.message());
   }
   spdlog::debug("xid={} commit decision durable", gtrid_);
+  decided_ = true;
   CrashPoint("after-decision");
 
   std::vector<std::string> unfinished;
+  phase_started = std::chrono::steady_clock::now();
   CommitAll(&unfinished);
+  metrics.ObserveSince(Metrics::Phase::kCommitPhase, phase_started);
   if (!unfinished.empty()) {
     const std::string joined = JoinNames(unfinished, ", ");
     spdlog::warn("xid={} committed, phase 2 unfinished on {}", gtrid_, joined);
@@ -320,7 +355,9 @@ void Transaction::CommitAll(std::vector<std::string>* unfinished) {
         return s;
       });
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].ok()) unfinished->push_back(branches_[i].resource->name());
+    if (results[i].ok()) continue;
+    CountError(*branches_[i].resource, results[i]);
+    unfinished->push_back(branches_[i].resource->name());
   }
 }
 
@@ -335,6 +372,7 @@ Status Transaction::RollbackAll() {
   Status first;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok()) continue;
+    CountError(*branches_[i].resource, results[i]);
     spdlog::warn("xid={} rollback on {} failed (recovery will finish it): {}",
                  gtrid_, branches_[i].resource->name(), results[i].ToString());
     if (first.ok()) first = results[i];

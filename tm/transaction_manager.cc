@@ -57,11 +57,19 @@ TransactionManager::TransactionManager(
     std::vector<std::shared_ptr<Resource>> resources,
     std::unique_ptr<DecisionLog> log)
     : options_(std::move(options)),
+      metrics_(std::make_shared<Metrics>(options_.metrics_registry)),
       resources_(std::move(resources)),
       log_(std::move(log)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::System()),
       xids_(options_.node_id),
-      workers_(options_.worker_threads) {}
+      workers_(options_.worker_threads) {
+  log_->AttachMetrics(metrics_.get());
+  metrics_->SetLogFailed(!log_->health().ok());
+  for (const auto& r : resources_) {
+    metrics_->ForResource(r->name());  // every series from 0, not on first use
+    r->AttachMetrics(metrics_);
+  }
+}
 
 TransactionManager::~TransactionManager() = default;
 
@@ -77,6 +85,7 @@ Result<std::unique_ptr<Transaction>> TransactionManager::Begin(
 Result<std::unique_ptr<Transaction>> TransactionManager::Begin() {
   Status healthy = health();
   if (!healthy.ok()) {
+    metrics_->SetLogFailed(true);  // also a log that cannot say so itself
     return Status::FailedPrecondition(
         "transaction manager stopped accepting transactions: " +
         healthy.message());

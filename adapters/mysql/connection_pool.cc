@@ -23,7 +23,9 @@ ConnectionPool::~ConnectionPool() = default;
 MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
                                    Deadline deadline) {
   MyStatus s = MyConnection::Open(config_, out, deadline);
+  if (!s.ok()) gauges_.CountConnectFailure();
   if (s.ok()) {
+    (*out)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
     spdlog::debug("mysql resource '{}': opened session {}", config_.name,
                   (*out)->session_id());
   }
@@ -41,6 +43,7 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
       if (idle_.empty()) break;
       conn = std::move(idle_.back());
       idle_.pop_back();
+      gauges_.SetIdle(idle_.size());
     }
     const auto idle = std::chrono::steady_clock::now() - conn->last_used();
     if (server_idle_limit.count() > 0 && idle >= server_idle_limit) {
@@ -76,6 +79,7 @@ void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.size() < static_cast<size_t>(std::max(config_.pool_size, 0))) {
       idle_.push_back(std::move(conn));
+      gauges_.SetIdle(idle_.size());
       return;
     }
   }

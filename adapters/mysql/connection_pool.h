@@ -7,9 +7,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/mysql/my_connection.h"
+#include "adapters/pool_gauges.h"
 #include "xatm/resource_config.h"
 
 namespace xatm::mysql {
@@ -43,10 +45,17 @@ class ConnectionPool {
 
   size_t idle_count() const;
   const ResourceConfig& config() const { return config_; }
+  // The resource's gauges: open and idle connections, failed connects.
+  void AttachMetrics(std::shared_ptr<Metrics> metrics,
+                     const std::string& resource) {
+    gauges_.Attach(std::move(metrics), resource);
+  }
   const std::string& name() const { return config_.name; }
 
  private:
   const ResourceConfig config_;
+  // Before idle_: the connections' tickets point at it.
+  PoolGauges gauges_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<MyConnection>> idle_;  // guarded by mu_
 };

@@ -13,9 +13,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/mysql/my_error.h"
+#include "adapters/pool_gauges.h"
 #include "xatm/resource_config.h"
 #include "xatm/resource.h"
 
@@ -130,6 +132,11 @@ class MyConnection {
   MyStatus Query(const std::string& sql, const std::vector<std::string>& params,
                  std::vector<Row>* rows);
 
+  // Counts this connection in its pool's open gauge while it lives.
+  void set_open_ticket(PoolGauges::OpenTicket ticket) {
+    open_ticket_ = std::move(ticket);
+  }
+
  private:
   explicit MyConnection(std::unique_ptr<sql::Connection> conn);
 
@@ -152,6 +159,8 @@ class MyConnection {
                        bool returns_rows, Step&& run);
   void Touch();
 
+  // First: released last, once the session is closed.
+  PoolGauges::OpenTicket open_ticket_;
   std::unique_ptr<sql::Connection> conn_;
   // Declared after conn_: statements go before their connection does.
   std::map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;

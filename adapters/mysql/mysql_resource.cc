@@ -51,6 +51,10 @@ MysqlResource::MysqlResource(const ResourceConfig& config)
 
 MysqlResource::~MysqlResource() = default;
 
+void MysqlResource::AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
+  pool_->AttachMetrics(metrics, name_);
+}
+
 Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
     const std::string gtrid = xid.Gtrid();

@@ -50,6 +50,8 @@ class MysqlResource final : public Resource {
   Status ExecuteLocal(const std::string& sql,
                       const std::vector<std::string>& params) override;
 
+  void AttachMetrics(const std::shared_ptr<Metrics>& metrics) override;
+
   ConnectionPool* pool() const { return pool_.get(); }
 
  private:

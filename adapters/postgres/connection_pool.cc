@@ -23,6 +23,7 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
       // Most recently used first: the warmest session.
       candidate = std::move(idle_.back());
       idle_.pop_back();
+      gauges_.SetIdle(idle_.size());
     }
     if (candidate->CheckAlive()) {
       return Result<std::unique_ptr<PgConnection>>(std::move(candidate));
@@ -32,7 +33,14 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
         "ended");
     // `candidate` closes here, outside the lock.
   }
-  return PgConnection::Open(options_, deadline);
+  Result<std::unique_ptr<PgConnection>> opened =
+      PgConnection::Open(options_, deadline);
+  if (opened.ok()) {
+    (*opened)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
+  } else {
+    gauges_.CountConnectFailure();
+  }
+  return opened;
 }
 
 void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
@@ -41,6 +49,7 @@ void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.size() < max_idle_) {
       idle_.push_back(std::move(connection));
+      gauges_.SetIdle(idle_.size());
       return;
     }
   }

@@ -7,8 +7,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "adapters/pool_gauges.h"
 #include "adapters/postgres/pg_connection.h"
 #include "xatm/status.h"
 
@@ -39,11 +41,19 @@ class ConnectionPool {
 
   size_t idle_count() const;
 
+  // The resource's gauges: open and idle connections, failed connects.
+  void AttachMetrics(std::shared_ptr<Metrics> metrics,
+                     const std::string& resource) {
+    gauges_.Attach(std::move(metrics), resource);
+  }
+
  private:
   const PgConnectOptions options_;
   const size_t max_idle_;
   const int request_timeout_ms_;
 
+  // Before idle_: the connections' tickets point at it.
+  PoolGauges gauges_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // guarded by mu_
 };

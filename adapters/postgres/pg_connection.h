@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "adapters/pool_gauges.h"
 #include "adapters/postgres/pg_deadline.h"
 #include "adapters/postgres/pg_result.h"
 #include "xatm/status.h"
@@ -93,6 +95,10 @@ class PgConnection {
   bool CheckAlive();
   // Whether any statement ran on this connection (it came from the pool).
   bool used() const { return statements_run_ > 0; }
+  // Counts this connection in its pool's open gauge while it lives.
+  void set_open_ticket(PoolGauges::OpenTicket ticket) {
+    open_ticket_ = std::move(ticket);
+  }
 
  private:
   explicit PgConnection(PGconn* conn);
@@ -111,6 +117,8 @@ class PgConnection {
   // Reads a simple query's or one statement's results up to their end.
   PgResult ReadResults(const Deadline& deadline);
 
+  // First: released last, once the session is closed.
+  PoolGauges::OpenTicket open_ticket_;
   PGconn* conn_;
   bool broken_ = false;
   long statements_run_ = 0;

@@ -71,6 +71,9 @@ class PostgresResource final : public Resource {
       const std::string& sql, const std::vector<std::string>& params) override;
   Status ExecuteLocal(const std::string& sql,
                       const std::vector<std::string>& params) override;
+  void AttachMetrics(const std::shared_ptr<Metrics>& metrics) override {
+    pool_->AttachMetrics(metrics, name_);
+  }
 
  private:
   enum class Retry { kNever, kOnStaleConnection };

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "xatm/file_system.h"
+#include "xatm/metrics.h"
 #include "xatm/resource.h"
 #include "xatm/status.h"
 
@@ -159,6 +160,11 @@ class DecisionLog {
   // Housekeeping a recovery pass runs: a store deletes what no one can
   // need any longer. The default does nothing.
   virtual Status Prune() { return Status::Ok(); }
+
+  // Where to count syncs and the log's failure: called once by the
+  // TransactionManager the log is given to, before it is shared; `metrics`
+  // outlives the log. The default counts nothing.
+  virtual void AttachMetrics(Metrics* metrics) { (void)metrics; }
 };
 
 // One record as found by a scan, with its place in the log.

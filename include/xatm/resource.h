@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "xatm/metrics.h"
 #include "xatm/status.h"
 #include "xatm/xid.h"
 
@@ -131,6 +132,13 @@ class Resource {
   // prove each other's branch).
   // kUnknown when this database has no ledger table.
   virtual Result<BranchOutcome> LookupOutcome(const Xid& xid) = 0;
+
+  // Where to count the resource's connections (open, idle, failed
+  // connects): called by the TransactionManager it is given to, before any
+  // transaction. The default counts nothing.
+  virtual void AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
+    (void)metrics;
+  }
 
   // Runs one statement in its own local transaction (schema set-up, reads).
   virtual Result<std::vector<Row>> QueryLocal(

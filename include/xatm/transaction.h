@@ -74,11 +74,16 @@ class Transaction {
   Status RollbackAll();
   std::vector<std::string> ResourceNames() const;
   void Finish(State state);
+  // Metrics: the outcome and duration of Commit(); a failed resource call.
+  void CountCommit(const Status& s,
+                   std::chrono::steady_clock::time_point started);
+  void CountError(const Resource& resource, const Status& s);
 
   TransactionManager* manager_;
   Xid xid_;
   std::string gtrid_;
   State state_ = State::kActive;
+  bool decided_ = false;  // the COMMIT decision was made durable
   std::chrono::steady_clock::time_point started_ =
       std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> deadline_;

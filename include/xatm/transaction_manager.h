@@ -22,6 +22,7 @@
 
 #include "xatm/clock.h"
 #include "xatm/decision_log.h"
+#include "xatm/metrics.h"
 #include "xatm/resource.h"
 #include "xatm/status.h"
 #include "xatm/worker_pool.h"
@@ -43,6 +44,9 @@ struct TransactionManagerOptions {
   int64_t decision_deadline_ms = 5000;
   // Phase-2 attempts per branch before leaving it to the sweeper.
   int commit_attempts = 3;
+  // Where the manager's metrics (tm/metrics.h) are registered, for the
+  // application to expose; nullptr: a private registry.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
 };
 
 class TransactionManager {
@@ -83,6 +87,10 @@ class TransactionManager {
   // OK, or why the manager refuses new transactions.
   Status health() const { return log_->health(); }
 
+  // Counted by the coordinator, the decision log, the sweeper and the
+  // resources (attached at Create).
+  Metrics& metrics() const { return *metrics_; }
+
  private:
   friend class Transaction;
 
@@ -94,6 +102,8 @@ class TransactionManager {
   void MarkDone(const std::string& gtrid);
 
   TransactionManagerOptions options_;
+  // Before log_: the log counts into it until destroyed.
+  std::shared_ptr<Metrics> metrics_;
   std::vector<std::shared_ptr<Resource>> resources_;
   std::unique_ptr<DecisionLog> log_;
   Clock* clock_;

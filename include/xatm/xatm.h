@@ -11,6 +11,7 @@
 #include "xatm/file_system.h"
 #include "xatm/in_doubt.h"
 #include "xatm/memory_decision_log.h"
+#include "xatm/metrics.h"
 #include "xatm/own_branches.h"
 #include "xatm/resolver.h"
 #include "xatm/resource.h"

@@ -1,7 +1,11 @@
 // The xatm binary refuses bad input with exit code 2 and one clear line,
 // before it connects anywhere or opens the decision log. The config points
 // at closed ports: any attempt to connect would fail differently (exit 1).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -287,6 +291,47 @@ TEST_F(CliUsageTest, ResolveWithAFileStoreKeepsItsAnswers) {
               std::string::npos)
         << decision << ": " << own.err;
   }
+}
+
+TEST_F(CliUsageTest, MetricsListenWantsAnAddressAndAPort) {
+  for (const char* bad :
+       {"localhost:9100", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:91x", ":9100", "::1:9100"}) {
+    SCOPED_TRACE(bad);
+    ExpectUsageError(
+        Xatm({"--metrics-listen", bad, "balance", "--config", config_}),
+        {"--metrics-listen", std::string("'") + bad + "'"});
+  }
+}
+
+TEST_F(CliUsageTest, MetricsListenOnAPortInUseFailsBeforeTheCommand) {
+  // A listening socket of this test holds the port.
+  int holder = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address),
+            0);
+  ASSERT_EQ(listen(holder, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
+  const std::string listen_on =
+      "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  ProcessResult r =
+      Xatm({"--metrics-listen", listen_on, "balance", "--config", config_});
+  close(holder);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  std::vector<std::string> lines = r.ErrLines();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("cannot serve metrics on " + listen_on),
+            std::string::npos)
+      << r.err;
+  // The command never ran: it would have refused the missing log.
+  EXPECT_EQ(r.err.find("log"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -157,6 +157,7 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   }
   bool roll = false;
   if (status.ok()) {
+    if (metrics_ != nullptr) metrics_->CountLogSync(batch_records_.size());
     segment_size_ += batch_.size();
     roll = segment_size_ - checkpoint_size_ >= segment_bytes_;
     std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
@@ -279,6 +280,7 @@ void DecisionLogImpl::Fail(const Status& status) {
   for (uint64_t batch : {batches_, batches_ + 1}) {
     if (waiters_.Advance(batch)) waiters_.WakeAll(batch);
   }
+  if (metrics_ != nullptr) metrics_->SetLogFailed(true);
   spdlog::error("decision log {} failed, refusing every further record: {}",
                 dir_, status.ToString());
 }
@@ -311,6 +313,12 @@ bool DecisionLogImpl::HasCommitHistory(const std::string& gtrid) const {
   // recovery END becomes a tombstone once written.
   std::lock_guard<std::mutex> lock(decisions_mu_);
   return decisions_.HasCommitHistory(gtrid);
+}
+
+void DecisionLogImpl::AttachMetrics(Metrics* metrics) {
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_ = metrics;
+  metrics_->SetLogFailed(!failed_.ok());
 }
 
 Status DecisionLogImpl::health() const {

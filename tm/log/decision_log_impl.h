@@ -54,6 +54,7 @@ class DecisionLogImpl final : public DecisionLog {
       const std::string& gtrid) const override;
   bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override;
+  void AttachMetrics(Metrics* metrics) override;
 
  private:
   Status Submit(DecisionRecord record, bool forced);
@@ -82,6 +83,7 @@ class DecisionLogImpl final : public DecisionLog {
   uint64_t checkpoint_size_ = 0;  // of which the header and checkpoint
   std::string batch_;             // the queue being written
   std::vector<DecisionRecord> batch_records_;
+  Metrics* metrics_ = nullptr;  // set before the log is shared; may stay null
 
   mutable std::mutex mu_;
   // Guarded by mu_. Tickets number the records in queue order.

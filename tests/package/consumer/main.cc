@@ -1,5 +1,7 @@
 // Opens a transaction manager through the installed headers and libraries:
 // proves the package is complete (headers, targets, dependencies).
+#include <prometheus/registry.h>
+
 #include <cstdio>
 
 #include <xatm/xatm.h>
@@ -19,6 +21,9 @@ int main(int argc, char** argv) {
   options.node_id = "consumer";
   options.log_dir = argv[1];
   options.log_options.create_if_missing = true;  // a fresh directory
+  // The application's registry: the manager's metrics are registered there.
+  auto registry = std::make_shared<prometheus::Registry>();
+  options.metrics_registry = registry;
   auto tm = xatm::TransactionManager::Open(options, {*resource});
   if (!tm.ok()) {
     std::fprintf(stderr, "%s\n", tm.status().ToString().c_str());
@@ -26,6 +31,14 @@ int main(int argc, char** argv) {
   }
   auto txn = (*tm)->Begin();
   if (!txn.ok()) return 1;
+  bool counted = false;
+  for (const auto& family : registry->Collect()) {
+    counted = counted || family.name == "xatm_transactions_total";
+  }
+  if (!counted) {
+    std::fprintf(stderr, "no xatm_transactions_total in the registry\n");
+    return 1;
+  }
   std::printf("consumer ok %s\n", (*txn)->gtrid().c_str());
   return 0;
 }
