@@ -32,8 +32,9 @@ int Run(const Invocation& invocation) {
                       "cannot start: " + service.status().ToString());
     }
     Status ran = (*service)->Run(stop);
-    if (!ran.ok())
+    if (!ran.ok()) {
       return ctx.Fail(kExitFailed, "cannot start: " + ran.ToString());
+    }
     return static_cast<int>(kExitOk);
   });
 }

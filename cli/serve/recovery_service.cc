@@ -59,9 +59,11 @@ RecoveryService::RecoveryService(const Config& config,
 Status RecoveryService::Run(StopSignal& stop) {
   for (int64_t number = 1; !stop.requested(); ++number) {
     Status pass = Pass(stop, number);
-    if (!pass.ok() && number == 1) return pass;
-    if (!pass.ok())
+    if (!pass.ok() && number == 1) return pass;  // cannot start
+    if (!pass.ok()) {
+      // The log went missing or got damaged: say so, try again next time.
       spdlog::error("serve: pass {}: {}", number, pass.ToString());
+    }
     if (number == 1 && !stop.requested()) {
       spdlog::info(
           "serve: started: node {}, decisions in {}, a pass every {}, grace "
@@ -104,14 +106,14 @@ Status RecoveryService::Pass(StopSignal& stop, int64_t number) {
     }
     if (!held.ok()) return held;
   }
-  const SteadyClock::time_point held_at = SteadyClock::now();
+  const SteadyClock::time_point opened_at = SteadyClock::now();
   SweepResult result = sweeper_.SweepOnce();
   if (pass_log_ != nullptr) pass_log_->Release();
   // The sweeper logs its summary at info level when it found anything.
   spdlog::debug(
       "serve: pass {} done in {} ms ({} ms to open the log): {}", number,
       MsSince(start),
-      std::chrono::duration_cast<std::chrono::milliseconds>(held_at - start)
+      std::chrono::duration_cast<std::chrono::milliseconds>(opened_at - start)
           .count(),
       result.Summary());
   return Status::Ok();

@@ -358,6 +358,25 @@ TEST_P(ServeFileTest, CommandsGiveUpAfterLogLockWait) {
   EXPECT_TRUE(done.ExitedWith(0)) << done.Describe();
 }
 
+// SIGTERM while serve waits for a log a transfer holds: it stops at once,
+// without waiting for the transfer.
+TEST_P(ServeFileTest, StopsWhileWaitingForTheLog) {
+  MakeBank("");
+  std::unique_ptr<Child> holder = StartPausedTransfer(1500);
+  ASSERT_TRUE(holder->WaitForStderr("paused at after-decision", 10000));
+  serve_ = Child::Start({XATM_BINARY, "--config", config_, "serve"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(serve_->Running(0)) << serve_->Wait(0).Describe();
+  const Clock::time_point sent = Clock::now();
+  ASSERT_EQ(::kill(serve_->pid(), SIGTERM), 0);
+  ChildExit exit = serve_->Wait(5000);
+  EXPECT_TRUE(exit.ExitedWith(0)) << exit.Describe();
+  EXPECT_LT(MsSince(sent), 500) << exit.Describe();
+  EXPECT_TRUE(holder->Running(0));  // still holding the log
+  ChildExit done = holder->Wait(10000);
+  EXPECT_TRUE(done.ExitedWith(0)) << done.Describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(File, ServeFileTest, ::testing::Values("file"),
                          [](const auto& info) {
                            return std::string(info.param);
