@@ -109,7 +109,7 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
     return kExitOk;
   }
 
-  std::string level = kDefaultLogLevel;
+  std::string level = spec.default_log_level;
   if (vars.count("log-level") != 0) level = vars["log-level"].as<std::string>();
   Status logging = SetUpLogging(level);
   if (!logging.ok()) return usage_error(logging.message());

@@ -18,6 +18,7 @@
 #include "cli/command.h"
 #include "cli/config.h"
 #include "xatm/status.h"
+#include "cli/logging.h"
 
 namespace xatm {
 
@@ -35,6 +36,8 @@ struct CommandSpec {
   po::options_description hidden;
   po::positional_options_description positional;
   bool needs_config = true;
+  // --log-level when not given (a service logs what it does).
+  std::string default_log_level = kDefaultLogLevel;
 };
 
 // The global options, accepted before or after the command name:

@@ -15,6 +15,7 @@ const std::vector<Command>& Commands() {
       InDoubtCommand(),
       ResolveCommand(),
       LogCommand(),
+      ServeCommand(),
       BenchCommand(),
   };
   // clang-format on

@@ -4,6 +4,8 @@
 //   log_dir = /var/lib/xatm    # decision log; relative = to this file's dir
 //   grace_period = 10          # seconds before an orphan is presumed aborted
 //   sweep_interval = 5         # seconds between recovery passes
+//   log_lock_wait = 10         # seconds a command waits for the file log
+//                              # while another xatm process holds it
 //   decision_store = file      # or a resource's name: the COMMIT decisions
 //                              # live in its table xatm_decisions, shared
 //                              # by every node (log_dir is then optional)
@@ -51,6 +53,9 @@ struct Config {
   bool file_store() const { return decision_store == "file"; }
   int64_t grace_period_ms = 10000;
   int64_t sweep_interval_ms = 5000;
+  // How long a command waits for the decision log directory while another
+  // xatm process (a command, or `xatm serve` during a pass) holds it.
+  int64_t log_lock_wait_ms = 10000;
   std::vector<ResourceConfig> resources;  // in file order
 
   // nullptr when no resource has that name.

@@ -7,6 +7,7 @@
 #include "xatm/resource_factory.h"
 #include "cli/metrics_endpoint.h"
 #include "xatm/database_decision_log.h"
+#include "cli/commands/recovery_output.h"
 
 namespace xatm {
 
@@ -42,6 +43,9 @@ std::shared_ptr<Resource> FindIn(
   return nullptr;
 }
 
+// Between two attempts to open a log another process holds.
+constexpr int64_t kLogLockRetryMs = 20;
+
 DatabaseDecisionLogOptions StoreOptions(const Config& config) {
   DatabaseDecisionLogOptions options;
   options.decide_within_ms = ManagerOptions(config).decision_deadline_ms;
@@ -49,6 +53,11 @@ DatabaseDecisionLogOptions StoreOptions(const Config& config) {
 }
 
 }  // namespace
+
+bool IsLogHeldByAnotherProcess(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find("another process") != std::string::npos;
+}
 
 Status CreateDecisionLog(const Config& config) {
   if (!config.file_store()) {
@@ -61,16 +70,48 @@ Status CreateDecisionLog(const Config& config) {
     // Refuses a server that does not commit durably, now rather than later.
     return DatabaseDecisionLog::Open(store, StoreOptions(config)).status();
   }
+  return OpenFileDecisionLog(config, {config.log_lock_wait_ms, nullptr},
+                             /*create=*/true)
+      .status();
+}
+
+Result<std::unique_ptr<DecisionLog>> OpenFileDecisionLog(
+    const Config& config, const LogLockWait& wait, bool create) {
   DecisionLogOptions options;
   options.node_id = config.node;
-  options.create_if_missing = true;
-  Result<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open(config.log_dir, options);
-  return log.status();
+  options.create_if_missing = create;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  while (true) {
+    Result<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open(config.log_dir, options);
+    if (log.ok() || !IsLogHeldByAnotherProcess(log.status())) return log;
+    const int64_t waited_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                              start)
+            .count();
+    int64_t pause_ms = kLogLockRetryMs;
+    if (wait.wait_ms >= 0) {
+      pause_ms = std::min(pause_ms, wait.wait_ms - waited_ms);
+    }
+    bool go_on = pause_ms > 0;
+    if (go_on && wait.pause) {
+      go_on = wait.pause(pause_ms);
+    } else if (go_on) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    }
+    if (!go_on) {
+      return Status::FailedPrecondition(
+          log.status().message() + ": waited " + FormatAge(waited_ms) +
+          " (log_lock_wait) for another xatm process to release it (a "
+          "command, or xatm serve during a recovery pass)");
+    }
+  }
 }
 
 Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
-    const Config& config, int64_t lock_wait_ms, int worker_threads) {
+    const Config& config, std::optional<int64_t> lock_wait_ms,
+    int worker_threads) {
   TransactionManagerOptions options = ManagerOptions(config);
   if (worker_threads > 0) options.worker_threads = worker_threads;
   if (!config.file_store()) {
@@ -85,21 +126,14 @@ Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
     return TransactionManager::Create(options, std::move(resources).value(),
                                       std::move(store).value());
   }
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point give_up =
-      Clock::now() + std::chrono::milliseconds(lock_wait_ms);
-  while (true) {
-    Result<std::vector<std::shared_ptr<Resource>>> resources =
-        MakeResources(config);
-    if (!resources.ok()) return resources.status();
-    Result<std::unique_ptr<TransactionManager>> tm =
-        TransactionManager::Open(options, std::move(resources).value());
-    const Status& s = tm.status();
-    bool busy = !tm.ok() && s.code() == StatusCode::kFailedPrecondition &&
-                s.message().find("another process") != std::string::npos;
-    if (!busy || Clock::now() >= give_up) return tm;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  Result<std::unique_ptr<DecisionLog>> log = OpenFileDecisionLog(
+      config, {lock_wait_ms.value_or(config.log_lock_wait_ms), nullptr});
+  if (!log.ok()) return log.status();
+  Result<std::vector<std::shared_ptr<Resource>>> resources =
+      MakeResources(config);
+  if (!resources.ok()) return resources.status();
+  return TransactionManager::Create(options, std::move(resources).value(),
+                                    std::move(log).value());
 }
 
 }  // namespace xatm

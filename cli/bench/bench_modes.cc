@@ -42,7 +42,7 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
     // 2pc keeps its decisions where the configuration says.
     Result<std::unique_ptr<TransactionManager>> opened =
         mode == BenchMode::kTwoPhase
-            ? OpenTransactionManager(config, 0, worker_threads)
+            ? OpenTransactionManager(config, std::nullopt, worker_threads)
             : TransactionManager::Create(options, *resources,
                                          std::make_unique<MemoryDecisionLog>());
     if (!opened.ok()) return opened.status();

@@ -34,8 +34,8 @@ const char* BenchModeName(BenchMode mode);
 // Thread-safe: Transfer is called by every client thread.
 class BenchTarget {
  public:
-  // 2pc opens the decision log of `config` (FailedPrecondition while
-  // another process holds it). `worker_threads`: the manager's pool.
+  // 2pc opens the decision log of `config` (waiting up to log_lock_wait
+  // while another process holds it). `worker_threads`: the manager's pool.
   static Result<std::unique_ptr<BenchTarget>> Open(BenchMode mode,
                                                    const Config& config,
                                                    int worker_threads);

@@ -14,5 +14,6 @@ Command InDoubtCommand();        // in_doubt.cc
 Command ResolveCommand();        // resolve.cc
 Command LogCommand();            // log.cc
 Command BenchCommand();          // bench.cc
+Command ServeCommand();          // serve.cc
 
 }  // namespace xatm

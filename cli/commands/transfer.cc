@@ -8,8 +8,6 @@
 namespace xatm {
 namespace {
 
-constexpr int64_t kLogLockWaitMs = 10000;
-
 // Library messages start with "xid=GTRID: " or "xid=GTRID "; the output
 // line already begins with the gtrid.
 std::string Reason(const std::string& message, const std::string& gtrid) {
@@ -57,7 +55,7 @@ int Run(const Invocation& invocation) {
 
     // Concurrent xatm commands take turns on the decision log.
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config(), kLogLockWaitMs);
+        OpenTransactionManager(ctx.config());
     if (!tm.ok()) {
       return ctx.Fail(kExitFailed, "cannot start the transaction manager: " +
                                        tm.status().ToString());

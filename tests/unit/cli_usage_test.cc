@@ -208,13 +208,19 @@ TEST_F(CliUsageTest, HelpListsTheCommands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.err, "");
   for (const char* command :
-       {"init", "create-account", "balance", "transfer"}) {
+       {"init", "create-account", "balance", "transfer", "serve"}) {
     EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos)
         << command << " not in:\n"
         << r.out;
   }
   EXPECT_NE(r.out.find("--config"), std::string::npos);
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos);
+}
+
+TEST_F(CliUsageTest, ServeTakesNoArguments) {
+  ExpectUsageError(Xatm({"serve", "--config", config_, "now"}),
+                   {"too many positional"});
+  EXPECT_FALSE(std::filesystem::exists(log_dir_));
 }
 
 TEST_F(CliUsageTest, TransferHelpExplainsItsOptions) {
@@ -247,6 +253,7 @@ TEST_F(CliUsageTest, CommandsOtherThanInitRefuseAMissingLogAndCreateNone) {
   for (const std::vector<std::string>& command :
        {std::vector<std::string>{"recover"},
         {"in-doubt"},
+        {"serve"},
         {"transfer", "--from", "pg:alice", "--to", "my:bob", "--amount",
          "1"}}) {
     std::vector<std::string> args = command;

@@ -21,6 +21,7 @@ node = n1
 log_dir = /var/lib/xatm/log
 grace_period = 20
 sweep_interval = 2.5
+log_lock_wait = 0.5
 
 [resource.pg]
 type = postgresql
@@ -79,6 +80,7 @@ TEST_F(ConfigTest, GoodFileGivesEverySetting) {
   EXPECT_EQ(c->log_dir, "/var/lib/xatm/log");
   EXPECT_EQ(c->grace_period_ms, 20000);
   EXPECT_EQ(c->sweep_interval_ms, 2500);
+  EXPECT_EQ(c->log_lock_wait_ms, 500);
   ASSERT_EQ(c->resources.size(), 2u);
   const ResourceConfig& pg = c->resources[0];
   EXPECT_EQ(pg.name, "pg");
@@ -107,6 +109,7 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->grace_period_ms, 10000);
   EXPECT_EQ(c->sweep_interval_ms, 5000);
+  EXPECT_EQ(c->log_lock_wait_ms, 10000);
   EXPECT_EQ(c->resources[0].host, "127.0.0.1");
   EXPECT_EQ(c->resources[0].port, 3306);
   EXPECT_EQ(c->resources[0].password, "");
@@ -276,6 +279,9 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
                 .find("sweep_interval '1.2345'"),
             std::string::npos);
   EXPECT_NE(Error("grace_period = 0\n" + Minimal(my)).find("positive"),
+            std::string::npos);
+  EXPECT_NE(Error("log_lock_wait = 0\n" + Minimal(my))
+                .find("log_lock_wait '0' is not a positive number"),
             std::string::npos);
 }
 

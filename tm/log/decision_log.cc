@@ -240,8 +240,11 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     spdlog::warn("{}: adopted a log without identity for node {}", context,
                  options.node_id);
   }
-  spdlog::info("{}: replayed {} records from {} segments, {} open decisions",
-               context, replay->records, replay->replayed.size(), open_count);
+  // Opened at every pass of `xatm serve`: worth a line only when something
+  // is left to finish.
+  spdlog::log(open_count > 0 ? spdlog::level::info : spdlog::level::debug,
+              "{}: replayed {} records from {} segments, {} open decisions",
+              context, replay->records, replay->replayed.size(), open_count);
   return std::unique_ptr<DecisionLog>(std::move(log));
 }
 

@@ -1,0 +1,122 @@
+#include "cli/serve/recovery_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "cli/commands/recovery_output.h"
+#include "cli/manager.h"
+
+namespace xatm {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t MsSince(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now() - start)
+      .count();
+}
+
+SweeperOptions ServiceSweeperOptions(const Config& config) {
+  SweeperOptions options;
+  options.grace_period_ms = config.grace_period_ms;
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
+    const Config& config) {
+  if (!config.file_store()) {
+    Result<std::unique_ptr<TransactionManager>> tm =
+        OpenTransactionManager(config);
+    if (!tm.ok()) return tm.status();
+    return std::unique_ptr<RecoveryService>(
+        new RecoveryService(config, std::move(tm).value(), nullptr));
+  }
+  Result<std::vector<std::shared_ptr<Resource>>> resources =
+      MakeResources(config);
+  if (!resources.ok()) return resources.status();
+  auto pass_log = std::make_unique<PassLog>(config.log_dir);
+  PassLog* held = pass_log.get();
+  Result<std::unique_ptr<TransactionManager>> tm = TransactionManager::Create(
+      ManagerOptions(config), std::move(resources).value(),
+      std::move(pass_log));
+  if (!tm.ok()) return tm.status();
+  return std::unique_ptr<RecoveryService>(
+      new RecoveryService(config, std::move(tm).value(), held));
+}
+
+RecoveryService::RecoveryService(const Config& config,
+                                 std::unique_ptr<TransactionManager> tm,
+                                 PassLog* pass_log)
+    : config_(config),
+      tm_(std::move(tm)),
+      pass_log_(pass_log),
+      sweeper_(tm_.get(), ServiceSweeperOptions(config)) {}
+
+Status RecoveryService::Run(StopSignal& stop) {
+  for (int64_t number = 1; !stop.requested(); ++number) {
+    Status pass = Pass(stop, number);
+    if (!pass.ok() && number == 1) return pass;  // cannot start
+    if (!pass.ok()) {
+      // The log went missing or got damaged: say so, try again next time.
+      spdlog::error("serve: pass {}: {}", number, pass.ToString());
+    }
+    if (number == 1 && !stop.requested()) {
+      spdlog::info(
+          "serve: started: node {}, decisions in {}, a pass every {}, grace "
+          "period {}",
+          config_.node,
+          config_.file_store() ? config_.log_dir
+                               : "resource " + config_.decision_store,
+          FormatAge(config_.sweep_interval_ms),
+          FormatAge(config_.grace_period_ms));
+    }
+    if (stop.WaitFor(config_.sweep_interval_ms)) break;
+  }
+  spdlog::info("serve: stopped ({})", StopSignalName(stop.signal_number()));
+  return Status::Ok();
+}
+
+Status RecoveryService::HoldLog(StopSignal& stop) {
+  LogLockWait wait{config_.log_lock_wait_ms,
+                   [&stop](int64_t ms) { return !stop.WaitFor(ms); }};
+  Result<std::unique_ptr<DecisionLog>> log = OpenFileDecisionLog(config_, wait);
+  if (!log.ok() && IsLogHeldByAnotherProcess(log.status()) &&
+      !stop.requested()) {
+    // A long transfer or an operator's command: keep waiting, but say so.
+    spdlog::warn("serve: {}; still waiting", log.status().message());
+    wait.wait_ms = -1;
+    log = OpenFileDecisionLog(config_, wait);
+  }
+  if (!log.ok()) return log.status();
+  pass_log_->Hold(std::move(log).value());
+  return Status::Ok();
+}
+
+Status RecoveryService::Pass(StopSignal& stop, int64_t number) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  if (pass_log_ != nullptr) {
+    Status held = HoldLog(stop);
+    if (stop.requested()) {
+      pass_log_->Release();
+      return Status::Ok();  // abandoned before it began
+    }
+    if (!held.ok()) return held;
+  }
+  const SteadyClock::time_point opened_at = SteadyClock::now();
+  SweepResult result = sweeper_.SweepOnce();
+  if (pass_log_ != nullptr) pass_log_->Release();
+  // The sweeper logs its summary at info level when it found anything.
+  spdlog::debug(
+      "serve: pass {} done in {} ms ({} ms to open the log): {}", number,
+      MsSince(start),
+      std::chrono::duration_cast<std::chrono::milliseconds>(opened_at - start)
+          .count(),
+      result.Summary());
+  return Status::Ok();
+}
+
+}  // namespace xatm

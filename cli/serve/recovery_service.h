@@ -1,0 +1,53 @@
+// `xatm serve`: recovery as a service. A start-up pass, then one every
+// sweep_interval until a stop request; the pass under way is finished
+// first (every step of a pass is crash-safe, and a pass with the databases
+// answering takes milliseconds).
+//
+// With the file log the service holds the log directory only during a pass
+// (see PassLog): it waits for the lock like any command, sweeps, and lets
+// the lock go, so the node's transfers and operator commands run next to
+// it and wait at most one pass. With a database decision store there is
+// no lock and the manager stays open.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "cli/config.h"
+#include "cli/serve/pass_log.h"
+#include "cli/serve/stop_signal.h"
+#include "xatm/sweeper.h"
+#include "xatm/transaction_manager.h"
+
+namespace xatm {
+
+class RecoveryService {
+ public:
+  // Makes the resources (their pools live as long as the service) and, with
+  // a database store, opens it. Connects to nothing else: the first pass
+  // finds out whether the log and the databases are there.
+  static Result<std::unique_ptr<RecoveryService>> Open(const Config& config);
+
+  // Runs passes until `stop` is requested. Not OK when the start-up pass
+  // could not open the decision log (missing, another node's, damaged):
+  // the service cannot start. A later pass that cannot open it is logged
+  // at error level and retried at the next interval.
+  Status Run(StopSignal& stop);
+
+ private:
+  RecoveryService(const Config& config, std::unique_ptr<TransactionManager> tm,
+                  PassLog* pass_log);
+
+  // One pass: OK also when abandoned for a stop request while waiting for
+  // the log.
+  Status Pass(StopSignal& stop, int64_t number);
+  // The file log, waited for until it is free or a stop is requested.
+  Status HoldLog(StopSignal& stop);
+
+  const Config config_;
+  std::unique_ptr<TransactionManager> tm_;
+  PassLog* pass_log_;  // owned by tm_; nullptr with a database store
+  Sweeper sweeper_;
+};
+
+}  // namespace xatm

@@ -1,0 +1,386 @@
+// `xatm serve` against the real test servers, with the decisions in the
+// file log and in PostgreSQL: the node's other commands work next to the
+// running service, it resolves what a crashed transfer left in doubt, it
+// stops cleanly on SIGTERM whether idle or sweeping, and it refuses to start
+// without its log. Also: the commands wait for a log another process holds,
+// and say who holds it when they give up.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "xatm/resource_factory.h"
+#include "tests/crash/child_process.h"
+#include "tests/integration/bank_cleanup.h"
+#include "tests/integration/test_env.h"
+#include "tests/unit/run_process.h"
+
+#ifndef XATM_BINARY
+#error "XATM_BINARY must name the xatm executable"
+#endif
+
+namespace xatm {
+namespace {
+
+using ::xatm::crash::Child;
+using ::xatm::crash::ChildExit;
+using ::xatm::testing::ProcessResult;
+using ::xatm::testing::RandomHex;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kKilled = 128 + 9;  // SIGKILL, as XATM_CRASH_AT ends a process
+
+int64_t MsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                               start)
+      .count();
+}
+
+// The parameter: where the decisions live ("file" or a resource's name).
+class ServeTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam();
+    suffix_ = RandomHex(10);
+    node_ = "sv" + suffix_;
+    alice_ = "pg:alice-" + suffix_;
+    bob_ = "my:bob-" + suffix_;
+    auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+    auto my = MakeResource(testing::MysqlTestConfig("my"));
+    ASSERT_TRUE(pg.ok() && my.ok());
+    pg_ = std::move(pg).value();
+    my_ = std::move(my).value();
+  }
+
+  void TearDown() override {
+    serve_.reset();  // SIGKILL if a failed test left it running
+    if (!config_.empty()) {
+      ProcessResult swept = Xatm({"recover", "--grace", "0"});
+      EXPECT_EQ(swept.exit_code, 0) << swept.out << swept.err;
+    }
+    for (Resource* r : {pg_.get(), my_.get()}) {
+      for (const char* who : {"alice-", "bob-"}) {
+        testing::DeleteAccount(*r, who + suffix_);
+      }
+      testing::DeleteLedgerRows(*r, node_);
+    }
+    if (!file_store()) {
+      Status s =
+          pg_->ExecuteLocal("DELETE FROM xatm_decisions WHERE gtrid LIKE ?",
+                            {"xatm:" + node_ + ":%"});
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+
+  bool file_store() const { return store_ == "file"; }
+  std::string log_dir() const { return dir_.path() + "/log"; }
+
+  // Writes the config (top-level keys in `top`), runs init and makes the
+  // two accounts: alice 100.00, bob 50.00.
+  void MakeBank(const std::string& top) {
+    config_ = dir_.path() + "/xatm.ini";
+    testing::WriteFile(config_, "decision_store = " + store_ + "\n" + top +
+                                    testing::TestConfigText(node_));
+    ProcessResult init = Xatm({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "100.00"}).exit_code,
+              0);
+    ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "50.00"}).exit_code,
+              0);
+  }
+
+  ProcessResult Xatm(std::vector<std::string> args,
+                     const std::string& crash_at = "",
+                     const std::string& pause_at = "") {
+    args.insert(args.begin(), {XATM_BINARY, "--config", config_});
+    testing::ProcessOptions options;
+    options.cwd = "/";
+    if (!crash_at.empty()) options.env["XATM_CRASH_AT"] = crash_at;
+    if (!pause_at.empty()) options.env["XATM_PAUSE_AT"] = pause_at;
+    return testing::RunProcess(args, options);
+  }
+
+  std::vector<std::string> Transfer(const std::string& amount) const {
+    return {"transfer", "--from", alice_, "--to", bob_, "--amount", amount};
+  }
+
+  // Starts `xatm serve` and waits until it has started; extra environment
+  // (XATM_PAUSE_AT) in `env`.
+  void StartServe(const std::string& log_level = "info",
+                  const std::map<std::string, std::string>& env = {}) {
+    serve_ = Child::Start(
+        {XATM_BINARY, "--config", config_, "--log-level", log_level, "serve"},
+        env);
+    ASSERT_TRUE(serve_->WaitForStderr("serve: started", 10000))
+        << serve_->Wait(0).Describe();
+  }
+
+  // SIGTERM to serve: it must exit 0 within 2 s.
+  ChildExit StopServe() {
+    const Clock::time_point sent = Clock::now();
+    EXPECT_EQ(::kill(serve_->pid(), SIGTERM), 0);
+    ChildExit exit = serve_->Wait(5000);
+    EXPECT_TRUE(exit.ExitedWith(0)) << exit.Describe();
+    EXPECT_LT(MsSince(sent), 2000) << exit.Describe();
+    return exit;
+  }
+
+  // The gtrids of this node's branches prepared in either database.
+  std::vector<std::string> Prepared() {
+    std::vector<std::string> gtrids;
+    for (Resource* r : {pg_.get(), my_.get()}) {
+      auto listed = r->ListPrepared();
+      EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+      if (!listed.ok()) continue;
+      for (const PreparedBranch& b : *listed) {
+        if (b.id.xid.node == node_) gtrids.push_back(b.id.xid.Gtrid());
+      }
+    }
+    return gtrids;
+  }
+
+  // Waits up to `budget_ms` for nothing of this node to be prepared.
+  bool WaitForNothingPrepared(int budget_ms) {
+    const Clock::time_point start = Clock::now();
+    while (!Prepared().empty()) {
+      if (MsSince(start) > budget_ms) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
+  void ExpectBalances(const std::string& alice, const std::string& bob) {
+    ProcessResult r = Xatm({"balance", alice_, bob_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, alice_ + " " + alice + "\n" + bob_ + " " + bob +
+                         "\ntotal 150.00\n");
+  }
+
+  // A transfer of `amount` killed at `crash_at`; returns its gtrid (found
+  // prepared in a database).
+  std::string CrashedTransfer(const std::string& amount,
+                              const std::string& crash_at) {
+    ProcessResult run = Xatm(Transfer(amount), crash_at);
+    EXPECT_EQ(run.exit_code, kKilled) << run.out << run.err;
+    std::vector<std::string> prepared = Prepared();
+    EXPECT_FALSE(prepared.empty()) << "nothing prepared after " << crash_at;
+    return prepared.empty() ? "" : prepared.front();
+  }
+
+  std::string store_, suffix_, node_, alice_, bob_, config_;
+  testing::TempDir dir_;
+  std::shared_ptr<Resource> pg_, my_;
+  std::unique_ptr<Child> serve_;
+};
+
+// Issue: a running service must not lock the node's other commands out.
+TEST_P(ServeTest, OtherCommandsWorkNextToARunningService) {
+  MakeBank("grace_period = 60\nsweep_interval = 0.2\n");
+  StartServe("debug");
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < 20; ++i) {
+    ProcessResult r = Xatm(Transfer("1.00"));
+    ASSERT_EQ(r.exit_code, 0) << "transfer " << i << ": " << r.out << r.err;
+  }
+  std::printf("20 transfers next to serve: %lld ms\n",
+              static_cast<long long>(MsSince(start)));
+  ExpectBalances("80.00", "70.00");
+
+  // A transaction left in doubt (no decision; grace 60 s: serve leaves it).
+  const std::string gtrid = CrashedTransfer("5.00", "after-prepare-all");
+  ASSERT_FALSE(gtrid.empty());
+  ProcessResult in_doubt = Xatm({"in-doubt"});
+  EXPECT_EQ(in_doubt.exit_code, 4) << in_doubt.out << in_doubt.err;
+  EXPECT_NE(in_doubt.out.find("branch " + gtrid + " "), std::string::npos)
+      << in_doubt.out;
+  ProcessResult resolved = Xatm({"resolve", gtrid, "--rollback"});
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.out << resolved.err;
+  ProcessResult recover = Xatm({"recover"});
+  EXPECT_EQ(recover.exit_code, 0) << recover.out << recover.err;
+  ProcessResult clear = Xatm({"in-doubt"});
+  EXPECT_EQ(clear.exit_code, 0) << clear.out << clear.err;
+  EXPECT_TRUE(Prepared().empty());
+  ExpectBalances("80.00", "70.00");
+
+  ASSERT_TRUE(serve_->Running(0)) << serve_->Wait(0).Describe();
+  ChildExit exit = StopServe();
+  // It kept sweeping all along (a pass every 0.2 s), not once at start-up.
+  int passes = 0;
+  for (size_t at = 0;
+       (at = exit.err.find("serve: pass ", at)) != std::string::npos; ++at) {
+    ++passes;
+  }
+  EXPECT_GE(passes, 8) << exit.err;
+}
+
+// SIGTERM between passes: exit 0 at once, the log free for the next
+// command (which would otherwise wait log_lock_wait = 5 s and fail).
+TEST_P(ServeTest, StopsCleanlyWhileIdle) {
+  MakeBank("sweep_interval = 30\nlog_lock_wait = 5\n");
+  StartServe();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ChildExit exit = StopServe();
+  EXPECT_NE(exit.err.find("serve: stopped"), std::string::npos) << exit.err;
+  const Clock::time_point start = Clock::now();
+  ProcessResult recover = Xatm({"recover"});
+  EXPECT_EQ(recover.exit_code, 0) << recover.out << recover.err;
+  EXPECT_LT(MsSince(start), 2000);
+}
+
+// SIGTERM in the middle of a pass (held at the sweeper's first rollback):
+// the pass finishes, nothing is left prepared, exit 0 within 2 s.
+TEST_P(ServeTest, StopsCleanlyWhileSweeping) {
+  MakeBank("grace_period = 0.5\nsweep_interval = 0.2\nlog_lock_wait = 5\n");
+  const std::string gtrid = CrashedTransfer("5.00", "after-prepare-all");
+  ASSERT_FALSE(gtrid.empty());
+  StartServe("info", {{"XATM_PAUSE_AT", "recover-after-rollback-first:1000"}});
+  ASSERT_TRUE(
+      serve_->WaitForStderr("paused at recover-after-rollback-first", 10000))
+      << serve_->Wait(0).Describe();
+  ChildExit exit = StopServe();
+  EXPECT_NE(exit.err.find("serve: stopped"), std::string::npos) << exit.err;
+  EXPECT_TRUE(Prepared().empty());
+  const Clock::time_point start = Clock::now();
+  ProcessResult recover = Xatm({"recover", "--grace", "0"});
+  EXPECT_EQ(recover.exit_code, 0) << recover.out << recover.err;
+  EXPECT_EQ(recover.out.find(gtrid), std::string::npos) << recover.out;
+  EXPECT_LT(MsSince(start), 2000);
+  ExpectBalances("100.00", "50.00");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ServeTest, ::testing::Values("file", "pg"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
+class ServeFileTest : public ServeTest {
+ protected:
+  // A transfer of 5.00 that holds the log, paused `ms` after its decision.
+  std::unique_ptr<Child> StartPausedTransfer(int ms) {
+    std::vector<std::string> argv = {XATM_BINARY, "--config", config_};
+    for (const std::string& a : Transfer("5.00")) argv.push_back(a);
+    return Child::Start(
+        argv, {{"XATM_PAUSE_AT", "after-decision:" + std::to_string(ms)}});
+  }
+};
+
+// Transfers killed before and after their decision while serve runs: it
+// commits the one and rolls back the other within grace + interval.
+TEST_P(ServeFileTest, ResolvesWhatACrashedTransferLeftInDoubt) {
+  MakeBank("grace_period = 1\nsweep_interval = 0.2\n");
+  StartServe();
+  // One after the other: the second would wait for the rows of the first
+  // (holding the log meanwhile, so serve could not resolve the first).
+  ProcessResult decided = Xatm(Transfer("25.00"), "after-decision");
+  EXPECT_EQ(decided.exit_code, kKilled) << decided.out << decided.err;
+  Clock::time_point start = Clock::now();
+  EXPECT_TRUE(WaitForNothingPrepared(2000));  // a decision: the next pass
+  std::printf("decided: resolved after %lld ms\n",
+              static_cast<long long>(MsSince(start)));
+  ProcessResult undecided = Xatm(Transfer("5.00"), "after-prepare-all");
+  EXPECT_EQ(undecided.exit_code, kKilled) << undecided.out << undecided.err;
+  // grace 1 s + interval 0.2 s, with room for a slow machine.
+  start = Clock::now();
+  EXPECT_TRUE(WaitForNothingPrepared(3000));
+  std::printf("undecided: resolved after %lld ms\n",
+              static_cast<long long>(MsSince(start)));
+  ExpectBalances("75.00", "75.00");
+  ProcessResult in_doubt = Xatm({"in-doubt"});
+  EXPECT_EQ(in_doubt.exit_code, 0) << in_doubt.out << in_doubt.err;
+  StopServe();
+}
+
+// Re-opening the log every pass makes a new segment and deletes the old
+// ones: after 50 passes the directory holds at most 2 segments.
+TEST_P(ServeFileTest, FiftyPassesLeaveAtMostTwoSegments) {
+  MakeBank("sweep_interval = 0.02\n");
+  StartServe("debug");
+  ASSERT_TRUE(serve_->WaitForStderr("serve: pass 50 ", 20000))
+      << serve_->Wait(0).Describe();
+  ChildExit exit = StopServe();
+  int segments = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(log_dir())) {
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, std::regex("xatm-[0-9]+\\.log"))) ++segments;
+  }
+  EXPECT_LE(segments, 2);
+  EXPECT_GE(segments, 1);
+  ProcessResult verify = Xatm({"log", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// No log: exit 1 at once, naming the directory.
+TEST_P(ServeFileTest, RefusesToStartWithoutItsLog) {
+  MakeBank("");
+  std::filesystem::remove_all(log_dir());
+  ProcessResult r = Xatm({"serve"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(log_dir()), std::string::npos) << r.err;
+  config_.clear();  // nothing to sweep in TearDown
+}
+
+// recover, in-doubt and resolve wait for a log another process holds (here
+// a transfer held 0.8 s after its decision) instead of failing at once.
+TEST_P(ServeFileTest, CommandsWaitForTheLog) {
+  MakeBank("");
+  std::unique_ptr<Child> transfer = StartPausedTransfer(800);
+  ASSERT_TRUE(transfer->WaitForStderr("paused at after-decision", 10000));
+  ProcessResult in_doubt = Xatm({"in-doubt"});
+  EXPECT_EQ(in_doubt.exit_code, 0) << in_doubt.out << in_doubt.err;
+  ChildExit done = transfer->Wait(10000);
+  EXPECT_TRUE(done.ExitedWith(0)) << done.Describe();
+  ExpectBalances("95.00", "55.00");
+}
+
+// Past log_lock_wait the command gives up: exit 1, naming the directory and
+// saying that another xatm process holds it.
+TEST_P(ServeFileTest, CommandsGiveUpAfterLogLockWait) {
+  MakeBank("log_lock_wait = 0.3\n");
+  std::unique_ptr<Child> holder = StartPausedTransfer(1000);
+  ASSERT_TRUE(holder->WaitForStderr("paused at after-decision", 10000));
+  const Clock::time_point start = Clock::now();
+  ProcessResult recover = Xatm({"recover"});
+  const int64_t waited = MsSince(start);
+  EXPECT_EQ(recover.exit_code, 1) << recover.out << recover.err;
+  EXPECT_NE(recover.err.find(log_dir()), std::string::npos) << recover.err;
+  EXPECT_NE(recover.err.find("another xatm process"), std::string::npos)
+      << recover.err;
+  EXPECT_GE(waited, 300);
+  ChildExit done = holder->Wait(10000);
+  EXPECT_TRUE(done.ExitedWith(0)) << done.Describe();
+}
+
+// SIGTERM while serve waits for a log a transfer holds: it stops at once,
+// without waiting for the transfer.
+TEST_P(ServeFileTest, StopsWhileWaitingForTheLog) {
+  MakeBank("");
+  std::unique_ptr<Child> holder = StartPausedTransfer(1500);
+  ASSERT_TRUE(holder->WaitForStderr("paused at after-decision", 10000));
+  serve_ = Child::Start({XATM_BINARY, "--config", config_, "serve"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(serve_->Running(0)) << serve_->Wait(0).Describe();
+  const Clock::time_point sent = Clock::now();
+  ASSERT_EQ(::kill(serve_->pid(), SIGTERM), 0);
+  ChildExit exit = serve_->Wait(5000);
+  EXPECT_TRUE(exit.ExitedWith(0)) << exit.Describe();
+  EXPECT_LT(MsSince(sent), 500) << exit.Describe();
+  EXPECT_TRUE(holder->Running(0));  // still holding the log
+  ChildExit done = holder->Wait(10000);
+  EXPECT_TRUE(done.ExitedWith(0)) << done.Describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(File, ServeFileTest, ::testing::Values("file"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
+}  // namespace
+}  // namespace xatm
