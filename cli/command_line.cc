@@ -1,5 +1,6 @@
 #include "cli/command_line.h"
 
+#include "cli/json_output.h"
 #include "cli/logging.h"
 
 namespace xatm {
@@ -10,14 +11,6 @@ namespace {
 constexpr int kStyle = po::command_line_style::unix_style &
                        ~po::command_line_style::allow_guessing;
 
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  size_t end = s.find_last_not_of(' ');
-  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
-}
-
 std::string ConfiguredNames(const Config& config) {
   std::string names;
   for (const ResourceConfig& r : config.resources) {
@@ -26,7 +19,21 @@ std::string ConfiguredNames(const Config& config) {
   return names;
 }
 
+// Whether the command offers --json and the command line asks for it.
+bool JsonWanted(const Invocation& invocation, const CommandSpec& spec) {
+  return spec.options.find_nothrow("json", /*approx=*/false) != nullptr &&
+         ArgsAskForJson(invocation.args);
+}
+
 }  // namespace
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  size_t end = s.find_last_not_of(' ');
+  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
+}
 
 const po::options_description& GlobalOptions() {
   static const po::options_description options = [] {
@@ -65,7 +72,13 @@ Result<AccountRef> CommandContext::Account(const std::string& text) const {
 }
 
 int CommandContext::Fail(int code, const std::string& message) const {
+  return Fail(code, message, Json::object());
+}
+
+int CommandContext::Fail(int code, const std::string& message,
+                         const Json& known) const {
   PrintError(invocation_, message);
+  if (json_) WriteJson(out(), ErrorJson(code, OneLine(message), known));
   return code;
 }
 
@@ -76,10 +89,15 @@ void PrintError(const Invocation& invocation, const std::string& message) {
 
 int RunCommand(const Invocation& invocation, const CommandSpec& spec,
                const std::function<int(CommandContext&)>& body) {
+  const bool json = JsonWanted(invocation, spec);
+  auto fail = [&](int code, const std::string& message) {
+    PrintError(invocation, message);
+    if (json) WriteJson(*invocation.out, ErrorJson(code, OneLine(message)));
+    return code;
+  };
   auto usage_error = [&](const std::string& message) {
-    PrintError(invocation, message + " (see " + invocation.program + " " +
-                               invocation.command + " --help)");
-    return kExitUsage;
+    return fail(kExitUsage, message + " (see " + invocation.program + " " +
+                                invocation.command + " --help)");
   };
   po::options_description all;
   all.add(spec.options).add(spec.hidden).add(GlobalOptions());
@@ -114,13 +132,10 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
   if (spec.needs_config) {
     if (vars.count("config") == 0) return usage_error("missing --config FILE");
     Result<Config> loaded = LoadConfig(vars["config"].as<std::string>());
-    if (!loaded.ok()) {
-      PrintError(invocation, loaded.status().message());
-      return kExitUsage;
-    }
+    if (!loaded.ok()) return fail(kExitUsage, loaded.status().message());
     config = std::move(loaded).value();
   }
-  CommandContext context(invocation, std::move(vars), std::move(config));
+  CommandContext context(invocation, std::move(vars), std::move(config), json);
   return body(context);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/json_output.h"
 #include "recovery/sweep_result.h"
 
 namespace xatm {
@@ -13,6 +14,10 @@ namespace xatm {
 // "GTRID RESOURCE ACTION[: DETAIL]" per event (a resource-level event has
 // "-" for GTRID).
 void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events);
+
+// The same events for --json: [{"gtrid", "resource", "action", "detail"}],
+// null for the "-" of the text, "" for no detail.
+Json EventsJson(const std::vector<SweepEvent>& events);
 
 // "12.3s"
 std::string FormatAge(int64_t age_ms);
