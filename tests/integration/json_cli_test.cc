@@ -413,6 +413,43 @@ TEST_P(JsonCliTest, LogVerifyAndDump) {
   }
 }
 
+TEST_P(JsonCliTest, MalformedStoreRowExitsOneWithTheDocument) {
+  if (store_ == "file") GTEST_SKIP() << "rows of a database store only";
+  const std::string gtrid =
+      "xatm:" + node_ + ":1700000000000:00000000" + suffix_.substr(0, 8);
+  auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+  ASSERT_TRUE(pg.ok());
+  ASSERT_TRUE((*pg)
+                  ->ExecuteLocal("INSERT INTO xatm_decisions (gtrid, "
+                                 "outcome, resources, node) VALUES (?, "
+                                 "'commit', 'pg,nowhere', ?)",
+                                 {gtrid, node_})
+                  .ok());
+  for (const char* action : {"verify", "dump"}) {
+    ProcessResult r = Xatm({"log", action, "--json"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    json doc = ParseOne(r);
+    EXPECT_EQ(doc["ok"], false);
+    EXPECT_EQ(doc["exit_code"], 1);
+    EXPECT_NE(doc["error"].get<std::string>().find("malformed row(s)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_TRUE(doc["malformed"].is_array());
+    bool flagged = false;
+    for (const json& m : doc["malformed"]) {
+      flagged |=
+          m["gtrid"] == gtrid && m["problem"] == "unknown resource 'nowhere'";
+    }
+    EXPECT_TRUE(flagged) << r.out;
+    EXPECT_EQ(doc.contains("records"), std::string(action) == "dump");
+  }
+  // Recovery (in TearDown) cannot finish a decision naming no resource.
+  EXPECT_TRUE(
+      (*pg)
+          ->ExecuteLocal("DELETE FROM xatm_decisions WHERE gtrid = ?", {gtrid})
+          .ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, JsonCliTest, ::testing::Values("file", "pg"));
 
 }  // namespace

@@ -330,6 +330,18 @@ TEST_F(CliUsageTest, JsonUsageErrorsAreOneErrorDocument) {
 }
 
 TEST_F(CliUsageTest, JsonReportsWhatIsKnownWithNoDatabaseUp) {
+  // No log yet: log verify fails (exit 1) and says which directory.
+  ProcessResult none = Xatm({"log", "verify", "--json", "--config", config_});
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  nlohmann::json missing = OneJsonDocument(none);
+  EXPECT_EQ(missing["ok"], false);
+  EXPECT_EQ(missing["store"], "file");
+  EXPECT_EQ(missing["log_dir"], log_dir_);
+  EXPECT_EQ(missing["exit_code"], 1);
+  EXPECT_NE(missing["error"].get<std::string>().find(log_dir_),
+            std::string::npos)
+      << none.out;
+
   ASSERT_EQ(Xatm({"init", "--config", config_}).exit_code, 1);
   // Both databases down: the transfer aborts before any decision.
   ProcessResult t = Xatm({"transfer", "--json", "--config", config_, "--from",
