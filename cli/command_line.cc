@@ -19,10 +19,13 @@ std::string ConfiguredNames(const Config& config) {
   return names;
 }
 
-// Whether the command offers --json and the command line asks for it.
-bool JsonWanted(const Invocation& invocation, const CommandSpec& spec) {
-  return spec.options.find_nothrow("json", /*approx=*/false) != nullptr &&
-         ArgsAskForJson(invocation.args);
+// The error line on stderr and, with --json, the error document on stdout.
+int Failure(const Invocation& invocation, bool json, int code,
+            const std::string& message, const Json& known) {
+  PrintError(invocation, message);
+  if (json)
+    WriteJson(*invocation.out, ErrorJson(code, OneLine(message), known));
+  return code;
 }
 
 }  // namespace
@@ -77,9 +80,7 @@ int CommandContext::Fail(int code, const std::string& message) const {
 
 int CommandContext::Fail(int code, const std::string& message,
                          const Json& known) const {
-  PrintError(invocation_, message);
-  if (json_) WriteJson(out(), ErrorJson(code, OneLine(message), known));
-  return code;
+  return Failure(invocation_, json_, code, message, known);
 }
 
 void PrintError(const Invocation& invocation, const std::string& message) {
@@ -89,11 +90,9 @@ void PrintError(const Invocation& invocation, const std::string& message) {
 
 int RunCommand(const Invocation& invocation, const CommandSpec& spec,
                const std::function<int(CommandContext&)>& body) {
-  const bool json = JsonWanted(invocation, spec);
+  const bool json = OffersJson(spec) && ArgsAskForJson(invocation.args);
   auto fail = [&](int code, const std::string& message) {
-    PrintError(invocation, message);
-    if (json) WriteJson(*invocation.out, ErrorJson(code, OneLine(message)));
-    return code;
+    return Failure(invocation, json, code, message, Json::object());
   };
   auto usage_error = [&](const std::string& message) {
     return fail(kExitUsage, message + " (see " + invocation.program + " " +

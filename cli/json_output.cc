@@ -12,6 +12,10 @@ void AddJsonOption(CommandSpec& spec) {
       "print one JSON document on stdout, also on failure");
 }
 
+bool OffersJson(const CommandSpec& spec) {
+  return spec.options.find_nothrow(kJsonOption, /*approx=*/false) != nullptr;
+}
+
 bool ArgsAskForJson(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--") return false;

@@ -22,6 +22,8 @@ using Json = nlohmann::ordered_json;
 
 // Declares --json among the command's options.
 void AddJsonOption(CommandSpec& spec);
+// Whether AddJsonOption was called on `spec`.
+bool OffersJson(const CommandSpec& spec);
 
 // Whether --json is among `args` (before a "--"): for errors found before
 // the options could be parsed.
