@@ -1,5 +1,6 @@
 #include "cli/command_line.h"
 
+#include "cli/json_output.h"
 #include "cli/logging.h"
 #include "cli/metrics_endpoint.h"
 
@@ -11,14 +12,6 @@ namespace {
 constexpr int kStyle = po::command_line_style::unix_style &
                        ~po::command_line_style::allow_guessing;
 
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  size_t end = s.find_last_not_of(' ');
-  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
-}
-
 std::string ConfiguredNames(const Config& config) {
   std::string names;
   for (const ResourceConfig& r : config.resources) {
@@ -27,7 +20,24 @@ std::string ConfiguredNames(const Config& config) {
   return names;
 }
 
+// The error line on stderr and, with --json, the error document on stdout.
+int Failure(const Invocation& invocation, bool json, int code,
+            const std::string& message, const Json& known) {
+  PrintError(invocation, message);
+  if (json)
+    WriteJson(*invocation.out, ErrorJson(code, OneLine(message), known));
+  return code;
+}
+
 }  // namespace
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  size_t end = s.find_last_not_of(' ');
+  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
+}
 
 const po::options_description& GlobalOptions() {
   static const po::options_description options = [] {
@@ -69,8 +79,12 @@ Result<AccountRef> CommandContext::Account(const std::string& text) const {
 }
 
 int CommandContext::Fail(int code, const std::string& message) const {
-  PrintError(invocation_, message);
-  return code;
+  return Fail(code, message, Json::object());
+}
+
+int CommandContext::Fail(int code, const std::string& message,
+                         const Json& known) const {
+  return Failure(invocation_, json_, code, message, known);
 }
 
 void PrintError(const Invocation& invocation, const std::string& message) {
@@ -80,10 +94,13 @@ void PrintError(const Invocation& invocation, const std::string& message) {
 
 int RunCommand(const Invocation& invocation, const CommandSpec& spec,
                const std::function<int(CommandContext&)>& body) {
+  const bool json = OffersJson(spec) && ArgsAskForJson(invocation.args);
+  auto fail = [&](int code, const std::string& message) {
+    return Failure(invocation, json, code, message, Json::object());
+  };
   auto usage_error = [&](const std::string& message) {
-    PrintError(invocation, message + " (see " + invocation.program + " " +
-                               invocation.command + " --help)");
-    return kExitUsage;
+    return fail(kExitUsage, message + " (see " + invocation.program + " " +
+                                invocation.command + " --help)");
   };
   po::options_description all;
   all.add(spec.options).add(spec.hidden).add(GlobalOptions());
@@ -125,10 +142,7 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
   if (spec.needs_config) {
     if (vars.count("config") == 0) return usage_error("missing --config FILE");
     Result<Config> loaded = LoadConfig(vars["config"].as<std::string>());
-    if (!loaded.ok()) {
-      PrintError(invocation, loaded.status().message());
-      return kExitUsage;
-    }
+    if (!loaded.ok()) return fail(kExitUsage, loaded.status().message());
     config = std::move(loaded).value();
   }
   // Serves from before the command's first transaction to its end.
@@ -142,7 +156,7 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
     }
     endpoint = std::move(started).value();
   }
-  CommandContext context(invocation, std::move(vars), std::move(config));
+    CommandContext context(invocation, std::move(vars), std::move(config), json);
   return body(context);
 }
 

@@ -11,6 +11,7 @@
 
 #include <boost/program_options.hpp>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -48,15 +49,18 @@ const po::options_description& GlobalOptions();
 class CommandContext {
  public:
   CommandContext(const Invocation& invocation, po::variables_map vars,
-                 Config config)
+                 Config config, bool json)
       : invocation_(invocation),
         vars_(std::move(vars)),
-        config_(std::move(config)) {}
+        config_(std::move(config)),
+        json_(json) {}
 
   const Config& config() const { return config_; }
   const po::variables_map& vars() const { return vars_; }
   std::ostream& out() const { return *invocation_.out; }
   std::ostream& err() const { return *invocation_.err; }
+  // --json was given (cli/json_output.h): stdout gets one JSON document.
+  bool json() const { return json_; }
 
   // The value of a string option, nullptr when absent.
   const std::string* Option(const char* name) const;
@@ -67,12 +71,18 @@ class CommandContext {
   Result<AccountRef> Account(const std::string& text) const;
 
   // Writes "xatm COMMAND: message" to stderr on one line; returns `code`.
+  // With --json also the document {"error": message, "exit_code": code} on
+  // stdout, after the members of `known` (what is known despite the
+  // failure).
   int Fail(int code, const std::string& message) const;
+  int Fail(int code, const std::string& message,
+           const nlohmann::ordered_json& known) const;
 
  private:
   const Invocation& invocation_;
   po::variables_map vars_;
   Config config_;
+  bool json_;
 };
 
 // Parses `invocation` against `spec` and the global options. --help prints
@@ -84,5 +94,8 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
 
 // One line: "xatm COMMAND: message" with line breaks folded into spaces.
 void PrintError(const Invocation& invocation, const std::string& message);
+
+// `s` with line breaks and tabs folded into spaces, trailing spaces dropped.
+std::string OneLine(std::string s);
 
 }  // namespace xatm

@@ -6,6 +6,7 @@
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
+#include "cli/json_output.h"
 #include "cli/manager.h"
 
 namespace xatm {
@@ -39,6 +40,18 @@ Result<std::vector<AccountBalance>> Collect(
   return balances;
 }
 
+// {"accounts": [{"account": "pg:alice", "balance": "84.75"}, ...],
+//  "total": "150.00"}
+Json BalancesJson(const std::vector<AccountBalance>& balances,
+                  const Amount& total) {
+  Json accounts = Json::array();
+  for (const AccountBalance& b : balances) {
+    accounts.push_back(
+        {{"account", b.account.ToString()}, {"balance", b.balance.ToString()}});
+  }
+  return {{"accounts", std::move(accounts)}, {"total", total.ToString()}};
+}
+
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "balance [RES:ID ...]",
@@ -49,6 +62,7 @@ int Run(const Invocation& invocation) {
       "its credit.");
   spec.hidden.add_options()("account", po::value<std::vector<std::string>>());
   spec.positional.add("account", -1);
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     std::vector<AccountRef> accounts;
     for (const std::string& text : ctx.Options("account")) {
@@ -73,6 +87,10 @@ int Run(const Invocation& invocation) {
     }
     Result<Amount> total = Total(*balances);
     if (!total.ok()) return ctx.Fail(kExitFailed, total.status().ToString());
+    if (ctx.json()) {
+      WriteJson(ctx.out(), BalancesJson(*balances, *total));
+      return static_cast<int>(kExitOk);
+    }
     for (const AccountBalance& b : *balances) {
       ctx.out() << b.account.ToString() << " " << b.balance.ToString() << "\n";
     }

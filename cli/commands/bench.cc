@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "cli/bench/load.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
+#include "cli/json_output.h"
 
 namespace xatm {
 namespace {
@@ -24,7 +26,6 @@ struct BenchSettings {
   int clients = 8;
   int seconds = 10;
   int accounts = 1000;
-  bool json = false;
 };
 
 struct BenchReport {
@@ -98,25 +99,32 @@ std::string Fixed(double value, int decimals) {
   return text;
 }
 
-void PrintJson(std::ostream& out, const BenchSettings& settings,
-               const BenchReport& report) {
+// `value` rounded to `decimals` places: the JSON number prints as short
+// as that (2.003, not 2.0031237).
+double Rounded(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+Json BenchJson(const BenchSettings& settings, const BenchReport& report) {
   const LoadResult& load = report.load;
   const double elapsed = std::max(load.elapsed_s, 1e-9);
-  out << "{\"mode\":\"" << BenchModeName(settings.mode) << "\""
-      << ",\"decision_store\":\"" << report.decision_store << "\""
-      << ",\"clients\":" << settings.clients
-      << ",\"seconds\":" << settings.seconds
-      << ",\"accounts\":" << settings.accounts
-      << ",\"elapsed_s\":" << Fixed(load.elapsed_s, 3)
-      << ",\"transfers\":" << load.transfers << ",\"aborted\":" << load.aborted
-      << ",\"failed\":" << load.failed
-      << ",\"tps\":" << Fixed(load.transfers / elapsed, 1)
-      << ",\"aborted_per_s\":" << Fixed(load.aborted / elapsed, 1)
-      << ",\"p50_ms\":" << Fixed(load.latency.p50_ms, 3)
-      << ",\"p95_ms\":" << Fixed(load.latency.p95_ms, 3)
-      << ",\"p99_ms\":" << Fixed(load.latency.p99_ms, 3)
-      << ",\"conserved\":" << (report.conserved ? "true" : "false")
-      << ",\"prepared_left\":" << report.prepared_left << "}\n";
+  return {{"mode", BenchModeName(settings.mode)},
+          {"decision_store", report.decision_store},
+          {"clients", settings.clients},
+          {"seconds", settings.seconds},
+          {"accounts", settings.accounts},
+          {"elapsed_s", Rounded(load.elapsed_s, 3)},
+          {"transfers", load.transfers},
+          {"aborted", load.aborted},
+          {"failed", load.failed},
+          {"tps", Rounded(load.transfers / elapsed, 1)},
+          {"aborted_per_s", Rounded(load.aborted / elapsed, 1)},
+          {"p50_ms", Rounded(load.latency.p50_ms, 3)},
+          {"p95_ms", Rounded(load.latency.p95_ms, 3)},
+          {"p99_ms", Rounded(load.latency.p99_ms, 3)},
+          {"conserved", report.conserved},
+          {"prepared_left", report.prepared_left}};
 }
 
 void PrintText(std::ostream& out, const BenchSettings& settings,
@@ -198,12 +206,12 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
   }
   report.prepared_left = *prepared;
 
-  if (settings.json) {
-    PrintJson(ctx.out(), settings, report);
+  if (ctx.json()) {
+    WriteJson(ctx.out(), BenchJson(settings, report));
   } else {
     PrintText(ctx.out(), settings, report);
   }
-  if (report.load.failed > 0 && settings.json) {
+  if (report.load.failed > 0 && ctx.json()) {
     ctx.err() << "xatm bench: " << report.load.failed
               << " transfers failed; first: " << report.load.first_failure
               << "\n";
@@ -238,8 +246,8 @@ int Run(const Invocation& invocation) {
                                       po::value<int>()->value_name("A"),
                                       "accounts per database (default 1000)")(
       "mode", po::value<std::string>()->value_name("MODE"),
-      "2pc (default), raw or local")("json", po::bool_switch(),
-                                     "print one JSON object");
+      "2pc (default), raw or local");
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     BenchSettings settings;
     for (const std::string& problem :
@@ -254,7 +262,6 @@ int Run(const Invocation& invocation) {
       if (!parsed.ok()) return ctx.Fail(kExitUsage, parsed.status().message());
       settings.mode = *parsed;
     }
-    settings.json = ctx.vars()["json"].as<bool>();
     return RunBench(ctx, settings);
   });
 }

@@ -4,11 +4,42 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
+#include "cli/json_output.h"
 #include "cli/manager.h"
 #include "tm/names.h"
 
 namespace xatm {
 namespace {
+
+// {"branches": [{"gtrid", "resource", "age", "age_ms", "decision"}],
+//  "decisions": [{"gtrid", "resources", "age", "age_ms"}],
+//  "unreachable": [{"resource", "error"}], "settled": bool}
+Json InDoubtJson(const InDoubtReport& report, int64_t now_ms, bool settled) {
+  Json branches = Json::array();
+  for (const InDoubtBranch& b : report.branches) {
+    branches.push_back({{"gtrid", b.gtrid},
+                        {"resource", b.resource},
+                        {"age", FormatAge(b.age_ms)},
+                        {"age_ms", b.age_ms},
+                        {"decision", b.decided_commit ? "commit" : "none"}});
+  }
+  Json decisions = Json::array();
+  for (const DecisionRecord& d : report.open_decisions) {
+    decisions.push_back({{"gtrid", d.gtrid},
+                         {"resources", d.resources},
+                         {"age", FormatAge(now_ms - d.time_ms)},
+                         {"age_ms", now_ms - d.time_ms}});
+  }
+  Json unreachable = Json::array();
+  for (const ResourceFailure& f : report.unreachable) {
+    unreachable.push_back(
+        {{"resource", f.resource}, {"error", f.status.message()}});
+  }
+  return {{"branches", std::move(branches)},
+          {"decisions", std::move(decisions)},
+          {"unreachable", std::move(unreachable)},
+          {"settled", settled}};
+}
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
@@ -23,6 +54,7 @@ int Run(const Invocation& invocation) {
       "all-nodes", po::bool_switch(),
       "list every node's branches and decisions (database decision_store "
       "only)");
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     const bool all_nodes = ctx.vars()["all-nodes"].as<bool>();
     if (all_nodes && ctx.config().file_store()) {
@@ -36,6 +68,14 @@ int Run(const Invocation& invocation) {
     }
     InDoubtReport report = ListInDoubt(**tm, all_nodes);
     const int64_t now_ms = (*tm)->clock().NowMs();
+    const bool clear = report.branches.empty() &&
+                       report.open_decisions.empty() &&
+                       report.unreachable.empty();
+    const int code = clear ? kExitOk : kExitUnresolved;
+    if (ctx.json()) {
+      WriteJson(ctx.out(), InDoubtJson(report, now_ms, clear));
+      return code;
+    }
     for (const InDoubtBranch& b : report.branches) {
       ctx.out() << "branch " << b.gtrid << " " << b.resource
                 << " age=" << FormatAge(b.age_ms)
@@ -51,9 +91,7 @@ int Run(const Invocation& invocation) {
       ctx.out() << "unreachable " << f.resource << ": " << f.status.message()
                 << "\n";
     }
-    bool clear = report.branches.empty() && report.open_decisions.empty() &&
-                 report.unreachable.empty();
-    return static_cast<int>(clear ? kExitOk : kExitUnresolved);
+    return code;
   });
 }
 

@@ -6,6 +6,7 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "xatm/decision_log.h"
+#include "cli/json_output.h"
 #include "tm/names.h"
 #include "xatm/database_decision_log.h"
 #include "xatm/xid.h"
@@ -24,11 +25,15 @@ std::string FormatTime(int64_t ms) {
   return out;
 }
 
+// COMMIT, END, RECOVERY-END (an END made by recovery) or HEURISTIC.
+const char* RecordTypeText(const DecisionRecord& record) {
+  const bool recovery_end = record.type == RecordType::kEnd &&
+                            record.end_origin == EndOrigin::kRecovery;
+  return recovery_end ? "RECOVERY-END" : RecordTypeName(record.type);
+}
+
 void PrintRecord(std::ostream& out, const ScannedRecord& r) {
-  const bool recovery_end = r.record.type == RecordType::kEnd &&
-                            r.record.end_origin == EndOrigin::kRecovery;
-  out << r.segment << "@" << r.offset << " "
-      << (recovery_end ? "RECOVERY-END" : RecordTypeName(r.record.type)) << " "
+  out << r.segment << "@" << r.offset << " " << RecordTypeText(r.record) << " "
       << r.record.gtrid << " " << FormatTime(r.record.time_ms);
   if (!r.record.resources.empty()) {
     out << " resources=";
@@ -38,6 +43,32 @@ void PrintRecord(std::ostream& out, const ScannedRecord& r) {
   }
   if (!r.record.detail.empty()) out << " detail=\"" << r.record.detail << "\"";
   out << "\n";
+}
+
+// {"segment", "offset", "type", "gtrid", "time", "time_ms", "resources",
+//  "detail"}: the facts of PrintRecord's line.
+Json RecordJson(const ScannedRecord& r) {
+  return {{"segment", r.segment},
+          {"offset", r.offset},
+          {"type", RecordTypeText(r.record)},
+          {"gtrid", r.record.gtrid},
+          {"time", FormatTime(r.record.time_ms)},
+          {"time_ms", r.record.time_ms},
+          {"resources", r.record.resources},
+          {"detail", r.record.detail}};
+}
+
+// {"gtrid", "outcome", "resources", "node", "decided", "decided_ms",
+//  "ended", "detail"}: the facts of PrintRow's line.
+Json RowJson(const StoredDecision& row) {
+  return {{"gtrid", row.gtrid},
+          {"outcome", row.outcome},
+          {"resources", row.resources},
+          {"node", row.node},
+          {"decided", FormatTime(row.decided_ms)},
+          {"decided_ms", row.decided_ms},
+          {"ended", row.ended},
+          {"detail", row.detail}};
 }
 
 // "GTRID OUTCOME resources=R1,R2 node=N decided=TIME ended=yes|no
@@ -88,31 +119,116 @@ int StoreLog(CommandContext& ctx, bool dump) {
   if (!store.ok()) return ctx.Fail(kExitUsage, store.status().message());
   const std::string table =
       "decision store " + config.decision_store + " (table xatm_decisions)";
+  Json doc = {{"ok", false},
+              {"store", "database"},
+              {"resource", config.decision_store},
+              {"table", "xatm_decisions"}};
   Result<std::vector<StoredDecision>> rows =
       DatabaseDecisionLog::ReadAll(**store);
   if (!rows.ok()) {
-    return ctx.Fail(kExitFailed, table + ": " + rows.status().message());
+    return ctx.Fail(kExitFailed, table + ": " + rows.status().message(), doc);
   }
   size_t open_commits = 0, aborts = 0, ended = 0, heuristics = 0;
-  size_t malformed = 0;
+  Json records = Json::array(), malformed = Json::array();
   for (const StoredDecision& row : *rows) {
-    if (dump) PrintRow(ctx.out(), row);
+    if (dump && ctx.json()) records.push_back(RowJson(row));
+    if (dump && !ctx.json()) PrintRow(ctx.out(), row);
     std::string problem = RowProblem(row, config);
     if (!problem.empty()) {
-      ctx.out() << "malformed row " << row.gtrid << ": " << problem << "\n";
-      ++malformed;
+      if (!ctx.json()) {
+        ctx.out() << "malformed row " << row.gtrid << ": " << problem << "\n";
+      }
+      malformed.push_back({{"gtrid", row.gtrid}, {"problem", problem}});
     }
     open_commits += row.outcome == "commit" && !row.ended;
     aborts += row.outcome == "abort";
     ended += row.ended;
     heuristics += !row.detail.empty();  // only a heuristic outcome sets it
   }
-  ctx.out() << table << ": " << rows->size() << " row(s) (" << open_commits
-            << " open commit, " << aborts << " abort, " << ended << " ended, "
-            << heuristics << " heuristic)\n";
-  if (malformed != 0) {
-    return ctx.Fail(kExitFailed, table + ": " + std::to_string(malformed) +
-                                     " malformed row(s)");
+  doc["summary"] = {{"records", rows->size()},
+                    {"open_commit", open_commits},
+                    {"abort", aborts},
+                    {"ended", ended},
+                    {"heuristic", heuristics}};
+  doc["malformed"] = malformed;
+  if (dump) doc["records"] = std::move(records);
+  if (!ctx.json()) {
+    ctx.out() << table << ": " << rows->size() << " row(s) (" << open_commits
+              << " open commit, " << aborts << " abort, " << ended << " ended, "
+              << heuristics << " heuristic)\n";
+  }
+  if (!malformed.empty()) {
+    return ctx.Fail(
+        kExitFailed,
+        table + ": " + std::to_string(malformed.size()) + " malformed row(s)",
+        doc);
+  }
+  doc["ok"] = true;
+  if (ctx.json()) {
+    WriteJson(ctx.out(), doc);
+  } else {
+    ctx.out() << "ok\n";
+  }
+  return static_cast<int>(kExitOk);
+}
+
+// The segments of the file decision log: identity, every record (dump),
+// a summary. Exit 1 when the log is damaged.
+int FileLog(CommandContext& ctx, bool dump) {
+  const std::string& dir = ctx.config().log_dir;
+  Json doc = {{"ok", false}, {"store", "file"}, {"log_dir", dir}};
+  Result<LogScan> scan = ScanDecisionLog(dir);
+  if (!scan.ok()) {
+    return ctx.Fail(kExitFailed,
+                    "decision log " + dir + ": " + scan.status().message(),
+                    doc);
+  }
+  // A recovery END counts as an END (it may be a checkpoint's tombstone).
+  size_t commits = 0, ends = 0, heuristics = 0;
+  for (const ScannedRecord& r : scan->records) {
+    commits += r.record.type == RecordType::kCommit;
+    ends += r.record.type == RecordType::kEnd;
+    heuristics += r.record.type == RecordType::kHeuristic;
+  }
+  if (ctx.json()) {
+    doc["ok"] = true;
+    doc["identity"] = scan->has_identity
+                          ? Json{{"node", scan->node_id},
+                                 {"created", FormatTime(scan->created_ms)},
+                                 {"created_ms", scan->created_ms}}
+                          : Json(nullptr);
+    doc["summary"] = {{"segments", scan->segments.size()},
+                      {"records", scan->records.size()},
+                      {"commit", commits},
+                      {"end", ends},
+                      {"heuristic", heuristics}};
+    doc["torn_tail"] =
+        scan->torn_tail.has_value() ? Json(*scan->torn_tail) : Json(nullptr);
+    if (dump) {
+      Json records = Json::array();
+      for (const ScannedRecord& r : scan->records) {
+        records.push_back(RecordJson(r));
+      }
+      doc["records"] = std::move(records);
+    }
+    WriteJson(ctx.out(), doc);
+    return static_cast<int>(kExitOk);
+  }
+  if (scan->has_identity) {
+    ctx.out() << "identity: node " << scan->node_id << ", created "
+              << FormatTime(scan->created_ms) << "\n";
+  } else {
+    ctx.out() << "identity: none (no xatm-log.id; commands refuse the log)\n";
+  }
+  if (dump) {
+    for (const ScannedRecord& r : scan->records) PrintRecord(ctx.out(), r);
+  }
+  ctx.out() << "decision log " << dir << ": " << scan->segments.size()
+            << " segment(s), " << scan->records.size() << " record(s) ("
+            << commits << " commit, " << ends << " end, " << heuristics
+            << " heuristic)\n";
+  if (scan->torn_tail.has_value()) {
+    ctx.out() << "torn tail (ignored): " << *scan->torn_tail << "\n";
   }
   ctx.out() << "ok\n";
   return static_cast<int>(kExitOk);
@@ -135,43 +251,14 @@ int Run(const Invocation& invocation) {
       "decided=TIME ended=yes|no [detail=\"...\"]). A malformed row exits 1.");
   spec.hidden.add_options()("action", po::value<std::string>());
   spec.positional.add("action", 1);
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     const std::string* action = ctx.Option("action");
     if (action == nullptr || (*action != "verify" && *action != "dump")) {
       return ctx.Fail(kExitUsage, "expected 'log verify' or 'log dump'");
     }
-    if (!ctx.config().file_store()) return StoreLog(ctx, *action == "dump");
-    Result<LogScan> scan = ScanDecisionLog(ctx.config().log_dir);
-    if (!scan.ok()) {
-      return ctx.Fail(kExitFailed, "decision log " + ctx.config().log_dir +
-                                       ": " + scan.status().message());
-    }
-    if (scan->has_identity) {
-      ctx.out() << "identity: node " << scan->node_id << ", created "
-                << FormatTime(scan->created_ms) << "\n";
-    } else {
-      ctx.out() << "identity: none (no xatm-log.id; commands refuse the log)\n";
-    }
-    if (*action == "dump") {
-      for (const ScannedRecord& r : scan->records) PrintRecord(ctx.out(), r);
-    }
-    // A recovery END counts as an END (it may be a checkpoint's tombstone).
-    size_t commits = 0, ends = 0, heuristics = 0;
-    for (const ScannedRecord& r : scan->records) {
-      commits += r.record.type == RecordType::kCommit;
-      ends += r.record.type == RecordType::kEnd;
-      heuristics += r.record.type == RecordType::kHeuristic;
-    }
-    ctx.out() << "decision log " << ctx.config().log_dir << ": "
-              << scan->segments.size() << " segment(s), "
-              << scan->records.size() << " record(s) (" << commits
-              << " commit, " << ends << " end, " << heuristics
-              << " heuristic)\n";
-    if (scan->torn_tail.has_value()) {
-      ctx.out() << "torn tail (ignored): " << *scan->torn_tail << "\n";
-    }
-    ctx.out() << "ok\n";
-    return static_cast<int>(kExitOk);
+    const bool dump = *action == "dump";
+    return ctx.config().file_store() ? FileLog(ctx, dump) : StoreLog(ctx, dump);
   });
 }
 

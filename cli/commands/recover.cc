@@ -2,11 +2,26 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
+#include "cli/json_output.h"
 #include "cli/manager.h"
 #include "xatm/sweeper.h"
 
 namespace xatm {
 namespace {
+
+// {"events": [...], "summary": {...}, "dry_run": bool, "settled": bool}
+Json SweepJson(const SweepResult& result, bool dry_run, bool settled) {
+  return {{"events", EventsJson(result.events)},
+          {"summary",
+           {{"committed", result.committed},
+            {"rolled_back", result.rolled_back},
+            {"ended", result.ended},
+            {"heuristic", result.heuristics},
+            {"remaining", result.remaining},
+            {"deferred", result.deferred}}},
+          {"dry_run", dry_run},
+          {"settled", settled}};
+}
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
@@ -28,6 +43,7 @@ int Run(const Invocation& invocation) {
                                 "print what would be done, change nothing")(
       "all-nodes", po::bool_switch(),
       "resolve every node's branches (database decision_store only)");
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     SweeperOptions options;
     options.grace_period_ms = ctx.config().grace_period_ms;
@@ -51,10 +67,14 @@ int Run(const Invocation& invocation) {
                                        tm.status().ToString());
     }
     SweepResult result = Sweeper(tm->get(), options).SweepOnce();
-    PrintEvents(ctx.out(), result.events);
-    ctx.out() << (options.dry_run ? "dry run: " : "") << result.Summary()
-              << "\n";
     bool settled = result.clean() && result.deferred == 0;
+    if (ctx.json()) {
+      WriteJson(ctx.out(), SweepJson(result, options.dry_run, settled));
+    } else {
+      PrintEvents(ctx.out(), result.events);
+      ctx.out() << (options.dry_run ? "dry run: " : "") << result.Summary()
+                << "\n";
+    }
     return static_cast<int>(settled ? kExitOk : kExitUnresolved);
   });
 }

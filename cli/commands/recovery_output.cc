@@ -14,6 +14,20 @@ void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events) {
   }
 }
 
+Json EventsJson(const std::vector<SweepEvent>& events) {
+  auto name_or_null = [](const std::string& name) {
+    return name.empty() ? Json(nullptr) : Json(name);
+  };
+  Json list = Json::array();
+  for (const SweepEvent& e : events) {
+    list.push_back({{"gtrid", name_or_null(e.gtrid)},
+                    {"resource", name_or_null(e.resource)},
+                    {"action", SweepActionName(e.action)},
+                    {"detail", e.detail}});
+  }
+  return list;
+}
+
 const char kAllNodesNeedsDatabaseStore[] =
     "--all-nodes needs a database decision_store: another node's decisions "
     "are in its own log_dir";

@@ -7,12 +7,17 @@
 #include <vector>
 
 #include "xatm/sweep_result.h"
+#include "cli/json_output.h"
 
 namespace xatm {
 
 // "GTRID RESOURCE ACTION[: DETAIL]" per event (a resource-level event has
 // "-" for GTRID).
 void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events);
+
+// The same events for --json: [{"gtrid", "resource", "action", "detail"}],
+// null for the "-" of the text, "" for no detail.
+Json EventsJson(const std::vector<SweepEvent>& events);
 
 // "12.3s"
 std::string FormatAge(int64_t age_ms);

@@ -2,6 +2,7 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
+#include "cli/json_output.h"
 #include "cli/manager.h"
 #include "xatm/resolver.h"
 
@@ -32,6 +33,7 @@ int Run(const Invocation& invocation) {
       "--commit although a resource shows no branch (it took no part)");
   spec.hidden.add_options()("gtrid", po::value<std::string>());
   spec.positional.add("gtrid", 1);
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     const std::string* gtrid = ctx.Option("gtrid");
     if (gtrid == nullptr) return ctx.Fail(kExitUsage, "missing GTRID");
@@ -43,26 +45,41 @@ int Run(const Invocation& invocation) {
     Result<Xid> xid = Xid::ParseGtrid(*gtrid);
     if (!xid.ok()) return ctx.Fail(kExitUsage, xid.status().message());
 
-    Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config());
-    if (!tm.ok()) {
-      return ctx.Fail(kExitFailed, "cannot open the decision log: " +
-                                       tm.status().ToString());
-    }
     ResolveOptions options;
     options.decision =
         commit ? ManualDecision::kCommit : ManualDecision::kRollback;
     options.force = ctx.vars()["force"].as<bool>();
+    // What was asked, in every --json document.
+    const Json request = {{"gtrid", *gtrid},
+                          {"action", commit ? "commit" : "rollback"},
+                          {"force", options.force}};
+
+    Result<std::unique_ptr<TransactionManager>> tm =
+        OpenTransactionManager(ctx.config());
+    if (!tm.ok()) {
+      return ctx.Fail(kExitFailed,
+                      "cannot open the decision log: " + tm.status().ToString(),
+                      request);
+    }
     Result<ResolveResult> result = ResolveManually(**tm, *gtrid, options);
     if (!result.ok()) {
       // A resource that did not answer leaves the transaction in doubt.
       return ctx.Fail(result.status().code() == StatusCode::kUnavailable
                           ? kExitUnresolved
                           : kExitFailed,
-                      result.status().message());
+                      result.status().message(), request);
     }
-    PrintEvents(ctx.out(), result->events);
     bool settled = result->remaining == 0 && result->heuristics == 0;
+    if (ctx.json()) {
+      Json doc = request;
+      doc["events"] = EventsJson(result->events);
+      doc["heuristic"] = result->heuristics;
+      doc["remaining"] = result->remaining;
+      doc["settled"] = settled;
+      WriteJson(ctx.out(), doc);
+    } else {
+      PrintEvents(ctx.out(), result->events);
+    }
     return static_cast<int>(settled ? kExitOk : kExitUnresolved);
   });
 }

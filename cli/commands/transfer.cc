@@ -3,20 +3,12 @@
 
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/transfer_outcome.h"
+#include "cli/json_output.h"
 #include "cli/manager.h"
 
 namespace xatm {
 namespace {
-
-// Library messages start with "xid=GTRID: " or "xid=GTRID "; the output
-// line already begins with the gtrid.
-std::string Reason(const std::string& message, const std::string& gtrid) {
-  for (const std::string& prefix :
-       {"xid=" + gtrid + ": ", "xid=" + gtrid + " "}) {
-    if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
-  }
-  return message;
-}
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
@@ -35,6 +27,7 @@ int Run(const Invocation& invocation) {
       "account to credit, e.g. my:bob")(
       "amount", po::value<std::string>()->value_name("AMOUNT"),
       "positive, at most 2 decimals, e.g. 25.50");
+  AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     // Everything is checked before any connection or the log is opened.
     for (const char* required : {"from", "to", "amount"}) {
@@ -53,42 +46,33 @@ int Run(const Invocation& invocation) {
                                       from->ToString());
     }
 
+    // What is known before anything starts, for a --json failure.
+    const Json request = {{"from", from->ToString()},
+                          {"to", to->ToString()},
+                          {"amount", amount->ToString()}};
+
     // Concurrent xatm commands take turns on the decision log.
     Result<std::unique_ptr<TransactionManager>> tm =
         OpenTransactionManager(ctx.config());
     if (!tm.ok()) {
-      return ctx.Fail(kExitFailed, "cannot start the transaction manager: " +
-                                       tm.status().ToString());
+      return ctx.Fail(
+          kExitFailed,
+          "cannot start the transaction manager: " + tm.status().ToString(),
+          request);
     }
     Result<TransferResult> result = Transfer(**tm, *from, *to, *amount);
     if (!result.ok()) {
       return ctx.Fail(result.status().code() == StatusCode::kInvalidArgument
                           ? kExitUsage
                           : kExitFailed,
-                      result.status().ToString());
+                      result.status().ToString(), request);
     }
-    const Status& s = result->status;
-    const std::string reason = Reason(s.message(), result->gtrid);
-    switch (s.code()) {
-      case StatusCode::kOk:
-        ctx.out() << result->gtrid << " committed\n";
-        return static_cast<int>(kExitOk);
-      case StatusCode::kInDoubt:
-        ctx.out() << result->gtrid << " in doubt: " << reason << "\n";
-        return static_cast<int>(kExitInDoubt);
-      case StatusCode::kAborted:
-        ctx.out() << result->gtrid << " aborted: " << reason << "\n";
-        return static_cast<int>(kExitFailed);
-      case StatusCode::kUnknownOutcome:
-        ctx.out() << result->gtrid << " outcome unknown: " << reason << "\n";
-        return static_cast<int>(kExitUnknown);
-      default:
-        // Not an outcome Commit() documents: nothing is known, so never
-        // claim that nothing changed, nor that a decision is durable.
-        ctx.out() << result->gtrid
-                  << " outcome unknown: " << s.ToString() << "\n";
-        return static_cast<int>(kExitUnknown);
+    if (ctx.json()) {
+      WriteJson(ctx.out(), TransferJson(*result, *from, *to, *amount));
+    } else {
+      ctx.out() << TransferLine(*result) << "\n";
     }
+    return DescribeTransfer(*result).exit_code;
   });
 }
 

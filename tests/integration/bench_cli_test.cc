@@ -3,6 +3,7 @@
 // report, not the speed.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <vector>
@@ -90,6 +91,17 @@ TEST_P(BenchCliTest, RunsConservesMoneyAndLeavesNothingPrepared) {
             std::stod(JsonValue(r.out, "p99_ms")));
   EXPECT_EQ(JsonValue(r.out, "conserved"), "true") << r.out;
   EXPECT_EQ(JsonValue(r.out, "prepared_left"), "0") << r.out;
+  // One JSON object with these keys, in this order.
+  nlohmann::ordered_json doc =
+      nlohmann::ordered_json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << r.out;
+  std::vector<std::string> keys;
+  for (const auto& item : doc.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "mode", "decision_store", "clients", "seconds",
+                      "accounts", "elapsed_s", "transfers", "aborted", "failed",
+                      "tps", "aborted_per_s", "p50_ms", "p95_ms", "p99_ms",
+                      "conserved", "prepared_left"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, BenchCliTest,

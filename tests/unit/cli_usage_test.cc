@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -339,6 +340,106 @@ TEST_F(CliUsageTest, MetricsListenOnAPortInUseFailsBeforeTheCommand) {
       << r.err;
   // The command never ran: it would have refused the missing log.
   EXPECT_EQ(r.err.find("log"), std::string::npos) << r.err;
+}
+
+// With --json, stdout holds exactly one JSON document on one line, also
+// on failure; a failed assertion (and null) when it does not.
+nlohmann::json OneJsonDocument(const ProcessResult& r) {
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "not one line: " << r.out;
+  nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << "not JSON: " << r.out;
+  return doc.is_discarded() ? nlohmann::json() : doc;
+}
+
+TEST_F(CliUsageTest, JsonUsageErrorsAreOneErrorDocument) {
+  for (const char* command : {"balance", "transfer", "recover", "in-doubt",
+                              "resolve", "log", "bench"}) {
+    // Refused by the option parser, by the missing config, by the command.
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{command, "--json", "--config", config_,
+                                   "--no-such-option"},
+          {command, "--json", "--config", dir_.path() + "/missing.ini"},
+          {command, "--json"}}) {
+      ProcessResult r = Xatm(args);
+      EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out << r.err;
+      nlohmann::json doc = OneJsonDocument(r);
+      EXPECT_EQ(doc["exit_code"], 2) << command << ": " << r.out;
+      ASSERT_TRUE(doc["error"].is_string()) << command << ": " << r.out;
+      // The same message as the line on stderr, which stays.
+      std::vector<std::string> lines = r.ErrLines();
+      ASSERT_EQ(lines.size(), 1u) << r.err;
+      EXPECT_EQ(lines[0], "xatm " + std::string(command) + ": " +
+                              doc["error"].get<std::string>());
+    }
+  }
+  nlohmann::json amount = OneJsonDocument(
+      Xatm({"transfer", "--json", "--config", config_, "--from", "pg:alice",
+            "--to", "my:bob", "--amount", "1.001"}));
+  EXPECT_EQ(amount,
+            nlohmann::json::parse(R"({"error":"amount '1.001' has more than 2 )"
+                                  R"(decimals","exit_code":2})"));
+  EXPECT_FALSE(std::filesystem::exists(log_dir_));
+}
+
+TEST_F(CliUsageTest, JsonReportsWhatIsKnownWithNoDatabaseUp) {
+  // No log yet: log verify fails (exit 1) and says which directory.
+  ProcessResult none = Xatm({"log", "verify", "--json", "--config", config_});
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  nlohmann::json missing = OneJsonDocument(none);
+  EXPECT_EQ(missing["ok"], false);
+  EXPECT_EQ(missing["store"], "file");
+  EXPECT_EQ(missing["log_dir"], log_dir_);
+  EXPECT_EQ(missing["exit_code"], 1);
+  EXPECT_NE(missing["error"].get<std::string>().find(log_dir_),
+            std::string::npos)
+      << none.out;
+
+  ASSERT_EQ(Xatm({"init", "--config", config_}).exit_code, 1);
+  // Both databases down: the transfer aborts before any decision.
+  ProcessResult t = Xatm({"transfer", "--json", "--config", config_, "--from",
+                          "pg:alice", "--to", "my:bob", "--amount", "7"});
+  EXPECT_EQ(t.exit_code, 1) << t.out << t.err;
+  nlohmann::json transfer = OneJsonDocument(t);
+  EXPECT_EQ(transfer["outcome"], "aborted") << t.out;
+  EXPECT_EQ(transfer["from"], "pg:alice");
+  EXPECT_EQ(transfer["to"], "my:bob");
+  EXPECT_EQ(transfer["amount"], "7.00");
+  EXPECT_EQ(transfer["exit_code"], 1);
+  EXPECT_TRUE(transfer["error"].is_string());
+  EXPECT_EQ(transfer["gtrid"].get<std::string>().rfind("xatm:usage:", 0), 0u)
+      << t.out;
+  EXPECT_EQ(t.out.find("usage-secret-7f"), std::string::npos);
+
+  // A sweep that reaches no database: two resource-level events (no
+  // gtrid), still in doubt (exit 4).
+  ProcessResult r = Xatm({"recover", "--json", "--config", config_});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  nlohmann::json sweep = OneJsonDocument(r);
+  ASSERT_EQ(sweep["events"].size(), 2u) << r.out;
+  for (const nlohmann::json& e : sweep["events"]) {
+    EXPECT_TRUE(e["gtrid"].is_null()) << r.out;
+    EXPECT_EQ(e["action"], "resource-down") << r.out;
+    EXPECT_TRUE(e["detail"].is_string());
+  }
+  EXPECT_EQ(sweep["summary"]["remaining"], 2) << r.out;
+  EXPECT_EQ(sweep["dry_run"], false);
+  EXPECT_EQ(sweep["settled"], false);
+
+  ProcessResult listed = Xatm({"in-doubt", "--json", "--config", config_});
+  EXPECT_EQ(listed.exit_code, 4) << listed.out << listed.err;
+  nlohmann::json in_doubt = OneJsonDocument(listed);
+  EXPECT_EQ(in_doubt["branches"], nlohmann::json::array());
+  ASSERT_EQ(in_doubt["unreachable"].size(), 2u) << listed.out;
+  EXPECT_EQ(in_doubt["settled"], false);
+
+  // The log is empty but sound.
+  ProcessResult verified =
+      Xatm({"log", "verify", "--json", "--config", config_});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  nlohmann::json log = OneJsonDocument(verified);
+  EXPECT_EQ(log["ok"], true);
+  EXPECT_EQ(log["identity"]["node"], "usage");
+  EXPECT_EQ(log["summary"]["records"], 0);
 }
 
 }  // namespace
