@@ -67,8 +67,8 @@ Result<KeyedOutcome> Settle(TransactionManager& manager,
   // A lock wait limit (or a deadlock among waiters): another transaction
   // holds the key and has not finished, or is prepared without an outcome.
   outcome.status = Status::InDoubt(
-      "key " + key.key +
-      " is held by another transaction still in progress or prepared (" +
+      "the key is held by another transaction still in progress or "
+      "prepared (" +
       txn.claim_error().message() +
       "); nothing ran now: retry later with the same key (after recovery "
       "if it was left by a crash)");
