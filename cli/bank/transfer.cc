@@ -110,7 +110,9 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
       RunKeyed(tm, idempotency, [&sides](KeyedTransaction& txn) -> Status {
         for (const TransferSide& side : sides) {
           Result<Branch*> branch = txn.Enlist(side.account.resource);
-          if (!branch.ok()) return Failed(branch.status(), side.account, "enlist");
+          if (!branch.ok()) {
+            return Failed(branch.status(), side.account, "enlist");
+          }
           XATM_RETURN_IF_ERROR(RunTransferSide(**branch, txn.gtrid(), side));
         }
         return Status::Ok();

@@ -92,8 +92,9 @@ int Run(const Invocation& invocation) {
     const std::string reason = Reason(s.message(), result->gtrid);
     // The key's original transaction: nothing moved now.
     const std::string replayed =
-        result->replayed ? " (already done with key " + *key + ": nothing moved now)"
-                         : std::string();
+        result->replayed
+            ? " (already done with key " + *key + ": nothing moved now)"
+            : std::string();
     switch (s.code()) {
       case StatusCode::kOk:
         ctx.out() << result->gtrid << " committed" << replayed << "\n";
@@ -103,8 +104,9 @@ int Run(const Invocation& invocation) {
           ctx.out() << "key " << *key << " in doubt: " << reason << "\n";
         } else {
           ctx.out() << result->gtrid << " in doubt: " << reason
-                    << (result->replayed ? " (key " + *key + ": nothing moved now)"
-                                         : std::string())
+                    << (result->replayed
+                            ? " (key " + *key + ": nothing moved now)"
+                            : std::string())
                     << "\n";
         }
         return static_cast<int>(kExitInDoubt);

@@ -7,6 +7,7 @@
 // exactly once, under one gtrid, which the last retry reports.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <regex>
 #include <string>
@@ -32,7 +33,8 @@ KeyCase CaseFor(const std::string& point) {
   KeyCase c{point, point, "my", "file"};
   if (point == "before-one-phase-commit") c.to = "pg";
   if (point == "decision-inserted") c.decision_store = "pg";
-  if (point == "recover-after-commit-first") c.transfer_point = "after-decision";
+  if (point == "recover-after-commit-first")
+    c.transfer_point = "after-decision";
   if (point == "recover-after-rollback-first") {
     c.transfer_point = "after-prepare-all";
   }
@@ -74,8 +76,8 @@ class KeyCrashTest : public ::testing::TestWithParam<KeyCase> {
       Result<Amount> balance = bank_.Balance(*account);
       ASSERT_TRUE(balance.ok()) << balance.status().ToString();
       const int64_t moved = balance->cents() - tc.opening.cents();
-      const int64_t one = account == &tc.from ? -tc.amount.cents()
-                                              : tc.amount.cents();
+      const int64_t one =
+          account == &tc.from ? -tc.amount.cents() : tc.amount.cents();
       EXPECT_TRUE(moved == 0 || moved == one)
           << account->ToString() << " moved by " << moved << " cents";
     }
@@ -92,7 +94,8 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   // A retry waits for a key held by a prepared branch at most this long.
   settings.resource_lines = "lock_timeout_ms = 1000\n";
   TestNode node(NewNodeId("k"), settings);
-  Result<TransferCase> made = NewTransferCase(bank_, node.id(), "k", "pg", c.to);
+  Result<TransferCase> made =
+      NewTransferCase(bank_, node.id(), "k", "pg", c.to);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   const TransferCase tc = *made;
   std::vector<std::string> command = tc.CliArgs();
@@ -111,6 +114,8 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   // original is found committed (0) or gone (0: it runs now).
   ChildExit early = node.Xatm(command);
   EXPECT_TRUE(early.ExitedWith(0) || early.ExitedWith(3)) << early.Describe();
+  std::printf("%s: retry before recovery: exit %d: %s", c.point.c_str(),
+              early.code, early.out.c_str());
   ExpectAtMostOnce(tc);
 
   ChildExit recovered = node.Recover();
@@ -120,8 +125,8 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   ChildExit late = node.Xatm(command);
   ASSERT_TRUE(late.ExitedWith(0)) << late.Describe();
   std::smatch m;
-  ASSERT_TRUE(std::regex_match(late.out, m,
-                               std::regex("(xatm:[^ ]+) committed.*\n")))
+  ASSERT_TRUE(
+      std::regex_match(late.out, m, std::regex("(xatm:[^ ]+) committed.*\n")))
       << late.out;
   std::vector<LedgerRow> debit = Ledger(tc.from);
   std::vector<LedgerRow> credit = Ledger(tc.to);

@@ -65,8 +65,8 @@ class CliKeyTest : public ::testing::TestWithParam<std::string> {
 
   ProcessResult KeyedTransfer(const std::string& key,
                               const std::string& amount) {
-    return Xatm({"transfer", "--from", alice_, "--to", bob_, "--amount",
-                 amount, "--key", key});
+    return Xatm({"transfer", "--from", alice_, "--to", bob_, "--amount", amount,
+                 "--key", key});
   }
 
   void ExpectBalances(const std::string& alice, const std::string& bob) {
@@ -172,13 +172,12 @@ TEST_P(CliKeyTest, SameKeyForAnotherRequestIsRefused) {
   ProcessResult other_amount = KeyedTransfer(key_, "7.26");
   EXPECT_EQ(other_amount.exit_code, 2) << other_amount.out << other_amount.err;
   EXPECT_EQ(other_amount.out, "");
-  EXPECT_NE(other_amount.err.find("key " + key_ +
-                                  " was used for another request"),
-            std::string::npos)
+  EXPECT_NE(
+      other_amount.err.find("key " + key_ + " was used for another request"),
+      std::string::npos)
       << other_amount.err;
-  ProcessResult other_way =
-      Xatm({"transfer", "--from", bob_, "--to", alice_, "--amount", "7.25",
-            "--key", key_});
+  ProcessResult other_way = Xatm({"transfer", "--from", bob_, "--to", alice_,
+                                  "--amount", "7.25", "--key", key_});
   EXPECT_EQ(other_way.exit_code, 2) << other_way.out << other_way.err;
 
   ExpectBalances("92.75", "107.25");

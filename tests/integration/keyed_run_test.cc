@@ -4,8 +4,6 @@
 // that is prepared but not finished waits for it: it sees the commit and
 // reports it, or the rollback and runs once, or the lock wait limit and
 // answers InDoubt with nothing changed.
-#include "tm/keys/run_keyed.h"
-
 #include <gtest/gtest.h>
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
@@ -20,6 +18,7 @@
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "tm/keys/key_table.h"
+#include "tm/keys/run_keyed.h"
 
 namespace xatm {
 namespace {
@@ -50,8 +49,7 @@ class KeyedRunTest : public ::testing::Test {
       Status table = CreateKeyTable(**r);
       ASSERT_TRUE(table.ok()) << table.ToString();
       ASSERT_TRUE((*r)->ExecuteLocal(kCreateCounters, {}).ok());
-      ASSERT_TRUE((*r)
-                      ->ExecuteLocal("INSERT INTO xatm_key_test_counters "
+      ASSERT_TRUE((*r)->ExecuteLocal("INSERT INTO xatm_key_test_counters "
                                      "(id, hits) VALUES (?, 0)",
                                      {node_})
                       .ok());
@@ -146,8 +144,7 @@ TEST_F(KeyedRunTest, EightThreadsWithOneKeyRunItOnce) {
       gtrids.insert(r->gtrid);
       if (!r->replayed) ++fresh;
     } else {
-      EXPECT_EQ(r->status.code(), StatusCode::kInDoubt)
-          << r->status.ToString();
+      EXPECT_EQ(r->status.code(), StatusCode::kInDoubt) << r->status.ToString();
     }
   }
   EXPECT_EQ(fresh, 1);
@@ -166,9 +163,9 @@ TEST_F(KeyedRunTest, AnotherRequestWithTheKeyIsRefusedBeforeAnythingRuns) {
   Result<KeyedOutcome> refused = RunKeyed(*tm_, other, CountInBoth(&runs));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(refused.status().message(),
-            "key " + key_.key + " was used for another request: " +
-                key_.fingerprint);
+  EXPECT_EQ(
+      refused.status().message(),
+      "key " + key_.key + " was used for another request: " + key_.fingerprint);
   EXPECT_EQ(runs.load(), 0);
 
   Result<KeyedOutcome> again = RunKeyed(*tm_, key_, CountInBoth(&runs));
@@ -185,8 +182,8 @@ TEST_F(KeyedRunTest, MalformedKeysAreRefused) {
   std::atomic<int> runs{0};
   for (const std::string& bad : {std::string(), std::string(65, 'a'),
                                  std::string("a b"), std::string("a;b")}) {
-    Result<KeyedOutcome> r = RunKeyed(*tm_, IdempotencyKey{bad, "x"},
-                                      CountInBoth(&runs));
+    Result<KeyedOutcome> r =
+        RunKeyed(*tm_, IdempotencyKey{bad, "x"}, CountInBoth(&runs));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().message(),
               "an idempotency key is 1-64 characters [A-Za-z0-9._:-]");

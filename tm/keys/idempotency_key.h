@@ -10,8 +10,7 @@
 namespace xatm {
 
 // What a key may be, as error messages state it.
-inline constexpr char kIdempotencyKeyRule[] =
-    "1-64 characters [A-Za-z0-9._:-]";
+inline constexpr char kIdempotencyKeyRule[] = "1-64 characters [A-Za-z0-9._:-]";
 // The longest fingerprint, in bytes (the tables' VARCHAR(1000)).
 inline constexpr size_t kMaxFingerprintBytes = 1000;
 

@@ -19,8 +19,8 @@ constexpr char kSelect[] =
     "SELECT gtrid, fingerprint FROM xatm_idempotency_keys WHERE idem_key = ?";
 
 Status UnknownType(const std::string& type) {
-  return Status::InvalidArgument("no idempotency key table for resource type '" +
-                                 type + "'");
+  return Status::InvalidArgument(
+      "no idempotency key table for resource type '" + type + "'");
 }
 
 }  // namespace
@@ -62,8 +62,7 @@ Result<bool> ClaimKeyInBranch(Branch& branch, const std::string& resource_type,
                     : resource_type == "mysql"    ? kMysqlClaim
                                                   : nullptr;
   if (sql == nullptr) return UnknownType(resource_type);
-  Result<int64_t> rows =
-      branch.Execute(sql, {key.key, gtrid, key.fingerprint});
+  Result<int64_t> rows = branch.Execute(sql, {key.key, gtrid, key.fingerprint});
   if (!rows.ok()) return rows.status();
   return *rows == 1;
 }

@@ -34,8 +34,8 @@ Result<Branch*> KeyedTransaction::Enlist(const std::string& resource) {
   }
   if (!*claimed) {
     claim_ = Claim::kTaken;
-    spdlog::info("xid={} key {} already used (found in {})", gtrid(),
-                 key_->key, resource);
+    spdlog::info("xid={} key {} already used (found in {})", gtrid(), key_->key,
+                 resource);
     return Status::AlreadyExists("key " + key_->key + " was already used");
   }
   claimed_in_.insert(resource);

@@ -37,8 +37,10 @@ Status CommittedOutcome(TransactionManager& manager, const std::string& gtrid) {
     }
     if (prepared_in.empty() && unchecked.empty()) return Status::Ok();
     if (!unchecked.empty()) {
-      return Status::InDoubt("committed, but whether every branch is cannot "
-                             "be checked now: " + JoinNames(unchecked, ", "));
+      return Status::InDoubt(
+          "committed, but whether every branch is cannot "
+          "be checked now: " +
+          JoinNames(unchecked, ", "));
     }
     if (std::chrono::steady_clock::now() >= give_up) {
       return Status::InDoubt("committed, still prepared in " +
@@ -95,9 +97,9 @@ Result<std::optional<KeyedOutcome>> LookupKey(TransactionManager& manager,
     }
     if (!stored->has_value()) continue;
     if ((*stored)->fingerprint != key.fingerprint) {
-      return Status::InvalidArgument("key " + key.key +
-                                     " was used for another request: " +
-                                     (*stored)->fingerprint);
+      return Status::InvalidArgument(
+          "key " + key.key +
+          " was used for another request: " + (*stored)->fingerprint);
     }
     found = **stored;
   }
