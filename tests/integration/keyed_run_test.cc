@@ -85,9 +85,10 @@ class KeyedRunTest : public ::testing::Test {
     return std::stoi((*rows)[0][0].value_or("-1"));
   }
 
-  // Work: one more hit in both databases.
-  KeyedWork CountInBoth(std::atomic<int>* runs = nullptr) {
-    return [this, runs](KeyedTransaction& txn) -> Status {
+  // Work: one more hit in both databases, then `hold` before the commit.
+  KeyedWork CountInBoth(std::atomic<int>* runs = nullptr,
+                        std::chrono::milliseconds hold = {}) {
+    return [this, runs, hold](KeyedTransaction& txn) -> Status {
       if (runs != nullptr) ++*runs;
       for (const char* name : {"my", "pg"}) {
         Result<Branch*> b = txn.Enlist(name);
@@ -97,6 +98,7 @@ class KeyedRunTest : public ::testing::Test {
             {node_});
         if (!n.ok()) return n.status();
       }
+      std::this_thread::sleep_for(hold);
       return Status::Ok();
     };
   }
@@ -129,10 +131,14 @@ class KeyedRunTest : public ::testing::Test {
 };
 
 TEST_F(KeyedRunTest, EightThreadsWithOneKeyRunItOnce) {
+  // The winner holds its claims 300 ms before committing: the others are
+  // past their first read of the key by then and meet the claim itself.
+  std::atomic<int> ran{0};
   std::vector<std::future<Result<KeyedOutcome>>> runs;
   for (int i = 0; i < 8; ++i) {
-    runs.push_back(std::async(std::launch::async, [this] {
-      return RunKeyed(*tm_, key_, CountInBoth());
+    runs.push_back(std::async(std::launch::async, [this, &ran] {
+      return RunKeyed(*tm_, key_,
+                      CountInBoth(&ran, std::chrono::milliseconds(300)));
     }));
   }
   int fresh = 0;
@@ -148,6 +154,7 @@ TEST_F(KeyedRunTest, EightThreadsWithOneKeyRunItOnce) {
     }
   }
   EXPECT_EQ(fresh, 1);
+  EXPECT_GT(ran.load(), 1) << "the claims did not race";
   EXPECT_EQ(gtrids.size(), 1u);
   EXPECT_EQ(Hits("pg"), 1);
   EXPECT_EQ(Hits("my"), 1);
