@@ -66,6 +66,13 @@ Result<KeyedOutcome> Settle(TransactionManager& manager,
     outcome.status = Status::Aborted(txn.claim_error().message());
     return outcome;
   }
+  if (txn.claim() == KeyedTransaction::Claim::kTaken) {
+    // A committed claim that no resource shows now: one went away.
+    outcome.status = Status::InDoubt(
+        "the key was used by a committed transaction that cannot be read "
+        "now; nothing ran now: retry later with the same key");
+    return outcome;
+  }
   // A lock wait limit (or a deadlock among waiters): another transaction
   // holds the key and has not finished, or is prepared without an outcome.
   outcome.status = Status::InDoubt(
