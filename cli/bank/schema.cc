@@ -1,9 +1,11 @@
 #include "cli/bank/schema.h"
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "cli/bank/schema_sql.h"
+#include "xatm/key_table.h"
 
 namespace xatm {
 namespace {
@@ -83,18 +85,23 @@ Status InitSchema(Resource& resource) {
   if (!script.ok()) {
     return script.status().WithContext("resource '" + resource.name() + "'");
   }
-  for (const std::string& statement : SplitSqlStatements(*script)) {
-    Status s = resource.ExecuteLocal(statement, {});
+  // Two processes running CREATE TABLE IF NOT EXISTS at once can make
+  // PostgreSQL fail one of them (duplicate pg_type row); a second try sees
+  // the table.
+  auto twice = [](const std::function<Status()>& create) {
+    Status s = create();
     if (!s.ok() && s.code() != StatusCode::kUnavailable) {
-      // Two processes running CREATE TABLE IF NOT EXISTS at once can make
-      // PostgreSQL fail one of them (duplicate pg_type row); a second try
-      // sees the table.
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      s = resource.ExecuteLocal(statement, {});
+      s = create();
     }
-    if (!s.ok()) return s.WithContext("creating the schema");
+    return s.ok() ? s : s.WithContext("creating the schema");
+  };
+  for (const std::string& statement : SplitSqlStatements(*script)) {
+    XATM_RETURN_IF_ERROR(
+        twice([&] { return resource.ExecuteLocal(statement, {}); }));
   }
-  return Status::Ok();
+  // The idempotency keys of `transfer --key` (and of applications).
+  return twice([&] { return CreateKeyTable(resource); });
 }
 
 }  // namespace xatm

@@ -21,7 +21,9 @@ Result<std::string> SchemaScript(std::string_view type);
 std::vector<std::string> SplitSqlStatements(std::string_view script);
 
 // Creates the tables in `resource`, one statement at a time through
-// Resource::ExecuteLocal. Idempotent: the scripts use IF NOT EXISTS.
+// Resource::ExecuteLocal, and the idempotency key table (CreateKeyTable).
+// Idempotent: the scripts use IF NOT EXISTS, so a database made by an
+// older `xatm init` gets the tables it lacks.
 Status InitSchema(Resource& resource);
 
 }  // namespace xatm

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "xatm/transaction.h"
+#include "xatm/run_keyed.h"
 
 namespace xatm {
 namespace {
@@ -77,8 +78,15 @@ Status RunTransferSide(Branch& branch, const std::string& gtrid,
   return Status::Ok();
 }
 
+std::string TransferFingerprint(const AccountRef& from, const AccountRef& to,
+                                const Amount& amount) {
+  return "transfer " + from.ToString() + " -> " + to.ToString() + " " +
+         amount.ToString();
+}
+
 Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
-                                const AccountRef& to, const Amount& amount) {
+                                const AccountRef& to, const Amount& amount,
+                                const std::optional<std::string>& key) {
   if (amount.cents() <= 0) {
     return Status::InvalidArgument("amount " + amount.ToString() +
                                    " must be greater than zero");
@@ -93,27 +101,24 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
                                      "' in " + account->ToString());
     }
   }
-  Result<std::unique_ptr<Transaction>> txn = tm.Begin();
-  if (!txn.ok()) return txn.status();
-  TransferResult result;
-  result.gtrid = (*txn)->gtrid();
-
-  for (const TransferSide& side : TransferSides(from, to, amount)) {
-    Result<Branch*> branch = (*txn)->Enlist(side.account.resource);
-    Status s = branch.ok() ? RunTransferSide(**branch, result.gtrid, side)
-                           : Failed(branch.status(), side.account, "enlist");
-    if (s.ok()) continue;
-    spdlog::info("xid={} transfer {} -> {} {}: rolling back: {}", result.gtrid,
-                 from.ToString(), to.ToString(), amount.ToString(),
-                 s.message());
-    // Nothing is prepared yet: a branch the rollback cannot reach is
-    // rolled back by its database when the connection goes.
-    (void)(*txn)->Rollback();
-    result.status = s;
-    return result;
+  std::optional<IdempotencyKey> idempotency;
+  if (key) {
+    idempotency = IdempotencyKey{*key, TransferFingerprint(from, to, amount)};
   }
-  result.status = (*txn)->Commit();
-  return result;
+  const std::vector<TransferSide> sides = TransferSides(from, to, amount);
+  Result<KeyedOutcome> run =
+      RunKeyed(tm, idempotency, [&sides](KeyedTransaction& txn) -> Status {
+        for (const TransferSide& side : sides) {
+          Result<Branch*> branch = txn.Enlist(side.account.resource);
+          if (!branch.ok()) {
+            return Failed(branch.status(), side.account, "enlist");
+          }
+          XATM_RETURN_IF_ERROR(RunTransferSide(**branch, txn.gtrid(), side));
+        }
+        return Status::Ok();
+      });
+  if (!run.ok()) return run.status();
+  return TransferResult{run->gtrid, run->status, run->replayed};
 }
 
 }  // namespace xatm

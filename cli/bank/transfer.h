@@ -11,8 +11,13 @@
 // every connection) is the safety net. Each account side writes a ledger
 // row inside its branch, the proof afterwards that the branch committed.
 // Accounts in one database make one branch: one-phase commit.
+//
+// With an idempotency key (tm/keys/run_keyed.h) the transfer runs at most
+// once per key: the key is claimed in each branch before its work, and a
+// retry of a committed transfer moves nothing and answers the original.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +50,14 @@ std::vector<TransferSide> TransferSides(const AccountRef& from,
 Status RunTransferSide(Branch& branch, const std::string& gtrid,
                        const TransferSide& side);
 
+// What a transfer request is, for its idempotency key: the same accounts
+// and amount always give the same text ("transfer pg:a -> my:b 7.25").
+std::string TransferFingerprint(const AccountRef& from, const AccountRef& to,
+                                const Amount& amount);
+
 struct TransferResult {
+  // The transfer's transaction; with a key already used, the original's;
+  // empty when the key is held by a transaction not finished yet.
   std::string gtrid;
   // OK: committed in every branch.
   // Aborted: rolled back everywhere, nothing changed; the message says why
@@ -53,15 +65,24 @@ struct TransferResult {
   //   vote, a database that could not be reached before the decision).
   // InDoubt: the commit decision is durable but some branch is not yet
   //   committed (recovery finishes it), or a one-phase commit's outcome is
-  //   unknown. Never retry an in-doubt transfer.
+  //   unknown. Never retry an in-doubt transfer (with a key: retrying
+  //   with the same key is safe; also when the key is held by another
+  //   transaction not finished yet, which is InDoubt too).
+  // UnknownOutcome: see Transaction::Commit.
   Status status;
+  // The key had been used: nothing moved now; gtrid and status are the
+  // original transfer's.
+  bool replayed = false;
 };
 
 // Moves `amount` from `from` to `to`. InvalidArgument when no transaction
 // was attempted: amount not positive, the same account on both sides, a
 // resource the manager does not know. FailedPrecondition when the manager
 // refuses new transactions (failed decision log). Otherwise a TransferResult.
-Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
-                                const AccountRef& to, const Amount& amount);
+// With `key`: also InvalidArgument for a malformed key, or a key used for
+// another transfer (nothing moved).
+Result<TransferResult> Transfer(
+    TransactionManager& tm, const AccountRef& from, const AccountRef& to,
+    const Amount& amount, const std::optional<std::string>& key = std::nullopt);
 
 }  // namespace xatm

@@ -13,7 +13,7 @@ int Run(const Invocation& invocation) {
       "init",
       "Creates the decision log in log_dir (for this node), or the "
       "table\nxatm_decisions in the decision_store resource, and "
-      "the xatm tables\n(accounts, ledger) in every configured "
+      "the xatm tables\n(accounts, ledger, idempotency keys) in every configured "
       "database. Idempotent: an existing\nlog and existing "
       "tables are kept as they are. The only command that\n"
       "creates a decision log: the others refuse a missing "

@@ -36,21 +36,34 @@ TransferOutcome DescribeTransfer(const TransferResult& result) {
   }
 }
 
-std::string TransferLine(const TransferResult& result) {
+std::string TransferLine(const TransferResult& result,
+                         const std::optional<std::string>& key) {
   const TransferOutcome outcome = DescribeTransfer(result);
-  std::string line = result.gtrid + " " + outcome.text;
+  std::string line = result.gtrid.empty() && key
+                         ? "key " + *key + " " + outcome.text
+                         : result.gtrid + " " + outcome.text;
   if (outcome.exit_code != kExitOk) line += ": " + outcome.reason;
+  if (result.replayed && key) {
+    line += outcome.exit_code == kExitOk
+                ? " (already done with key " + *key + ": nothing moved now)"
+                : " (key " + *key + ": nothing moved now)";
+  }
   return line;
 }
 
 Json TransferJson(const TransferResult& result, const AccountRef& from,
-                  const AccountRef& to, const Amount& amount) {
+                  const AccountRef& to, const Amount& amount,
+                  const std::optional<std::string>& key) {
   const TransferOutcome outcome = DescribeTransfer(result);
-  Json doc = {{"gtrid", result.gtrid},
+  Json doc = {{"gtrid", result.gtrid.empty() ? Json() : Json(result.gtrid)},
               {"outcome", outcome.name},
               {"from", from.ToString()},
               {"to", to.ToString()},
               {"amount", amount.ToString()}};
+  if (key) {
+    doc["key"] = *key;
+    doc["replayed"] = result.replayed;
+  }
   if (outcome.exit_code == kExitOk) return doc;
   return ErrorJson(outcome.exit_code, outcome.reason, std::move(doc));
 }

@@ -1,5 +1,5 @@
 // The whole public surface of xatm in one include: the coordinator, the
-// resources, the decision stores and recovery. Applications include this
+// resources, the decision stores, idempotency keys, metrics and recovery. Applications include this
 // or the single headers beside it; nothing outside include/xatm is
 // installed.
 #pragma once
@@ -9,7 +9,10 @@
 #include "xatm/database_decision_log.h"
 #include "xatm/decision_log.h"
 #include "xatm/file_system.h"
+#include "xatm/idempotency_key.h"
 #include "xatm/in_doubt.h"
+#include "xatm/key_table.h"
+#include "xatm/keyed_transaction.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/metrics.h"
 #include "xatm/own_branches.h"
@@ -17,6 +20,7 @@
 #include "xatm/resource.h"
 #include "xatm/resource_config.h"
 #include "xatm/resource_factory.h"
+#include "xatm/run_keyed.h"
 #include "xatm/status.h"
 #include "xatm/sweep_result.h"
 #include "xatm/sweeper.h"

@@ -234,6 +234,19 @@ TEST_F(CliUsageTest, TransferHelpExplainsItsOptions) {
   EXPECT_FALSE(std::filesystem::exists(log_dir_));
 }
 
+TEST_F(CliUsageTest, MalformedKeyNamesTheRule) {
+  for (const std::string& key :
+       {std::string(), std::string(65, 'k'), std::string("a b"),
+        std::string("k/1"), std::string("k\xc3\xa9")}) {
+    ExpectUsageError(
+        Xatm({"transfer", "--config", config_, "--from", "pg:alice", "--to",
+              "my:bob", "--amount", "1", "--key", key}),
+        {"--key", "1-64 characters [A-Za-z0-9._:-]"});
+  }
+  ProcessResult help = Xatm({"transfer", "--help"});
+  EXPECT_NE(help.out.find("--key"), std::string::npos) << help.out;
+}
+
 TEST_F(CliUsageTest, ConnectionFailureIsNotAUsageError) {
   // Everything valid: now xatm does try, and the closed port fails the
   // transfer before any decision (exit 1, nothing changed). init makes the

@@ -94,5 +94,33 @@ TEST(TransferOutcomeTest, AbortedAndUnknownOutcomes) {
   EXPECT_EQ(TransferJsonOf(odd)["exit_code"], kExitUnknown);
 }
 
+TEST(TransferOutcomeTest, WithAKeySaysWhatTheKeyDid) {
+  const std::optional<std::string> key = "order-17";
+  TransferResult replayed = Answer(Status::Ok());
+  replayed.replayed = true;
+  EXPECT_EQ(TransferLine(replayed, key),
+            std::string(kGtrid) +
+                " committed (already done with key order-17: nothing moved "
+                "now)");
+  Json doc = TransferJson(replayed, {"pg", "alice"}, {"my", "bob"},
+                          Amount::FromCents(1050), key);
+  EXPECT_EQ(doc["key"], "order-17");
+  EXPECT_EQ(doc["replayed"], true);
+  EXPECT_EQ(doc["outcome"], "committed");
+  EXPECT_FALSE(doc.contains("error"));
+
+  // Held by a transaction not finished yet, whose gtrid is not known.
+  TransferResult held{"", Status::InDoubt("the key is held")};
+  EXPECT_EQ(TransferLine(held, key), "key order-17 in doubt: the key is held");
+  Json held_doc = TransferJson(held, {"pg", "alice"}, {"my", "bob"},
+                               Amount::FromCents(1050), key);
+  EXPECT_TRUE(held_doc["gtrid"].is_null());
+  EXPECT_EQ(held_doc["exit_code"], 3);
+  EXPECT_EQ(held_doc["replayed"], false);
+
+  // Without a key, neither member.
+  EXPECT_FALSE(TransferJsonOf(Status::Ok()).contains("key"));
+}
+
 }  // namespace
 }  // namespace xatm

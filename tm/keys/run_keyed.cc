@@ -1,0 +1,154 @@
+#include "xatm/run_keyed.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "xatm/key_table.h"
+#include "tm/names.h"
+
+namespace xatm {
+namespace {
+
+// How long a replay waits for the original's phase 2 (another process, or
+// another thread, finishing its commit) before answering InDoubt.
+constexpr auto kPhaseTwoWait = std::chrono::seconds(1);
+constexpr auto kPhaseTwoPoll = std::chrono::milliseconds(50);
+
+// A committed claim means the original decided commit (a branch commits
+// only after the decision). OK once no branch of it is left prepared.
+Status CommittedOutcome(TransactionManager& manager, const std::string& gtrid) {
+  const auto give_up = std::chrono::steady_clock::now() + kPhaseTwoWait;
+  while (true) {
+    std::vector<std::string> prepared_in;
+    std::vector<std::string> unchecked;
+    for (const std::shared_ptr<Resource>& r : manager.resources()) {
+      Result<std::vector<PreparedBranch>> prepared = r->ListPrepared();
+      if (!prepared.ok()) {
+        unchecked.push_back(r->name() + " (" + prepared.status().ToString() +
+                            ")");
+        continue;
+      }
+      for (const PreparedBranch& b : *prepared) {
+        if (b.id.xid.Gtrid() == gtrid) prepared_in.push_back(r->name());
+      }
+    }
+    if (prepared_in.empty() && unchecked.empty()) return Status::Ok();
+    if (!unchecked.empty()) {
+      return Status::InDoubt(
+          "committed, but whether every branch is cannot "
+          "be checked now: " +
+          JoinNames(unchecked, ", "));
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return Status::InDoubt("committed, still prepared in " +
+                             JoinNames(prepared_in, ", ") +
+                             ": recovery finishes it");
+    }
+    std::this_thread::sleep_for(kPhaseTwoPoll);
+  }
+}
+
+// After the claim did not succeed: what holds the key now.
+Result<KeyedOutcome> Settle(TransactionManager& manager,
+                            const IdempotencyKey& key,
+                            const KeyedTransaction& txn) {
+  Result<std::optional<KeyedOutcome>> found = LookupKey(manager, key);
+  if (!found.ok()) return found.status();
+  if (found->has_value()) return **found;
+  KeyedOutcome outcome;
+  if (txn.claim() == KeyedTransaction::Claim::kFailed &&
+      txn.claim_error().code() != StatusCode::kAborted) {
+    // Not a wait for another holder: the claim could not be made at all.
+    outcome.gtrid = txn.gtrid();
+    outcome.status = Status::Aborted(txn.claim_error().message());
+    return outcome;
+  }
+  if (txn.claim() == KeyedTransaction::Claim::kTaken) {
+    // A committed claim that no resource shows now: one went away.
+    outcome.status = Status::InDoubt(
+        "the key was used by a committed transaction that cannot be read "
+        "now; nothing ran now: retry later with the same key");
+    return outcome;
+  }
+  // A lock wait limit (or a deadlock among waiters): another transaction
+  // holds the key and has not finished, or is prepared without an outcome.
+  outcome.status = Status::InDoubt(
+      "the key is held by another transaction still in progress or "
+      "prepared (" +
+      txn.claim_error().message() +
+      "); nothing ran now: retry later with the same key (after recovery "
+      "if it was left by a crash)");
+  return outcome;
+}
+
+}  // namespace
+
+Result<std::optional<KeyedOutcome>> LookupKey(TransactionManager& manager,
+                                              const IdempotencyKey& key) {
+  std::optional<StoredKey> found;
+  for (const std::shared_ptr<Resource>& r : manager.resources()) {
+    Result<std::optional<StoredKey>> stored = ReadStoredKey(*r, key.key);
+    if (!stored.ok()) {
+      if (stored.status().code() == StatusCode::kUnavailable) {
+        // The claim in each branch still protects every resource the work
+        // writes; this one is asked again by that claim if it is one.
+        spdlog::warn("key {}: cannot read it in {}: {}", key.key, r->name(),
+                     stored.status().ToString());
+        continue;
+      }
+      return stored.status().WithContext("reading key " + key.key + " in " +
+                                         r->name());
+    }
+    if (!stored->has_value()) continue;
+    if ((*stored)->fingerprint != key.fingerprint) {
+      return Status::InvalidArgument(
+          "key " + key.key +
+          " was used for another request: " + (*stored)->fingerprint);
+    }
+    found = **stored;
+  }
+  if (!found) return std::optional<KeyedOutcome>();
+  KeyedOutcome outcome;
+  outcome.gtrid = found->gtrid;
+  outcome.status = CommittedOutcome(manager, found->gtrid);
+  outcome.replayed = true;
+  spdlog::info("xid={} key {} already used: {}", outcome.gtrid, key.key,
+               outcome.status.ToString());
+  return std::optional<KeyedOutcome>(outcome);
+}
+
+Result<KeyedOutcome> RunKeyed(TransactionManager& manager,
+                              const std::optional<IdempotencyKey>& key,
+                              const KeyedWork& work) {
+  if (key) {
+    XATM_RETURN_IF_ERROR(ValidateIdempotencyKey(*key));
+    Result<std::optional<KeyedOutcome>> earlier = LookupKey(manager, *key);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) return **earlier;
+  }
+  Result<std::unique_ptr<Transaction>> begun = manager.Begin();
+  if (!begun.ok()) return begun.status();
+  KeyedTransaction txn(manager, std::move(*begun), key);
+  Status done = work(txn);
+  if (txn.claim() != KeyedTransaction::Claim::kClaimed) {
+    // Nothing is prepared yet: a branch the rollback cannot reach is
+    // rolled back by its database when the connection goes.
+    (void)txn.transaction().Rollback();
+    return Settle(manager, *key, txn);
+  }
+  KeyedOutcome outcome;
+  outcome.gtrid = txn.gtrid();
+  if (!done.ok()) {
+    spdlog::info("xid={} rolling back: {}", outcome.gtrid, done.message());
+    (void)txn.transaction().Rollback();
+    outcome.status = done;
+    return outcome;
+  }
+  outcome.status = txn.transaction().Commit();
+  return outcome;
+}
+
+}  // namespace xatm
