@@ -221,8 +221,7 @@ TEST_F(CliTransferTest, DecisionLogIsPrivateWhateverTheUmask) {
     if (mask == 022) {  // the first round makes the accounts
       ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "10"}).exit_code,
                 0);
-      ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "10"}).exit_code,
-                0);
+      ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "10"}).exit_code, 0);
     }
     ProcessResult t = Transfer(alice_, bob_, "1.00");
     ::umask(old);
