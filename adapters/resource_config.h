@@ -32,7 +32,8 @@ struct ResourceConfig {
   // TLS. Every mode but kDisabled refuses a connection that is not
   // encrypted. ssl_ca: the CA file (PEM) that signed the server's
   // certificate (verify modes; verify_identity without it uses the
-  // system's CAs). ssl_cert / ssl_key: a client certificate and its key,
+  // client library's default CAs; with required it makes the library check
+  // the chain too). ssl_cert / ssl_key: a client certificate and its key,
   // for servers that ask for one. Paths only: files are read by the client
   // library, never by us, and their contents never printed.
   SslMode ssl_mode = SslMode::kDisabled;

@@ -9,12 +9,16 @@
 //  - sslCA makes the library check the certificate chain (a wrong CA is
 //    refused, error 2026) but not the host name, and it too connects in
 //    plaintext to a server without TLS.
-//  - sslVerify checks the chain (against sslCA, else the system's CAs) and
+//  - sslVerify checks the chain (against sslCA, else the default CAs) and
 //    the host name, and refuses a server without TLS.
 // So the driver enforces verify_identity on its own, and "required" and
 // "verify_ca" only against a server that offers TLS: after every connect in
 // those modes the adapter asks the session for its cipher (Ssl_cipher) and
-// refuses a plaintext session itself (CheckEncrypted).
+// refuses a plaintext session itself (CheckEncrypted). By then the library
+// has logged in over plaintext (mysql_native_password sends a hash of the
+// password salted with the server's challenge, never the password itself);
+// only verify_identity refuses before logging in. A CA given with
+// "required" makes the library check the chain, as in verify_ca.
 #pragma once
 
 #include <cppconn/connection.h>
