@@ -39,8 +39,9 @@ const std::set<std::string>& PostgresKeys() {
   return keys;
 }
 const std::set<std::string>& MysqlKeys() {
-  static const std::set<std::string> keys = {"host", "port", "user", "database",
-                                             "password_env"};
+  static const std::set<std::string> keys = {
+      "host",     "port",   "user",     "database", "password_env",
+      "ssl_mode", "ssl_ca", "ssl_cert", "ssl_key"};
   return keys;
 }
 
@@ -143,6 +144,19 @@ std::string CheckConninfo(const std::string& conninfo) {
   return "";
 }
 
+// ssl_mode's values, as MySQL's --ssl-mode names them.
+bool ParseSslMode(const std::string& s, SslMode* out) {
+  static const std::map<std::string, SslMode> modes = {
+      {"disabled", SslMode::kDisabled},
+      {"required", SslMode::kRequired},
+      {"verify_ca", SslMode::kVerifyCa},
+      {"verify_identity", SslMode::kVerifyIdentity}};
+  auto it = modes.find(s);
+  if (it == modes.end()) return false;
+  *out = it->second;
+  return true;
+}
+
 class Parser {
  public:
   explicit Parser(std::string path) : path_(std::move(path)) {}
@@ -170,6 +184,14 @@ class Parser {
   }
 
  private:
+  // A path from the file: relative ones are taken from the file's
+  // directory, so every command finds the same files wherever it runs.
+  std::string Anchored(const std::string& value) const {
+    std::filesystem::path p(value);
+    if (p.is_relative()) p = std::filesystem::absolute(path_).parent_path() / p;
+    return p.lexically_normal().string();
+  }
+
   Status Error(const std::string& what) const {
     return Status::InvalidArgument("config " + path_ + ": " + what);
   }
@@ -246,11 +268,7 @@ class Parser {
       return Error("missing log_dir");
     }
     if (top("log_dir") != nullptr && !top("log_dir")->empty()) {
-      std::filesystem::path log_dir(*top("log_dir"));
-      if (log_dir.is_relative()) {
-        log_dir = std::filesystem::absolute(path_).parent_path() / log_dir;
-      }
-      config.log_dir = log_dir.lexically_normal().string();
+      config.log_dir = Anchored(*top("log_dir"));
     }
 
     for (auto [key, out] :
@@ -392,7 +410,47 @@ class Parser {
       }
       r.password = secret;
     }
+    Status tls = TakeTls(name, get, &r);
+    if (!tls.ok()) return tls;
     return r;
+  }
+
+  // ssl_mode, ssl_ca, ssl_cert, ssl_key of a mysql resource. A file given
+  // with TLS disabled, or a mode without what it needs, is refused rather
+  // than silently connecting in plaintext or unverified.
+  template <typename Get>
+  Status TakeTls(const std::string& name, const Get& get, ResourceConfig* r) {
+    if (const std::string* v = get("ssl_mode")) {
+      if (!ParseSslMode(*v, &r->ssl_mode)) {
+        return ResourceError(name, "ssl_mode " + Quoted(*v) +
+                                       " is not disabled, required, verify_ca "
+                                       "or verify_identity");
+      }
+    }
+    for (auto [key, out] :
+         {std::pair{"ssl_ca", &r->ssl_ca}, std::pair{"ssl_cert", &r->ssl_cert},
+          std::pair{"ssl_key", &r->ssl_key}}) {
+      const std::string* v = get(key);
+      if (v == nullptr) continue;
+      if (v->empty())
+        return ResourceError(name, std::string(key) + " is empty");
+      if (r->ssl_mode == SslMode::kDisabled) {
+        return ResourceError(name, std::string(key) +
+                                       " is set but ssl_mode is disabled (set "
+                                       "ssl_mode = required, verify_ca or "
+                                       "verify_identity)");
+      }
+      *out = Anchored(*v);
+    }
+    if (r->ssl_mode == SslMode::kVerifyCa && r->ssl_ca.empty()) {
+      return ResourceError(name,
+                           "ssl_mode verify_ca needs ssl_ca (the CA file that "
+                           "signed the server's certificate)");
+    }
+    if (r->ssl_cert.empty() != r->ssl_key.empty()) {
+      return ResourceError(name, "ssl_cert and ssl_key go together");
+    }
+    return Status::Ok();
   }
 
   std::string path_;

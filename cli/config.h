@@ -21,7 +21,12 @@
 //   user = xatm
 //   database = bank
 //   password_env = XATM_MY_PASSWORD
+//   ssl_mode = verify_identity # disabled (default), required, verify_ca,
+//                              # verify_identity
+//   ssl_ca = /etc/xatm/ca.pem  # and ssl_cert, ssl_key (a client
+//                              # certificate); relative = to this file's dir
 //
+// PostgreSQL's TLS is libpq's: sslmode, sslrootcert... in conninfo.
 // Both kinds also take pool_size, connect_timeout (seconds) and
 // lock_timeout_ms (row lock wait limit of every session; default 5000, 0 =
 // the server's default).

@@ -2,12 +2,20 @@
 # Throwaway PostgreSQL 15 and MariaDB 10.11 servers on loopback, no Docker.
 #
 #   scripts/db.sh start DIR        initialise (first time) and start both
+#   scripts/db.sh start DIR --tls  the same with TLS on in both servers
 #   scripts/db.sh stop DIR         stop both
 #   scripts/db.sh kill pg|my DIR   kill -9 one server (crash tests)
 #   scripts/db.sh up pg|my DIR     start one server again after a kill
 #
 # `start` writes DIR/env.sh with the connection settings (and the MariaDB
 # password, mode 0600) for tests and the demo: `. DIR/env.sh`.
+# With --tls (chosen when DIR is first initialised, kept by later starts) a
+# throwaway CA made with openssl signs the servers' certificate (SAN
+# localhost and 127.0.0.1): DIR/tls/{ca.pem, server.pem, server-key.pem,
+# client.pem, client-key.pem} and wrong-ca.pem, a second CA that signed
+# nothing. env.sh then also sets XATM_TLS_DIR. Plain connections are still
+# accepted: clients choose TLS. MariaDB also gets the user xatm_x509 (same
+# password) that must present a client certificate.
 set -euo pipefail
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -56,6 +64,10 @@ my_up() {
     --log-error="$DIR/my/server.log" --innodb-log-file-size=16M
     --max-connections=500 --skip-name-resolve)
   if [ "$(id -u)" -eq 0 ]; then opts+=(--user=root); fi
+  if [ -d "$DIR/tls" ]; then
+    opts+=(--ssl-ca="$DIR/tls/ca.pem" --ssl-cert="$DIR/tls/server.pem"
+      --ssl-key="$DIR/tls/server-key.pem")
+  fi
   rm -f "$DIR/my/mysqld.pid"
   setsid /usr/sbin/mariadbd "${opts[@]}" </dev/null >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
@@ -65,6 +77,35 @@ my_up() {
   done
   tail -20 "$DIR/my/server.log" >&2 || true
   die "MariaDB did not start"
+}
+
+# A throwaway CA, the servers' certificate signed by it, a client
+# certificate, and a second CA that signed nothing (for refusal tests).
+# Short-lived EC keys: made in milliseconds, for tests and demos only.
+tls_init() {
+  local t="$DIR/tls"
+  mkdir -p "$t"
+  (
+    cd "$t"
+    umask 077
+    local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    for ca in ca wrong-ca; do
+      openssl req -x509 "${key[@]}" -days 30 -subj "/CN=xatm throwaway $ca" \
+        -keyout "$ca-key.pem" -out "$ca.pem" 2>/dev/null
+    done
+    # name:SAN pairs: the server's names, the client's name.
+    for leaf in "server:DNS:localhost,IP:127.0.0.1" "client:DNS:xatm-client"; do
+      local name=${leaf%%:*}
+      openssl req "${key[@]}" -subj "/CN=xatm-$name" -keyout "$name-key.pem" \
+        -out "$name.csr" 2>/dev/null
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca-key.pem \
+        -CAcreateserial -days 30 -out "$name.pem" \
+        -extfile <(echo "subjectAltName=${leaf#*:}") 2>/dev/null
+      rm -f "$name.csr"
+    done
+    chmod 644 ./*.pem
+    chmod 600 ./*-key.pem
+  )
 }
 
 pg_init() {
@@ -79,6 +120,19 @@ unix_socket_directories = '$DIR/pg'
 max_prepared_transactions = 200
 max_connections = 300
 CONF
+  if [ -d "$DIR/tls" ]; then
+    # PostgreSQL wants its key owned by its own user, mode 0600.
+    cp "$DIR/tls/server.pem" "$DIR/tls/server-key.pem" "$DIR/pg/data/"
+    chmod 600 "$DIR/pg/data/server-key.pem"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$DIR/pg/data/server.pem" "$DIR/pg/data/server-key.pem"
+    fi
+    cat >>"$DIR/pg/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = 'server.pem'
+ssl_key_file = 'server-key.pem'
+CONF
+  fi
   pg_up
   local psql=(psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1)
   "${psql[@]}" -d postgres -c "CREATE ROLE $DB_USER LOGIN"
@@ -102,6 +156,13 @@ CREATE USER '$DB_USER'@'%' IDENTIFIED BY '$MY_PASSWORD';
 GRANT ALL PRIVILEGES ON $DB_NAME.* TO '$DB_USER'@'%';
 GRANT ALL PRIVILEGES ON ${DB_NAME}_test.* TO '$DB_USER'@'%';
 SQL
+  if [ -d "$DIR/tls" ]; then
+    # Only with a client certificate signed by DIR/tls/ca.pem.
+    mariadb --no-defaults --socket="$DIR/my/mysqld.sock" -uroot <<SQL
+CREATE USER '${DB_USER}_x509'@'%' IDENTIFIED BY '$MY_PASSWORD' REQUIRE X509;
+GRANT ALL PRIVILEGES ON ${DB_NAME}_test.* TO '${DB_USER}_x509'@'%';
+SQL
+  fi
 }
 
 write_env() {
@@ -117,6 +178,9 @@ export XATM_TEST_MY_PORT=$MY_PORT
 export XATM_TEST_MY_USER=$DB_USER
 export XATM_TEST_MY_DATABASE=${DB_NAME}_test
 ENV
+  if [ -d "$DIR/tls" ]; then
+    echo "export XATM_TLS_DIR='$DIR/tls'" >>"$DIR/env.sh"
+  fi
 }
 
 load_env() {
@@ -129,9 +193,18 @@ load_env() {
 cmd=${1:-}
 case "$cmd" in
   start)
-    DIR=$(realpath -m "${2:?usage: db.sh start DIR}")
+    DIR=$(realpath -m "${2:?usage: db.sh start DIR [--tls]}")
+    TLS=0
+    case "${3:-}" in
+      "") ;;
+      --tls) TLS=1 ;;
+      *) die "unknown option ${3}: usage: db.sh start DIR [--tls]" ;;
+    esac
     mkdir -p "$DIR"
     chmod 755 "$DIR"
+    if [ -r "$DIR/env.sh" ] && [ "$TLS" -eq 1 ] && [ ! -d "$DIR/tls" ]; then
+      die "$DIR was initialised without --tls: use a new DIR for TLS"
+    fi
     if [ -r "$DIR/env.sh" ]; then
       load_env
       pg_up
@@ -140,11 +213,12 @@ case "$cmd" in
       PG_PORT=$(pick_port "${XATM_PG_PORT:-25432}")
       MY_PORT=$(pick_port "${XATM_MY_PORT:-23306}")
       [ "$PG_PORT" != "$MY_PORT" ] || MY_PORT=$(pick_port $((MY_PORT + 1)))
+      if [ "$TLS" -eq 1 ]; then tls_init; fi
       pg_init
       my_init
       write_env
     fi
-    echo "db.sh: PostgreSQL on 127.0.0.1:$PG_PORT, MariaDB on 127.0.0.1:$MY_PORT ($DIR)"
+    echo "db.sh: PostgreSQL on 127.0.0.1:$PG_PORT, MariaDB on 127.0.0.1:$MY_PORT ($DIR$([ -d "$DIR/tls" ] && echo ", TLS"))"
     ;;
   stop)
     DIR=$(realpath -m "${2:?usage: db.sh stop DIR}")
@@ -173,7 +247,7 @@ case "$cmd" in
     if [ "$which" = pg ]; then pg_up; else my_up; fi
     ;;
   *)
-    sed -n '2,11p' "$0" >&2
+    sed -n '2,18p' "$0" >&2
     exit 2
     ;;
 esac

@@ -105,5 +105,13 @@ step "moving 10.25 from MariaDB to PostgreSQL"
 transfer my:bob pg:alice 10.25
 
 step "done"
-echo "Try: $BUILD/cli/xatm --config $DEMO/xatm.ini --help"
-echo "The servers keep running. Stop them with: scripts/db.sh stop $DEMO/db"
+# Lines to paste as printed, in any shell and directory: absolute paths,
+# and the MariaDB password's variable (XATM_MY_PASSWORD, named by
+# password_env) from the servers' env file rather than on the screen.
+echo "Try more in any shell: paste these lines (the first sets"
+echo "XATM_MY_PASSWORD, which password_env names in xatm.ini):"
+printf '  . %q\n' "$ROOT/$DEMO/db/env.sh"
+printf '  %q --config %q balance\n' "$ROOT/$BUILD/cli/xatm" "$ROOT/$DEMO/xatm.ini"
+printf '  %q --config %q --help\n' "$ROOT/$BUILD/cli/xatm" "$ROOT/$DEMO/xatm.ini"
+echo "The servers keep running. Stop them with:"
+printf '  %q stop %q\n' "$ROOT/scripts/db.sh" "$ROOT/$DEMO/db"

@@ -20,6 +20,7 @@
 #include "adapters/mysql/my_driver.h"
 #include "adapters/mysql/socket_lookup.h"
 #include "adapters/mysql/sql_script.h"
+#include "adapters/mysql/tls_options.h"
 
 namespace xatm::mysql {
 namespace {
@@ -167,6 +168,7 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
     options["CLIENT_MULTI_STATEMENTS"] = true;
     options["CLIENT_FOUND_ROWS"] = true;
+    AddTlsOptions(config, &options);
     // connect() returns an owning raw pointer.
     std::unique_ptr<sql::Connection> raw(Driver()->connect(options));
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
@@ -187,6 +189,15 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     if (!s.ok()) return s;
     if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
       return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
+    }
+    if (config.ssl_mode != SslMode::kDisabled) {
+      // The driver connects in plaintext to a server without TLS in
+      // required and verify_ca (tls_options.h): refuse such a session.
+      std::vector<Row> cipher;
+      s = conn->RunQuery(kSslCipherSql, &cipher);
+      if (!s.ok()) return s;
+      s = CheckEncrypted(config, cipher);
+      if (!s.ok()) return s;
     }
     conn->session_id_ = std::stoll(*rows[0][0]);
     conn->server_boot_s_ = std::stoll(*rows[0][2]);
@@ -226,6 +237,9 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     // keeps it that way whatever a future version says.
     MyError err = FromException(e);
     err.text = Redact(err.text, config.password);
+    if (err.code == errc::kCrSslConnectionError) {
+      err.text = WithTlsContext(config, std::move(err.text));
+    }
     return MyStatus(std::move(err));
   } catch (const std::exception& e) {
     MyError err = InternalError(e);

@@ -52,6 +52,8 @@ inline constexpr int kCrServerGone = 2006;
 inline constexpr int kCrCommandsOutOfSync = 2014;
 inline constexpr int kCrServerLost = 2013;
 inline constexpr int kCrServerLostExtended = 2055;
+// TLS could not be set up (bad certificate, file, or no TLS where required).
+inline constexpr int kCrSslConnectionError = 2026;
 }  // namespace errc
 
 struct MyError {

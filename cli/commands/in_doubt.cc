@@ -47,7 +47,8 @@ int Run(const Invocation& invocation) {
       "Lists this node's prepared branches in every configured database with\n"
       "their age and logged decision ('branch GTRID RESOURCE age=AGE\n"
       "decision=commit|none'), then the COMMIT decisions not yet ENDed\n"
-      "('decision GTRID resources=R1,R2 age=AGE'). Changes nothing.\n"
+      "('decision GTRID resources=R1,R2 age=AGE'), or 'nothing in doubt'.\n"
+      "Changes nothing.\n"
       "With a database decision_store, --all-nodes lists every node's.\n"
       "Exit 0 when nothing is in doubt, 4 when something is, 1 on error.");
   spec.options.add_options()(
@@ -91,6 +92,9 @@ int Run(const Invocation& invocation) {
       ctx.out() << "unreachable " << f.resource << ": " << f.status.message()
                 << "\n";
     }
+    // Silence would read like a command that did not run.
+    if (clear) ctx.out() << "nothing in doubt
+";
     return code;
   });
 }

@@ -7,6 +7,14 @@
 
 namespace xatm {
 
+// TLS to a MySQL / MariaDB server (the names of MySQL's --ssl-mode).
+enum class SslMode {
+  kDisabled,        // plaintext
+  kRequired,        // TLS, the server's certificate not checked
+  kVerifyCa,        // TLS, certificate signed by ssl_ca
+  kVerifyIdentity,  // and naming the host connected to (SAN / CN)
+};
+
 struct ResourceConfig {
   std::string name;  // [A-Za-z0-9_-]{1,32}
   std::string type;  // "postgresql" or "mysql"
@@ -21,6 +29,17 @@ struct ResourceConfig {
   std::string user;
   std::string database;
   std::string password;  // secret: never log, never print
+  // TLS. Every mode but kDisabled refuses a connection that is not
+  // encrypted. ssl_ca: the CA file (PEM) that signed the server's
+  // certificate (verify modes; verify_identity without it uses the
+  // client library's default CAs; with required it makes the library check
+  // the chain too). ssl_cert / ssl_key: a client certificate and its key,
+  // for servers that ask for one. Paths only: files are read by the client
+  // library, never by us, and their contents never printed.
+  SslMode ssl_mode = SslMode::kDisabled;
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
 
   // Open connections kept for reuse.
   int pool_size = 8;

@@ -1,7 +1,9 @@
 // The xatm binary against the real test servers: init, create-account,
 // transfers both ways, balances, and the exit codes scripts rely on.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -186,6 +188,54 @@ TEST_F(CliTransferTest, ConcurrentCommandsTakeTurnsOnTheDecisionLog) {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   ExpectBalances("103.96", "96.04", "200.00");
+}
+
+TEST_F(CliTransferTest, InDoubtWithNothingInDoubtSaysSoInOneLine) {
+  ASSERT_EQ(Xatm({"init"}).exit_code, 0);
+  ProcessResult r = Xatm({"in-doubt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "nothing in doubt\n");
+  EXPECT_EQ(r.err, "");
+}
+
+// The decision log tells which transactions exist and when: only its owner
+// reads it. Files 0600 and the directory 0700 whatever the umask, so a
+// permissive umask of the shell that ran `xatm init` leaks nothing.
+std::string OctalMode(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "missing";
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", st.st_mode & 07777);
+  return text;
+}
+
+TEST_F(CliTransferTest, DecisionLogIsPrivateWhateverTheUmask) {
+  for (mode_t mask : {mode_t{022}, mode_t{0}}) {
+    SCOPED_TRACE(mask == 0 ? "umask 000" : "umask 022");
+    testing::TempDir dir;
+    config_ = dir.path() + "/xatm.ini";
+    testing::WriteFile(config_, testing::TestConfigText(node_));
+    const mode_t old = ::umask(mask);  // inherited by the xatm processes
+    ProcessResult init = Xatm({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    if (mask == 022) {  // the first round makes the accounts
+      ASSERT_EQ(Xatm({"create-account", alice_, "--balance", "10"}).exit_code,
+                0);
+      ASSERT_EQ(Xatm({"create-account", bob_, "--balance", "10"}).exit_code, 0);
+    }
+    ProcessResult t = Transfer(alice_, bob_, "1.00");
+    ::umask(old);
+    ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
+
+    const std::string log = dir.path() + "/log";
+    EXPECT_EQ(OctalMode(log), "0700") << log;
+    int files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(log)) {
+      EXPECT_EQ(OctalMode(entry.path()), "0600") << entry.path();
+      ++files;
+    }
+    EXPECT_GE(files, 3) << "segments, the id file and the lock";
+  }
 }
 
 }  // namespace

@@ -402,5 +402,96 @@ TEST_F(ConfigTest, SyntaxErrorGivesTheLineNumberNotItsText) {
             "'[section]'");
 }
 
+// TLS of a mysql resource: the four modes, the files (relative to the
+// config file's directory), and every combination that would silently
+// connect in plaintext or unverified refused with the key named.
+constexpr char kMy[] = "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n";
+
+TEST_F(ConfigTest, MysqlTlsIsOffByDefault) {
+  Result<Config> c = Parse(Minimal(kMy));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->resources[0].ssl_mode, SslMode::kDisabled);
+  EXPECT_EQ(c->resources[0].ssl_ca, "");
+}
+
+TEST_F(ConfigTest, MysqlTlsModesAndFiles) {
+  const std::pair<const char*, SslMode> modes[] = {
+      {"disabled", SslMode::kDisabled},
+      {"required", SslMode::kRequired},
+      {"verify_ca", SslMode::kVerifyCa},
+      {"verify_identity", SslMode::kVerifyIdentity}};
+  for (auto [name, mode] : modes) {
+    std::string ca = mode == SslMode::kDisabled ? "" : "ssl_ca = tls/ca.pem\n";
+    Result<Config> c =
+        Parse(Minimal(kMy + std::string("ssl_mode = ") + name + "\n" + ca));
+    ASSERT_TRUE(c.ok()) << name << ": " << c.status().ToString();
+    EXPECT_EQ(c->resources[0].ssl_mode, mode) << name;
+  }
+  Result<Config> c = Parse(Minimal(
+      kMy + std::string("ssl_mode = verify_identity\nssl_ca = /pki/ca.pem\n"
+                        "ssl_cert = client.pem\nssl_key = ../keys/c.key\n")));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->resources[0].ssl_ca, "/pki/ca.pem");
+  EXPECT_EQ(c->resources[0].ssl_cert, "/etc/xatm/client.pem");
+  EXPECT_EQ(c->resources[0].ssl_key, "/etc/keys/c.key");
+  // verify_identity may rely on the system's CAs; required checks nothing.
+  EXPECT_TRUE(
+      Parse(Minimal(kMy + std::string("ssl_mode = verify_identity\n"))).ok());
+  EXPECT_TRUE(Parse(Minimal(kMy + std::string("ssl_mode = required\n"))).ok());
+}
+
+TEST_F(ConfigTest, UnknownSslModeIsNamed) {
+  for (const char* bad : {"VERIFY_CA", "verify-full", "on", "preferred", ""}) {
+    std::string m = Error(Minimal(kMy + std::string("ssl_mode = ") + bad));
+    EXPECT_NE(m.find("resource 'my': ssl_mode '" + std::string(bad) +
+                     "' is not disabled, required, verify_ca or "
+                     "verify_identity"),
+              std::string::npos)
+        << m;
+  }
+}
+
+TEST_F(ConfigTest, TlsFilesNeedATlsMode) {
+  for (const char* key : {"ssl_ca", "ssl_cert", "ssl_key"}) {
+    for (const char* mode : {"", "ssl_mode = disabled\n"}) {
+      std::string m =
+          Error(Minimal(kMy + std::string(mode) + key + " = /x.pem\n"));
+      EXPECT_NE(m.find(std::string(key) + " is set but ssl_mode is disabled"),
+                std::string::npos)
+          << m;
+    }
+  }
+}
+
+TEST_F(ConfigTest, VerifyCaNeedsTheCa) {
+  std::string m = Error(Minimal(kMy + std::string("ssl_mode = verify_ca\n")));
+  EXPECT_NE(m.find("ssl_mode verify_ca needs ssl_ca"), std::string::npos) << m;
+}
+
+TEST_F(ConfigTest, ClientCertificateAndKeyGoTogether) {
+  for (const char* one : {"ssl_cert = c.pem\n", "ssl_key = k.pem\n"}) {
+    std::string m =
+        Error(Minimal(kMy + std::string("ssl_mode = required\n") + one));
+    EXPECT_NE(m.find("ssl_cert and ssl_key go together"), std::string::npos)
+        << m;
+  }
+  std::string m =
+      Error(Minimal(kMy + std::string("ssl_mode = required\nssl_ca =\n")));
+  EXPECT_NE(m.find("ssl_ca is empty"), std::string::npos) << m;
+}
+
+TEST_F(ConfigTest, TlsKeysAreForMysqlResources) {
+  // PostgreSQL's TLS is libpq's: sslmode / sslrootcert in conninfo.
+  std::string m =
+      Error(Minimal("[resource.pg]\ntype = postgresql\nconninfo = dbname=b\n"
+                    "ssl_mode = required\n"));
+  EXPECT_NE(m.find("key 'ssl_mode' is for mysql resources"), std::string::npos)
+      << m;
+  Result<Config> c = Parse(Minimal(
+      "[resource.pg]\ntype = postgresql\nconninfo = host=127.0.0.1 dbname=b "
+      "sslmode=verify-full sslrootcert=/pki/ca.pem\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+}
+
 }  // namespace
 }  // namespace xatm

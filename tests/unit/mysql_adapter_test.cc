@@ -14,6 +14,7 @@
 #include "adapters/mysql/my_error.h"
 #include "adapters/mysql/socket_lookup.h"
 #include "adapters/mysql/sql_script.h"
+#include "adapters/mysql/tls_options.h"
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xid_literal.h"
 #include "xatm/xid.h"
@@ -240,6 +241,75 @@ TEST(MyErrorTest, ATimeoutIsALostConnectionAndUnavailable) {
   EXPECT_EQ(status.code(), StatusCode::kUnavailable);
   EXPECT_EQ(status.message(),
             "mysql resource 'my': query: timed out after 5 ms");
+}
+
+// The driver options of each ssl_mode (what the driver enforces by itself
+// is measured in tests/integration/tls_test.cc).
+std::string StringOption(const sql::ConnectOptionsMap& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end()) return "<unset>";
+  return it->second.get<sql::SQLString>()->asStdString();
+}
+bool BoolOption(const sql::ConnectOptionsMap& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && *it->second.get<bool>();
+}
+
+TEST(TlsOptionsTest, DisabledSetsNothing) {
+  ResourceConfig config;
+  sql::ConnectOptionsMap o;
+  AddTlsOptions(config, &o);
+  EXPECT_TRUE(o.empty());
+}
+
+TEST(TlsOptionsTest, EachModeAsksForTlsAndOnlyVerifyIdentityForTheHost) {
+  ResourceConfig config;
+  config.ssl_ca = "/pki/ca.pem";
+  config.ssl_cert = "/pki/c.pem";
+  config.ssl_key = "/pki/c.key";
+  for (SslMode mode :
+       {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
+    config.ssl_mode = mode;
+    sql::ConnectOptionsMap o;
+    AddTlsOptions(config, &o);
+    EXPECT_TRUE(BoolOption(o, "sslEnforce")) << SslModeName(mode);
+    EXPECT_EQ(BoolOption(o, "sslVerify"), mode == SslMode::kVerifyIdentity);
+    EXPECT_EQ(StringOption(o, "sslCA"), "/pki/ca.pem");
+    EXPECT_EQ(StringOption(o, "sslCert"), "/pki/c.pem");
+    EXPECT_EQ(StringOption(o, "sslKey"), "/pki/c.key");
+    // Accepted and ignored by the driver: never relied upon.
+    EXPECT_EQ(o.count("OPT_SSL_MODE"), 0u);
+  }
+}
+
+TEST(TlsOptionsTest, PlaintextSessionIsRefusedNamingTheMode) {
+  ResourceConfig config;
+  config.host = "db1";
+  config.port = 3307;
+  config.ssl_mode = SslMode::kRequired;
+  using Rows = std::vector<Row>;
+  EXPECT_TRUE(
+      CheckEncrypted(config, Rows{{"Ssl_cipher", "TLS_AES_256_GCM_SHA384"}})
+          .ok());
+  for (const Rows& rows :
+       {Rows{{"Ssl_cipher", ""}}, Rows{{"Ssl_cipher", std::nullopt}}, Rows{}}) {
+    MyStatus s = CheckEncrypted(config, rows);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, errc::kCrSslConnectionError);
+    EXPECT_EQ(s.error().text,
+              "ssl_mode required: the server at db1:3307 did not encrypt the "
+              "session (no TLS on the server?); refused");
+  }
+}
+
+TEST(TlsOptionsTest, ConnectErrorsNameTheFilesNotTheirContents) {
+  ResourceConfig config;
+  EXPECT_EQ(WithTlsContext(config, "x"), "x");
+  config.ssl_mode = SslMode::kVerifyCa;
+  config.ssl_ca = "/pki/ca.pem";
+  EXPECT_EQ(WithTlsContext(config, "TLS/SSL error: No such file"),
+            "TLS/SSL error: No such file (ssl_mode verify_ca, ssl_ca "
+            "/pki/ca.pem)");
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // FileSystem::Default(): the POSIX implementation.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -134,6 +136,48 @@ TEST_F(PosixFileSystemTest, LockHeldByParentIsRefusedInChildProcess) {
   ASSERT_EQ(child, ::waitpid(child, &status, 0));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+std::string OctalMode(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "missing";
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", st.st_mode & 07777);
+  return text;
+}
+
+// What the log creates is its owner's alone, whatever the umask: a
+// permissive one (000) must not open it to others, a strict one (0277)
+// must not make it unwritable.
+TEST_F(PosixFileSystemTest, CreatedFilesAre0600AndDirectories0700) {
+  for (mode_t mask : {mode_t{0}, mode_t{022}, mode_t{0277}}) {
+    SCOPED_TRACE("umask " + std::to_string(mask));
+    const std::string sub = dir_ + "/u" + std::to_string(mask);
+    const mode_t old = ::umask(mask);
+    Status made = fs_->CreateDirIfMissing(sub + "/log");
+    Result<std::unique_ptr<WritableFile>> file =
+        fs_->NewWritableFile(sub + "/log/f");
+    Result<std::unique_ptr<FileLock>> lock = fs_->LockFile(sub + "/log/LOCK");
+    ::umask(old);
+    ASSERT_TRUE(made.ok()) << made.ToString();
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    EXPECT_EQ(OctalMode(sub), "0700");
+    EXPECT_EQ(OctalMode(sub + "/log"), "0700");
+    EXPECT_EQ(OctalMode(sub + "/log/f"), "0600");
+    EXPECT_EQ(OctalMode(sub + "/log/LOCK"), "0600");
+  }
+}
+
+TEST_F(PosixFileSystemTest, LockFileOfAnOlderVersionIsMadePrivate) {
+  const std::string path = dir_ + "/LOCK";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  Result<std::unique_ptr<FileLock>> lock = fs_->LockFile(path);
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  EXPECT_EQ(OctalMode(path), "0600");
 }
 
 }  // namespace

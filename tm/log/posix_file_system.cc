@@ -17,6 +17,12 @@
 namespace xatm {
 namespace {
 
+// The log says which transactions exist and when, and who may resolve
+// them: its owner's alone. Set explicitly after creation, since the umask
+// can only take bits away from the mode open() and mkdir() are given.
+constexpr mode_t kFileMode = 0600;
+constexpr mode_t kDirMode = 0700;
+
 // strerror_r comes in a GNU flavour (returns the text) and an XSI one
 // (returns 0 and fills the buffer); these overloads accept either.
 [[maybe_unused]] inline const char* StrerrorText(const char* text,
@@ -141,9 +147,15 @@ class PosixFileSystem final : public FileSystem {
       const std::string& path) override {
     int fd;
     do {
-      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  kFileMode);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return PosixError("create", path, errno);
+    if (::fchmod(fd, kFileMode) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return PosixError("chmod", path, err);
+    }
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
@@ -206,8 +218,10 @@ class PosixFileSystem final : public FileSystem {
     }
     const std::string parent = ParentDir(dir);
     if (parent != dir) XATM_RETURN_IF_ERROR(CreateDirIfMissing(parent));
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return PosixError("mkdir", dir, errno);
+    if (::mkdir(dir.c_str(), kDirMode) != 0) {
+      if (errno != EEXIST) return PosixError("mkdir", dir, errno);
+    } else if (::chmod(dir.c_str(), kDirMode) != 0) {
+      return PosixError("chmod", dir, errno);
     }
     // The new entry must survive a crash like any file in it.
     return SyncDir(parent);
@@ -240,9 +254,15 @@ class PosixFileSystem final : public FileSystem {
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd;
     do {
-      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return PosixError("open lock file", path, errno);
+    // Also a lock file left 0644 by an older version.
+    if (::fchmod(fd, kFileMode) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return PosixError("chmod", path, err);
+    }
     int rc;
     do {
       rc = ::flock(fd, LOCK_EX | LOCK_NB);
