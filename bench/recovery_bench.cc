@@ -3,23 +3,30 @@
 // `xatm recover` over it, and checks the databases afterwards.
 //
 //   recovery_bench --config FILE --xatm PATH [--pairs N] [--threads T]
+//                  [--server-pids PG_POSTMASTER,MARIADBD]
 //
 // The configuration names this node, its file decision log (made by `xatm
 // init`, which also creates the tables) and one postgresql and one mysql
 // resource. PostgreSQL needs max_prepared_transactions >= N (scripts/db.sh:
 // XATM_PG_MAX_PREPARED). Prints N, the build time, recover's wall time,
-// branches per second and the check; exit 0 only when recover exited 0 and
-// every check held.
+// branches per second, the CPU time recover and (with --server-pids) the
+// two servers spent meanwhile, and the check; exit 0 only when recover
+// exited 0 and every check held.
 #include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -37,6 +44,8 @@ struct Args {
   std::string xatm;
   int pairs = 10000;
   int threads = 8;
+  int pg_pid = 0;  // postmaster: its backends count once reaped
+  int my_pid = 0;
 };
 
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -51,6 +60,10 @@ bool ParseArgs(int argc, char** argv, Args* args) {
       args->pairs = std::atoi(value);
     } else if (key == "--threads") {
       args->threads = std::atoi(value);
+    } else if (key == "--server-pids") {
+      if (std::sscanf(value, "%d,%d", &args->pg_pid, &args->my_pid) != 2) {
+        return false;
+      }
     } else {
       return false;
     }
@@ -65,9 +78,28 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// CPU seconds of process `pid` and of its children it has reaped; 0 when
+// unknown.
+double CpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const size_t comm_end = stat.rfind(')');
+  if (comm_end == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(comm_end + 2));
+  std::string field;
+  double ticks = 0;
+  // state is field 3; utime, stime, cutime, cstime are fields 14 to 17.
+  for (int i = 3; i <= 17 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::atof(field.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // Runs `xatm recover --grace 0` (stdout, one line per branch, discarded)
-// and returns its exit code, or -1.
-int RunRecover(const Args& args) {
+// and returns its exit code, or -1; `*cpu_s` its CPU time.
+int RunRecover(const Args& args, double* cpu_s) {
   std::vector<std::string> argv_text = {args.xatm, "--config", args.config,
                                         "--log-level", "warn", "recover",
                                         "--grace", "0"};
@@ -83,7 +115,10 @@ int RunRecover(const Args& args) {
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1;
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  struct rusage usage {};
+  if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status)) return -1;
+  *cpu_s = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   return WEXITSTATUS(status);
 }
 
@@ -92,7 +127,8 @@ int Main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &args)) {
     std::fprintf(stderr,
                  "usage: recovery_bench --config FILE --xatm PATH "
-                 "[--pairs N] [--threads T]\n");
+                 "[--pairs N] [--threads T] "
+                 "[--server-pids PG_POSTMASTER,MARIADBD]\n");
     return 2;
   }
   spdlog::set_level(spdlog::level::err);
@@ -141,9 +177,17 @@ int Main(int argc, char** argv) {
   }
   const double build_s = SecondsSince(build_start);
 
+  const double pg_cpu_before = CpuSeconds(args.pg_pid);
+  const double my_cpu_before = CpuSeconds(args.my_pid);
   const auto recover_start = std::chrono::steady_clock::now();
-  const int exit_code = RunRecover(args);
+  double xatm_cpu_s = 0;
+  const int exit_code = RunRecover(args, &xatm_cpu_s);
   const double recover_s = SecondsSince(recover_start);
+  // The backends of recover's connections end with it; give the
+  // postmaster a moment to reap them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double pg_cpu_s = CpuSeconds(args.pg_pid) - pg_cpu_before;
+  const double my_cpu_s = CpuSeconds(args.my_pid) - my_cpu_before;
 
   Result<std::vector<std::string>> problems =
       backlog::CheckBacklog(*pg, *my, *built);
@@ -153,6 +197,11 @@ int Main(int argc, char** argv) {
       "build %.2f s\nrecover %.2f s (exit %d)\nbranches/s %.0f\n",
       args.pairs, branches, built->committed_count(), build_s, recover_s,
       exit_code, branches / recover_s);
+  std::printf("cpu during recover: xatm %.2f s", xatm_cpu_s);
+  if (args.pg_pid > 0) {
+    std::printf(", postgresql %.2f s, mariadb %.2f s", pg_cpu_s, my_cpu_s);
+  }
+  std::printf("\n");
   if (!problems.ok()) {
     std::printf("check: FAILED to query: %s\n",
                 problems.status().ToString().c_str());

@@ -53,6 +53,10 @@ password_env = XATM_MY_PASSWORD
 pool_size = 16
 INI
 "$XATM" --config "$WORK/xatm.ini" --log-level warn init >/dev/null
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rc=0
 "$BUILD/bench/recovery_bench" --config "$WORK/xatm.ini" --xatm "$XATM" \
-  --pairs "$PAIRS" --threads "$THREADS"
+  --pairs "$PAIRS" --threads "$THREADS" \
+  --server-pids "$(head -1 "$DB_DIR/pg/data/postmaster.pid"),$(cat "$DB_DIR/my/mysqld.pid")" || rc=$?
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $rc
