@@ -12,6 +12,7 @@
 // branches per second, the CPU time recover and (with --server-pids) the
 // two servers spent meanwhile, and the check; exit 0 only when recover
 // exited 0 and every check held.
+#include <fcntl.h>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -22,12 +23,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/backlog/recovery_backlog.h"
@@ -73,8 +73,7 @@ bool ParseArgs(int argc, char** argv, Args* args) {
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -100,9 +99,9 @@ double CpuSeconds(int pid) {
 // Runs `xatm recover --grace 0` (stdout, one line per branch, discarded)
 // and returns its exit code, or -1; `*cpu_s` its CPU time.
 int RunRecover(const Args& args, double* cpu_s) {
-  std::vector<std::string> argv_text = {args.xatm, "--config", args.config,
-                                        "--log-level", "warn", "recover",
-                                        "--grace", "0"};
+  std::vector<std::string> argv_text = {args.xatm,     "--config", args.config,
+                                        "--log-level", "warn",     "recover",
+                                        "--grace",     "0"};
   std::vector<char*> argv;
   for (std::string& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);

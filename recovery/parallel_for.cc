@@ -15,8 +15,9 @@ void ParallelFor(size_t count, int workers,
   };
   // The caller drains too, so one thread fewer is started.
   const size_t threads =
-      count <= 1 ? 0
-                 : std::min(count, static_cast<size_t>(std::max(workers, 1))) - 1;
+      count <= 1
+          ? 0
+          : std::min(count, static_cast<size_t>(std::max(workers, 1))) - 1;
   std::vector<std::thread> helpers;
   helpers.reserve(threads);
   for (size_t t = 0; t < threads; ++t) helpers.emplace_back(drain);

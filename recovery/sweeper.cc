@@ -46,7 +46,7 @@ struct Sweeper::Pass {
 // One global transaction with prepared branches in this pass: what is
 // asked once for all of them.
 struct Sweeper::Txn {
-  std::vector<size_t> branches;  // indexes into Pass::prepared, in order
+  std::vector<size_t> branches;       // indexes into Pass::prepared, in order
   std::set<std::string> prepared_on;  // resources where one is prepared
   // Commit evidence when there is no open decision, and the store's answer
   // to ClaimAbort (true: abort holds).
@@ -60,7 +60,7 @@ struct Sweeper::BranchWork {
   Pass& pass;
   Txn& txn;
   const OwnBranch& found;
-  SweepResult report;  // this branch's events and counts
+  SweepResult report;             // this branch's events and counts
   std::optional<Status> outcome;  // for Pass::outcome
 
   const Xid& xid() const { return found.branch.id.xid; }
@@ -219,7 +219,8 @@ void Sweeper::ResolveBranch(BranchWork& work) {
   int64_t age_ms =
       work.found.branch.db_age_ms.value_or(pass.now_ms - xid.begin_ms);
   if (age_ms < options_.grace_period_ms) {
-    work.Add(SweepAction::kSkippedYoung, "age " + std::to_string(age_ms) + " ms");
+    work.Add(SweepAction::kSkippedYoung,
+             "age " + std::to_string(age_ms) + " ms");
     ++work.report.deferred;
     return;
   }
@@ -295,8 +296,8 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
   const std::string& name = work.name();
   Txn& txn = work.txn;
   if (!txn.evidence.has_value()) {
-    txn.evidence = FindCommitEvidence(*manager_, xid, txn.prepared_on,
-                                      work.pass.down);
+    txn.evidence =
+        FindCommitEvidence(*manager_, xid, txn.prepared_on, work.pass.down);
   }
   const CommitEvidence& evidence = *txn.evidence;
   switch (evidence.kind) {

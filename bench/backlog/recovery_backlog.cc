@@ -48,7 +48,8 @@ Status CreateAccounts(Resource& pg, Resource& my, const BacklogOptions& o) {
   // MariaDB's sequence engine: seq_0_to_N is a table of 0..N.
   return my.ExecuteLocal(
       "INSERT INTO xatm_accounts (id, balance) "
-      "SELECT CONCAT(?, seq), 100 FROM seq_0_to_" + last,
+      "SELECT CONCAT(?, seq), 100 FROM seq_0_to_" +
+          last,
       {o.account_prefix});
 }
 
@@ -131,9 +132,9 @@ Status CheckSide(Resource& resource, const Backlog& backlog, bool debit,
       "SELECT SUM(balance) FROM xatm_accounts WHERE id LIKE ?", {like});
   if (!sum.ok()) return sum.status();
   const int64_t moved = static_cast<int64_t>(backlog.committed_count()) * 100;
-  const std::string expected = Cents(
-      static_cast<int64_t>(backlog.pairs.size()) * kOpeningBalance * 100 +
-      (debit ? -moved : moved));
+  const std::string expected =
+      Cents(static_cast<int64_t>(backlog.pairs.size()) * kOpeningBalance * 100 +
+            (debit ? -moved : moved));
   const std::string got =
       sum->empty() || (*sum)[0].empty() ? "" : (*sum)[0][0].value_or("NULL");
   if (got != expected) {
@@ -169,8 +170,10 @@ Result<Backlog> BuildBacklog(Resource& pg, Resource& my, DecisionLog& log,
   Status first_error;
   auto work = [&] {
     for (int i = next++; i < options.pairs; i = next++) {
-      const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count();
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
       const Xid xid = xids.Next(now_ms);
       BacklogPair& pair = backlog.pairs[i];
       pair.gtrid = xid.Gtrid();

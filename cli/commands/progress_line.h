@@ -16,10 +16,10 @@ class ProgressLine {
  public:
   using Now = std::function<std::chrono::steady_clock::time_point()>;
 
-  ProgressLine(std::ostream& out, std::string label,
-               std::chrono::milliseconds min_interval =
-                   std::chrono::milliseconds(100),
-               Now now = &std::chrono::steady_clock::now);
+  ProgressLine(
+      std::ostream& out, std::string label,
+      std::chrono::milliseconds min_interval = std::chrono::milliseconds(100),
+      Now now = &std::chrono::steady_clock::now);
 
   // Draws "done/total" unless the last drawing is younger than the
   // interval; the first update and the last (done == total) always draw.

@@ -3,6 +3,8 @@
 // other one with a COMMIT record) is resolved by ONE sweep on the parallel
 // path, with the exact outcome per transaction. The 10,000-pair run is the
 // benchmark (bench/recovery_bench, scripts/recovery-bench.sh).
+#include "bench/backlog/recovery_backlog.h"
+
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -10,7 +12,6 @@
 #include <mutex>
 
 #include "adapters/resource_factory.h"
-#include "bench/backlog/recovery_backlog.h"
 #include "cli/bank/schema.h"
 #include "recovery/sweeper.h"
 #include "tests/integration/test_env.h"
@@ -74,7 +75,8 @@ TEST(RecoveryBacklogTest, OneParallelSweepResolvesEveryPairExactly) {
   }
   std::map<std::string, std::map<std::string, SweepAction>> actions;
   for (const SweepEvent& e : result.events) {
-    if (e.action != SweepAction::kEnded) actions[e.gtrid][e.resource] = e.action;
+    if (e.action != SweepAction::kEnded)
+      actions[e.gtrid][e.resource] = e.action;
   }
   ASSERT_EQ(actions.size(), decided.size());
   for (const auto& [gtrid, commit] : decided) {

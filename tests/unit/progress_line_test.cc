@@ -37,8 +37,7 @@ TEST_F(ProgressLineTest, TheLastFiguresAlwaysShowAndTheLineEnds) {
   line.Update(1, 3);
   line.Update(3, 3);  // done: drawn at once
   line.Finish();
-  EXPECT_EQ(out_.str(),
-            "\rrecover: 1/3 branches\rrecover: 3/3 branches\n");
+  EXPECT_EQ(out_.str(), "\rrecover: 1/3 branches\rrecover: 3/3 branches\n");
 }
 
 TEST_F(ProgressLineTest, FinishDrawsFiguresHeldBack) {
