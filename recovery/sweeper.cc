@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "recovery/commit_evidence.h"
 #include "xatm/own_branches.h"
 #include "recovery/sweep_metrics.h"
+#include "recovery/parallel_for.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"
@@ -28,29 +32,59 @@ struct Sweeper::Pass {
   // (gtrid, resource) -> what this pass learned of a branch of an open
   // decision: OK committed, DataLoss heuristic, other = unresolved.
   std::map<std::pair<std::string, std::string>, Status> outcome;
-  // gtrid -> commit evidence for a transaction without an open decision,
-  // looked up once per pass however many of its branches are prepared.
-  std::map<std::string, CommitEvidence> evidence;
-  // gtrid -> the store's answer to ClaimAbort (true: abort holds).
-  std::map<std::string, Result<bool>> claims;
-  bool first_commit_done = false;
-  bool first_rollback_done = false;
+  std::atomic<bool> first_commit_done{false};
+  std::atomic<bool> first_rollback_done{false};
+  std::mutex progress_mu;
+  size_t branches_done = 0;  // guarded by progress_mu
   SweepResult result;
 
   void Add(const std::string& gtrid, const std::string& resource,
            SweepAction action, std::string detail = "") {
     result.events.push_back(SweepEvent{gtrid, resource, action, detail});
   }
+};
 
-  // The resources where the branch of `xid` was listed prepared.
-  std::set<std::string> PreparedOn(const Xid& xid) const {
-    std::set<std::string> names;
-    for (const OwnBranch& b : prepared) {
-      if (b.branch.id.xid == xid) names.insert(b.resource->name());
-    }
-    return names;
+// One global transaction with prepared branches in this pass: what is
+// asked once for all of them.
+struct Sweeper::Txn {
+  std::vector<size_t> branches;       // indexes into Pass::prepared, in order
+  std::set<std::string> prepared_on;  // resources where one is prepared
+  // Commit evidence when there is no open decision, and the store's answer
+  // to ClaimAbort (true: abort holds).
+  std::optional<CommitEvidence> evidence;
+  std::optional<Result<bool>> claim;
+};
+
+// One prepared branch being resolved on a worker: reads the pass, writes
+// only its own report, merged into the pass in listing order afterwards.
+struct Sweeper::BranchWork {
+  Pass& pass;
+  Txn& txn;
+  const OwnBranch& found;
+  SweepResult report;             // this branch's events and counts
+  std::optional<Status> outcome;  // for Pass::outcome
+
+  const Xid& xid() const { return found.branch.id.xid; }
+  const std::string& name() const { return found.resource->name(); }
+  void Add(SweepAction action, std::string detail = "") {
+    report.events.push_back(
+        SweepEvent{xid().Gtrid(), name(), action, std::move(detail)});
   }
 };
+
+namespace {
+
+void AddCounts(SweepResult& into, SweepResult&& from) {
+  for (SweepEvent& e : from.events) into.events.push_back(std::move(e));
+  into.committed += from.committed;
+  into.rolled_back += from.rolled_back;
+  into.ended += from.ended;
+  into.heuristics += from.heuristics;
+  into.remaining += from.remaining;
+  into.deferred += from.deferred;
+}
+
+}  // namespace
 
 Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
     : manager_(manager), options_(options) {
@@ -130,121 +164,144 @@ void Sweeper::ListBranches(Pass& pass) {
 }
 
 void Sweeper::ResolveBranches(Pass& pass) {
-  for (const OwnBranch& found : pass.prepared) {
-    const Xid& xid = found.branch.id.xid;
-    const std::string gtrid = xid.Gtrid();
-    const std::string& name = found.resource->name();
-    auto key = std::make_pair(gtrid, name);
-
-    // In-flight first, then the log: a transaction logs its decision
-    // before it stops being in flight, so this order never misses one.
-    if (manager_->IsInFlight(gtrid)) {
-      pass.Add(gtrid, name, SweepAction::kSkippedInFlight);
-      ++pass.result.deferred;
-      pass.outcome[key] = Status::Unavailable("in flight");
-      continue;
-    }
-    bool decided_commit = manager_->log().FindOpenCommit(gtrid).has_value();
-
-    if (decided_commit) {
-      CommitBranch(pass, found);
-      continue;
-    }
-
-    // The database's own clock where it keeps one: a step of this host's
-    // clock must not make a branch look old. A negative age is young.
-    int64_t age_ms =
-        found.branch.db_age_ms.value_or(pass.now_ms - xid.begin_ms);
-    if (age_ms < options_.grace_period_ms) {
-      pass.Add(gtrid, name, SweepAction::kSkippedYoung,
-               "age " + std::to_string(age_ms) + " ms");
-      ++pass.result.deferred;
-      continue;
-    }
-    switch (DecideWithoutOpenDecision(pass, found)) {
-      case Verdict::kCommit:
-        CommitBranch(pass, found);
-        continue;
-      case Verdict::kLater:
-        ++pass.result.remaining;
-        continue;
-      case Verdict::kPresumeAbort:
-        break;
-    }
-    if (options_.dry_run) {
-      pass.Add(gtrid, name, SweepAction::kWouldRollBack);
-      continue;
-    }
-    Status s = found.resource->RollbackPrepared(xid);
-    // Gone since the listing: resolved by its own transaction (perhaps
-    // committed) or by another sweep. Nothing was rolled back here.
-    if (s.code() == StatusCode::kNotFound) continue;
-    if (s.ok()) {
-      spdlog::info("xid={} recovery rolled back branch on {} (no decision)",
-                   gtrid, name);
-      pass.Add(gtrid, name, SweepAction::kRolledBack);
-      ++pass.result.rolled_back;
-      if (!pass.first_rollback_done) {
-        pass.first_rollback_done = true;
-        CrashPoint("recover-after-rollback-first");
+  std::vector<Txn> txns;
+  std::map<std::string, size_t> txn_of;  // gtrid -> index into txns
+  for (size_t i = 0; i < pass.prepared.size(); ++i) {
+    const OwnBranch& b = pass.prepared[i];
+    auto [it, added] = txn_of.emplace(b.branch.id.xid.Gtrid(), txns.size());
+    if (added) txns.emplace_back();
+    txns[it->second].branches.push_back(i);
+    txns[it->second].prepared_on.insert(b.resource->name());
+  }
+  std::vector<std::optional<BranchWork>> works(pass.prepared.size());
+  const size_t total = pass.prepared.size();
+  ParallelFor(txns.size(), options_.workers, [&](size_t t) {
+    for (size_t i : txns[t].branches) {
+      BranchWork& work = works[i].emplace(
+          BranchWork{pass, txns[t], pass.prepared[i], {}, std::nullopt});
+      ResolveBranch(work);
+      if (options_.on_progress) {
+        std::lock_guard<std::mutex> lock(pass.progress_mu);
+        options_.on_progress(++pass.branches_done, total);
       }
-    } else {
-      spdlog::warn("xid={} recovery rollback on {} must be retried: {}", gtrid,
-                   name, s.ToString());
-      pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
-      ++pass.result.remaining;
     }
+  });
+  for (std::optional<BranchWork>& work : works) {
+    if (work->outcome.has_value()) {
+      pass.outcome[{work->xid().Gtrid(), work->name()}] =
+          std::move(*work->outcome);
+    }
+    AddCounts(pass.result, std::move(work->report));
   }
 }
 
-void Sweeper::CommitBranch(Pass& pass, const OwnBranch& found) {
-  const Xid& xid = found.branch.id.xid;
+void Sweeper::ResolveBranch(BranchWork& work) {
+  const Xid& xid = work.xid();
   const std::string gtrid = xid.Gtrid();
-  const std::string& name = found.resource->name();
-  auto key = std::make_pair(gtrid, name);
+  const std::string& name = work.name();
+  Pass& pass = work.pass;
+
+  // In-flight first, then the log: a transaction logs its decision
+  // before it stops being in flight, so this order never misses one.
+  if (manager_->IsInFlight(gtrid)) {
+    work.Add(SweepAction::kSkippedInFlight);
+    ++work.report.deferred;
+    work.outcome = Status::Unavailable("in flight");
+    return;
+  }
+  bool decided_commit = manager_->log().FindOpenCommit(gtrid).has_value();
+
+  if (decided_commit) {
+    CommitBranch(work);
+    return;
+  }
+
+  // The database's own clock where it keeps one: a step of this host's
+  // clock must not make a branch look old. A negative age is young.
+  int64_t age_ms =
+      work.found.branch.db_age_ms.value_or(pass.now_ms - xid.begin_ms);
+  if (age_ms < options_.grace_period_ms) {
+    work.Add(SweepAction::kSkippedYoung,
+             "age " + std::to_string(age_ms) + " ms");
+    ++work.report.deferred;
+    return;
+  }
+  switch (DecideWithoutOpenDecision(work)) {
+    case Verdict::kCommit:
+      CommitBranch(work);
+      return;
+    case Verdict::kLater:
+      ++work.report.remaining;
+      return;
+    case Verdict::kPresumeAbort:
+      break;
+  }
   if (options_.dry_run) {
-    pass.Add(gtrid, name, SweepAction::kWouldCommit);
-    pass.outcome[key] = Status::Unavailable("dry run");
+    work.Add(SweepAction::kWouldRollBack);
+    return;
+  }
+  Status s = work.found.resource->RollbackPrepared(xid);
+  // Gone since the listing: resolved by its own transaction (perhaps
+  // committed) or by another sweep. Nothing was rolled back here.
+  if (s.code() == StatusCode::kNotFound) return;
+  if (s.ok()) {
+    spdlog::info("xid={} recovery rolled back branch on {} (no decision)",
+                 gtrid, name);
+    work.Add(SweepAction::kRolledBack);
+    ++work.report.rolled_back;
+    if (!pass.first_rollback_done.exchange(true)) {
+      CrashPoint("recover-after-rollback-first");
+    }
+  } else {
+    spdlog::warn("xid={} recovery rollback on {} must be retried: {}", gtrid,
+                 name, s.ToString());
+    work.Add(SweepAction::kRetryLater, s.message());
+    ++work.report.remaining;
+  }
+}
+
+void Sweeper::CommitBranch(BranchWork& work) {
+  const Xid& xid = work.xid();
+  const std::string gtrid = xid.Gtrid();
+  const std::string& name = work.name();
+  if (options_.dry_run) {
+    work.Add(SweepAction::kWouldCommit);
+    work.outcome = Status::Unavailable("dry run");
     return;
   }
   bool gone = false;
-  Status s = CommitPreparedChecked(*found.resource, xid, &gone);
-  pass.outcome[key] = s;
+  Status s = CommitPreparedChecked(*work.found.resource, xid, &gone);
+  work.outcome = s;
   if (s.ok() && gone) return;  // committed since the listing, not by us
   if (s.ok()) {
     spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
-    pass.Add(gtrid, name, SweepAction::kCommitted);
-    ++pass.result.committed;
-    if (!pass.first_commit_done) {
-      pass.first_commit_done = true;
+    work.Add(SweepAction::kCommitted);
+    ++work.report.committed;
+    if (!work.pass.first_commit_done.exchange(true)) {
       CrashPoint("recover-after-commit-first");
     }
   } else if (s.code() != StatusCode::kDataLoss) {
     spdlog::warn("xid={} recovery commit on {} must be retried: {}", gtrid,
                  name, s.ToString());
-    pass.Add(gtrid, name, SweepAction::kRetryLater, s.message());
+    work.Add(SweepAction::kRetryLater, s.message());
   }
   // Decisions open before the listing are counted in FinishDecisions; a
   // newer one is finished by the next pass.
-  if (!s.ok() && pass.open_before_ids.count(gtrid) == 0) {
-    ++pass.result.remaining;
+  if (!s.ok() && work.pass.open_before_ids.count(gtrid) == 0) {
+    ++work.report.remaining;
   }
 }
 
-Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
-                                                    const OwnBranch& found) {
-  const Xid& xid = found.branch.id.xid;
+Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
+  const Xid& xid = work.xid();
   const std::string gtrid = xid.Gtrid();
-  const std::string& name = found.resource->name();
-  auto cached = pass.evidence.find(gtrid);
-  if (cached == pass.evidence.end()) {
-    cached =
-        pass.evidence
-            .emplace(gtrid, FindCommitEvidence(*manager_, xid,
-                                               pass.PreparedOn(xid), pass.down))
-            .first;
+  const std::string& name = work.name();
+  Txn& txn = work.txn;
+  if (!txn.evidence.has_value()) {
+    txn.evidence =
+        FindCommitEvidence(*manager_, xid, txn.prepared_on, work.pass.down);
   }
-  const CommitEvidence& evidence = cached->second;
+  const CommitEvidence& evidence = *txn.evidence;
   switch (evidence.kind) {
     case CommitEvidence::Kind::kHistory:
       // A decision closed as heuristic, or ENDed by recovery on answers
@@ -255,10 +312,10 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
           gtrid, name);
       return Verdict::kCommit;
     case CommitEvidence::Kind::kSiblingCommitted:
-      RecordLostDecision(pass, xid, evidence.committed_on);
+      RecordLostDecision(work, evidence.committed_on);
       return Verdict::kCommit;
     case CommitEvidence::Kind::kUnknown:
-      pass.Add(gtrid, name, SweepAction::kRetryLater,
+      work.Add(SweepAction::kRetryLater,
                "cannot presume abort: " + evidence.why);
       return Verdict::kLater;
     case CommitEvidence::Kind::kNone:
@@ -268,13 +325,10 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
   // Asked now, not at the start of the pass: a COMMIT append that failed
   // meanwhile may have reached the disk, and a coordinator elsewhere may be
   // committing its decision row at this moment (the fence waits for it).
-  auto claim = pass.claims.find(gtrid);
-  if (claim == pass.claims.end()) {
-    claim = pass.claims.emplace(gtrid, manager_->log().ClaimAbort(gtrid)).first;
-  }
-  const Result<bool>& aborted = claim->second;
+  if (!txn.claim.has_value()) txn.claim = manager_->log().ClaimAbort(gtrid);
+  const Result<bool>& aborted = *txn.claim;
   if (!aborted.ok()) {
-    pass.Add(gtrid, name, SweepAction::kRetryLater,
+    work.Add(SweepAction::kRetryLater,
              "cannot claim abort: " + aborted.status().message());
     return Verdict::kLater;
   }
@@ -288,10 +342,10 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(Pass& pass,
   return Verdict::kPresumeAbort;
 }
 
-void Sweeper::RecordLostDecision(Pass& pass, const Xid& xid,
+void Sweeper::RecordLostDecision(BranchWork& work,
                                  const std::vector<std::string>& committed_on) {
-  const std::string gtrid = xid.Gtrid();
-  std::set<std::string> names = pass.PreparedOn(xid);
+  const std::string gtrid = work.xid().Gtrid();
+  std::set<std::string> names = work.txn.prepared_on;
   names.insert(committed_on.begin(), committed_on.end());
   std::vector<std::string> resources(names.begin(), names.end());
   const std::string joined = JoinNames(resources);

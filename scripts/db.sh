@@ -7,6 +7,10 @@
 #   scripts/db.sh kill pg|my DIR   kill -9 one server (crash tests)
 #   scripts/db.sh up pg|my DIR     start one server again after a kill
 #
+# XATM_PG_MAX_PREPARED sets PostgreSQL's max_prepared_transactions at
+# initialisation (default 1000: the recovery backlog test prepares 300 at
+# once; the recovery benchmark needs as many as its pairs).
+#
 # `start` writes DIR/env.sh with the connection settings (and the MariaDB
 # password, mode 0600) for tests and the demo: `. DIR/env.sh`.
 # With --tls (chosen when DIR is first initialised, kept by later starts) a
@@ -117,7 +121,7 @@ pg_init() {
 port = $PG_PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR/pg'
-max_prepared_transactions = 200
+max_prepared_transactions = ${XATM_PG_MAX_PREPARED:-1000}
 max_connections = 300
 CONF
   if [ -d "$DIR/tls" ]; then

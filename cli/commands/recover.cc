@@ -1,6 +1,11 @@
 // xatm recover [--grace SECONDS] [--dry-run] [--all-nodes]
+#include <unistd.h>
+
+#include <optional>
+
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/progress_line.h"
 #include "cli/commands/recovery_output.h"
 #include "cli/json_output.h"
 #include "cli/manager.h"
@@ -66,7 +71,17 @@ int Run(const Invocation& invocation) {
       return ctx.Fail(kExitFailed, "cannot open the decision log: " +
                                        tm.status().ToString());
     }
+    // Thousands of branches take seconds: show how far the sweep is, on a
+    // terminal only (a pipe or a log file gets no carriage returns).
+    std::optional<ProgressLine> progress;
+    if (::isatty(STDERR_FILENO) == 1) {
+      progress.emplace(ctx.err(), "recover");
+      options.on_progress = [&progress](size_t done, size_t total) {
+        progress->Update(done, total);
+      };
+    }
     SweepResult result = Sweeper(tm->get(), options).SweepOnce();
+    if (progress.has_value()) progress->Finish();
     bool settled = result.clean() && result.deferred == 0;
     if (ctx.json()) {
       WriteJson(ctx.out(), SweepJson(result, options.dry_run, settled));

@@ -15,10 +15,13 @@
 // and never blocks the others.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "xatm/own_branches.h"
 #include "xatm/sweep_result.h"
@@ -39,6 +42,12 @@ struct SweeperOptions {
   // each failure up to max_backoff_ms.
   int64_t initial_backoff_ms = 1000;
   int64_t max_backoff_ms = 60000;
+  // Transactions resolved at the same time: at most this many round trips
+  // in flight per database. A pass with one transaction starts no thread.
+  int workers = 8;
+  // Called after each prepared branch is dealt with (done of total listed
+  // in this pass), from the pass's worker threads, one call at a time.
+  std::function<void(size_t done, size_t total)> on_progress;
 };
 
 class Sweeper {
@@ -56,25 +65,31 @@ class Sweeper {
     int64_t delay_ms = 0;
   };
   struct Pass;
+  struct Txn;
+  struct BranchWork;
 
   bool ShouldSkip(const std::string& resource, int64_t now_ms) const;
   void NoteDown(const std::string& resource, int64_t now_ms);
   void NoteUp(const std::string& resource);
 
   void ListBranches(Pass& pass);
+  // In parallel over transactions (options_.workers), each transaction's
+  // branches in listing order on one worker; the events come out in
+  // listing order as if resolved one by one.
   void ResolveBranches(Pass& pass);
+  void ResolveBranch(BranchWork& work);
   void FinishDecisions(Pass& pass);
 
   // A branch whose transaction has no open COMMIT decision.
   enum class Verdict { kCommit, kPresumeAbort, kLater };
-  Verdict DecideWithoutOpenDecision(Pass& pass, const OwnBranch& found);
+  Verdict DecideWithoutOpenDecision(BranchWork& work);
   // Whether a decision of node `node` is this sweeper's to finish.
   bool Covers(const std::string& gtrid) const;
   // A sibling committed although the log shows no decision: logs a fresh
   // COMMIT naming every branch seen, and says loudly that one was lost.
-  void RecordLostDecision(Pass& pass, const Xid& xid,
+  void RecordLostDecision(BranchWork& work,
                           const std::vector<std::string>& committed_on);
-  void CommitBranch(Pass& pass, const OwnBranch& found);
+  void CommitBranch(BranchWork& work);
 
   TransactionManager* manager_;
   SweeperOptions options_;

@@ -102,6 +102,54 @@ TEST_F(SweeperTest, NeverTouchesABranchOfATransactionInFlight) {
   EXPECT_EQ(r.events.at(0).action, SweepAction::kSkippedInFlight);
 }
 
+TEST_F(SweeperTest, AParallelPassResolvesEachTransactionAndKeepsListingOrder) {
+  // 100 transactions with a branch in a and in b, every other one decided.
+  for (uint64_t i = 1; i <= 100; ++i) {
+    Xid xid = OldXid(60'000, i);
+    a_->AddPrepared(xid);
+    b_->AddPrepared(xid);
+    if (i % 2 == 0) {
+      ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a", "b"}, 0).ok());
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> listed;  // gtrid, resource
+  for (testing::FakeResource* r : {a_.get(), b_.get()}) {
+    Result<std::vector<PreparedBranch>> branches = r->ListPrepared();
+    ASSERT_TRUE(branches.ok());
+    for (const PreparedBranch& b : *branches) {
+      listed.emplace_back(b.id.xid.Gtrid(), r->name());
+    }
+  }
+  std::vector<size_t> progress;
+  sweeper_options_.workers = 8;
+  sweeper_options_.on_progress = [&](size_t done, size_t total) {
+    EXPECT_EQ(total, 200u);
+    progress.push_back(done);
+  };
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.committed, 100);
+  EXPECT_EQ(r.rolled_back, 100);
+  EXPECT_EQ(r.ended, 50);
+  EXPECT_TRUE(r.clean()) << r.Summary();
+  EXPECT_TRUE(a_->prepared().empty());
+  EXPECT_TRUE(b_->prepared().empty());
+  EXPECT_TRUE(log_->OpenCommits().empty());
+  // One event per branch in listing order, whatever worker resolved it,
+  // each with the action its transaction's decision calls for; then ENDs.
+  ASSERT_EQ(r.events.size(), 250u);
+  for (size_t i = 0; i < listed.size(); ++i) {
+    const SweepEvent& e = r.events[i];
+    EXPECT_EQ(std::make_pair(e.gtrid, e.resource), listed[i]) << i;
+    Xid xid = Xid::ParseGtrid(e.gtrid).value();
+    EXPECT_EQ(e.action, xid.unique % 2 == 0 ? SweepAction::kCommitted
+                                            : SweepAction::kRolledBack)
+        << e.gtrid;
+  }
+  std::vector<size_t> expected(200);
+  for (size_t i = 0; i < expected.size(); ++i) expected[i] = i + 1;
+  EXPECT_EQ(progress, expected);
+}
+
 TEST_F(SweeperTest, LeavesOtherNodesBranchesAlone) {
   Xid foreign{"n2", clock_.now_ms - 60'000, 9};
   a_->AddPrepared(foreign);
