@@ -93,8 +93,7 @@ int Run(const Invocation& invocation) {
                 << "\n";
     }
     // Silence would read like a command that did not run.
-    if (clear) ctx.out() << "nothing in doubt
-";
+    if (clear) ctx.out() << "nothing in doubt\n";
     return code;
   });
 }

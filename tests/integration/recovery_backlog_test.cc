@@ -47,7 +47,14 @@ TEST(RecoveryBacklogTest, OneParallelSweepResolvesEveryPairExactly) {
   backlog_options.account_prefix = options.node_id + "-";
   Result<backlog::Backlog> backlog =
       backlog::BuildBacklog(*pg, *my, (*tm)->log(), xids, backlog_options);
-  ASSERT_TRUE(backlog.ok()) << backlog.status().ToString();
+  if (!backlog.ok()) {
+    // Leave nothing prepared for the tests that follow on these servers
+    // (e.g. max_prepared_transactions too low: see scripts/db.sh).
+    SweeperOptions cleanup;
+    cleanup.grace_period_ms = 0;
+    Sweeper(tm->get(), cleanup).SweepOnce();
+    FAIL() << backlog.status().ToString();
+  }
   ASSERT_EQ(backlog->committed_count(), kPairs / 2);
 
   SweeperOptions sweep;

@@ -212,13 +212,14 @@ TEST_P(ServeTest, OtherCommandsWorkNextToARunningService) {
 
   ASSERT_TRUE(serve_->Running(0)) << serve_->Wait(0).Describe();
   ChildExit exit = StopServe();
-  // It kept sweeping all along (a pass every 0.2 s), not once at start-up.
+  // It kept sweeping all along (a pass every 0.2 s), not once at start-up;
+  // how many depends on how fast the commands above ran (1-3 s here).
   int passes = 0;
   for (size_t at = 0;
        (at = exit.err.find("serve: pass ", at)) != std::string::npos; ++at) {
     ++passes;
   }
-  EXPECT_GE(passes, 8) << exit.err;
+  EXPECT_GE(passes, 3) << exit.err;
 }
 
 // SIGTERM between passes: exit 0 at once, the log free for the next
