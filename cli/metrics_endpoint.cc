@@ -1,6 +1,8 @@
 #include "cli/metrics_endpoint.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
@@ -52,9 +54,19 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   XATM_RETURN_IF_ERROR(ValidateListenAddress(host_port));
   auto registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
+  // The server's threads inherit this thread's signal mask: with the stop
+  // signals blocked there, SIGTERM/SIGINT reach the command's own handling
+  // (xatm serve waits for them) instead of killing the process from an
+  // HTTP thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, signal);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
   try {
     exposer = std::make_unique<prometheus::Exposer>(host_port);
   } catch (const std::exception& e) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     // CivetServer: "null context when constructing CivetServer. Possible
     // problem binding to port."
     return Status::Unavailable("cannot serve metrics on " + host_port +
@@ -62,6 +74,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
                                "address?): " +
                                e.what());
   }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   exposer->RegisterCollectable(registry);
   return std::unique_ptr<MetricsEndpoint>(
       new MetricsEndpoint(std::move(registry), std::move(exposer)));

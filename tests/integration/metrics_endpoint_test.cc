@@ -34,20 +34,8 @@ namespace {
 
 using ::xatm::testing::MetricSamples;
 using ::xatm::testing::RandomHex;
+using ::xatm::testing::FreeLoopbackAddress;
 using ::xatm::testing::ScrapeMetrics;
-
-// "127.0.0.1:PORT" with a port nothing listened on a moment ago.
-std::string FreeLoopbackAddress() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  EXPECT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  close(s);
-  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-}
 
 double Value(const MetricSamples& m, const std::string& name,
              const testing::MetricLabels& labels = {}) {

@@ -1,5 +1,10 @@
 #include "tests/integration/metrics_scrape.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -102,6 +107,19 @@ Result<MetricSamples> ScrapeMetrics(const std::string& host_port) {
     return Status::Unavailable("curl " + host_port + "/metrics: " + text);
   }
   return MetricSamples::Parse(text);
+}
+
+// "127.0.0.1:PORT" with a port nothing listened on a moment ago.
+std::string FreeLoopbackAddress() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(s, reinterpret_cast<sockaddr*>(&address), &length);
+  close(s);
+  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
 }
 
 }  // namespace xatm::testing

@@ -34,6 +34,9 @@ class MetricSamples {
   std::vector<MetricSample> samples_;
 };
 
+// "127.0.0.1:PORT" with a port nothing listened on a moment ago.
+std::string FreeLoopbackAddress();
+
 // GET http://HOST:PORT/metrics with curl (a real HTTP client), parsed.
 Result<MetricSamples> ScrapeMetrics(const std::string& host_port);
 

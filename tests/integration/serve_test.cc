@@ -20,6 +20,7 @@
 #include "xatm/resource_factory.h"
 #include "tests/crash/child_process.h"
 #include "tests/integration/bank_cleanup.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 
@@ -115,21 +116,26 @@ class ServeTest : public ::testing::TestWithParam<const char*> {
   // Starts `xatm serve` and waits until it has started; extra environment
   // (XATM_PAUSE_AT) in `env`.
   void StartServe(const std::string& log_level = "info",
-                  const std::map<std::string, std::string>& env = {}) {
-    serve_ = Child::Start(
-        {XATM_BINARY, "--config", config_, "--log-level", log_level, "serve"},
-        env);
+                  const std::map<std::string, std::string>& env = {},
+                  const std::string& metrics_listen = "") {
+    std::vector<std::string> args = {XATM_BINARY, "--config", config_,
+                                     "--log-level", log_level};
+    if (!metrics_listen.empty()) {
+      args.insert(args.end(), {"--metrics-listen", metrics_listen});
+    }
+    args.push_back("serve");
+    serve_ = Child::Start(args, env);
     ASSERT_TRUE(serve_->WaitForStderr("serve: started", 10000))
         << serve_->Wait(0).Describe();
   }
 
-  // SIGTERM to serve: it must exit 0 within 2 s.
-  ChildExit StopServe() {
+  // SIGTERM to serve: it must exit 0 within `budget_ms`.
+  ChildExit StopServe(int64_t budget_ms = 2000) {
     const Clock::time_point sent = Clock::now();
     EXPECT_EQ(::kill(serve_->pid(), SIGTERM), 0);
     ChildExit exit = serve_->Wait(5000);
     EXPECT_TRUE(exit.ExitedWith(0)) << exit.Describe();
-    EXPECT_LT(MsSince(sent), 2000) << exit.Describe();
+    EXPECT_LT(MsSince(sent), budget_ms) << exit.Describe();
     return exit;
   }
 
@@ -297,6 +303,68 @@ TEST_P(ServeFileTest, ResolvesWhatACrashedTransferLeftInDoubt) {
   ProcessResult in_doubt = Xatm({"in-doubt"});
   EXPECT_EQ(in_doubt.exit_code, 0) << in_doubt.out << in_doubt.err;
   StopServe();
+}
+
+// The service's /metrics, scraped with curl after known work: one decided
+// and one undecided transaction left by crashed transfers, resolved by it.
+TEST_P(ServeFileTest, ServesMetricsOfItsRecoveryWork) {
+  MakeBank("grace_period = 1\nsweep_interval = 0.2\n");
+  const std::string address = testing::FreeLoopbackAddress();
+  StartServe("info", {}, address);
+  ProcessResult decided = Xatm(Transfer("25.00"), "after-decision");
+  EXPECT_EQ(decided.exit_code, kKilled) << decided.out << decided.err;
+  EXPECT_TRUE(WaitForNothingPrepared(2000));
+  ProcessResult undecided = Xatm(Transfer("5.00"), "after-prepare-all");
+  EXPECT_EQ(undecided.exit_code, kKilled) << undecided.out << undecided.err;
+  EXPECT_TRUE(WaitForNothingPrepared(3000));
+  ExpectBalances("75.00", "75.00");
+
+  // The pass that saw nothing prepared may still be counting: wait for the
+  // gauge of the pass after it.
+  Result<testing::MetricSamples> m = Status::Unavailable("not scraped");
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    m = testing::ScrapeMetrics(address);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    if (m->Get("xatm_recovery_branches_total", {{"action", "rolled_back"}})
+            .value_or(0) >= 2) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  auto value = [&](const std::string& name,
+                   const testing::MetricLabels& labels = {}) {
+    return m->Get(name, labels).value_or(-1);
+  };
+  // Both branches of the decided transfer committed, both of the other
+  // rolled back; the undecided one was seen (deferred) while younger than
+  // the grace period, so found counts it again.
+  EXPECT_EQ(value("xatm_recovery_branches_total", {{"action", "committed"}}),
+            2);
+  EXPECT_EQ(value("xatm_recovery_branches_total", {{"action", "rolled_back"}}),
+            2);
+  EXPECT_GE(value("xatm_recovery_branches_total", {{"action", "deferred"}}),
+            0);
+  EXPECT_EQ(value("xatm_recovery_branches_total", {{"action", "found"}}),
+            value("xatm_recovery_branches_total", {{"action", "committed"}}) +
+                value("xatm_recovery_branches_total",
+                      {{"action", "rolled_back"}}) +
+                value("xatm_recovery_branches_total", {{"action", "deferred"}}));
+  EXPECT_EQ(value("xatm_heuristic_outcomes_total"), 0);
+  EXPECT_EQ(value("xatm_in_doubt_branches"), 0);
+  EXPECT_EQ(value("xatm_in_doubt_oldest_age_seconds"), 0);
+  EXPECT_EQ(value("xatm_log_failed"), 0);
+  // serve runs no transactions of its own.
+  EXPECT_EQ(value("xatm_transactions_total", {{"outcome", "committed"}}), 0);
+  for (const char* r : {"pg", "my"}) {
+    EXPECT_GE(value("xatm_resource_open_connections", {{"resource", r}}), 1)
+        << r;
+    EXPECT_EQ(
+        value("xatm_resource_connection_failures_total", {{"resource", r}}), 0)
+        << r;
+  }
+  // The HTTP server's shutdown (civetweb's polling threads) takes ~2 s.
+  StopServe(4000);
+  EXPECT_FALSE(testing::ScrapeMetrics(address).ok());  // gone with it
 }
 
 // Re-opening the log every pass makes a new segment and deletes the old
