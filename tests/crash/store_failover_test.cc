@@ -34,6 +34,7 @@
 #include "tests/crash/test_node.h"
 #include "tests/crash/undo_guard.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/test_server_processes.h"
 #include "tests/unit/run_process.h"
 #include "xatm/resource_factory.h"
 
@@ -152,6 +153,33 @@ class StoreFailoverTest : public ::testing::Test {
 
   std::string DbDir() const { return dir_.path() + "/db"; }
 
+  // Kills the primary (kill -9), promotes the standby (`promote_ms`: how
+  // long that took) and points each node (with how many resources on the
+  // primary it has) and the harness (XATM_TEST_PG_CONNINFO) at it.
+  void FailOver(const std::map<const TestNode*, int>& nodes,
+                int64_t* promote_ms) {
+    ChildExit kill = Db({"kill", "pg", DbDir()});
+    ASSERT_TRUE(kill.ExitedWith(0)) << kill.Describe();
+    const auto start = std::chrono::steady_clock::now();
+    ChildExit promote = Db({"promote", DbDir()});
+    ASSERT_TRUE(promote.ExitedWith(0)) << promote.Describe();
+    *promote_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    const std::string primary =
+        "host=127.0.0.1 port=" + env_.at("XATM_PG_PORT");
+    const std::string standby =
+        "host=127.0.0.1 port=" + env_.at("XATM_PG_STANDBY_PORT");
+    for (const auto& [node, resources] : nodes) {
+      EXPECT_EQ(
+          ReplaceInFile(node->config_path(), primary + " ", standby + " "),
+          resources)
+          << node->config_path();
+    }
+    ::setenv("XATM_TEST_PG_CONNINFO",
+             env_.at("XATM_TEST_PG_STANDBY_CONNINFO").c_str(), 1);
+  }
+
   static ChildExit Db(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"/bin/bash", DbScript()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -191,7 +219,6 @@ void ExpectSynchronousStandby(const std::string& primary_port) {
 
 TEST_F(StoreFailoverTest, AcknowledgedAndDecidedTransfersSurviveThePrimary) {
   const std::string primary_port = env_.at("XATM_PG_PORT");
-  const std::string standby_port = env_.at("XATM_PG_STANDBY_PORT");
   NodeSettings settings;
   settings.decision_store = "pg";
   TestNode carrier(NewNodeId("fc"), settings);
@@ -253,26 +280,8 @@ TEST_F(StoreFailoverTest, AcknowledgedAndDecidedTransfersSurviveThePrimary) {
       }
     }
   }
-  ChildExit kill = Db({"kill", "pg", DbDir()});
-  ASSERT_TRUE(kill.ExitedWith(0)) << kill.Describe();
-  const auto promote_start = std::chrono::steady_clock::now();
-  ChildExit promote = Db({"promote", DbDir()});
-  ASSERT_TRUE(promote.ExitedWith(0)) << promote.Describe();
-  const auto promote_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - promote_start)
-                              .count();
-
-  // The nodes and the tests' own view now use the former standby.
-  const std::string primary_at = "host=127.0.0.1 port=" + primary_port + " ";
-  const std::string standby_at = "host=127.0.0.1 port=" + standby_port + " ";
-  for (const TestNode* node : {&carrier, &apart}) {
-    const int expected = node == &carrier ? 1 : 2;
-    EXPECT_EQ(ReplaceInFile(node->config_path(), primary_at, standby_at),
-              expected)
-        << node->config_path();
-  }
-  ::setenv("XATM_TEST_PG_CONNINFO",
-           env_.at("XATM_TEST_PG_STANDBY_CONNINFO").c_str(), 1);
+  int64_t promote_ms = 0;
+  ASSERT_NO_FATAL_FAILURE(FailOver({{&carrier, 1}, {&apart, 2}}, &promote_ms));
   // Decision rows of both nodes are read through its "pg": the store
   // resource is on the same database.
   BankView promoted;
@@ -310,6 +319,60 @@ TEST_F(StoreFailoverTest, AcknowledgedAndDecidedTransfersSurviveThePrimary) {
       "promoted in %lld ms\n",
       transfers.size(), committed, transfers.size() - committed,
       static_cast<long long>(promote_ms));
+}
+
+// Nothing the primary commits is confirmed while the standby is frozen
+// (SIGSTOP): a transfer must not be acknowledged then. Asynchronous
+// replication would acknowledge it, and lose it with the primary. After the
+// thaw and a failover, the transfer ends as its decision row says.
+TEST_F(StoreFailoverTest, NoTransferIsAcknowledgedBeforeTheStandbyHasIt) {
+  NodeSettings settings;
+  settings.decision_store = "pg";
+  settings.resource_lines = "request_timeout_ms = 2000\n";
+  TestNode node(NewNodeId("fs"), settings);
+  BankView bank;
+  Result<TransferCase> tc = NewTransferCase(bank, node.id(), "t", "pg", "my");
+  ASSERT_TRUE(tc.ok()) << tc.status().ToString();
+
+  ChildExit transfer;
+  {
+    Result<std::vector<pid_t>> pids =
+        xatm::testing::TestServerPids("pg-standby");
+    ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+    // Continues the standby also when this program dies while it is frozen.
+    Result<std::unique_ptr<UndoGuard>> thaw = UndoGuard::Start(*pids, {});
+    ASSERT_TRUE(thaw.ok()) << thaw.status().ToString();
+    xatm::testing::FrozenServer standby("pg-standby", std::chrono::seconds(60));
+    ASSERT_TRUE(standby.frozen());
+    transfer = node.Xatm(tc->CliArgs(), {}, 30000);
+  }
+  EXPECT_FALSE(transfer.timed_out) << transfer.Describe();
+  // Exit 0 and 3 would both claim a durable decision: unknown it is.
+  EXPECT_TRUE(transfer.ExitedWith(5))
+      << "decided before the standby had the decision: " << transfer.Describe();
+  std::printf("transfer with the standby frozen: %s\n",
+              transfer.Describe().c_str());
+  // The primary's backend finishes the commit it was waiting with.
+  WaitForServersToSettle(bank, node.id());
+
+  int64_t promote_ms = 0;
+  ASSERT_NO_FATAL_FAILURE(FailOver({{&node, 1}}, &promote_ms));
+  BankView promoted;
+  std::set<std::string> gtrids = GtridsSeen(
+      node.id(), transfer.out + transfer.err, LogView{}, promoted, *tc);
+  ASSERT_EQ(gtrids.size(), 1u) << transfer.Describe();
+  const std::string gtrid = *gtrids.begin();
+  ChildExit sweep = node.Recover();
+  EXPECT_TRUE(sweep.ExitedWith(0)) << sweep.Describe();
+  Result<std::optional<DecisionRow>> row =
+      ReadDecisionRow(promoted, "pg", gtrid);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  std::printf("after failover and recovery: decision row %s\n",
+              Describe(*row).c_str());
+  ExpectOutcome(promoted, *tc, gtrid,
+                row->has_value() && (*row)->outcome == "commit");
+  ExpectNothingPrepared(promoted, node.id());
+  ExpectQuietSweep(node);
 }
 
 }  // namespace
