@@ -12,6 +12,9 @@
 // row and is never prepared). "apart" keeps them in resource store, a second
 // resource on the same database, so both branches of its transfers prepare
 // and its PostgreSQL branches reach the standby as prepared transactions.
+//
+// Then what makes the difference to asynchronous replication: with the
+// standby frozen, a transfer is not acknowledged.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
