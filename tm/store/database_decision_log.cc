@@ -8,19 +8,13 @@
 #include "tm/crash_point.h"
 #include "tm/names.h"
 #include "tm/store/decision_sql.h"
+#include "tm/store/row_values.h"
 #include "xatm/xid.h"
 
 namespace xatm {
 namespace {
 
-int64_t ToInt(const std::optional<std::string>& text) {
-  if (!text.has_value()) return 0;
-  try {
-    return std::stoll(*text);
-  } catch (...) {
-    return 0;
-  }
-}
+using internal::RowInt;
 
 std::string Text(const std::optional<std::string>& text) {
   return text.value_or("");
@@ -88,8 +82,8 @@ Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
     d.outcome = Text(row[1]);
     d.resources = SplitNames(Text(row[2]));
     d.node = Text(row[3]);
-    d.decided_ms = ToInt(row[4]);
-    d.ended = ToInt(row[5]) != 0;
+    d.decided_ms = RowInt(row[4]);
+    d.ended = RowInt(row[5]) != 0;
     d.detail = Text(row[6]);
     all.push_back(std::move(d));
   }
@@ -283,7 +277,7 @@ std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(
     d.gtrid = Text(row[0]);
     if (EndQueued(d.gtrid)) continue;
     d.resources = SplitNames(Text(row[1]));
-    d.time_ms = ToInt(row[2]);
+    d.time_ms = RowInt(row[2]);
     open.push_back(std::move(d));
   }
   return open;

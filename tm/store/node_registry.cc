@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "tm/store/node_table_sql.h"
+#include "tm/store/row_values.h"
 
 namespace xatm {
 
@@ -63,22 +64,15 @@ Result<NodeRegistry::Sql> SqlFor(const std::string& type) {
                                  "'");
 }
 
-int64_t ToInt(const std::optional<std::string>& text) {
-  if (!text.has_value()) return 0;
-  try {
-    return std::stoll(*text);
-  } catch (...) {
-    return 0;
-  }
-}
+using internal::RowInt;
 
 std::vector<NodeRecord> ToRecords(const std::vector<Row>& rows) {
   std::vector<NodeRecord> records;
   for (const Row& row : rows) {
     if (row.size() < 5) continue;
     records.push_back(NodeRecord{row[0].value_or(""), row[1].value_or(""),
-                                 row[2].value_or(""), ToInt(row[3]),
-                                 ToInt(row[4])});
+                                 row[2].value_or(""), RowInt(row[3]),
+                                 RowInt(row[4])});
   }
   return records;
 }
