@@ -16,6 +16,7 @@ const std::vector<Command>& Commands() {
       ResolveCommand(),
       LogCommand(),
       ServeCommand(),
+      NodesCommand(),
       BenchCommand(),
   };
   // clang-format on

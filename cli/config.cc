@@ -217,7 +217,8 @@ class Parser {
     if (key == "password") return Error(PasswordRefusal());
     static const std::set<std::string> top = {
         "node",           "log_dir",        "grace_period",
-        "sweep_interval", "decision_store", "log_lock_wait"};
+        "sweep_interval", "decision_store", "log_lock_wait",
+        "takeover_after", "heartbeat_interval"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -274,12 +275,27 @@ class Parser {
     for (auto [key, out] :
          {std::pair{"grace_period", &config.grace_period_ms},
           std::pair{"sweep_interval", &config.sweep_interval_ms},
-          std::pair{"log_lock_wait", &config.log_lock_wait_ms}}) {
+          std::pair{"log_lock_wait", &config.log_lock_wait_ms},
+          std::pair{"heartbeat_interval", &config.heartbeat_interval_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
         return Error(std::string(key) + " " + Quoted(*top(key)) +
                      " is not a positive number of seconds");
       }
+    }
+    if (top("takeover_after") != nullptr &&
+        (!ParseSecondsMs(*top("takeover_after"), &config.takeover_after_ms) ||
+         config.takeover_after_ms < 0)) {
+      return Error("takeover_after " + Quoted(*top("takeover_after")) +
+                   " is not a number of seconds (0: never take over)");
+    }
+    // Two beats must fit in the silence that means "dead".
+    if (config.takeover_after_ms > 0 &&
+        config.heartbeat_interval_ms * 2 > config.takeover_after_ms) {
+      return Error("heartbeat_interval (" +
+                   std::to_string(config.heartbeat_interval_ms) +
+                   " ms) must be at most half of takeover_after (" +
+                   std::to_string(config.takeover_after_ms) + " ms)");
     }
 
     if (order_.empty()) {

@@ -9,6 +9,11 @@
 //   decision_store = file      # or a resource's name: the COMMIT decisions
 //                              # live in its table xatm_decisions, shared
 //                              # by every node (log_dir is then optional)
+//   takeover_after = 30        # with a database decision_store: seconds
+//                              # of heartbeat silence after which the other
+//                              # nodes take a node over (0: never)
+//   heartbeat_interval = 5     # seconds between a long-running node's
+//                              # heartbeats (at most takeover_after / 2)
 //
 //   [resource.pg]
 //   type = postgresql
@@ -61,6 +66,11 @@ struct Config {
   // How long a command waits for the decision log directory while another
   // xatm process (a command, or `xatm serve` during a pass) holds it.
   int64_t log_lock_wait_ms = 10000;
+  // With a database decision store: a node silent this long is taken
+  // over by the others' sweepers (0: never); a long-running node beats
+  // every heartbeat_interval_ms.
+  int64_t takeover_after_ms = 30000;
+  int64_t heartbeat_interval_ms = 5000;
   std::vector<ResourceConfig> resources;  // in file order
 
   // nullptr when no resource has that name.

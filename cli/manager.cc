@@ -7,6 +7,7 @@
 #include "xatm/resource_factory.h"
 #include "cli/metrics_endpoint.h"
 #include "xatm/database_decision_log.h"
+#include "xatm/node_registry.h"
 #include "cli/commands/recovery_output.h"
 
 namespace xatm {
@@ -66,6 +67,8 @@ Status CreateDecisionLog(const Config& config) {
     if (!resources.ok()) return resources.status();
     std::shared_ptr<Resource> store = FindIn(*resources, config.decision_store);
     Status created = DatabaseDecisionLog::CreateTable(*store);
+    if (!created.ok()) return created;
+    created = NodeRegistry::CreateTable(*store);
     if (!created.ok()) return created;
     // Refuses a server that does not commit durably, now rather than later.
     return DatabaseDecisionLog::Open(store, StoreOptions(config)).status();

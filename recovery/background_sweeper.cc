@@ -3,15 +3,39 @@
 #include <chrono>
 
 namespace xatm {
+namespace {
+
+NodeHeartbeatOptions HeartbeatOptions(const SweeperOptions& sweep,
+                                      int64_t heartbeat_interval_ms) {
+  NodeHeartbeatOptions options;
+  options.interval_ms = heartbeat_interval_ms;
+  // Alive for this node exactly as long as the others leave it alone.
+  if (sweep.takeover_after_ms > 0) {
+    options.alive_within_ms = sweep.takeover_after_ms;
+  }
+  return options;
+}
+
+}  // namespace
 
 BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
                                      SweeperOptions options,
-                                     int64_t interval_ms)
-    : sweeper_(manager, options), interval_ms_(interval_ms) {}
+                                     int64_t interval_ms,
+                                     int64_t heartbeat_interval_ms)
+    : manager_(manager),
+      sweeper_(manager, options),
+      interval_ms_(interval_ms),
+      heartbeat_options_(HeartbeatOptions(options, heartbeat_interval_ms)) {}
 
 BackgroundSweeper::~BackgroundSweeper() { Stop(); }
 
-SweepResult BackgroundSweeper::Start() {
+Result<SweepResult> BackgroundSweeper::Start() {
+  if (heartbeat_ == nullptr && manager_->log().store_resource() != nullptr) {
+    Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
+        NodeHeartbeat::Start(manager_, heartbeat_options_);
+    if (!heartbeat.ok()) return heartbeat.status();
+    heartbeat_ = std::move(heartbeat).value();
+  }
   SweepResult first = sweeper_.SweepOnce();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -28,6 +52,7 @@ void BackgroundSweeper::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (heartbeat_ != nullptr) heartbeat_->Stop();
 }
 
 void BackgroundSweeper::Loop() {

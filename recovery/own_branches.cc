@@ -8,6 +8,16 @@ OwnBranches ListOwnBranches(
     TransactionManager& manager,
     const std::function<bool(const std::string& resource)>& skip,
     bool all_nodes) {
+  const std::string& self = manager.node_id();
+  return ListBranchesOf(manager, skip, [&](const std::string& node) {
+    return all_nodes || node == self;
+  });
+}
+
+OwnBranches ListBranchesOf(
+    TransactionManager& manager,
+    const std::function<bool(const std::string& resource)>& skip,
+    const std::function<bool(const std::string& node)>& owns) {
   OwnBranches out;
   for (const auto& resource : manager.resources()) {
     const std::string& name = resource->name();
@@ -22,7 +32,7 @@ OwnBranches ListOwnBranches(
     for (PreparedBranch& b : *listed) {
       // Another node's branches belong to its own log, unless the
       // decisions of every node are in one shared store.
-      if (!all_nodes && b.id.xid.node != manager.node_id()) continue;
+      if (!owns(b.id.xid.node)) continue;
       if (b.id.resource != name) {
         spdlog::warn(
             "xid={} prepared branch for resource '{}' found in resource '{}': "

@@ -28,6 +28,7 @@ struct Sweeper::Pass {
   std::vector<DecisionRecord> open_before;
   std::set<std::string> open_before_ids;
   std::set<std::string> down;  // resources not listed in this pass
+  std::set<std::string> taken_over;  // other nodes resolved in this pass
   std::vector<OwnBranch> prepared;
   // (gtrid, resource) -> what this pass learned of a branch of an open
   // decision: OK committed, DataLoss heuristic, other = unresolved.
@@ -95,6 +96,52 @@ Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
         "shares; resolving this node's branches only");
     options_.all_nodes = false;
   }
+  Resource* store = manager_->log().store_resource();
+  if (options_.takeover_after_ms > 0 && !options_.all_nodes &&
+      store != nullptr) {
+    Result<std::unique_ptr<NodeRegistry>> registry = NodeRegistry::Open(*store);
+    if (registry.ok()) {
+      registry_ = std::move(registry).value();
+    } else {
+      spdlog::error("sweep: no takeover of silent nodes: {}",
+                    registry.status().ToString());
+    }
+  }
+}
+
+std::set<std::string> Sweeper::NodesToTakeOver() {
+  std::set<std::string> silent;
+  if (registry_ == nullptr) return silent;
+  Result<std::vector<NodeRecord>> nodes = registry_->List();
+  if (!nodes.ok()) {
+    // The store is down: its decisions cannot be read either.
+    spdlog::warn("sweep: cannot read the nodes: {}",
+                 nodes.status().ToString());
+    return taken_over_;
+  }
+  for (const NodeRecord& n : *nodes) {
+    if (n.node == manager_->node_id()) continue;
+    if (n.age_ms < options_.takeover_after_ms) continue;
+    silent.insert(n.node);
+    if (taken_over_.count(n.node) == 0) {
+      spdlog::warn(
+          "sweep: node {} (host {} pid {}) silent for {} ms: taking over its "
+          "transactions",
+          n.node, n.host, n.pid, n.age_ms);
+    }
+  }
+  for (const std::string& node : taken_over_) {
+    if (silent.count(node) == 0) {
+      spdlog::info("sweep: node {} is back (or gone from the table)", node);
+    }
+  }
+  taken_over_ = silent;
+  return silent;
+}
+
+bool Sweeper::CoversNode(const Pass& pass, const std::string& node) const {
+  return options_.all_nodes || node == manager_->node_id() ||
+         pass.taken_over.count(node) != 0;
 }
 
 bool Sweeper::ShouldSkip(const std::string& resource, int64_t now_ms) const {
@@ -112,19 +159,20 @@ void Sweeper::NoteDown(const std::string& resource, int64_t now_ms) {
 
 void Sweeper::NoteUp(const std::string& resource) { backoff_.erase(resource); }
 
-bool Sweeper::Covers(const std::string& gtrid) const {
+bool Sweeper::Covers(const Pass& pass, const std::string& gtrid) const {
   if (options_.all_nodes) return true;
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   // A foreign gtrid is reported by FinishDecisions.
-  return !xid.ok() || xid->node == manager_->node_id();
+  return !xid.ok() || CoversNode(pass, xid->node);
 }
 
 SweepResult Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   Pass pass;
   pass.now_ms = manager_->clock().NowMs();
+  pass.taken_over = NodesToTakeOver();
   for (DecisionRecord& d : manager_->log().OpenCommits()) {
-    if (!Covers(d.gtrid)) continue;
+    if (!Covers(pass, d.gtrid)) continue;
     pass.open_before_ids.insert(d.gtrid);
     pass.open_before.push_back(std::move(d));
   }
@@ -150,7 +198,9 @@ void Sweeper::ListBranches(Pass& pass) {
     ++pass.result.remaining;
     return true;
   };
-  OwnBranches own = ListOwnBranches(*manager_, backing_off, options_.all_nodes);
+  OwnBranches own = ListBranchesOf(
+      *manager_, backing_off,
+      [&](const std::string& node) { return CoversNode(pass, node); });
   for (const ResourceFailure& f : own.failed) {
     NoteDown(f.resource, pass.now_ms);
     pass.down.insert(f.resource);

@@ -389,7 +389,7 @@ Status PostgresBranch::CommitOnePhase() {
     if (tag == "COMMIT") {
       state_ = State::kCommitted;
       ReleaseConnection();
-      spdlog::info("postgresql resource '{}' xid={}: committed (one phase)",
+      spdlog::debug("postgresql resource '{}' xid={}: committed (one phase)",
                    resource_name_, gtrid_);
       return Status::Ok();
     }

@@ -15,5 +15,6 @@ Command ResolveCommand();        // resolve.cc
 Command LogCommand();            // log.cc
 Command BenchCommand();          // bench.cc
 Command ServeCommand();          // serve.cc
+Command NodesCommand();          // nodes.cc
 
 }  // namespace xatm

@@ -12,7 +12,7 @@ int Run(const Invocation& invocation) {
   CommandSpec spec(
       "init",
       "Creates the decision log in log_dir (for this node), or the "
-      "table\nxatm_decisions in the decision_store resource, and "
+      "tables\nxatm_decisions and xatm_nodes in the decision_store resource, and "
       "the xatm tables\n(accounts, ledger, idempotency keys) in every configured "
       "database. Idempotent: an existing\nlog and existing "
       "tables are kept as they are. The only command that\n"
@@ -29,7 +29,7 @@ int Run(const Invocation& invocation) {
                 << ctx.config().node << ")\n";
     } else {
       ctx.out() << "decision store " << ctx.config().decision_store
-                << ": table xatm_decisions ready\n";
+                << ": tables xatm_decisions and xatm_nodes ready\n";
     }
     Result<std::vector<std::shared_ptr<Resource>>> resources =
         MakeResources(ctx.config());

@@ -52,6 +52,7 @@ int Run(const Invocation& invocation) {
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     SweeperOptions options;
     options.grace_period_ms = ctx.config().grace_period_ms;
+    options.takeover_after_ms = ctx.config().takeover_after_ms;
     if (ctx.vars().count("grace") != 0) {
       double grace = ctx.vars()["grace"].as<double>();
       if (!(grace >= 0) || grace > 1e9) {

@@ -17,10 +17,15 @@ int Run(const Invocation& invocation) {
       "sweep is crash-safe). With decision_store = file the log directory is\n"
       "held only during a sweep, so the node's transfer, recover, in-doubt\n"
       "and resolve run next to the service (they wait up to log_lock_wait\n"
-      "for a sweep to end). Logs on stderr, at info level unless\n"
+      "for a sweep to end). With a database decision_store the node keeps\n"
+      "its row in xatm_nodes fresh every heartbeat_interval, refuses to\n"
+      "start while another live process holds its node id, and takes over\n"
+      "(resolves the transactions of) nodes silent for takeover_after.\n"
+      "Logs on stderr, at info level unless\n"
       "--log-level says otherwise: a line per sweep that found something.\n"
       "Exit 0 after a stop, 1 when it cannot start (no log, another node's\n"
-      "log, the decision store unreachable), 2 for bad usage.");
+      "log, the decision store unreachable, the node id in use), 2 for bad\n"
+      "usage.");
   spec.default_log_level = "info";
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     // Before any thread starts: every thread then leaves the signals to it.

@@ -21,6 +21,7 @@ int64_t MsSince(SteadyClock::time_point start) {
 SweeperOptions ServiceSweeperOptions(const Config& config) {
   SweeperOptions options;
   options.grace_period_ms = config.grace_period_ms;
+  options.takeover_after_ms = config.takeover_after_ms;
   return options;
 }
 
@@ -57,6 +58,19 @@ RecoveryService::RecoveryService(const Config& config,
       sweeper_(tm_.get(), ServiceSweeperOptions(config)) {}
 
 Status RecoveryService::Run(StopSignal& stop) {
+  if (pass_log_ == nullptr && heartbeat_ == nullptr) {
+    // A database store: announce the node before resolving anything, and
+    // refuse to run next to another live process with this node id.
+    NodeHeartbeatOptions options;
+    options.interval_ms = config_.heartbeat_interval_ms;
+    if (config_.takeover_after_ms > 0) {
+      options.alive_within_ms = config_.takeover_after_ms;
+    }
+    Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
+        NodeHeartbeat::Start(tm_.get(), options);
+    if (!heartbeat.ok()) return heartbeat.status();
+    heartbeat_ = std::move(heartbeat).value();
+  }
   for (int64_t number = 1; !stop.requested(); ++number) {
     Status pass = Pass(stop, number);
     if (!pass.ok() && number == 1) return pass;  // cannot start

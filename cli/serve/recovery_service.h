@@ -7,7 +7,10 @@
 // (see PassLog): it waits for the lock like any command, sweeps, and lets
 // the lock go, so the node's transfers and operator commands run next to
 // it and wait at most one pass. With a database decision store there is
-// no lock and the manager stays open.
+// no lock and the manager stays open, and the node announces itself in
+// the store (NodeHeartbeat): refused next to another live process with its
+// node id, taken over by the other nodes once silent for takeover_after,
+// and taking over silent nodes itself at every pass.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +19,7 @@
 #include "cli/config.h"
 #include "cli/serve/pass_log.h"
 #include "cli/serve/stop_signal.h"
+#include "xatm/node_heartbeat.h"
 #include "xatm/sweeper.h"
 #include "xatm/transaction_manager.h"
 
@@ -48,6 +52,8 @@ class RecoveryService {
   std::unique_ptr<TransactionManager> tm_;
   PassLog* pass_log_;  // owned by tm_; nullptr with a database store
   Sweeper sweeper_;
+  // With a database store: this node's row in xatm_nodes, kept fresh.
+  std::unique_ptr<NodeHeartbeat> heartbeat_;
 };
 
 }  // namespace xatm

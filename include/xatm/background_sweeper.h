@@ -1,12 +1,17 @@
 // Runs the sweeper at start-up and then every `interval_ms` on a thread of
-// its own, for applications that link the library.
+// its own, for applications that link the library. With a database
+// decision store the node also announces itself (NodeHeartbeat): other
+// nodes take it over only once it is silent for takeover_after, and a
+// second running process with its node id is refused.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "xatm/node_heartbeat.h"
 #include "xatm/sweeper.h"
 
 namespace xatm {
@@ -15,22 +20,30 @@ class BackgroundSweeper {
  public:
   // REQUIRES: `manager` outlives this object.
   BackgroundSweeper(TransactionManager* manager, SweeperOptions options,
-                    int64_t interval_ms);
+                    int64_t interval_ms, int64_t heartbeat_interval_ms = 5000);
   ~BackgroundSweeper();  // Stop()
 
-  // Sweeps once on the calling thread (start-up recovery), then starts the
-  // periodic thread. Returns the start-up sweep's result.
-  SweepResult Start();
-  // Wakes the thread and joins it. Idempotent.
+  // With a database decision store, first claims the node id and starts
+  // the heartbeat (NodeHeartbeat::Start's errors: another live process
+  // holds the node id, the store cannot be asked). Then sweeps once on the
+  // calling thread (start-up recovery) and starts the periodic thread.
+  // Returns the start-up sweep's result.
+  Result<SweepResult> Start();
+  // Wakes the thread and joins it, and stops the heartbeat. Idempotent.
   void Stop();
 
   Sweeper& sweeper() { return sweeper_; }
+  // nullptr without a database decision store, or before Start().
+  const NodeHeartbeat* heartbeat() const { return heartbeat_.get(); }
 
  private:
   void Loop();
 
+  TransactionManager* manager_;
   Sweeper sweeper_;
   int64_t interval_ms_;
+  NodeHeartbeatOptions heartbeat_options_;
+  std::unique_ptr<NodeHeartbeat> heartbeat_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

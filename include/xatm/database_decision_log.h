@@ -101,6 +101,7 @@ class DatabaseDecisionLog : public DecisionLog {
                                const std::vector<std::string>& resources,
                                int64_t time_ms) override;
   bool shared() const override { return true; }
+  Resource* store_resource() const override { return resource_.get(); }
   Status Prune() override;
 
  private:

@@ -157,6 +157,10 @@ class DecisionLog {
   // belongs to one node: false.
   virtual bool shared() const { return false; }
 
+  // The database holding a shared store, where the nodes also announce
+  // themselves (NodeRegistry); nullptr for a log.
+  virtual Resource* store_resource() const { return nullptr; }
+
   // Housekeeping a recovery pass runs: a store deletes what no one can
   // need any longer. The default does nothing.
   virtual Status Prune() { return Status::Ok(); }

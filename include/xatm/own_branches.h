@@ -28,6 +28,13 @@ struct OwnBranches {
 // `all_nodes`) and whose bqual names the resource they were found in.
 // Resources for which `skip` returns true are not asked (and not reported
 // failed).
+// The same for the nodes `owns` accepts (ListOwnBranches is this with
+// "this node's id", or "any" with `all_nodes`).
+OwnBranches ListBranchesOf(
+    TransactionManager& manager,
+    const std::function<bool(const std::string& resource)>& skip,
+    const std::function<bool(const std::string& node)>& owns);
+
 OwnBranches ListOwnBranches(
     TransactionManager& manager,
     const std::function<bool(const std::string& resource)>& skip = nullptr,

@@ -19,10 +19,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "xatm/node_registry.h"
 #include "xatm/own_branches.h"
 #include "xatm/sweep_result.h"
 #include "xatm/transaction_manager.h"
@@ -38,6 +41,13 @@ struct SweeperOptions {
   // Resolve the branches of every node id, not only this node's: only with
   // a decision store that every node shares (DecisionLog::shared()).
   bool all_nodes = false;
+  // With such a store, also resolve the branches of every node whose
+  // heartbeat row (xatm_nodes, see node_registry.h) is older than this,
+  // and finish its decisions: it is presumed dead and taken over. The
+  // fence keeps a node that was only slow safe. A node that never
+  // announced itself is not taken over (recover --all-nodes does that).
+  // 0: never.
+  int64_t takeover_after_ms = 30000;
   // A resource whose listing failed is skipped for this long, doubling on
   // each failure up to max_backoff_ms.
   int64_t initial_backoff_ms = 1000;
@@ -83,8 +93,12 @@ class Sweeper {
   // A branch whose transaction has no open COMMIT decision.
   enum class Verdict { kCommit, kPresumeAbort, kLater };
   Verdict DecideWithoutOpenDecision(BranchWork& work);
-  // Whether a decision of node `node` is this sweeper's to finish.
-  bool Covers(const std::string& gtrid) const;
+  // The nodes taken over in this pass (silent past takeover_after).
+  std::set<std::string> NodesToTakeOver();
+  // Whether branches and decisions of node `node` are this pass's to
+  // resolve: this node's, a taken-over node's, or any with all_nodes.
+  bool CoversNode(const Pass& pass, const std::string& node) const;
+  bool Covers(const Pass& pass, const std::string& gtrid) const;
   // A sibling committed although the log shows no decision: logs a fresh
   // COMMIT naming every branch seen, and says loudly that one was lost.
   void RecordLostDecision(BranchWork& work,
@@ -95,6 +109,9 @@ class Sweeper {
   SweeperOptions options_;
   std::mutex sweep_mu_;                     // one pass at a time
   std::map<std::string, Backoff> backoff_;  // guarded by sweep_mu_
+  // The node table of the shared store, when takeover is on.
+  std::unique_ptr<NodeRegistry> registry_;
+  std::set<std::string> taken_over_;  // guarded by sweep_mu_ (for logs)
 };
 
 }  // namespace xatm

@@ -206,7 +206,8 @@ TEST_P(StoreCliTest, InitMakesTheTableAndACommittedTransferLeavesNoRow) {
   EXPECT_EQ(init.exit_code, 0);
   EXPECT_EQ(
       init.out.rfind(
-          "decision store " + store_ + ": table xatm_decisions ready\n", 0),
+          "decision store " + store_ +
+              ": tables xatm_decisions and xatm_nodes ready\n", 0),
       0u)
       << init.out;
   ASSERT_TRUE(ReadTable().ok()) << ReadTable().status().ToString();

@@ -37,7 +37,11 @@ int main() {
   xatm::SweeperOptions sweep;
   sweep.grace_period_ms = 10000;
   xatm::BackgroundSweeper sweeper(tm.get(), sweep, 5000);
-  sweeper.Start();
+  xatm::Result<xatm::SweepResult> started = sweeper.Start();
+  if (!started.ok()) {  // e.g. another running process has this node id
+    std::fprintf(stderr, "%s\n", started.status().ToString().c_str());
+    return 1;
+  }
 
   auto txn = tm->Begin().value();
   xatm::Branch* a = txn->Enlist("pg").value();  // BEGIN on first use

@@ -1,0 +1,66 @@
+// A long-running node's presence in the shared decision store: claims the
+// node id in the table xatm_nodes (NodeRegistry) and refreshes it every
+// `interval_ms` on a thread of its own, so other nodes take this one over
+// only once it is silent. BackgroundSweeper and `xatm serve` run one.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "xatm/node_registry.h"
+#include "xatm/status.h"
+#include "xatm/transaction_manager.h"
+
+namespace xatm {
+
+struct NodeHeartbeatOptions {
+  int64_t interval_ms = 5000;
+  // A row of another process that beat more recently than this holds the
+  // node id (the other nodes' takeover_after: they consider it alive).
+  int64_t alive_within_ms = 30000;
+};
+
+class NodeHeartbeat {
+ public:
+  // Claims manager->node_id() in the table of manager->log()'s shared store
+  // and starts beating. FailedPrecondition when the log is not a shared
+  // store, or when another live process holds the node id (its host, pid
+  // and last heartbeat named); a holder on this host whose pid is gone is
+  // replaced at once (a restart after a crash). Unavailable when the
+  // store cannot be asked. REQUIRES: `manager` outlives this object.
+  static Result<std::unique_ptr<NodeHeartbeat>> Start(
+      TransactionManager* manager, NodeHeartbeatOptions options);
+  ~NodeHeartbeat();  // Stop()
+  NodeHeartbeat(const NodeHeartbeat&) = delete;
+  NodeHeartbeat& operator=(const NodeHeartbeat&) = delete;
+
+  // Stops beating (the row stays and goes silent). Idempotent.
+  void Stop();
+  // FailedPrecondition once another process has taken the node id (this
+  // one was silent past takeover_after, and a new process started with
+  // its id); beating stops then.
+  Status health() const;
+  const NodeRecord& self() const { return self_; }
+
+ private:
+  NodeHeartbeat(std::unique_ptr<NodeRegistry> registry, NodeRecord self,
+                NodeHeartbeatOptions options);
+  void Loop();
+  // One beat; false when the node id is lost for good.
+  bool BeatOnce();
+
+  std::unique_ptr<NodeRegistry> registry_;
+  const NodeRecord self_;
+  const NodeHeartbeatOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;   // guarded by mu_
+  Status health_;           // guarded by mu_
+  bool failing_ = false;    // the last beat failed (loop thread only)
+  std::thread thread_;
+};
+
+}  // namespace xatm

@@ -1,0 +1,341 @@
+// Nodes sharing a database decision store, against the real servers, for
+// each dialect of the store: the node table (claim, compare and set,
+// heartbeat by the database's clock), the heartbeat's refusal of a second
+// live process with one node id and its notice of losing the id, and
+// sweepers taking over the in-doubt transactions of a silent node, only of
+// a silent one, two sweepers at once without disagreeing.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "bench/backlog/recovery_backlog.h"
+#include "cli/bank/schema.h"
+#include "tests/integration/test_env.h"
+#include "xatm/database_decision_log.h"
+#include "xatm/node_heartbeat.h"
+#include "xatm/node_registry.h"
+#include "xatm/resource_factory.h"
+#include "xatm/sweeper.h"
+#include "xatm/transaction_manager.h"
+
+namespace xatm {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string HostName() {
+  char name[256] = {};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+// The parameter: the decision store's resource, "pg" or "my".
+class NodesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    pg_ = MakeResource(testing::PostgresTestConfig("pg")).value();
+    my_ = MakeResource(testing::MysqlTestConfig("my")).value();
+    ASSERT_TRUE(InitSchema(*pg_).ok());
+    ASSERT_TRUE(InitSchema(*my_).ok());
+    ASSERT_TRUE(DatabaseDecisionLog::CreateTable(store()).ok());
+    Status created = NodeRegistry::CreateTable(store());
+    ASSERT_TRUE(created.ok()) << created.ToString();
+    registry_ = NodeRegistry::Open(store()).value();
+    run_ = testing::RandomHex(8);
+  }
+
+  void TearDown() override {
+    for (const std::string& node : nodes_) {
+      EXPECT_TRUE(
+          store().ExecuteLocal("DELETE FROM xatm_nodes WHERE node = ?", {node})
+              .ok());
+      EXPECT_TRUE(store()
+                      .ExecuteLocal("DELETE FROM xatm_decisions WHERE node = ?",
+                                    {node})
+                      .ok());
+    }
+  }
+
+  Resource& store() { return GetParam() == "pg" ? *pg_ : *my_; }
+  std::shared_ptr<Resource> store_ptr() {
+    return GetParam() == "pg" ? pg_ : my_;
+  }
+
+  // A node id of this run ("<tag><run>"), cleaned up afterwards.
+  std::string Node(const std::string& tag) {
+    nodes_.insert(tag + run_);
+    return tag + run_;
+  }
+
+  // Makes the node's last heartbeat `age_ms` old, by the database's clock.
+  void SetAge(const std::string& node, int64_t age_ms) {
+    const std::string sql =
+        GetParam() == "pg"
+            ? "UPDATE xatm_nodes SET last_seen = clock_timestamp() - "
+              "CAST(? AS bigint) * interval '1 millisecond' WHERE node = ?"
+            : "UPDATE xatm_nodes SET last_seen = TIMESTAMPADD(MICROSECOND, "
+              "-1000 * CAST(? AS SIGNED), NOW(3)) WHERE node = ?";
+    Status s = store().ExecuteLocal(sql, {std::to_string(age_ms), node});
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  void SetHolder(const std::string& node, const std::string& host,
+                 int64_t pid) {
+    Status s = store().ExecuteLocal(
+        "UPDATE xatm_nodes SET host = ?, pid = ? WHERE node = ?",
+        {host, std::to_string(pid), node});
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // A manager of node `node` whose decisions are in the shared store.
+  std::unique_ptr<TransactionManager> Manager(const std::string& node) {
+    TransactionManagerOptions options;
+    options.node_id = node;
+    auto log = DatabaseDecisionLog::Open(store_ptr());
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    auto tm = TransactionManager::Create(options, {pg_, my_},
+                                         std::move(log).value());
+    EXPECT_TRUE(tm.ok()) << tm.status().ToString();
+    return std::move(tm).value();
+  }
+
+  // `pairs` in-doubt transactions of node `node`, every other one decided.
+  backlog::Backlog Orphans(const std::string& node, int pairs) {
+    auto log = DatabaseDecisionLog::Open(store_ptr()).value();
+    XidGenerator xids(node);
+    backlog::BacklogOptions options;
+    options.pairs = pairs;
+    options.threads = 2;
+    options.account_prefix = node + "-";
+    Result<backlog::Backlog> built =
+        backlog::BuildBacklog(*pg_, *my_, *log, xids, options);
+    EXPECT_TRUE(built.ok()) << built.status().ToString();
+    return built.ok() ? std::move(built).value() : backlog::Backlog{};
+  }
+
+  int StillPrepared(const backlog::Backlog& b) {
+    std::set<std::string> gtrids;
+    for (const auto& p : b.pairs) gtrids.insert(p.gtrid);
+    int n = 0;
+    for (Resource* r : {pg_.get(), my_.get()}) {
+      auto listed = r->ListPrepared();
+      EXPECT_TRUE(listed.ok());
+      if (!listed.ok()) continue;
+      for (const PreparedBranch& p : *listed) {
+        n += gtrids.count(p.id.xid.Gtrid()) != 0 ? 1 : 0;
+      }
+    }
+    return n;
+  }
+
+  void ExpectExact(const backlog::Backlog& b) {
+    auto problems = backlog::CheckBacklog(*pg_, *my_, b);
+    ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+    EXPECT_TRUE(problems->empty()) << ::testing::PrintToString(*problems);
+  }
+
+  // Resolves whatever a failed test left of node `node`.
+  void CleanUp(const std::string& node) {
+    auto tm = Manager(node);
+    SweeperOptions all;
+    all.grace_period_ms = 0;
+    all.all_nodes = true;
+    all.takeover_after_ms = 0;
+    (void)Sweeper(tm.get(), all).SweepOnce();
+  }
+
+  std::shared_ptr<Resource> pg_, my_;
+  std::unique_ptr<NodeRegistry> registry_;
+  std::string run_;
+  std::set<std::string> nodes_;
+};
+
+TEST_P(NodesTest, TheTableClaimsComparesAndSetsAndBeats) {
+  const std::string node = Node("r");
+  NodeRecord a{node, "instance-a", "host-a", 11, 0};
+  NodeRecord b{node, "instance-b", "host-b", 22, 0};
+  EXPECT_TRUE(registry_->InsertIfAbsent(a).value());
+  EXPECT_FALSE(registry_->InsertIfAbsent(b).value());
+  auto row = registry_->Find(node).value();
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->instance, "instance-a");
+  EXPECT_EQ(row->host, "host-a");
+  EXPECT_EQ(row->pid, 11);
+  EXPECT_LT(row->age_ms, 5000);
+
+  EXPECT_TRUE(registry_->Beat(a).value());
+  EXPECT_FALSE(registry_->Beat(b).value());
+  EXPECT_FALSE(registry_->Take(b, "instance-x").value());  // not the holder
+  EXPECT_TRUE(registry_->Take(b, "instance-a").value());
+  EXPECT_FALSE(registry_->Beat(a).value());  // a lost the node id
+  EXPECT_TRUE(registry_->Beat(b).value());
+
+  SetAge(node, 45000);
+  row = registry_->Find(node).value();
+  ASSERT_TRUE(row.has_value());
+  EXPECT_GE(row->age_ms, 45000);
+  EXPECT_LT(row->age_ms, 50000);
+  EXPECT_TRUE(registry_->Beat(b).value());
+  EXPECT_LT(registry_->Find(node).value()->age_ms, 5000);
+
+  bool listed = false;
+  Result<std::vector<NodeRecord>> all = registry_->List();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  for (const NodeRecord& r : *all) {
+    listed |= r.node == node && r.instance == "instance-b";
+  }
+  EXPECT_TRUE(listed);
+  EXPECT_FALSE(registry_->Find(Node("none")).value().has_value());
+}
+
+TEST_P(NodesTest, ASecondLiveHolderOfTheNodeIdIsRefused) {
+  const std::string node = Node("h");
+  auto tm = Manager(node);
+  NodeHeartbeatOptions options;
+  options.interval_ms = 100;
+  options.alive_within_ms = 3000;
+  auto first = NodeHeartbeat::Start(tm.get(), options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  (*first)->Stop();
+
+  // Another host's process, beating recently: refused, and named.
+  SetHolder(node, "elsewhere", 4242);
+  auto second = NodeHeartbeat::Start(tm.get(), options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("node id '" + node +
+                                           "' is in use by host elsewhere "
+                                           "pid 4242"),
+            std::string::npos)
+      << second.status().ToString();
+
+  // A live process of this host (not this one): refused as well.
+  SetHolder(node, HostName(), getppid());
+  EXPECT_FALSE(NodeHeartbeat::Start(tm.get(), options).ok());
+
+  // A process of this host that is gone: its id is free at once.
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  SetHolder(node, HostName(), child);
+  auto restarted = NodeHeartbeat::Start(tm.get(), options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  EXPECT_EQ(registry_->Find(node).value()->pid, getpid());
+  (*restarted)->Stop();
+
+  // Another host's holder, silent past alive_within: taken.
+  SetHolder(node, "elsewhere", 4242);
+  SetAge(node, 3500);
+  auto after_silence = NodeHeartbeat::Start(tm.get(), options);
+  ASSERT_TRUE(after_silence.ok()) << after_silence.status().ToString();
+  EXPECT_EQ(registry_->Find(node).value()->host, HostName());
+}
+
+TEST_P(NodesTest, AHeartbeatKeepsTheRowFreshAndNoticesItsIdTaken) {
+  const std::string node = Node("b");
+  auto tm = Manager(node);
+  NodeHeartbeatOptions options;
+  options.interval_ms = 100;
+  auto heartbeat = NodeHeartbeat::Start(tm.get(), options);
+  ASSERT_TRUE(heartbeat.ok()) << heartbeat.status().ToString();
+  SetAge(node, 20000);
+  std::this_thread::sleep_for(milliseconds(600));
+  EXPECT_LT(registry_->Find(node).value()->age_ms, 5000);  // it beat since
+  EXPECT_TRUE((*heartbeat)->health().ok());
+
+  NodeRecord usurper{node, "usurper", "elsewhere", 7, 0};
+  ASSERT_TRUE(
+      registry_->Take(usurper, (*heartbeat)->self().instance).value());
+  for (int i = 0; i < 50 && (*heartbeat)->health().ok(); ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  Status health = (*heartbeat)->health();
+  EXPECT_EQ(health.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(health.message().find("taken by host elsewhere pid 7"),
+            std::string::npos)
+      << health.ToString();
+  EXPECT_EQ(registry_->Find(node).value()->instance, "usurper");
+}
+
+TEST_P(NodesTest, ASweeperTakesOverOnlyASilentNode) {
+  const std::string silent = Node("s");
+  const std::string never = Node("n");  // in doubt, but never announced
+  const std::string self = Node("a");
+  backlog::Backlog orphans = Orphans(silent, 6);
+  backlog::Backlog unannounced = Orphans(never, 2);
+  ASSERT_FALSE(HasFailure());
+  ASSERT_TRUE(
+      registry_->InsertIfAbsent({silent, "i-s", "elsewhere", 1, 0}).value());
+
+  auto tm = Manager(self);
+  SweeperOptions options;
+  options.grace_period_ms = 0;
+  options.takeover_after_ms = 2000;
+  Sweeper sweeper(tm.get(), options);
+
+  // Alive: none of its branches is touched.
+  SweepResult alive = sweeper.SweepOnce();
+  EXPECT_EQ(StillPrepared(orphans), 12) << alive.Summary();
+  EXPECT_EQ(StillPrepared(unannounced), 4);
+
+  // Silent for longer than takeover_after: every transaction finished as
+  // decided, by this node's sweeper.
+  SetAge(silent, 2500);
+  SweepResult taken = sweeper.SweepOnce();
+  EXPECT_EQ(taken.committed, 6) << taken.Summary();
+  EXPECT_EQ(taken.rolled_back, 6) << taken.Summary();
+  EXPECT_EQ(taken.ended, 3) << taken.Summary();
+  EXPECT_EQ(taken.heuristics, 0);
+  ExpectExact(orphans);
+  EXPECT_EQ(StillPrepared(unannounced), 4);  // no row: never taken over
+
+  CleanUp(never);
+  ExpectExact(unannounced);
+}
+
+TEST_P(NodesTest, TwoSweepersTakingOverAtOnceAgree) {
+  const std::string silent = Node("d");
+  backlog::Backlog orphans = Orphans(silent, 16);
+  ASSERT_FALSE(HasFailure());
+  ASSERT_TRUE(
+      registry_->InsertIfAbsent({silent, "i-d", "elsewhere", 1, 0}).value());
+  SetAge(silent, 60000);
+
+  auto one = Manager(Node("x"));
+  auto two = Manager(Node("y"));
+  SweeperOptions options;
+  options.grace_period_ms = 0;
+  options.takeover_after_ms = 30000;
+  Sweeper a(one.get(), options), b(two.get(), options);
+  std::future<SweepResult> first =
+      std::async(std::launch::async, [&] { return a.SweepOnce(); });
+  SweepResult second = b.SweepOnce();
+  SweepResult first_result = first.get();
+  EXPECT_EQ(first_result.heuristics + second.heuristics, 0);
+  // Each branch resolved once: by one of them, or found gone by the other.
+  EXPECT_EQ(first_result.committed + second.committed, 16)
+      << first_result.Summary() << " / " << second.Summary();
+  EXPECT_EQ(first_result.rolled_back + second.rolled_back, 16)
+      << first_result.Summary() << " / " << second.Summary();
+  // A decision left open by a race is ENDed by the next pass.
+  (void)a.SweepOnce();
+  ExpectExact(orphans);
+  for (const DecisionRecord& d : one->log().OpenCommits()) {
+    EXPECT_EQ(d.gtrid.find(":" + silent + ":"), std::string::npos)
+        << d.gtrid << " still open";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, NodesTest, ::testing::Values("pg", "my"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace xatm

@@ -1,0 +1,169 @@
+#include "xatm/node_registry.h"
+
+#include <utility>
+
+#include "tm/store/node_table_sql.h"
+
+namespace xatm {
+
+// Milliseconds since last_seen, by the server's clock, as the fifth column.
+struct NodeRegistry::Sql {
+  std::string create_table;
+  std::string select_all;
+  std::string select_one;
+  std::string insert_if_absent;
+  std::string take;
+  std::string beat;
+};
+
+namespace {
+
+const char kColumns[] = "SELECT node, instance, host, pid, ";
+
+NodeRegistry::Sql PostgresSql() {
+  const std::string select =
+      std::string(kColumns) +
+      "CAST(extract(epoch FROM clock_timestamp() - last_seen) * 1000 AS "
+      "bigint) FROM xatm_nodes";
+  return {
+      internal::kPostgresqlNodesSql,
+      select + " ORDER BY node",
+      select + " WHERE node = ?",
+      "INSERT INTO xatm_nodes (node, instance, host, pid) VALUES (?, ?, ?, "
+      "CAST(? AS bigint)) ON CONFLICT (node) DO NOTHING",
+      "UPDATE xatm_nodes SET instance = ?, host = ?, pid = CAST(? AS bigint), "
+      "started_at = clock_timestamp(), last_seen = clock_timestamp() "
+      "WHERE node = ? AND instance = ?",
+      "UPDATE xatm_nodes SET last_seen = clock_timestamp() "
+      "WHERE node = ? AND instance = ?",
+  };
+}
+
+NodeRegistry::Sql MysqlSql() {
+  const std::string select =
+      std::string(kColumns) +
+      "TIMESTAMPDIFF(MICROSECOND, last_seen, NOW(3)) DIV 1000 FROM xatm_nodes";
+  return {
+      internal::kMysqlNodesSql,
+      select + " ORDER BY node",
+      select + " WHERE node = ?",
+      // Only the key can conflict: IGNORE hides nothing else.
+      "INSERT IGNORE INTO xatm_nodes (node, instance, host, pid, started_at, "
+      "last_seen) VALUES (?, ?, ?, CAST(? AS SIGNED), NOW(3), NOW(3))",
+      "UPDATE xatm_nodes SET instance = ?, host = ?, pid = CAST(? AS SIGNED), "
+      "started_at = NOW(3), last_seen = NOW(3) WHERE node = ? AND instance = ?",
+      "UPDATE xatm_nodes SET last_seen = NOW(3) WHERE node = ? AND instance = ?",
+  };
+}
+
+Result<NodeRegistry::Sql> SqlFor(const std::string& type) {
+  if (type == "postgresql") return PostgresSql();
+  if (type == "mysql") return MysqlSql();
+  return Status::InvalidArgument("no node table for resource type '" + type +
+                                 "'");
+}
+
+int64_t ToInt(const std::optional<std::string>& text) {
+  if (!text.has_value()) return 0;
+  try {
+    return std::stoll(*text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::vector<NodeRecord> ToRecords(const std::vector<Row>& rows) {
+  std::vector<NodeRecord> records;
+  for (const Row& row : rows) {
+    if (row.size() < 5) continue;
+    records.push_back(NodeRecord{row[0].value_or(""), row[1].value_or(""),
+                                 row[2].value_or(""), ToInt(row[3]),
+                                 ToInt(row[4])});
+  }
+  return records;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(Resource& store) {
+  Result<Sql> sql = SqlFor(store.type());
+  if (!sql.ok()) return sql.status();
+  return std::unique_ptr<NodeRegistry>(new NodeRegistry(
+      store, std::make_unique<const Sql>(std::move(sql).value())));
+}
+
+Status NodeRegistry::CreateTable(Resource& store) {
+  Result<Sql> sql = SqlFor(store.type());
+  if (!sql.ok()) return sql.status();
+  // The script holds comments and one statement.
+  std::string statement = sql->create_table;
+  const size_t create = statement.find("CREATE TABLE");
+  const size_t end = statement.rfind(';');
+  if (create == std::string::npos || end == std::string::npos || end < create) {
+    return Status::Internal("malformed node table script");
+  }
+  return store.ExecuteLocal(statement.substr(create, end - create), {});
+}
+
+NodeRegistry::NodeRegistry(Resource& store, std::unique_ptr<const Sql> sql)
+    : store_(store), sql_(std::move(sql)) {}
+
+NodeRegistry::~NodeRegistry() = default;
+
+Result<std::vector<NodeRecord>> NodeRegistry::List() const {
+  Result<std::vector<Row>> rows = store_.QueryLocal(sql_->select_all, {});
+  if (!rows.ok()) return rows.status().WithContext("reading xatm_nodes");
+  return ToRecords(*rows);
+}
+
+Result<std::optional<NodeRecord>> NodeRegistry::Find(
+    const std::string& node) const {
+  Result<std::vector<Row>> rows = store_.QueryLocal(sql_->select_one, {node});
+  if (!rows.ok()) return rows.status().WithContext("reading xatm_nodes");
+  std::vector<NodeRecord> found = ToRecords(*rows);
+  if (found.empty()) return std::optional<NodeRecord>();
+  return std::optional<NodeRecord>(std::move(found.front()));
+}
+
+Result<int64_t> NodeRegistry::ExecuteCounted(
+    const std::string& sql, const std::vector<std::string>& params) {
+  Result<std::unique_ptr<Branch>> local = store_.BeginLocal();
+  if (!local.ok()) return local.status();
+  Result<int64_t> rows = (*local)->Execute(sql, params);
+  if (!rows.ok()) {
+    (void)(*local)->Rollback();
+    return rows.status();
+  }
+  Status committed = (*local)->CommitOnePhase();
+  if (!committed.ok()) return committed;
+  return *rows;
+}
+
+Result<bool> NodeRegistry::InsertIfAbsent(const NodeRecord& self) {
+  Result<int64_t> rows =
+      ExecuteCounted(sql_->insert_if_absent,
+                     {self.node, self.instance, self.host,
+                      std::to_string(self.pid)});
+  if (!rows.ok()) return rows.status().WithContext("writing xatm_nodes");
+  return *rows == 1;
+}
+
+Result<bool> NodeRegistry::Take(const NodeRecord& self,
+                                const std::string& holder_instance) {
+  Result<int64_t> rows = ExecuteCounted(
+      sql_->take, {self.instance, self.host, std::to_string(self.pid),
+                   self.node, holder_instance});
+  if (!rows.ok()) return rows.status().WithContext("writing xatm_nodes");
+  return *rows == 1;
+}
+
+Result<bool> NodeRegistry::Beat(const NodeRecord& self) {
+  // Matched rows: the MySQL adapter asks for CLIENT_FOUND_ROWS, so a beat
+  // within the same millisecond still counts.
+  Result<int64_t> rows =
+      ExecuteCounted(sql_->beat, {self.node, self.instance});
+  if (!rows.ok()) return rows.status().WithContext("heartbeat");
+  return *rows == 1;
+}
+
+}  // namespace xatm
