@@ -108,7 +108,8 @@ void NodeCluster::StopAll(int timeout_ms) {
     if (m.ended) continue;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
-    m.exit = m.child->Wait(static_cast<int>(std::max<int64_t>(0, left.count())));
+    m.exit =
+        m.child->Wait(static_cast<int>(std::max<int64_t>(0, left.count())));
     m.ended = true;
     m.ended_at = Clock::now();
   }

@@ -178,8 +178,8 @@ int Main(int argc, char** argv) {
   Result<std::unique_ptr<TransactionManager>> tm =
       OpenTransactionManager(*config);
   if (!tm.ok()) {
-    std::fprintf(stderr, "%s: cannot open the transaction manager: %s\n",
-                 kName, tm.status().ToString().c_str());
+    std::fprintf(stderr, "%s: cannot open the transaction manager: %s\n", kName,
+                 tm.status().ToString().c_str());
     return 1;
   }
   SweeperOptions sweep;

@@ -230,9 +230,8 @@ AuditCounts AuditBank(NodeCluster& cluster, BankView& bank,
     EXPECT_TRUE(balance.ok()) << balance.status().ToString();
     if (!balance.ok()) return counts;
     EXPECT_EQ(balance->cents(), sum)
-        << "balance of " << account.ToString() << " is "
-        << balance->ToString() << ", opening plus ledger "
-        << Amount::FromCents(sum).ToString();
+        << "balance of " << account.ToString() << " is " << balance->ToString()
+        << ", opening plus ledger " << Amount::FromCents(sum).ToString();
     total += balance->cents();
   }
   EXPECT_EQ(total, kOpeningCents * static_cast<int64_t>(accounts.size()))
@@ -246,8 +245,8 @@ AuditCounts AuditBank(NodeCluster& cluster, BankView& bank,
       databases.insert(account.substr(0, account.find(':')));
     }
     EXPECT_TRUE(legs.size() == 2 && net == 0 && databases.size() == 2)
-        << "half a transfer in the ledger: " << gtrid << " has "
-        << legs.size() << " legs, net " << net << " cents";
+        << "half a transfer in the ledger: " << gtrid << " has " << legs.size()
+        << " legs, net " << net << " cents";
   }
   for (int i = 0; i < cluster.size(); ++i) {
     const NodeOutcomes outcomes = ParseOutcomes(cluster[i].exit.out);
@@ -256,13 +255,13 @@ AuditCounts AuditBank(NodeCluster& cluster, BankView& bank,
       for (const std::string& gtrid : gtrids) {
         const bool in_ledger = ledger.count(gtrid) != 0;
         if (word == "acked" || word == "decided") {
-          EXPECT_TRUE(in_ledger) << word << " " << gtrid
-                                 << " is not committed on both sides";
+          EXPECT_TRUE(in_ledger)
+              << word << " " << gtrid << " is not committed on both sides";
         } else if (word == "aborted") {
           EXPECT_FALSE(in_ledger) << "aborted " << gtrid << " in the ledger";
         } else {
-          EXPECT_EQ(word, "unknown") << "unexpected line from node "
-                                     << cluster[i].node->id();
+          EXPECT_EQ(word, "unknown")
+              << "unexpected line from node " << cluster[i].node->id();
         }
       }
     }
@@ -280,8 +279,7 @@ AuditCounts AuditBank(NodeCluster& cluster, BankView& bank,
 // How many of the members other than `subject` logged that they take
 // `subject` over (the sweeper's warning when a node goes silent).
 int TakersOf(NodeCluster& cluster, int subject) {
-  const std::string said =
-      "node " + cluster[subject].node->id() + " (host";
+  const std::string said = "node " + cluster[subject].node->id() + " (host";
   int takers = 0;
   for (int i = 0; i < cluster.size(); ++i) {
     const std::string& err = cluster[i].exit.err;
@@ -376,8 +374,7 @@ int64_t RunKillScenario(const KillPlan& plan) {
   for (int i = 0; i < kNodes; ++i) {
     if (cluster.Start("tk", accounts, args,
                       i == victim ? plan.env
-                                  : std::map<std::string, std::string>{}) <
-        0) {
+                                  : std::map<std::string, std::string>{}) < 0) {
       return -1;
     }
   }
@@ -412,8 +409,7 @@ int64_t RunKillScenario(const KillPlan& plan) {
   cluster.StopAll(30000);
   for (int i = 0; i < kNodes; ++i) {
     if (i != victim) {
-      EXPECT_TRUE(cluster[i].exit.ExitedWith(0))
-          << cluster[i].exit.Describe();
+      EXPECT_TRUE(cluster[i].exit.ExitedWith(0)) << cluster[i].exit.Describe();
     }
   }
   const AuditCounts counts = AuditBank(cluster, bank, accounts);
@@ -487,8 +483,7 @@ TEST_F(TakeoverTest, SurvivorsFinishANodeKilledAtEachCrashPoint) {
   PrintLine("takeover crash points: " + std::to_string(times.size()) + "/" +
             std::to_string(CrashPointPlans().size()) + " taken over, " +
             Spread(times) + "; " +
-            std::to_string(FailuresSoFar() - failures_before) +
-            " violations");
+            std::to_string(FailuresSoFar() - failures_before) + " violations");
 }
 
 TEST_F(TakeoverTest, SurvivorsFinishANodeKilledAtRandomUnderLoad) {
@@ -506,8 +501,44 @@ TEST_F(TakeoverTest, SurvivorsFinishANodeKilledAtRandomUnderLoad) {
   }
   PrintLine("takeover random kills: " + std::to_string(times.size()) + "/" +
             std::to_string(kRounds) + " taken over, " + Spread(times) + "; " +
-            std::to_string(FailuresSoFar() - failures_before) +
-            " violations");
+            std::to_string(FailuresSoFar() - failures_before) + " violations");
+}
+
+// A second process with a node id a live process holds: its sweeper does
+// not start (another instance heartbeats the row), and the process says so
+// and exits 1 without running a transfer.
+TEST_F(TakeoverTest, SecondProcessWithALiveNodesIdIsRefused) {
+  Scenario scenario("second process with a live node's id");
+  const int failures_before = FailuresSoFar();
+  BankView bank;
+  const std::vector<AccountRef> accounts =
+      MakeAccounts(bank, NewNodeId("tr"), 1);
+  NodeCluster cluster(StoreSettings(), TimingLines());
+  const int first = cluster.Start("tr", accounts, {"--threads", "1"});
+  ASSERT_GE(first, 0);
+  std::string list;
+  for (const AccountRef& a : accounts) {
+    list += (list.empty() ? "" : ",") + a.ToString();
+  }
+  ChildExit second = RunChild(
+      {NodeProcessBinary(), "--config", cluster[first].node->config_path(),
+       "--accounts", list, "--threads", "1"},
+      {}, 30000);
+  EXPECT_TRUE(second.ExitedWith(1)) << second.Describe();
+  EXPECT_NE(second.err.find("cannot start its sweeper"), std::string::npos)
+      << second.Describe();
+  EXPECT_NE(second.err.find(std::to_string(cluster[first].child->pid())),
+            std::string::npos)
+      << "the refusal does not name the holder's pid: " << second.Describe();
+  EXPECT_TRUE(second.out.empty()) << "the refused process ran transfers";
+  cluster.StopAll(30000);
+  EXPECT_TRUE(cluster[first].exit.ExitedWith(0))
+      << cluster[first].exit.Describe();
+  AuditBank(cluster, bank, accounts);
+  const std::string said = second.err.substr(0, second.err.find('\n'));
+  PrintLine("takeover refusal: " + said + "; " +
+            std::to_string(FailuresSoFar() - failures_before) + " violations");
+  ForgetNodesIfPassed(cluster, bank, failures_before);
 }
 
 // The paused node's one transfer: its gtrid, from the branch it prepared.
@@ -534,9 +565,9 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
   ASSERT_GE(cluster.Start("tk", accounts, load), 0);
   // Held at the point 2 s, i.e. until the test has stopped it: once stopped
   // the sleep runs out, and it goes on when it is resumed.
-  const int held = cluster.Start(
-      "tp", own, {"--threads", "1", "--transfers", "1"},
-      {{"XATM_PAUSE_AT", "decision-inserted:2000"}});
+  const int held =
+      cluster.Start("tp", own, {"--threads", "1", "--transfers", "1"},
+                    {{"XATM_PAUSE_AT", "decision-inserted:2000"}});
   ASSERT_GE(held, 0);
   ASSERT_TRUE(cluster[held].child->WaitForStderr(
       "xatm: paused at decision-inserted", 30000))
@@ -575,7 +606,8 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
   cluster.Signal(held, SIGCONT);
 
   ASSERT_TRUE(cluster.WaitForEnd(held, 60000)) << "the resumed node hangs";
-  EXPECT_TRUE(cluster[held].exit.ExitedWith(0)) << cluster[held].exit.Describe();
+  EXPECT_TRUE(cluster[held].exit.ExitedWith(0))
+      << cluster[held].exit.Describe();
   const NodeOutcomes reported = ParseOutcomes(cluster[held].exit.out);
   std::string word = "none";
   for (const auto& [w, gtrids] : reported.gtrids) {
@@ -608,8 +640,8 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
   } else if (word == "aborted") {
     EXPECT_TRUE(legs.empty()) << "aborted " << gtrid << " is committed";
   }
-  EXPECT_TRUE(!row->has_value() || (**row).outcome ==
-                                       (committed ? "commit" : "abort"))
+  EXPECT_TRUE(!row->has_value() ||
+              (**row).outcome == (committed ? "commit" : "abort"))
       << "decision row " << Describe(*row) << " contradicts the ledger";
 
   // The others took the stopped node over (and logged its gtrid when
@@ -631,11 +663,14 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
       "takeover SIGSTOP: node %s stopped %.1f s (takeover_after %.1f s) "
       "holding its uncommitted COMMIT row of %s; taken over by %d nodes, "
       "up to %d fences waited on the row at once, %d log lines of theirs "
-      "name the gtrid; it reported %s, ledger %s, decision row %s, settled %.2f s "
+      "name the gtrid; it reported %s, ledger %s, decision row %s, settled "
+      "%.2f s "
       "after its exit; %s; %d violations",
-      id.c_str(), stopped_ms / 1000.0, kTakeoverAfterMs / 1000.0,
-      gtrid.c_str(), takers, fence_waiters, mentions, word.c_str(),
-      committed ? "both legs" : legs.empty() ? "no leg" : "one leg",
+      id.c_str(), stopped_ms / 1000.0, kTakeoverAfterMs / 1000.0, gtrid.c_str(),
+      takers, fence_waiters, mentions, word.c_str(),
+      committed      ? "both legs"
+      : legs.empty() ? "no leg"
+                     : "one leg",
       Describe(*row).c_str(), settled.ms / 1000.0, CountsText(counts).c_str(),
       FailuresSoFar() - failures_before);
   PrintLine(line);
