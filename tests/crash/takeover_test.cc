@@ -27,16 +27,16 @@
 #include <vector>
 
 #include "tests/crash/bank_view.h"
-#include "tests/crash/checks.h"
 #include "tests/crash/decision_rows.h"
 #include "tests/crash/node_cluster.h"
 #include "tests/crash/scenario_tally.h"
+#include "tests/crash/takeover_checks.h"
 #include "tests/crash/test_node.h"
 
 namespace xatm::crash {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = NodeCluster::Clock;
 
 constexpr char kStore[] = "pg";
 constexpr int kTakeoverAfterMs = 3000;
@@ -78,260 +78,6 @@ std::string TimingLines() {
   return lines;
 }
 
-int64_t MsBetween(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from)
-      .count();
-}
-
-// Failed assertions of the running test so far: a scenario's violations are
-// the difference across it.
-int FailuresSoFar() {
-  return ::testing::UnitTest::GetInstance()
-      ->current_test_info()
-      ->result()
-      ->total_part_count();
-}
-
-std::vector<AccountRef> MakeAccounts(BankView& bank, const std::string& prefix,
-                                     int per_database) {
-  std::vector<AccountRef> accounts;
-  for (const char* resource : {"pg", "my"}) {
-    for (int i = 0; i < per_database; ++i) {
-      Result<AccountRef> a =
-          bank.CreateAccount(resource, prefix + "-" + std::to_string(i),
-                             Amount::FromCents(kOpeningCents));
-      EXPECT_TRUE(a.ok()) << a.status().ToString();
-      if (a.ok()) accounts.push_back(*a);
-    }
-  }
-  return accounts;
-}
-
-// What the dead node left behind, and how long until it was all finished.
-struct TakeoverWatch {
-  int left_prepared = -1;  // branches prepared at the first look
-  int left_open = -1;      // COMMIT decisions not ended at the first look
-  int64_t ms = -1;         // death to settled; -1: not within the budget
-};
-
-// Polls until no branch of member `dead` is prepared in either database, no
-// statement naming one is running, and none of its COMMIT decisions is open;
-// the time is measured from the moment its death was noticed.
-TakeoverWatch AwaitTakeover(NodeCluster& cluster, BankView& bank, int dead,
-                            int budget_ms) {
-  const std::string& id = cluster[dead].node->id();
-  const Clock::time_point died = cluster[dead].ended_at;
-  TakeoverWatch watch;
-  std::string last_error;  // of the last look that failed
-  for (;;) {
-    Result<int> busy = bank.StatementsInFlight(id);
-    Result<std::vector<PreparedEntry>> prepared = bank.Prepared(id);
-    Result<NodeDecisions> decisions = CountNodeDecisions(bank, kStore, id);
-    const Clock::time_point seen = Clock::now();
-    const bool read = busy.ok() && prepared.ok() && decisions.ok();
-    if (!read) {
-      // A failed look (a connection refused under load) proves nothing
-      // either way: look again until the budget is spent.
-      last_error = busy.status().ToString() + " " +
-                   prepared.status().ToString() + " " +
-                   decisions.status().ToString();
-    } else if (watch.left_prepared < 0) {
-      watch.left_prepared = static_cast<int>(prepared->size());
-      watch.left_open = decisions->open_commits;
-    }
-    if (read && *busy == 0 && prepared->empty() &&
-        decisions->open_commits == 0) {
-      watch.ms = MsBetween(died, seen);
-      return watch;
-    }
-    if (MsBetween(died, seen) > budget_ms) {
-      std::string what = last_error;
-      if (prepared.ok()) {
-        what += " prepared:";
-        for (const PreparedEntry& p : *prepared) {
-          what += " " + p.gtrid + "@" + p.database;
-        }
-      }
-      if (decisions.ok()) {
-        what += "; " + std::to_string(decisions->open_commits) +
-                " open COMMIT decisions";
-      }
-      ADD_FAILURE() << "node " << id << " not taken over " << budget_ms
-                    << " ms after its death: " << what;
-      return watch;
-    }
-    cluster.Pump(100);
-  }
-}
-
-// Legs of a gtrid in the ledger: account -> signed cents.
-using Legs = std::map<std::string, int64_t>;
-
-struct AuditCounts {
-  std::map<std::string, int> outcomes;  // acked, decided, aborted, unknown
-  int ledger_gtrids = 0;
-};
-
-std::string CountsText(const AuditCounts& c) {
-  std::string s;
-  for (const char* word : {"acked", "decided", "aborted", "unknown"}) {
-    auto it = c.outcomes.find(word);
-    s += std::string(s.empty() ? "" : ", ") + word + " " +
-         std::to_string(it == c.outcomes.end() ? 0 : it->second);
-  }
-  return s + "; " + std::to_string(c.ledger_gtrids) + " in the ledger";
-}
-
-// After every member has ended: what a survivor left prepared must be one
-// of its own in-doubt transactions (its sweeper stopped with it), which its
-// `xatm recover` then finishes; nothing of any member may stay prepared.
-void ExpectNothingLeftPrepared(NodeCluster& cluster, BankView& bank) {
-  for (int i = 0; i < cluster.size(); ++i) {
-    const TestNode& node = *cluster[i].node;
-    Result<std::vector<PreparedEntry>> prepared = bank.Prepared(node.id());
-    ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
-    if (prepared->empty()) continue;
-    const NodeOutcomes own = ParseOutcomes(cluster[i].exit.out);
-    for (const PreparedEntry& p : *prepared) {
-      const bool in_doubt = own.gtrids.count("decided") != 0 &&
-                            own.gtrids.at("decided").count(p.gtrid) != 0;
-      const bool unknown = own.gtrids.count("unknown") != 0 &&
-                           own.gtrids.at("unknown").count(p.gtrid) != 0;
-      EXPECT_TRUE(cluster[i].exit.exited && (in_doubt || unknown))
-          << "node " << node.id() << " left " << p.gtrid << " prepared in "
-          << p.database << " (" << cluster[i].exit.Describe() << ")";
-    }
-    ChildExit sweep = node.Recover();
-    EXPECT_TRUE(sweep.ExitedWith(0)) << sweep.Describe();
-    ExpectNothingPrepared(bank, node.id());
-  }
-}
-
-// The bank after every member has ended: see the file comment.
-AuditCounts AuditBank(NodeCluster& cluster, BankView& bank,
-                      const std::vector<AccountRef>& accounts) {
-  AuditCounts counts;
-  ExpectNothingLeftPrepared(cluster, bank);
-  std::map<std::string, Legs> ledger;
-  int64_t total = 0;
-  for (const AccountRef& account : accounts) {
-    Result<std::vector<LedgerRow>> rows = bank.Ledger(account);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    if (!rows.ok()) return counts;
-    int64_t sum = kOpeningCents;
-    for (const LedgerRow& r : *rows) {
-      Legs& legs = ledger[r.gtrid];
-      EXPECT_EQ(legs.count(account.ToString()), 0u)
-          << r.gtrid << " twice in the ledger of " << account.ToString();
-      legs[account.ToString()] += r.delta.cents();
-      sum += r.delta.cents();
-    }
-    Result<Amount> balance = bank.Balance(account);
-    EXPECT_TRUE(balance.ok()) << balance.status().ToString();
-    if (!balance.ok()) return counts;
-    EXPECT_EQ(balance->cents(), sum)
-        << "balance of " << account.ToString() << " is " << balance->ToString()
-        << ", opening plus ledger " << Amount::FromCents(sum).ToString();
-    total += balance->cents();
-  }
-  EXPECT_EQ(total, kOpeningCents * static_cast<int64_t>(accounts.size()))
-      << "money created or destroyed";
-  counts.ledger_gtrids = static_cast<int>(ledger.size());
-  for (const auto& [gtrid, legs] : ledger) {
-    int64_t net = 0;
-    std::set<std::string> databases;
-    for (const auto& [account, cents] : legs) {
-      net += cents;
-      databases.insert(account.substr(0, account.find(':')));
-    }
-    EXPECT_TRUE(legs.size() == 2 && net == 0 && databases.size() == 2)
-        << "half a transfer in the ledger: " << gtrid << " has " << legs.size()
-        << " legs, net " << net << " cents";
-  }
-  for (int i = 0; i < cluster.size(); ++i) {
-    const NodeOutcomes outcomes = ParseOutcomes(cluster[i].exit.out);
-    for (const auto& [word, gtrids] : outcomes.gtrids) {
-      counts.outcomes[word] += static_cast<int>(gtrids.size());
-      for (const std::string& gtrid : gtrids) {
-        const bool in_ledger = ledger.count(gtrid) != 0;
-        if (word == "acked" || word == "decided") {
-          EXPECT_TRUE(in_ledger)
-              << word << " " << gtrid << " is not committed on both sides";
-        } else if (word == "aborted") {
-          EXPECT_FALSE(in_ledger) << "aborted " << gtrid << " in the ledger";
-        } else {
-          EXPECT_EQ(word, "unknown")
-              << "unexpected line from node " << cluster[i].node->id();
-        }
-      }
-    }
-    Result<NodeDecisions> decisions =
-        CountNodeDecisions(bank, kStore, cluster[i].node->id());
-    EXPECT_TRUE(decisions.ok()) << decisions.status().ToString();
-    if (decisions.ok()) {
-      EXPECT_EQ(decisions->heuristics, 0)
-          << "heuristic outcomes of node " << cluster[i].node->id();
-    }
-  }
-  return counts;
-}
-
-// How many of the members other than `subject` logged that they take
-// `subject` over (the sweeper's warning when a node goes silent).
-int TakersOf(NodeCluster& cluster, int subject) {
-  const std::string said = "node " + cluster[subject].node->id() + " (host";
-  int takers = 0;
-  for (int i = 0; i < cluster.size(); ++i) {
-    const std::string& err = cluster[i].exit.err;
-    if (i != subject && err.find(said) != std::string::npos &&
-        err.find("taking over") != std::string::npos) {
-      ++takers;
-    }
-  }
-  return takers;
-}
-
-// Sessions of PostgreSQL waiting for a row lock in a statement on
-// xatm_decisions: a fence (INSERT of an abort row) waiting for an
-// uncommitted COMMIT row with the same key.
-int FenceWaiters(BankView& bank) {
-  Result<std::vector<Row>> rows = bank.pg().QueryLocal(
-      "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-      "current_database() AND wait_event_type = 'Lock' AND "
-      "strpos(query, 'xatm_decisions') > 0",
-      {});
-  if (!rows.ok() || rows->empty() || rows->front().empty() ||
-      !rows->front()[0]) {
-    return 0;
-  }
-  return std::stoi(*rows->front()[0]);
-}
-
-// Once a scenario passed, its nodes' rows go from xatm_nodes: later nodes
-// would otherwise take them over (with nothing to do) forever. A failed
-// scenario keeps them, so that whatever it left is taken over.
-void ForgetNodesIfPassed(NodeCluster& cluster, BankView& bank,
-                         int failures_before) {
-  if (FailuresSoFar() != failures_before) return;
-  for (int i = 0; i < cluster.size(); ++i) {
-    Status deleted = bank.Get(kStore).ExecuteLocal(
-        "DELETE FROM xatm_nodes WHERE node = ?", {cluster[i].node->id()});
-    EXPECT_TRUE(deleted.ok()) << deleted.ToString();
-  }
-}
-
-// The end of every other member's stderr, for failure messages.
-std::string SurvivorsLogs(NodeCluster& cluster, int subject) {
-  std::string text;
-  for (int i = 0; i < cluster.size(); ++i) {
-    if (i == subject) continue;
-    const std::string& err = cluster[i].exit.err;
-    text += "\n--- stderr of " + cluster[i].node->id() + " (end) ---\n" +
-            err.substr(err.size() > 3000 ? err.size() - 3000 : 0);
-  }
-  return text;
-}
-
 // Min / median / max of the takeover times of a group of scenarios.
 std::string Spread(std::vector<int64_t> ms) {
   if (ms.empty()) return "none measured";
@@ -364,7 +110,7 @@ int64_t RunKillScenario(const KillPlan& plan) {
   const int failures_before = FailuresSoFar();
   BankView bank;
   const std::vector<AccountRef> accounts =
-      MakeAccounts(bank, NewNodeId("ta"), kAccountsPerDatabase);
+      MakeAccounts(bank, NewNodeId("ta"), kAccountsPerDatabase, kOpeningCents);
   NodeCluster cluster(StoreSettings(), TimingLines());
   std::mt19937 rng(std::random_device{}());
   const int victim = static_cast<int>(rng() % kNodes);
@@ -393,7 +139,7 @@ int64_t RunKillScenario(const KillPlan& plan) {
         << "survivor ended: " << cluster[i].exit.Describe();
   }
   const TakeoverWatch watch =
-      AwaitTakeover(cluster, bank, victim, 3 * kTakeoverBoundMs);
+      AwaitTakeover(cluster, bank, kStore, victim, 3 * kTakeoverBoundMs);
   EXPECT_GE(watch.ms, 0);
   EXPECT_LE(watch.ms, kTakeoverBoundMs)
       << "takeover slower than takeover_after + sweep_interval + margin";
@@ -412,7 +158,8 @@ int64_t RunKillScenario(const KillPlan& plan) {
       EXPECT_TRUE(cluster[i].exit.ExitedWith(0)) << cluster[i].exit.Describe();
     }
   }
-  const AuditCounts counts = AuditBank(cluster, bank, accounts);
+  const AuditCounts counts =
+      AuditBank(cluster, bank, kStore, accounts, kOpeningCents);
   // Both survivors took it over, each on its own: the fence (and the audit
   // above) is what keeps them from disagreeing.
   const int takers = TakersOf(cluster, victim);
@@ -430,7 +177,7 @@ int64_t RunKillScenario(const KillPlan& plan) {
       kTakeoverBoundMs / 1000.0, CountsText(counts).c_str(),
       FailuresSoFar() - failures_before);
   PrintLine(line);
-  ForgetNodesIfPassed(cluster, bank, failures_before);
+  ForgetNodesIfPassed(cluster, bank, kStore, failures_before);
   EXPECT_GE(counts.outcomes.count("acked") ? counts.outcomes.at("acked") : 0, 1)
       << "no transfer committed: the load meant nothing";
   return watch.ms;
@@ -512,7 +259,7 @@ TEST_F(TakeoverTest, SecondProcessWithALiveNodesIdIsRefused) {
   const int failures_before = FailuresSoFar();
   BankView bank;
   const std::vector<AccountRef> accounts =
-      MakeAccounts(bank, NewNodeId("tr"), 1);
+      MakeAccounts(bank, NewNodeId("tr"), 1, kOpeningCents);
   NodeCluster cluster(StoreSettings(), TimingLines());
   const int first = cluster.Start("tr", accounts, {"--threads", "1"});
   ASSERT_GE(first, 0);
@@ -534,11 +281,11 @@ TEST_F(TakeoverTest, SecondProcessWithALiveNodesIdIsRefused) {
   cluster.StopAll(30000);
   EXPECT_TRUE(cluster[first].exit.ExitedWith(0))
       << cluster[first].exit.Describe();
-  AuditBank(cluster, bank, accounts);
+  AuditBank(cluster, bank, kStore, accounts, kOpeningCents);
   const std::string said = second.err.substr(0, second.err.find('\n'));
   PrintLine("takeover refusal: " + said + "; " +
             std::to_string(FailuresSoFar() - failures_before) + " violations");
-  ForgetNodesIfPassed(cluster, bank, failures_before);
+  ForgetNodesIfPassed(cluster, bank, kStore, failures_before);
 }
 
 // The paused node's one transfer: its gtrid, from the branch it prepared.
@@ -554,9 +301,10 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
   const int failures_before = FailuresSoFar();
   BankView bank;
   std::vector<AccountRef> accounts =
-      MakeAccounts(bank, NewNodeId("ts"), kAccountsPerDatabase);
+      MakeAccounts(bank, NewNodeId("ts"), kAccountsPerDatabase, kOpeningCents);
   // The held transfer's own accounts: its row locks block only it.
-  const std::vector<AccountRef> own = MakeAccounts(bank, NewNodeId("tp"), 1);
+  const std::vector<AccountRef> own =
+      MakeAccounts(bank, NewNodeId("tp"), 1, kOpeningCents);
   accounts.insert(accounts.end(), own.begin(), own.end());
   NodeCluster cluster(StoreSettings(), TimingLines());
   const std::vector<std::string> load = {"--threads",
@@ -617,11 +365,12 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
                           << cluster[held].exit.Describe();
   // Whatever it left is finished by itself or, once silent, by the others.
   const TakeoverWatch settled =
-      AwaitTakeover(cluster, bank, held, 3 * kTakeoverBoundMs);
+      AwaitTakeover(cluster, bank, kStore, held, 3 * kTakeoverBoundMs);
   cluster.StopAll(30000);
   Result<std::optional<DecisionRow>> row = ReadDecisionRow(bank, kStore, gtrid);
   ASSERT_TRUE(row.ok()) << row.status().ToString();
-  const AuditCounts counts = AuditBank(cluster, bank, accounts);
+  const AuditCounts counts =
+      AuditBank(cluster, bank, kStore, accounts, kOpeningCents);
 
   // One way in both databases, the node's way.
   std::set<std::string> legs;
@@ -674,7 +423,7 @@ TEST_F(TakeoverTest, NodeStoppedWhileHoldingItsCommitRowIsNotContradicted) {
       Describe(*row).c_str(), settled.ms / 1000.0, CountsText(counts).c_str(),
       FailuresSoFar() - failures_before);
   PrintLine(line);
-  ForgetNodesIfPassed(cluster, bank, failures_before);
+  ForgetNodesIfPassed(cluster, bank, kStore, failures_before);
 }
 
 }  // namespace
