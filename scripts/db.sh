@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 and MariaDB 10.11 servers on loopback, no Docker.
 #
-#   scripts/db.sh start DIR        initialise (first time) and start both
-#   scripts/db.sh start DIR --tls  the same with TLS on in both servers
-#   scripts/db.sh stop DIR         stop both
-#   scripts/db.sh kill pg|my DIR   kill -9 one server (crash tests)
-#   scripts/db.sh up pg|my DIR     start one server again after a kill
+#   scripts/db.sh start DIR            initialise (first time) and start both
+#   scripts/db.sh start DIR --tls      the same with TLS on in both servers
+#   scripts/db.sh start DIR --standby  also a synchronous PostgreSQL standby
+#   scripts/db.sh stop DIR             stop them all
+#   scripts/db.sh kill pg|my DIR       kill -9 one server (crash tests; pg:
+#                                      the primary)
+#   scripts/db.sh up pg|my DIR         start one server again after a kill
+#   scripts/db.sh promote DIR          promote the standby to a primary
 #
 # XATM_PG_MAX_PREPARED sets PostgreSQL's max_prepared_transactions at
 # initialisation (default 1000: the recovery backlog test prepares 300 at
@@ -20,6 +23,15 @@
 # nothing. env.sh then also sets XATM_TLS_DIR. Plain connections are still
 # accepted: clients choose TLS. MariaDB also gets the user xatm_x509 (same
 # password) that must present a client certificate.
+# With --standby (also chosen at initialisation; --tls may come with it) a
+# copy of the PostgreSQL primary (pg_basebackup -R) runs in DIR/pg-standby
+# on its own port, streaming; the primary names it in
+# synchronous_standby_names with synchronous_commit = on, so a commit is
+# acknowledged only once the standby has flushed it. `start` returns when
+# the standby is `sync`; commits wait while it is down. env.sh then also
+# sets XATM_PG_STANDBY_PORT and XATM_TEST_PG_STANDBY_CONNINFO. `promote`
+# (pg_ctl promote) returns once the standby accepts writes; the old primary
+# of DIR is then never started again.
 set -euo pipefail
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -52,6 +64,9 @@ pid_alive() {
 }
 
 pg_pid() { head -1 "$DIR/pg/data/postmaster.pid" 2>/dev/null || true; }
+standby_pid() {
+  head -1 "$DIR/pg-standby/data/postmaster.pid" 2>/dev/null || true
+}
 my_pid() { cat "$DIR/my/mysqld.pid" 2>/dev/null || true; }
 
 pg_up() {
@@ -59,6 +74,77 @@ pg_up() {
   rm -f "$DIR/pg/data/postmaster.pid"
   as_pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 30 \
     start >/dev/null
+}
+
+STANDBY_NAME=xatm_standby
+
+# psql as the superuser on the server at port $1, unaligned: one value per
+# line.
+pg_admin() {
+  local port=$1
+  shift
+  psql -X -q -At -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+    -v ON_ERROR_STOP=1 "$@"
+}
+
+standby_up() {
+  if pid_alive "$(standby_pid)"; then return 0; fi
+  rm -f "$DIR/pg-standby/data/postmaster.pid"
+  as_pg "$PGBIN/pg_ctl" -D "$DIR/pg-standby/data" \
+    -l "$DIR/pg-standby/server.log" -w -t 30 start >/dev/null
+}
+
+# A promoted standby leaves DIR's old primary behind: started again it
+# would be a second primary, with a history the new one does not have.
+promoted() {
+  [ -d "$DIR/pg-standby" ] && [ ! -e "$DIR/pg-standby/data/standby.signal" ]
+}
+
+refuse_old_primary() {
+  if promoted; then
+    die "the standby of $DIR was promoted: its old primary must not run again"
+  fi
+}
+
+# Until the primary reports the standby streaming and synchronous.
+wait_for_sync() {
+  local q="SELECT state || ' ' || sync_state FROM pg_stat_replication
+    WHERE application_name = '$STANDBY_NAME'"
+  for _ in $(seq 1 300); do
+    if [ "$(pg_admin "$PG_PORT" -c "$q" 2>/dev/null)" = "streaming sync" ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the standby on port $PG_STANDBY_PORT did not become synchronous"
+}
+
+# A base backup of the running primary becomes the standby (-R: it
+# follows the primary); then the primary makes it synchronous. In that
+# order: a synchronous_standby_names copied into the standby would make
+# it wait, once promoted, for a standby of its own that never comes.
+# --no-sync: the standby's first start syncs its whole data directory
+# anyway (a backup starts like a crashed server).
+standby_init() {
+  mkdir -p "$DIR/pg-standby"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$DIR/pg-standby"; fi
+  as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+    -D "$DIR/pg-standby/data" -R -X stream --checkpoint=fast --no-sync
+  # Its name in the primary's pg_stat_replication is its cluster_name. It
+  # keeps max_prepared_transactions of the copied configuration: a hot
+  # standby needs at least the primary's.
+  cat >>"$DIR/pg-standby/data/postgresql.conf" <<CONF
+port = $PG_STANDBY_PORT
+unix_socket_directories = '$DIR/pg-standby'
+cluster_name = '$STANDBY_NAME'
+hot_standby = on
+CONF
+  standby_up
+  cat >>"$DIR/pg/data/postgresql.conf" <<CONF
+synchronous_standby_names = '$STANDBY_NAME'
+synchronous_commit = on
+CONF
+  as_pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" reload >/dev/null
 }
 
 my_up() {
@@ -185,6 +271,12 @@ ENV
   if [ -d "$DIR/tls" ]; then
     echo "export XATM_TLS_DIR='$DIR/tls'" >>"$DIR/env.sh"
   fi
+  if [ -d "$DIR/pg-standby" ]; then
+    cat >>"$DIR/env.sh" <<ENV
+export XATM_PG_STANDBY_PORT=$PG_STANDBY_PORT
+export XATM_TEST_PG_STANDBY_CONNINFO='host=127.0.0.1 port=$PG_STANDBY_PORT dbname=${DB_NAME}_test user=$DB_USER'
+ENV
+  fi
 }
 
 load_env() {
@@ -192,26 +284,38 @@ load_env() {
   # shellcheck disable=SC1091
   . "$DIR/env.sh"
   PG_PORT=$XATM_PG_PORT MY_PORT=$XATM_MY_PORT MY_PASSWORD=$XATM_MY_PASSWORD
+  PG_STANDBY_PORT=${XATM_PG_STANDBY_PORT:-}
 }
 
 cmd=${1:-}
 case "$cmd" in
   start)
-    DIR=$(realpath -m "${2:?usage: db.sh start DIR [--tls]}")
-    TLS=0
-    case "${3:-}" in
-      "") ;;
-      --tls) TLS=1 ;;
-      *) die "unknown option ${3}: usage: db.sh start DIR [--tls]" ;;
-    esac
+    DIR=$(realpath -m "${2:?usage: db.sh start DIR [--tls] [--standby]}")
+    TLS=0 STANDBY=0
+    for opt in "${@:3}"; do
+      case "$opt" in
+        --tls) TLS=1 ;;
+        --standby) STANDBY=1 ;;
+        *) die "unknown option $opt: usage: db.sh start DIR [--tls] [--standby]" ;;
+      esac
+    done
     mkdir -p "$DIR"
     chmod 755 "$DIR"
     if [ -r "$DIR/env.sh" ] && [ "$TLS" -eq 1 ] && [ ! -d "$DIR/tls" ]; then
       die "$DIR was initialised without --tls: use a new DIR for TLS"
     fi
+    if [ -r "$DIR/env.sh" ] && [ "$STANDBY" -eq 1 ] &&
+      [ ! -d "$DIR/pg-standby" ]; then
+      die "$DIR was initialised without --standby: use a new DIR for a standby"
+    fi
     if [ -r "$DIR/env.sh" ]; then
       load_env
+      refuse_old_primary
       pg_up
+      if [ -d "$DIR/pg-standby" ]; then
+        standby_up
+        wait_for_sync
+      fi
       my_up
     else
       PG_PORT=$(pick_port "${XATM_PG_PORT:-25432}")
@@ -220,14 +324,27 @@ case "$cmd" in
       if [ "$TLS" -eq 1 ]; then tls_init; fi
       pg_init
       my_init
+      if [ "$STANDBY" -eq 1 ]; then
+        # Both servers listen now: the pick avoids their ports.
+        PG_STANDBY_PORT=$(pick_port $((PG_PORT + 1)))
+        standby_init
+        wait_for_sync
+      fi
       write_env
     fi
     echo "db.sh: PostgreSQL on 127.0.0.1:$PG_PORT, MariaDB on 127.0.0.1:$MY_PORT ($DIR$([ -d "$DIR/tls" ] && echo ", TLS"))"
+    if [ -d "$DIR/pg-standby" ]; then
+      echo "db.sh: synchronous PostgreSQL standby on 127.0.0.1:$PG_STANDBY_PORT"
+    fi
     ;;
   stop)
     DIR=$(realpath -m "${2:?usage: db.sh stop DIR}")
     if pid_alive "$(pg_pid)"; then
       as_pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >/dev/null || true
+    fi
+    if pid_alive "$(standby_pid)"; then
+      as_pg "$PGBIN/pg_ctl" -D "$DIR/pg-standby/data" -m fast -w stop \
+        >/dev/null || true
     fi
     pid=$(my_pid)
     if pid_alive "$pid"; then
@@ -248,10 +365,35 @@ case "$cmd" in
     which=${2:?usage: db.sh up pg|my DIR}
     DIR=$(realpath -m "${3:?usage: db.sh up pg|my DIR}")
     load_env
-    if [ "$which" = pg ]; then pg_up; else my_up; fi
+    if [ "$which" = pg ]; then
+      refuse_old_primary
+      pg_up
+    else
+      my_up
+    fi
+    ;;
+  promote)
+    DIR=$(realpath -m "${2:?usage: db.sh promote DIR}")
+    load_env
+    [ -d "$DIR/pg-standby" ] || die "$DIR has no standby (start DIR --standby)"
+    promoted && die "the standby of $DIR is already promoted"
+    pid_alive "$(standby_pid)" || die "the standby of $DIR is not running"
+    as_pg "$PGBIN/pg_ctl" -D "$DIR/pg-standby/data" -w -t 60 promote >/dev/null
+    # Out of recovery is not yet writable for every backend: a transaction
+    # id assigned proves it is.
+    for _ in $(seq 1 300); do
+      if pg_admin "$PG_STANDBY_PORT" -c "SELECT txid_current()" \
+        >/dev/null 2>&1; then
+        echo "db.sh: PostgreSQL primary now on 127.0.0.1:$PG_STANDBY_PORT (promoted standby)"
+        exit 0
+      fi
+      sleep 0.1
+    done
+    die "the promoted standby on port $PG_STANDBY_PORT accepts no writes"
     ;;
   *)
-    sed -n '2,18p' "$0" >&2
+    # The comment at the top, all of it.
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0" >&2
     exit 2
     ;;
 esac

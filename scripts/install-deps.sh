@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake make g++ pkg-config
+  cmake make g++ pkg-config ccache
   libpq-dev postgresql-15 postgresql-client-15
   mariadb-server mariadb-client libmariadb-dev libmysqlcppconn-dev
   libboost-program-options-dev libspdlog-dev

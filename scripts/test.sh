@@ -21,9 +21,18 @@ step "installing dependencies"
 "$ROOT/scripts/install-deps.sh"
 if [ "$QUICK" -eq 0 ]; then "$ROOT/scripts/install-deps.sh" --fuzz; fi
 
+# Compiler cache: a second run (another clone, another directory) rebuilds
+# only what changed. Paths are taken relative to the checkout so clones
+# share entries. XATM_NO_CCACHE=1 builds without it.
+LAUNCHER=()
+if [ -z "${XATM_NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
 step "building (warnings are errors)"
 cmake -S "$ROOT" -B "$ROOT/build/test" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DXATM_WERROR=ON >/dev/null
+  -DXATM_WERROR=ON "${LAUNCHER[@]}" >/dev/null
 cmake --build "$ROOT/build/test" -j"$JOBS"
 
 DBDIR=$(mktemp -d /tmp/xatm-test-db.XXXXXX)
@@ -44,7 +53,7 @@ if [ "$QUICK" -eq 0 ]; then
   step "building with AddressSanitizer and UndefinedBehaviorSanitizer"
   cmake -S "$ROOT" -B "$ROOT/build/asan" -DCMAKE_BUILD_TYPE=Debug \
     -DXATM_WERROR=ON -DXATM_SANITIZE=address,undefined \
-    -DXATM_BUILD_BENCH=OFF >/dev/null
+    -DXATM_BUILD_BENCH=OFF "${LAUNCHER[@]}" >/dev/null
   cmake --build "$ROOT/build/asan" -j"$JOBS"
   step "running the tests under the sanitizers"
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$ROOT/build/asan" \

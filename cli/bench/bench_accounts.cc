@@ -9,13 +9,12 @@
 namespace xatm {
 namespace {
 
-constexpr char kPrefix[] = "bench-";
-
 // Every bench account of `resource` below `count`: id -> balance row.
-Result<std::vector<Row>> BenchRows(Resource& resource) {
+Result<std::vector<Row>> BenchRows(Resource& resource,
+                                   const std::string& prefix) {
   Result<std::vector<Row>> rows = resource.QueryLocal(
       "SELECT id, balance FROM xatm_accounts WHERE id LIKE ?",
-      {std::string(kPrefix) + "%"});
+      {prefix + "%"});
   if (!rows.ok()) {
     return rows.status().WithContext("reading the bench accounts of " +
                                      resource.name());
@@ -24,8 +23,7 @@ Result<std::vector<Row>> BenchRows(Resource& resource) {
 }
 
 // The index of a bench account id, or -1 for any other id.
-int IndexOf(const std::string& id) {
-  const std::string prefix = kPrefix;
+int IndexOf(const std::string& prefix, const std::string& id) {
   if (id.size() != prefix.size() + 6 ||
       id.compare(0, prefix.size(), prefix) != 0) {
     return -1;
@@ -40,25 +38,38 @@ int IndexOf(const std::string& id) {
 
 }  // namespace
 
-std::string BenchAccountId(int index) {
-  char id[16];
-  std::snprintf(id, sizeof(id), "%s%06d", kPrefix, index);
-  return id;
+bool ValidBenchPrefix(const std::string& prefix) {
+  if (prefix.empty() || prefix.size() > 16) return false;
+  for (char c : prefix) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return false;
+    }
+  }
+  return true;
 }
 
-Status EnsureBenchAccounts(Resource& resource, int count,
-                           const Amount& opening) {
+std::string BenchAccountId(const std::string& prefix, int index) {
+  char digits[16];
+  std::snprintf(digits, sizeof(digits), "%06d", index);
+  return prefix + digits;
+}
+
+Status EnsureBenchAccounts(Resource& resource, const std::string& prefix,
+                           int count, const Amount& opening) {
   Status schema = InitSchema(resource);
   if (!schema.ok()) return schema;
-  Result<std::vector<Row>> rows = BenchRows(resource);
+  Result<std::vector<Row>> rows = BenchRows(resource, prefix);
   if (!rows.ok()) return rows.status();
   std::set<int> existing;
   for (const Row& row : *rows) {
-    if (!row.empty() && row[0].has_value()) existing.insert(IndexOf(*row[0]));
+    if (!row.empty() && row[0].has_value()) {
+      existing.insert(IndexOf(prefix, *row[0]));
+    }
   }
   for (int i = 0; i < count; ++i) {
     if (existing.count(i) != 0) continue;
-    Status created = CreateAccount(resource, BenchAccountId(i), opening);
+    Status created =
+        CreateAccount(resource, BenchAccountId(prefix, i), opening);
     // Another bench may have created it meanwhile: just as good.
     if (!created.ok() && created.code() != StatusCode::kAlreadyExists) {
       return created;
@@ -67,8 +78,9 @@ Status EnsureBenchAccounts(Resource& resource, int count,
   return Status::Ok();
 }
 
-Result<Amount> SumBenchAccounts(Resource& resource, int count) {
-  Result<std::vector<Row>> rows = BenchRows(resource);
+Result<Amount> SumBenchAccounts(Resource& resource, const std::string& prefix,
+                                int count) {
+  Result<std::vector<Row>> rows = BenchRows(resource, prefix);
   if (!rows.ok()) return rows.status();
   Amount total;
   for (const Row& row : *rows) {
@@ -76,7 +88,7 @@ Result<Amount> SumBenchAccounts(Resource& resource, int count) {
       return Status::Internal("a bench account of " + resource.name() +
                               " has a NULL id or balance");
     }
-    const int index = IndexOf(*row[0]);
+    const int index = IndexOf(prefix, *row[0]);
     if (index < 0 || index >= count) continue;
     Result<Amount> balance = Amount::ParseStored(*row[1], *row[0]);
     if (!balance.ok()) return balance.status();

@@ -26,6 +26,7 @@ struct BenchSettings {
   int clients = 8;
   int seconds = 10;
   int accounts = 1000;
+  std::string account_prefix = kDefaultBenchPrefix;
 };
 
 struct BenchReport {
@@ -51,10 +52,11 @@ std::string IntOption(const CommandContext& ctx, const char* name, int min,
 }
 
 // The sum over every resource's bench accounts.
-Result<Amount> SumAll(const BenchTarget& target, int accounts) {
+Result<Amount> SumAll(const BenchTarget& target, const BenchSettings& settings) {
   Amount total;
   for (const auto& r : target.resources()) {
-    Result<Amount> sum = SumBenchAccounts(*r, accounts);
+    Result<Amount> sum =
+        SumBenchAccounts(*r, settings.account_prefix, settings.accounts);
     if (!sum.ok()) return sum.status();
     Result<Amount> plus = total.Plus(*sum);
     if (!plus.ok()) return plus.status();
@@ -79,7 +81,8 @@ Result<int64_t> CountPrepared(const BenchTarget& target,
 
 // A random transfer between two accounts of two different resources, in a
 // random direction, of a small random amount.
-Status RandomTransfer(BenchTarget& target, int accounts, std::mt19937_64& rng) {
+Status RandomTransfer(BenchTarget& target, const std::string& prefix,
+                      int accounts, std::mt19937_64& rng) {
   const auto& resources = target.resources();
   std::uniform_int_distribution<size_t> pick_resource(0, resources.size() - 1);
   const size_t a = pick_resource(rng);
@@ -87,8 +90,9 @@ Status RandomTransfer(BenchTarget& target, int accounts, std::mt19937_64& rng) {
   while (b == a) b = pick_resource(rng);
   std::uniform_int_distribution<int> pick_account(0, accounts - 1);
   const AccountRef from{resources[a]->name(),
-                        BenchAccountId(pick_account(rng))};
-  const AccountRef to{resources[b]->name(), BenchAccountId(pick_account(rng))};
+                        BenchAccountId(prefix, pick_account(rng))};
+  const AccountRef to{resources[b]->name(),
+                      BenchAccountId(prefix, pick_account(rng))};
   std::uniform_int_distribution<int64_t> cents(1, kMaxAmountCents);
   return target.Transfer(from, to, Amount::FromCents(cents(rng)));
 }
@@ -173,7 +177,8 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
   }
   const Amount opening = *Amount::ParseStored(kOpeningBalance);
   for (const auto& r : (*target)->resources()) {
-    Status s = EnsureBenchAccounts(*r, settings.accounts, opening);
+    Status s = EnsureBenchAccounts(*r, settings.account_prefix,
+                                   settings.accounts, opening);
     if (!s.ok()) return ctx.Fail(kExitFailed, s.ToString());
   }
   BenchReport report;
@@ -181,7 +186,7 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
                               ? config.decision_store
                           : settings.mode == BenchMode::kRaw ? "memory"
                                                              : "none";
-  Result<Amount> before = SumAll(**target, settings.accounts);
+  Result<Amount> before = SumAll(**target, settings);
   if (!before.ok()) return ctx.Fail(kExitFailed, before.status().ToString());
   report.before = *before;
 
@@ -192,11 +197,13 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
   if (isatty(STDERR_FILENO)) load.progress = &ctx.err();
   BenchTarget& t = **target;
   const int accounts = settings.accounts;
-  report.load = RunLoad(load, [&t, accounts](int, std::mt19937_64& rng) {
-    return RandomTransfer(t, accounts, rng);
-  });
+  const std::string prefix = settings.account_prefix;
+  report.load =
+      RunLoad(load, [&t, &prefix, accounts](int, std::mt19937_64& rng) {
+        return RandomTransfer(t, prefix, accounts, rng);
+      });
 
-  Result<Amount> after = SumAll(t, settings.accounts);
+  Result<Amount> after = SumAll(t, settings);
   if (!after.ok()) return ctx.Fail(kExitFailed, after.status().ToString());
   report.after = *after;
   report.conserved = report.before == report.after;
@@ -223,14 +230,15 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "bench [--clients N] [--seconds S] [--accounts A] "
-      "[--mode 2pc|raw|local] [--json]",
+      "[--account-prefix P] [--mode 2pc|raw|local] [--json]",
       "Runs N concurrent clients that make random transfers between accounts\n"
       "of two different databases (random direction and accounts, 0.01 to\n"
       "10.00) for S seconds, then prints transfers/s, aborted/s and latency\n"
       "percentiles, checks that the bench accounts still hold the same sum\n"
       "to the cent and that no prepared branch of this node is left.\n"
       "Creates A accounts bench-000000.. per database first if missing\n"
-      "(balance " +
+      "(another --account-prefix gives several benches at once, say one\n"
+      "per node, accounts of their own; balance " +
           std::string(kOpeningBalance) +
           "). Modes: 2pc = the transaction manager with its decision log;\n"
           "raw = the same statements and coordinator with the decision kept\n"
@@ -245,6 +253,8 @@ int Run(const Invocation& invocation) {
       "how long to run (default 10)")("accounts",
                                       po::value<int>()->value_name("A"),
                                       "accounts per database (default 1000)")(
+      "account-prefix", po::value<std::string>()->value_name("P"),
+      "bench account ids start with P ([a-z0-9-], default bench-)")(
       "mode", po::value<std::string>()->value_name("MODE"),
       "2pc (default), raw or local");
   AddJsonOption(spec);
@@ -256,6 +266,13 @@ int Run(const Invocation& invocation) {
           IntOption(ctx, "accounts", 1, kMaxBenchAccounts - 1,
                     &settings.accounts)}) {
       if (!problem.empty()) return ctx.Fail(kExitUsage, problem);
+    }
+    if (const std::string* prefix = ctx.Option("account-prefix")) {
+      if (!ValidBenchPrefix(*prefix)) {
+        return ctx.Fail(kExitUsage, "--account-prefix must be 1 to 16 of "
+                                    "[a-z0-9-]");
+      }
+      settings.account_prefix = *prefix;
     }
     if (const std::string* mode = ctx.Option("mode")) {
       Result<BenchMode> parsed = ParseBenchMode(*mode);

@@ -124,6 +124,36 @@ TEST_F(BenchCliTest, TextReportAndBadUsage) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err, "xatm bench: --mode fast is not 2pc, raw or local\n");
   EXPECT_EQ(Xatm({"bench", "--clients", "0"}).exit_code, 2);
+  ProcessResult prefix = Xatm({"bench", "--account-prefix", "Bench_"});
+  EXPECT_EQ(prefix.exit_code, 2);
+  EXPECT_EQ(prefix.err,
+            "xatm bench: --account-prefix must be 1 to 16 of [a-z0-9-]\n");
+}
+
+// Benches of several nodes at once, each on accounts of its own: its sum
+// check sees only its own transfers.
+TEST_F(BenchCliTest, AnAccountPrefixGivesABenchAccountsOfItsOwn) {
+  const std::string prefix = "bp" + RandomHex(6) + "-";
+  ProcessResult r =
+      Xatm({"bench", "--clients", "1", "--seconds", "1", "--accounts", "3",
+            "--account-prefix", prefix, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(JsonValue(r.out, "conserved"), "true") << r.out;
+  ProcessResult balance =
+      Xatm({"balance", "pg:" + prefix + "000000", "my:" + prefix + "000002"});
+  EXPECT_EQ(balance.exit_code, 0) << balance.out << balance.err;
+  auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+  auto my = MakeResource(testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(pg.ok() && my.ok());
+  for (Resource* db : {pg->get(), my->get()}) {
+    auto rows = db->QueryLocal(
+        "SELECT count(*) FROM xatm_accounts WHERE id LIKE ?", {prefix + "%"});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->front()[0].value_or(""), "3") << db->name();
+    EXPECT_TRUE(db->ExecuteLocal("DELETE FROM xatm_accounts WHERE id LIKE ?",
+                                 {prefix + "%"})
+                    .ok());
+  }
 }
 
 }  // namespace

@@ -76,7 +76,10 @@ class ServeTest : public ::testing::TestWithParam<const char*> {
     if (!file_store()) {
       Status s =
           pg_->ExecuteLocal("DELETE FROM xatm_decisions WHERE gtrid LIKE ?",
-                            {"xatm:" + node_ + ":%"});
+                            {"xatm:" + node_ + "%"});
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      s = pg_->ExecuteLocal("DELETE FROM xatm_nodes WHERE node LIKE ?",
+                            {node_ + "%"});
       EXPECT_TRUE(s.ok()) << s.ToString();
     }
   }
@@ -264,6 +267,94 @@ TEST_P(ServeTest, StopsCleanlyWhileSweeping) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServeTest, ::testing::Values("file", "pg"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
+// With the decisions in PostgreSQL: the node announces itself there.
+class ServeStoreTest : public ServeTest {};
+
+// Issue: a second long-running process with a node id is refused through
+// the heartbeat; the node's short commands still run next to its service.
+TEST_P(ServeStoreTest, ASecondServeOfTheNodeIsRefusedButItsCommandsRun) {
+  MakeBank("sweep_interval = 0.2\ntakeover_after = 4\nheartbeat_interval = "
+           "0.5\n");
+  StartServe();
+  ProcessResult second = Xatm({"serve"});
+  EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+  EXPECT_NE(second.err.find("node id '" + node_ + "' is in use by host "),
+            std::string::npos)
+      << second.err;
+  EXPECT_NE(second.err.find(" pid " + std::to_string(serve_->pid()) + " "),
+            std::string::npos)
+      << second.err;
+  ProcessResult transfer = Xatm(Transfer("1.00"));
+  EXPECT_EQ(transfer.exit_code, 0) << transfer.out << transfer.err;
+  ProcessResult recover = Xatm({"recover"});
+  EXPECT_EQ(recover.exit_code, 0) << recover.out << recover.err;
+
+  ProcessResult nodes = Xatm({"nodes"});
+  EXPECT_EQ(nodes.exit_code, 0) << nodes.out << nodes.err;
+  EXPECT_TRUE(std::regex_search(
+      nodes.out, std::regex("\n" + node_ + " +[^ ]+ +" +
+                            std::to_string(serve_->pid()) +
+                            " +[0-9.]+s ago +alive +0\n")))
+      << nodes.out;
+  ProcessResult json = Xatm({"nodes", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.out << json.err;
+  EXPECT_NE(json.out.find("{\"node\":\"" + node_ + "\",\"host\":"),
+            std::string::npos)
+      << json.out;
+
+  // Killed: restarted on this host, it takes its id back at once (the
+  // pid in the row is gone), not after takeover_after.
+  ASSERT_EQ(::kill(serve_->pid(), SIGKILL), 0);
+  serve_->Wait(5000);
+  const Clock::time_point restart = Clock::now();
+  StartServe();
+  EXPECT_LT(MsSince(restart), 3000);
+  StopServe();
+  ExpectBalances("99.00", "51.00");
+}
+
+// Issue: a node silent for takeover_after is taken over by another node's
+// service, which finishes its transactions as decided.
+TEST_P(ServeStoreTest, AServiceTakesOverASilentNode) {
+  const std::string timing =
+      "grace_period = 0.5\nsweep_interval = 0.2\ntakeover_after = "
+      "2\nheartbeat_interval = 0.5\n";
+  MakeBank(timing);
+  // This node runs serve once (its row), and is killed.
+  StartServe();
+  ASSERT_EQ(::kill(serve_->pid(), SIGKILL), 0);
+  serve_->Wait(5000);
+  // Decided in PostgreSQL with its branch there (last-resource commit);
+  // the MariaDB branch stays prepared, holding bob's row.
+  const std::string decided = CrashedTransfer("25.00", "after-decision");
+  ASSERT_EQ(Prepared().size(), 1u);
+  const Clock::time_point died = Clock::now();
+
+  // Another node's service on the same databases.
+  const std::string other_config = dir_.path() + "/other.ini";
+  testing::WriteFile(other_config, "decision_store = pg\n" + timing +
+                                       testing::TestConfigText(node_ + "t"));
+  serve_ = Child::Start({XATM_BINARY, "--config", other_config,
+                         "--log-level", "info", "serve"},
+                        {});
+  ASSERT_TRUE(serve_->WaitForStderr("serve: started", 10000))
+      << serve_->Wait(0).Describe();
+  // takeover_after 2 s + a pass every 0.2 s, with room for a slow machine.
+  EXPECT_TRUE(WaitForNothingPrepared(5000));
+  std::printf("taken over %lld ms after the node's death\n",
+              static_cast<long long>(MsSince(died)));
+  EXPECT_GE(MsSince(died), 1500);  // not before it fell silent
+  ChildExit exit = StopServe();
+  EXPECT_NE(exit.err.find("sweep: node " + node_ + " "), std::string::npos)
+      << exit.err;
+  ExpectBalances("75.00", "75.00");
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, ServeStoreTest, ::testing::Values("pg"),
                          [](const auto& info) {
                            return std::string(info.param);
                          });

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <sstream>
 
 namespace xatm::testing {
@@ -19,6 +21,17 @@ std::string RequireEnv(const char* var) {
     std::exit(1);
   }
   return value;
+}
+
+std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
+  std::map<std::string, std::string> vars;
+  std::ifstream in(path);
+  std::string line;
+  const std::regex assignment("export ([A-Z_]+)='?([^']*)'?");
+  for (std::smatch m; std::getline(in, line);) {
+    if (std::regex_match(line, m, assignment)) vars[m[1]] = m[2];
+  }
+  return vars;
 }
 
 std::string RandomHex(int digits) {

@@ -3,6 +3,7 @@
 // integration test never passes without its database.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "xatm/resource_config.h"
@@ -11,6 +12,10 @@ namespace xatm::testing {
 
 // Aborts the test program with a clear message when `var` is unset.
 std::string RequireEnv(const char* var);
+
+// The variables a DIR/env.sh of scripts/db.sh exports (lines
+// "export NAME='value'"); empty when the file cannot be read.
+std::map<std::string, std::string> ReadEnvFile(const std::string& path);
 
 // A PostgreSQL resource named `name` on the test database.
 ResourceConfig PostgresTestConfig(const std::string& name = "pg");

@@ -60,11 +60,12 @@ std::vector<pid_t> LiveChildrenOf(pid_t parent, const std::string& comm) {
 }
 
 const char* ServerComm(const std::string& which) {
-  return which == "pg" ? "postgres" : "mariadbd";
+  return which == "my" ? "mariadbd" : "postgres";
 }
 
 std::string PidFile(const std::string& which) {
   const std::string dir = RequireEnv("XATM_DB_DIR");
+  if (which == "pg-standby") return dir + "/pg-standby/data/postmaster.pid";
   return which == "pg" ? dir + "/pg/data/postmaster.pid"
                        : dir + "/my/mysqld.pid";
 }
@@ -89,7 +90,7 @@ Result<std::vector<pid_t>> TestServerPids(const std::string& which) {
   Result<pid_t> main_pid = MainPid(which);
   if (!main_pid.ok()) return main_pid.status();
   std::vector<pid_t> pids = {*main_pid};
-  if (which == "pg") {
+  if (which != "my") {
     for (pid_t child : LiveChildrenOf(*main_pid, "postgres")) {
       pids.push_back(child);
     }
@@ -129,11 +130,10 @@ Result<std::vector<pid_t>> StopTestServer(const std::string& which) {
   Result<pid_t> main_pid = MainPid(which);
   if (!main_pid.ok()) return main_pid.status();
   if (::kill(*main_pid, SIGSTOP) != 0) {
-    return Status::Internal("SIGSTOP " + std::to_string(*main_pid) +
-                            " failed");
+    return Status::Internal("SIGSTOP " + std::to_string(*main_pid) + " failed");
   }
   std::vector<pid_t> stopped = {*main_pid};
-  if (which == "pg") {
+  if (which != "my") {
     for (pid_t child : LiveChildrenOf(*main_pid, "postgres")) {
       if (::kill(child, SIGSTOP) == 0) stopped.push_back(child);
     }

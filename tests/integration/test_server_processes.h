@@ -20,8 +20,9 @@
 namespace xatm::testing {
 
 // The live processes of test server "pg" (the postmaster, then its
-// children) or "my" (mariadbd), found through the pid files and each checked
-// by its command name, so a stale pid file never names another program.
+// children), "pg-standby" (the same, db.sh's standby) or "my" (mariadbd),
+// found through the pid files and each checked by its command name, so a
+// stale pid file never names another program.
 Result<std::vector<pid_t>> TestServerPids(const std::string& which);
 
 // SIGSTOP of every process of server `which`: the postmaster first, so it
@@ -73,8 +74,8 @@ struct Watched {
 // the call is joined: a missing bound fails the test instead of hanging
 // the suite.
 template <typename Call>
-auto WatchCall(FrozenServer& frozen, std::chrono::milliseconds limit,
-               Call call) -> Watched<decltype(call())> {
+auto WatchCall(FrozenServer& frozen, std::chrono::milliseconds limit, Call call)
+    -> Watched<decltype(call())> {
   const auto start = std::chrono::steady_clock::now();
   auto future = std::async(std::launch::async, std::move(call));
   const bool hung = future.wait_for(limit) != std::future_status::ready;

@@ -11,9 +11,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -29,20 +27,9 @@ namespace xatm {
 namespace {
 
 using ::xatm::testing::ProcessResult;
+using ::xatm::testing::ReadEnvFile;
 using ::xatm::testing::RequireEnv;
 using ::xatm::testing::RunProcess;
-
-// The variables of DIR/env.sh (lines "export NAME='value'").
-std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
-  std::map<std::string, std::string> vars;
-  std::ifstream in(path);
-  std::string line;
-  const std::regex assignment("export ([A-Z_]+)='?([^']*)'?");
-  for (std::smatch m; std::getline(in, line);) {
-    if (std::regex_match(line, m, assignment)) vars[m[1]] = m[2];
-  }
-  return vars;
-}
 
 class TlsTest : public ::testing::Test {
  protected:

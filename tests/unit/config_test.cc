@@ -22,6 +22,8 @@ log_dir = /var/lib/xatm/log
 grace_period = 20
 sweep_interval = 2.5
 log_lock_wait = 0.5
+takeover_after = 12.5
+heartbeat_interval = 2
 
 [resource.pg]
 type = postgresql
@@ -81,6 +83,8 @@ TEST_F(ConfigTest, GoodFileGivesEverySetting) {
   EXPECT_EQ(c->grace_period_ms, 20000);
   EXPECT_EQ(c->sweep_interval_ms, 2500);
   EXPECT_EQ(c->log_lock_wait_ms, 500);
+  EXPECT_EQ(c->takeover_after_ms, 12500);
+  EXPECT_EQ(c->heartbeat_interval_ms, 2000);
   ASSERT_EQ(c->resources.size(), 2u);
   const ResourceConfig& pg = c->resources[0];
   EXPECT_EQ(pg.name, "pg");
@@ -110,6 +114,8 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
   EXPECT_EQ(c->grace_period_ms, 10000);
   EXPECT_EQ(c->sweep_interval_ms, 5000);
   EXPECT_EQ(c->log_lock_wait_ms, 10000);
+  EXPECT_EQ(c->takeover_after_ms, 30000);
+  EXPECT_EQ(c->heartbeat_interval_ms, 5000);
   EXPECT_EQ(c->resources[0].host, "127.0.0.1");
   EXPECT_EQ(c->resources[0].port, 3306);
   EXPECT_EQ(c->resources[0].password, "");
@@ -283,6 +289,26 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
   EXPECT_NE(Error("log_lock_wait = 0\n" + Minimal(my))
                 .find("log_lock_wait '0' is not a positive number"),
             std::string::npos);
+  EXPECT_NE(Error("heartbeat_interval = 0\n" + Minimal(my))
+                .find("heartbeat_interval '0' is not a positive number"),
+            std::string::npos);
+  EXPECT_NE(Error("takeover_after = soon\n" + Minimal(my))
+                .find("takeover_after 'soon' is not a number of seconds"),
+            std::string::npos);
+  // Two heartbeats must fit in the silence that means a node is dead.
+  EXPECT_NE(Error("takeover_after = 8\nheartbeat_interval = 5\n" + Minimal(my))
+                .find("heartbeat_interval (5000 ms) must be at most half of "
+                      "takeover_after (8000 ms)"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, TakeoverCanBeSwitchedOff) {
+  Result<Config> c =
+      Parse("takeover_after = 0\nheartbeat_interval = 60\n" +
+            Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->takeover_after_ms, 0);
+  EXPECT_EQ(c->heartbeat_interval_ms, 60000);
 }
 
 TEST_F(ConfigTest, DuplicateKeysAreRefused) {
