@@ -26,6 +26,26 @@ Status InsertAbortRow(BankView& bank, const std::string& store,
       {gtrid, node});
 }
 
+Result<NodeDecisions> CountNodeDecisions(BankView& bank,
+                                         const std::string& store,
+                                         const std::string& node) {
+  Result<std::vector<Row>> rows = bank.Get(store).QueryLocal(
+      "SELECT CASE WHEN outcome = 'commit' AND ended_at IS NULL THEN 1 "
+      "ELSE 0 END, CASE WHEN detail IS NULL THEN 0 ELSE 1 END "
+      "FROM xatm_decisions WHERE node = ?",
+      {node});
+  if (!rows.ok()) return rows.status();
+  NodeDecisions counts;
+  for (const Row& row : *rows) {
+    if (row.size() != 2 || !row[0] || !row[1]) {
+      return Status::Internal("decision row of node " + node + " with NULL");
+    }
+    counts.open_commits += *row[0] == "1" ? 1 : 0;
+    counts.heuristics += *row[1] == "1" ? 1 : 0;
+  }
+  return counts;
+}
+
 std::string Describe(const std::optional<DecisionRow>& row) {
   if (!row.has_value()) return "no row";
   return row->outcome + (row->ended ? " (ended)" : "");

@@ -27,6 +27,17 @@ Result<std::optional<DecisionRow>> ReadDecisionRow(BankView& bank,
 Status InsertAbortRow(BankView& bank, const std::string& store,
                       const std::string& gtrid, const std::string& node);
 
+// How many COMMIT rows of `node` are not yet ended (recovery has not
+// confirmed every branch), and how many rows of `node` record a heuristic
+// outcome (a detail).
+struct NodeDecisions {
+  int open_commits = 0;
+  int heuristics = 0;
+};
+Result<NodeDecisions> CountNodeDecisions(BankView& bank,
+                                         const std::string& store,
+                                         const std::string& node);
+
 // "commit", "commit (ended)", "abort" or "no row": for messages.
 std::string Describe(const std::optional<DecisionRow>& row);
 

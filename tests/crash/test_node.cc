@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 
@@ -141,6 +142,20 @@ ChildExit TestNode::Recover(
 ChildExit TestNode::RecoverWithGrace(const std::string& seconds,
                                      int timeout_ms) const {
   return Xatm({"recover", "--grace", seconds}, {}, timeout_ms);
+}
+
+void TestNode::AddTopLevelLines(const std::string& lines) const {
+  std::string text;
+  {
+    std::ifstream in(config_path_);
+    text.assign(std::istreambuf_iterator<char>(in),
+                std::istreambuf_iterator<char>());
+  }
+  // Before the first section, where INI keys are top-level.
+  std::ofstream out(config_path_, std::ios::trunc);
+  out << lines << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + config_path_);
 }
 
 Result<Config> TestNode::LoadedConfig() const {

@@ -65,6 +65,9 @@ class TestNode {
   ChildExit RecoverWithGrace(const std::string& seconds,
                              int timeout_ms = 60000) const;
 
+  // Adds top-level keys (e.g. "takeover_after = 3\n") to the config file.
+  void AddTopLevelLines(const std::string& lines) const;
+
   // The config as the CLI reads it, and a manager opened the way the CLI
   // opens it (holds the log until destroyed).
   Result<Config> LoadedConfig() const;
