@@ -145,26 +145,45 @@ void NodeHeartbeat::Loop() {
   }
 }
 
+bool NodeHeartbeat::Failed(const Status& status) {
+  // Said once per outage: the others may take this node over meanwhile,
+  // which the decision fence keeps safe.
+  if (!failing_) {
+    spdlog::warn("node {}: heartbeat failed: {}", self_.node,
+                 status.ToString());
+  }
+  failing_ = true;
+  return true;
+}
+
 bool NodeHeartbeat::BeatOnce() {
   Result<bool> beat = registry_->Beat(self_);
-  if (!beat.ok()) {
-    // Said once per outage: the others may take this node over meanwhile,
-    // which the decision fence keeps safe.
-    if (!failing_) {
-      spdlog::warn("node {}: heartbeat failed: {}", self_.node,
-                   beat.status().ToString());
-    }
-    failing_ = true;
-    return true;
-  }
+  if (!beat.ok()) return Failed(beat.status());
   if (*beat) {
     if (failing_) spdlog::info("node {}: heartbeat restored", self_.node);
     failing_ = false;
     return true;
   }
   Result<std::optional<NodeRecord>> row = registry_->Find(self_.node);
-  std::string holder = "a process that deleted its row";
-  if (row.ok() && row->has_value()) {
+  if (!row.ok()) return Failed(row.status());
+  if (!row->has_value()) {
+    // A sweeper took this node over while it was silent, found nothing of
+    // it left and removed the row: it is back, so it says so again.
+    Result<bool> back = registry_->InsertIfAbsent(self_);
+    if (!back.ok()) return Failed(back.status());
+    if (*back) {
+      spdlog::warn(
+          "node {}: its row was removed while it was silent (taken over); "
+          "announced again",
+          self_.node);
+      failing_ = false;
+      return true;
+    }
+    row = registry_->Find(self_.node);  // another process was quicker
+    if (!row.ok()) return Failed(row.status());
+  }
+  std::string holder = "a process that removed its row";
+  if (row->has_value()) {
     holder = "host " + (*row)->host + " pid " + std::to_string((*row)->pid);
   }
   Status lost = Status::FailedPrecondition(

@@ -139,6 +139,31 @@ std::set<std::string> Sweeper::NodesToTakeOver() {
   return silent;
 }
 
+void Sweeper::ForgetSettledNodes(const Pass& pass) {
+  // Only what every resource was asked about is known to be settled.
+  if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty()) {
+    return;
+  }
+  std::set<std::string> unsettled;
+  for (const OwnBranch& b : pass.prepared) unsettled.insert(b.branch.id.xid.node);
+  for (const DecisionRecord& d : manager_->log().OpenCommits()) {
+    Result<Xid> xid = Xid::ParseGtrid(d.gtrid);
+    if (xid.ok()) unsettled.insert(xid->node);
+  }
+  for (const std::string& node : pass.taken_over) {
+    if (unsettled.count(node) != 0) continue;
+    // Still silent, and still the process that fell silent: a node that
+    // comes back puts its row back with its next heartbeat.
+    Result<bool> forgotten =
+        registry_->ForgetIfSilent(node, options_.takeover_after_ms);
+    if (forgotten.ok() && *forgotten) {
+      spdlog::info("sweep: node {} taken over, nothing of it left: row removed",
+                   node);
+      taken_over_.erase(node);
+    }
+  }
+}
+
 bool Sweeper::CoversNode(const Pass& pass, const std::string& node) const {
   return options_.all_nodes || node == manager_->node_id() ||
          pass.taken_over.count(node) != 0;
@@ -179,6 +204,7 @@ SweepResult Sweeper::SweepOnce() {
   ListBranches(pass);
   ResolveBranches(pass);
   FinishDecisions(pass);
+  if (!options_.dry_run) ForgetSettledNodes(pass);
   if (!options_.dry_run) {
     Status pruned = manager_->log().Prune();
     if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
@@ -378,6 +404,11 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
   if (!txn.claim.has_value()) txn.claim = manager_->log().ClaimAbort(gtrid);
   const Result<bool>& aborted = *txn.claim;
   if (!aborted.ok()) {
+    // Typically a coordinator holding its uncommitted COMMIT row (alive
+    // after all, or paused): the fence waited for it and gave up.
+    spdlog::warn("xid={} cannot claim abort for the branch on {}: {}; "
+                 "retried at the next pass",
+                 gtrid, name, aborted.status().message());
     work.Add(SweepAction::kRetryLater,
              "cannot claim abort: " + aborted.status().message());
     return Verdict::kLater;

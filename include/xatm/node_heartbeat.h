@@ -51,6 +51,8 @@ class NodeHeartbeat {
   void Loop();
   // One beat; false when the node id is lost for good.
   bool BeatOnce();
+  // A beat that could not be made (the store unreachable): keep trying.
+  bool Failed(const Status& status);
 
   std::unique_ptr<NodeRegistry> registry_;
   const NodeRecord self_;

@@ -50,6 +50,10 @@ class NodeRegistry {
   // Refreshes last_seen if the row still names self's instance. False when
   // another process has taken the node id (or the row is gone).
   Result<bool> Beat(const NodeRecord& self);
+  // Deletes the node's row if its last heartbeat is at least `silent_ms`
+  // old (by the database's clock, at the moment of the delete). True when
+  // it did.
+  Result<bool> ForgetIfSilent(const std::string& node, int64_t silent_ms);
 
   struct Sql;  // the statements of one dialect (internal)
 

@@ -95,6 +95,10 @@ class Sweeper {
   Verdict DecideWithoutOpenDecision(BranchWork& work);
   // The nodes taken over in this pass (silent past takeover_after).
   std::set<std::string> NodesToTakeOver();
+  // Removes the rows of taken-over nodes of which nothing is left (no
+  // branch prepared, no open decision), so the table holds live nodes and
+  // those with work left.
+  void ForgetSettledNodes(const Pass& pass);
   // Whether branches and decisions of node `node` are this pass's to
   // resolve: this node's, a taken-over node's, or any with all_nodes.
   bool CoversNode(const Pass& pass, const std::string& node) const;

@@ -251,6 +251,20 @@ TEST_P(NodesTest, AHeartbeatKeepsTheRowFreshAndNoticesItsIdTaken) {
   EXPECT_LT(registry_->Find(node).value()->age_ms, 5000);  // it beat since
   EXPECT_TRUE((*heartbeat)->health().ok());
 
+  // Removed by a sweeper that took it over while it was silent: it
+  // announces itself again with its next beat.
+  ASSERT_TRUE(store()
+                  .ExecuteLocal("DELETE FROM xatm_nodes WHERE node = ?", {node})
+                  .ok());
+  std::optional<NodeRecord> back;
+  for (int i = 0; i < 50 && !back.has_value(); ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    back = registry_->Find(node).value();
+  }
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->instance, (*heartbeat)->self().instance);
+  EXPECT_TRUE((*heartbeat)->health().ok());
+
   NodeRecord usurper{node, "usurper", "elsewhere", 7, 0};
   ASSERT_TRUE(
       registry_->Take(usurper, (*heartbeat)->self().instance).value());
@@ -296,6 +310,11 @@ TEST_P(NodesTest, ASweeperTakesOverOnlyASilentNode) {
   EXPECT_EQ(taken.heuristics, 0);
   ExpectExact(orphans);
   EXPECT_EQ(StillPrepared(unannounced), 4);  // no row: never taken over
+  // Nothing of it is left: the next pass removes its row (the table keeps
+  // live nodes and those with work left).
+  EXPECT_TRUE(registry_->Find(silent).value().has_value());
+  (void)sweeper.SweepOnce();
+  EXPECT_FALSE(registry_->Find(silent).value().has_value());
 
   CleanUp(never);
   ExpectExact(unannounced);

@@ -15,6 +15,7 @@ struct NodeRegistry::Sql {
   std::string insert_if_absent;
   std::string take;
   std::string beat;
+  std::string forget_if_silent;
 };
 
 namespace {
@@ -37,6 +38,8 @@ NodeRegistry::Sql PostgresSql() {
       "WHERE node = ? AND instance = ?",
       "UPDATE xatm_nodes SET last_seen = clock_timestamp() "
       "WHERE node = ? AND instance = ?",
+      "DELETE FROM xatm_nodes WHERE node = ? AND last_seen <= "
+      "clock_timestamp() - CAST(? AS bigint) * interval '1 millisecond'",
   };
 }
 
@@ -54,6 +57,8 @@ NodeRegistry::Sql MysqlSql() {
       "UPDATE xatm_nodes SET instance = ?, host = ?, pid = CAST(? AS SIGNED), "
       "started_at = NOW(3), last_seen = NOW(3) WHERE node = ? AND instance = ?",
       "UPDATE xatm_nodes SET last_seen = NOW(3) WHERE node = ? AND instance = ?",
+      "DELETE FROM xatm_nodes WHERE node = ? AND last_seen <= "
+      "TIMESTAMPADD(MICROSECOND, -1000 * CAST(? AS SIGNED), NOW(3))",
   };
 }
 
@@ -157,6 +162,14 @@ Result<bool> NodeRegistry::Beat(const NodeRecord& self) {
   Result<int64_t> rows =
       ExecuteCounted(sql_->beat, {self.node, self.instance});
   if (!rows.ok()) return rows.status().WithContext("heartbeat");
+  return *rows == 1;
+}
+
+Result<bool> NodeRegistry::ForgetIfSilent(const std::string& node,
+                                          int64_t silent_ms) {
+  Result<int64_t> rows = ExecuteCounted(sql_->forget_if_silent,
+                                        {node, std::to_string(silent_ms)});
+  if (!rows.ok()) return rows.status().WithContext("deleting from xatm_nodes");
   return *rows == 1;
 }
 
