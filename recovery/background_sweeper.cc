@@ -52,7 +52,8 @@ void BackgroundSweeper::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (heartbeat_ != nullptr) heartbeat_->Stop();
+  // Its row stays and falls silent; a later Start() claims the id again.
+  heartbeat_.reset();
 }
 
 void BackgroundSweeper::Loop() {

@@ -33,7 +33,8 @@ class BackgroundSweeper {
   void Stop();
 
   Sweeper& sweeper() { return sweeper_; }
-  // nullptr without a database decision store, or before Start().
+  // nullptr without a database decision store, or when not started.
+  // Not thread-safe against Start() and Stop().
   const NodeHeartbeat* heartbeat() const { return heartbeat_.get(); }
 
  private:

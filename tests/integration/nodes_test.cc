@@ -18,6 +18,7 @@
 #include "bench/backlog/recovery_backlog.h"
 #include "cli/bank/schema.h"
 #include "tests/integration/test_env.h"
+#include "xatm/background_sweeper.h"
 #include "xatm/database_decision_log.h"
 #include "xatm/node_heartbeat.h"
 #include "xatm/node_registry.h"
@@ -277,6 +278,35 @@ TEST_P(NodesTest, AHeartbeatKeepsTheRowFreshAndNoticesItsIdTaken) {
             std::string::npos)
       << health.ToString();
   EXPECT_EQ(registry_->Find(node).value()->instance, "usurper");
+}
+
+TEST_P(NodesTest, ABackgroundSweeperAnnouncesItsNodeAgainAfterARestart) {
+  const std::string node = Node("g");
+  auto tm = Manager(node);
+  SweeperOptions options;
+  options.takeover_after_ms = 3000;
+  BackgroundSweeper background(tm.get(), options, 200, 100);
+  Result<SweepResult> started = background.Start();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_NE(background.heartbeat(), nullptr);
+  EXPECT_EQ(registry_->Find(node).value()->pid, getpid());
+  background.Stop();
+
+  // Stopped, its row falls silent; started again, it beats again.
+  SetAge(node, 10000);
+  started = background.Start();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_LT(registry_->Find(node).value()->age_ms, 5000);
+  background.Stop();
+
+  // Another host's process holding the id: refused, nothing swept.
+  SetHolder(node, "elsewhere", 4242);
+  BackgroundSweeper other(tm.get(), options, 200, 100);
+  Result<SweepResult> refused = other.Start();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.heartbeat(), nullptr);
 }
 
 TEST_P(NodesTest, ASweeperTakesOverOnlyASilentNode) {
