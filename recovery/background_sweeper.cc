@@ -3,20 +3,6 @@
 #include <chrono>
 
 namespace xatm {
-namespace {
-
-NodeHeartbeatOptions HeartbeatOptions(const SweeperOptions& sweep,
-                                      int64_t heartbeat_interval_ms) {
-  NodeHeartbeatOptions options;
-  options.interval_ms = heartbeat_interval_ms;
-  // Alive for this node exactly as long as the others leave it alone.
-  if (sweep.takeover_after_ms > 0) {
-    options.alive_within_ms = sweep.takeover_after_ms;
-  }
-  return options;
-}
-
-}  // namespace
 
 BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
                                      SweeperOptions options,
@@ -25,7 +11,8 @@ BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
     : manager_(manager),
       sweeper_(manager, options),
       interval_ms_(interval_ms),
-      heartbeat_options_(HeartbeatOptions(options, heartbeat_interval_ms)) {}
+      heartbeat_options_(HeartbeatOptionsFor(heartbeat_interval_ms,
+                                             options.takeover_after_ms)) {}
 
 BackgroundSweeper::~BackgroundSweeper() { Stop(); }
 

@@ -88,6 +88,14 @@ Status Claim(NodeRegistry& registry, const NodeRecord& self,
 
 }  // namespace
 
+NodeHeartbeatOptions HeartbeatOptionsFor(int64_t interval_ms,
+                                         int64_t takeover_after_ms) {
+  NodeHeartbeatOptions options;
+  options.interval_ms = interval_ms;
+  if (takeover_after_ms > 0) options.alive_within_ms = takeover_after_ms;
+  return options;
+}
+
 Result<std::unique_ptr<NodeHeartbeat>> NodeHeartbeat::Start(
     TransactionManager* manager, NodeHeartbeatOptions options) {
   Resource* store = manager->log().store_resource();

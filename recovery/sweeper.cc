@@ -144,9 +144,11 @@ void Sweeper::ForgetSettledNodes(const Pass& pass) {
   if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty()) {
     return;
   }
+  // What the pass saw of them; a decision it ENDed still counts (the next
+  // pass removes the row), so the store is not read again for this.
   std::set<std::string> unsettled;
   for (const OwnBranch& b : pass.prepared) unsettled.insert(b.branch.id.xid.node);
-  for (const DecisionRecord& d : manager_->log().OpenCommits()) {
+  for (const DecisionRecord& d : pass.open_before) {
     Result<Xid> xid = Xid::ParseGtrid(d.gtrid);
     if (xid.ok()) unsettled.insert(xid->node);
   }

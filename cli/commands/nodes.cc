@@ -1,12 +1,13 @@
 // xatm nodes
+#include <algorithm>
 #include <map>
-#include <sstream>
 
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
 #include "cli/json_output.h"
 #include "cli/manager.h"
+#include "xatm/node_heartbeat.h"
 #include "xatm/node_registry.h"
 #include "xatm/own_branches.h"
 
@@ -19,9 +20,12 @@ struct NodeLine {
   int64_t prepared = 0;
 };
 
-// With takeover off a node is still called silent after the default.
+// Silent: no longer alive by the rule a starting node applies (with
+// takeover off, the heartbeat's default window).
 int64_t SilentAfterMs(const Config& config) {
-  return config.takeover_after_ms > 0 ? config.takeover_after_ms : 30000;
+  return HeartbeatOptionsFor(config.heartbeat_interval_ms,
+                             config.takeover_after_ms)
+      .alive_within_ms;
 }
 
 std::string State(const NodeLine& line, int64_t silent_after_ms) {

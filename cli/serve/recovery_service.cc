@@ -61,13 +61,9 @@ Status RecoveryService::Run(StopSignal& stop) {
   if (pass_log_ == nullptr && heartbeat_ == nullptr) {
     // A database store: announce the node before resolving anything, and
     // refuse to run next to another live process with this node id.
-    NodeHeartbeatOptions options;
-    options.interval_ms = config_.heartbeat_interval_ms;
-    if (config_.takeover_after_ms > 0) {
-      options.alive_within_ms = config_.takeover_after_ms;
-    }
-    Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
-        NodeHeartbeat::Start(tm_.get(), options);
+    Result<std::unique_ptr<NodeHeartbeat>> heartbeat = NodeHeartbeat::Start(
+        tm_.get(), HeartbeatOptionsFor(config_.heartbeat_interval_ms,
+                                       config_.takeover_after_ms));
     if (!heartbeat.ok()) return heartbeat.status();
     heartbeat_ = std::move(heartbeat).value();
   }

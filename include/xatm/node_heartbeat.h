@@ -23,6 +23,12 @@ struct NodeHeartbeatOptions {
   int64_t alive_within_ms = 30000;
 };
 
+// The options of a node beating every `interval_ms` whose sweepers take
+// over nodes silent for `takeover_after_ms`: alive for this node exactly as
+// long as the others leave a node alone (0, takeover off: the default).
+NodeHeartbeatOptions HeartbeatOptionsFor(int64_t interval_ms,
+                                         int64_t takeover_after_ms);
+
 class NodeHeartbeat {
  public:
   // Claims manager->node_id() in the table of manager->log()'s shared store

@@ -201,14 +201,6 @@ TEST_F(CliTransferTest, InDoubtWithNothingInDoubtSaysSoInOneLine) {
 // The decision log tells which transactions exist and when: only its owner
 // reads it. Files 0600 and the directory 0700 whatever the umask, so a
 // permissive umask of the shell that ran `xatm init` leaks nothing.
-std::string OctalMode(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return "missing";
-  char text[8];
-  std::snprintf(text, sizeof(text), "%04o", st.st_mode & 07777);
-  return text;
-}
-
 TEST_F(CliTransferTest, DecisionLogIsPrivateWhateverTheUmask) {
   for (mode_t mask : {mode_t{022}, mode_t{0}}) {
     SCOPED_TRACE(mask == 0 ? "umask 000" : "umask 022");
@@ -228,10 +220,10 @@ TEST_F(CliTransferTest, DecisionLogIsPrivateWhateverTheUmask) {
     ASSERT_EQ(t.exit_code, 0) << t.out << t.err;
 
     const std::string log = dir.path() + "/log";
-    EXPECT_EQ(OctalMode(log), "0700") << log;
+    EXPECT_EQ(testing::OctalMode(log), "0700") << log;
     int files = 0;
     for (const auto& entry : std::filesystem::directory_iterator(log)) {
-      EXPECT_EQ(OctalMode(entry.path()), "0600") << entry.path();
+      EXPECT_EQ(testing::OctalMode(entry.path()), "0600") << entry.path();
       ++files;
     }
     EXPECT_GE(files, 3) << "segments, the id file and the lock";

@@ -9,10 +9,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/unit/run_process.h"
 #include "xatm/file_system.h"
 
 namespace xatm {
 namespace {
+
+using ::xatm::testing::OctalMode;
 
 class PosixFileSystemTest : public ::testing::Test {
  protected:
@@ -136,14 +139,6 @@ TEST_F(PosixFileSystemTest, LockHeldByParentIsRefusedInChildProcess) {
   ASSERT_EQ(child, ::waitpid(child, &status, 0));
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(0, WEXITSTATUS(status));
-}
-
-std::string OctalMode(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return "missing";
-  char text[8];
-  std::snprintf(text, sizeof(text), "%04o", st.st_mode & 07777);
-  return text;
 }
 
 // What the log creates is its owner's alone, whatever the umask: a

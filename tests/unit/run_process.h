@@ -44,4 +44,7 @@ class TempDir {
 // Writes `text` to `path`, replacing it.
 void WriteFile(const std::string& path, const std::string& text);
 
+// The permission bits of `path` in octal ("0600"), or "missing".
+std::string OctalMode(const std::string& path);
+
 }  // namespace xatm::testing
