@@ -87,6 +87,13 @@ int CommandContext::Fail(int code, const std::string& message,
   return Failure(invocation_, json_, code, message, known);
 }
 
+int CommandContext::Finish(int code, const std::string& why,
+                           const Json& doc) const {
+  if (code != kExitOk) return Fail(code, why, json_ ? doc : Json::object());
+  if (json_) WriteJson(out(), doc);
+  return code;
+}
+
 void PrintError(const Invocation& invocation, const std::string& message) {
   *invocation.err << invocation.program << " " << invocation.command << ": "
                   << OneLine(message) << std::endl;

@@ -78,6 +78,13 @@ class CommandContext {
   int Fail(int code, const std::string& message,
            const nlohmann::ordered_json& known) const;
 
+  // The end of a command that wrote its report (`doc` with --json, its own
+  // text otherwise): exit 0 writes `doc` as it is; any other code goes
+  // through Fail(code, why, doc), so every failing document carries
+  // "error" and "exit_code" and stderr says why. Returns `code`.
+  int Finish(int code, const std::string& why,
+             const nlohmann::ordered_json& doc) const;
+
  private:
   const Invocation& invocation_;
   po::variables_map vars_;

@@ -38,9 +38,17 @@ OwnBranches ListBranchesOf(
             "xid={} prepared branch for resource '{}' found in resource '{}': "
             "left alone",
             b.id.xid.Gtrid(), b.id.resource, name);
+        out.misplaced.push_back({b.id.xid.Gtrid(), name, b.id.resource});
         continue;
       }
-      out.branches.push_back(OwnBranch{resource.get(), std::move(b)});
+      std::string left_alone;
+      if (!manager.log().Holds(b.id.xid, manager.node_id())) {
+        left_alone = "its decision lives in " +
+                     DecisionLog::DescribeHome(b.id.xid) +
+                     ", which this node does not read: resolve it there";
+      }
+      out.branches.push_back(
+          OwnBranch{resource.get(), std::move(b), std::move(left_alone)});
     }
   }
   return out;

@@ -59,12 +59,15 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status();
   // A shared store holds every node's decisions and fences for them all;
-  // a log directory holds only this node's.
+  // a log directory holds only this node's. A decision kept elsewhere may
+  // be COMMIT: never decide over it from here.
   const bool foreign = xid->node != manager.node_id();
-  if (foreign && !manager.log().shared()) {
+  if (!manager.log().Holds(*xid, manager.node_id())) {
     return Status::FailedPrecondition(
-        "xid=" + gtrid + " belongs to node '" + xid->node + "', not '" +
-        manager.node_id() + "': resolve it with that node's configuration");
+        "xid=" + gtrid + " (node '" + xid->node + "'): its decision lives in " +
+        DecisionLog::DescribeHome(*xid) +
+        ", which this node does not read: resolve it with that node's "
+        "configuration");
   }
 
   OwnBranches own = ListOwnBranches(manager, nullptr, /*all_nodes=*/foreign);

@@ -28,6 +28,7 @@ void RecordSweep(const SweepResult& result, int64_t now_ms, Metrics& metrics) {
       case SweepAction::kRetryLater:
       case SweepAction::kWouldCommit:
       case SweepAction::kWouldRollBack:
+      case SweepAction::kLeftAlone:
         ++deferred;
         break;  // left prepared: in doubt
       case SweepAction::kEnded:

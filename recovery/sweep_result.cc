@@ -14,6 +14,7 @@ const char* SweepActionName(SweepAction action) {
     case SweepAction::kSkippedInFlight: return "skipped-in-flight";
     case SweepAction::kRetryLater: return "retry-later";
     case SweepAction::kResourceDown: return "resource-down";
+    case SweepAction::kLeftAlone: return "left-alone";
   }
   return "?";
 }

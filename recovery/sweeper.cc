@@ -30,6 +30,8 @@ struct Sweeper::Pass {
   std::set<std::string> down;  // resources not listed in this pass
   std::set<std::string> taken_over;  // other nodes resolved in this pass
   std::vector<OwnBranch> prepared;
+  // Nodes with a branch found under another resource name: never settled.
+  std::set<std::string> misplaced_nodes;
   // (gtrid, resource) -> what this pass learned of a branch of an open
   // decision: OK committed, DataLoss heuristic, other = unresolved.
   std::map<std::pair<std::string, std::string>, Status> outcome;
@@ -146,7 +148,7 @@ void Sweeper::ForgetSettledNodes(const Pass& pass) {
   }
   // What the pass saw of them; a decision it ENDed still counts (the next
   // pass removes the row), so the store is not read again for this.
-  std::set<std::string> unsettled;
+  std::set<std::string> unsettled = pass.misplaced_nodes;
   for (const OwnBranch& b : pass.prepared) unsettled.insert(b.branch.id.xid.node);
   for (const DecisionRecord& d : pass.open_before) {
     Result<Xid> xid = Xid::ParseGtrid(d.gtrid);
@@ -238,6 +240,15 @@ void Sweeper::ListBranches(Pass& pass) {
   for (const auto& resource : manager_->resources()) {
     if (pass.down.count(resource->name()) == 0) NoteUp(resource->name());
   }
+  for (const MisplacedBranch& m : own.misplaced) {
+    Result<Xid> xid = Xid::ParseGtrid(m.gtrid);
+    if (xid.ok()) pass.misplaced_nodes.insert(xid->node);
+    pass.Add(m.gtrid, m.found_in, SweepAction::kLeftAlone,
+             "prepared for resource '" + m.bqual +
+                 "', a name this node does not give it: resolve it with the "
+                 "configuration of the node that prepared it");
+    ++pass.result.remaining;
+  }
   pass.prepared = std::move(own.branches);
 }
 
@@ -279,6 +290,14 @@ void Sweeper::ResolveBranch(BranchWork& work) {
   const std::string& name = work.name();
   Pass& pass = work.pass;
 
+  // Never presume anything of a decision kept where this node does not look.
+  if (!work.found.left_alone.empty()) {
+    spdlog::warn("xid={} branch on {} left alone: {}", gtrid, name,
+                 work.found.left_alone);
+    work.Add(SweepAction::kLeftAlone, work.found.left_alone);
+    ++work.report.remaining;
+    return;
+  }
   // In-flight first, then the log: a transaction logs its decision
   // before it stops being in flight, so this order never misses one.
   if (manager_->IsInFlight(gtrid)) {

@@ -61,7 +61,7 @@ TransactionManager::TransactionManager(
       resources_(std::move(resources)),
       log_(std::move(log)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::System()),
-      xids_(options_.node_id),
+      xids_(options_.node_id, log_->home()),
       workers_(options_.worker_threads) {
   log_->AttachMetrics(metrics_.get());
   metrics_->SetLogFailed(!log_->health().ok());

@@ -64,11 +64,25 @@ Status ValidateResourceName(std::string_view name) {
   return ValidateId("resource name", name, kMaxResourceNameLength);
 }
 
+Status ValidateHome(std::string_view home) {
+  bool valid = !home.empty() && home.size() <= kMaxHomeLength;
+  for (char c : home) {
+    valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+  }
+  if (valid) return Status::Ok();
+  return Status::InvalidArgument("decision home '" + std::string(home) +
+                                 "' must be 1 to " +
+                                 std::to_string(kMaxHomeLength) +
+                                 " lower-case letters or digits");
+}
+
 std::string Xid::Gtrid() const {
   char tail[64];
   std::snprintf(tail, sizeof(tail), ":%" PRId64 ":%016" PRIx64, begin_ms,
                 unique);
-  return std::string(kXidPrefix) + node + tail;
+  std::string gtrid = std::string(kXidPrefix) + node + tail;
+  if (!home.empty()) gtrid += ":" + home;
+  return gtrid;
 }
 
 std::string Xid::PostgresGid(std::string_view resource) const {
@@ -93,9 +107,14 @@ Result<Xid> Xid::ParseGtrid(std::string_view s) {
   if (!ParseDecimal(rest.substr(c1 + 1, c2 - c1 - 1), &xid.begin_ms)) {
     return bad("bad begin time");
   }
-  if (!ParseHex16(rest.substr(c2 + 1), &xid.unique)) {
-    return bad("bad unique part");
+  std::string_view unique = rest.substr(c2 + 1);
+  size_t c3 = unique.find(':');
+  if (c3 != std::string_view::npos) {
+    xid.home = std::string(unique.substr(c3 + 1));
+    if (!ValidateHome(xid.home).ok()) return bad("bad decision home");
+    unique = unique.substr(0, c3);
   }
+  if (!ParseHex16(unique, &xid.unique)) return bad("bad unique part");
   return xid;
 }
 
@@ -113,8 +132,8 @@ Result<BranchId> ParsePostgresGid(std::string_view gid) {
   return id;
 }
 
-XidGenerator::XidGenerator(std::string node)
-    : node_(std::move(node)), counter_(0) {
+XidGenerator::XidGenerator(std::string node, std::string home)
+    : node_(std::move(node)), home_(std::move(home)), counter_(0) {
   std::random_device rd;
   process_random_ = static_cast<uint32_t>(rd());
 }
@@ -125,6 +144,7 @@ Xid XidGenerator::Next(int64_t now_ms) {
   xid.node = node_;
   xid.begin_ms = now_ms;
   xid.unique = (static_cast<uint64_t>(process_random_) << 32) | n;
+  xid.home = home_;
   return xid;
 }
 

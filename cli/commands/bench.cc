@@ -213,18 +213,18 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
   }
   report.prepared_left = *prepared;
 
-  if (ctx.json()) {
-    WriteJson(ctx.out(), BenchJson(settings, report));
-  } else {
-    PrintText(ctx.out(), settings, report);
-  }
+  if (!ctx.json()) PrintText(ctx.out(), settings, report);
   if (report.load.failed > 0 && ctx.json()) {
     ctx.err() << "xatm bench: " << report.load.failed
               << " transfers failed; first: " << report.load.first_failure
               << "\n";
   }
   const bool clean = report.conserved && report.prepared_left == 0;
-  return static_cast<int>(clean ? kExitOk : kExitFailed);
+  return ctx.Finish(
+      clean ? kExitOk : kExitFailed,
+      std::string(report.conserved ? "" : "money not conserved; ") +
+          std::to_string(report.prepared_left) + " branch(es) left prepared",
+      BenchJson(settings, report));
 }
 
 int Run(const Invocation& invocation) {

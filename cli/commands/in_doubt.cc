@@ -73,9 +73,13 @@ int Run(const Invocation& invocation) {
                        report.open_decisions.empty() &&
                        report.unreachable.empty();
     const int code = clear ? kExitOk : kExitUnresolved;
+    const std::string why =
+        std::to_string(report.branches.size()) + " branch(es) and " +
+        std::to_string(report.open_decisions.size()) +
+        " decision(s) in doubt, " + std::to_string(report.unreachable.size()) +
+        " resource(s) unreachable";
     if (ctx.json()) {
-      WriteJson(ctx.out(), InDoubtJson(report, now_ms, clear));
-      return code;
+      return ctx.Finish(code, why, InDoubtJson(report, now_ms, clear));
     }
     for (const InDoubtBranch& b : report.branches) {
       ctx.out() << "branch " << b.gtrid << " " << b.resource
@@ -94,7 +98,7 @@ int Run(const Invocation& invocation) {
     }
     // Silence would read like a command that did not run.
     if (clear) ctx.out() << "nothing in doubt\n";
-    return code;
+    return ctx.Finish(code, why, {});
   });
 }
 

@@ -145,13 +145,16 @@ int Run(const Invocation& invocation) {
     for (const OwnBranch& b : prepared.branches) {
       ++lines[b.branch.id.xid.node].prepared;
     }
-    const int code = prepared.failed.empty() ? kExitOk : kExitFailed;
-    if (ctx.json()) {
-      WriteJson(ctx.out(), NodesJson(lines, prepared.failed, ctx.config()));
-    } else {
+    if (!ctx.json()) {
       WriteTable(ctx.out(), lines, prepared.failed, ctx.config());
     }
-    return code;
+    std::string why;
+    for (const ResourceFailure& f : prepared.failed) {
+      why += (why.empty() ? "" : ", ") + f.resource;
+    }
+    return ctx.Finish(prepared.failed.empty() ? kExitOk : kExitFailed,
+                      "unreachable: " + why + " (prepared counts leave it out)",
+                      NodesJson(lines, prepared.failed, ctx.config()));
   });
 }
 

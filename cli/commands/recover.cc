@@ -84,14 +84,14 @@ int Run(const Invocation& invocation) {
     SweepResult result = Sweeper(tm->get(), options).SweepOnce();
     if (progress.has_value()) progress->Finish();
     bool settled = result.clean() && result.deferred == 0;
-    if (ctx.json()) {
-      WriteJson(ctx.out(), SweepJson(result, options.dry_run, settled));
-    } else {
+    if (!ctx.json()) {
       PrintEvents(ctx.out(), result.events);
       ctx.out() << (options.dry_run ? "dry run: " : "") << result.Summary()
                 << "\n";
     }
-    return static_cast<int>(settled ? kExitOk : kExitUnresolved);
+    return ctx.Finish(settled ? kExitOk : kExitUnresolved,
+                      "not settled: " + result.Summary(),
+                      SweepJson(result, options.dry_run, settled));
   });
 }
 

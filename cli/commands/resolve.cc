@@ -70,17 +70,17 @@ int Run(const Invocation& invocation) {
                       result.status().message(), request);
     }
     bool settled = result->remaining == 0 && result->heuristics == 0;
-    if (ctx.json()) {
-      Json doc = request;
-      doc["events"] = EventsJson(result->events);
-      doc["heuristic"] = result->heuristics;
-      doc["remaining"] = result->remaining;
-      doc["settled"] = settled;
-      WriteJson(ctx.out(), doc);
-    } else {
-      PrintEvents(ctx.out(), result->events);
-    }
-    return static_cast<int>(settled ? kExitOk : kExitUnresolved);
+    Json doc = request;
+    doc["events"] = EventsJson(result->events);
+    doc["heuristic"] = result->heuristics;
+    doc["remaining"] = result->remaining;
+    doc["settled"] = settled;
+    if (!ctx.json()) PrintEvents(ctx.out(), result->events);
+    return ctx.Finish(settled ? kExitOk : kExitUnresolved,
+                      "not settled: " + std::to_string(result->remaining) +
+                          " remaining, " + std::to_string(result->heuristics) +
+                          " heuristic",
+                      doc);
   });
 }
 

@@ -101,12 +101,14 @@ class DatabaseDecisionLog : public DecisionLog {
                                const std::vector<std::string>& resources,
                                int64_t time_ms) override;
   bool shared() const override { return true; }
+  // "d" + the store's id (xatm_store, see tm/store/store_identity.h).
+  std::string home() const override { return home_; }
   Resource* store_resource() const override { return resource_.get(); }
   Status Prune() override;
 
  private:
   DatabaseDecisionLog(std::shared_ptr<Resource> resource, DecisionSql sql,
-                      DatabaseDecisionLogOptions options);
+                      DatabaseDecisionLogOptions options, std::string home);
 
   // CommitCarrying and LogCommit: `carried` = `branch` holds the
   // transaction's own work (not a local transaction for the row alone).
@@ -128,6 +130,7 @@ class DatabaseDecisionLog : public DecisionLog {
   const std::shared_ptr<Resource> resource_;
   const std::unique_ptr<const DecisionSql> sql_;
   const DatabaseDecisionLogOptions options_;
+  const std::string home_;
   // The prune DELETE runs at most this often (per store object).
   static constexpr std::chrono::minutes kPruneInterval{10};
   // Steady-clock ms of the last prune; -1: never (concurrent sweepers).

@@ -32,6 +32,7 @@
 #include "xatm/metrics.h"
 #include "xatm/resource.h"
 #include "xatm/status.h"
+#include "xatm/xid.h"
 
 namespace xatm {
 
@@ -156,6 +157,21 @@ class DecisionLog {
   // finish another's transactions (recover --all-nodes). A log directory
   // belongs to one node: false.
   virtual bool shared() const { return false; }
+
+  // Where this log's decisions live, written into every gtrid its manager
+  // makes (Xid::home): "f" for a node's own log, "d" + the store's id for
+  // a database store.
+  virtual std::string home() const { return "f"; }
+
+  // Whether the decision of `xid` is read here, by node `self`: its home is
+  // this log's and, unless the log is shared, it is self's own. A gtrid
+  // without a home is read only by its own node. Recovery never presumes
+  // abort for one that is not: it may have committed in a store this node
+  // does not read.
+  bool Holds(const Xid& xid, const std::string& self) const;
+
+  // Where the decision of `xid` lives, in words, for messages.
+  static std::string DescribeHome(const Xid& xid);
 
   // The database holding a shared store, where the nodes also announce
   // themselves (NodeRegistry); nullptr for a log.

@@ -51,6 +51,22 @@ class FileSystem {
   // writes its pid into the file, for the error message of the next opener.
   virtual Result<std::unique_ptr<FileLock>> LockFile(
       const std::string& path) = 0;
+
+  // A directory or file that users other than its owner may use.
+  struct OpenEntry {
+    std::string path;
+    unsigned mode = 0;      // permission bits
+    bool writable = false;  // by group or others
+  };
+  // `dir` itself and the files in it that others may read or write. With
+  // `make_private`, first takes those permissions away from each one this
+  // process owns (init: the log is its owner's alone). A file system
+  // without permissions has none.
+  virtual Result<std::vector<OpenEntry>> OpenToOthers(const std::string& dir,
+                                                      bool make_private) {
+    (void)dir, (void)make_private;
+    return std::vector<OpenEntry>{};
+  }
 };
 
 // Forwards every call to another file system, so a test can override just
@@ -85,6 +101,10 @@ class FileSystemWrapper : public FileSystem {
   }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return target_->LockFile(path);
+  }
+  Result<std::vector<OpenEntry>> OpenToOthers(const std::string& dir,
+                                              bool make_private) override {
+    return target_->OpenToOthers(dir, make_private);
   }
 
  private:

@@ -12,6 +12,9 @@ namespace xatm {
 struct OwnBranch {
   Resource* resource;
   PreparedBranch branch;
+  // Why recovery here must leave it alone ("" if it may resolve it): its
+  // decision lives where this node does not read (DecisionLog::Holds).
+  std::string left_alone;
 };
 
 struct ResourceFailure {
@@ -19,9 +22,18 @@ struct ResourceFailure {
   Status status;
 };
 
+// A branch of a covered node found in a resource its bqual does not name
+// (the node calls that database by another name): never resolved here.
+struct MisplacedBranch {
+  std::string gtrid;
+  std::string found_in;  // this node's resource
+  std::string bqual;     // the name the branch's node gave it
+};
+
 struct OwnBranches {
   std::vector<OwnBranch> branches;
   std::vector<ResourceFailure> failed;  // listing failed: state unknown
+  std::vector<MisplacedBranch> misplaced;
 };
 
 // Branches whose gtrid carries manager.node_id() (any of our node ids with

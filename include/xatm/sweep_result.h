@@ -17,6 +17,8 @@ enum class SweepAction {
   kSkippedInFlight,  // its transaction is still running in this process
   kRetryLater,       // unreachable, still attached, or log unusable
   kResourceDown,     // listing the resource failed (gtrid empty)
+  kLeftAlone,        // its decision lives where this node does not read,
+                     // or its branch carries another node's resource name
 };
 
 const char* SweepActionName(SweepAction action);

@@ -25,7 +25,7 @@ int64_t MsSince(Clock::time_point start) {
 std::string FirstGtrid(const std::string& node, const std::string& text) {
   // Node ids hold only [A-Za-z0-9_-]: nothing to escape outside brackets.
   std::smatch m;
-  std::regex gtrid("xatm:" + node + ":[0-9]+:[0-9a-f]{16}");
+  std::regex gtrid("xatm:" + node + ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?");
   return std::regex_search(text, m, gtrid) ? m.str() : "";
 }
 

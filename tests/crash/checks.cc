@@ -134,7 +134,7 @@ std::set<std::string> GtridsSeen(const std::string& node,
                                  BankView& bank, const TransferCase& tc) {
   std::set<std::string> seen;
   // Node ids hold only [A-Za-z0-9_-]: nothing to escape outside brackets.
-  std::regex gtrid("xatm:" + node + ":[0-9]+:[0-9a-f]{16}");
+  std::regex gtrid("xatm:" + node + ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?");
   for (std::sregex_iterator it(output.begin(), output.end(), gtrid), end;
        it != end; ++it) {
     seen.insert(it->str());
@@ -246,6 +246,16 @@ RecoveryRuns RecoverUntilSettled(const TestNode& node, const std::string& grace,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+}
+
+std::multiset<std::string> PreparedIn(BankView& bank, const std::string& node) {
+  std::multiset<std::string> where;
+  Result<std::vector<PreparedEntry>> prepared = bank.Prepared(node);
+  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
+  if (prepared.ok()) {
+    for (const PreparedEntry& p : *prepared) where.insert(p.database);
+  }
+  return where;
 }
 
 }  // namespace xatm::crash

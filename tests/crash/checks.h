@@ -78,6 +78,9 @@ void ExpectOutcome(BankView& bank, const TransferCase& tc,
 // let their prepared branches go.
 void WaitForServersToSettle(BankView& bank, const std::string& node);
 
+// Where branches of `node` are prepared: {"my", "pg"} for a whole orphan.
+std::multiset<std::string> PreparedIn(BankView& bank, const std::string& node);
+
 // No branch of `node` prepared in either database.
 void ExpectNothingPrepared(BankView& bank, const std::string& node);
 

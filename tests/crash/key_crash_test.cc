@@ -25,12 +25,15 @@ namespace {
 struct KeyCase {
   std::string point;
   std::string transfer_point;  // where the transfer dies
+  std::string sweep_point;     // where a sweep then dies ("" for none)
   std::string to;              // the credited resource ("pg": one database)
   std::string decision_store;  // "file" or "pg"
+  // A retry waits for a key held by a prepared branch at most this long.
+  std::string resource_lines = "lock_timeout_ms = 1000\n";
 };
 
 KeyCase CaseFor(const std::string& point) {
-  KeyCase c{point, point, "my", "file"};
+  KeyCase c{point, point, "", "my", "file"};
   if (point == "before-one-phase-commit") c.to = "pg";
   if (point == "decision-inserted") c.decision_store = "pg";
   if (point == "recover-after-commit-first")
@@ -38,6 +41,7 @@ KeyCase CaseFor(const std::string& point) {
   if (point == "recover-after-rollback-first") {
     c.transfer_point = "after-prepare-all";
   }
+  if (c.transfer_point != point) c.sweep_point = point;
   return c;
 }
 
@@ -91,8 +95,7 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   Scenario scenario("key_" + c.point);
   NodeSettings settings;
   settings.decision_store = c.decision_store;
-  // A retry waits for a key held by a prepared branch at most this long.
-  settings.resource_lines = "lock_timeout_ms = 1000\n";
+  settings.resource_lines = c.resource_lines;
   TestNode node(NewNodeId("k"), settings);
   Result<TransferCase> made =
       NewTransferCase(bank_, node.id(), "k", "pg", c.to);
@@ -104,8 +107,8 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   ChildExit crashed = node.Xatm(command, {{"XATM_CRASH_AT", c.transfer_point}});
   ASSERT_TRUE(crashed.KilledBySigkill()) << crashed.Describe();
   WaitForServersToSettle(bank_, node.id());
-  if (c.point != c.transfer_point) {
-    ChildExit sweep = node.Recover({{"XATM_CRASH_AT", c.point}});
+  if (!c.sweep_point.empty()) {
+    ChildExit sweep = node.Recover({{"XATM_CRASH_AT", c.sweep_point}});
     ASSERT_TRUE(sweep.KilledBySigkill()) << sweep.Describe();
     WaitForServersToSettle(bank_, node.id());
   }
@@ -114,6 +117,10 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   // original is found committed (0) or gone (0: it runs now).
   ChildExit early = node.Xatm(command);
   EXPECT_TRUE(early.ExitedWith(0) || early.ExitedWith(3)) << early.Describe();
+  if (c.transfer_point == "after-prepare-all" && c.sweep_point.empty()) {
+    EXPECT_TRUE(early.ExitedWith(3)) << "the key is held by a prepared branch: "
+                                     << early.Describe();
+  }
   std::printf("%s: retry before recovery: exit %d: %s", c.point.c_str(),
               early.code, early.out.c_str());
   ExpectAtMostOnce(tc);
@@ -147,6 +154,24 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
 
 INSTANTIATE_TEST_SUITE_P(EveryCrashPoint, KeyCrashTest,
                          ::testing::ValuesIn(AllCases()), CaseName);
+
+// The retry's claim waits on the prepared holder until the request times
+// out (no lock wait limit, or one at or above the request timeout): that is
+// no proof that the original will not commit, so never "aborted" (exit 1),
+// always "retry later with the same key" (exit 3).
+std::vector<KeyCase> ClaimOutwaitedCases() {
+  KeyCase no_limit = CaseFor("after-prepare-all");
+  no_limit.point = "claim-without-lock-limit";
+  no_limit.resource_lines = "lock_timeout_ms = 0\nrequest_timeout_ms = 1500\n";
+  KeyCase long_limit = no_limit;
+  long_limit.point = "claim-with-lock-limit-above-request-timeout";
+  long_limit.resource_lines =
+      "lock_timeout_ms = 3000\nrequest_timeout_ms = 1500\n";
+  return {no_limit, long_limit};
+}
+
+INSTANTIATE_TEST_SUITE_P(ClaimOutwaited, KeyCrashTest,
+                         ::testing::ValuesIn(ClaimOutwaitedCases()), CaseName);
 
 }  // namespace
 }  // namespace xatm::crash

@@ -78,7 +78,7 @@ TEST(MariadbSameSessionTest, BranchStillAttachedToItsSessionIsRetriedLater) {
 
   // Another process's session prepares a branch of this node's and stays
   // connected. Every value pasted below is a known-safe literal.
-  Xid xid{node.id(), NowMs(), std::random_device{}()};
+  Xid xid{node.id(), NowMs(), std::random_device{}(), "f"};  // its own log
   const std::string gtrid = xid.Gtrid();
   const std::string x =
       "'" + gtrid + "','my'," + std::to_string(kMysqlFormatId);

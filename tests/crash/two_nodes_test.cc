@@ -27,17 +27,6 @@ std::string LeaveOrphans(const TestNode& node, BankView& bank,
   return gtrids.empty() ? "" : *gtrids.begin();
 }
 
-// Where branches of `node` are prepared: {"my", "pg"} for a whole orphan.
-std::multiset<std::string> PreparedIn(BankView& bank, const TestNode& node) {
-  std::multiset<std::string> where;
-  Result<std::vector<PreparedEntry>> prepared = bank.Prepared(node.id());
-  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
-  if (prepared.ok()) {
-    for (const PreparedEntry& p : *prepared) where.insert(p.database);
-  }
-  return where;
-}
-
 TEST(TwoNodesTest, EachSweepResolvesOnlyItsOwnNodesBranches) {
   Scenario scenario("two nodes, orphans of both, sweeps one at a time");
   InitSchemaOnce();
@@ -52,21 +41,21 @@ TEST(TwoNodesTest, EachSweepResolvesOnlyItsOwnNodesBranches) {
   const std::string gtrid_b = LeaveOrphans(b, bank, *tc_b);
   ASSERT_FALSE(HasFailure());
   const std::multiset<std::string> both = {"my", "pg"};
-  ASSERT_EQ(PreparedIn(bank, a), both);
-  ASSERT_EQ(PreparedIn(bank, b), both);
+  ASSERT_EQ(PreparedIn(bank, a.id()), both);
+  ASSERT_EQ(PreparedIn(bank, b.id()), both);
 
   ChildExit sweep_a = a.Recover();
   EXPECT_TRUE(sweep_a.ExitedWith(0)) << sweep_a.Describe();
   EXPECT_EQ(sweep_a.out.find(gtrid_b), std::string::npos)
       << "node A's sweep named B's transaction: " << sweep_a.Describe();
-  EXPECT_TRUE(PreparedIn(bank, a).empty());
-  EXPECT_EQ(PreparedIn(bank, b), both) << "A's sweep touched B's branches";
+  EXPECT_TRUE(PreparedIn(bank, a.id()).empty());
+  EXPECT_EQ(PreparedIn(bank, b.id()), both) << "A's sweep touched B's branches";
   ExpectRolledBack(bank, *tc_a);
 
   ChildExit sweep_b = b.Recover();
   EXPECT_TRUE(sweep_b.ExitedWith(0)) << sweep_b.Describe();
   EXPECT_NE(sweep_b.out.find(gtrid_b), std::string::npos) << sweep_b.Describe();
-  EXPECT_TRUE(PreparedIn(bank, b).empty());
+  EXPECT_TRUE(PreparedIn(bank, b.id()).empty());
   ExpectRolledBack(bank, *tc_b);
   ExpectQuietSweep(a);
   ExpectQuietSweep(b);

@@ -107,7 +107,7 @@ class CliKeyTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string GtridPattern() const {
-    return "xatm:" + node_ + ":[0-9]+:[0-9a-f]{16}";
+    return "xatm:" + node_ + ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?";
   }
 
   testing::TempDir dir_;

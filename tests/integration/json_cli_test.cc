@@ -154,7 +154,7 @@ class JsonCliTest : public ::testing::TestWithParam<const char*> {
   }
 
   std::string GtridPattern() const {
-    return "xatm:" + node_ + ":[0-9]+:[0-9a-f]{16}";
+    return "xatm:" + node_ + ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?";
   }
 
   testing::TempDir dir_;
@@ -232,6 +232,41 @@ TEST_P(JsonCliTest, FailuresGiveAnErrorDocumentAndTheExitCode) {
   // Nothing changed.
   json balance = ParseOne(Xatm({"balance", "--json", alice_, bob_}));
   EXPECT_EQ(balance["total"], "150.00");
+}
+
+// Every command that exits non-zero with --json writes one document with
+// "error" and "exit_code" (the exit code), whatever else it reports: here
+// with MariaDB unreachable (a port nobody listens on).
+TEST_P(JsonCliTest, EveryFailingCommandGivesErrorAndExitCode) {
+  std::string text = testing::TestConfigText(node_);
+  const std::string port = "\nport = " + testing::RequireEnv("XATM_TEST_MY_PORT");
+  ASSERT_NE(text.find(port), std::string::npos);
+  text.replace(text.find(port), port.size(), "\nport = 1");
+  const std::string store_line =
+      store_ == "file" ? "" : "decision_store = " + store_ + "\n";
+  const std::string good_config = config_;
+  config_ = dir_.path() + "/unreachable.ini";  // the same log directory
+  testing::WriteFile(config_, store_line + text);
+  std::vector<std::vector<std::string>> failing = {
+      {"in-doubt", "--json"},
+      {"recover", "--json", "--grace", "0"},
+      {"balance", "--json", bob_},
+      {"transfer", "--json", "--from", alice_, "--to", bob_, "--amount", "1"},
+      {"resolve", "--json", "--rollback", "xatm:" + node_ +
+                                            ":1:0123456789abcdef:f"},
+      {"bench", "--json", "--seconds", "1", "--clients", "1"}};
+  if (store_ != "file") failing.push_back({"nodes", "--json"});
+  for (const std::vector<std::string>& args : failing) {
+    ProcessResult r = Xatm(args);
+    EXPECT_NE(r.exit_code, 0) << args[0] << ": " << r.out << r.err;
+    json doc = ParseOne(r);
+    EXPECT_TRUE(doc.is_object() && doc.contains("error") &&
+                doc["error"].is_string())
+        << args[0] << " exit " << r.exit_code << ": " << r.out;
+    EXPECT_EQ(doc.value("exit_code", -1), r.exit_code)
+        << args[0] << ": " << r.out;
+  }
+  config_ = good_config;
 }
 
 TEST_P(JsonCliTest, DiagnosticsStayOnStderr) {

@@ -30,7 +30,7 @@ class CarrierCommitTest : public testing::CoordinatorFixture {
     return Sweeper(tm_.get(), options).SweepOnce();
   }
   Xid OldXid(const std::string& node = "n1") {
-    return Xid{node, clock_.now_ms - 60'000, 7};
+    return Xid{node, clock_.now_ms - 60'000, 7, tm_->log().home()};
   }
 };
 

@@ -43,7 +43,7 @@ class MetricsTest : public testing::CoordinatorFixture {
   }
 
   Xid OldXid(int64_t age_ms, uint64_t unique) {
-    return Xid{"n1", clock_.now_ms - age_ms, unique};
+    return Xid{"n1", clock_.now_ms - age_ms, unique, tm_->log().home()};
   }
 };
 

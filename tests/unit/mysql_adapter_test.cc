@@ -23,7 +23,7 @@ namespace xatm::mysql {
 namespace {
 
 TEST(XidLiteralTest, QuotesOurIdsWithTheFormatId) {
-  Xid xid{"node-1", 1'700'000'000'000, 0xabcdef};
+  Xid xid{"node-1", 1'700'000'000'000, 0xabcdef, ""};
   auto literal = XidLiteral(xid.Gtrid(), "my_db");
   ASSERT_TRUE(literal.ok());
   EXPECT_EQ(*literal, "'xatm:node-1:1700000000000:0000000000abcdef','my_db'," +
@@ -46,7 +46,8 @@ TEST(XidLiteralTest, RefusesAnythingThatWouldNeedQuoting) {
 }
 
 TEST(XidLiteralTest, LongestXatmIdsFit) {
-  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999, ~uint64_t{0}};
+  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999, ~uint64_t{0},
+          std::string(kMaxHomeLength, 'd')};
   EXPECT_TRUE(
       XidLiteral(xid.Gtrid(), std::string(kMaxResourceNameLength, 'r')).ok());
 }

@@ -13,7 +13,7 @@ namespace {
 class RecoveryEvidenceTest : public testing::CoordinatorFixture {
  protected:
   Xid OldXid(int64_t age_ms = 60'000, uint64_t unique = 1) {
-    return Xid{"n1", clock_.now_ms - age_ms, unique};
+    return Xid{"n1", clock_.now_ms - age_ms, unique, tm_->log().home()};
   }
   SweepResult Sweep() {
     SweeperOptions options;
@@ -158,7 +158,7 @@ TEST_F(RecoveryEvidenceTest, TheDatabasesAgeBeatsAClockStepForwards) {
 }
 
 TEST_F(RecoveryEvidenceTest, ABranchFromTheFutureIsYoung) {
-  Xid xid{"n1", clock_.now_ms + 3'600'000, 1};  // the clock stepped back
+  Xid xid{"n1", clock_.now_ms + 3'600'000, 1, tm_->log().home()};  // the clock stepped back
   a_->AddPrepared(xid);
   SweepResult r = Sweep();
   EXPECT_EQ(r.rolled_back, 0) << r.Summary();

@@ -20,7 +20,7 @@ class SweeperTest : public testing::CoordinatorFixture {
 
   // A transaction of this node that began `age_ms` ago.
   Xid OldXid(int64_t age_ms, uint64_t unique = 1) {
-    return Xid{"n1", clock_.now_ms - age_ms, unique};
+    return Xid{"n1", clock_.now_ms - age_ms, unique, tm_->log().home()};
   }
 
   SweepResult Sweep() {
@@ -67,6 +67,29 @@ TEST_F(SweeperTest, ACommitAnsweredButNotAppliedKeepsTheDecisionOpen) {
   EXPECT_EQ(r.ended, 0);
   EXPECT_EQ(r.remaining, 1);
   EXPECT_EQ(log_->OpenCommits().size(), 1u);
+}
+
+TEST_F(SweeperTest, ABranchWhoseDecisionLivesInAnotherStoreIsLeftAlone) {
+  // This node's own transaction, decided while its decisions were kept in a
+  // database store: this log cannot say it did not commit.
+  Xid xid = OldXid(60'000);
+  xid.home = "d0badcafe";
+  a_->AddPrepared(xid);
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0) << r.Summary();
+  EXPECT_EQ(r.remaining, 1);
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].action, SweepAction::kLeftAlone);
+  EXPECT_NE(r.events[0].detail.find("decision store d0badcafe"),
+            std::string::npos)
+      << r.events[0].detail;
+  EXPECT_EQ(a_->prepared().size(), 1u);
+
+  Result<ResolveResult> by_hand = ResolveManually(
+      *tm_, xid.Gtrid(), ResolveOptions{ManualDecision::kRollback});
+  ASSERT_FALSE(by_hand.ok());
+  EXPECT_EQ(by_hand.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a_->prepared().size(), 1u);
 }
 
 TEST_F(SweeperTest, RollsBackAnOldBranchWithoutDecision) {
@@ -151,7 +174,7 @@ TEST_F(SweeperTest, AParallelPassResolvesEachTransactionAndKeepsListingOrder) {
 }
 
 TEST_F(SweeperTest, LeavesOtherNodesBranchesAlone) {
-  Xid foreign{"n2", clock_.now_ms - 60'000, 9};
+  Xid foreign{"n2", clock_.now_ms - 60'000, 9, tm_->log().home()};
   a_->AddPrepared(foreign);
   SweepResult r = Sweep();
   EXPECT_TRUE(r.events.empty());
@@ -296,7 +319,7 @@ TEST_F(SweeperTest, ManualCommitLogsTheDecisionBeforeCommitting) {
 }
 
 TEST_F(SweeperTest, ManualResolutionRefusesAnotherNodesTransaction) {
-  Xid foreign{"n2", clock_.now_ms, 3};
+  Xid foreign{"n2", clock_.now_ms, 3, tm_->log().home()};
   auto r = ResolveManually(*tm_, foreign.Gtrid(), {ManualDecision::kCommit, false});
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   auto bad = ResolveManually(*tm_, "garbage", {ManualDecision::kCommit, false});

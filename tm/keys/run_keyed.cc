@@ -51,21 +51,30 @@ Status CommittedOutcome(TransactionManager& manager, const std::string& gtrid) {
   }
 }
 
+// LookupKey, where a key that cannot be read is an InDoubt outcome: that
+// says nothing of a transaction holding it. A key used for another request
+// (InvalidArgument) is a definite answer and stays an error.
+Result<std::optional<KeyedOutcome>> LookupOrUnknown(TransactionManager& manager,
+                                                    const IdempotencyKey& key) {
+  Result<std::optional<KeyedOutcome>> found = LookupKey(manager, key);
+  if (found.ok() || found.status().code() == StatusCode::kInvalidArgument) {
+    return found;
+  }
+  KeyedOutcome unknown;
+  unknown.status = Status::InDoubt(
+      "key " + key.key + " cannot be read now (" + found.status().message() +
+      "); nothing ran now: retry later with the same key");
+  return std::optional<KeyedOutcome>(unknown);
+}
+
 // After the claim did not succeed: what holds the key now.
 Result<KeyedOutcome> Settle(TransactionManager& manager,
                             const IdempotencyKey& key,
                             const KeyedTransaction& txn) {
-  Result<std::optional<KeyedOutcome>> found = LookupKey(manager, key);
+  Result<std::optional<KeyedOutcome>> found = LookupOrUnknown(manager, key);
   if (!found.ok()) return found.status();
   if (found->has_value()) return **found;
   KeyedOutcome outcome;
-  if (txn.claim() == KeyedTransaction::Claim::kFailed &&
-      txn.claim_error().code() != StatusCode::kAborted) {
-    // Not a wait for another holder: the claim could not be made at all.
-    outcome.gtrid = txn.gtrid();
-    outcome.status = Status::Aborted(txn.claim_error().message());
-    return outcome;
-  }
   if (txn.claim() == KeyedTransaction::Claim::kTaken) {
     // A committed claim that no resource shows now: one went away.
     outcome.status = Status::InDoubt(
@@ -73,12 +82,18 @@ Result<KeyedOutcome> Settle(TransactionManager& manager,
         "now; nothing ran now: retry later with the same key");
     return outcome;
   }
-  // A lock wait limit (or a deadlock among waiters): another transaction
-  // holds the key and has not finished, or is prepared without an outcome.
+  // The claim failed: a lock wait limit, a deadlock among waiters, a
+  // request timeout while waiting, a connection lost... None of them proves
+  // that no other transaction holds the key, nor that one holding it will
+  // not commit: "aborted" would invite a retry under a new key that pays
+  // twice. Only the same key, later, is safe.
+  const std::string why = txn.claim() == KeyedTransaction::Claim::kFailed
+                              ? txn.claim_error().message()
+                              : "it could not be claimed";
   outcome.status = Status::InDoubt(
-      "the key is held by another transaction still in progress or "
+      "the key may be held by another transaction still in progress or "
       "prepared (" +
-      txn.claim_error().message() +
+      why +
       "); nothing ran now: retry later with the same key (after recovery "
       "if it was left by a crash)");
   return outcome;
@@ -125,7 +140,7 @@ Result<KeyedOutcome> RunKeyed(TransactionManager& manager,
                               const KeyedWork& work) {
   if (key) {
     XATM_RETURN_IF_ERROR(ValidateIdempotencyKey(*key));
-    Result<std::optional<KeyedOutcome>> earlier = LookupKey(manager, *key);
+    Result<std::optional<KeyedOutcome>> earlier = LookupOrUnknown(manager, *key);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) return **earlier;
   }

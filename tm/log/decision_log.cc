@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
@@ -144,6 +145,56 @@ const char* RecordTypeName(RecordType type) {
   return "UNKNOWN";
 }
 
+namespace {
+
+std::string OctalMode(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o", mode);
+  return text;
+}
+
+// The log is its owner's alone: whoever else can write there can forge or
+// erase decisions (refused); whoever can read it learns which transactions
+// exist (a warning). `make_private`: init, which owns it, fixes both.
+Status CheckPrivate(FileSystem* fs, const std::string& dir,
+                    bool make_private) {
+  Result<std::vector<FileSystem::OpenEntry>> open =
+      fs->OpenToOthers(dir, make_private);
+  if (!open.ok()) return open.status().WithContext("decision log " + dir);
+  for (const FileSystem::OpenEntry& e : *open) {
+    if (e.writable) {
+      return Status::FailedPrecondition(
+          "decision log " + dir + ": " + e.path +
+          " is writable by other users (mode " + OctalMode(e.mode) +
+          "), who could forge or erase decisions; refusing it. Make it its "
+          "owner's alone: chmod -R go-rwx " + dir +
+          " (xatm init does this for its owner)");
+    }
+    spdlog::warn(
+        "decision log {}: {} is readable by other users (mode {}); make it "
+        "its owner's alone: chmod -R go-rwx {} (xatm init does this for its "
+        "owner)",
+        dir, e.path, OctalMode(e.mode), dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool DecisionLog::Holds(const Xid& xid, const std::string& self) const {
+  if (xid.home.empty()) return xid.node == self;
+  return xid.home == home() && (shared() || xid.node == self);
+}
+
+std::string DecisionLog::DescribeHome(const Xid& xid) {
+  if (xid.home.empty()) {
+    return "the decision log of node " + xid.node + " (a gtrid without home)";
+  }
+  if (xid.home == "f") return "the own decision log of node " + xid.node;
+  if (xid.home[0] == 'd') return "decision store " + xid.home;
+  return "decision home " + xid.home;
+}
+
 const std::string& DecisionLog::carrier() const {
   static const std::string kNone;
   return kNone;
@@ -196,6 +247,8 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     }
     return lock.status().WithContext(context);
   }
+
+  XATM_RETURN_IF_ERROR(CheckPrivate(fs, dir, options.create_if_missing));
 
   Result<Creation> creation = PlanIdentity(fs, dir, options);
   if (!creation.ok()) return creation.status();

@@ -227,6 +227,34 @@ class PosixFileSystem final : public FileSystem {
     return SyncDir(parent);
   }
 
+  Result<std::vector<OpenEntry>> OpenToOthers(const std::string& dir,
+                                              bool make_private) override {
+    std::vector<std::string> paths = {dir};
+    Result<std::vector<std::string>> names = ListDir(dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) paths.push_back(dir + "/" + name);
+    std::vector<OpenEntry> open;
+    for (const std::string& path : paths) {
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) continue;  // deleted since the listing
+        return PosixError("stat", path, errno);
+      }
+      if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
+      mode_t mode = st.st_mode & 07777;
+      if ((mode & 077) == 0) continue;
+      if (make_private && st.st_uid == ::geteuid()) {
+        if (::chmod(path.c_str(), mode & ~mode_t{077}) != 0) {
+          return PosixError("chmod", path, errno);
+        }
+        continue;
+      }
+      open.push_back(
+          OpenEntry{path, static_cast<unsigned>(mode), (mode & 022) != 0});
+    }
+    return open;
+  }
+
   Status DeleteFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
     return Status::Ok();

@@ -9,6 +9,7 @@
 #include "tm/names.h"
 #include "tm/store/decision_sql.h"
 #include "tm/store/row_values.h"
+#include "tm/store/store_identity.h"
 #include "xatm/xid.h"
 
 namespace xatm {
@@ -37,6 +38,10 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
         context + ": cannot read table xatm_decisions (run `xatm init`): " +
         probe.status().message());
   }
+  Result<std::string> store_id = EnsureStoreId(*resource);
+  if (!store_id.ok()) {
+    return store_id.status().WithContext(context + ": reading its id");
+  }
   Result<std::vector<Row>> settings = resource->QueryLocal(sql->durability, {});
   if (!settings.ok()) {
     return settings.status().WithContext(context +
@@ -53,7 +58,8 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
     }
   }
   return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
-      std::move(resource), std::move(sql).value(), options));
+      std::move(resource), std::move(sql).value(), options,
+      "d" + *store_id));
 }
 
 Status DatabaseDecisionLog::CreateTable(Resource& resource) {
@@ -65,7 +71,8 @@ Status DatabaseDecisionLog::CreateTable(Resource& resource) {
   if (create != std::string::npos) statement = statement.substr(create);
   size_t semicolon = statement.rfind(';');
   if (semicolon != std::string::npos) statement.resize(semicolon);
-  return resource.ExecuteLocal(statement, {});
+  XATM_RETURN_IF_ERROR(resource.ExecuteLocal(statement, {}));
+  return EnsureStoreId(resource).status();
 }
 
 Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
@@ -92,8 +99,12 @@ Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
 
 DatabaseDecisionLog::DatabaseDecisionLog(std::shared_ptr<Resource> resource,
                                          DecisionSql sql,
-                                         DatabaseDecisionLogOptions options)
-    : resource_(std::move(resource)), sql_(std::make_unique<const DecisionSql>(std::move(sql))), options_(options) {}
+                                         DatabaseDecisionLogOptions options,
+                                         std::string home)
+    : resource_(std::move(resource)),
+      sql_(std::make_unique<const DecisionSql>(std::move(sql))),
+      options_(options),
+      home_(std::move(home)) {}
 
 DatabaseDecisionLog::~DatabaseDecisionLog() {
   Status s = FlushEnds();
