@@ -83,7 +83,7 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
             ? "UPDATE xatm_nodes SET last_seen = clock_timestamp() - "
               "CAST(? AS bigint) * interval '1 millisecond' WHERE node = ?"
             : "UPDATE xatm_nodes SET last_seen = TIMESTAMPADD(MICROSECOND, "
-              "-1000 * CAST(? AS SIGNED), NOW(3)) WHERE node = ?";
+              "-1000 * CAST(? AS SIGNED), UTC_TIMESTAMP(3)) WHERE node = ?";
     Status s = store().ExecuteLocal(sql, {std::to_string(age_ms), node});
     ASSERT_TRUE(s.ok()) << s.ToString();
   }

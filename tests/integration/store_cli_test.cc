@@ -276,7 +276,7 @@ TEST_P(StoreCliTest, RollbackByHandIsRefusedByTheFenceWhenACommitRowExists) {
   Status closed = store_resource_->ExecuteLocal(
       store_ == "pg"
           ? "UPDATE xatm_decisions SET ended_at = now() WHERE gtrid = ?"
-          : "UPDATE xatm_decisions SET ended_at = NOW(3) WHERE gtrid = ?",
+          : "UPDATE xatm_decisions SET ended_at = UTC_TIMESTAMP(3) WHERE gtrid = ?",
       {gtrid});
   ASSERT_TRUE(closed.ok()) << closed.ToString();
 

@@ -7,6 +7,7 @@
 
 #include "tm/crash_point.h"
 #include "tm/names.h"
+#include "tm/sql_script.h"
 #include "tm/store/decision_sql.h"
 #include "tm/store/row_values.h"
 #include "xatm/xid.h"
@@ -48,8 +49,7 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
         DurabilityProblem(resource->type(), Text(row[0]), Text(row[1]));
     if (!problem.empty()) {
       return Status::FailedPrecondition(
-          context + ": the server does not commit durably (" + problem +
-          "); refusing to keep decisions there");
+          context + ": " + problem + "; refusing to keep decisions there");
     }
   }
   return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
@@ -59,13 +59,7 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
 Status DatabaseDecisionLog::CreateTable(Resource& resource) {
   Result<DecisionSql> sql = DecisionSqlFor(resource.type());
   if (!sql.ok()) return sql.status();
-  // The script holds comments and one statement.
-  std::string statement = sql->create_table;
-  size_t create = statement.find("CREATE TABLE");
-  if (create != std::string::npos) statement = statement.substr(create);
-  size_t semicolon = statement.rfind(';');
-  if (semicolon != std::string::npos) statement.resize(semicolon);
-  return resource.ExecuteLocal(statement, {});
+  return RunSqlScript(resource, sql->create_table);
 }
 
 Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(

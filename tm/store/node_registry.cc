@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "tm/sql_script.h"
 #include "tm/store/node_table_sql.h"
 #include "tm/store/row_values.h"
 
@@ -43,22 +44,25 @@ NodeRegistry::Sql PostgresSql() {
   };
 }
 
+// Times are UTC DATETIMEs (sql/nodes-mysql.sql): UTC_TIMESTAMP(3), never
+// NOW(3), whose session time zone would shift ages at a daylight saving
+// change.
 NodeRegistry::Sql MysqlSql() {
   const std::string select =
       std::string(kColumns) +
-      "TIMESTAMPDIFF(MICROSECOND, last_seen, NOW(3)) DIV 1000 FROM xatm_nodes";
+      "TIMESTAMPDIFF(MICROSECOND, last_seen, UTC_TIMESTAMP(3)) DIV 1000 FROM xatm_nodes";
   return {
       internal::kMysqlNodesSql,
       select + " ORDER BY node",
       select + " WHERE node = ?",
       // Only the key can conflict: IGNORE hides nothing else.
       "INSERT IGNORE INTO xatm_nodes (node, instance, host, pid, started_at, "
-      "last_seen) VALUES (?, ?, ?, CAST(? AS SIGNED), NOW(3), NOW(3))",
+      "last_seen) VALUES (?, ?, ?, CAST(? AS SIGNED), UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))",
       "UPDATE xatm_nodes SET instance = ?, host = ?, pid = CAST(? AS SIGNED), "
-      "started_at = NOW(3), last_seen = NOW(3) WHERE node = ? AND instance = ?",
-      "UPDATE xatm_nodes SET last_seen = NOW(3) WHERE node = ? AND instance = ?",
+      "started_at = UTC_TIMESTAMP(3), last_seen = UTC_TIMESTAMP(3) WHERE node = ? AND instance = ?",
+      "UPDATE xatm_nodes SET last_seen = UTC_TIMESTAMP(3) WHERE node = ? AND instance = ?",
       "DELETE FROM xatm_nodes WHERE node = ? AND last_seen <= "
-      "TIMESTAMPADD(MICROSECOND, -1000 * CAST(? AS SIGNED), NOW(3))",
+      "TIMESTAMPADD(MICROSECOND, -1000 * CAST(? AS SIGNED), UTC_TIMESTAMP(3))",
   };
 }
 
@@ -94,14 +98,7 @@ Result<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(Resource& store) {
 Status NodeRegistry::CreateTable(Resource& store) {
   Result<Sql> sql = SqlFor(store.type());
   if (!sql.ok()) return sql.status();
-  // The script holds comments and one statement.
-  std::string statement = sql->create_table;
-  const size_t create = statement.find("CREATE TABLE");
-  const size_t end = statement.rfind(';');
-  if (create == std::string::npos || end == std::string::npos || end < create) {
-    return Status::Internal("malformed node table script");
-  }
-  return store.ExecuteLocal(statement.substr(create, end - create), {});
+  return RunSqlScript(store, sql->create_table);
 }
 
 NodeRegistry::NodeRegistry(Resource& store, std::unique_ptr<const Sql> sql)
