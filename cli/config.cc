@@ -216,9 +216,11 @@ class Parser {
     }
     if (key == "password") return Error(PasswordRefusal());
     static const std::set<std::string> top = {
-        "node",           "log_dir",        "grace_period",
-        "sweep_interval", "decision_store", "log_lock_wait",
-        "takeover_after", "heartbeat_interval", "key_retention"};
+        "node",           "log_dir",
+        "grace_period",   "sweep_interval",
+        "decision_store", "log_lock_wait",
+        "takeover_after", "heartbeat_interval",
+        "key_retention"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +

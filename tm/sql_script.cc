@@ -3,7 +3,6 @@
 namespace xatm {
 namespace {
 
-
 bool IsBlank(const std::string& s) {
   return s.find_first_not_of(" \t\r\n") == std::string::npos;
 }

@@ -16,7 +16,6 @@ namespace xatm {
 // for any other type.
 Result<std::string> SchemaScript(std::string_view type);
 
-
 // Creates the tables in `resource`, one statement at a time through
 // Resource::ExecuteLocal, and the idempotency key table (CreateKeyTable).
 // Idempotent: the scripts use IF NOT EXISTS, so a database made by an

@@ -117,7 +117,7 @@ class Sweeper {
   SweeperOptions options_;
   // Keys are pruned at most this often; the first pass prunes.
   static constexpr int64_t kKeyPruneIntervalMs = 10 * 60 * 1000;
-  int64_t next_key_prune_ms_ = 0;  // under sweep_mu_
+  int64_t next_key_prune_ms_ = 0;           // under sweep_mu_
   std::mutex sweep_mu_;                     // one pass at a time
   std::map<std::string, Backoff> backoff_;  // guarded by sweep_mu_
   // The node table of the shared store, when takeover is on.

@@ -48,8 +48,8 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
     std::string problem =
         DurabilityProblem(resource->type(), Text(row[0]), Text(row[1]));
     if (!problem.empty()) {
-      return Status::FailedPrecondition(
-          context + ": " + problem + "; refusing to keep decisions there");
+      return Status::FailedPrecondition(context + ": " + problem +
+                                        "; refusing to keep decisions there");
     }
   }
   return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
@@ -87,7 +87,9 @@ Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
 DatabaseDecisionLog::DatabaseDecisionLog(std::shared_ptr<Resource> resource,
                                          DecisionSql sql,
                                          DatabaseDecisionLogOptions options)
-    : resource_(std::move(resource)), sql_(std::make_unique<const DecisionSql>(std::move(sql))), options_(options) {}
+    : resource_(std::move(resource)),
+      sql_(std::make_unique<const DecisionSql>(std::move(sql))),
+      options_(options) {}
 
 DatabaseDecisionLog::~DatabaseDecisionLog() {
   Status s = FlushEnds();
