@@ -3,10 +3,6 @@
 -- by `xatm init` in the decision resource only. Idempotent.
 --   outcome   'commit': inserted by the coordinator and committed in one
 --             local transaction with its last branch (the commit point);
-CREATE INDEX IF NOT EXISTS xatm_decisions_open
-  ON xatm_decisions (decided_at) WHERE outcome = 'commit' AND ended_at IS NULL;
-CREATE INDEX IF NOT EXISTS xatm_decisions_decided_at
-  ON xatm_decisions (decided_at);
 --             'abort': inserted by recovery if absent (the fence).
 --   resources the branches' resource names, comma separated
 --   ended_at  recovery finished every branch; kept as evidence until pruned
@@ -24,3 +20,7 @@ CREATE TABLE IF NOT EXISTS xatm_decisions (
   CONSTRAINT xatm_decisions_outcome_known
     CHECK (outcome IN ('commit', 'abort'))
 );
+CREATE INDEX IF NOT EXISTS xatm_decisions_open
+  ON xatm_decisions (decided_at) WHERE outcome = 'commit' AND ended_at IS NULL;
+CREATE INDEX IF NOT EXISTS xatm_decisions_decided_at
+  ON xatm_decisions (decided_at);

@@ -352,8 +352,11 @@ TEST(DecisionStoreDurabilityTest, AMissingCheckConstraintIsRefused) {
   config.conninfo += " options='-c search_path=" + schema + "'";
   Result<std::shared_ptr<Resource>> r = MakeResource(config);
   ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(**r).ok());
-  ASSERT_TRUE(DatabaseDecisionLog::Open(*r).ok());
+  Status created = DatabaseDecisionLog::CreateTable(**r);
+  ASSERT_TRUE(created.ok()) << created.ToString();
+  auto fresh = DatabaseDecisionLog::Open(*r);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  fresh->reset();
   ASSERT_TRUE((*r)->ExecuteLocal("ALTER TABLE xatm_decisions DROP CONSTRAINT "
                                  "xatm_decisions_outcome_known",
                                  {})
