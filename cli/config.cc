@@ -216,9 +216,11 @@ class Parser {
     }
     if (key == "password") return Error(PasswordRefusal());
     static const std::set<std::string> top = {
-        "node",           "log_dir",        "grace_period",
-        "sweep_interval", "decision_store", "log_lock_wait",
-        "takeover_after", "heartbeat_interval"};
+        "node",           "log_dir",
+        "grace_period",   "sweep_interval",
+        "decision_store", "log_lock_wait",
+        "takeover_after", "heartbeat_interval",
+        "key_retention"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -276,7 +278,8 @@ class Parser {
          {std::pair{"grace_period", &config.grace_period_ms},
           std::pair{"sweep_interval", &config.sweep_interval_ms},
           std::pair{"log_lock_wait", &config.log_lock_wait_ms},
-          std::pair{"heartbeat_interval", &config.heartbeat_interval_ms}}) {
+          std::pair{"heartbeat_interval", &config.heartbeat_interval_ms},
+          std::pair{"key_retention", &config.key_retention_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
         return Error(std::string(key) + " " + Quoted(*top(key)) +

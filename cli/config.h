@@ -14,6 +14,9 @@
 //                              # nodes take a node over (0: never)
 //   heartbeat_interval = 5     # seconds between a long-running node's
 //                              # heartbeats (at most takeover_after / 2)
+//   key_retention = 604800     # seconds an idempotency key is kept; recovery
+//                              # passes delete older ones (a retry after
+//                              # that is a new request)
 //
 //   [resource.pg]
 //   type = postgresql
@@ -71,6 +74,12 @@ struct Config {
   // every heartbeat_interval_ms.
   int64_t takeover_after_ms = 30000;
   int64_t heartbeat_interval_ms = 5000;
+  // Idempotency keys older than this are pruned by recovery passes.
+  int64_t key_retention_ms = 7 * 24 * 3600 * 1000LL;
+  // key_retention_ms in whole seconds, at least 1 (SweeperOptions).
+  int64_t key_retention_s() const {
+    return key_retention_ms < 1000 ? 1 : key_retention_ms / 1000;
+  }
   std::vector<ResourceConfig> resources;  // in file order
 
   // nullptr when no resource has that name.

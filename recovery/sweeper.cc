@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "recovery/commit_evidence.h"
+#include "xatm/key_table.h"
 #include "xatm/own_branches.h"
 #include "recovery/sweep_metrics.h"
 #include "recovery/parallel_for.h"
@@ -212,6 +213,14 @@ SweepResult Sweeper::SweepOnce() {
   if (!options_.dry_run) {
     Status pruned = manager_->log().Prune();
     if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
+  }
+  if (!options_.dry_run && options_.key_retention_s > 0 &&
+      pass.now_ms >= next_key_prune_ms_) {
+    next_key_prune_ms_ = pass.now_ms + kKeyPruneIntervalMs;
+    for (const auto& resource : manager_->resources()) {
+      Status s = PruneKeys(*resource, options_.key_retention_s);
+      if (!s.ok()) spdlog::warn("sweep: {}", s.ToString());
+    }
   }
   if (!pass.result.events.empty()) {
     spdlog::info("sweep: {}", pass.result.Summary());

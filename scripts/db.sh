@@ -14,6 +14,10 @@
 # initialisation (default 1000: the recovery backlog test prepares 300 at
 # once; the recovery benchmark needs as many as its pairs).
 #
+# MariaDB runs with TZ=$XATM_MY_TZ (default America/New_York) in its
+# environment: its default time zone (SYSTEM) has daylight saving, so tests
+# see any time arithmetic done in the session's zone instead of UTC.
+#
 # `start` writes DIR/env.sh with the connection settings (and the MariaDB
 # password, mode 0600) for tests and the demo: `. DIR/env.sh`.
 # With --tls (chosen when DIR is first initialised, kept by later starts) a
@@ -159,7 +163,7 @@ my_up() {
       --ssl-key="$DIR/tls/server-key.pem")
   fi
   rm -f "$DIR/my/mysqld.pid"
-  setsid /usr/sbin/mariadbd "${opts[@]}" </dev/null >/dev/null 2>&1 &
+  TZ="${XATM_MY_TZ:-America/New_York}" setsid /usr/sbin/mariadbd "${opts[@]}" </dev/null >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
     if mariadb-admin --no-defaults --socket="$DIR/my/mysqld.sock" -uroot \
       ping >/dev/null 2>&1; then return 0; fi

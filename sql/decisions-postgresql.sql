@@ -7,6 +7,8 @@
 --   resources the branches' resource names, comma separated
 --   ended_at  recovery finished every branch; kept as evidence until pruned
 --   detail    a heuristic outcome, if one was found
+-- The indexes serve recovery's read of open decisions and pruning by age,
+-- so neither scans the table.
 CREATE TABLE IF NOT EXISTS xatm_decisions (
   gtrid      VARCHAR(64)   NOT NULL PRIMARY KEY,
   outcome    VARCHAR(8)    NOT NULL,
@@ -18,3 +20,7 @@ CREATE TABLE IF NOT EXISTS xatm_decisions (
   CONSTRAINT xatm_decisions_outcome_known
     CHECK (outcome IN ('commit', 'abort'))
 );
+CREATE INDEX IF NOT EXISTS xatm_decisions_open
+  ON xatm_decisions (decided_at) WHERE outcome = 'commit' AND ended_at IS NULL;
+CREATE INDEX IF NOT EXISTS xatm_decisions_decided_at
+  ON xatm_decisions (decided_at);

@@ -8,11 +8,19 @@
 --   host, pid  where that process runs, for people and for a restart on
 --              the same host after a crash
 --   last_seen  its last heartbeat, by the database's clock
+-- Times are UTC in DATETIME columns, written and compared with
+-- UTC_TIMESTAMP(3), never through the session's time zone.
 CREATE TABLE IF NOT EXISTS xatm_nodes (
   node       VARCHAR(16)  NOT NULL PRIMARY KEY,
   instance   VARCHAR(32)  NOT NULL,
   host       VARCHAR(255) NOT NULL,
   pid        BIGINT       NOT NULL,
-  started_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  last_seen  TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+  started_at DATETIME(3)  NOT NULL DEFAULT UTC_TIMESTAMP(3),
+  last_seen  DATETIME(3)  NOT NULL DEFAULT UTC_TIMESTAMP(3)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+-- A table made by an older `xatm init` has TIMESTAMP columns: their values
+-- become UTC DATETIMEs (a no-op on a current table).
+SET STATEMENT time_zone = '+00:00' FOR
+ALTER TABLE xatm_nodes
+  MODIFY started_at DATETIME(3) NOT NULL DEFAULT UTC_TIMESTAMP(3),
+  MODIFY last_seen  DATETIME(3) NOT NULL DEFAULT UTC_TIMESTAMP(3);

@@ -16,10 +16,6 @@ namespace xatm {
 // for any other type.
 Result<std::string> SchemaScript(std::string_view type);
 
-// The statements of a script: split at ';' outside quotes and comments,
-// comments dropped, empty statements skipped.
-std::vector<std::string> SplitSqlStatements(std::string_view script);
-
 // Creates the tables in `resource`, one statement at a time through
 // Resource::ExecuteLocal, and the idempotency key table (CreateKeyTable).
 // Idempotent: the scripts use IF NOT EXISTS, so a database made by an

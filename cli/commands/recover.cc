@@ -53,6 +53,7 @@ int Run(const Invocation& invocation) {
     SweeperOptions options;
     options.grace_period_ms = ctx.config().grace_period_ms;
     options.takeover_after_ms = ctx.config().takeover_after_ms;
+    options.key_retention_s = ctx.config().key_retention_s();
     if (ctx.vars().count("grace") != 0) {
       double grace = ctx.vars()["grace"].as<double>();
       if (!(grace >= 0) || grace > 1e9) {

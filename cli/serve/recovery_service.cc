@@ -22,6 +22,7 @@ SweeperOptions ServiceSweeperOptions(const Config& config) {
   SweeperOptions options;
   options.grace_period_ms = config.grace_period_ms;
   options.takeover_after_ms = config.takeover_after_ms;
+  options.key_retention_s = config.key_retention_s();
   return options;
 }
 

@@ -3,6 +3,7 @@
 // committed claim, per dialect.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,11 @@ struct StoredKey {
 // locking, so a claim still in progress or prepared is not seen.
 Result<std::optional<StoredKey>> ReadStoredKey(Resource& resource,
                                                const std::string& key);
+
+// Deletes the claims of `resource` older than `retention_s` seconds, by the
+// database's clock (UTC), through the index on created_at. A retry with a
+// pruned key is a new request. InvalidArgument for retention_s <= 0.
+Status PruneKeys(Resource& resource, int64_t retention_s);
 
 // Inserts the claim of `key` for `gtrid` inside `branch` (of a resource of
 // type `resource_type`), so it commits or rolls back with the branch. The

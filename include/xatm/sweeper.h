@@ -55,6 +55,10 @@ struct SweeperOptions {
   // Transactions resolved at the same time: at most this many round trips
   // in flight per database. A pass with one transaction starts no thread.
   int workers = 8;
+  // Idempotency keys (key_table.h) older than this are deleted from every
+  // resource, at most every kKeyPruneIntervalMs; a retry with a pruned key
+  // is a new request. 0: never (a resource without the key table).
+  int64_t key_retention_s = 0;
   // Called after each prepared branch is dealt with (done of total listed
   // in this pass), from the pass's worker threads, one call at a time.
   std::function<void(size_t done, size_t total)> on_progress;
@@ -111,6 +115,9 @@ class Sweeper {
 
   TransactionManager* manager_;
   SweeperOptions options_;
+  // Keys are pruned at most this often; the first pass prunes.
+  static constexpr int64_t kKeyPruneIntervalMs = 10 * 60 * 1000;
+  int64_t next_key_prune_ms_ = 0;           // under sweep_mu_
   std::mutex sweep_mu_;                     // one pass at a time
   std::map<std::string, Backoff> backoff_;  // guarded by sweep_mu_
   // The node table of the shared store, when takeover is on.

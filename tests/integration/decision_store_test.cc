@@ -11,11 +11,13 @@
 #include <string>
 #include <thread>
 
-#include "xatm/resource_factory.h"
 #include "tests/integration/test_env.h"
+#include "tm/store/decision_sql.h"
+#include "tm/store/row_values.h"
 #include "xatm/clock.h"
 #include "xatm/database_decision_log.h"
-#include "tm/store/decision_sql.h"
+#include "xatm/node_registry.h"
+#include "xatm/resource_factory.h"
 
 namespace xatm {
 namespace {
@@ -249,6 +251,124 @@ TEST(DecisionStoreDurabilityTest, AMissingTableSaysRunInit) {
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("xatm init"), std::string::npos)
       << store.status().ToString();
+}
+
+// db.sh starts MariaDB with TZ=America/New_York: its sessions' zone has
+// daylight saving. 2026-11-01 01:30 happens twice there, at 05:30 UTC
+// (EDT) and at 06:30 UTC (EST); the too-late bound must see UTC either way.
+TEST(DecisionStoreTimeZoneTest, TheTooLateBoundHoldsInTheRepeatedHour) {
+  Result<std::shared_ptr<Resource>> r =
+      MakeResource(testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(**r).ok());
+  const DecisionSql sql = *DecisionSqlFor("mysql");
+  XidGenerator ids("tz" + testing::RandomHex(6));
+  for (int64_t now_s : {1793511000LL, 1793514600LL}) {
+    for (int64_t age_min : {10, 40}) {
+      auto branch = (*r)->BeginLocal();
+      ASSERT_TRUE(branch.ok()) << branch.status().ToString();
+      ASSERT_TRUE((*branch)
+                      ->Execute("SET timestamp = " + std::to_string(now_s), {})
+                      .ok());
+      const int64_t begin_ms = now_s * 1000 - age_min * 60'000;
+      Xid xid = ids.Next(begin_ms);
+      auto inserted = (*branch)->Execute(
+          sql.insert_commit,
+          {xid.Gtrid(), std::to_string(begin_ms), "1800000", "my", xid.node});
+      EXPECT_EQ(inserted.ok(), age_min < 30)
+          << "at " << now_s << " UTC, begun " << age_min
+          << " min before, bound 30 min: "
+          << (inserted.ok() ? "accepted" : inserted.status().ToString());
+      ASSERT_TRUE((*branch)->Execute("SET timestamp = DEFAULT", {}).ok());
+      ASSERT_TRUE((*branch)->Rollback().ok());
+    }
+  }
+}
+
+TEST(DecisionStoreTimeZoneTest,
+     AHeartbeatAcrossADaylightSavingChangeKeepsItsAge) {
+  Result<std::shared_ptr<Resource>> r =
+      MakeResource(testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Resource& my = **r;
+  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(my).ok());
+  ASSERT_TRUE(NodeRegistry::CreateTable(my).ok());
+  // A past second whose zone offset differs from now's.
+  const int64_t now_s = Clock::System()->NowMs() / 1000;
+  int64_t then_s = 0;
+  for (int days = 30; days <= 390 && then_s == 0; days += 30) {
+    const std::string x = std::to_string(now_s - days * 86400LL);
+    auto shift = my.QueryLocal("SELECT (UNIX_TIMESTAMP() - " + x +
+                                   ") - TIMESTAMPDIFF(SECOND, FROM_UNIXTIME(" +
+                                   x + "), NOW())",
+                               {});
+    ASSERT_TRUE(shift.ok()) << shift.status().ToString();
+    if (internal::RowInt((*shift)[0][0]) != 0) then_s = now_s - days * 86400LL;
+  }
+  ASSERT_NE(then_s, 0) << "MariaDB's time zone has no daylight saving: "
+                          "start it with scripts/db.sh (TZ=America/New_York)";
+  auto registry = NodeRegistry::Open(my);
+  ASSERT_TRUE(registry.ok());
+  const std::string node = "tz" + testing::RandomHex(6);
+  ASSERT_TRUE((*registry)->InsertIfAbsent({node, "i1", "h", 1, 0}).ok());
+  Status set = my.ExecuteLocal(
+      "SET STATEMENT time_zone = '+00:00' FOR UPDATE xatm_nodes SET "
+      "last_seen = FROM_UNIXTIME(" +
+          std::to_string(then_s) + ") WHERE node = ?",
+      {node});
+  ASSERT_TRUE(set.ok()) << set.ToString();
+  auto found = (*registry)->Find(node);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  const int64_t expected_ms = Clock::System()->NowMs() - then_s * 1000;
+  EXPECT_NEAR(static_cast<double>((*found)->age_ms),
+              static_cast<double>(expected_ms), 60'000.0)
+      << "an hour off: the age went through the session's time zone";
+  EXPECT_TRUE(
+      my.ExecuteLocal("DELETE FROM xatm_nodes WHERE node = ?", {node}).ok());
+}
+
+TEST(DecisionStoreDurabilityTest, UnenforcedCheckConstraintsAreRefused) {
+  ResourceConfig config = testing::MysqlTestConfig("my");
+  config.pool_size = 1;  // the session setting below is the store's
+  Result<std::shared_ptr<Resource>> r = MakeResource(config);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(**r).ok());
+  ASSERT_TRUE(
+      (*r)->ExecuteLocal("SET SESSION check_constraint_checks = 0", {}).ok());
+  auto store = DatabaseDecisionLog::Open(*r);
+  ASSERT_FALSE(store.ok()) << "a store whose CHECK is off was accepted";
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("check_constraint_checks = 0"),
+            std::string::npos)
+      << store.status().ToString();
+}
+
+TEST(DecisionStoreDurabilityTest, AMissingCheckConstraintIsRefused) {
+  const std::string schema = "xatm_nocheck_" + testing::RandomHex(6);
+  ResourceConfig config = testing::PostgresTestConfig("pg");
+  Result<std::shared_ptr<Resource>> admin = MakeResource(config);
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->ExecuteLocal("CREATE SCHEMA " + schema, {}).ok());
+  config.conninfo += " options='-c search_path=" + schema + "'";
+  Result<std::shared_ptr<Resource>> r = MakeResource(config);
+  ASSERT_TRUE(r.ok());
+  Status created = DatabaseDecisionLog::CreateTable(**r);
+  ASSERT_TRUE(created.ok()) << created.ToString();
+  auto fresh = DatabaseDecisionLog::Open(*r);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  fresh->reset();
+  ASSERT_TRUE((*r)->ExecuteLocal("ALTER TABLE xatm_decisions DROP CONSTRAINT "
+                                 "xatm_decisions_outcome_known",
+                                 {})
+                  .ok());
+  auto store = DatabaseDecisionLog::Open(*r);
+  EXPECT_FALSE(store.ok()) << "a store without its CHECK was accepted";
+  EXPECT_NE(store.status().message().find("xatm_decisions_outcome_known"),
+            std::string::npos)
+      << store.status().ToString();
+  r->reset();
+  EXPECT_TRUE(
+      (*admin)->ExecuteLocal("DROP SCHEMA " + schema + " CASCADE", {}).ok());
 }
 
 }  // namespace

@@ -14,11 +14,12 @@
 #include <set>
 #include <thread>
 
-#include "xatm/resource_factory.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "xatm/key_table.h"
+#include "xatm/resource_factory.h"
 #include "xatm/run_keyed.h"
+#include "xatm/sweeper.h"
 
 namespace xatm {
 namespace {
@@ -183,6 +184,49 @@ TEST_F(KeyedRunTest, AnotherRequestWithTheKeyIsRefusedBeforeAnythingRuns) {
   EXPECT_EQ(runs.load(), 0);
   EXPECT_EQ(Hits("pg"), 1);
   EXPECT_EQ(Hits("my"), 1);
+}
+
+TEST_F(KeyedRunTest, KeysPastTheRetentionArePrunedAndARetryIsANewRequest) {
+  const IdempotencyKey young{"kr-young-" + node_, "count " + node_ + " +1"};
+  for (const IdempotencyKey& key : {key_, young}) {
+    Result<KeyedOutcome> r = RunKeyed(*tm_, key, CountInBoth());
+    ASSERT_TRUE(r.ok() && r->status.ok()) << r.status().ToString();
+  }
+  // key_ was claimed two hours ago, by each database's clock.
+  ASSERT_TRUE(Res("pg")
+                  .ExecuteLocal("UPDATE xatm_idempotency_keys SET created_at "
+                                "= clock_timestamp() - interval '2 hours' "
+                                "WHERE idem_key = ?",
+                                {key_.key})
+                  .ok());
+  ASSERT_TRUE(Res("my")
+                  .ExecuteLocal("UPDATE xatm_idempotency_keys SET created_at "
+                                "= UTC_TIMESTAMP(3) - INTERVAL 2 HOUR "
+                                "WHERE idem_key = ?",
+                                {key_.key})
+                  .ok());
+  SweeperOptions options;
+  options.key_retention_s = 3600;
+  Sweeper(tm_.get(), options).SweepOnce();
+  for (const char* name : {"pg", "my"}) {
+    auto old_key = ReadStoredKey(Res(name), key_.key);
+    ASSERT_TRUE(old_key.ok()) << old_key.status().ToString();
+    EXPECT_FALSE(old_key->has_value()) << name << ": kept past retention";
+    auto young_key = ReadStoredKey(Res(name), young.key);
+    ASSERT_TRUE(young_key.ok()) << young_key.status().ToString();
+    EXPECT_TRUE(young_key->has_value()) << name << ": pruned too young";
+  }
+  // The pruned key's retry runs again.
+  Result<KeyedOutcome> retry = RunKeyed(*tm_, key_, CountInBoth());
+  ASSERT_TRUE(retry.ok() && retry->status.ok());
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(Hits("pg"), 3);
+  EXPECT_EQ(Hits("my"), 3);
+  EXPECT_EQ(PruneKeys(Res("pg"), 0).code(), StatusCode::kInvalidArgument);
+  (void)Res("pg").ExecuteLocal(
+      "DELETE FROM xatm_idempotency_keys WHERE idem_key = ?", {young.key});
+  (void)Res("my").ExecuteLocal(
+      "DELETE FROM xatm_idempotency_keys WHERE idem_key = ?", {young.key});
 }
 
 TEST_F(KeyedRunTest, MalformedKeysAreRefused) {

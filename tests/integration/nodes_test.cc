@@ -56,12 +56,13 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     for (const std::string& node : nodes_) {
       EXPECT_TRUE(
-          store().ExecuteLocal("DELETE FROM xatm_nodes WHERE node = ?", {node})
+          store()
+              .ExecuteLocal("DELETE FROM xatm_nodes WHERE node = ?", {node})
               .ok());
-      EXPECT_TRUE(store()
-                      .ExecuteLocal("DELETE FROM xatm_decisions WHERE node = ?",
-                                    {node})
-                      .ok());
+      EXPECT_TRUE(
+          store()
+              .ExecuteLocal("DELETE FROM xatm_decisions WHERE node = ?", {node})
+              .ok());
     }
   }
 
@@ -83,7 +84,7 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
             ? "UPDATE xatm_nodes SET last_seen = clock_timestamp() - "
               "CAST(? AS bigint) * interval '1 millisecond' WHERE node = ?"
             : "UPDATE xatm_nodes SET last_seen = TIMESTAMPADD(MICROSECOND, "
-              "-1000 * CAST(? AS SIGNED), NOW(3)) WHERE node = ?";
+              "-1000 * CAST(? AS SIGNED), UTC_TIMESTAMP(3)) WHERE node = ?";
     Status s = store().ExecuteLocal(sql, {std::to_string(age_ms), node});
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -102,8 +103,8 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
     options.node_id = node;
     auto log = DatabaseDecisionLog::Open(store_ptr());
     EXPECT_TRUE(log.ok()) << log.status().ToString();
-    auto tm = TransactionManager::Create(options, {pg_, my_},
-                                         std::move(log).value());
+    auto tm =
+        TransactionManager::Create(options, {pg_, my_}, std::move(log).value());
     EXPECT_TRUE(tm.ok()) << tm.status().ToString();
     return std::move(tm).value();
   }
@@ -267,8 +268,7 @@ TEST_P(NodesTest, AHeartbeatKeepsTheRowFreshAndNoticesItsIdTaken) {
   EXPECT_TRUE((*heartbeat)->health().ok());
 
   NodeRecord usurper{node, "usurper", "elsewhere", 7, 0};
-  ASSERT_TRUE(
-      registry_->Take(usurper, (*heartbeat)->self().instance).value());
+  ASSERT_TRUE(registry_->Take(usurper, (*heartbeat)->self().instance).value());
   for (int i = 0; i < 50 && (*heartbeat)->health().ok(); ++i) {
     std::this_thread::sleep_for(milliseconds(100));
   }

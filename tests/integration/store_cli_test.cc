@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "xatm/database_decision_log.h"
+#include "xatm/resource_factory.h"
 
 #ifndef XATM_BINARY
 #error "XATM_BINARY must name the xatm executable"
@@ -204,11 +204,10 @@ TEST_P(StoreCliTest, InitMakesTheTableAndACommittedTransferLeavesNoRow) {
   MakeBank(config_);
   ProcessResult init = Xatm({"init"});
   EXPECT_EQ(init.exit_code, 0);
-  EXPECT_EQ(
-      init.out.rfind(
-          "decision store " + store_ +
-              ": tables xatm_decisions and xatm_nodes ready\n", 0),
-      0u)
+  EXPECT_EQ(init.out.rfind("decision store " + store_ +
+                               ": tables xatm_decisions and xatm_nodes ready\n",
+                           0),
+            0u)
       << init.out;
   ASSERT_TRUE(ReadTable().ok()) << ReadTable().status().ToString();
 
@@ -276,7 +275,8 @@ TEST_P(StoreCliTest, RollbackByHandIsRefusedByTheFenceWhenACommitRowExists) {
   Status closed = store_resource_->ExecuteLocal(
       store_ == "pg"
           ? "UPDATE xatm_decisions SET ended_at = now() WHERE gtrid = ?"
-          : "UPDATE xatm_decisions SET ended_at = NOW(3) WHERE gtrid = ?",
+          : "UPDATE xatm_decisions SET ended_at = UTC_TIMESTAMP(3) WHERE gtrid "
+            "= ?",
       {gtrid});
   ASSERT_TRUE(closed.ok()) << closed.ToString();
 

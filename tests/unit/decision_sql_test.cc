@@ -30,6 +30,22 @@ TEST(DecisionSqlTest, MariadbNeedsAFlushAtEveryCommit) {
   }
 }
 
+TEST(DecisionSqlTest, MariadbNeedsTheBinaryLogSyncedAndChecksEnforced) {
+  EXPECT_EQ(DurabilityProblem("mysql", "sync_binlog", "1"), "");
+  EXPECT_NE(DurabilityProblem("mysql", "sync_binlog", "0").find("sync_binlog"),
+            std::string::npos);
+  EXPECT_NE(DurabilityProblem("mysql", "check_constraint_checks", "0")
+                .find("check_constraint_checks = 0"),
+            std::string::npos);
+  EXPECT_NE(
+      DurabilityProblem("mysql", "timestamp columns", "2").find("xatm init"),
+      std::string::npos);
+  for (const char* type : {"mysql", "postgresql"}) {
+    EXPECT_NE(DurabilityProblem(type, "xatm_decisions_outcome_known", "0"), "");
+    EXPECT_EQ(DurabilityProblem(type, "xatm_decisions_outcome_known", "1"), "");
+  }
+}
+
 TEST(DecisionSqlTest, EachDialectHasItsFence) {
   Result<DecisionSql> pg = DecisionSqlFor("postgresql");
   Result<DecisionSql> my = DecisionSqlFor("mysql");

@@ -1,6 +1,7 @@
 #include "xatm/key_table.h"
 
 #include "tm/keys/key_table_sql.h"
+#include "tm/sql_script.h"
 
 namespace xatm {
 namespace {
@@ -15,6 +16,13 @@ constexpr char kPostgresqlClaim[] =
 constexpr char kMysqlClaim[] =
     "INSERT IGNORE INTO xatm_idempotency_keys (idem_key, gtrid, fingerprint) "
     "VALUES (?, ?, ?)";
+constexpr char kPostgresqlPrune[] =
+    "DELETE FROM xatm_idempotency_keys WHERE created_at < "
+    "clock_timestamp() - CAST(? AS bigint) * interval '1 second'";
+// created_at is a UTC DATETIME (sql/keys-mysql.sql).
+constexpr char kMysqlPrune[] =
+    "DELETE FROM xatm_idempotency_keys WHERE created_at < "
+    "TIMESTAMPADD(SECOND, -CAST(? AS SIGNED), UTC_TIMESTAMP(3))";
 constexpr char kSelect[] =
     "SELECT gtrid, fingerprint FROM xatm_idempotency_keys WHERE idem_key = ?";
 
@@ -34,14 +42,7 @@ Status CreateKeyTable(Resource& resource) {
   } else {
     return UnknownType(resource.type());
   }
-  // The script holds comments, then one statement.
-  const size_t create = script.find("CREATE TABLE");
-  const size_t end = script.rfind(';');
-  if (create == std::string::npos || end == std::string::npos || end < create) {
-    return Status::Internal("malformed key table script");
-  }
-  script = script.substr(create, end - create);
-  return resource.ExecuteLocal(script, {});
+  return RunSqlScript(resource, script);
 }
 
 Result<std::optional<StoredKey>> ReadStoredKey(Resource& resource,
@@ -53,6 +54,19 @@ Result<std::optional<StoredKey>> ReadStoredKey(Resource& resource,
   if (row.size() < 2) return Status::Internal("short key row");
   return std::optional<StoredKey>(
       StoredKey{row[0].value_or(""), row[1].value_or("")});
+}
+
+Status PruneKeys(Resource& resource, int64_t retention_s) {
+  if (retention_s <= 0) {
+    return Status::InvalidArgument("key retention must be positive, not " +
+                                   std::to_string(retention_s) + " s");
+  }
+  const char* sql = resource.type() == "postgresql" ? kPostgresqlPrune
+                    : resource.type() == "mysql"    ? kMysqlPrune
+                                                    : nullptr;
+  if (sql == nullptr) return UnknownType(resource.type());
+  return resource.ExecuteLocal(sql, {std::to_string(retention_s)})
+      .WithContext("pruning idempotency keys of '" + resource.name() + "'");
 }
 
 Result<bool> ClaimKeyInBranch(Branch& branch, const std::string& resource_type,

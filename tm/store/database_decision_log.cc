@@ -7,6 +7,7 @@
 
 #include "tm/crash_point.h"
 #include "tm/names.h"
+#include "tm/sql_script.h"
 #include "tm/store/decision_sql.h"
 #include "tm/store/row_values.h"
 #include "tm/store/store_identity.h"
@@ -52,9 +53,8 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
     std::string problem =
         DurabilityProblem(resource->type(), Text(row[0]), Text(row[1]));
     if (!problem.empty()) {
-      return Status::FailedPrecondition(
-          context + ": the server does not commit durably (" + problem +
-          "); refusing to keep decisions there");
+      return Status::FailedPrecondition(context + ": " + problem +
+                                        "; refusing to keep decisions there");
     }
   }
   return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
@@ -65,13 +65,7 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
 Status DatabaseDecisionLog::CreateTable(Resource& resource) {
   Result<DecisionSql> sql = DecisionSqlFor(resource.type());
   if (!sql.ok()) return sql.status();
-  // The script holds comments and one statement.
-  std::string statement = sql->create_table;
-  size_t create = statement.find("CREATE TABLE");
-  if (create != std::string::npos) statement = statement.substr(create);
-  size_t semicolon = statement.rfind(';');
-  if (semicolon != std::string::npos) statement.resize(semicolon);
-  XATM_RETURN_IF_ERROR(resource.ExecuteLocal(statement, {}));
+  XATM_RETURN_IF_ERROR(RunSqlScript(resource, sql->create_table));
   return EnsureStoreId(resource).status();
 }
 

@@ -24,15 +24,21 @@ std::string PostgresEpochMs(const std::string& time) {
   return "CAST(extract(epoch FROM " + time + ") * 1000 AS bigint)";
 }
 
+// Times are UTC DATETIMEs (sql/decisions-mysql.sql): plain arithmetic,
+// never a conversion through the session's time zone.
 std::string MysqlEpochMs(const std::string& time) {
-  return "CAST(UNIX_TIMESTAMP(" + time + ") * 1000 AS SIGNED)";
+  return "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', " + time + ") DIV 1000)";
 }
 
 const Dialect kPostgresql = {
     internal::kPostgresqlDecisionsSql,
     "false",
     "SELECT name, setting FROM pg_settings "
-    "WHERE name IN ('fsync', 'synchronous_commit')",
+    "WHERE name IN ('fsync', 'synchronous_commit') "
+    "UNION ALL SELECT 'xatm_decisions_outcome_known', CAST(COUNT(*) AS text) "
+    "FROM pg_constraint WHERE conrelid = CAST('xatm_decisions' AS regclass) "
+    "AND conname = 'xatm_decisions_outcome_known' AND contype = 'c' "
+    "AND convalidated",
     "clock_timestamp()",
     &PostgresEpochMs,
     "clock_timestamp() > to_timestamp(CAST(? AS bigint) / 1000.0) + "
@@ -46,14 +52,28 @@ const Dialect kMysql = {
     internal::kMysqlDecisionsSql,
     "1 = 0",
     "SELECT 'innodb_flush_log_at_trx_commit', "
-    "@@GLOBAL.innodb_flush_log_at_trx_commit",
-    "NOW(3)",
+    "@@GLOBAL.innodb_flush_log_at_trx_commit "
+    "UNION ALL SELECT 'sync_binlog', @@GLOBAL.sync_binlog FROM DUAL "
+    "WHERE @@GLOBAL.log_bin = 1 "
+    "UNION ALL SELECT 'check_constraint_checks', "
+    "LEAST(@@GLOBAL.check_constraint_checks, "
+    "@@SESSION.check_constraint_checks) "
+    "UNION ALL SELECT 'xatm_decisions_outcome_known', COUNT(*) "
+    "FROM information_schema.CHECK_CONSTRAINTS "
+    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'xatm_decisions' "
+    "AND CONSTRAINT_NAME = 'xatm_decisions_outcome_known' "
+    "UNION ALL SELECT 'timestamp columns', COUNT(*) "
+    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+    "AND TABLE_NAME IN ('xatm_decisions', 'xatm_nodes') "
+    "AND DATA_TYPE = 'timestamp'",
+    "UTC_TIMESTAMP(3)",
     &MysqlEpochMs,
-    "UNIX_TIMESTAMP(NOW(3)) * 1000 > CAST(? AS SIGNED) + CAST(? AS SIGNED)",
+    "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', UTC_TIMESTAMP(3)) DIV 1000 > "
+    "CAST(? AS SIGNED) + CAST(? AS SIGNED)",
     // INSERT IGNORE also waits for an uncommitted row with the same key.
     "INSERT IGNORE INTO",
     "",
-    "decided_at < TIMESTAMPADD(SECOND, -CAST(? AS SIGNED), NOW(3))",
+    "decided_at < TIMESTAMPADD(SECOND, -CAST(? AS SIGNED), UTC_TIMESTAMP(3))",
 };
 
 DecisionSql Build(const Dialect& d) {
@@ -110,6 +130,14 @@ Result<DecisionSql> DecisionSqlFor(std::string_view resource_type) {
 std::string DurabilityProblem(std::string_view resource_type,
                               const std::string& setting,
                               const std::string& value) {
+  // Both dialects: the too-late bound of insert_commit is this constraint.
+  if (setting == "xatm_decisions_outcome_known" && value == "0") {
+    return "the CHECK constraint xatm_decisions_outcome_known of "
+           "xatm_decisions is missing or not validated: it refuses a COMMIT "
+           "decision made too late; restore it (ALTER TABLE xatm_decisions "
+           "ADD CONSTRAINT xatm_decisions_outcome_known CHECK (outcome IN "
+           "('commit', 'abort')))";
+  }
   if (resource_type == "postgresql") {
     if (setting == "fsync" && value != "on") {
       return "fsync = " + value + ": a crash can lose committed decisions";
@@ -123,6 +151,22 @@ std::string DurabilityProblem(std::string_view resource_type,
   if (setting == "innodb_flush_log_at_trx_commit" && value != "1") {
     return "innodb_flush_log_at_trx_commit = " + value +
            ": a crash can lose acknowledged commits (1 is needed)";
+  }
+  if (setting == "sync_binlog" && value != "1") {
+    // A commit is durable only once the binary log is: InnoDB rolls back
+    // at recovery what the log lost.
+    return "the binary log is on and sync_binlog = " + value +
+           ": an OS crash can lose acknowledged commits (1 is needed)";
+  }
+  if (setting == "check_constraint_checks" && value != "1") {
+    return "check_constraint_checks = " + value +
+           ": the server does not enforce the CHECK constraint that refuses "
+           "a COMMIT decision made too late (1 is needed)";
+  }
+  if (setting == "timestamp columns" && value != "0") {
+    return "xatm_decisions or xatm_nodes has TIMESTAMP columns (made by an "
+           "older `xatm init`), read through the session's time zone: run "
+           "`xatm init` to convert them to UTC";
   }
   return "";
 }

@@ -14,7 +14,9 @@ struct DecisionSql {
   std::string create_table;
   // A row that proves the table exists (no rows are read).
   std::string probe_table;
-  // One row: (setting, value) pairs the durability check reads.
+  // Rows of (setting, value) that the open-time check reads: durability
+  // settings, the enforcement of the CHECK constraint that makes the
+  // too-late bound, the schema's time columns.
   std::string durability;
   // The coordinator's COMMIT row: (gtrid, begin_ms, within_ms, resources,
   // node). Its outcome is 'too late', which the table's check refuses,
@@ -52,8 +54,9 @@ struct DecisionSql {
 // For a resource type ("postgresql" or "mysql"); InvalidArgument otherwise.
 Result<DecisionSql> DecisionSqlFor(std::string_view resource_type);
 
-// Whether (setting, value) pairs from `durability` promise that a commit
-// acknowledged by the server survives its crash; "" if so, else why not.
+// Whether a (setting, value) pair from `durability` promises that a
+// decision acknowledged by the server survives its crash and that the
+// too-late bound holds; "" if so, else what is wrong, naming the setting.
 std::string DurabilityProblem(std::string_view resource_type,
                               const std::string& setting,
                               const std::string& value);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "tm/sql_script.h"
 #include "tm/store/node_table_sql.h"
 #include "tm/store/row_values.h"
 
@@ -43,22 +44,28 @@ NodeRegistry::Sql PostgresSql() {
   };
 }
 
+// Times are UTC DATETIMEs (sql/nodes-mysql.sql): UTC_TIMESTAMP(3), never
+// NOW(3), whose session time zone would shift ages at a daylight saving
+// change.
 NodeRegistry::Sql MysqlSql() {
-  const std::string select =
-      std::string(kColumns) +
-      "TIMESTAMPDIFF(MICROSECOND, last_seen, NOW(3)) DIV 1000 FROM xatm_nodes";
+  const std::string select = std::string(kColumns) +
+                             "TIMESTAMPDIFF(MICROSECOND, last_seen, "
+                             "UTC_TIMESTAMP(3)) DIV 1000 FROM xatm_nodes";
   return {
       internal::kMysqlNodesSql,
       select + " ORDER BY node",
       select + " WHERE node = ?",
       // Only the key can conflict: IGNORE hides nothing else.
       "INSERT IGNORE INTO xatm_nodes (node, instance, host, pid, started_at, "
-      "last_seen) VALUES (?, ?, ?, CAST(? AS SIGNED), NOW(3), NOW(3))",
+      "last_seen) VALUES (?, ?, ?, CAST(? AS SIGNED), UTC_TIMESTAMP(3), "
+      "UTC_TIMESTAMP(3))",
       "UPDATE xatm_nodes SET instance = ?, host = ?, pid = CAST(? AS SIGNED), "
-      "started_at = NOW(3), last_seen = NOW(3) WHERE node = ? AND instance = ?",
-      "UPDATE xatm_nodes SET last_seen = NOW(3) WHERE node = ? AND instance = ?",
+      "started_at = UTC_TIMESTAMP(3), last_seen = UTC_TIMESTAMP(3) WHERE node "
+      "= ? AND instance = ?",
+      "UPDATE xatm_nodes SET last_seen = UTC_TIMESTAMP(3) WHERE node = ? AND "
+      "instance = ?",
       "DELETE FROM xatm_nodes WHERE node = ? AND last_seen <= "
-      "TIMESTAMPADD(MICROSECOND, -1000 * CAST(? AS SIGNED), NOW(3))",
+      "TIMESTAMPADD(MICROSECOND, -1000 * CAST(? AS SIGNED), UTC_TIMESTAMP(3))",
   };
 }
 
@@ -94,14 +101,7 @@ Result<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(Resource& store) {
 Status NodeRegistry::CreateTable(Resource& store) {
   Result<Sql> sql = SqlFor(store.type());
   if (!sql.ok()) return sql.status();
-  // The script holds comments and one statement.
-  std::string statement = sql->create_table;
-  const size_t create = statement.find("CREATE TABLE");
-  const size_t end = statement.rfind(';');
-  if (create == std::string::npos || end == std::string::npos || end < create) {
-    return Status::Internal("malformed node table script");
-  }
-  return store.ExecuteLocal(statement.substr(create, end - create), {});
+  return RunSqlScript(store, sql->create_table);
 }
 
 NodeRegistry::NodeRegistry(Resource& store, std::unique_ptr<const Sql> sql)
@@ -139,10 +139,9 @@ Result<int64_t> NodeRegistry::ExecuteCounted(
 }
 
 Result<bool> NodeRegistry::InsertIfAbsent(const NodeRecord& self) {
-  Result<int64_t> rows =
-      ExecuteCounted(sql_->insert_if_absent,
-                     {self.node, self.instance, self.host,
-                      std::to_string(self.pid)});
+  Result<int64_t> rows = ExecuteCounted(
+      sql_->insert_if_absent,
+      {self.node, self.instance, self.host, std::to_string(self.pid)});
   if (!rows.ok()) return rows.status().WithContext("writing xatm_nodes");
   return *rows == 1;
 }
@@ -159,16 +158,15 @@ Result<bool> NodeRegistry::Take(const NodeRecord& self,
 Result<bool> NodeRegistry::Beat(const NodeRecord& self) {
   // Matched rows: the MySQL adapter asks for CLIENT_FOUND_ROWS, so a beat
   // within the same millisecond still counts.
-  Result<int64_t> rows =
-      ExecuteCounted(sql_->beat, {self.node, self.instance});
+  Result<int64_t> rows = ExecuteCounted(sql_->beat, {self.node, self.instance});
   if (!rows.ok()) return rows.status().WithContext("heartbeat");
   return *rows == 1;
 }
 
 Result<bool> NodeRegistry::ForgetIfSilent(const std::string& node,
                                           int64_t silent_ms) {
-  Result<int64_t> rows = ExecuteCounted(sql_->forget_if_silent,
-                                        {node, std::to_string(silent_ms)});
+  Result<int64_t> rows =
+      ExecuteCounted(sql_->forget_if_silent, {node, std::to_string(silent_ms)});
   if (!rows.ok()) return rows.status().WithContext("deleting from xatm_nodes");
   return *rows == 1;
 }
