@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/bank/quote.h"
+#include "xatm/decision_deadline.h"
 #include "xatm/xid.h"
 
 namespace xatm {
@@ -285,6 +286,15 @@ class Parser {
         return Error(std::string(key) + " " + Quoted(*top(key)) +
                      " is not a positive number of seconds");
       }
+    }
+    // The decision deadline the CLI derives from it must fit the rule the
+    // library checks.
+    if (Status pair = CheckDecisionDeadline(
+            DecisionDeadlineForGrace(config.grace_period_ms),
+            config.grace_period_ms);
+        !pair.ok()) {
+      return Error("grace_period " + std::to_string(config.grace_period_ms) +
+                   " ms is too short: " + pair.message());
     }
     if (top("takeover_after") != nullptr &&
         (!ParseSecondsMs(*top("takeover_after"), &config.takeover_after_ms) ||

@@ -7,6 +7,7 @@
 #include "xatm/resource_factory.h"
 #include "cli/metrics_endpoint.h"
 #include "xatm/database_decision_log.h"
+#include "xatm/decision_deadline.h"
 #include "xatm/node_registry.h"
 #include "cli/commands/recovery_output.h"
 
@@ -28,7 +29,7 @@ TransactionManagerOptions ManagerOptions(const Config& config) {
   options.node_id = config.node;
   options.log_dir = config.log_dir;
   options.decision_deadline_ms =
-      std::max<int64_t>(1, config.grace_period_ms / 2);
+      DecisionDeadlineForGrace(config.grace_period_ms);
   options.metrics_registry = ServedMetricsRegistry();  // --metrics-listen
   return options;
 }

@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "xatm/decision_deadline.h"
+#include "xatm/resource_check.h"
+
 namespace xatm {
 
 BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
@@ -11,12 +14,19 @@ BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
     : manager_(manager),
       sweeper_(manager, options),
       interval_ms_(interval_ms),
+      settings_(CheckDecisionDeadline(manager->options().decision_deadline_ms,
+                                      options.grace_period_ms)),
       heartbeat_options_(HeartbeatOptionsFor(heartbeat_interval_ms,
                                              options.takeover_after_ms)) {}
 
 BackgroundSweeper::~BackgroundSweeper() { Stop(); }
 
 Result<SweepResult> BackgroundSweeper::Start() {
+  // Refused before anything starts: settings that do not agree, or a
+  // resource that cannot be reached or refuses the credentials.
+  if (!settings_.ok()) return settings_;
+  Status reachable = CheckResources(manager_->resources());
+  if (!reachable.ok()) return reachable;
   if (heartbeat_ == nullptr && manager_->log().store_resource() != nullptr) {
     Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
         NodeHeartbeat::Start(manager_, heartbeat_options_);

@@ -43,48 +43,72 @@ std::string Describe(const MyError& e) {
   return s;
 }
 
-StatusCode StatusCodeFor(const MyError& e) {
-  if (IsConnectionLost(e.code) || IsConnectFailure(e.code)) {
-    return StatusCode::kUnavailable;
-  }
+DbErrorClass ErrorClassFor(const MyError& e) {
+  if (IsConnectionLost(e.code)) return DbErrorClass::kConnectionLost;
+  if (e.code == errc::kTooManyConnections) return DbErrorClass::kServerBusy;
+  if (IsConnectFailure(e.code)) return DbErrorClass::kConnectionLost;
   switch (e.code) {
     case errc::kUsage:
-      return StatusCode::kInvalidArgument;
+      return DbErrorClass::kBadStatement;
     case 0:
     case errc::kCrCommandsOutOfSync:
       // The C++ driver refused the call itself: a misuse on our side.
-      return StatusCode::kInternal;
+      return DbErrorClass::kClientMisuse;
     case errc::kXaRbrollback:
     case errc::kXaRbtimeout:
     case errc::kXaRbdeadlock:
     case errc::kDeadlock:
     case errc::kLockWaitTimeout:
-      return StatusCode::kAborted;
+    case errc::kStatementTimeout:
+    case errc::kQueryInterrupted:
+      return DbErrorClass::kTransactionRolledBack;
     case errc::kXaerNota:
-    case errc::kNoSuchTable:
-      return StatusCode::kNotFound;
+      return DbErrorClass::kUnknownTransaction;
     case errc::kXaerDupid:
     case errc::kDupEntry:
-      return StatusCode::kAlreadyExists;
+    case errc::kDupKey:
+    case errc::kDupEntryWithKeyName:
+    case errc::kTableExists:
+    case errc::kDatabaseExists:
+    case errc::kDupFieldName:
+    case errc::kDupKeyName:
+      return DbErrorClass::kDuplicate;
     case errc::kXaerInval:
     case errc::kXaerRmfail:
     case errc::kXaerOutside:
     case errc::kXaerRmerr:
+    case errc::kReadOnlyTransaction:
+    case errc::kOptionPreventsStatement:
+      return DbErrorClass::kWrongState;
     case errc::kAccessDenied:
     case errc::kDbAccessDenied:
+    case errc::kTableAccessDenied:
+    case errc::kColumnAccessDenied:
+    case errc::kSpecificAccessDenied:
+    case errc::kUnknownDatabase:
+      return DbErrorClass::kNotPermitted;
     case errc::kConstraintFailed:
-      return StatusCode::kFailedPrecondition;
+    case errc::kSignalException:
+      return DbErrorClass::kConstraintViolated;
     default:
       break;
   }
   const std::string cls = e.sqlstate.substr(0, 2);
-  if (cls == "23") return StatusCode::kFailedPrecondition;  // integrity
-  if (cls == "22" || cls == "42") return StatusCode::kInvalidArgument;
-  if (cls == "08") return StatusCode::kUnavailable;
-  if (cls == "40") return StatusCode::kAborted;  // transaction rollback
+  // 23000 covers duplicates too: those have their numbers above.
+  if (cls == "23") return DbErrorClass::kConstraintViolated;
+  if (cls == "22") return DbErrorClass::kBadValue;
+  if (cls == "42" || cls == "0A") return DbErrorClass::kBadStatement;
+  if (cls == "28") return DbErrorClass::kNotPermitted;
+  if (cls == "25") return DbErrorClass::kWrongState;
+  if (cls == "08") return DbErrorClass::kConnectionLost;
+  if (cls == "40") return DbErrorClass::kTransactionRolledBack;
   // Anything else the server could not do now (storage engine, disk full,
   // resource limits): the call may succeed later.
-  return StatusCode::kUnavailable;
+  return DbErrorClass::kOther;
+}
+
+StatusCode StatusCodeFor(const MyError& e) {
+  return StatusCodeForClass(ErrorClassFor(e));
 }
 
 MyError FromException(const sql::SQLException& e) {

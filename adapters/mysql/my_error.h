@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/db_error_class.h"
 #include "xatm/status.h"
 
 namespace sql {
@@ -45,6 +46,21 @@ inline constexpr int kAccessDenied = 1045;
 inline constexpr int kDbAccessDenied = 1044;
 inline constexpr int kDupEntry = 1062;
 inline constexpr int kConstraintFailed = 4025;  // CHECK constraint
+inline constexpr int kDupKey = 1022;
+inline constexpr int kDupEntryWithKeyName = 1586;
+inline constexpr int kTableExists = 1050;
+inline constexpr int kDatabaseExists = 1007;
+inline constexpr int kDupFieldName = 1060;
+inline constexpr int kDupKeyName = 1061;
+inline constexpr int kUnknownDatabase = 1049;
+inline constexpr int kTableAccessDenied = 1142;
+inline constexpr int kColumnAccessDenied = 1143;
+inline constexpr int kSpecificAccessDenied = 1227;
+inline constexpr int kOptionPreventsStatement = 1290;  // e.g. read_only
+inline constexpr int kReadOnlyTransaction = 1792;
+inline constexpr int kQueryInterrupted = 1317;  // KILL QUERY
+inline constexpr int kStatementTimeout = 1969;  // max_statement_time
+inline constexpr int kSignalException = 1644;   // SIGNAL in a trigger
 inline constexpr int kCrConnectionError = 2002;
 inline constexpr int kCrConnHostError = 2003;
 inline constexpr int kCrUnknownHost = 2005;
@@ -73,7 +89,11 @@ bool IsRolledBackByServer(int code);
 // "error 1397 (XAE04) XAER_NOTA: Unknown XID"; errors that did not come
 // from the server (code <= 0) read as just their text.
 std::string Describe(const MyError& e);
-// The Status code an error means when nothing more specific is known.
+// What an error means (adapters/db_error_class.h, shared with the
+// PostgreSQL adapter): by error number, then by SQLSTATE class.
+DbErrorClass ErrorClassFor(const MyError& e);
+// The Status code an error means when nothing more specific is known:
+// StatusCodeForClass(ErrorClassFor(e)).
 StatusCode StatusCodeFor(const MyError& e);
 
 MyError FromException(const sql::SQLException& e);

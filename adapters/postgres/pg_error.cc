@@ -9,40 +9,64 @@ bool HasClass(std::string_view sqlstate, std::string_view sql_class) {
 
 }  // namespace
 
+DbErrorClass ErrorClassForSqlState(std::string_view sqlstate,
+                                   PgStatementKind kind) {
+  if (sqlstate.size() != 5) return DbErrorClass::kClientMisuse;
+  if (SqlStateEndsSession(sqlstate) || sqlstate == "57P03") {
+    return DbErrorClass::kConnectionLost;
+  }
+  if (HasClass(sqlstate, "53") || HasClass(sqlstate, "58") ||
+      sqlstate == "55006") {
+    // 53: too many connections, out of memory or disk; 58: I/O error;
+    // 55006: an object in use by another session.
+    return DbErrorClass::kServerBusy;
+  }
+  if (kind == PgStatementKind::kFinishPrepared) {
+    // 55000: the gid is busy, another session is committing or rolling it
+    // back. It may yet fail there, so the answer is "ask again".
+    if (sqlstate == kSqlStateNotInPrerequisiteState) {
+      return DbErrorClass::kServerBusy;
+    }
+    if (sqlstate == kSqlStateUndefinedObject) {
+      return DbErrorClass::kUnknownTransaction;
+    }
+  }
+  if (HasClass(sqlstate, "40") || sqlstate == "55P03" || sqlstate == "57014" ||
+      sqlstate == "25P02") {
+    // Serialization failure, deadlock, lock timeout, statement timeout,
+    // "transaction is aborted": this transaction is lost, a new attempt
+    // may succeed.
+    return DbErrorClass::kTransactionRolledBack;
+  }
+  // unique_violation and the duplicate_* states of class 42 (database,
+  // cursor, schema, table, column, object such as a gid, function...).
+  static constexpr std::string_view kDuplicates[] = {
+      "23505", "42P03", "42P04", "42P05", "42P06",
+      "42P07", "42701", "42710", "42712", "42723"};
+  for (std::string_view duplicate : kDuplicates) {
+    if (sqlstate == duplicate) return DbErrorClass::kDuplicate;
+  }
+  // P0001: RAISE EXCEPTION in a trigger or function.
+  if (HasClass(sqlstate, "23") || sqlstate == "P0001") {
+    return DbErrorClass::kConstraintViolated;
+  }
+  if (sqlstate == "42501" || HasClass(sqlstate, "28") || sqlstate == "3D000") {
+    return DbErrorClass::kNotPermitted;
+  }
+  if (sqlstate == kSqlStateNotInPrerequisiteState || HasClass(sqlstate, "25")) {
+    return DbErrorClass::kWrongState;
+  }
+  if (HasClass(sqlstate, "42") || HasClass(sqlstate, "0A")) {
+    return DbErrorClass::kBadStatement;
+  }
+  if (HasClass(sqlstate, "22")) return DbErrorClass::kBadValue;
+  if (HasClass(sqlstate, "XX")) return DbErrorClass::kServerInternal;
+  return DbErrorClass::kOther;
+}
+
 StatusCode StatusCodeForSqlState(std::string_view sqlstate,
                                  PgStatementKind kind) {
-  if (sqlstate.size() != 5) return StatusCode::kInternal;
-  if (SqlStateEndsSession(sqlstate) || sqlstate == "57P03" ||
-      HasClass(sqlstate, "53") || sqlstate == "55006") {
-    // 53: too many connections, out of memory or disk; 55006: an object
-    // in use by another session.
-    return StatusCode::kUnavailable;
-  }
-  if (kind == PgStatementKind::kFinishPrepared &&
-      sqlstate == kSqlStateNotInPrerequisiteState) {
-    // The gid is busy: another session is committing or rolling it back.
-    // It may yet fail there, so the answer is "ask again", never final.
-    return StatusCode::kUnavailable;
-  }
-  if (HasClass(sqlstate, "40") || HasClass(sqlstate, "23") ||
-      sqlstate == "55P03" || sqlstate == "57014" || sqlstate == "25P02") {
-    // Serialization failure, deadlock, lock timeout, statement timeout,
-    // constraint violation, "transaction is aborted": this transaction is
-    // lost, a new attempt may succeed.
-    return StatusCode::kAborted;
-  }
-  if (sqlstate == kSqlStateUndefinedObject) return StatusCode::kNotFound;
-  if (sqlstate == "42710") return StatusCode::kAlreadyExists;
-  if (sqlstate == kSqlStateNotInPrerequisiteState || sqlstate == "42501" ||
-      HasClass(sqlstate, "25") || HasClass(sqlstate, "28") ||
-      sqlstate == "3D000") {
-    return StatusCode::kFailedPrecondition;
-  }
-  if (HasClass(sqlstate, "42") || HasClass(sqlstate, "22") ||
-      HasClass(sqlstate, "0A")) {
-    return StatusCode::kInvalidArgument;
-  }
-  return StatusCode::kInternal;
+  return StatusCodeForClass(ErrorClassForSqlState(sqlstate, kind));
 }
 
 bool SqlStateEndsSession(std::string_view sqlstate) {

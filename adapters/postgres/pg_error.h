@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/db_error_class.h"
 #include "xatm/status.h"
 
 namespace xatm {
@@ -26,13 +27,21 @@ enum class PgStatementKind {
   kFinishPrepared,
 };
 
-// The code for an error the server reported with `sqlstate`:
-//   08xxx, 57P01/02/03, 53xxx, 55006 -> Unavailable (retry the call)
-//   55000 answering kFinishPrepared -> Unavailable (retry the call)
-//   40xxx, 55P03, 57014, 23xxx, 25P02 -> Aborted (retry the transaction)
-//   42704 -> NotFound, 42710 -> AlreadyExists
-//   other 55000, 42501, 25xxx, 28xxx, 3D000 -> FailedPrecondition
-//   other 42xxx, 22xxx, 0Axxx -> InvalidArgument; anything else -> Internal
+// What an error the server reported with `sqlstate` means (see
+// adapters/db_error_class.h, shared with the MariaDB adapter):
+//   08xxx, 57P01/02/03/05 -> connection lost
+//   53xxx, 58xxx, 55006; 55000 answering kFinishPrepared -> server busy
+//   40xxx, 55P03, 57014, 25P02 -> transaction rolled back
+//   23505, 42710, 42P07 and the other duplicate_* states -> duplicate
+//   other 23xxx, P0001 -> constraint violated
+//   42501, 28xxx, 3D000 -> not permitted
+//   other 55000, other 25xxx -> wrong state
+//   42704 answering kFinishPrepared -> unknown transaction
+//   other 42xxx, 0Axxx -> bad statement; 22xxx -> bad value
+//   XXxxx -> server internal; malformed -> client misuse; else other
+DbErrorClass ErrorClassForSqlState(
+    std::string_view sqlstate, PgStatementKind kind = PgStatementKind::kOther);
+// StatusCodeForClass(ErrorClassForSqlState(...)).
 StatusCode StatusCodeForSqlState(
     std::string_view sqlstate, PgStatementKind kind = PgStatementKind::kOther);
 

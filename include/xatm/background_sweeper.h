@@ -23,7 +23,11 @@ class BackgroundSweeper {
                     int64_t interval_ms, int64_t heartbeat_interval_ms = 5000);
   ~BackgroundSweeper();  // Stop()
 
-  // With a database decision store, first claims the node id and starts
+  // First refuses (InvalidArgument) a manager whose decision deadline is
+  // above half of the grace period (CheckDecisionDeadline), and any
+  // resource CheckResources cannot use (a wrong password, a server down):
+  // nothing is started then, and Start() may be called again.
+  // With a database decision store, then claims the node id and starts
   // the heartbeat (NodeHeartbeat::Start's errors: another live process
   // holds the node id, the store cannot be asked). Then sweeps once on the
   // calling thread (start-up recovery) and starts the periodic thread.
@@ -43,6 +47,7 @@ class BackgroundSweeper {
   TransactionManager* manager_;
   Sweeper sweeper_;
   int64_t interval_ms_;
+  Status settings_;  // CheckDecisionDeadline's answer
   NodeHeartbeatOptions heartbeat_options_;
   std::unique_ptr<NodeHeartbeat> heartbeat_;
   std::mutex mu_;

@@ -10,14 +10,23 @@
 
 namespace xatm {
 
-// Each code carries a retry rule for the caller.
+// Each code carries a retry rule for the caller (RetryRuleFor). Database
+// errors map by meaning, the same from every adapter (see the README's
+// table): a duplicate key is kAlreadyExists, never kAborted, because
+// running the same transaction again meets the same key.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // Bad input: fix the request, do not retry.
+  kInvalidArgument,     // Bad input or a statement that does not fit the
+                        // schema (syntax, unknown table or column, value
+                        // out of range): fix the request, do not retry.
   kNotFound,            // The named thing does not exist (account, xid...).
-  kAlreadyExists,       // Duplicate id.
-  kFailedPrecondition,  // State must be fixed first (e.g. log refuses).
-  kAborted,             // The global transaction rolled back: retry it whole.
+  kAlreadyExists,       // Duplicate id or unique key: do not retry as is.
+  kFailedPrecondition,  // State must be fixed first (e.g. log refuses, a
+                        // foreign key, NOT NULL or CHECK constraint, a
+                        // privilege, a read-only transaction).
+  kAborted,             // The global transaction rolled back: retry it whole
+                        // (serialization failure, deadlock, lock wait or
+                        // statement timeout).
   kUnavailable,         // Resource unreachable: retry the call later.
   kInDoubt,             // Outcome decided but not finished (or unknown):
                         // recovery completes it; never retry the transfer.
@@ -29,6 +38,22 @@ enum class StatusCode {
 };
 
 const char* StatusCodeName(StatusCode code);
+
+// What a caller should do about a code, as documented above.
+enum class RetryRule {
+  kNone,              // kOk: nothing to do.
+  kFixRequest,        // kInvalidArgument, kNotFound, kAlreadyExists.
+  kFixStateFirst,     // kFailedPrecondition.
+  kRetryTransaction,  // kAborted: run the whole transaction again.
+  kRetryCall,         // kUnavailable: the same call, later.
+  kLeaveToRecovery,   // kInDoubt: never retry; recovery finishes it.
+  kCheckFirst,        // kUnknownOutcome: look before trying again.
+  kAlertOperator,     // kDataLoss.
+  kReportBug,         // kInternal.
+};
+
+RetryRule RetryRuleFor(StatusCode code);
+const char* RetryRuleName(RetryRule rule);
 
 class [[nodiscard]] Status {
  public:

@@ -295,6 +295,12 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
   EXPECT_NE(Error("takeover_after = soon\n" + Minimal(my))
                 .find("takeover_after 'soon' is not a number of seconds"),
             std::string::npos);
+  // The decision deadline derived from it (half) must be at least 1 ms.
+  EXPECT_NE(Error("grace_period = 0.001\n" + Minimal(my))
+                .find("grace_period 1 ms is too short: the manager's "
+                      "decision_deadline_ms and the sweeper's "
+                      "grace_period_ms must both be positive"),
+            std::string::npos);
   // Two heartbeats must fit in the silence that means a node is dead.
   EXPECT_NE(Error("takeover_after = 8\nheartbeat_interval = 5\n" + Minimal(my))
                 .find("heartbeat_interval (5000 ms) must be at most half of "

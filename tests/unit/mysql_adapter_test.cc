@@ -136,6 +136,17 @@ TEST(MyErrorTest, MapsErrorsToRetryRules) {
   EXPECT_EQ(code(1440, "XAE08"), StatusCode::kAlreadyExists);
   EXPECT_EQ(code(1399, "XAE07"), StatusCode::kFailedPrecondition);
   EXPECT_EQ(code(4025, "23000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1452, "23000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1048, "23000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1644, "45000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1062, "23000"), StatusCode::kAlreadyExists);
+  EXPECT_EQ(code(1050, "42S01"), StatusCode::kAlreadyExists);
+  EXPECT_EQ(code(1146, "42S02"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(1054, "42S22"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(1969, "70100"), StatusCode::kAborted);
+  EXPECT_EQ(code(1792, "25006"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1142, "42000"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(1040, "08004"), StatusCode::kUnavailable);
   EXPECT_EQ(code(1045, "28000"), StatusCode::kFailedPrecondition);
   EXPECT_EQ(code(1064, "42000"), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(1264, "22003"), StatusCode::kInvalidArgument);

@@ -17,13 +17,34 @@ TEST(PgErrorTest, RetryableConflictsAreAborted) {
   EXPECT_EQ(StatusCodeForSqlState("55P03"), StatusCode::kAborted);
 }
 
-TEST(PgErrorTest, ConstraintViolationIsAborted) {
-  EXPECT_EQ(StatusCodeForSqlState("23514"), StatusCode::kAborted);
-  EXPECT_EQ(StatusCodeForSqlState("23505"), StatusCode::kAborted);
+TEST(PgErrorTest, DuplicatesAreAlreadyExistsNotRetryTheTransaction) {
+  // The same transaction run again meets the same key.
+  EXPECT_EQ(StatusCodeForSqlState("23505"), StatusCode::kAlreadyExists);
+  EXPECT_EQ(StatusCodeForSqlState("42P07"), StatusCode::kAlreadyExists);
+  EXPECT_EQ(StatusCodeForSqlState("42710"), StatusCode::kAlreadyExists);
 }
 
-TEST(PgErrorTest, UndefinedObjectIsNotFound) {
-  EXPECT_EQ(StatusCodeForSqlState("42704"), StatusCode::kNotFound);
+TEST(PgErrorTest, OtherIntegrityViolationsAreFailedPrecondition) {
+  EXPECT_EQ(StatusCodeForSqlState("23503"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForSqlState("23502"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForSqlState("23514"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForSqlState("P0001"), StatusCode::kFailedPrecondition);
+}
+
+TEST(PgErrorTest, UndefinedObjectIsNotFoundOnlyForAPreparedTransaction) {
+  EXPECT_EQ(StatusCodeForSqlState("42704", PgStatementKind::kFinishPrepared),
+            StatusCode::kNotFound);
+  // Elsewhere (a type, a sequence) the statement does not fit the schema,
+  // like an unknown table or column.
+  EXPECT_EQ(StatusCodeForSqlState("42704"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForSqlState("42P01"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForSqlState("42703"), StatusCode::kInvalidArgument);
+}
+
+TEST(PgErrorTest, ReadOnlyTransactionAndPrivilegesAreFailedPrecondition) {
+  EXPECT_EQ(StatusCodeForSqlState("25006"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForSqlState("42501"), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForSqlState("28P01"), StatusCode::kFailedPrecondition);
 }
 
 TEST(PgErrorTest, SyntaxErrorIsInvalidArgument) {
@@ -31,9 +52,14 @@ TEST(PgErrorTest, SyntaxErrorIsInvalidArgument) {
   EXPECT_EQ(StatusCodeForSqlState("22P02"), StatusCode::kInvalidArgument);
 }
 
-TEST(PgErrorTest, UnknownOrMalformedSqlStateIsInternal) {
+TEST(PgErrorTest, ServerInternalOrMalformedSqlStateIsInternal) {
   EXPECT_EQ(StatusCodeForSqlState("XX000"), StatusCode::kInternal);
   EXPECT_EQ(StatusCodeForSqlState(""), StatusCode::kInternal);
+}
+
+TEST(PgErrorTest, ServerResourceErrorsAreUnavailable) {
+  EXPECT_EQ(StatusCodeForSqlState("53100"), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForSqlState("58030"), StatusCode::kUnavailable);
 }
 
 TEST(PgErrorTest, OnlySessionEndingStatesEndTheSession) {
@@ -44,9 +70,10 @@ TEST(PgErrorTest, OnlySessionEndingStatesEndTheSession) {
 }
 
 TEST(PgErrorTest, MessageKeepsContextSqlStateAndServerText) {
-  Status status = PgErrorStatus(
-      PgContext("pg", "COMMIT PREPARED"), "42704",
-      "prepared transaction with identifier \"x\" does not exist");
+  Status status =
+      PgErrorStatus(PgContext("pg", "COMMIT PREPARED"), "42704",
+                    "prepared transaction with identifier \"x\" does not exist",
+                    PgStatementKind::kFinishPrepared);
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
   EXPECT_EQ(status.message(),
             "postgresql resource 'pg': COMMIT PREPARED: 42704 prepared "
