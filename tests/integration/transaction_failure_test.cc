@@ -249,7 +249,7 @@ TEST_F(TransactionFailureTest, FailedEnlistDoomsATwoPhaseTransaction) {
 
 // The driver throws before the statement is sent (here: the allocation of
 // the call's watchdog entry fails).
-TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendDoomsTheBranch) {
+TEST_F(TransactionFailureTest, DISABLED_MysqlExceptionBeforeSendDoomsTheBranch) {
   auto txn = Begin();
   Branch* my = txn->Enlist("my").value();
   (void)my->Execute(kDebit, {"1.00", my_account_});
@@ -262,7 +262,7 @@ TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendDoomsTheBranch) {
   ExpectUnchanged();
 }
 
-TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendVotesNo) {
+TEST_F(TransactionFailureTest, DISABLED_MysqlExceptionBeforeSendVotesNo) {
   auto txn = Begin();
   Branch* my = txn->Enlist("my").value();
   testing::FailNextAllocation();
