@@ -45,18 +45,26 @@ Result<Branch*> Transaction::Enlist(const std::string& resource) {
   }
   Resource* r = manager_->FindResource(resource);
   if (r == nullptr) {
-    return Status::NotFound("unknown resource '" + resource + "'");
+    return EnlistFailed(
+        Status::NotFound("unknown resource '" + resource + "'"));
   }
   Result<std::unique_ptr<Branch>> branch = r->Begin(xid_);
   if (!branch.ok()) {
     CountError(*r, branch.status());
-    return branch.status().WithContext("xid=" + gtrid_ + " begin on '" +
-                                       resource + "'");
+    return EnlistFailed(branch.status().WithContext(
+        "xid=" + gtrid_ + " begin on '" + resource + "'"));
   }
   if (deadline_.has_value()) (*branch)->SetDeadline(*deadline_);
   branches_.push_back(Enlisted{r, std::move(branch).value()});
   spdlog::debug("xid={} enlisted {}", gtrid_, resource);
   return branches_.back().branch.get();
+}
+
+Status Transaction::EnlistFailed(Status failure) {
+  spdlog::warn("xid={} enlisting failed, the transaction will roll back: {}",
+               gtrid_, failure.ToString());
+  if (enlist_failure_.ok()) enlist_failure_ = failure;
+  return failure;
 }
 
 std::vector<std::string> Transaction::ResourceNames() const {
@@ -81,7 +89,15 @@ Status Transaction::Commit() {
   }
   const auto started = std::chrono::steady_clock::now();
   Status s = Status::Ok();
-  if (branches_.empty()) {
+  if (!enlist_failure_.ok()) {
+    // The application meant a branch that never started: committing the
+    // others alone would apply half of its work.
+    spdlog::info("xid={} rolling back: {}", gtrid_, enlist_failure_.message());
+    (void)RollbackAll();
+    Finish(State::kRolledBack);
+    s = Status::Aborted("xid=" + gtrid_ + " rolled back: a branch could not " +
+                        "be enlisted: " + enlist_failure_.ToString());
+  } else if (branches_.empty()) {
     Finish(State::kCommitted);
   } else if (branches_.size() == 1) {
     s = CommitOnePhase();

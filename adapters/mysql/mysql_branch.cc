@@ -108,7 +108,7 @@ Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
 
 Result<int64_t> MysqlBranch::Execute(const std::string& sql,
                                      const std::vector<std::string>& params) {
-  return CatchAll(ctx_, [&]() -> Result<int64_t> {
+  Result<int64_t> result = CatchAll(ctx_, [&]() -> Result<int64_t> {
     if (state_ != State::kActive) return NotInState("execute in");
     int64_t affected = 0;
     MyStatus s = conn_->Execute(sql, params, &affected);
@@ -116,17 +116,39 @@ Result<int64_t> MysqlBranch::Execute(const std::string& sql,
     if (affected > 0) visibly_wrote_ = true;
     return affected;
   });
+  if (!result.ok()) NoteFailure(result.status());
+  return result;
 }
 
 Result<std::vector<Row>> MysqlBranch::Query(
     const std::string& sql, const std::vector<std::string>& params) {
-  return CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
-    if (state_ != State::kActive) return NotInState("query in");
-    std::vector<Row> rows;
-    MyStatus s = conn_->Query(sql, params, &rows);
-    if (!s.ok()) return StatementFailed("query", s);
-    return rows;
-  });
+  Result<std::vector<Row>> result =
+      CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
+        if (state_ != State::kActive) return NotInState("query in");
+        std::vector<Row> rows;
+        MyStatus s = conn_->Query(sql, params, &rows);
+        if (!s.ok()) return StatementFailed("query", s);
+        return rows;
+      });
+  if (!result.ok()) NoteFailure(result.status());
+  return result;
+}
+
+Status MysqlBranch::ExecuteDeferred(const std::string& sql,
+                                    const std::vector<std::string>& params,
+                                    std::optional<int64_t> expected_rows) {
+  // Run at once: MariaDB has no pipelining to save a round trip with.
+  Result<int64_t> rows = Execute(sql, params);
+  if (!rows.ok()) return rows.status();
+  Status counted = CheckAffectedRows(sql, *rows, expected_rows);
+  if (!counted.ok()) NoteFailure(counted.WithContext(ctx_));
+  return counted.WithContext(ctx_);
+}
+
+void MysqlBranch::NoteFailure(const Status& s) {
+  // Also a failure before anything reached the server (an exception while
+  // arming the call): the branch must not commit without that statement.
+  if (first_failure_.empty()) first_failure_ = s.ToString();
 }
 
 void MysqlBranch::RollbackUnprepared() {

@@ -93,6 +93,10 @@ class MysqlBranch final : public Branch {
                           const std::vector<std::string>& params) override;
   Result<std::vector<Row>> Query(
       const std::string& sql, const std::vector<std::string>& params) override;
+  using Branch::ExecuteDeferred;
+  Status ExecuteDeferred(const std::string& sql,
+                         const std::vector<std::string>& params,
+                         std::optional<int64_t> expected_rows) override;
   Status Prepare() override;
   Status CommitPrepared() override;
   Status Rollback() override;
@@ -109,6 +113,8 @@ class MysqlBranch final : public Branch {
 
   // `verb` (e.g. "XA END") with this branch's xid, on its connection.
   MyStatus Xa(const std::string& verb, const std::string& suffix = "");
+  // Any failed statement, whatever failed: remembered for the vote.
+  void NoteFailure(const Status& s);
   // A failed Execute/Query: remembered for the vote.
   Status StatementFailed(const char* what, const MyStatus& s);
   // XA END + XA ROLLBACK of an unprepared branch. Always ends rolled back:

@@ -33,6 +33,11 @@ bool PgResult::ok() const {
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
 }
 
+bool PgResult::server_error() const {
+  return result_ != nullptr &&
+         PQresultStatus(result_.get()) == PGRES_FATAL_ERROR;
+}
+
 std::string PgResult::sqlstate() const {
   if (result_ == nullptr) return "";
   const char* field = PQresultErrorField(result_.get(), PG_DIAG_SQLSTATE);

@@ -40,6 +40,9 @@ class PgResult {
   // nothing of the command tag: PREPARE TRANSACTION "succeeds" with tag
   // ROLLBACK when the transaction had failed.
   bool ok() const;
+  // The server reported an error (PGRES_FATAL_ERROR): in a pipeline it
+  // skipped the rest of the round trip.
+  bool server_error() const;
   // The session ended, or was given up (timed_out), during the statement.
   bool connection_lost() const { return connection_lost_; }
   bool timed_out() const { return timed_out_; }

@@ -86,7 +86,48 @@ size_t DollarQuotedEnd(std::string_view sql, size_t pos, size_t delimiter) {
   return close == std::string_view::npos ? sql.size() : close + delimiter;
 }
 
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v' || c == ';';
+}
+
+// Past the whitespace, comments and ';' from `pos` on.
+size_t SkipBlanks(std::string_view sql, size_t pos) {
+  while (pos < sql.size()) {
+    if (IsBlank(sql[pos])) {
+      ++pos;
+    } else if (sql.compare(pos, 2, "--") == 0) {
+      pos = LineCommentEnd(sql, pos);
+    } else if (sql.compare(pos, 2, "/*") == 0) {
+      pos = BlockCommentEnd(sql, pos);
+    } else {
+      break;
+    }
+  }
+  return pos;
+}
+
 }  // namespace
+
+std::vector<std::string> LeadingWords(std::string_view sql, size_t count) {
+  std::vector<std::string> words;
+  size_t pos = SkipBlanks(sql, 0);
+  while (words.size() < count && pos < sql.size() &&
+         IsIdentifierStart(sql[pos])) {
+    std::string word;
+    for (; pos < sql.size() && IsIdentifierChar(sql[pos]); ++pos) {
+      const char c = sql[pos];
+      word += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    words.push_back(std::move(word));
+    pos = SkipBlanks(sql, pos);
+  }
+  return words;
+}
+
+bool IsEmptyStatement(std::string_view sql) {
+  return SkipBlanks(sql, 0) == sql.size();
+}
 
 PgSql ConvertPlaceholders(std::string_view sql) {
   PgSql out;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xatm/status.h"
 
@@ -29,5 +30,13 @@ PgSql ConvertPlaceholders(std::string_view sql);
 // connection.
 Result<std::string> ConvertForParameters(std::string_view sql,
                                          size_t parameter_count);
+
+// Only whitespace, comments and ';': the server answers it with no command.
+bool IsEmptyStatement(std::string_view sql);
+
+// The first `count` words of the statement, upper-cased, skipping
+// whitespace, comments and ';' as the server does; fewer when something
+// else (a parenthesis, a quote) comes first.
+std::vector<std::string> LeadingWords(std::string_view sql, size_t count);
 
 }  // namespace xatm

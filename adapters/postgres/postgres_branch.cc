@@ -6,6 +6,7 @@
 
 #include "adapters/postgres/pg_error.h"
 #include "adapters/postgres/placeholders.h"
+#include "adapters/postgres/statement_check.h"
 
 namespace xatm {
 namespace {
@@ -66,6 +67,21 @@ void PostgresBranch::NoteError(const PgResult& result) {
                                   : sqlstate + " " + result.error_message();
 }
 
+Status PostgresBranch::Doom(Status failure) {
+  if (doomed_.ok()) doomed_ = failure;
+  return failure;
+}
+
+Status PostgresBranch::RefuseDoomed(const char* what) {
+  (void)Rollback();
+  spdlog::info("postgresql resource '{}' xid={}: {} refused: {}",
+               resource_name_, gtrid_, what, doomed_.message());
+  return Status::Aborted(Context(what) +
+                         ": an earlier statement of the branch failed, "
+                         "rolled back: " +
+                         doomed_.message());
+}
+
 Deadline PostgresBranch::RoundTripDeadline() const {
   return pool_->RequestDeadline().EarlierOf(Deadline::At(deadline_));
 }
@@ -81,20 +97,38 @@ void PostgresBranch::ReleaseConnection() {
 }
 
 PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
+  std::vector<PgResult> results;
   if (pending_.size() == 1) {
-    return {
-        connection_->ExecParams(pending_[0].sql, pending_[0].params, deadline),
-        true};
+    results.push_back(
+        connection_->ExecParams(pending_[0].sql, pending_[0].params, deadline));
+  } else {
+    results = connection_->ExecPipeline(pending_, deadline);
   }
-  std::vector<PgResult> results = connection_->ExecPipeline(pending_, deadline);
+  Status side_failure;
+  for (const Expectation& e : expectations_) {
+    if (e.index >= results.size() || !results[e.index].ok()) continue;
+    side_failure =
+        CheckAffectedRows(e.sql, results[e.index].affected_rows(), e.rows)
+            .WithContext(Context("deferred statement"));
+    if (!side_failure.ok()) break;
+  }
   for (size_t i = 0; i + 1 < results.size(); ++i) {
     if (results[i].ok()) continue;
+    // Only a server error or a lost session stops the rest of the round
+    // trip; any other answer (which the statement checks keep out) did
+    // not, so the later answers still tell what happened.
+    if (!results[i].server_error() && !results[i].connection_lost()) {
+      if (side_failure.ok()) {
+        side_failure = results[i].ToStatus(Context("deferred statement"));
+      }
+      continue;
+    }
     // A lost session or a timeout is the whole round trip's fate, not the
     // failure of one earlier statement.
     const bool whole_round_trip = results[i].connection_lost();
-    return {std::move(results[i]), whole_round_trip};
+    return {std::move(results[i]), whole_round_trip, std::move(side_failure)};
   }
-  return {std::move(results.back()), true};
+  return {std::move(results.back()), true, std::move(side_failure)};
 }
 
 PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
@@ -123,6 +157,7 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
     }
     begun_ = true;
     pending_.clear();
+    expectations_.clear();
     return answer;
   }
 }
@@ -135,12 +170,20 @@ Result<PgResult> PostgresBranch::RunStatement(
                                       BranchStateName(state_) + ", not active" +
                                       FirstErrorNote());
   }
+  XATM_RETURN_IF_ERROR(
+      Doom(CheckBranchStatement(sql).WithContext(Context(what))));
   Result<std::string> converted = ConvertForParameters(sql, params.size());
-  if (!converted.ok()) return converted.status().WithContext(Context(what));
+  if (!converted.ok()) {
+    return Doom(converted.status().WithContext(Context(what)));
+  }
   pending_.push_back(PgStatement{std::move(converted).value(), params});
   Answer answer = SendPending(/*retry_stale=*/true);
-  if (answer.result.ok()) return std::move(answer.result);
+  XATM_RETURN_IF_ERROR(CheckWork(what, answer));
+  return std::move(answer.result);
+}
 
+Status PostgresBranch::CheckWork(const char* what, const Answer& answer) {
+  if (answer.result.ok()) return Doom(answer.side_failure);
   Status status = answer.result.ToStatus(
       Context(answer.last ? what : "deferred statement"));
   if (answer.result.connection_lost()) {
@@ -156,7 +199,7 @@ Result<PgResult> PostgresBranch::RunStatement(
                   resource_name_, gtrid_, status.message());
   }
   NoteError(answer.result);
-  return status;
+  return Doom(status);
 }
 
 Result<int64_t> PostgresBranch::Execute(
@@ -174,17 +217,25 @@ Result<std::vector<Row>> PostgresBranch::Query(
 }
 
 Status PostgresBranch::ExecuteDeferred(const std::string& sql,
-                                       const std::vector<std::string>& params) {
+                                       const std::vector<std::string>& params,
+                                       std::optional<int64_t> expected_rows) {
   static constexpr char kWhat[] = "deferred statement";
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
                                       BranchStateName(state_) + ", not active" +
                                       FirstErrorNote());
   }
-  // Placeholder mistakes are the caller's and are reported now; server
-  // errors come with the round trip that carries the statement.
+  // Mistakes of the caller are reported now; server errors come with the
+  // round trip that carries the statement.
+  XATM_RETURN_IF_ERROR(
+      Doom(CheckBranchStatement(sql).WithContext(Context(kWhat))));
   Result<std::string> converted = ConvertForParameters(sql, params.size());
-  if (!converted.ok()) return converted.status().WithContext(Context(kWhat));
+  if (!converted.ok()) {
+    return Doom(converted.status().WithContext(Context(kWhat)));
+  }
+  if (expected_rows.has_value()) {
+    expectations_.push_back(Expectation{pending_.size(), *expected_rows, sql});
+  }
   pending_.push_back(PgStatement{std::move(converted).value(), params});
   return Status::Ok();
 }
@@ -204,6 +255,7 @@ Status PostgresBranch::Prepare() {
     return Status::FailedPrecondition(
         Context(kWhat) + ": a local transaction cannot be prepared");
   }
+  if (!doomed_.ok()) return RefuseDoomed(kWhat);
   Result<std::string> statement = TwoPhaseStatement(*connection_, kWhat, gid_);
   if (!statement.ok()) return statement.status().WithContext(Context(kWhat));
 
@@ -219,6 +271,12 @@ Status PostgresBranch::Prepare() {
     // exact tag is a yes vote.
     if (tag == "PREPARE TRANSACTION") {
       state_ = State::kPrepared;
+      if (!answer.side_failure.ok()) {
+        // A deferred statement missed its row count, which only the answer
+        // shows: undo the prepare (a round trip on this path only).
+        (void)Doom(answer.side_failure);
+        return RefuseDoomed(kWhat);
+      }
       spdlog::info("postgresql resource '{}' xid={}: prepared (gid {})",
                    resource_name_, gtrid_, gid_);
       return Status::Ok();
@@ -322,6 +380,7 @@ Status PostgresBranch::Rollback() {
       state_ = State::kRolledBack;
       // Deferred work is dropped unsent.
       pending_.clear();
+      expectations_.clear();
       if (!begun_) {
         // Nothing was ever sent: the connection is still outside any
         // transaction and goes straight back to the pool.
@@ -381,6 +440,16 @@ Status PostgresBranch::CommitOnePhase() {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
                                       BranchStateName(state_) + ", not active");
   }
+  if (!doomed_.ok()) return RefuseDoomed(kWhat);
+  if (!expectations_.empty()) {
+    // A row count is known only from the answer, too late to hold back a
+    // COMMIT sent with it: the held-back work goes first, on its own.
+    Answer work = SendPending(/*retry_stale=*/false);
+    if (!CheckWork("deferred statement", work).ok()) {
+      return state_ == State::kActive ? RefuseDoomed(kWhat)
+                                      : Status::Aborted(doomed_.message());
+    }
+  }
   pending_.push_back(PgStatement{kWhat, {}});
   Answer answer = SendPending(/*retry_stale=*/false);
   const PgResult& result = answer.result;
@@ -390,7 +459,7 @@ Status PostgresBranch::CommitOnePhase() {
       state_ = State::kCommitted;
       ReleaseConnection();
       spdlog::debug("postgresql resource '{}' xid={}: committed (one phase)",
-                   resource_name_, gtrid_);
+                    resource_name_, gtrid_);
       return Status::Ok();
     }
     // COMMIT of a failed transaction answers ROLLBACK, without an error.

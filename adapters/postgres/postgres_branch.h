@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,10 @@ class PostgresBranch final : public Branch {
                           const std::vector<std::string>& params) override;
   Result<std::vector<Row>> Query(
       const std::string& sql, const std::vector<std::string>& params) override;
+  using Branch::ExecuteDeferred;
   Status ExecuteDeferred(const std::string& sql,
-                         const std::vector<std::string>& params) override;
+                         const std::vector<std::string>& params,
+                         std::optional<int64_t> expected_rows) override;
 
   Status Prepare() override;
   Status CommitPrepared() override;
@@ -74,9 +77,12 @@ class PostgresBranch final : public Branch {
   // The answer that decides a round trip: the first failed one, else the
   // last one. `last`: it answers the final statement sent (the caller's
   // own), not BEGIN or a deferred statement.
+  // `side_failure`: what went wrong in an earlier answer that did not stop
+  // the round trip (a deferred statement's row count), or OK.
   struct Answer {
     PgResult result;
     bool last;
+    Status side_failure;
   };
   // Sends every pending statement (BEGIN first if not sent yet) in one
   // round trip and empties pending_. With `retry_stale`, a pooled
@@ -92,6 +98,15 @@ class PostgresBranch final : public Branch {
                                 const std::vector<std::string>& params);
   // Notes the first statement error for later messages.
   void NoteError(const PgResult& result);
+  // Remembers the first failure of the branch's work: Prepare then votes no
+  // and CommitOnePhase rolls back. Returns `failure`.
+  Status Doom(Status failure);
+  // The outcome of a round trip of the branch's work (`what` names its
+  // last statement): OK, or the failure, the branch doomed and, with the
+  // session lost, rolled back.
+  Status CheckWork(const char* what, const Answer& answer);
+  // Prepare/CommitOnePhase of a doomed branch: rolls back, Aborted.
+  Status RefuseDoomed(const char* what);
   // COMMIT/ROLLBACK PREPARED on the branch's connection, or on a pooled one
   // when that connection is gone.
   Status FinishPrepared(PreparedAction action);
@@ -118,6 +133,14 @@ class PostgresBranch final : public Branch {
   // The first statement error: PREPARE TRANSACTION and COMMIT of a failed
   // transaction only answer "ROLLBACK", so this tells the caller why.
   std::string first_error_;
+  Status doomed_;  // the first failure of the branch's work, or OK
+  // Deferred statements in pending_ that must affect a given row count.
+  struct Expectation {
+    size_t index;  // in pending_
+    int64_t rows;
+    std::string sql;  // as the caller wrote it, for the message
+  };
+  std::vector<Expectation> expectations_;
 };
 
 }  // namespace xatm

@@ -19,6 +19,12 @@ namespace xatm {
 // stay exact end to end.
 using Row = std::vector<std::optional<std::string>>;
 
+// OK when `expected` is unset or equals `affected`; else the
+// FailedPrecondition of a statement that did not affect what it had to,
+// naming it.
+Status CheckAffectedRows(const std::string& sql, int64_t affected,
+                         std::optional<int64_t> expected);
+
 // One resource's part of one global transaction. Owns a database connection
 // for its lifetime. Not thread-safe: one thread at a time.
 //
@@ -40,20 +46,34 @@ class Branch {
   }
 
   // Work inside the branch. Returns the number of affected rows.
+  //
+  // Any call that fails, for any reason and on either side of the wire,
+  // dooms the branch even when the caller ignores the error: Prepare then
+  // votes no and CommitOnePhase rolls back (Aborted). Transaction control
+  // (COMMIT, ROLLBACK, BEGIN, ...) and empty statements are refused.
   virtual Result<int64_t> Execute(const std::string& sql,
                                   const std::vector<std::string>& params) = 0;
   virtual Result<std::vector<Row>> Query(
       const std::string& sql, const std::vector<std::string>& params) = 0;
 
-  // Work whose affected-row count the caller does not need. The adapter may
+  // Work whose affected-row count the caller does not read. The adapter may
   // hold it back and send it in the same round trip as the next statement,
   // Prepare or CommitOnePhase; a failure then surfaces there (as that
   // call's error, or as a no vote) and Rollback discards what was held
   // back. OK means accepted. The default runs it at once.
+  Status ExecuteDeferred(const std::string& sql,
+                         const std::vector<std::string>& params) {
+    return ExecuteDeferred(sql, params, std::nullopt);
+  }
+  // The same, and the statement must affect exactly `expected_rows` rows
+  // (when given): another count fails it like a server error would
+  // (FailedPrecondition naming the statement), and the branch votes no.
   virtual Status ExecuteDeferred(const std::string& sql,
-                                 const std::vector<std::string>& params) {
+                                 const std::vector<std::string>& params,
+                                 std::optional<int64_t> expected_rows) {
     Result<int64_t> rows = Execute(sql, params);
-    return rows.ok() ? Status::Ok() : rows.status();
+    if (!rows.ok()) return rows.status();
+    return CheckAffectedRows(sql, *rows, expected_rows);
   }
 
   // Phase 1. OK = a checked yes vote: the branch is prepared and durable.
@@ -83,7 +103,7 @@ class Branch {
 // A prepared branch found in a database by recovery.
 struct PreparedBranch {
   BranchId id;
-  std::string raw;        // as the database shows it (gid / xid data)
+  std::string raw;  // as the database shows it (gid / xid data)
   // How long ago the database prepared it, by the database's own clock
   // (PostgreSQL pg_prepared_xacts.prepared); nullopt when the database
   // does not say (MariaDB): then the age comes from the gtrid's begin time.

@@ -107,6 +107,11 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+namespace internal {
+// Prints "Result::value() on an error: <status>" to stderr and aborts.
+[[noreturn]] void DieOnErrorValue(const Status& status);
+}  // namespace internal
+
 // Either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
@@ -120,16 +125,26 @@ class [[nodiscard]] Result {
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
-  // REQUIRES: ok().
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  // The value. On an error the program stops at once, printing the status
+  // (in every build type): a missed check must not read garbage.
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
 
  private:
+  T& Checked() {
+    if (!value_.has_value()) internal::DieOnErrorValue(status_);
+    return *value_;
+  }
+  const T& Checked() const {
+    if (!value_.has_value()) internal::DieOnErrorValue(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };
@@ -137,8 +152,8 @@ class [[nodiscard]] Result {
 }  // namespace xatm
 
 // Returns early from the enclosing function when `expr` is a non-OK Status.
-#define XATM_RETURN_IF_ERROR(expr)          \
-  do {                                      \
-    ::xatm::Status xatm_status_ = (expr);   \
+#define XATM_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::xatm::Status xatm_status_ = (expr);        \
     if (!xatm_status_.ok()) return xatm_status_; \
   } while (0)

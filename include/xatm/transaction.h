@@ -31,7 +31,8 @@ class Transaction {
 
   // The branch of this transaction on `resource`, started on first use.
   // NotFound for an unknown resource name. The branch lives as long as the
-  // transaction.
+  // transaction. A failed Enlist dooms the transaction: Commit() then rolls
+  // every branch back and answers Aborted.
   Result<Branch*> Enlist(const std::string& resource);
 
   // OK: committed in every branch.
@@ -55,6 +56,8 @@ class Transaction {
 
   Status CommitOnePhase();
   Status CommitTwoPhase();
+  // Remembers the first failed Enlist; returns `failure`.
+  Status EnlistFailed(Status failure);
   // Prepares every branch; OK only for a yes vote from each.
   Status PrepareAll();
   // Commits every prepared branch; names of those left unfinished go to
@@ -83,7 +86,8 @@ class Transaction {
   Xid xid_;
   std::string gtrid_;
   State state_ = State::kActive;
-  bool decided_ = false;  // the COMMIT decision was made durable
+  bool decided_ = false;   // the COMMIT decision was made durable
+  Status enlist_failure_;  // the first failed Enlist, or OK
   std::chrono::steady_clock::time_point started_ =
       std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> deadline_;
