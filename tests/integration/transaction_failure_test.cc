@@ -246,11 +246,12 @@ TEST_F(TransactionFailureTest, FailedEnlistDoomsATwoPhaseTransaction) {
   ExpectUnchanged();
 }
 
-// The driver throws before the statement is sent: Connector/C++ refuses a
-// parameter the statement has no place for (setString on index 3). Two
+// The driver refuses before the statement is sent: Connector/C++ throws on
+// a parameter the statement has no place for (setString on index 3). Two
 // phases: the MariaDB branch must vote no, so the PostgreSQL debit does not
-// commit alone.
-TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendVotesNo) {
+// commit alone. (The adapter's own failures before the driver is called,
+// caught by CatchAll, doom the branch the same way.)
+TEST_F(TransactionFailureTest, MysqlDriverRefusalBeforeSendVotesNo) {
   auto txn = Begin();
   Branch* pg = txn->Enlist("pg").value();
   (void)pg->Execute(kDebit, {"1.00", pg_account_});
@@ -264,7 +265,7 @@ TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendVotesNo) {
 }
 
 // The same on a branch alone: its one-phase commit refuses.
-TEST_F(TransactionFailureTest, MysqlExceptionBeforeSendDoomsTheBranch) {
+TEST_F(TransactionFailureTest, MysqlDriverRefusalBeforeSendDoomsTheBranch) {
   auto txn = Begin();
   TakeStock(*txn);
   Branch* my = txn->Enlist("my").value();
