@@ -20,6 +20,7 @@
 #include "adapters/mysql/my_driver.h"
 #include "adapters/mysql/socket_lookup.h"
 #include "adapters/mysql/sql_script.h"
+#include "adapters/mysql/tls_guard.h"
 #include "adapters/mysql/tls_options.h"
 
 namespace xatm::mysql {
@@ -169,9 +170,22 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     options["CLIENT_MULTI_STATEMENTS"] = true;
     options["CLIENT_FOUND_ROWS"] = true;
     AddTlsOptions(config, &options);
+    const bool tls = config.ssl_mode != SslMode::kDisabled;
+    if (tls) {
+      MyStatus registered = RegisterTlsGuard();
+      if (!registered.ok()) return registered;
+    }
+    std::optional<TlsGuardScope> guard;
+    if (tls) guard.emplace(config.password);
     // connect() returns an owning raw pointer.
     std::unique_ptr<sql::Connection> raw(Driver()->connect(options));
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
+    if (guard) {
+      // Logged in without the guard seeing TLS: the server hid plugin
+      // authentication (tls_guard.h). Nothing more goes over the session.
+      MyStatus s = CheckEncrypted(config, guard->cipher());
+      if (!s.ok()) return s;
+    }
     if (bounded) {
       conn->request_timeout_ =
           std::chrono::milliseconds(config.request_timeout_ms);
@@ -189,15 +203,6 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     if (!s.ok()) return s;
     if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
       return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
-    }
-    if (config.ssl_mode != SslMode::kDisabled) {
-      // The driver connects in plaintext to a server without TLS in
-      // required and verify_ca (tls_options.h): refuse such a session.
-      std::vector<Row> cipher;
-      s = conn->RunQuery(kSslCipherSql, &cipher);
-      if (!s.ok()) return s;
-      s = CheckEncrypted(config, cipher);
-      if (!s.ok()) return s;
     }
     conn->session_id_ = std::stoll(*rows[0][0]);
     conn->server_boot_s_ = std::stoll(*rows[0][2]);
