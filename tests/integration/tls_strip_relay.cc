@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -22,6 +21,7 @@ constexpr uint32_t kClientSsl = 0x00000800;
 constexpr uint32_t kClientSecureConnection = 0x00008000;
 constexpr uint32_t kClientPluginAuth = 0x00080000;
 constexpr uint32_t kClientLenencAuthData = 0x00200000;
+constexpr char kComQuit = 0x01;
 // The fixed head of a handshake response: what an SSLRequest carries.
 constexpr size_t kResponseHead = 32;
 
@@ -122,11 +122,12 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
-// Relays one MariaDB session as the header says; on_login gets the auth
-// data length of the client's handshake response. Empty when the session
-// ran to its end (or the client left early), else what went wrong.
-std::string RelayMysql(Stream* c, Stream* s, SSL* ssl, bool strip_plugin_auth,
-                       const std::function<void(int)>& on_login) {
+// Relays one MariaDB session as the header says, noting what the client
+// sent in `seen`. Empty when the session ran to its end (or the client left
+// early), else what went wrong.
+std::string RelayMysql(Stream* c, Stream* s, SSL* ssl,
+                       const TlsStripRelay::Options& options,
+                       TlsStripRelay::Seen* seen) {
   // The greeting, with TLS (and plugin authentication) hidden.
   uint8_t seq = 0;
   std::string packet;
@@ -137,7 +138,7 @@ std::string RelayMysql(Stream* c, Stream* s, SSL* ssl, bool strip_plugin_auth,
   }
   caps_at += 1 + 4 + 8 + 1;  // thread id, scramble head, filler
   packet[caps_at + 1] &= static_cast<char>(~(kClientSsl >> 8));
-  if (strip_plugin_auth) {
+  if (options.strip_plugin_auth) {
     // As an old server: no flag, and no plugin name after the scramble
     // (flags 2, charset 1, status 2, flags 2, length 1, reserved 10, then
     // the scramble's second part, 12 bytes and a NUL).
@@ -150,7 +151,19 @@ std::string RelayMysql(Stream* c, Stream* s, SSL* ssl, bool strip_plugin_auth,
   // A client that refuses sends nothing more.
   std::string response;
   if (!ReadPacket(c, &seq, &response)) return "";
-  on_login(AuthDataLength(response));
+  seen->auth_data_length = AuthDataLength(response);
+  ++seen->logins;
+  if (options.forge_login) {
+    // An OK (no rows, autocommit) to the login and to every command.
+    const std::string ok("\x00\x00\x00\x02\x00\x00\x00", 7);
+    if (!WritePacket(c, static_cast<uint8_t>(seq + 1), ok)) return "";
+    for (;;) {
+      if (!ReadPacket(c, &seq, &packet)) return "";
+      if (!packet.empty() && packet[0] == kComQuit) return "";
+      ++seen->commands;
+      if (!WritePacket(c, static_cast<uint8_t>(seq + 1), ok)) return "";
+    }
+  }
   if (response.size() < kResponseHead) return "short handshake response";
   response[1] |= static_cast<char>(kClientSsl >> 8);
 
@@ -271,7 +284,7 @@ void TlsStripRelay::ServePostgres(int client) {
       if (!c.Write("N", 1)) return;  // "no TLS here"
       continue;
     }
-    ++logins_;  // a startup packet: user and database in plaintext
+    ++seen_.logins;  // a startup packet: user and database in plaintext
     return;
   }
 }
@@ -286,11 +299,7 @@ void TlsStripRelay::ServeMysql(int client) {
   SSL_set_fd(ssl.get(), server_fd);
   Stream c{client};
   Stream s{server_fd};
-  std::string error = RelayMysql(&c, &s, ssl.get(), options_.strip_plugin_auth,
-                                 [this](int auth_data_length) {
-                                   auth_data_length_ = auth_data_length;
-                                   ++logins_;
-                                 });
+  std::string error = RelayMysql(&c, &s, ssl.get(), options_, &seen_);
   if (!error.empty()) Fail(error);
   if (s.ssl != nullptr) SSL_shutdown(ssl.get());
   server_fd_ = -1;

@@ -7,7 +7,8 @@
 // MariaDB: the relay clears CLIENT_SSL (and, if asked, CLIENT_PLUGIN_AUTH)
 // in the server's greeting; a handshake response from the client is
 // counted, then carried to the server over TLS (an SSLRequest first, the
-// auth phase's sequence ids shifted by one) and the rest pumped both ways.
+// auth phase's sequence ids shifted by one) and the rest pumped both ways;
+// or, if asked, answered by the relay itself.
 // PostgreSQL: the relay answers 'N' to the SSLRequest, as a server without
 // TLS does, and counts any startup packet that follows.
 //
@@ -32,6 +33,9 @@ class TlsStripRelay {
     // MariaDB: also hide plugin authentication (the client then answers
     // the greeting with its handshake response right away).
     bool strip_plugin_auth = false;
+    // MariaDB: answer the handshake response with an OK of the relay's own
+    // instead of logging in to the server, and every later command too.
+    bool forge_login = false;
   };
 
   explicit TlsStripRelay(Options options);
@@ -39,15 +43,22 @@ class TlsStripRelay {
   TlsStripRelay(const TlsStripRelay&) = delete;
   TlsStripRelay& operator=(const TlsStripRelay&) = delete;
 
+  // What reached the relay from clients.
+  struct Seen {
+    // MariaDB handshake responses, PostgreSQL startup packets.
+    std::atomic<int> logins{0};
+    // The auth data length of the last MariaDB handshake response (-1:
+    // none).
+    std::atomic<int> auth_data_length{-1};
+    // MariaDB commands after a forged login, COM_QUIT aside.
+    std::atomic<int> commands{0};
+  };
+
   // 127.0.0.1:port() reaches the relay.
   int port() const { return port_; }
+  const Seen& seen() const { return seen_; }
   // Waits until `n` clients were served to the end; false after `timeout`.
   bool WaitForClients(int n, std::chrono::milliseconds timeout) const;
-  // Login packets that reached the relay: MariaDB handshake responses,
-  // PostgreSQL startup packets.
-  int logins() const { return logins_.load(); }
-  // The auth data length of the last MariaDB handshake response (-1: none).
-  int last_auth_data_length() const { return auth_data_length_.load(); }
   // The last failure on the relay's side, for diagnostics.
   std::string last_error() const;
 
@@ -60,8 +71,7 @@ class TlsStripRelay {
   Options options_;
   int listen_fd_ = -1;
   int port_ = 0;
-  std::atomic<int> logins_{0};
-  std::atomic<int> auth_data_length_{-1};
+  Seen seen_;
   std::atomic<bool> stopping_{false};
   // The sockets of the client being served, shut down by the destructor.
   std::atomic<int> client_fd_{-1};

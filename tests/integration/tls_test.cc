@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/mysql/tls_options.h"
@@ -205,7 +206,7 @@ TEST_F(TlsTest, MysqlStrippingRelayFoolsAPlaintextClientAndTheServer) {
   Result<std::string> tls = SessionTls(config);
   ASSERT_TRUE(tls.ok()) << tls.status().ToString() << relay.last_error();
   EXPECT_NE(*tls, "") << "the server's side of the relay is encrypted";
-  EXPECT_EQ(relay.logins(), 1);
+  EXPECT_EQ(relay.seen().logins, 1);
 }
 
 TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
@@ -228,7 +229,7 @@ TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
         << why;
     EXPECT_EQ(why.find(Env("XATM_MY_PASSWORD")), std::string::npos);
     ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
-    EXPECT_EQ(relay.logins(), 0) << "the relay got the handshake response";
+    EXPECT_EQ(relay.seen().logins, 0) << "the relay got the handshake response";
   }
 }
 
@@ -249,8 +250,58 @@ TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
     std::string why = RefusalOf(config);
     ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
     // At most the user name with an empty auth answer (-1: no answer).
-    EXPECT_LE(relay.last_auth_data_length(), 0) << why;
+    EXPECT_LE(relay.seen().auth_data_length, 0) << why;
   }
+}
+
+// Past a greeting without plugin authentication the client library logs in
+// without the guard, and Connector/C++ sends its own set-up commands. A
+// relay that accepts that login itself gets the user name, nothing of the
+// password, and the connect is refused as never encrypted.
+TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
+  for (SslMode mode : {SslMode::kRequired, SslMode::kVerifyCa}) {
+    SCOPED_TRACE(mysql::SslModeName(mode));
+    TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
+                                   std::atoi(Env("XATM_MY_PORT").c_str())};
+    options.strip_plugin_auth = true;
+    options.forge_login = true;
+    TlsStripRelay relay(options);
+    ResourceConfig config =
+        TlsMysql(mode, mode == SslMode::kRequired ? "" : Tls("ca.pem"));
+    config.port = relay.port();
+    std::string why = RefusalOf(config);
+    EXPECT_NE(why.find("the session was never encrypted (ssl_mode " +
+                       std::string(mysql::SslModeName(mode))),
+              std::string::npos)
+        << why;
+    ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
+    EXPECT_EQ(relay.seen().logins, 1);
+    EXPECT_EQ(relay.seen().auth_data_length, 0);
+  }
+}
+
+// Connects run on many threads; each has its own guard state.
+TEST_F(TlsTest, MysqlConcurrentConnectsEachGetTheirOwnVerdict) {
+  TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
+                       std::atoi(Env("XATM_MY_PORT").c_str())});
+  ResourceConfig real = TlsMysql(SslMode::kVerifyIdentity, Tls("ca.pem"));
+  ResourceConfig stripped = real;
+  stripped.port = relay.port();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 3;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < kRounds; ++round) {
+        ExpectEncrypted(real);
+        std::string why = RefusalOf(stripped);
+        EXPECT_NE(why.find("offers no TLS"), std::string::npos) << why;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(relay.WaitForClients(kThreads * kRounds, kRelayWait));
+  EXPECT_EQ(relay.seen().logins, 0);
 }
 
 TEST_F(TlsTest, PostgresEveryTlsModeRefusesARelayWithoutTlsBeforeStartup) {
@@ -266,7 +317,7 @@ TEST_F(TlsTest, PostgresEveryTlsModeRefusesARelayWithoutTlsBeforeStartup) {
     std::string why = RefusalOf(config);
     EXPECT_NE(why.find("does not support SSL"), std::string::npos) << why;
     ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
-    EXPECT_EQ(relay.logins(), 0) << "the relay got the startup packet";
+    EXPECT_EQ(relay.seen().logins, 0) << "the relay got the startup packet";
   }
 }
 
