@@ -13,7 +13,7 @@ set_target_properties(MysqlConnectorCpp::MysqlConnectorCpp PROPERTIES
 # The C client library it runs on (libmariadb), for what Connector/C++ does
 # not expose: client plugins (adapters/mysql/tls_guard.h). The same shared
 # library, so the plugin registry is shared.
-find_path(MARIADB_CLIENT_INCLUDE_DIR mysql/client_plugin.h PATH_SUFFIXES mariadb)
+find_path(MARIADB_CLIENT_INCLUDE_DIR mysql/plugin_auth.h PATH_SUFFIXES mariadb)
 find_library(MARIADB_CLIENT_LIBRARY mariadb)
 if(NOT MARIADB_CLIENT_INCLUDE_DIR OR NOT MARIADB_CLIENT_LIBRARY)
   message(FATAL_ERROR "MariaDB Connector/C not found: "

@@ -15,9 +15,11 @@
 //    client's own TLS state.
 // The driver is given no password in TLS modes: the plugin hands it to the
 // library once the session is encrypted. A greeting without plugin
-// authentication makes libmariadb skip the default plugin; the response it
-// then sends carries the user name and nothing of the password, and the
-// connect is refused afterwards (the plugin did not see TLS).
+// authentication makes libmariadb skip the default plugin: its response
+// then carries the user name and nothing of the password, Connector/C++
+// sends its own set-up statements on a session so opened, and the adapter
+// refuses the connect before any statement of its own (the plugin saw no
+// TLS).
 //
 // The client library's plugin registry is process-wide (Connector/C++ and
 // this adapter share libmariadb.so.3); the state of a connect is
