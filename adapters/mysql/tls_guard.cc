@@ -124,8 +124,9 @@ MyStatus Register() {
 }  // namespace
 
 MyStatus RegisterTlsGuard() {
-  static const MyStatus result = Register();  // once, thread-safe
-  return result;
+  // Once, thread-safe; never destroyed (connects may run during exit).
+  static const MyStatus* const result = new MyStatus(Register());
+  return *result;
 }
 
 TlsGuardScope::TlsGuardScope(const std::string& password)
