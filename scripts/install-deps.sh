@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev nlohmann-json3-dev  # metrics endpoint, --json output
   curl openssl  # the metrics scrape test; the TLS tests' throwaway CA
+  libssl-dev  # the TLS test's relay
   nftables iptables  # firewall black holes in the crash tests
 )
 

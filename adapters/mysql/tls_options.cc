@@ -1,5 +1,7 @@
 #include "adapters/mysql/tls_options.h"
 
+#include "adapters/mysql/tls_guard.h"
+
 namespace xatm::mysql {
 
 const char* SslModeName(SslMode mode) {
@@ -21,6 +23,10 @@ void AddTlsOptions(const ResourceConfig& config,
   if (config.ssl_mode == SslMode::kDisabled) return;
   sql::ConnectOptionsMap& o = *options;
   o["sslEnforce"] = true;
+  // The guard refuses a server without TLS before the handshake response,
+  // and hands the library the password once the session is encrypted.
+  o["defaultAuth"] = sql::SQLString(kTlsGuardPlugin);
+  o["password"] = sql::SQLString("");
   if (!config.ssl_ca.empty()) o["sslCA"] = sql::SQLString(config.ssl_ca);
   if (!config.ssl_cert.empty()) o["sslCert"] = sql::SQLString(config.ssl_cert);
   if (!config.ssl_key.empty()) o["sslKey"] = sql::SQLString(config.ssl_key);
@@ -28,16 +34,15 @@ void AddTlsOptions(const ResourceConfig& config,
 }
 
 MyStatus CheckEncrypted(const ResourceConfig& config,
-                        const std::vector<Row>& rows) {
-  if (rows.size() == 1 && rows[0].size() == 2 && rows[0][1] &&
-      !rows[0][1]->empty()) {
-    return MyStatus::Ok();
-  }
+                        const std::string& cipher) {
+  if (!cipher.empty()) return MyStatus::Ok();
   return MyStatus(MyError{
       errc::kCrSslConnectionError, "08004",
       "ssl_mode " + std::string(SslModeName(config.ssl_mode)) +
-          ": the server at " + config.host + ":" + std::to_string(config.port) +
-          " did not encrypt the session (no TLS on the server?); refused"});
+          ": the session to " + config.host + ":" +
+          std::to_string(config.port) +
+          " is not encrypted on this side (the server offered no TLS with "
+          "plugin authentication); refused"});
 }
 
 std::string WithTlsContext(const ResourceConfig& config, std::string text) {

@@ -11,24 +11,24 @@
 //    plaintext to a server without TLS.
 //  - sslVerify checks the chain (against sslCA, else the default CAs) and
 //    the host name, and refuses a server without TLS.
-// So the driver enforces verify_identity on its own, and "required" and
-// "verify_ca" only against a server that offers TLS: after every connect in
-// those modes the adapter asks the session for its cipher (Ssl_cipher) and
-// refuses a plaintext session itself (CheckEncrypted). By then the library
-// has logged in over plaintext (mysql_native_password sends a hash of the
-// password salted with the server's challenge, never the password itself);
-// only verify_identity refuses before logging in. A CA given with
-// "required" makes the library check the chain, as in verify_ca.
+// So in required and verify_ca the library logs in over plaintext to a
+// peer that offers no TLS, and a relay that speaks TLS to the real server
+// passes any check that asks the server (Ssl_cipher). Every TLS mode
+// therefore logs in through the adapter's client authentication plugin
+// (tls_guard.h): a greeting without TLS is refused before anything is
+// sent, the library gets the password only once the client's own TLS layer
+// holds a session, and after the connect the adapter checks that the
+// plugin saw one (CheckEncrypted). A CA given with "required" makes the
+// library check the chain, as in verify_ca.
 #pragma once
 
 #include <cppconn/connection.h>
 
 #include <string>
-#include <vector>
 
 #include "adapters/mysql/my_error.h"
-#include "xatm/resource_config.h"
 #include "xatm/resource.h"
+#include "xatm/resource_config.h"
 
 namespace xatm::mysql {
 
@@ -39,14 +39,12 @@ const char* SslModeName(SslMode mode);
 void AddTlsOptions(const ResourceConfig& config,
                    sql::ConnectOptionsMap* options);
 
-// The session's cipher: one row ('Ssl_cipher', NAME), NAME empty without
-// TLS.
-inline constexpr char kSslCipherSql[] = "SHOW SESSION STATUS LIKE 'Ssl_cipher'";
-
-// OK when the session is encrypted (a cipher in `rows`, the answer to
-// kSslCipherSql); an error naming the resource and its ssl_mode otherwise.
+// OK when the session is encrypted: `cipher`, as the client's own TLS layer
+// saw it at login (TlsGuardScope::cipher()), is not empty. Otherwise an
+// error naming the server and the ssl_mode. Never the server's word: a
+// relay can speak TLS to the server and plaintext to us.
 MyStatus CheckEncrypted(const ResourceConfig& config,
-                        const std::vector<Row>& rows);
+                        const std::string& cipher);
 
 // A connect error text with the TLS settings that may explain it ("No such
 // file or directory" does not say which file). Paths only, never contents.

@@ -6,18 +6,24 @@
 // MariaDB: each ssl_mode connects with the right CA and is refused with the
 // wrong one or by a server without TLS, whether the driver or the adapter
 // enforces it (adapters/mysql/tls_options.h). PostgreSQL: libpq's sslmode
-// in conninfo, nothing of ours. Then a transfer with both resources on TLS.
+// in conninfo, nothing of ours. Both refuse a relay that hides the server's
+// TLS (tls_strip_relay.h) before logging in. Then a transfer with both
+// resources on TLS.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
+#include "adapters/mysql/tls_options.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/tls_strip_relay.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
 
 #if !defined(XATM_BINARY) || !defined(XATM_DB_SCRIPT)
 #error "XATM_BINARY and XATM_DB_SCRIPT must be defined"
@@ -30,6 +36,9 @@ using ::xatm::testing::ProcessResult;
 using ::xatm::testing::ReadEnvFile;
 using ::xatm::testing::RequireEnv;
 using ::xatm::testing::RunProcess;
+using ::xatm::testing::TlsStripRelay;
+
+constexpr std::chrono::seconds kRelayWait{10};
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -167,26 +176,149 @@ TEST_F(TlsTest, MysqlVerifyIdentityChecksTheHostNameAndVerifyCaDoesNot) {
 }
 
 TEST_F(TlsTest, MysqlEveryTlsModeRefusesAServerWithoutTls) {
-  // The plain test servers. The driver itself connects in plaintext in
-  // required and verify_ca: the adapter's own check refuses.
+  // The plain test servers: refused from their greeting, in every mode.
   ResourceConfig plain = testing::MysqlTestConfig("my");
   plain.request_timeout_ms = 5000;
-  for (SslMode mode : {SslMode::kRequired, SslMode::kVerifyCa}) {
+  for (SslMode mode :
+       {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
     plain.ssl_mode = mode;
     plain.ssl_ca = mode == SslMode::kRequired ? "" : Tls("ca.pem");
     std::string why = RefusalOf(plain);
-    EXPECT_NE(why.find("did not encrypt the session"), std::string::npos)
-        << why;
+    EXPECT_NE(why.find("error 2026"), std::string::npos) << why;
+    EXPECT_NE(why.find("offers no TLS"), std::string::npos) << why;
   }
-  plain.ssl_mode = SslMode::kVerifyIdentity;
-  std::string why = RefusalOf(plain);
-  EXPECT_NE(why.find("error 2026"), std::string::npos) << why;
   // The default is unchanged.
   plain.ssl_mode = SslMode::kDisabled;
   plain.ssl_ca.clear();
   Result<std::string> tls = SessionTls(plain);
   ASSERT_TRUE(tls.ok()) << tls.status().ToString();
   EXPECT_EQ(*tls, "");
+}
+
+// A relay that hides the server's TLS from the client and speaks TLS to the
+// server itself (tls_strip_relay.h). Asking the server whether the session
+// is encrypted cannot tell: the server sees TLS.
+TEST_F(TlsTest, MysqlStrippingRelayFoolsAPlaintextClientAndTheServer) {
+  TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
+                       std::atoi(Env("XATM_MY_PORT").c_str())});
+  ResourceConfig config = TlsMysql(SslMode::kDisabled, "");
+  config.port = relay.port();
+  Result<std::string> tls = SessionTls(config);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString() << relay.last_error();
+  EXPECT_NE(*tls, "") << "the server's side of the relay is encrypted";
+  EXPECT_EQ(relay.seen().logins, 1);
+}
+
+TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
+  for (SslMode mode :
+       {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
+    SCOPED_TRACE(mysql::SslModeName(mode));
+    TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
+                         std::atoi(Env("XATM_MY_PORT").c_str())});
+    ResourceConfig config =
+        TlsMysql(mode, mode == SslMode::kRequired ? "" : Tls("ca.pem"));
+    config.port = relay.port();
+    std::string why = RefusalOf(config);
+    EXPECT_NE(why.find("error 2026"), std::string::npos) << why;
+    EXPECT_NE(why.find("the server at 127.0.0.1:" +
+                       std::to_string(relay.port()) + " offers no TLS"),
+              std::string::npos)
+        << why;
+    EXPECT_NE(why.find(std::string("ssl_mode ") + mysql::SslModeName(mode)),
+              std::string::npos)
+        << why;
+    EXPECT_EQ(why.find(Env("XATM_MY_PASSWORD")), std::string::npos);
+    ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
+    EXPECT_EQ(relay.seen().logins, 0) << "the relay got the handshake response";
+  }
+}
+
+// Without plugin authentication in the greeting the client library answers
+// it at once: no TLS check of ours runs first. The password is withheld
+// until the session is encrypted, so the answer carries nothing of it.
+TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
+  for (SslMode mode :
+       {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
+    SCOPED_TRACE(mysql::SslModeName(mode));
+    TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
+                                   std::atoi(Env("XATM_MY_PORT").c_str())};
+    options.strip_plugin_auth = true;
+    TlsStripRelay relay(options);
+    ResourceConfig config =
+        TlsMysql(mode, mode == SslMode::kRequired ? "" : Tls("ca.pem"));
+    config.port = relay.port();
+    std::string why = RefusalOf(config);
+    ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
+    // At most the user name with an empty auth answer (-1: no answer).
+    EXPECT_LE(relay.seen().auth_data_length, 0) << why;
+  }
+}
+
+// Past a greeting without plugin authentication the client library logs in
+// without the guard, and Connector/C++ sends its own set-up commands. A
+// relay that accepts that login itself gets the user name, nothing of the
+// password, and the connect is refused as never encrypted.
+TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
+  for (SslMode mode : {SslMode::kRequired, SslMode::kVerifyCa}) {
+    SCOPED_TRACE(mysql::SslModeName(mode));
+    TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
+                                   std::atoi(Env("XATM_MY_PORT").c_str())};
+    options.strip_plugin_auth = true;
+    options.forge_login = true;
+    TlsStripRelay relay(options);
+    ResourceConfig config =
+        TlsMysql(mode, mode == SslMode::kRequired ? "" : Tls("ca.pem"));
+    config.port = relay.port();
+    std::string why = RefusalOf(config);
+    EXPECT_NE(why.find("the session was never encrypted (ssl_mode " +
+                       std::string(mysql::SslModeName(mode))),
+              std::string::npos)
+        << why;
+    ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
+    EXPECT_EQ(relay.seen().logins, 1);
+    EXPECT_EQ(relay.seen().auth_data_length, 0);
+  }
+}
+
+// Connects run on many threads; each has its own guard state.
+TEST_F(TlsTest, MysqlConcurrentConnectsEachGetTheirOwnVerdict) {
+  TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
+                       std::atoi(Env("XATM_MY_PORT").c_str())});
+  ResourceConfig real = TlsMysql(SslMode::kVerifyIdentity, Tls("ca.pem"));
+  ResourceConfig stripped = real;
+  stripped.port = relay.port();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 3;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < kRounds; ++round) {
+        ExpectEncrypted(real);
+        std::string why = RefusalOf(stripped);
+        EXPECT_NE(why.find("offers no TLS"), std::string::npos) << why;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(relay.WaitForClients(kThreads * kRounds, kRelayWait));
+  EXPECT_EQ(relay.seen().logins, 0);
+}
+
+TEST_F(TlsTest, PostgresEveryTlsModeRefusesARelayWithoutTlsBeforeStartup) {
+  for (const std::string& tls :
+       {std::string("sslmode=require"),
+        "sslmode=verify-ca sslrootcert=" + Tls("ca.pem"),
+        "sslmode=verify-full sslrootcert=" + Tls("ca.pem")}) {
+    SCOPED_TRACE(tls);
+    TlsStripRelay relay({TlsStripRelay::Protocol::kPostgres, 0});
+    ResourceConfig config = TlsPostgres(tls);
+    config.conninfo = "host=127.0.0.1 port=" + std::to_string(relay.port()) +
+                      " dbname=bank_test user=xatm " + tls;
+    std::string why = RefusalOf(config);
+    EXPECT_NE(why.find("does not support SSL"), std::string::npos) << why;
+    ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
+    EXPECT_EQ(relay.seen().logins, 0) << "the relay got the startup packet";
+  }
 }
 
 TEST_F(TlsTest, MysqlClientCertificateIsPresented) {
