@@ -35,6 +35,7 @@ struct Sweeper::Pass {
   std::map<std::pair<std::string, std::string>, Status> outcome;
   std::atomic<bool> first_commit_done{false};
   std::atomic<bool> first_rollback_done{false};
+  std::atomic<bool> halted{false};  // see Sweeper::MayAct
   std::mutex progress_mu;
   size_t branches_done = 0;  // guarded by progress_mu
   SweepResult result;
@@ -193,10 +194,43 @@ bool Sweeper::Covers(const Pass& pass, const std::string& gtrid) const {
   return !xid.ok() || CoversNode(pass, xid->node);
 }
 
+Status Sweeper::health() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return health_;
+}
+
+bool Sweeper::MayAct(Pass& pass) {
+  if (pass.halted.load()) return false;
+  if (!options_.node_health) return true;
+  Status held = options_.node_health();
+  if (held.ok()) return true;
+  std::lock_guard<std::mutex> lock(pass.progress_mu);
+  if (pass.halted.exchange(true)) return false;
+  pass.result.halted = held.ToString();
+  spdlog::error("sweep: stopped before the end of the pass: {}",
+                held.ToString());
+  if (held.code() == StatusCode::kFailedPrecondition) {
+    std::lock_guard<std::mutex> health_lock(health_mu_);
+    health_ = held;
+  }
+  return false;
+}
+
+bool Sweeper::MayAct(BranchWork& work) {
+  if (options_.dry_run || MayAct(work.pass)) return true;
+  work.Add(SweepAction::kRetryLater, "node id not confirmed");
+  return false;
+}
+
 SweepResult Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   Pass pass;
   pass.now_ms = manager_->clock().NowMs();
+  if (Status lost = health(); !lost.ok()) {
+    pass.result.halted = lost.ToString();
+    return std::move(pass.result);
+  }
+  if (!MayAct(pass)) return std::move(pass.result);
   pass.taken_over = NodesToTakeOver();
   for (DecisionRecord& d : manager_->log().OpenCommits()) {
     if (!Covers(pass, d.gtrid)) continue;
@@ -206,8 +240,8 @@ SweepResult Sweeper::SweepOnce() {
   ListBranches(pass);
   ResolveBranches(pass);
   FinishDecisions(pass);
-  if (!options_.dry_run) ForgetSettledNodes(pass);
-  if (!options_.dry_run) {
+  if (!options_.dry_run && MayAct(pass)) ForgetSettledNodes(pass);
+  if (!options_.dry_run && MayAct(pass)) {
     Status pruned = manager_->log().Prune();
     if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
   }
@@ -318,6 +352,10 @@ void Sweeper::ResolveBranch(BranchWork& work) {
     work.Add(SweepAction::kWouldRollBack);
     return;
   }
+  if (!MayAct(work)) {
+    ++work.report.remaining;
+    return;
+  }
   Status s = work.found.resource->RollbackPrepared(xid);
   // Gone since the listing: resolved by its own transaction (perhaps
   // committed) or by another sweep. Nothing was rolled back here.
@@ -345,6 +383,12 @@ void Sweeper::CommitBranch(BranchWork& work) {
   if (options_.dry_run) {
     work.Add(SweepAction::kWouldCommit);
     work.outcome = Status::Unavailable("dry run");
+    return;
+  }
+  if (!MayAct(work)) {
+    work.outcome = Status::Unavailable("node id not confirmed");
+    // An open decision's is counted in FinishDecisions.
+    if (work.pass.open_before_ids.count(gtrid) == 0) ++work.report.remaining;
     return;
   }
   bool gone = false;
@@ -400,6 +444,7 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
       break;
   }
   if (options_.dry_run) return Verdict::kPresumeAbort;
+  if (!MayAct(work)) return Verdict::kLater;
   // Asked now, not at the start of the pass: a COMMIT append that failed
   // meanwhile may have reached the disk, and a coordinator elsewhere may be
   // committing its decision row at this moment (the fence waits for it).
@@ -437,7 +482,7 @@ void Sweeper::RecordLostDecision(BranchWork& work,
       "committed; committing the rest and logging the decision again "
       "(resources {})",
       gtrid, committed_on.front(), joined);
-  if (options_.dry_run) return;
+  if (options_.dry_run || !MayAct(work.pass)) return;
   Status logged = manager_->log().LogCommitAfterTheFact(
       gtrid, resources, manager_->clock().NowMs());
   if (!logged.ok()) {
@@ -455,6 +500,10 @@ void Sweeper::FinishDecisions(Pass& pass) {
     Result<Xid> xid = Xid::ParseGtrid(gtrid);
     if (!xid.ok()) {
       spdlog::error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
+      ++pass.result.remaining;
+      continue;
+    }
+    if (!options_.dry_run && !MayAct(pass)) {
       ++pass.result.remaining;
       continue;
     }
