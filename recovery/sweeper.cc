@@ -28,6 +28,9 @@ struct Sweeper::Pass {
   std::vector<DecisionRecord> open_before;
   std::set<std::string> open_before_ids;
   std::set<std::string> down;  // resources not listed in this pass
+  // Every read of the store (nodes, open decisions) succeeded: with no
+  // resource down, the pass saw everything.
+  bool store_read = true;
   std::set<std::string> taken_over;  // other nodes resolved in this pass
   std::vector<OwnBranch> prepared;
   // (gtrid, resource) -> what this pass learned of a branch of an open
@@ -110,11 +113,12 @@ Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
   }
 }
 
-std::set<std::string> Sweeper::NodesToTakeOver() {
+std::set<std::string> Sweeper::NodesToTakeOver(Pass& pass) {
   std::set<std::string> silent;
   if (registry_ == nullptr) return silent;
   Result<std::vector<NodeRecord>> nodes = registry_->List();
   if (!nodes.ok()) {
+    pass.store_read = false;
     // The store is down: its decisions cannot be read either.
     spdlog::warn("sweep: cannot read the nodes: {}",
                  nodes.status().ToString());
@@ -141,8 +145,10 @@ std::set<std::string> Sweeper::NodesToTakeOver() {
 }
 
 void Sweeper::ForgetSettledNodes(const Pass& pass) {
-  // Only what every resource was asked about is known to be settled.
-  if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty()) {
+  // Only what every resource and the store were asked about is known to be
+  // settled: a row removed too early is never taken over again.
+  if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty() ||
+      !pass.store_read) {
     return;
   }
   // What the pass saw of them; a decision it ENDed still counts (the next
@@ -231,8 +237,16 @@ SweepResult Sweeper::SweepOnce() {
     return std::move(pass.result);
   }
   if (!MayAct(pass)) return std::move(pass.result);
-  pass.taken_over = NodesToTakeOver();
-  for (DecisionRecord& d : manager_->log().OpenCommits()) {
+  pass.taken_over = NodesToTakeOver(pass);
+  Result<std::vector<DecisionRecord>> open = manager_->log().ReadOpenCommits();
+  std::vector<DecisionRecord> open_commits;
+  if (open.ok()) {
+    open_commits = std::move(open).value();
+  } else {
+    spdlog::warn("sweep: {}", open.status().ToString());
+    pass.store_read = false;
+  }
+  for (DecisionRecord& d : open_commits) {
     if (!Covers(pass, d.gtrid)) continue;
     pass.open_before_ids.insert(d.gtrid);
     pass.open_before.push_back(std::move(d));

@@ -103,10 +103,11 @@ class Sweeper {
   enum class Verdict { kCommit, kPresumeAbort, kLater };
   Verdict DecideWithoutOpenDecision(BranchWork& work);
   // The nodes taken over in this pass (silent past takeover_after).
-  std::set<std::string> NodesToTakeOver();
+  std::set<std::string> NodesToTakeOver(Pass& pass);
   // Removes the rows of taken-over nodes of which nothing is left (no
   // branch prepared, no open decision), so the table holds live nodes and
-  // those with work left.
+  // those with work left; only after a pass that read the store and listed
+  // every resource.
   void ForgetSettledNodes(const Pass& pass);
   // Whether branches and decisions of node `node` are this pass's to
   // resolve: this node's, a taken-over node's, or any with all_nodes.
