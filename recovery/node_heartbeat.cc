@@ -25,10 +25,15 @@ std::string HostName() {
 std::string Instance() {
   std::optional<ProcessIdentity> self = ProcessIdentity::Self();
   if (self) return self->ToToken();
-  std::random_device random;
-  char text[18];
-  std::snprintf(text, sizeof(text), "r%08x%08x", random(), random());
-  return text;
+  // One per process, like the token: a heartbeat started again after Stop
+  // finds its own row.
+  static const std::string random_instance = [] {
+    std::random_device random;
+    char text[18];
+    std::snprintf(text, sizeof(text), "r%08x%08x", random(), random());
+    return std::string(text);
+  }();
+  return random_instance;
 }
 
 int64_t SteadyMs() {
@@ -164,11 +169,13 @@ void NodeHeartbeat::Stop() {
 Status NodeHeartbeat::health() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!health_.ok()) return health_;
-  // Unconfirmed for half of alive_within (the process was stopped, or the
-  // store is out of reach): another process may be taking the id over,
-  // so nothing is decided in its name until a beat says it is still ours.
+  // No other process can hold the id while the last beat that found the
+  // row ours began less than alive_within ago. Past three quarters of it
+  // (the process was stopped, or the store is out of reach) one may be
+  // taking it over: nothing is decided in the node's name until a beat
+  // says it is still ours.
   const int64_t silent_ms = SteadyMs() - confirmed_ms_;
-  if (silent_ms > options_.alive_within_ms / 2) {
+  if (silent_ms > options_.alive_within_ms * 3 / 4) {
     return Status::Unavailable("node id '" + self_.node +
                                "' not confirmed for " + Seconds(silent_ms) +
                                " (its heartbeat is late)");

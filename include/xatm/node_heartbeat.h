@@ -51,7 +51,7 @@ class NodeHeartbeat {
   // FailedPrecondition once another process has taken the node id (this
   // one was silent past takeover_after, and a new process started with
   // its id; the new holder named); beating stops then, for good.
-  // Unavailable while no beat has confirmed the id for half of
+  // Unavailable while no beat has confirmed the id for three quarters of
   // alive_within (a stopped process that just resumed, a store out of
   // reach): nothing may be decided in the node's name then. Thread-safe.
   Status health() const;
