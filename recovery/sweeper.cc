@@ -213,9 +213,12 @@ bool Sweeper::MayAct(Pass& pass) {
   std::lock_guard<std::mutex> lock(pass.progress_mu);
   if (pass.halted.exchange(true)) return false;
   pass.result.halted = held.ToString();
-  spdlog::error("sweep: stopped before the end of the pass: {}",
-                held.ToString());
-  if (held.code() == StatusCode::kFailedPrecondition) {
+  // Lost for good is an error; unconfirmed (a late beat) is retried.
+  const bool lost = held.code() == StatusCode::kFailedPrecondition;
+  spdlog::log(lost ? spdlog::level::err : spdlog::level::warn,
+              "sweep: stopped before the end of the pass: {}",
+              held.ToString());
+  if (lost) {
     std::lock_guard<std::mutex> health_lock(health_mu_);
     health_ = held;
   }
