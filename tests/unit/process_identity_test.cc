@@ -20,7 +20,7 @@ TEST(ProcessIdentityTest, TheTokenRoundTripsAndFitsTheColumn) {
   ASSERT_TRUE(back.has_value()) << token;
   EXPECT_TRUE(*back == *self);
   EXPECT_FALSE(ProcessIdentity::FromToken("r0123456789abcdef").has_value());
-  EXPECT_FALSE(ProcessIdentity::FromToken(token + "0").has_value());
+  EXPECT_FALSE(ProcessIdentity::FromToken(token + "x").has_value());
   EXPECT_FALSE(ProcessIdentity::FromToken("").has_value());
 }
 
