@@ -38,6 +38,7 @@ OwnBranches ListBranchesOf(
             "xid={} prepared branch for resource '{}' found in resource '{}': "
             "left alone",
             b.id.xid.Gtrid(), b.id.resource, name);
+        out.left_alone.push_back(std::move(b));
         continue;
       }
       out.branches.push_back(OwnBranch{resource.get(), std::move(b)});

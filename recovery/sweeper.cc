@@ -33,6 +33,9 @@ struct Sweeper::Pass {
   bool store_read = true;
   std::set<std::string> taken_over;  // other nodes resolved in this pass
   std::vector<OwnBranch> prepared;
+  // Nodes with branches this pass cannot resolve (their bqual names a
+  // resource not configured here): nothing can be vouched for them.
+  std::set<std::string> unseen_nodes;
   // (gtrid, resource) -> what this pass learned of a branch of an open
   // decision: OK committed, DataLoss heuristic, other = unresolved.
   std::map<std::pair<std::string, std::string>, Status> outcome;
@@ -153,7 +156,7 @@ void Sweeper::ForgetSettledNodes(const Pass& pass) {
   }
   // What the pass saw of them; a decision it ENDed still counts (the next
   // pass removes the row), so the store is not read again for this.
-  std::set<std::string> unsettled;
+  std::set<std::string> unsettled = pass.unseen_nodes;
   for (const OwnBranch& b : pass.prepared) unsettled.insert(b.branch.id.xid.node);
   for (const DecisionRecord& d : pass.open_before) {
     Result<Xid> xid = Xid::ParseGtrid(d.gtrid);
@@ -288,6 +291,9 @@ void Sweeper::ListBranches(Pass& pass) {
   }
   for (const auto& resource : manager_->resources()) {
     if (pass.down.count(resource->name()) == 0) NoteUp(resource->name());
+  }
+  for (const PreparedBranch& b : own.left_alone) {
+    pass.unseen_nodes.insert(b.id.xid.node);
   }
   pass.prepared = std::move(own.branches);
 }

@@ -22,6 +22,9 @@ struct ResourceFailure {
 struct OwnBranches {
   std::vector<OwnBranch> branches;
   std::vector<ResourceFailure> failed;  // listing failed: state unknown
+  // Branches of the nodes asked for whose bqual names another resource
+  // than the one listed (one this manager may not have): left alone.
+  std::vector<PreparedBranch> left_alone;
 };
 
 // Branches whose gtrid carries manager.node_id() (any of our node ids with

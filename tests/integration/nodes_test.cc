@@ -442,6 +442,34 @@ TEST_P(NodesTest, ATakenOverRowSurvivesAPassThatCouldNotReadTheStore) {
   EXPECT_FALSE(registry_->Find(silent).value().has_value());
 }
 
+// Issue: nor after a pass that cannot see a branch of the node: one whose
+// resource (bqual) this node does not configure, in a database it lists.
+TEST_P(NodesTest, ATakenOverRowSurvivesABranchOfAResourceNotConfiguredHere) {
+  const std::string silent = Node("w");
+  ASSERT_TRUE(
+      registry_->InsertIfAbsent({silent, "i-w", "elsewhere", 1, 0}).value());
+  SetAge(silent, 5000);
+  // The node's branch in PostgreSQL, through a resource named "pg2".
+  auto pg2 = MakeResource(testing::PostgresTestConfig("pg2")).value();
+  const Xid xid = XidGenerator(silent).Next(0);
+  auto branch = pg2->Begin(xid);
+  ASSERT_TRUE(branch.ok()) << branch.status().ToString();
+  ASSERT_TRUE((*branch)->Execute("SELECT 1", {}).ok());
+  Status prepared = (*branch)->Prepare();
+  ASSERT_TRUE(prepared.ok()) << prepared.ToString();
+  branch->reset();
+
+  auto tm = Manager(Node("z"));  // resources pg and my only
+  SweeperOptions options;
+  options.grace_period_ms = 0;
+  options.takeover_after_ms = 2000;
+  SweepResult swept = Sweeper(tm.get(), options).SweepOnce();
+  EXPECT_TRUE(registry_->Find(silent).value().has_value()) << swept.Summary();
+
+  Status rolled_back = pg2->RollbackPrepared(xid);
+  EXPECT_TRUE(rolled_back.ok()) << rolled_back.ToString();
+}
+
 TEST_P(NodesTest, TwoSweepersTakingOverAtOnceAgree) {
   const std::string silent = Node("d");
   backlog::Backlog orphans = Orphans(silent, 16);
