@@ -1,6 +1,9 @@
 #include "xatm/background_sweeper.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <utility>
 
 #include "xatm/decision_deadline.h"
 #include "xatm/resource_check.h"
@@ -12,7 +15,7 @@ BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
                                      int64_t interval_ms,
                                      int64_t heartbeat_interval_ms)
     : manager_(manager),
-      sweeper_(manager, options),
+      sweeper_(manager, WithNodeHealth(options)),
       interval_ms_(interval_ms),
       settings_(CheckDecisionDeadline(manager->options().decision_deadline_ms,
                                       options.grace_period_ms)),
@@ -21,16 +24,30 @@ BackgroundSweeper::BackgroundSweeper(TransactionManager* manager,
 
 BackgroundSweeper::~BackgroundSweeper() { Stop(); }
 
+SweeperOptions BackgroundSweeper::WithNodeHealth(SweeperOptions options) {
+  options.node_health = [this] {
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
+    return heartbeat_ != nullptr ? heartbeat_->health() : Status::Ok();
+  };
+  return options;
+}
+
+Status BackgroundSweeper::status() const { return sweeper_.health(); }
+
 Result<SweepResult> BackgroundSweeper::Start() {
   // Refused before anything starts: settings that do not agree, or a
   // resource that cannot be reached or refuses the credentials.
   if (!settings_.ok()) return settings_;
   Status reachable = CheckResources(manager_->resources());
   if (!reachable.ok()) return reachable;
+  // The node id was taken by another process: this one resolves nothing
+  // in its name any more.
+  if (Status lost = sweeper_.health(); !lost.ok()) return lost;
   if (heartbeat_ == nullptr && manager_->log().store_resource() != nullptr) {
     Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
         NodeHeartbeat::Start(manager_, heartbeat_options_);
     if (!heartbeat.ok()) return heartbeat.status();
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
     heartbeat_ = std::move(heartbeat).value();
   }
   SweepResult first = sweeper_.SweepOnce();
@@ -50,7 +67,12 @@ void BackgroundSweeper::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   // Its row stays and falls silent; a later Start() claims the id again.
-  heartbeat_.reset();
+  std::unique_ptr<NodeHeartbeat> stopped;
+  {
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
+    stopped = std::move(heartbeat_);
+  }
+  stopped.reset();
 }
 
 void BackgroundSweeper::Loop() {
@@ -63,6 +85,10 @@ void BackgroundSweeper::Loop() {
     lock.unlock();
     (void)sweeper_.SweepOnce();
     lock.lock();
+    if (Status lost = sweeper_.health(); !lost.ok()) {
+      spdlog::error("background sweeper stopped: {}", lost.message());
+      break;
+    }
   }
 }
 

@@ -1,14 +1,15 @@
 #include "xatm/node_heartbeat.h"
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <set>
 #include <utility>
+
+#include "recovery/process_identity.h"
 
 namespace xatm {
 namespace {
@@ -19,18 +20,34 @@ std::string HostName() {
   return name;
 }
 
-// Random per process start: tells this process's row from a predecessor's
-// with the same node id, host and even pid (a container's pid 1).
-std::string NewInstance() {
-  std::random_device random;
-  char text[17];
-  std::snprintf(text, sizeof(text), "%08x%08x", random(), random());
-  return text;
+// This process's token (process_identity.h); where /proc cannot tell, a
+// random one that proves nothing to a successor.
+std::string Instance() {
+  std::optional<ProcessIdentity> self = ProcessIdentity::Self();
+  if (self) return self->ToToken();
+  // One per process, like the token: a heartbeat started again after Stop
+  // finds its own row.
+  static const std::string random_instance = [] {
+    std::random_device random;
+    char text[18];
+    std::snprintf(text, sizeof(text), "r%08x%08x", random(), random());
+    return std::string(text);
+  }();
+  return random_instance;
 }
 
-bool ProcessAlive(int64_t pid) {
-  if (pid <= 0) return false;
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The node ids a heartbeat of this process holds now: a row naming this
+// process is a stopped heartbeat's (free) or a running one's (refused).
+std::mutex held_mu;
+std::set<std::string>& Held() {
+  static std::set<std::string> held;
+  return held;
 }
 
 std::string Seconds(int64_t ms) {
@@ -39,14 +56,12 @@ std::string Seconds(int64_t ms) {
   return text;
 }
 
-// Whether `holder`, the process named in the node's row, is gone.
-bool HolderGone(const NodeRecord& holder, const NodeRecord& self,
-                int64_t alive_within_ms) {
-  if (holder.age_ms >= alive_within_ms) return true;
-  // On this host a crashed holder is known at once: its pid is free, or it
-  // is ours (the same pid again, as in a container).
-  return holder.host == self.host &&
-         (holder.pid == self.pid || !ProcessAlive(holder.pid));
+// Whether `holder`, the process named in the node's row, is gone: silent
+// for alive_within, or proven dead by its token (a restart after a crash
+// on this machine, in this pid namespace). Host names and pids alone prove
+// nothing: containers share the one and repeat the other.
+bool HolderGone(const NodeRecord& holder, int64_t alive_within_ms) {
+  return holder.age_ms >= alive_within_ms || ProvenGone(holder.instance);
 }
 
 Status Claim(NodeRegistry& registry, const NodeRecord& self,
@@ -60,8 +75,9 @@ Status Claim(NodeRegistry& registry, const NodeRecord& self,
     if (!row.ok()) return row.status();
     if (!row->has_value()) continue;  // deleted meanwhile: insert again
     const NodeRecord& holder = **row;
+    // This very process: a heartbeat it stopped (BackgroundSweeper::Stop).
     if (holder.instance == self.instance) return Status::Ok();
-    if (!HolderGone(holder, self, alive_within_ms)) {
+    if (!HolderGone(holder, alive_within_ms)) {
       return Status::FailedPrecondition(
           "node id '" + self.node + "' is in use by host " + holder.host +
           " pid " + std::to_string(holder.pid) + " (last heartbeat " +
@@ -105,14 +121,26 @@ Result<std::unique_ptr<NodeHeartbeat>> NodeHeartbeat::Start(
   }
   Result<std::unique_ptr<NodeRegistry>> registry = NodeRegistry::Open(*store);
   if (!registry.ok()) return registry.status();
-  NodeRecord self{manager->node_id(), NewInstance(), HostName(),
+  NodeRecord self{manager->node_id(), Instance(), HostName(),
                   static_cast<int64_t>(getpid()), 0};
+  {
+    std::lock_guard<std::mutex> lock(held_mu);
+    if (!Held().insert(self.node).second) {
+      return Status::FailedPrecondition(
+          "node id '" + self.node +
+          "' is already held by a running heartbeat of this process");
+    }
+  }
+  const int64_t claim_started = SteadyMs();
   Status claimed = Claim(**registry, self, options.alive_within_ms);
   if (!claimed.ok()) {
+    std::lock_guard<std::mutex> lock(held_mu);
+    Held().erase(self.node);
     return claimed.WithContext("decision store '" + store->name() + "'");
   }
   std::unique_ptr<NodeHeartbeat> heartbeat(
       new NodeHeartbeat(std::move(registry).value(), self, options));
+  heartbeat->confirmed_ms_ = claim_started;
   heartbeat->thread_ = std::thread([h = heartbeat.get()] { h->Loop(); });
   return heartbeat;
 }
@@ -131,12 +159,28 @@ void NodeHeartbeat::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    std::lock_guard<std::mutex> lock(held_mu);
+    Held().erase(self_.node);
+  }
 }
 
 Status NodeHeartbeat::health() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return health_;
+  if (!health_.ok()) return health_;
+  // No other process can hold the id while the last beat that found the
+  // row ours began less than alive_within ago. Past three quarters of it
+  // (the process was stopped, or the store is out of reach) one may be
+  // taking it over: nothing is decided in the node's name until a beat
+  // says it is still ours.
+  const int64_t silent_ms = SteadyMs() - confirmed_ms_;
+  if (silent_ms > options_.alive_within_ms * 3 / 4) {
+    return Status::Unavailable("node id '" + self_.node +
+                               "' not confirmed for " + Seconds(silent_ms) +
+                               " (its heartbeat is late)");
+  }
+  return Status::Ok();
 }
 
 void NodeHeartbeat::Loop() {
@@ -164,12 +208,20 @@ bool NodeHeartbeat::Failed(const Status& status) {
   return true;
 }
 
+void NodeHeartbeat::Confirm(int64_t since_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  confirmed_ms_ = since_ms;
+}
+
 bool NodeHeartbeat::BeatOnce() {
+  // Taken before the beat: the row was ours at least from then on.
+  const int64_t started = SteadyMs();
   Result<bool> beat = registry_->Beat(self_);
   if (!beat.ok()) return Failed(beat.status());
   if (*beat) {
     if (failing_) spdlog::info("node {}: heartbeat restored", self_.node);
     failing_ = false;
+    Confirm(started);
     return true;
   }
   Result<std::optional<NodeRecord>> row = registry_->Find(self_.node);
@@ -185,6 +237,7 @@ bool NodeHeartbeat::BeatOnce() {
           "announced again",
           self_.node);
       failing_ = false;
+      Confirm(started);
       return true;
     }
     row = registry_->Find(self_.node);  // another process was quicker

@@ -29,6 +29,9 @@ struct Sweeper::Pass {
   std::vector<DecisionRecord> open_before;
   std::set<std::string> open_before_ids;
   std::set<std::string> down;  // resources not listed in this pass
+  // Every read of the store (nodes, open decisions) succeeded: with no
+  // resource down, the pass saw everything.
+  bool store_read = true;
   std::set<std::string> taken_over;  // other nodes resolved in this pass
   std::vector<OwnBranch> prepared;
   // Nodes with a branch found under another resource name: never settled.
@@ -38,6 +41,7 @@ struct Sweeper::Pass {
   std::map<std::pair<std::string, std::string>, Status> outcome;
   std::atomic<bool> first_commit_done{false};
   std::atomic<bool> first_rollback_done{false};
+  std::atomic<bool> halted{false};  // see Sweeper::MayAct
   std::mutex progress_mu;
   size_t branches_done = 0;  // guarded by progress_mu
   SweepResult result;
@@ -112,11 +116,12 @@ Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
   }
 }
 
-std::set<std::string> Sweeper::NodesToTakeOver() {
+std::set<std::string> Sweeper::NodesToTakeOver(Pass& pass) {
   std::set<std::string> silent;
   if (registry_ == nullptr) return silent;
   Result<std::vector<NodeRecord>> nodes = registry_->List();
   if (!nodes.ok()) {
+    pass.store_read = false;
     // The store is down: its decisions cannot be read either.
     spdlog::warn("sweep: cannot read the nodes: {}",
                  nodes.status().ToString());
@@ -143,8 +148,10 @@ std::set<std::string> Sweeper::NodesToTakeOver() {
 }
 
 void Sweeper::ForgetSettledNodes(const Pass& pass) {
-  // Only what every resource was asked about is known to be settled.
-  if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty()) {
+  // Only what every resource and the store were asked about is known to be
+  // settled: a row removed too early is never taken over again.
+  if (registry_ == nullptr || pass.taken_over.empty() || !pass.down.empty() ||
+      !pass.store_read) {
     return;
   }
   // What the pass saw of them; a decision it ENDed still counts (the next
@@ -196,12 +203,56 @@ bool Sweeper::Covers(const Pass& pass, const std::string& gtrid) const {
   return !xid.ok() || CoversNode(pass, xid->node);
 }
 
+Status Sweeper::health() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return health_;
+}
+
+bool Sweeper::MayAct(Pass& pass) {
+  if (pass.halted.load()) return false;
+  if (!options_.node_health) return true;
+  Status held = options_.node_health();
+  if (held.ok()) return true;
+  std::lock_guard<std::mutex> lock(pass.progress_mu);
+  if (pass.halted.exchange(true)) return false;
+  pass.result.halted = held.ToString();
+  // Lost for good is an error; unconfirmed (a late beat) is retried.
+  const bool lost = held.code() == StatusCode::kFailedPrecondition;
+  spdlog::log(lost ? spdlog::level::err : spdlog::level::warn,
+              "sweep: stopped before the end of the pass: {}",
+              held.ToString());
+  if (lost) {
+    std::lock_guard<std::mutex> health_lock(health_mu_);
+    health_ = held;
+  }
+  return false;
+}
+
+bool Sweeper::MayAct(BranchWork& work) {
+  if (options_.dry_run || MayAct(work.pass)) return true;
+  work.Add(SweepAction::kRetryLater, "node id not confirmed");
+  return false;
+}
+
 SweepResult Sweeper::SweepOnce() {
   std::lock_guard<std::mutex> lock(sweep_mu_);
   Pass pass;
   pass.now_ms = manager_->clock().NowMs();
-  pass.taken_over = NodesToTakeOver();
-  for (DecisionRecord& d : manager_->log().OpenCommits()) {
+  if (Status lost = health(); !lost.ok()) {
+    pass.result.halted = lost.ToString();
+    return std::move(pass.result);
+  }
+  if (!MayAct(pass)) return std::move(pass.result);
+  pass.taken_over = NodesToTakeOver(pass);
+  Result<std::vector<DecisionRecord>> open = manager_->log().ReadOpenCommits();
+  std::vector<DecisionRecord> open_commits;
+  if (open.ok()) {
+    open_commits = std::move(open).value();
+  } else {
+    spdlog::warn("sweep: {}", open.status().ToString());
+    pass.store_read = false;
+  }
+  for (DecisionRecord& d : open_commits) {
     if (!Covers(pass, d.gtrid)) continue;
     pass.open_before_ids.insert(d.gtrid);
     pass.open_before.push_back(std::move(d));
@@ -209,8 +260,8 @@ SweepResult Sweeper::SweepOnce() {
   ListBranches(pass);
   ResolveBranches(pass);
   FinishDecisions(pass);
-  if (!options_.dry_run) ForgetSettledNodes(pass);
-  if (!options_.dry_run) {
+  if (!options_.dry_run && MayAct(pass)) ForgetSettledNodes(pass);
+  if (!options_.dry_run && MayAct(pass)) {
     Status pruned = manager_->log().Prune();
     if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
   }
@@ -346,6 +397,10 @@ void Sweeper::ResolveBranch(BranchWork& work) {
     work.Add(SweepAction::kWouldRollBack);
     return;
   }
+  if (!MayAct(work)) {
+    ++work.report.remaining;
+    return;
+  }
   Status s = work.found.resource->RollbackPrepared(xid);
   // Gone since the listing: resolved by its own transaction (perhaps
   // committed) or by another sweep. Nothing was rolled back here.
@@ -373,6 +428,12 @@ void Sweeper::CommitBranch(BranchWork& work) {
   if (options_.dry_run) {
     work.Add(SweepAction::kWouldCommit);
     work.outcome = Status::Unavailable("dry run");
+    return;
+  }
+  if (!MayAct(work)) {
+    work.outcome = Status::Unavailable("node id not confirmed");
+    // An open decision's is counted in FinishDecisions.
+    if (work.pass.open_before_ids.count(gtrid) == 0) ++work.report.remaining;
     return;
   }
   bool gone = false;
@@ -428,6 +489,7 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
       break;
   }
   if (options_.dry_run) return Verdict::kPresumeAbort;
+  if (!MayAct(work)) return Verdict::kLater;
   // Asked now, not at the start of the pass: a COMMIT append that failed
   // meanwhile may have reached the disk, and a coordinator elsewhere may be
   // committing its decision row at this moment (the fence waits for it).
@@ -465,7 +527,7 @@ void Sweeper::RecordLostDecision(BranchWork& work,
       "committed; committing the rest and logging the decision again "
       "(resources {})",
       gtrid, committed_on.front(), joined);
-  if (options_.dry_run) return;
+  if (options_.dry_run || !MayAct(work.pass)) return;
   Status logged = manager_->log().LogCommitAfterTheFact(
       gtrid, resources, manager_->clock().NowMs());
   if (!logged.ok()) {
@@ -483,6 +545,10 @@ void Sweeper::FinishDecisions(Pass& pass) {
     Result<Xid> xid = Xid::ParseGtrid(gtrid);
     if (!xid.ok()) {
       spdlog::error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
+      ++pass.result.remaining;
+      continue;
+    }
+    if (!options_.dry_run && !MayAct(pass)) {
       ++pass.result.remaining;
       continue;
     }

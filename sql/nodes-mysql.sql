@@ -4,9 +4,11 @@
 -- node silent for `takeover_after` is presumed dead and its branches are
 -- resolved by the others. Created by `xatm init` next to xatm_decisions.
 -- Idempotent.
---   instance   which process holds the node id now (random per start)
---   host, pid  where that process runs, for people and for a restart on
---              the same host after a crash
+--   instance   which process holds the node id now: a token of boot,
+--              pid namespace, pid and start time that proves a crashed
+--              holder dead to a restart in the same namespace
+--              (recovery/process_identity.h), or random
+--   host, pid  where that process runs, for people
 --   last_seen  its last heartbeat, by the database's clock
 -- Times are UTC in DATETIME columns, written and compared with
 -- UTC_TIMESTAMP(3), never through the session's time zone.

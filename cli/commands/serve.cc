@@ -24,8 +24,9 @@ int Run(const Invocation& invocation) {
       "Logs on stderr, at info level unless\n"
       "--log-level says otherwise: a line per sweep that found something.\n"
       "Exit 0 after a stop, 1 when it cannot start (no log, another node's\n"
-      "log, the decision store unreachable, the node id in use), 2 for bad\n"
-      "usage.");
+      "log, the decision store unreachable, the node id in use) or when\n"
+      "another process took its node id while it was silent (it stops\n"
+      "sweeping at once), 2 for bad usage.");
   spec.default_log_level = "info";
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     // Before any thread starts: every thread then leaves the signals to it.
@@ -38,7 +39,9 @@ int Run(const Invocation& invocation) {
     }
     Status ran = (*service)->Run(stop);
     if (!ran.ok()) {
-      return ctx.Fail(kExitFailed, "cannot start: " + ran.ToString());
+      return ctx.Fail(kExitFailed,
+                      ((*service)->started() ? "stopped: " : "cannot start: ") +
+                          ran.ToString());
     }
     return static_cast<int>(kExitOk);
   });

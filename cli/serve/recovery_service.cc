@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <functional>
+#include <utility>
 
 #include "cli/commands/recovery_output.h"
 #include "cli/manager.h"
@@ -18,11 +20,13 @@ int64_t MsSince(SteadyClock::time_point start) {
       .count();
 }
 
-SweeperOptions ServiceSweeperOptions(const Config& config) {
+SweeperOptions ServiceSweeperOptions(const Config& config,
+                                     std::function<Status()> node_health) {
   SweeperOptions options;
   options.grace_period_ms = config.grace_period_ms;
   options.takeover_after_ms = config.takeover_after_ms;
   options.key_retention_s = config.key_retention_s();
+  options.node_health = std::move(node_health);
   return options;
 }
 
@@ -56,7 +60,11 @@ RecoveryService::RecoveryService(const Config& config,
     : config_(config),
       tm_(std::move(tm)),
       pass_log_(pass_log),
-      sweeper_(tm_.get(), ServiceSweeperOptions(config)) {}
+      // The heartbeat is made by Run() before the first pass.
+      sweeper_(tm_.get(), ServiceSweeperOptions(config, [this] {
+                 return heartbeat_ != nullptr ? heartbeat_->health()
+                                              : Status::Ok();
+               })) {}
 
 Status RecoveryService::Run(StopSignal& stop) {
   if (pass_log_ == nullptr && heartbeat_ == nullptr) {
@@ -71,6 +79,13 @@ Status RecoveryService::Run(StopSignal& stop) {
   for (int64_t number = 1; !stop.requested(); ++number) {
     Status pass = Pass(stop, number);
     if (!pass.ok() && number == 1) return pass;  // cannot start
+    started_ = true;
+    // Another process took the node id while this one was silent (stopped,
+    // cut off): it must not sweep or fence in the node's name again.
+    if (Status lost = NodeIdLost(); !lost.ok()) {
+      spdlog::error("serve: stopping: {}", lost.message());
+      return lost;
+    }
     if (!pass.ok()) {
       // The log went missing or got damaged: say so, try again next time.
       spdlog::error("serve: pass {}: {}", number, pass.ToString());
@@ -88,6 +103,15 @@ Status RecoveryService::Run(StopSignal& stop) {
     if (stop.WaitFor(config_.sweep_interval_ms)) break;
   }
   spdlog::info("serve: stopped ({})", StopSignalName(stop.signal_number()));
+  return Status::Ok();
+}
+
+Status RecoveryService::NodeIdLost() const {
+  if (Status swept = sweeper_.health(); !swept.ok()) return swept;
+  if (heartbeat_ != nullptr) {
+    Status beat = heartbeat_->health();
+    if (beat.code() == StatusCode::kFailedPrecondition) return beat;
+  }
   return Status::Ok();
 }
 

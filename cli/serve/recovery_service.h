@@ -35,8 +35,12 @@ class RecoveryService {
   // Runs passes until `stop` is requested. Not OK when the start-up pass
   // could not open the decision log (missing, another node's, damaged):
   // the service cannot start. A later pass that cannot open it is logged
-  // at error level and retried at the next interval.
+  // at error level and retried at the next interval. FailedPrecondition,
+  // after started(), when another process took the node id (its heartbeat
+  // lost the row): the service stops sweeping at once.
   Status Run(StopSignal& stop);
+  // The start-up pass ran.
+  bool started() const { return started_; }
 
  private:
   RecoveryService(const Config& config, std::unique_ptr<TransactionManager> tm,
@@ -47,6 +51,8 @@ class RecoveryService {
   Status Pass(StopSignal& stop, int64_t number);
   // The file log, waited for until it is free or a stop is requested.
   Status HoldLog(StopSignal& stop);
+  // Not OK once another process holds the node id.
+  Status NodeIdLost() const;
 
   const Config config_;
   std::unique_ptr<TransactionManager> tm_;
@@ -54,6 +60,7 @@ class RecoveryService {
   Sweeper sweeper_;
   // With a database store: this node's row in xatm_nodes, kept fresh.
   std::unique_ptr<NodeHeartbeat> heartbeat_;
+  bool started_ = false;
 };
 
 }  // namespace xatm

@@ -31,7 +31,8 @@ class BackgroundSweeper {
   // the heartbeat (NodeHeartbeat::Start's errors: another live process
   // holds the node id, the store cannot be asked). Then sweeps once on the
   // calling thread (start-up recovery) and starts the periodic thread.
-  // Returns the start-up sweep's result.
+  // Returns the start-up sweep's result. FailedPrecondition once status()
+  // is not OK.
   Result<SweepResult> Start();
   // Wakes the thread and joins it, and stops the heartbeat. Idempotent.
   void Stop();
@@ -40,15 +41,22 @@ class BackgroundSweeper {
   // nullptr without a database decision store, or when not started.
   // Not thread-safe against Start() and Stop().
   const NodeHeartbeat* heartbeat() const { return heartbeat_.get(); }
+  // FailedPrecondition once another process took the node id (this one
+  // was silent, say stopped, past takeover_after): the periodic thread
+  // has stopped, and no sweep acts in the node's name any more.
+  Status status() const;
 
  private:
   void Loop();
+  // `options` asking the heartbeat whether the node id is still held.
+  SweeperOptions WithNodeHealth(SweeperOptions options);
 
   TransactionManager* manager_;
   Sweeper sweeper_;
   int64_t interval_ms_;
   Status settings_;  // CheckDecisionDeadline's answer
   NodeHeartbeatOptions heartbeat_options_;
+  mutable std::mutex heartbeat_mu_;  // heartbeat_ against the sweeps
   std::unique_ptr<NodeHeartbeat> heartbeat_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -85,6 +85,7 @@ class DatabaseDecisionLog : public DecisionLog {
   // A database that cannot be read gives no decisions here; recovery then
   // fences, which asks it again and fails instead of guessing.
   std::vector<DecisionRecord> OpenCommits() const override;
+  Result<std::vector<DecisionRecord>> ReadOpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;
   bool HasCommitHistory(const std::string& gtrid) const override;
@@ -124,7 +125,7 @@ class DatabaseDecisionLog : public DecisionLog {
   // Whether a coordinator END for gtrid waits in the queue (its row is
   // closed for readers already).
   bool EndQueued(const std::string& gtrid) const;
-  std::vector<DecisionRecord> ReadOpen(
+  Result<std::vector<DecisionRecord>> ReadOpen(
       const std::string& sql, const std::vector<std::string>& params) const;
 
   const std::shared_ptr<Resource> resource_;

@@ -108,6 +108,11 @@ class DecisionLog {
 
   // COMMIT decisions without END, oldest first.
   virtual std::vector<DecisionRecord> OpenCommits() const = 0;
+  // The same, or why they could not be read (a database store out of
+  // reach), for a reader that must know it saw all of them.
+  virtual Result<std::vector<DecisionRecord>> ReadOpenCommits() const {
+    return OpenCommits();
+  }
   virtual std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const = 0;
   // Whether the log has any COMMIT history for gtrid: an open COMMIT, a

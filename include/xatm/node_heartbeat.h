@@ -34,9 +34,12 @@ class NodeHeartbeat {
   // Claims manager->node_id() in the table of manager->log()'s shared store
   // and starts beating. FailedPrecondition when the log is not a shared
   // store, or when another live process holds the node id (its host, pid
-  // and last heartbeat named); a holder on this host whose pid is gone is
-  // replaced at once (a restart after a crash). Unavailable when the
-  // store cannot be asked. REQUIRES: `manager` outlives this object.
+  // and last heartbeat named), or a running heartbeat of this process; a
+  // holder proven dead by its instance token (this machine's boot, pid
+  // namespace, pid and start time: see recovery/process_identity.h) is
+  // replaced at once (a restart after a crash), any other one only once
+  // silent for alive_within. Unavailable when the store cannot be asked.
+  // REQUIRES: `manager` outlives this object.
   static Result<std::unique_ptr<NodeHeartbeat>> Start(
       TransactionManager* manager, NodeHeartbeatOptions options);
   ~NodeHeartbeat();  // Stop()
@@ -47,7 +50,10 @@ class NodeHeartbeat {
   void Stop();
   // FailedPrecondition once another process has taken the node id (this
   // one was silent past takeover_after, and a new process started with
-  // its id); beating stops then.
+  // its id; the new holder named); beating stops then, for good.
+  // Unavailable while no beat has confirmed the id for three quarters of
+  // alive_within (a stopped process that just resumed, a store out of
+  // reach): nothing may be decided in the node's name then. Thread-safe.
   Status health() const;
   const NodeRecord& self() const { return self_; }
 
@@ -59,15 +65,18 @@ class NodeHeartbeat {
   bool BeatOnce();
   // A beat that could not be made (the store unreachable): keep trying.
   bool Failed(const Status& status);
+  // A beat begun at `since_ms` (steady clock) found the row ours.
+  void Confirm(int64_t since_ms);
 
   std::unique_ptr<NodeRegistry> registry_;
   const NodeRecord self_;
   const NodeHeartbeatOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;   // guarded by mu_
-  Status health_;           // guarded by mu_
-  bool failing_ = false;    // the last beat failed (loop thread only)
+  bool stopping_ = false;     // guarded by mu_
+  Status health_;             // guarded by mu_
+  int64_t confirmed_ms_ = 0;  // guarded by mu_
+  bool failing_ = false;      // the last beat failed (loop thread only)
   std::thread thread_;
 };
 

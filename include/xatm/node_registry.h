@@ -22,7 +22,8 @@ namespace xatm {
 
 struct NodeRecord {
   std::string node;
-  std::string instance;  // which process holds the node id
+  // Which process holds the node id: its token (process_identity.h).
+  std::string instance;
   std::string host;
   int64_t pid = 0;
   int64_t age_ms = 0;  // since its last heartbeat, by the database's clock

@@ -41,6 +41,9 @@ struct SweepResult {
   int remaining = 0;
   // Young or in-flight branches left for a later pass.
   int deferred = 0;
+  // Why the pass stopped before its end (the node id not confirmed, or
+  // taken by another process); empty when it ran to the end.
+  std::string halted;
 
   // Nothing in doubt is left and nothing contradicted a decision.
   bool clean() const { return remaining == 0 && heuristics == 0; }

@@ -62,6 +62,12 @@ struct SweeperOptions {
   // Called after each prepared branch is dealt with (done of total listed
   // in this pass), from the pass's worker threads, one call at a time.
   std::function<void(size_t done, size_t total)> on_progress;
+  // Whether this process still holds its node id (NodeHeartbeat::health):
+  // asked before each pass and right before each fence, commit, rollback
+  // and decision write. Unavailable ends the pass there (tried again by
+  // the next one); FailedPrecondition, the id taken by another process,
+  // stops the sweeper for good (health()). Unset: always held.
+  std::function<Status()> node_health;
 };
 
 class Sweeper {
@@ -72,6 +78,9 @@ class Sweeper {
   // One pass over every resource. Thread-safe: concurrent calls run one
   // after the other.
   SweepResult SweepOnce();
+  // FailedPrecondition once node_health said the node id was taken: every
+  // later pass does nothing. Thread-safe.
+  Status health() const;
 
  private:
   struct Backoff {
@@ -98,10 +107,11 @@ class Sweeper {
   enum class Verdict { kCommit, kPresumeAbort, kLater };
   Verdict DecideWithoutOpenDecision(BranchWork& work);
   // The nodes taken over in this pass (silent past takeover_after).
-  std::set<std::string> NodesToTakeOver();
+  std::set<std::string> NodesToTakeOver(Pass& pass);
   // Removes the rows of taken-over nodes of which nothing is left (no
   // branch prepared, no open decision), so the table holds live nodes and
-  // those with work left.
+  // those with work left; only after a pass that read the store and listed
+  // every resource.
   void ForgetSettledNodes(const Pass& pass);
   // Whether branches and decisions of node `node` are this pass's to
   // resolve: this node's, a taken-over node's, or any with all_nodes.
@@ -112,6 +122,11 @@ class Sweeper {
   void RecordLostDecision(BranchWork& work,
                           const std::vector<std::string>& committed_on);
   void CommitBranch(BranchWork& work);
+  // False when the pass may no longer act in the node's name
+  // (options_.node_health); the first refusal ends the pass.
+  bool MayAct(Pass& pass);
+  // MayAct for one branch: a refusal is its event (the caller counts it).
+  bool MayAct(BranchWork& work);
 
   TransactionManager* manager_;
   SweeperOptions options_;
@@ -123,6 +138,8 @@ class Sweeper {
   // The node table of the shared store, when takeover is on.
   std::unique_ptr<NodeRegistry> registry_;
   std::set<std::string> taken_over_;  // guarded by sweep_mu_ (for logs)
+  mutable std::mutex health_mu_;
+  Status health_;  // guarded by health_mu_
 };
 
 }  // namespace xatm

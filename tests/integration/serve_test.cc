@@ -354,6 +354,75 @@ TEST_P(ServeStoreTest, AServiceTakesOverASilentNode) {
   ExpectBalances("75.00", "75.00");
 }
 
+// Issue: containers with one host name and pid namespaces of their own
+// (both serve pid 1 there) must not take each other's node id: only the
+// heartbeat's age decides across namespaces.
+TEST_P(ServeStoreTest, ASecondServeInAnotherPidNamespaceIsRefused) {
+  MakeBank(
+      "sweep_interval = 0.2\ntakeover_after = 4\nheartbeat_interval = "
+      "0.5\n");
+  const std::vector<std::string> in_namespace = {
+      "/usr/bin/unshare", "--pid",    "--fork", "--mount-proc", "--kill-child",
+      XATM_BINARY,        "--config", config_,  "serve"};
+  serve_ = Child::Start(in_namespace, {});
+  ASSERT_TRUE(serve_->WaitForStderr("serve: started", 10000))
+      << serve_->Wait(0).Describe();
+  std::unique_ptr<Child> second = Child::Start(in_namespace, {});
+  ChildExit refused = second->Wait(5000);
+  EXPECT_TRUE(refused.ExitedWith(1)) << refused.Describe();
+  EXPECT_NE(refused.err.find("node id '" + node_ + "' is in use by host "),
+            std::string::npos)
+      << refused.Describe();
+  EXPECT_NE(refused.err.find(" pid 1 "), std::string::npos)
+      << refused.Describe();
+  EXPECT_TRUE(serve_->Running(0)) << serve_->Wait(0).Describe();
+}
+
+// Issue: a service stopped (SIGSTOP) until another process took its node
+// id must, once resumed, resolve nothing more and exit naming the holder.
+TEST_P(ServeStoreTest, AResumedServeWhoseNodeIdWasTakenStopsSweeping) {
+  MakeBank(
+      "grace_period = 0.5\nsweep_interval = 0.2\ntakeover_after = "
+      "2\nheartbeat_interval = 0.5\n");
+  StartServe();
+  std::unique_ptr<Child> stopped = std::move(serve_);
+  ASSERT_EQ(::kill(stopped->pid(), SIGSTOP), 0);
+  // Silent past takeover_after, by the database's clock.
+  const Clock::time_point start = Clock::now();
+  for (;;) {
+    auto age = pg_->QueryLocal(
+        "SELECT CAST(extract(epoch FROM clock_timestamp() - last_seen) * 1000 "
+        "AS bigint) FROM xatm_nodes WHERE node = ?",
+        {node_});
+    ASSERT_TRUE(age.ok() && age->size() == 1) << age.status().ToString();
+    if (std::stoll((*age)[0][0].value_or("0")) > 2100) break;
+    ASSERT_LT(MsSince(start), 10000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  StartServe();  // takes the node id
+  const pid_t taker = serve_->pid();
+  ASSERT_EQ(::kill(taker, SIGSTOP), 0);
+  // An orphan of the node, old enough to roll back: the resumed process
+  // must leave it to the holder.
+  const std::string orphan = CrashedTransfer("5.00", "after-prepare-all");
+  ASSERT_EQ(::kill(stopped->pid(), SIGCONT), 0);
+  ChildExit exit = stopped->Wait(5000);
+  EXPECT_TRUE(exit.ExitedWith(1)) << exit.Describe();
+  EXPECT_NE(exit.err.find("was taken by host "), std::string::npos)
+      << exit.Describe();
+  EXPECT_NE(exit.err.find(" pid " + std::to_string(taker) + " "),
+            std::string::npos)
+      << exit.Describe();
+  EXPECT_EQ(exit.err.find("recovery rolled back"), std::string::npos)
+      << exit.Describe();
+  EXPECT_FALSE(Prepared().empty());
+  // The holder resolves it.
+  ASSERT_EQ(::kill(taker, SIGCONT), 0);
+  EXPECT_TRUE(WaitForNothingPrepared(5000));
+  StopServe();
+  ExpectBalances("100.00", "50.00");
+}
+
 INSTANTIATE_TEST_SUITE_P(Store, ServeStoreTest, ::testing::Values("pg"),
                          [](const auto& info) {
                            return std::string(info.param);

@@ -328,5 +328,52 @@ TEST_F(SweeperTest, ManualResolutionRefusesAnotherNodesTransaction) {
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }
 
+// Issue: a process whose node id was taken while it was stopped resumes
+// mid-pass: it must not fence, commit or roll back once it learns that.
+TEST_F(SweeperTest, StopsActingTheMomentTheNodeIdIsNoLongerHeld) {
+  Xid first = OldXid(60'000, 1), second = OldXid(60'000, 2);
+  a_->AddPrepared(first);
+  a_->AddPrepared(second);
+  sweeper_options_.workers = 1;
+  // Lost as soon as one branch was rolled back.
+  sweeper_options_.node_health = [this] {
+    return a_->prepared().size() == 2
+               ? Status::Ok()
+               : Status::FailedPrecondition("node id 'n1' was taken");
+  };
+  Sweeper sweeper(tm_.get(), sweeper_options_);
+  SweepResult r = sweeper.SweepOnce();
+  EXPECT_EQ(r.rolled_back, 1) << r.Summary();
+  EXPECT_EQ(r.remaining, 1) << r.Summary();
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  EXPECT_NE(r.halted.find("was taken"), std::string::npos);
+  EXPECT_EQ(sweeper.health().code(), StatusCode::kFailedPrecondition);
+
+  // For good: a later pass does nothing even if asked with a healthy id.
+  SweepResult later = sweeper.SweepOnce();
+  EXPECT_EQ(later.rolled_back, 0);
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  EXPECT_NE(later.halted.find("was taken"), std::string::npos);
+}
+
+// A late heartbeat (unconfirmed) holds the pass; the next one goes on.
+TEST_F(SweeperTest, AnUnconfirmedNodeIdDefersThePass) {
+  a_->AddPrepared(OldXid(60'000));
+  bool confirmed = false;
+  sweeper_options_.node_health = [&confirmed] {
+    return confirmed ? Status::Ok() : Status::Unavailable("heartbeat late");
+  };
+  Sweeper sweeper(tm_.get(), sweeper_options_);
+  SweepResult held = sweeper.SweepOnce();
+  EXPECT_EQ(held.rolled_back, 0);
+  EXPECT_FALSE(held.halted.empty());
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  EXPECT_TRUE(sweeper.health().ok());
+  confirmed = true;
+  SweepResult swept = sweeper.SweepOnce();
+  EXPECT_EQ(swept.rolled_back, 1) << swept.Summary();
+  EXPECT_TRUE(swept.halted.empty());
+}
+
 }  // namespace
 }  // namespace xatm

@@ -266,15 +266,14 @@ Status DatabaseDecisionLog::LogCommitAfterTheFact(
   return Status::DataLoss(context + ": the row says '" + outcome + "'");
 }
 
-std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(
+Result<std::vector<DecisionRecord>> DatabaseDecisionLog::ReadOpen(
     const std::string& sql, const std::vector<std::string>& params) const {
   Result<std::vector<Row>> rows = resource_->QueryLocal(sql, params);
-  std::vector<DecisionRecord> open;
   if (!rows.ok()) {
-    spdlog::warn("decision store '{}' unreadable: {}", resource_->name(),
-                 rows.status().ToString());
-    return open;
+    return rows.status().WithContext("decision store '" + resource_->name() +
+                                     "' unreadable");
   }
+  std::vector<DecisionRecord> open;
   for (const Row& row : *rows) {
     if (row.size() < 3) continue;
     DecisionRecord d;
@@ -289,14 +288,29 @@ std::vector<DecisionRecord> DatabaseDecisionLog::ReadOpen(
 }
 
 std::vector<DecisionRecord> DatabaseDecisionLog::OpenCommits() const {
+  Result<std::vector<DecisionRecord>> open = ReadOpenCommits();
+  if (!open.ok()) {
+    spdlog::warn("{}", open.status().ToString());
+    return {};
+  }
+  return std::move(open).value();
+}
+
+Result<std::vector<DecisionRecord>> DatabaseDecisionLog::ReadOpenCommits()
+    const {
   return ReadOpen(sql_->select_open, {});
 }
 
 std::optional<DecisionRecord> DatabaseDecisionLog::FindOpenCommit(
     const std::string& gtrid) const {
-  std::vector<DecisionRecord> found = ReadOpen(sql_->select_open_one, {gtrid});
-  if (found.empty()) return std::nullopt;
-  return std::move(found.front());
+  Result<std::vector<DecisionRecord>> found =
+      ReadOpen(sql_->select_open_one, {gtrid});
+  if (!found.ok()) {
+    spdlog::warn("{}", found.status().ToString());
+    return std::nullopt;
+  }
+  if (found->empty()) return std::nullopt;
+  return std::move(found->front());
 }
 
 bool DatabaseDecisionLog::HasCommitHistory(const std::string& gtrid) const {
