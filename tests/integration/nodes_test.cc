@@ -115,7 +115,7 @@ class NodesTest : public ::testing::TestWithParam<std::string> {
   // `pairs` in-doubt transactions of node `node`, every other one decided.
   backlog::Backlog Orphans(const std::string& node, int pairs) {
     auto log = DatabaseDecisionLog::Open(store_ptr()).value();
-    XidGenerator xids(node);
+    XidGenerator xids(node, log->home());
     backlog::BacklogOptions options;
     options.pairs = pairs;
     options.threads = 2;

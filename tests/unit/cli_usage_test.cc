@@ -299,7 +299,10 @@ TEST_F(CliUsageTest, ResolveWithAFileStoreKeepsItsAnswers) {
       Xatm({"resolve", "--config", config_,
             "xatm:other:1700000000000:0123456789abcdef", "--rollback"});
   EXPECT_EQ(foreign.exit_code, 1) << foreign.out << foreign.err;
-  EXPECT_NE(foreign.err.find("belongs to node 'other', not 'usage'"),
+  EXPECT_NE(foreign.err.find("(node 'other'): its decision lives in"),
+            std::string::npos)
+      << foreign.err;
+  EXPECT_NE(foreign.err.find("resolve it with that node's configuration"),
             std::string::npos)
       << foreign.err;
   // Its own, with no database answering: nothing found, still in doubt.
