@@ -14,6 +14,7 @@
 
 #include "cli/bank/schema.h"
 #include "tests/integration/bank_cleanup.h"
+#include "tests/integration/bank_manager_fixture.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "xatm/resource_factory.h"
@@ -23,10 +24,6 @@
 namespace xatm {
 namespace {
 
-using ::xatm::testing::MysqlTestConfig;
-using ::xatm::testing::PostgresTestConfig;
-using ::xatm::testing::RandomHex;
-
 constexpr char kDebit[] =
     "UPDATE xatm_accounts SET balance = balance - ? WHERE id = ?";
 // Matches no row when the balance is too low.
@@ -34,35 +31,11 @@ constexpr char kCheckedDebit[] =
     "UPDATE xatm_accounts SET balance = balance - ? WHERE id = ? AND "
     "balance >= ?";
 
-class TransactionFailureTest : public ::testing::Test {
+class TransactionFailureTest : public testing::BankManagerFixture {
  protected:
-  static void SetUpTestSuite() {
-    spdlog::set_level(spdlog::level::warn);
-    spdlog::cfg::load_env_levels();
-    auto pg = MakeResource(PostgresTestConfig("pg"));
-    auto my = MakeResource(MysqlTestConfig("my"));
-    ASSERT_TRUE(pg.ok() && my.ok());
-    pg_ = *pg;
-    my_ = *my;
-    for (auto* r : {&pg_, &my_}) {
-      Status s = InitSchema(**r);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-    }
-  }
-  static void TearDownTestSuite() {
-    pg_.reset();
-    my_.reset();
-  }
-
   void SetUp() override {
-    node_ = "tf" + RandomHex(10);
-    TransactionManagerOptions options;
-    options.node_id = node_;
-    options.log_dir = log_dir_.path() + "/log";
-    options.log_options.create_if_missing = true;
-    auto tm = TransactionManager::Open(options, {pg_, my_});
-    ASSERT_TRUE(tm.ok()) << tm.status().ToString();
-    tm_ = std::move(tm).value();
+    OpenManager("tf");
+    if (HasFatalFailure()) return;
     pg_account_ = "pg-" + node_;
     my_account_ = "my-" + node_;
     for (auto [r, id] : {std::pair{pg_.get(), pg_account_},
@@ -115,17 +88,9 @@ class TransactionFailureTest : public ::testing::Test {
     (void)my->Execute(kDebit, {"1.00", my_account_});  // result ignored
   }
 
-  static std::shared_ptr<Resource> pg_;
-  static std::shared_ptr<Resource> my_;
-  testing::TempDir log_dir_;
-  std::string node_;
   std::string pg_account_;
   std::string my_account_;
-  std::unique_ptr<TransactionManager> tm_;
 };
-
-std::shared_ptr<Resource> TransactionFailureTest::pg_;
-std::shared_ptr<Resource> TransactionFailureTest::my_;
 
 TEST_F(TransactionFailureTest, PostgresPlaceholderMistakeDoomsTheTransaction) {
   auto txn = Begin();

@@ -26,6 +26,7 @@
 #include "cli/bank/accounts.h"
 #include "cli/bank/schema.h"
 #include "tests/integration/bank_cleanup.h"
+#include "tests/integration/bank_manager_fixture.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "xatm/decision_log.h"
@@ -82,38 +83,9 @@ std::vector<std::string> RawMariaDbPrepared(const std::string& node) {
   return xids;
 }
 
-class TransferTest : public ::testing::Test {
+class TransferTest : public testing::BankManagerFixture {
  protected:
-  static void SetUpTestSuite() {
-    // Commit-by-commit info logs drown the test output; SPDLOG_LEVEL=info
-    // brings them back.
-    spdlog::set_level(spdlog::level::warn);
-    spdlog::cfg::load_env_levels();
-    auto pg = MakeResource(PostgresTestConfig("pg"));
-    auto my = MakeResource(MysqlTestConfig("my"));
-    ASSERT_TRUE(pg.ok() && my.ok());
-    pg_ = *pg;
-    my_ = *my;
-    for (auto* r : {&pg_, &my_}) {
-      Status s = InitSchema(**r);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-    }
-  }
-  static void TearDownTestSuite() {
-    pg_.reset();
-    my_.reset();
-  }
-
-  void SetUp() override {
-    node_ = "tt" + RandomHex(10);
-    TransactionManagerOptions options;
-    options.node_id = node_;
-    options.log_dir = log_dir_.path() + "/log";
-    options.log_options.create_if_missing = true;  // a fresh directory
-    auto tm = TransactionManager::Open(options, {pg_, my_});
-    ASSERT_TRUE(tm.ok()) << tm.status().ToString();
-    tm_ = std::move(tm).value();
-  }
+  void SetUp() override { OpenManager("tt"); }
 
   void TearDown() override {
     ExpectNothingPrepared();
@@ -193,16 +165,8 @@ class TransferTest : public ::testing::Test {
     return r.ok() ? *r : TransferResult{"", r.status()};
   }
 
-  static std::shared_ptr<Resource> pg_;
-  static std::shared_ptr<Resource> my_;
-  std::string node_;
-  testing::TempDir log_dir_;
-  std::unique_ptr<TransactionManager> tm_;
   std::vector<AccountRef> accounts_;
 };
-
-std::shared_ptr<Resource> TransferTest::pg_;
-std::shared_ptr<Resource> TransferTest::my_;
 
 TEST_F(TransferTest, PostgresToMariaDbCommitsInBoth) {
   AccountRef a = NewAccount("pg", "alice", "100.00");
