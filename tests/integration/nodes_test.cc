@@ -379,7 +379,9 @@ TEST_P(NodesTest, ABackgroundSweeperStopsWhenItsNodeIdIsTaken) {
   const std::string node = Node("t");
   auto tm = Manager(node);
   SweeperOptions options;
-  options.grace_period_ms = 0;
+  // At least twice the manager's decision deadline (BackgroundSweeper
+  // checks the pair); nothing here waits for it.
+  options.grace_period_ms = 2 * tm->options().decision_deadline_ms;
   options.takeover_after_ms = 3000;
   BackgroundSweeper background(tm.get(), options, 100, 100);
   Result<SweepResult> started = background.Start();
