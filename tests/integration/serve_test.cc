@@ -166,6 +166,32 @@ class ServeTest : public ::testing::TestWithParam<const char*> {
     return true;
   }
 
+  // Waits up to `budget_ms` until every branch of this node is older than
+  // `age_ms` as a sweep reckons it (the database's clock where it keeps
+  // one): a pass then finds none of them young.
+  bool WaitUntilPreparedOlderThan(int64_t age_ms, int budget_ms) {
+    const Clock::time_point start = Clock::now();
+    while (true) {
+      bool old_enough = true;
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      for (Resource* r : {pg_.get(), my_.get()}) {
+        auto listed = r->ListPrepared();
+        if (!listed.ok()) return false;
+        for (const PreparedBranch& b : *listed) {
+          if (b.id.xid.node != node_) continue;
+          old_enough = old_enough &&
+                       b.db_age_ms.value_or(now_ms - b.id.xid.begin_ms) > age_ms;
+        }
+      }
+      if (old_enough) return true;
+      if (MsSince(start) > budget_ms) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   void ExpectBalances(const std::string& alice, const std::string& bob) {
     ProcessResult r = Xatm({"balance", alice_, bob_});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -251,6 +277,9 @@ TEST_P(ServeTest, StopsCleanlyWhileSweeping) {
   MakeBank("grace_period = 0.5\nsweep_interval = 0.2\nlog_lock_wait = 5\n");
   const std::string gtrid = CrashedTransfer("5.00", "after-prepare-all");
   ASSERT_FALSE(gtrid.empty());
+  // Both branches past the grace period before the first pass: the pass
+  // paused after its first rollback must have the other one to finish.
+  ASSERT_TRUE(WaitUntilPreparedOlderThan(700, 5000));
   StartServe("info", {{"XATM_PAUSE_AT", "recover-after-rollback-first:1000"}});
   ASSERT_TRUE(
       serve_->WaitForStderr("paused at recover-after-rollback-first", 10000))
