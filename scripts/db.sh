@@ -14,6 +14,9 @@
 # initialisation (default 1000: the recovery backlog test prepares 300 at
 # once; the recovery benchmark needs as many as its pairs).
 #
+# XATM_MY_OPTIONS adds options to mariadbd's command line at every start
+# (e.g. "--log-bin --sync-binlog=0" for a test of the binary log's setting).
+#
 # MariaDB runs with TZ=$XATM_MY_TZ (default America/New_York) in its
 # environment: its default time zone (SYSTEM) has daylight saving, so tests
 # see any time arithmetic done in the session's zone instead of UTC.
@@ -158,6 +161,8 @@ my_up() {
     --log-error="$DIR/my/server.log" --innodb-log-file-size=16M
     --max-connections=500 --skip-name-resolve)
   if [ "$(id -u)" -eq 0 ]; then opts+=(--user=root); fi
+  # shellcheck disable=SC2206  # words of an option list, on purpose
+  if [ -n "${XATM_MY_OPTIONS:-}" ]; then opts+=($XATM_MY_OPTIONS); fi
   if [ -d "$DIR/tls" ]; then
     opts+=(--ssl-ca="$DIR/tls/ca.pem" --ssl-cert="$DIR/tls/server.pem"
       --ssl-key="$DIR/tls/server-key.pem")

@@ -4,14 +4,18 @@
 // bound cannot decide by the database's clock; the durability check; ENDs
 // and pruning.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "tests/integration/test_env.h"
+#include "tests/unit/run_process.h"
 #include "tm/store/decision_sql.h"
 #include "tm/store/row_values.h"
 #include "xatm/clock.h"
@@ -240,6 +244,45 @@ TEST(DecisionStoreDurabilityTest, SynchronousCommitOffIsRefused) {
   EXPECT_NE(store.status().message().find("synchronous_commit = off"),
             std::string::npos)
       << store.status().ToString();
+}
+
+// A MariaDB of its own with the binary log on: an acknowledged commit is
+// durable only if the binary log is synced at every commit as well.
+TEST(DecisionStoreDurabilityTest, ABinaryLogNotSyncedAtEachCommitIsRefused) {
+  testing::TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);  // initdb runs as postgres
+  const std::string db = dir.path() + "/db";
+  testing::ProcessOptions with_binlog;
+  with_binlog.env["XATM_MY_OPTIONS"] = "--log-bin --sync-binlog=0";
+  testing::ProcessResult start = testing::RunProcess(
+      {"/bin/bash", XATM_DB_SCRIPT, "start", db}, with_binlog);
+  ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+  struct Stop {
+    std::string db;
+    ~Stop() { testing::RunProcess({"/bin/bash", XATM_DB_SCRIPT, "stop", db}); }
+  } stop{db};
+  std::map<std::string, std::string> env =
+      testing::ReadEnvFile(db + "/env.sh");
+  ResourceConfig config = testing::MysqlTestConfig("my");
+  config.port = std::atoi(env.at("XATM_MY_PORT").c_str());
+  config.password = env.at("XATM_MY_PASSWORD");
+  Result<std::shared_ptr<Resource>> r = MakeResource(config);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(DatabaseDecisionLog::CreateTable(**r).ok());
+
+  auto store = DatabaseDecisionLog::Open(*r);
+  ASSERT_FALSE(store.ok()) << "a binary log synced now and then was accepted";
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("sync_binlog = 0"), std::string::npos)
+      << store.status().ToString();
+
+  testing::ProcessResult synced = testing::RunProcess(
+      {"/usr/bin/mariadb", "--no-defaults",
+       "--socket=" + db + "/my/mysqld.sock",
+       "-uroot", "-e", "SET GLOBAL sync_binlog = 1"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.err;
+  store = DatabaseDecisionLog::Open(*r);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
 }
 
 TEST(DecisionStoreDurabilityTest, AMissingTableSaysRunInit) {
