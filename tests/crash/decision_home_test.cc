@@ -41,12 +41,11 @@ TEST_P(DecisionHomeTest, AnotherStoresDecidedBranchesAreLeftAlone) {
   Result<TransferCase> tc = NewTransferCase(bank, a.id(), "t", "pg", "my");
   ASSERT_TRUE(tc.ok()) << tc.status().ToString();
 
-  ChildExit run =
-      a.Xatm(tc->CliArgs(), {{"XATM_CRASH_AT", "after-decision"}});
+  ChildExit run = a.Xatm(tc->CliArgs(), {{"XATM_CRASH_AT", "after-decision"}});
   ASSERT_TRUE(run.KilledBySigkill()) << run.Describe();
   WaitForServersToSettle(bank, a.id());
-  std::set<std::string> gtrids = GtridsSeen(
-      a.id(), run.out + run.err, ReadLog(a.log_dir()), bank, *tc);
+  std::set<std::string> gtrids =
+      GtridsSeen(a.id(), run.out + run.err, ReadLog(a.log_dir()), bank, *tc);
   ASSERT_EQ(gtrids.size(), 1u) << run.Describe();
   const std::string gtrid = *gtrids.begin();
   ASSERT_EQ(PreparedIn(bank, a.id()), homes.prepared);
