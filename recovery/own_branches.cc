@@ -38,7 +38,7 @@ OwnBranches ListBranchesOf(
             "xid={} prepared branch for resource '{}' found in resource '{}': "
             "left alone",
             b.id.xid.Gtrid(), b.id.resource, name);
-        out.misplaced.push_back({b.id.xid.Gtrid(), name, b.id.resource});
+        out.misplaced.push_back({std::move(b.id), name});
         continue;
       }
       std::string left_alone;

@@ -301,10 +301,9 @@ void Sweeper::ListBranches(Pass& pass) {
     if (pass.down.count(resource->name()) == 0) NoteUp(resource->name());
   }
   for (const MisplacedBranch& m : own.misplaced) {
-    Result<Xid> xid = Xid::ParseGtrid(m.gtrid);
-    if (xid.ok()) pass.misplaced_nodes.insert(xid->node);
-    pass.Add(m.gtrid, m.found_in, SweepAction::kLeftAlone,
-             "prepared for resource '" + m.bqual +
+    pass.misplaced_nodes.insert(m.id.xid.node);
+    pass.Add(m.id.xid.Gtrid(), m.found_in, SweepAction::kLeftAlone,
+             "prepared for resource '" + m.id.resource +
                  "', a name this node does not give it: resolve it with the "
                  "configuration of the node that prepared it");
     ++pass.result.remaining;

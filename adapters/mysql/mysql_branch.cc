@@ -141,8 +141,10 @@ Status MysqlBranch::ExecuteDeferred(const std::string& sql,
   Result<int64_t> rows = Execute(sql, params);
   if (!rows.ok()) return rows.status();
   Status counted = CheckAffectedRows(sql, *rows, expected_rows);
-  if (!counted.ok()) NoteFailure(counted.WithContext(ctx_));
-  return counted.WithContext(ctx_);
+  if (counted.ok()) return counted;
+  counted = counted.WithContext(ctx_);
+  NoteFailure(counted);
+  return counted;
 }
 
 void MysqlBranch::NoteFailure(const Status& s) {

@@ -109,17 +109,14 @@ size_t SkipBlanks(std::string_view sql, size_t pos) {
 
 }  // namespace
 
-std::vector<std::string> LeadingWords(std::string_view sql, size_t count) {
-  std::vector<std::string> words;
+std::array<std::string_view, 2> LeadingWords(std::string_view sql) {
+  std::array<std::string_view, 2> words;
   size_t pos = SkipBlanks(sql, 0);
-  while (words.size() < count && pos < sql.size() &&
-         IsIdentifierStart(sql[pos])) {
-    std::string word;
-    for (; pos < sql.size() && IsIdentifierChar(sql[pos]); ++pos) {
-      const char c = sql[pos];
-      word += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    }
-    words.push_back(std::move(word));
+  for (std::string_view& word : words) {
+    if (pos >= sql.size() || !IsIdentifierStart(sql[pos])) break;
+    const size_t start = pos;
+    while (pos < sql.size() && IsIdentifierChar(sql[pos])) ++pos;
+    word = sql.substr(start, pos - start);
     pos = SkipBlanks(sql, pos);
   }
   return words;

@@ -2,10 +2,10 @@
 // placeholders; PostgreSQL numbers its parameters $1..$n.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "xatm/status.h"
 
@@ -34,9 +34,10 @@ Result<std::string> ConvertForParameters(std::string_view sql,
 // Only whitespace, comments and ';': the server answers it with no command.
 bool IsEmptyStatement(std::string_view sql);
 
-// The first `count` words of the statement, upper-cased, skipping
-// whitespace, comments and ';' as the server does; fewer when something
-// else (a parenthesis, a quote) comes first.
-std::vector<std::string> LeadingWords(std::string_view sql, size_t count);
+// The first two words of the statement as written (empty where there is
+// none), skipping whitespace, comments and ';' as the server does; a word
+// is missing when something else (a parenthesis, a quote) comes first.
+// Views into `sql`: checked on every statement, so nothing is copied.
+std::array<std::string_view, 2> LeadingWords(std::string_view sql);
 
 }  // namespace xatm

@@ -107,10 +107,12 @@ PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
   Status side_failure;
   for (const Expectation& e : expectations_) {
     if (e.index >= results.size() || !results[e.index].ok()) continue;
-    side_failure =
-        CheckAffectedRows(e.sql, results[e.index].affected_rows(), e.rows)
-            .WithContext(Context("deferred statement"));
-    if (!side_failure.ok()) break;
+    Status counted =
+        CheckAffectedRows(e.sql, results[e.index].affected_rows(), e.rows);
+    if (!counted.ok()) {
+      side_failure = counted.WithContext(Context("deferred statement"));
+      break;
+    }
   }
   for (size_t i = 0; i + 1 < results.size(); ++i) {
     if (results[i].ok()) continue;
@@ -170,8 +172,9 @@ Result<PgResult> PostgresBranch::RunStatement(
                                       BranchStateName(state_) + ", not active" +
                                       FirstErrorNote());
   }
-  XATM_RETURN_IF_ERROR(
-      Doom(CheckBranchStatement(sql).WithContext(Context(what))));
+  if (Status refused = CheckBranchStatement(sql); !refused.ok()) {
+    return Doom(refused.WithContext(Context(what)));
+  }
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) {
     return Doom(converted.status().WithContext(Context(what)));
@@ -227,8 +230,9 @@ Status PostgresBranch::ExecuteDeferred(const std::string& sql,
   }
   // Mistakes of the caller are reported now; server errors come with the
   // round trip that carries the statement.
-  XATM_RETURN_IF_ERROR(
-      Doom(CheckBranchStatement(sql).WithContext(Context(kWhat))));
+  if (Status refused = CheckBranchStatement(sql); !refused.ok()) {
+    return Doom(refused.WithContext(Context(kWhat)));
+  }
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) {
     return Doom(converted.status().WithContext(Context(kWhat)));

@@ -25,9 +25,8 @@ struct ResourceFailure {
 // A branch of a covered node found in a resource its bqual does not name
 // (the node calls that database by another name): never resolved here.
 struct MisplacedBranch {
-  std::string gtrid;
+  BranchId id;           // its bqual: the name the branch's node gave it
   std::string found_in;  // this node's resource
-  std::string bqual;     // the name the branch's node gave it
 };
 
 struct OwnBranches {
