@@ -3,7 +3,7 @@
 #   target_link_libraries(app PRIVATE xatm::xatm)
 include(CMakePackageConfigHelpers)
 
-set(XATM_LIBRARIES xatm_core xatm_log xatm_tm xatm_store xatm_keys xatm_db_errors
+set(XATM_LIBRARIES xatm_core xatm_log xatm_tm xatm_store xatm_keys xatm_saga xatm_db_errors
     xatm_adapters_postgres xatm_adapters_mysql xatm_adapters xatm_recovery)
 
 # Everything an application needs, under one name.

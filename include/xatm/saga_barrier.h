@@ -1,0 +1,55 @@
+// The barrier table xatm_saga_barrier in a participant database
+// (sql/saga-barrier-*.sql): one row per (saga, step, operation), inserted
+// in the same local transaction as the step's own statements, so that the
+// database itself decides what runs:
+// - an action runs at most once (a second insert finds the row);
+// - a compensation of an action that never ran inserts the action's row
+//   first, does nothing else, and that row stops the action for good;
+// - an action arriving after its compensation finds its row and does
+//   nothing.
+// A row being inserted by another transaction is waited for (up to the
+// resource's lock wait limit), so two drivers of one step never both run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "xatm/resource.h"
+#include "xatm/status.h"
+
+namespace xatm {
+
+enum class BarrierOp { kAction, kCompensation };
+const char* BarrierOpName(BarrierOp op);  // "action", "compensation"
+
+// Creates the table if it does not exist (`xatm init` does, in every
+// resource).
+Status CreateSagaBarrierTable(Resource& resource);
+
+// Inside `branch` (a local transaction on a resource of `resource_type`):
+// inserts the row (saga_id, step, op) unless one exists. true = inserted
+// now (commits or rolls back with the branch), false = a committed row
+// was there. An error leaves the branch to be rolled back.
+Result<bool> InsertBarrier(Branch& branch, const std::string& resource_type,
+                           const std::string& saga_id, const std::string& step,
+                           BarrierOp op);
+
+// The committed rows of one saga in `resource`: (step, op) pairs, for
+// tests and `xatm` output.
+struct BarrierRow {
+  std::string step;
+  BarrierOp op = BarrierOp::kAction;
+};
+Result<std::vector<BarrierRow>> ReadBarriers(Resource& resource,
+                                             const std::string& saga_id);
+
+// Deletes rows older than `retention_s` seconds (database clock, UTC) whose
+// saga id starts with `id_prefix` (a node's "xatm:NODE:"; "" = any), except
+// those of the sagas in `keep` (unfinished ones: their rows still guard
+// them). InvalidArgument for retention_s <= 0.
+Status PruneSagaBarriers(Resource& resource, int64_t retention_s,
+                         const std::string& id_prefix,
+                         const std::vector<std::string>& keep);
+
+}  // namespace xatm
