@@ -23,6 +23,13 @@ const char* const kCrashPoints[] = {
     "after-commit-all",              // all committed, END not written
     "recover-after-commit-first",    // sweeper committed one branch
     "recover-after-rollback-first",  // sweeper rolled back one branch
+    "saga-begun",                    // saga recorded, no step run
+    "saga-before-action-commit",     // a step's work done, not committed
+    "saga-after-action",             // a step committed, not recorded
+    "saga-compensating",             // turn recorded, nothing undone
+    "saga-before-compensation-commit",  // an undo done, not committed
+    "saga-after-compensation",       // an undo committed, not recorded
+    "saga-before-final",             // every step settled, end not recorded
     nullptr,
 };
 

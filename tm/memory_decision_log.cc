@@ -55,4 +55,30 @@ bool MemoryDecisionLog::HasCommitHistory(const std::string& gtrid) const {
   return open_.count(gtrid) != 0 || tombstones_.count(gtrid) != 0;
 }
 
+Status MemoryDecisionLog::LogSaga(const std::string& saga_id,
+                                  const std::string& snapshot, bool final,
+                                  bool, int64_t time_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (final) {
+    if (sagas_.erase(saga_id) != 0) {
+      saga_order_.erase(
+          std::find(saga_order_.begin(), saga_order_.end(), saga_id));
+    }
+    return Status::Ok();
+  }
+  auto [it, added] = sagas_.insert_or_assign(
+      saga_id, DecisionRecord{RecordType::kSaga, saga_id, {}, time_ms,
+                              snapshot, EndOrigin::kCoordinator});
+  (void)it;
+  if (added) saga_order_.push_back(saga_id);
+  return Status::Ok();
+}
+
+std::vector<DecisionRecord> MemoryDecisionLog::OpenSagas() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DecisionRecord> out;
+  for (const std::string& id : saga_order_) out.push_back(sagas_.at(id));
+  return out;
+}
+
 }  // namespace xatm

@@ -40,6 +40,9 @@ enum class RecordType : uint8_t {
   kCommit = 1,     // decision: commit every branch in `resources`
   kEnd = 2,        // every branch of the decision is committed
   kHeuristic = 3,  // an outcome contradicting the decision; `detail` says how
+  // 4 is the frame of a recovery END (tm/log/log_format.h).
+  kSaga = 5,     // a saga's record (xatm/saga_record.h) as `detail`, whole
+  kSagaEnd = 6,  // the saga finished; `detail` is its final record
 };
 
 const char* RecordTypeName(RecordType type);
@@ -181,6 +184,20 @@ class DecisionLog {
   // The database holding a shared store, where the nodes also announce
   // themselves (NodeRegistry); nullptr for a log.
   virtual Resource* store_resource() const { return nullptr; }
+
+  // --- Sagas (xatm/saga_journal.h keeps them here for a node's own log).
+
+  // Records `snapshot` (EncodeSagaRecord) as saga `saga_id`'s state;
+  // `final` closes it. Forced like COMMIT when `forced`, else written with
+  // the next forced batch (like END). The saga's state is what readers see
+  // at once, even before it is written. The default refuses
+  // (FailedPrecondition): a database store keeps sagas in a table.
+  virtual Status LogSaga(const std::string& saga_id,
+                         const std::string& snapshot, bool final, bool forced,
+                         int64_t time_ms);
+  // The latest record of every saga not closed, oldest saga first (type
+  // kSaga, gtrid = id, detail = snapshot).
+  virtual std::vector<DecisionRecord> OpenSagas() const { return {}; }
 
   // Housekeeping a recovery pass runs: a store deletes what no one can
   // need any longer. The default does nothing.

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "xatm/decision_log.h"
 
@@ -27,12 +28,18 @@ class MemoryDecisionLog : public DecisionLog {
       const std::string& gtrid) const override;
   bool HasCommitHistory(const std::string& gtrid) const override;
   Status health() const override { return Status::Ok(); }
+  Status LogSaga(const std::string& saga_id, const std::string& snapshot,
+                 bool final, bool forced, int64_t time_ms) override;
+  std::vector<DecisionRecord> OpenSagas() const override;
 
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, DecisionRecord> open_;
   // Recovery ENDs and HEURISTICs (unbounded: this log lives one process).
   std::unordered_set<std::string> tombstones_;
+  // Open sagas in the order they began, and their latest records.
+  std::vector<std::string> saga_order_;
+  std::unordered_map<std::string, DecisionRecord> sagas_;
 };
 
 }  // namespace xatm

@@ -865,5 +865,46 @@ TEST(DecisionLogReplayTest, ReplaysAMillionRecords) {
   EXPECT_EQ(kResources, open.back().resources);
 }
 
+TEST_F(DecisionLogTest, SagaRecordsKeepTheLatestUntilTheirEndAcrossReopens) {
+  {
+    auto log = MustOpen();
+    ASSERT_TRUE(log->LogSaga(Gtrid(1), "first of 1", false, true, 1).ok());
+    ASSERT_TRUE(log->LogSaga(Gtrid(2), "first of 2", false, true, 2).ok());
+    // Unforced, and seen by readers before it is written.
+    ASSERT_TRUE(log->LogSaga(Gtrid(1), "second of 1", false, false, 3).ok());
+    std::vector<DecisionRecord> open = log->OpenSagas();
+    ASSERT_EQ(2u, open.size());
+    EXPECT_EQ("second of 1", open[0].detail);
+    ASSERT_TRUE(log->LogSaga(Gtrid(2), "end of 2", true, false, 4).ok());
+    EXPECT_EQ(std::vector<std::string>{Gtrid(1)}, GtridsOf(log->OpenSagas()));
+    // A forced record carries the unforced ones before it.
+    ASSERT_TRUE(log->LogSaga(Gtrid(3), "first of 3", false, true, 5).ok());
+    // Sagas are not decisions.
+    EXPECT_TRUE(log->OpenCommits().empty());
+  }
+  auto log = MustOpen();
+  std::vector<DecisionRecord> open = log->OpenSagas();
+  ASSERT_EQ((std::vector<std::string>{Gtrid(1), Gtrid(3)}), GtridsOf(open));
+  EXPECT_EQ("second of 1", open[0].detail);
+  EXPECT_EQ(RecordType::kSaga, open[0].type);
+}
+
+TEST_F(DecisionLogTest, OpenSagasAreCarriedThroughCheckpointsOfNewSegments) {
+  {
+    auto log = MustOpen(&fs_, /*segment_bytes=*/512);
+    ASSERT_TRUE(log->LogSaga(Gtrid(1), "kept", false, true, 1).ok());
+    for (int i = 2; i < 60; ++i) {
+      ASSERT_TRUE(log->LogSaga(Gtrid(i), std::string(40, 'x'), false, true, i)
+                      .ok());
+      ASSERT_TRUE(log->LogSaga(Gtrid(i), "done", true, true, i).ok());
+    }
+  }
+  EXPECT_EQ(1u, Segments().size());
+  auto log = MustOpen(&fs_, 512);
+  std::vector<DecisionRecord> open = log->OpenSagas();
+  ASSERT_EQ(std::vector<std::string>{Gtrid(1)}, GtridsOf(open));
+  EXPECT_EQ("kept", open[0].detail);
+}
+
 }  // namespace
 }  // namespace xatm

@@ -141,6 +141,10 @@ const char* RecordTypeName(RecordType type) {
       return "END";
     case RecordType::kHeuristic:
       return "HEURISTIC";
+    case RecordType::kSaga:
+      return "SAGA";
+    case RecordType::kSagaEnd:
+      return "SAGA-END";
   }
   return "UNKNOWN";
 }
@@ -212,6 +216,12 @@ Status DecisionLog::LogCommitAfterTheFact(const std::string& gtrid,
                                       const std::vector<std::string>& resources,
                                       int64_t time_ms) {
   return LogCommit(gtrid, resources, time_ms);
+}
+
+Status DecisionLog::LogSaga(const std::string& saga_id, const std::string&,
+                            bool, bool, int64_t) {
+  return Status::FailedPrecondition("saga " + saga_id +
+                                    ": this decision log keeps no sagas");
 }
 
 Result<bool> DecisionLog::ClaimAbort(const std::string& gtrid) {

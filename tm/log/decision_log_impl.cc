@@ -89,6 +89,40 @@ Status DecisionLogImpl::LogHeuristic(const std::string& gtrid,
   return Submit(std::move(record), /*forced=*/true);
 }
 
+Status DecisionLogImpl::LogSaga(const std::string& saga_id,
+                                const std::string& snapshot, bool final,
+                                bool forced, int64_t time_ms) {
+  DecisionRecord record;
+  record.type = final ? RecordType::kSagaEnd : RecordType::kSaga;
+  record.gtrid = saga_id;
+  record.time_ms = time_ms;
+  record.detail = snapshot;
+  return Submit(std::move(record), forced);
+}
+
+std::vector<DecisionRecord> DecisionLogImpl::OpenSagas() const {
+  std::lock_guard<std::mutex> lock(decisions_mu_);
+  std::vector<DecisionRecord> sagas = decisions_.Sagas();
+  if (pending_sagas_.empty()) return sagas;
+  std::vector<DecisionRecord> out;
+  std::unordered_set<std::string> seen;
+  for (DecisionRecord& r : sagas) {
+    seen.insert(r.gtrid);
+    auto pending = pending_sagas_.find(r.gtrid);
+    if (pending == pending_sagas_.end()) {
+      out.push_back(std::move(r));
+    } else if (pending->second.latest.type == RecordType::kSaga) {
+      out.push_back(pending->second.latest);
+    }
+  }
+  for (const auto& [id, pending] : pending_sagas_) {
+    if (seen.count(id) == 0 && pending.latest.type == RecordType::kSaga) {
+      out.push_back(pending.latest);
+    }
+  }
+  return out;
+}
+
 Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
   // Encoded before taking mu_, into a buffer each thread keeps.
   thread_local std::string frame;
@@ -100,6 +134,12 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
   if (record.type == RecordType::kEnd) {
     std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
     ending_.insert(record.gtrid);
+  } else if (record.type == RecordType::kSaga ||
+             record.type == RecordType::kSagaEnd) {
+    std::lock_guard<std::mutex> decisions_lock(decisions_mu_);
+    PendingSaga& pending = pending_sagas_[record.gtrid];
+    ++pending.queued;
+    pending.latest = record;
   }
   if (queue_.empty()) BeginBatch(&queue_);
   queue_.append(frame);
@@ -165,6 +205,12 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
       if (r.type == RecordType::kEnd) {
         auto it = ending_.find(r.gtrid);
         if (it != ending_.end()) ending_.erase(it);
+      } else if (r.type == RecordType::kSaga ||
+                 r.type == RecordType::kSagaEnd) {
+        auto it = pending_sagas_.find(r.gtrid);
+        if (it != pending_sagas_.end() && --it->second.queued == 0) {
+          pending_sagas_.erase(it);
+        }
       }
       decisions_.Apply(std::move(r));
     }

@@ -49,6 +49,10 @@ class DecisionLogImpl final : public DecisionLog {
                       const std::vector<std::string>& resources,
                       const std::string& detail, int64_t time_ms) override;
 
+  Status LogSaga(const std::string& saga_id, const std::string& snapshot,
+                 bool final, bool forced, int64_t time_ms) override;
+  std::vector<DecisionRecord> OpenSagas() const override;
+
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;
@@ -105,6 +109,14 @@ class DecisionLogImpl final : public DecisionLog {
   // decisions_mu_: already closed for readers, so a finished transaction
   // never looks undecided to the sweeper (which would END it again).
   std::unordered_multiset<std::string> ending_;
+  // Sagas with SAGA / SAGA-END records queued but not yet applied, guarded
+  // by decisions_mu_: readers see the latest (a finished saga is never
+  // driven again because its END still waits for a writer).
+  struct PendingSaga {
+    uint64_t queued = 0;
+    DecisionRecord latest;
+  };
+  std::unordered_map<std::string, PendingSaga> pending_sagas_;
 };
 
 }  // namespace xatm

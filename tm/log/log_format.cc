@@ -8,6 +8,8 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kEnd:
     case FrameType::kHeuristic:
     case FrameType::kRecoveryEnd:
+    case FrameType::kSaga:
+    case FrameType::kSagaEnd:
     case FrameType::kSegmentHeader:
     case FrameType::kCheckpointEnd:
     case FrameType::kLogIdentity:
@@ -18,7 +20,8 @@ bool IsKnownFrameType(uint8_t type) {
 
 bool IsDecisionFrameType(FrameType type) {
   return type == FrameType::kCommit || type == FrameType::kEnd ||
-         type == FrameType::kHeuristic || type == FrameType::kRecoveryEnd;
+         type == FrameType::kHeuristic || type == FrameType::kRecoveryEnd ||
+         type == FrameType::kSaga || type == FrameType::kSagaEnd;
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -31,6 +34,10 @@ const char* FrameTypeName(FrameType type) {
       return "HEURISTIC";
     case FrameType::kRecoveryEnd:
       return "RECOVERY-END";
+    case FrameType::kSaga:
+      return "SAGA";
+    case FrameType::kSagaEnd:
+      return "SAGA-END";
     case FrameType::kSegmentHeader:
       return "SEGMENT-HEADER";
     case FrameType::kLogIdentity:

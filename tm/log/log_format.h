@@ -50,6 +50,10 @@ enum class FrameType : uint8_t {
   // An END made by recovery: closes the decision and keeps its gtrid as a
   // tombstone. In a checkpoint: a tombstone carried forward.
   kRecoveryEnd = 4,
+  // A saga's record, whole (a later one replaces it); in a checkpoint, the
+  // latest record of a saga not finished. SAGA-END: the saga finished.
+  kSaga = 5,
+  kSagaEnd = 6,
   kSegmentHeader = 100,
   kCheckpointEnd = 101,
   kLogIdentity = 102,  // only in the identity file (log_identity.h)

@@ -43,6 +43,12 @@ void OpenDecisions::Apply(const RecordView& record) {
       }
       return;
     }
+    case RecordType::kSaga:
+      SetSaga(record.ToRecord());
+      return;
+    case RecordType::kSagaEnd:
+      EndSaga(record.gtrid);
+      return;
   }
 }
 
@@ -67,7 +73,39 @@ void OpenDecisions::Apply(DecisionRecord&& record) {
       AddHeuristic(std::move(key), std::move(record));
       return;
     }
+    case RecordType::kSaga:
+      SetSaga(std::move(record));
+      return;
+    case RecordType::kSagaEnd:
+      EndSaga(record.gtrid);
+      return;
   }
+}
+
+void OpenDecisions::SetSaga(DecisionRecord&& record) {
+  auto found = saga_index_.find(record.gtrid);
+  if (found != saga_index_.end()) {
+    // Same gtrid bytes: the key keeps viewing the node's string.
+    found->second->resources = std::move(record.resources);
+    found->second->time_ms = record.time_ms;
+    found->second->detail = std::move(record.detail);
+    return;
+  }
+  saga_order_.push_back(std::move(record));
+  auto it = std::prev(saga_order_.end());
+  saga_index_.emplace(std::string_view(it->gtrid), it);
+}
+
+void OpenDecisions::EndSaga(std::string_view saga_id) {
+  auto found = saga_index_.find(saga_id);
+  if (found == saga_index_.end()) return;
+  auto node = found->second;
+  saga_index_.erase(found);
+  saga_order_.erase(node);
+}
+
+std::vector<DecisionRecord> OpenDecisions::Sagas() const {
+  return std::vector<DecisionRecord>(saga_order_.begin(), saga_order_.end());
 }
 
 void OpenDecisions::AddHeuristic(std::string key, DecisionRecord&& record) {

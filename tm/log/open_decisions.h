@@ -45,6 +45,9 @@ class OpenDecisions {
   bool HasCommitHistory(std::string_view gtrid) const;
   size_t tombstones() const { return tombstones_.size(); }
 
+  // Sagas not finished: their latest SAGA record, oldest saga first.
+  std::vector<DecisionRecord> Sagas() const;
+
   // The tombstones (recovery ENDs: first, so that replaying them closes
   // nothing carried after them), then open decisions, then heuristics, each
   // oldest first; `f` is called with const DecisionRecord&.
@@ -53,13 +56,17 @@ class OpenDecisions {
     for (const DecisionRecord& r : tombstone_order_) f(r);
     for (const DecisionRecord& r : order_) f(r);
     for (const DecisionRecord& r : heuristics_) f(r);
+    for (const DecisionRecord& r : saga_order_) f(r);
   }
   size_t carried() const {
-    return order_.size() + heuristics_.size() + tombstone_order_.size();
+    return order_.size() + heuristics_.size() + tombstone_order_.size() +
+           saga_order_.size();
   }
 
  private:
   void Remove(std::string_view gtrid);
+  void SetSaga(DecisionRecord&& record);
+  void EndSaga(std::string_view saga_id);
   void AddHeuristic(std::string key, DecisionRecord&& record);
   void AddTombstone(std::string_view gtrid, int64_t time_ms);
 
@@ -74,6 +81,11 @@ class OpenDecisions {
   // Recovery ENDs (gtrid, time) oldest first, and their gtrids.
   std::deque<DecisionRecord> tombstone_order_;
   std::unordered_set<std::string> tombstones_;
+  // Open sagas' latest records in the order they began, indexed like
+  // order_.
+  std::list<DecisionRecord> saga_order_;
+  std::unordered_map<std::string_view, std::list<DecisionRecord>::iterator>
+      saga_index_;
 };
 
 }  // namespace xatm

@@ -247,6 +247,8 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
       case FrameType::kEnd:
       case FrameType::kRecoveryEnd:
       case FrameType::kHeuristic:
+      case FrameType::kSaga:
+      case FrameType::kSagaEnd:
         break;
     }
     if (!DecodeRecordPayload(frame.type, frame.payload, &record)) {
@@ -254,8 +256,11 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
           name, frame.offset,
           std::string("undecodable ") + FrameTypeName(frame.type) + " record");
     }
-    if (!scan.checkpoint_complete && frame.type == FrameType::kEnd) {
-      return Damage(name, frame.offset, "END record inside a checkpoint");
+    if (!scan.checkpoint_complete && (frame.type == FrameType::kEnd ||
+                                      frame.type == FrameType::kSagaEnd)) {
+      return Damage(name, frame.offset,
+                    std::string(FrameTypeName(frame.type)) +
+                        " record inside a checkpoint");
     }
     ++scan.records;
     if (visitor != nullptr) visitor->OnRecord(name, frame.offset, record);

@@ -1,0 +1,285 @@
+#include "tm/saga/saga_driver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "tm/crash_point.h"
+
+namespace xatm {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+bool Pending(StepPhase p) { return p == StepPhase::kPending; }
+
+}  // namespace
+
+SagaDriver::SagaDriver(TransactionManager& tm, SagaJournal& journal,
+                       ServiceLookup services, SagaRecord record, bool resumed)
+    : tm_(tm),
+      journal_(journal),
+      services_(std::move(services)),
+      r_(std::move(record)),
+      resumed_(resumed) {
+  steps_ = r_.FlatSteps();
+  size_t start = 0;
+  for (const std::vector<SagaStep>& stage : r_.definition.stages) {
+    stage_start_.push_back(start);
+    start += stage.size();
+  }
+  stage_start_.push_back(start);
+}
+
+std::vector<size_t> SagaDriver::StageIndexes(size_t s) const {
+  std::vector<size_t> out;
+  for (size_t i = stage_start_[s]; i < stage_start_[s + 1]; ++i) {
+    out.push_back(i);
+  }
+  return out;
+}
+
+SagaOutcome SagaDriver::Run() {
+  for (;;) {
+    Next next = Next::kStop;
+    if (r_.phase == SagaPhase::kForward) {
+      next = Forward();
+    } else if (r_.phase == SagaPhase::kCompensating) {
+      next = Backward();
+    }
+    if (next == Next::kStop) break;
+  }
+  return SagaOutcome{r_.id, r_.phase, stopped_.value_or(r_.reason)};
+}
+
+SagaOutcome SagaDriver::Stop(std::string reason) {
+  stopped_ = std::move(reason);
+  return SagaOutcome{r_.id, r_.phase, *stopped_};
+}
+
+bool SagaDriver::Save(bool forced) {
+  r_.updated_ms = tm_.clock().NowMs();
+  Status s = journal_.Save(r_, forced);
+  if (s.ok()) return true;
+  spdlog::warn("xid={} saga {}: its record could not be saved, stopping: {}",
+               r_.id, r_.definition.name, s.ToString());
+  Stop("its record could not be saved: " + s.ToString());
+  return false;
+}
+
+SteadyClock::time_point SagaDriver::DeadlineSteady() const {
+  const int64_t left =
+      r_.begun_ms + r_.definition.deadline_ms - tm_.clock().NowMs();
+  return SteadyClock::now() + std::chrono::milliseconds(left);
+}
+
+CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation,
+                                SteadyClock::time_point give_up_at) {
+  const RetryPolicy& policy =
+      compensation ? step.compensation_retry : step.retry;
+  return CallWithRetry(policy, give_up_at, [&](int attempt) -> CallResult {
+    const auto deadline =
+        SteadyClock::now() + std::chrono::milliseconds(policy.call_timeout_ms);
+    if (step.is_service()) {
+      auto handlers = services_(step.service);
+      if (!handlers) {
+        return CallResult{CallResult::kRetry, "no handler for service '" +
+                                                  step.service +
+                                                  "' in this process"};
+      }
+      ServiceCall call;
+      call.saga_id = r_.id;
+      call.step = step.name;
+      call.payload = step.payload;
+      call.idempotency_key = r_.id + "/" + step.name +
+                             (compensation ? "/compensation" : "/action");
+      call.compensation = compensation;
+      call.attempt = attempt;
+      call.deadline = deadline;
+      return CallService(compensation ? handlers->second : handlers->first,
+                         call);
+    }
+    Resource* resource = tm_.FindResource(step.resource);
+    if (resource == nullptr) {
+      return CallResult{CallResult::kRetry,
+                        "resource '" + step.resource +
+                            "' is not configured in this process"};
+    }
+    return CallDatabaseStep(*resource, r_.id, step, compensation, deadline);
+  });
+}
+
+std::vector<CallResult> SagaDriver::CallAll(const std::vector<size_t>& indexes,
+                                            bool compensation) {
+  const SteadyClock::time_point give_up_at =
+      compensation ? SteadyClock::time_point::max() : DeadlineSteady();
+  std::vector<CallResult> results(indexes.size());
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < indexes.size(); ++k) {
+    threads.emplace_back([&, k] {
+      results[k] = CallStep(*steps_[indexes[k]], compensation, give_up_at);
+    });
+  }
+  if (!indexes.empty()) {
+    results[0] = CallStep(*steps_[indexes[0]], compensation, give_up_at);
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+bool SagaDriver::PivotRan() {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (!steps_[i]->pivot) continue;
+    const StepPhase phase = r_.steps[i];
+    if (phase == StepPhase::kDone) return true;
+    if (phase != StepPhase::kStarted && !(resumed_ && Pending(phase))) {
+      return false;
+    }
+    // It may have run. A service cannot say; a database's barrier can.
+    if (steps_[i]->is_service()) return phase == StepPhase::kStarted;
+    Resource* resource = tm_.FindResource(steps_[i]->resource);
+    if (resource == nullptr) return true;
+    Result<bool> stopped = StopActionIfNotRun(
+        *resource, r_.id, steps_[i]->name,
+        SteadyClock::now() +
+            std::chrono::milliseconds(steps_[i]->retry.call_timeout_ms));
+    if (!stopped.ok()) return true;  // unknown: forward is the safe way
+    if (*stopped) {
+      r_.steps[i] = StepPhase::kCompensated;
+      return false;
+    }
+    r_.steps[i] = StepPhase::kDone;
+    return true;
+  }
+  return false;
+}
+
+SagaDriver::Next SagaDriver::BeginCompensating(const std::string& reason) {
+  if (PivotRan()) {
+    // Forward only: the step is tried again by a later pass.
+    spdlog::warn("xid={} saga {}: {}; its pivot ran, so it goes forward only",
+                 r_.id, r_.definition.name, reason);
+    if (!Save(false)) return Next::kStop;
+    Stop(reason + "; the pivot ran: retried forward later");
+    return Next::kStop;
+  }
+  spdlog::info("xid={} saga {} compensates: {}", r_.id, r_.definition.name,
+               reason);
+  r_.phase = SagaPhase::kCompensating;
+  r_.reason = reason;
+  if (!Save(true)) return Next::kStop;
+  CrashPoint("saga-compensating");
+  return Next::kContinue;
+}
+
+SagaDriver::Next SagaDriver::Forward() {
+  for (size_t s = 0; s + 1 < stage_start_.size(); ++s) {
+    std::vector<size_t> todo;
+    for (size_t i : StageIndexes(s)) {
+      if (r_.steps[i] != StepPhase::kDone) todo.push_back(i);
+    }
+    if (todo.empty()) continue;
+    if (tm_.clock().NowMs() >= r_.begun_ms + r_.definition.deadline_ms) {
+      return BeginCompensating("its deadline of " +
+                               std::to_string(r_.definition.deadline_ms) +
+                               " ms passed");
+    }
+    // A service step's start is forced: its compensation runs only for a
+    // step known to have started. A database step's barrier says it all.
+    bool forced = false;
+    for (size_t i : todo) {
+      if (r_.steps[i] == StepPhase::kPending ||
+          r_.steps[i] == StepPhase::kFailed) {
+        r_.steps[i] = StepPhase::kStarted;
+        forced |= steps_[i]->is_service() || steps_[i]->pivot;
+      }
+    }
+    if (!Save(forced)) return Next::kStop;
+    std::vector<CallResult> results = CallAll(todo, /*compensation=*/false);
+    std::string failed, retried;
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const size_t i = todo[k];
+      switch (results[k].kind) {
+        case CallResult::kDone:
+          r_.steps[i] = StepPhase::kDone;
+          break;
+        case CallResult::kFailed:
+          r_.steps[i] = StepPhase::kFailed;
+          if (failed.empty()) failed = results[k].message;
+          break;
+        case CallResult::kRetry:
+          if (retried.empty()) retried = results[k].message;
+          break;
+      }
+    }
+    if (failed.empty() && retried.empty()) continue;
+    if (!failed.empty()) {
+      for (size_t i = 0; i < steps_.size(); ++i) {
+        if (steps_[i]->pivot && r_.steps[i] == StepPhase::kDone) {
+          // A step after the pivot must not say no: an operator decides.
+          r_.phase = SagaPhase::kFailedToCompensate;
+          r_.reason = failed + ", after the pivot ran: it can only go forward";
+          spdlog::error("xid={} saga {} is stuck: {}", r_.id,
+                        r_.definition.name, r_.reason);
+          Save(true);
+          return Next::kStop;
+        }
+      }
+      return BeginCompensating(failed);
+    }
+    return BeginCompensating(retried + " (out of attempts)");
+  }
+  CrashPoint("saga-before-final");
+  r_.phase = SagaPhase::kCommitted;
+  r_.reason.clear();
+  Save(false);
+  spdlog::debug("xid={} saga {} committed", r_.id, r_.definition.name);
+  return Next::kStop;
+}
+
+SagaDriver::Next SagaDriver::Backward() {
+  for (size_t s = stage_start_.size() - 1; s-- > 0;) {
+    std::vector<size_t> todo;
+    for (size_t i : StageIndexes(s)) {
+      const StepPhase p = r_.steps[i];
+      const bool database = !steps_[i]->is_service();
+      const bool may_have_run =
+          p == StepPhase::kStarted || p == StepPhase::kDone ||
+          p == StepPhase::kCompensationFailed ||
+          // A database step's record may lag (unforced saves); its
+          // compensation does nothing when it never ran, and stops a late
+          // action of a failed one.
+          (database && (p == StepPhase::kFailed || (resumed_ && Pending(p))));
+      if (may_have_run) todo.push_back(i);
+    }
+    if (todo.empty()) continue;
+    std::vector<CallResult> results = CallAll(todo, /*compensation=*/true);
+    std::string failed;
+    for (size_t k = 0; k < todo.size(); ++k) {
+      if (results[k].kind == CallResult::kDone) {
+        r_.steps[todo[k]] = StepPhase::kCompensated;
+      } else {
+        r_.steps[todo[k]] = StepPhase::kCompensationFailed;
+        if (failed.empty()) failed = results[k].message;
+      }
+    }
+    if (!failed.empty()) {
+      r_.phase = SagaPhase::kFailedToCompensate;
+      r_.reason = failed + " (out of attempts)";
+      spdlog::error("xid={} saga {} failed to compensate: {}", r_.id,
+                    r_.definition.name, r_.reason);
+      Save(true);
+      return Next::kStop;
+    }
+    if (!Save(false)) return Next::kStop;
+  }
+  CrashPoint("saga-before-final");
+  r_.phase = SagaPhase::kCompensated;
+  Save(false);
+  spdlog::info("xid={} saga {} compensated: {}", r_.id, r_.definition.name,
+               r_.reason);
+  return Next::kStop;
+}
+
+}  // namespace xatm

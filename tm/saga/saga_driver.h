@@ -1,0 +1,68 @@
+// Drives one saga from its record: forward stage by stage, or backward
+// through the compensations, saving the record before what it announces.
+// Internal to SagaManager.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tm/saga/step_call.h"
+#include "xatm/saga.h"
+#include "xatm/transaction_manager.h"
+
+namespace xatm {
+
+using ServiceLookup = std::function<std::optional<
+    std::pair<ServiceHandler, ServiceHandler>>(const std::string& name)>;
+
+class SagaDriver {
+ public:
+  // `resumed`: the record may lag behind what happened (its unforced saves
+  // lost with a crashed process), so every database step not known to be
+  // undone is compensated, even one the record shows pending.
+  SagaDriver(TransactionManager& tm, SagaJournal& journal,
+             ServiceLookup services, SagaRecord record, bool resumed);
+
+  // Until the saga is final, failed to compensate, or must stop (a step
+  // after the pivot still retried, a save that failed).
+  SagaOutcome Run();
+
+ private:
+  enum class Next { kContinue, kStop };
+
+  Next Forward();
+  Next Backward();
+  // Turns the saga around for `reason`, unless its pivot ran.
+  Next BeginCompensating(const std::string& reason);
+  // Whether the pivot step (if any) has run or may have: then the saga
+  // only goes forward. A database pivot that only started is settled by
+  // its barrier: stopped for good, or proven to have run.
+  bool PivotRan();
+  // Runs the action (or compensation) of each step in `indexes` at once,
+  // each with its retry policy; results in the same order.
+  std::vector<CallResult> CallAll(const std::vector<size_t>& indexes,
+                                  bool compensation);
+  CallResult CallStep(const SagaStep& step, bool compensation,
+                      std::chrono::steady_clock::time_point give_up_at);
+  // OK, or stops the saga (the record must not run ahead of the store).
+  bool Save(bool forced);
+  SagaOutcome Stop(std::string reason);
+  std::chrono::steady_clock::time_point DeadlineSteady() const;
+  // The flat indexes of stage `s`.
+  std::vector<size_t> StageIndexes(size_t s) const;
+
+  TransactionManager& tm_;
+  SagaJournal& journal_;
+  ServiceLookup services_;
+  SagaRecord r_;
+  bool resumed_;
+  std::vector<const SagaStep*> steps_;
+  std::vector<size_t> stage_start_;
+  std::optional<std::string> stopped_;  // why the driver stopped early
+};
+
+}  // namespace xatm

@@ -1,0 +1,277 @@
+#include <spdlog/spdlog.h>
+
+#include "tm/crash_point.h"
+#include "tm/saga/saga_driver.h"
+#include "xatm/saga.h"
+
+namespace xatm {
+
+const char* ServiceAnswerName(ServiceAnswer answer) {
+  switch (answer) {
+    case ServiceAnswer::kDone:
+      return "done";
+    case ServiceAnswer::kFailed:
+      return "failed";
+    case ServiceAnswer::kNotYet:
+      return "not yet";
+    case ServiceAnswer::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+Status SagaOutcome::status() const {
+  switch (phase) {
+    case SagaPhase::kCommitted:
+      return Status::Ok();
+    case SagaPhase::kCompensated:
+      return Status::Aborted("saga " + id + " compensated: " + reason);
+    case SagaPhase::kFailedToCompensate:
+      return Status::InDoubt("saga " + id +
+                             " failed to compensate (an operator must "
+                             "resolve it): " + reason);
+    case SagaPhase::kForward:
+    case SagaPhase::kCompensating:
+      break;
+  }
+  return Status::InDoubt("saga " + id + " is not finished (" +
+                         SagaPhaseName(phase) +
+                         "); recovery drives it on: " + reason);
+}
+
+Result<std::unique_ptr<SagaManager>> SagaManager::Create(
+    TransactionManager& tm) {
+  Result<std::unique_ptr<SagaJournal>> journal = SagaJournal::For(tm.log());
+  if (!journal.ok()) return journal.status();
+  return std::unique_ptr<SagaManager>(
+      new SagaManager(tm, std::move(*journal)));
+}
+
+SagaManager::SagaManager(TransactionManager& tm,
+                         std::unique_ptr<SagaJournal> journal)
+    : tm_(tm), journal_(std::move(journal)), ids_(tm.node_id(), tm.log().home()) {}
+
+SagaManager::~SagaManager() = default;
+
+void SagaManager::RegisterService(const std::string& name,
+                                  ServiceHandler action,
+                                  ServiceHandler compensation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  services_[name] = {std::move(action), std::move(compensation)};
+}
+
+std::optional<std::pair<ServiceHandler, ServiceHandler>>
+SagaManager::FindService(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = services_.find(name);
+  if (it == services_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool SagaManager::MarkInFlight(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.insert(id).second;
+}
+
+void SagaManager::MarkDone(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(id);
+}
+
+bool SagaManager::IsInFlight(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.count(id) != 0;
+}
+
+SagaOutcome SagaManager::Drive(SagaRecord record, bool resumed) {
+  const std::string id = record.id;
+  SagaDriver driver(
+      tm_, *journal_,
+      [this](const std::string& name) { return FindService(name); },
+      std::move(record), resumed);
+  SagaOutcome outcome = driver.Run();
+  MarkDone(id);
+  return outcome;
+}
+
+Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
+  XATM_RETURN_IF_ERROR(CheckSagaDefinition(definition));
+  for (const std::vector<SagaStep>& stage : definition.stages) {
+    for (const SagaStep& step : stage) {
+      if (step.is_service() && !FindService(step.service)) {
+        return Status::InvalidArgument("step '" + step.name +
+                                       "': no handler registered for service '" +
+                                       step.service + "'");
+      }
+      if (!step.is_service() && tm_.FindResource(step.resource) == nullptr) {
+        return Status::InvalidArgument("step '" + step.name +
+                                       "': unknown resource '" +
+                                       step.resource + "'");
+      }
+    }
+  }
+  XATM_RETURN_IF_ERROR(tm_.health());
+  const Xid xid = ids_.Next(tm_.clock().NowMs());
+  SagaRecord record;
+  record.id = xid.Gtrid();
+  record.node = tm_.node_id();
+  record.definition = definition;
+  record.steps.assign(record.FlatSteps().size(), StepPhase::kPending);
+  record.begun_ms = xid.begin_ms;
+  record.updated_ms = xid.begin_ms;
+  MarkInFlight(record.id);
+  Status begun = journal_->Save(record, /*forced=*/true);
+  if (!begun.ok()) {
+    MarkDone(record.id);
+    if (begun.code() == StatusCode::kFailedPrecondition ||
+        begun.code() == StatusCode::kInvalidArgument) {
+      return begun.WithContext("saga " + record.id + " not begun");
+    }
+    // The record may have reached the store: recovery would then run it.
+    return Status::UnknownOutcome("saga " + record.id +
+                                  ": its first record may or may not be "
+                                  "saved (" + begun.ToString() +
+                                  "); see `xatm in-doubt`");
+  }
+  CrashPoint("saga-begun");
+  return Drive(std::move(record), /*resumed=*/false);
+}
+
+SagaResumeResult SagaManager::Resume(const SagaResumeOptions& options) {
+  SagaResumeResult result;
+  Result<std::vector<SagaRecord>> sagas = journal_->Unfinished();
+  if (!sagas.ok()) {
+    result.errors.push_back("sagas: " + sagas.status().ToString());
+    return result;
+  }
+  const std::string& self = tm_.node_id();
+  for (SagaRecord& record : *sagas) {
+    if (record.phase == SagaPhase::kFailedToCompensate) {
+      ++result.stuck;
+      continue;
+    }
+    if (tm_.clock().NowMs() - record.begun_ms < options.min_age_ms) continue;
+    if (record.node != self) {
+      if (!journal_->shared() || !options.node_is_gone ||
+          !options.node_is_gone(record.node)) {
+        continue;
+      }
+      Result<bool> claimed = journal_->Claim(record.id, record.node, self);
+      if (!claimed.ok()) {
+        result.errors.push_back("saga " + record.id + ": " +
+                                claimed.status().ToString());
+        continue;
+      }
+      if (!*claimed) continue;
+      spdlog::warn("xid={} saga {}: taken over from node {}", record.id,
+                   record.definition.name, record.node);
+      record.node = self;
+      ++result.taken_over;
+    }
+    if (!MarkInFlight(record.id)) continue;
+    ++result.resumed;
+    SagaOutcome outcome = Drive(std::move(record), /*resumed=*/true);
+    switch (outcome.phase) {
+      case SagaPhase::kCommitted:
+        ++result.committed;
+        break;
+      case SagaPhase::kCompensated:
+        ++result.compensated;
+        break;
+      case SagaPhase::kFailedToCompensate:
+        ++result.stuck;
+        break;
+      default:
+        result.errors.push_back("saga " + outcome.id + ": " + outcome.reason);
+    }
+  }
+  return result;
+}
+
+Result<std::vector<SagaRecord>> SagaManager::Unfinished() const {
+  return journal_->Unfinished();
+}
+
+namespace {
+
+Result<SagaRecord> FindStuck(const SagaJournal& journal, const std::string& id,
+                             const std::string& self) {
+  Result<std::optional<SagaRecord>> found = journal.Find(id);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::NotFound("no unfinished saga " + id);
+  SagaRecord& record = **found;
+  if (record.phase != SagaPhase::kFailedToCompensate) {
+    return Status::FailedPrecondition(
+        "saga " + id + " is " + SagaPhaseName(record.phase) +
+        ", not failed to compensate: recovery drives it");
+  }
+  if (record.node != self) {
+    return Status::FailedPrecondition("saga " + id + " is driven by node " +
+                                      record.node + ", not " + self);
+  }
+  return std::move(record);
+}
+
+}  // namespace
+
+Result<SagaOutcome> SagaManager::Retry(const std::string& id) {
+  Result<SagaRecord> found = FindStuck(*journal_, id, tm_.node_id());
+  if (!found.ok()) return found.status();
+  SagaRecord record = std::move(*found);
+  if (!MarkInFlight(id)) {
+    return Status::FailedPrecondition("saga " + id +
+                                      " is being driven in this process");
+  }
+  bool compensation_failed = false;
+  for (StepPhase& p : record.steps) {
+    if (p == StepPhase::kCompensationFailed) {
+      p = StepPhase::kDone;  // compensated again, with fresh attempts
+      compensation_failed = true;
+    }
+  }
+  if (compensation_failed) {
+    record.phase = SagaPhase::kCompensating;
+  } else {
+    // A step that said no after the pivot: forward again.
+    record.phase = SagaPhase::kForward;
+    for (StepPhase& p : record.steps) {
+      if (p == StepPhase::kFailed) p = StepPhase::kStarted;
+    }
+  }
+  spdlog::warn("xid={} saga {}: retried by an operator ({})", id,
+               record.definition.name, SagaPhaseName(record.phase));
+  record.updated_ms = tm_.clock().NowMs();
+  Status saved = journal_->Save(record, /*forced=*/true);
+  if (!saved.ok()) {
+    MarkDone(id);
+    return saved;
+  }
+  return Drive(std::move(record), /*resumed=*/true);
+}
+
+Result<SagaOutcome> SagaManager::MarkCompensated(const std::string& id,
+                                                 const std::string& reason) {
+  if (reason.empty()) {
+    return Status::InvalidArgument(
+        "marking saga " + id + " compensated needs a reason (kept for audit)");
+  }
+  Result<SagaRecord> found = FindStuck(*journal_, id, tm_.node_id());
+  if (!found.ok()) return found.status();
+  SagaRecord record = std::move(*found);
+  if (IsInFlight(id)) {
+    return Status::FailedPrecondition("saga " + id +
+                                      " is being driven in this process");
+  }
+  for (StepPhase& p : record.steps) {
+    if (p == StepPhase::kCompensationFailed) p = StepPhase::kCompensated;
+  }
+  record.phase = SagaPhase::kCompensated;
+  record.operator_reason = reason;
+  record.updated_ms = tm_.clock().NowMs();
+  spdlog::warn("xid={} saga {}: marked compensated by an operator: {}", id,
+               record.definition.name, reason);
+  XATM_RETURN_IF_ERROR(journal_->Save(record, /*forced=*/true));
+  return SagaOutcome{id, record.phase, record.reason};
+}
+
+}  // namespace xatm

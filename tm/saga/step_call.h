@@ -1,0 +1,48 @@
+// One call of a saga step's action or compensation, and its retries.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "xatm/resource.h"
+#include "xatm/saga.h"
+#include "xatm/saga_record.h"
+
+namespace xatm {
+
+struct CallResult {
+  enum Kind {
+    kDone,    // it happened (or had happened already)
+    kFailed,  // a business "no"; for a compensation never final
+    kRetry,   // not known to have happened: the same call again, later
+  };
+  Kind kind = kRetry;
+  std::string message;  // why, for kFailed and kRetry; a note for kDone
+};
+
+// The step's action (or compensation) on `resource` in one local
+// transaction with its barrier row (xatm/saga_barrier.h). Every round trip
+// is bounded by `deadline`.
+CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
+                            const SagaStep& step, bool compensation,
+                            std::chrono::steady_clock::time_point deadline);
+
+// Settles whether a database step's action ran: inserts its barrier row
+// alone. true = it had not run, and now never will; false = it ran.
+Result<bool> StopActionIfNotRun(Resource& resource, const std::string& saga_id,
+                                const std::string& step,
+                                std::chrono::steady_clock::time_point deadline);
+
+// One handler call; an exception is an unknown answer.
+CallResult CallService(const ServiceHandler& handler, const ServiceCall& call);
+
+// Calls `call(attempt)` until it is done or failed, at most policy.attempts
+// times, waiting the policy's backoff (with jitter) between calls; not past
+// `give_up_at` (steady clock; max() for none): a wait that would end after
+// it stops the retries. The last kRetry when they run out.
+CallResult CallWithRetry(const RetryPolicy& policy,
+                         std::chrono::steady_clock::time_point give_up_at,
+                         const std::function<CallResult(int attempt)>& call);
+
+}  // namespace xatm
