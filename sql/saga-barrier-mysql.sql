@@ -1,1 +1,23 @@
--- placeholder, replaced by the real DDL
+-- Saga barriers on MySQL / MariaDB (tm/saga/saga_barrier.cc): one row per
+-- (saga, step, operation), inserted in the same local transaction as the
+-- step's own statements, so that it commits or rolls back with them. The
+-- primary key (the clustered index) decides what runs: an action at most
+-- once, never after its compensation (which inserts the action's row first
+-- when the action never ran). An insert of another transaction still in
+-- progress is waited for. Created by `xatm init` in every resource.
+-- Idempotent.
+--   saga_id    the saga (its gtrid-format id)
+--   step       the step's name in its saga
+--   op         'action' or 'compensation'
+--   created_at when, UTC (never the session's zone); rows older than the
+--              retention (and of no unfinished saga) are pruned, by its
+--              index
+CREATE TABLE IF NOT EXISTS xatm_saga_barrier (
+  saga_id    VARCHAR(64) NOT NULL,
+  step       VARCHAR(32) NOT NULL,
+  op         VARCHAR(16) NOT NULL,
+  created_at DATETIME(3) NOT NULL DEFAULT UTC_TIMESTAMP(3),
+  PRIMARY KEY (saga_id, step, op)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS xatm_saga_barrier_created_at
+  ON xatm_saga_barrier (created_at);

@@ -4,6 +4,8 @@
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/manager.h"
+#include "tm/saga/database_saga_journal.h"
+#include "xatm/saga_barrier.h"
 
 namespace xatm {
 namespace {
@@ -11,13 +13,12 @@ namespace {
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "init",
-      "Creates the decision log in log_dir (for this node), or the "
-      "tables\nxatm_decisions and xatm_nodes in the decision_store resource, and "
-      "the xatm tables\n(accounts, ledger, idempotency keys) in every configured "
-      "database. Idempotent: an existing\nlog and existing "
-      "tables are kept as they are. The only command that\n"
-      "creates a decision log: the others refuse a missing "
-      "one.");
+      "Creates the decision log in log_dir (for this node), or the tables\n"
+      "xatm_decisions, xatm_nodes and xatm_sagas in the decision_store "
+      "resource,\nand the xatm tables (accounts, ledger, idempotency keys, "
+      "saga barriers) in\nevery configured database. Idempotent: an existing "
+      "log and existing\ntables are kept as they are. The only command that "
+      "creates a decision\nlog: the others refuse a missing one.");
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     Status log = CreateDecisionLog(ctx.config());
     if (!log.ok()) {
@@ -38,7 +39,22 @@ int Run(const Invocation& invocation) {
     }
     int code = kExitOk;
     for (const std::shared_ptr<Resource>& r : *resources) {
+      if (ctx.config().file_store() ||
+          r->name() != ctx.config().decision_store) {
+        continue;
+      }
+      Status sagas = DatabaseSagaJournal::CreateTable(*r);
+      if (!sagas.ok()) {
+        code = ctx.Fail(kExitFailed, r->name() + ": " + sagas.ToString());
+        continue;
+      }
+      ctx.out() << "decision store " << r->name()
+                << ": table xatm_sagas ready\n";
+    }
+    for (const std::shared_ptr<Resource>& r : *resources) {
       Status s = InitSchema(*r);
+      // The saga barriers of the steps that run here.
+      if (s.ok()) s = CreateSagaBarrierTable(*r);
       if (!s.ok()) {
         code = ctx.Fail(kExitFailed, r->name() + ": " + s.ToString());
         continue;
