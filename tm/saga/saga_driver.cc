@@ -68,17 +68,17 @@ bool SagaDriver::Save(bool forced) {
   return false;
 }
 
-SteadyClock::time_point SagaDriver::DeadlineSteady() const {
-  const int64_t left =
-      r_.begun_ms + r_.definition.deadline_ms - tm_.clock().NowMs();
-  return SteadyClock::now() + std::chrono::milliseconds(left);
+int64_t SagaDriver::MsLeft() const {
+  return r_.begun_ms + r_.definition.deadline_ms - tm_.clock().NowMs();
 }
 
-CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation,
-                                SteadyClock::time_point give_up_at) {
+CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation) {
   const RetryPolicy& policy =
       compensation ? step.compensation_retry : step.retry;
-  return CallWithRetry(policy, give_up_at, [&](int attempt) -> CallResult {
+  // Compensations have no deadline: they must happen.
+  std::function<int64_t()> ms_left;
+  if (!compensation) ms_left = [this] { return MsLeft(); };
+  return CallWithRetry(policy, ms_left, [&](int attempt) -> CallResult {
     const auto deadline =
         SteadyClock::now() + std::chrono::milliseconds(policy.call_timeout_ms);
     if (step.is_service()) {
@@ -112,17 +112,15 @@ CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation,
 
 std::vector<CallResult> SagaDriver::CallAll(const std::vector<size_t>& indexes,
                                             bool compensation) {
-  const SteadyClock::time_point give_up_at =
-      compensation ? SteadyClock::time_point::max() : DeadlineSteady();
   std::vector<CallResult> results(indexes.size());
   std::vector<std::thread> threads;
   for (size_t k = 1; k < indexes.size(); ++k) {
     threads.emplace_back([&, k] {
-      results[k] = CallStep(*steps_[indexes[k]], compensation, give_up_at);
+      results[k] = CallStep(*steps_[indexes[k]], compensation);
     });
   }
   if (!indexes.empty()) {
-    results[0] = CallStep(*steps_[indexes[0]], compensation, give_up_at);
+    results[0] = CallStep(*steps_[indexes[0]], compensation);
   }
   for (std::thread& t : threads) t.join();
   return results;
@@ -180,7 +178,7 @@ SagaDriver::Next SagaDriver::Forward() {
       if (r_.steps[i] != StepPhase::kDone) todo.push_back(i);
     }
     if (todo.empty()) continue;
-    if (tm_.clock().NowMs() >= r_.begun_ms + r_.definition.deadline_ms) {
+    if (MsLeft() <= 0) {
       return BeginCompensating("its deadline of " +
                                std::to_string(r_.definition.deadline_ms) +
                                " ms passed");
@@ -228,7 +226,7 @@ SagaDriver::Next SagaDriver::Forward() {
       }
       return BeginCompensating(failed);
     }
-    return BeginCompensating(retried + " (out of attempts)");
+    return BeginCompensating(retried + " (gave up)");
   }
   CrashPoint("saga-before-final");
   r_.phase = SagaPhase::kCommitted;
@@ -266,7 +264,7 @@ SagaDriver::Next SagaDriver::Backward() {
     }
     if (!failed.empty()) {
       r_.phase = SagaPhase::kFailedToCompensate;
-      r_.reason = failed + " (out of attempts)";
+      r_.reason = failed + " (gave up)";
       spdlog::error("xid={} saga {} failed to compensate: {}", r_.id,
                     r_.definition.name, r_.reason);
       Save(true);

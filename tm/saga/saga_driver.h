@@ -46,12 +46,12 @@ class SagaDriver {
   // each with its retry policy; results in the same order.
   std::vector<CallResult> CallAll(const std::vector<size_t>& indexes,
                                   bool compensation);
-  CallResult CallStep(const SagaStep& step, bool compensation,
-                      std::chrono::steady_clock::time_point give_up_at);
+  CallResult CallStep(const SagaStep& step, bool compensation);
   // OK, or stops the saga (the record must not run ahead of the store).
   bool Save(bool forced);
   SagaOutcome Stop(std::string reason);
-  std::chrono::steady_clock::time_point DeadlineSteady() const;
+  // Until the saga's deadline, by the manager's clock.
+  int64_t MsLeft() const;
   // The flat indexes of stage `s`.
   std::vector<size_t> StageIndexes(size_t s) const;
 

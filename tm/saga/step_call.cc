@@ -169,7 +169,7 @@ CallResult CallService(const ServiceHandler& handler, const ServiceCall& call) {
 }
 
 CallResult CallWithRetry(const RetryPolicy& policy,
-                         std::chrono::steady_clock::time_point give_up_at,
+                         const std::function<int64_t()>& ms_left,
                          const std::function<CallResult(int attempt)>& call) {
   thread_local std::mt19937_64 random{std::random_device{}()};
   CallResult last;
@@ -182,13 +182,12 @@ CallResult CallWithRetry(const RetryPolicy& policy,
                                                     policy.jitter);
       wait *= 1.0 + spread(random);
     }
-    const auto until = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(static_cast<int64_t>(wait));
-    if (until > give_up_at) {
+    if (ms_left && static_cast<int64_t>(wait) > ms_left()) {
       last.message += " (the saga's deadline comes first)";
       break;
     }
-    std::this_thread::sleep_until(until);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<int64_t>(wait)));
   }
   return last;
 }

@@ -38,11 +38,11 @@ Result<bool> StopActionIfNotRun(Resource& resource, const std::string& saga_id,
 CallResult CallService(const ServiceHandler& handler, const ServiceCall& call);
 
 // Calls `call(attempt)` until it is done or failed, at most policy.attempts
-// times, waiting the policy's backoff (with jitter) between calls; not past
-// `give_up_at` (steady clock; max() for none): a wait that would end after
-// it stops the retries. The last kRetry when they run out.
+// times, waiting the policy's backoff (with jitter) between calls; a wait
+// longer than `ms_left()` (the saga's deadline; nullptr: none) stops the
+// retries. The last kRetry when they run out.
 CallResult CallWithRetry(const RetryPolicy& policy,
-                         std::chrono::steady_clock::time_point give_up_at,
+                         const std::function<int64_t()>& ms_left,
                          const std::function<CallResult(int attempt)>& call);
 
 }  // namespace xatm
