@@ -32,7 +32,8 @@ const std::set<std::string>& CommonResourceKeys() {
                                              "connect_timeout",
                                              "lock_timeout_ms",
                                              "request_timeout_ms",
-                                             "idle_session_timeout"};
+                                             "idle_session_timeout",
+                                             "xa"};
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
@@ -221,7 +222,7 @@ class Parser {
         "grace_period",   "sweep_interval",
         "decision_store", "log_lock_wait",
         "takeover_after", "heartbeat_interval",
-        "key_retention"};
+        "key_retention", "saga_deadline", "saga_retention"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -280,7 +281,9 @@ class Parser {
           std::pair{"sweep_interval", &config.sweep_interval_ms},
           std::pair{"log_lock_wait", &config.log_lock_wait_ms},
           std::pair{"heartbeat_interval", &config.heartbeat_interval_ms},
-          std::pair{"key_retention", &config.key_retention_ms}}) {
+          std::pair{"key_retention", &config.key_retention_ms},
+          std::pair{"saga_deadline", &config.saga_deadline_ms},
+          std::pair{"saga_retention", &config.saga_retention_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
         return Error(std::string(key) + " " + Quoted(*top(key)) +
@@ -390,6 +393,16 @@ class Parser {
                                        "from 100 to 3600000");
       }
       r.request_timeout_ms = static_cast<int>(n);
+    }
+    if (const std::string* v = get("xa")) {
+      const std::string value = Lower(*v);
+      if (value == "on") {
+        r.xa = true;
+      } else if (value == "off") {
+        r.xa = false;
+      } else {
+        return ResourceError(name, "xa " + Quoted(*v) + " is not on or off");
+      }
     }
     if (const std::string* v = get("idle_session_timeout")) {
       if (!ParseInt(*v, 0, 86'400, &n)) {

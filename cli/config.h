@@ -80,6 +80,13 @@ struct Config {
   int64_t key_retention_s() const {
     return key_retention_ms < 1000 ? 1 : key_retention_ms / 1000;
   }
+  // A saga transfer past this compensates; finished sagas and their
+  // barrier rows are pruned after saga_retention.
+  int64_t saga_deadline_ms = 30000;
+  int64_t saga_retention_ms = 7 * 24 * 3600 * 1000LL;
+  int64_t saga_retention_s() const {
+    return saga_retention_ms < 1000 ? 1 : saga_retention_ms / 1000;
+  }
   std::vector<ResourceConfig> resources;  // in file order
 
   // nullptr when no resource has that name.

@@ -22,4 +22,18 @@ Status CheckResources(const std::vector<std::shared_ptr<Resource>>& resources) {
   return Status(first.code(), "resource check failed: " + failures);
 }
 
+Status CheckCanPrepare(Resource& resource) {
+  if (resource.type() != "postgresql") return Status::Ok();
+  Result<std::vector<Row>> rows =
+      resource.QueryLocal("SHOW max_prepared_transactions", {});
+  if (!rows.ok()) return rows.status().WithContext("resource '" + resource.name() + "'");
+  if (rows->size() == 1 && !rows->front().empty() && rows->front()[0] &&
+      *rows->front()[0] == "0") {
+    return Status::FailedPrecondition(
+        "resource '" + resource.name() +
+        "' cannot prepare: PostgreSQL reports max_prepared_transactions = 0");
+  }
+  return Status::Ok();
+}
+
 }  // namespace xatm

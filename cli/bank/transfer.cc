@@ -4,25 +4,17 @@
 
 #include <algorithm>
 
+#include "cli/bank/transfer_sql.h"
 #include "xatm/transaction.h"
 #include "xatm/run_keyed.h"
 
 namespace xatm {
 namespace {
 
-// The balance check sits in the UPDATE itself, so a concurrent debit cannot
-// slip between a read and the write. Amounts are bound as text and cast:
-// exact decimals in both dialects.
-constexpr char kDebitSql[] =
-    "UPDATE xatm_accounts SET balance = balance - CAST(? AS DECIMAL(20,2)) "
-    "WHERE id = ? AND balance >= CAST(? AS DECIMAL(20,2))";
-constexpr char kCreditSql[] =
-    "UPDATE xatm_accounts SET balance = balance + CAST(? AS DECIMAL(20,2)) "
-    "WHERE id = ?";
-constexpr char kExistsSql[] = "SELECT id FROM xatm_accounts WHERE id = ?";
-constexpr char kLedgerSql[] =
-    "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
-    "VALUES (?, ?, ?, CAST(? AS DECIMAL(20,2)))";
+using transfer_sql::kCredit;
+using transfer_sql::kDebit;
+using transfer_sql::kExists;
+using transfer_sql::kLedger;
 
 Status Failed(const Status& s, const AccountRef& account, const char* step) {
   return Status::Aborted(std::string(step) + " on " + account.ToString() +
@@ -32,7 +24,7 @@ Status Failed(const Status& s, const AccountRef& account, const char* step) {
 // Tells "unknown account" from "insufficient funds", asking in the same
 // branch so the answer matches what the UPDATE saw.
 Status NoRow(Branch& branch, const AccountRef& account, bool debit) {
-  Result<std::vector<Row>> rows = branch.Query(kExistsSql, {account.id});
+  Result<std::vector<Row>> rows = branch.Query(kExists, {account.id});
   if (!rows.ok()) return Failed(rows.status(), account, "lookup");
   if (rows->empty()) {
     return Status::Aborted("unknown account " + account.ToString());
@@ -62,8 +54,8 @@ Status RunTransferSide(Branch& branch, const std::string& gtrid,
   const std::string amount =
       (debit ? side.delta.Negated() : side.delta).ToString();
   Result<int64_t> rows =
-      debit ? branch.Execute(kDebitSql, {amount, side.account.id, amount})
-            : branch.Execute(kCreditSql, {amount, side.account.id});
+      debit ? branch.Execute(kDebit, {amount, side.account.id, amount})
+            : branch.Execute(kCredit, {amount, side.account.id});
   if (!rows.ok()) {
     return Failed(rows.status(), side.account, debit ? "debit" : "credit");
   }
@@ -72,7 +64,7 @@ Status RunTransferSide(Branch& branch, const std::string& gtrid,
   if (*rows != 1) return NoRow(branch, side.account, debit);
   // Nothing reads its answer: it may travel with the prepare (or commit).
   Status ledger = branch.ExecuteDeferred(
-      kLedgerSql,
+      kLedger,
       {gtrid, side.account.resource, side.account.id, side.delta.ToString()});
   if (!ledger.ok()) return Failed(ledger, side.account, "ledger");
   return Status::Ok();
@@ -84,9 +76,9 @@ std::string TransferFingerprint(const AccountRef& from, const AccountRef& to,
          amount.ToString();
 }
 
-Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
-                                const AccountRef& to, const Amount& amount,
-                                const std::optional<std::string>& key) {
+Status CheckTransferRequest(const TransactionManager& tm,
+                            const AccountRef& from, const AccountRef& to,
+                            const Amount& amount) {
   if (amount.cents() <= 0) {
     return Status::InvalidArgument("amount " + amount.ToString() +
                                    " must be greater than zero");
@@ -101,6 +93,13 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
                                      "' in " + account->ToString());
     }
   }
+  return Status::Ok();
+}
+
+Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
+                                const AccountRef& to, const Amount& amount,
+                                const std::optional<std::string>& key) {
+  XATM_RETURN_IF_ERROR(CheckTransferRequest(tm, from, to, amount));
   std::optional<IdempotencyKey> idempotency;
   if (key) {
     idempotency = IdempotencyKey{*key, TransferFingerprint(from, to, amount)};
@@ -118,7 +117,7 @@ Result<TransferResult> Transfer(TransactionManager& tm, const AccountRef& from,
         return Status::Ok();
       });
   if (!run.ok()) return run.status();
-  return TransferResult{run->gtrid, run->status, run->replayed};
+  return TransferResult{run->gtrid, run->status, run->replayed, "2pc"};
 }
 
 }  // namespace xatm

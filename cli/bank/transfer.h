@@ -73,7 +73,15 @@ struct TransferResult {
   // The key had been used: nothing moved now; gtrid and status are the
   // original transfer's.
   bool replayed = false;
+  // "2pc" or "saga".
+  std::string protocol = "2pc";
 };
+
+// InvalidArgument when no transfer may be attempted: amount not positive,
+// the same account on both sides, a resource the manager does not know.
+Status CheckTransferRequest(const TransactionManager& tm,
+                            const AccountRef& from, const AccountRef& to,
+                            const Amount& amount);
 
 // Moves `amount` from `from` to `to`. InvalidArgument when no transaction
 // was attempted: amount not positive, the same account on both sides, a

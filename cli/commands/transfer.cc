@@ -1,4 +1,6 @@
 // xatm transfer --from RES:ID --to RES:ID --amount AMOUNT [--key KEY]
+//               [--protocol auto|2pc|saga]
+#include "cli/bank/saga_transfer.h"
 #include "cli/bank/transfer.h"
 
 #include <optional>
@@ -10,9 +12,32 @@
 #include "cli/json_output.h"
 #include "cli/manager.h"
 #include "xatm/idempotency_key.h"
+#include "xatm/resource_check.h"
+#include "xatm/saga.h"
 
 namespace xatm {
 namespace {
+
+// Why the transfer must run as a saga: a resource it touches cannot
+// prepare ("" when both can). Unavailable when a database cannot be asked.
+Result<std::string> WhyNotTwoPhase(const Config& config, TransactionManager& tm,
+                                   const AccountRef& from,
+                                   const AccountRef& to) {
+  for (const AccountRef* account : {&from, &to}) {
+    const ResourceConfig* rc = config.FindResource(account->resource);
+    if (rc != nullptr && !rc->xa) {
+      return "resource '" + rc->name + "' is configured xa = off";
+    }
+  }
+  for (const AccountRef* account : {&from, &to}) {
+    Resource* resource = tm.FindResource(account->resource);
+    if (resource == nullptr) continue;  // Transfer names it
+    Status can = CheckCanPrepare(*resource);
+    if (can.code() == StatusCode::kFailedPrecondition) return can.message();
+    if (!can.ok()) return can;
+  }
+  return std::string();
+}
 
 int Run(const Invocation& invocation) {
   CommandSpec spec(
@@ -24,13 +49,22 @@ int Run(const Invocation& invocation) {
       "doubt (the commit is decided; recovery finishes it: do not retry),\n"
       "5 outcome unknown (no durable decision settles it: check the\n"
       "balances, or run recover, before retrying).\n"
+      "--protocol saga moves the money as a saga: the debit commits, then\n"
+      "the credit; if the credit cannot happen the debit is undone (in doubt\n"
+      "= not finished yet: recovery drives it on). Without --protocol a\n"
+      "transfer touching a resource that cannot prepare (xa = off, or a\n"
+      "PostgreSQL with max_prepared_transactions = 0) runs as a saga and\n"
+      "says so; --protocol 2pc then fails naming the resource, exit 2.\n"
       "With --key KEY the transfer runs at most once per key, so retrying\n"
       "with the same key is always safe: a key already committed moves\n"
       "nothing and prints 'GTRID committed (already done with key KEY:\n"
       "nothing moved now)', exit 0; a key whose transaction is not finished\n"
       "prints 'GTRID in doubt: ...' or 'key KEY in doubt: ...', exit 3; the\n"
       "same key with other accounts or another amount is refused, exit 2.");
-  spec.options.add_options()("from",
+  spec.options.add_options()("protocol",
+                             po::value<std::string>()->value_name("PROTOCOL"),
+                             "auto (default): 2pc, or saga when a resource "
+                             "cannot prepare; 2pc; saga")("from",
                              po::value<std::string>()->value_name("RES:ID"),
                              "account to debit, e.g. pg:alice")(
       "to", po::value<std::string>()->value_name("RES:ID"),
@@ -64,6 +98,13 @@ int Run(const Invocation& invocation) {
       key = *text;
     }
 
+    std::string protocol = "auto";
+    if (const std::string* text = ctx.Option("protocol")) protocol = *text;
+    if (protocol != "auto" && protocol != "2pc" && protocol != "saga") {
+      return ctx.Fail(kExitUsage, "--protocol " + protocol +
+                                      " is not auto, 2pc or saga");
+    }
+
     // What is known before anything starts, for a --json failure.
     Json request = {{"from", from->ToString()},
                     {"to", to->ToString()},
@@ -79,7 +120,31 @@ int Run(const Invocation& invocation) {
           "cannot start the transaction manager: " + tm.status().ToString(),
           request);
     }
-    Result<TransferResult> result = Transfer(**tm, *from, *to, *amount, key);
+    std::string why_saga;
+    if (protocol != "saga") {
+      Result<std::string> why = WhyNotTwoPhase(ctx.config(), **tm, *from, *to);
+      if (!why.ok()) {
+        return ctx.Fail(kExitFailed, why.status().ToString(), request);
+      }
+      if (!why->empty() && protocol == "2pc") {
+        return ctx.Fail(kExitUsage,
+                        *why + ": two-phase commit is not possible (use "
+                               "--protocol saga, or leave --protocol out)",
+                        request);
+      }
+      why_saga = *why;
+    }
+    Result<TransferResult> result = Status::Internal("not run");
+    if (protocol == "saga" || !why_saga.empty()) {
+      Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(**tm);
+      if (!sagas.ok()) {
+        return ctx.Fail(kExitFailed, sagas.status().ToString(), request);
+      }
+      result = SagaTransfer(**sagas, **tm, *from, *to, *amount, key,
+                            ctx.config().saga_deadline_ms);
+    } else {
+      result = Transfer(**tm, *from, *to, *amount, key);
+    }
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kInvalidArgument) {
         return ctx.Fail(kExitUsage,
@@ -89,9 +154,13 @@ int Run(const Invocation& invocation) {
       return ctx.Fail(kExitFailed, result.status().ToString(), request);
     }
     if (ctx.json()) {
-      WriteJson(ctx.out(), TransferJson(*result, *from, *to, *amount, key));
+      Json doc = TransferJson(*result, *from, *to, *amount, key);
+      if (!why_saga.empty()) doc["protocol_reason"] = why_saga;
+      WriteJson(ctx.out(), doc);
     } else {
-      ctx.out() << TransferLine(*result, key) << "\n";
+      ctx.out() << TransferLine(*result, key);
+      if (!why_saga.empty()) ctx.out() << " (as a saga: " << why_saga << ")";
+      ctx.out() << "\n";
     }
     return DescribeTransfer(*result).exit_code;
   });

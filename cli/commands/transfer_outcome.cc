@@ -59,7 +59,8 @@ Json TransferJson(const TransferResult& result, const AccountRef& from,
               {"outcome", outcome.name},
               {"from", from.ToString()},
               {"to", to.ToString()},
-              {"amount", amount.ToString()}};
+              {"amount", amount.ToString()},
+              {"protocol", result.protocol}};
   if (key) {
     doc["key"] = *key;
     doc["replayed"] = result.replayed;

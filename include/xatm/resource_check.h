@@ -17,4 +17,10 @@ namespace xatm {
 // never the password).
 Status CheckResources(const std::vector<std::shared_ptr<Resource>>& resources);
 
+// Whether `resource` can take part in two-phase commit: OK, or
+// FailedPrecondition naming the resource and the setting that stops it (a
+// PostgreSQL with max_prepared_transactions = 0); Unavailable when it
+// cannot be asked. A MariaDB always can (its XA needs no setting).
+Status CheckCanPrepare(Resource& resource);
+
 }  // namespace xatm

@@ -63,6 +63,10 @@ struct ResourceConfig {
   // held by a frozen, dead or partitioned coordinator is released within
   // it. 0 keeps the server's default.
   int idle_session_timeout_s = 60;
+  // off: the database cannot take part in two-phase commit (a proxy that
+  // does not pass XA, a managed server without prepared transactions);
+  // transfers involving it run as sagas (xatm/saga.h).
+  bool xa = true;
 };
 
 }  // namespace xatm

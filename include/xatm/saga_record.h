@@ -34,6 +34,10 @@ Status CheckRetryPolicy(const RetryPolicy& policy);
 // far), without jitter: first * multiplier^(attempt-1), capped.
 int64_t BackoffMs(const RetryPolicy& policy, int attempt);
 
+// A parameter of this value is bound to the saga's id, which is made when
+// the saga begins (for rows that name their saga, such as a ledger's).
+inline constexpr char kSagaIdParam[] = "${saga_id}";
+
 // One statement of a database step. `expected_rows`, when set, is what it
 // must affect: any other count is the business "no" of the step (its local
 // transaction rolls back and the saga compensates).

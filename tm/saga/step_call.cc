@@ -90,7 +90,11 @@ CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
   if (calls != nullptr) {
     for (size_t i = 0; i < calls->size(); ++i) {
       const SqlCall& call = (*calls)[i];
-      Result<int64_t> rows = branch.Execute(call.sql, call.params);
+      std::vector<std::string> params = call.params;
+      for (std::string& p : params) {
+        if (p == kSagaIdParam) p = saga_id;
+      }
+      Result<int64_t> rows = branch.Execute(call.sql, params);
       if (!rows.ok()) {
         return rollback(FromError(rows.status(),
                                   context + ", statement " +
