@@ -1,5 +1,6 @@
 #include "xatm/in_doubt.h"
 
+#include "xatm/saga_journal.h"
 #include "xatm/xid.h"
 
 namespace xatm {
@@ -33,6 +34,19 @@ InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes) {
     }
   }
   report.unreachable = std::move(own.failed);
+  Result<std::unique_ptr<SagaJournal>> journal = SagaJournal::For(manager.log());
+  Result<std::vector<SagaRecord>> sagas =
+      journal.ok() ? (*journal)->Unfinished()
+                   : Result<std::vector<SagaRecord>>(journal.status());
+  if (!sagas.ok()) {
+    report.sagas_error = sagas.status().ToString();
+    return report;
+  }
+  for (SagaRecord& r : *sagas) {
+    if (all_nodes || r.node == manager.node_id()) {
+      report.sagas.push_back(std::move(r));
+    }
+  }
   return report;
 }
 

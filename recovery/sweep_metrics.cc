@@ -34,6 +34,10 @@ void RecordSweep(const SweepResult& result, int64_t now_ms, Metrics& metrics) {
       case SweepAction::kEnded:
       case SweepAction::kHeuristic:
       case SweepAction::kResourceDown:
+      case SweepAction::kSagaCommitted:
+      case SweepAction::kSagaCompensated:
+      case SweepAction::kSagaStuck:
+      case SweepAction::kSagaLater:
         continue;  // not about one prepared branch
     }
     ++in_doubt;

@@ -15,6 +15,10 @@ const char* SweepActionName(SweepAction action) {
     case SweepAction::kRetryLater: return "retry-later";
     case SweepAction::kResourceDown: return "resource-down";
     case SweepAction::kLeftAlone: return "left-alone";
+    case SweepAction::kSagaCommitted: return "saga-committed";
+    case SweepAction::kSagaCompensated: return "saga-compensated";
+    case SweepAction::kSagaStuck: return "saga-failed-to-compensate";
+    case SweepAction::kSagaLater: return "saga-retry-later";
   }
   return "?";
 }
@@ -23,7 +27,12 @@ std::string SweepResult::Summary() const {
   return "committed " + std::to_string(committed) + ", rolled back " +
          std::to_string(rolled_back) + ", ended " + std::to_string(ended) +
          ", heuristic " + std::to_string(heuristics) + ", remaining " +
-         std::to_string(remaining) + ", deferred " + std::to_string(deferred);
+         std::to_string(remaining) + ", deferred " + std::to_string(deferred) +
+         (sagas_committed + sagas_compensated + sagas_stuck == 0
+              ? ""
+              : ", sagas committed " + std::to_string(sagas_committed) +
+                    ", compensated " + std::to_string(sagas_compensated) +
+                    ", failed to compensate " + std::to_string(sagas_stuck));
 }
 
 }  // namespace xatm

@@ -11,6 +11,7 @@
 
 #include "recovery/commit_evidence.h"
 #include "xatm/key_table.h"
+#include "xatm/saga_barrier.h"
 #include "xatm/own_branches.h"
 #include "recovery/sweep_metrics.h"
 #include "recovery/parallel_for.h"
@@ -260,6 +261,9 @@ SweepResult Sweeper::SweepOnce() {
   ListBranches(pass);
   ResolveBranches(pass);
   FinishDecisions(pass);
+  if (options_.sagas != nullptr && !options_.dry_run && MayAct(pass)) {
+    SweepSagas(pass);
+  }
   if (!options_.dry_run && MayAct(pass)) ForgetSettledNodes(pass);
   if (!options_.dry_run && MayAct(pass)) {
     Status pruned = manager_->log().Prune();
@@ -272,12 +276,72 @@ SweepResult Sweeper::SweepOnce() {
       Status s = PruneKeys(*resource, options_.key_retention_s);
       if (!s.ok()) spdlog::warn("sweep: {}", s.ToString());
     }
+    if (options_.sagas != nullptr && options_.saga_retention_s > 0) {
+      PruneSagas();
+    }
   }
   if (!pass.result.events.empty()) {
     spdlog::info("sweep: {}", pass.result.Summary());
   }
   RecordSweep(pass.result, pass.now_ms, manager_->metrics());
   return std::move(pass.result);
+}
+
+void Sweeper::SweepSagas(Pass& pass) {
+  SagaResumeOptions resume;
+  resume.grace_ms = options_.grace_period_ms;
+  resume.node_is_gone = [&pass, this](const std::string& node) {
+    return options_.all_nodes || pass.taken_over.count(node) != 0;
+  };
+  SagaResumeResult sagas = options_.sagas->Resume(resume);
+  for (const SagaOutcome& o : sagas.driven) {
+    switch (o.phase) {
+      case SagaPhase::kCommitted:
+        pass.Add(o.id, "", SweepAction::kSagaCommitted, "");
+        ++pass.result.sagas_committed;
+        break;
+      case SagaPhase::kCompensated:
+        pass.Add(o.id, "", SweepAction::kSagaCompensated, o.reason);
+        ++pass.result.sagas_compensated;
+        break;
+      case SagaPhase::kFailedToCompensate:
+        break;  // listed below with the others
+      default:
+        pass.Add(o.id, "", SweepAction::kSagaLater, o.reason);
+        ++pass.result.remaining;
+    }
+  }
+  for (const std::string& id : sagas.stuck_ids) {
+    pass.Add(id, "", SweepAction::kSagaStuck,
+             "resolve it: xatm resolve " + id +
+                 " --retry | --mark-compensated --reason TEXT");
+    ++pass.result.sagas_stuck;
+    ++pass.result.remaining;
+  }
+  pass.result.deferred += sagas.waiting;
+  for (const std::string& e : sagas.errors) {
+    if (e.rfind("sagas: ", 0) == 0) {
+      pass.Add("", "", SweepAction::kSagaLater, e);
+      ++pass.result.remaining;
+    }
+  }
+}
+
+void Sweeper::PruneSagas() {
+  SagaJournal& journal = options_.sagas->journal();
+  Status s = journal.Prune(options_.saga_retention_s);
+  if (!s.ok()) spdlog::warn("sweep: sagas: {}", s.ToString());
+  // Barrier rows guard unfinished sagas: those are kept.
+  Result<std::vector<SagaRecord>> open = journal.Unfinished();
+  if (!open.ok()) return;
+  std::vector<std::string> keep;
+  for (const SagaRecord& r : *open) keep.push_back(r.id);
+  const std::string prefix =
+      options_.all_nodes ? "" : "xatm:" + manager_->node_id() + ":";
+  for (const auto& resource : manager_->resources()) {
+    s = PruneSagaBarriers(*resource, options_.saga_retention_s, prefix, keep);
+    if (!s.ok()) spdlog::warn("sweep: saga barriers: {}", s.ToString());
+  }
 }
 
 void Sweeper::ListBranches(Pass& pass) {

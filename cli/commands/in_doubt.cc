@@ -11,9 +11,42 @@
 namespace xatm {
 namespace {
 
+// The step phases that say where a saga stands: "debit=done,credit=started".
+std::string StepSummary(const SagaRecord& r) {
+  std::string out;
+  std::vector<const SagaStep*> steps = r.FlatSteps();
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (!out.empty()) out += ",";
+    out += steps[i]->name + "=" + StepPhaseName(r.steps[i]);
+  }
+  return out;
+}
+
+Json SagasJson(const std::vector<SagaRecord>& sagas, int64_t now_ms) {
+  Json list = Json::array();
+  for (const SagaRecord& r : sagas) {
+    Json steps = Json::object();
+    std::vector<const SagaStep*> flat = r.FlatSteps();
+    for (size_t i = 0; i < flat.size(); ++i) {
+      steps[flat[i]->name] = StepPhaseName(r.steps[i]);
+    }
+    list.push_back({{"id", r.id},
+                    {"name", r.definition.name},
+                    {"node", r.node},
+                    {"phase", SagaPhaseName(r.phase)},
+                    {"steps", std::move(steps)},
+                    {"age", FormatAge(now_ms - r.begun_ms)},
+                    {"age_ms", now_ms - r.begun_ms},
+                    {"reason", r.reason}});
+  }
+  return list;
+}
+
 // {"branches": [{"gtrid", "resource", "age", "age_ms", "decision"}],
 //  "decisions": [{"gtrid", "resources", "age", "age_ms"}],
 //  "unreachable": [{"resource", "error"}], "settled": bool}
+//  "sagas": [{"id", "name", "node", "phase", "steps", "age", "age_ms",
+//  "reason"}],
 Json InDoubtJson(const InDoubtReport& report, int64_t now_ms, bool settled) {
   Json branches = Json::array();
   for (const InDoubtBranch& b : report.branches) {
@@ -38,6 +71,7 @@ Json InDoubtJson(const InDoubtReport& report, int64_t now_ms, bool settled) {
   return {{"branches", std::move(branches)},
           {"decisions", std::move(decisions)},
           {"unreachable", std::move(unreachable)},
+          {"sagas", SagasJson(report.sagas, now_ms)},
           {"settled", settled}};
 }
 
@@ -47,7 +81,11 @@ int Run(const Invocation& invocation) {
       "Lists this node's prepared branches in every configured database with\n"
       "their age and logged decision ('branch GTRID RESOURCE age=AGE\n"
       "decision=commit|none'), then the COMMIT decisions not yet ENDed\n"
-      "('decision GTRID resources=R1,R2 age=AGE'), or 'nothing in doubt'.\n"
+      "('decision GTRID resources=R1,R2 age=AGE'), then the sagas not\n"
+      "finished ('saga ID NAME phase=PHASE steps=S1=P1,S2=P2 age=AGE:\n"
+      "REASON'; phase failed-to-compensate waits for `xatm resolve ID\n"
+      "--retry` or `--mark-compensated --reason TEXT`), or 'nothing in\n"
+      "doubt'.\n"
       "Changes nothing.\n"
       "With a database decision_store, --all-nodes lists every node's.\n"
       "Exit 0 when nothing is in doubt, 4 when something is, 1 on error.");
@@ -71,13 +109,16 @@ int Run(const Invocation& invocation) {
     const int64_t now_ms = (*tm)->clock().NowMs();
     const bool clear = report.branches.empty() &&
                        report.open_decisions.empty() &&
-                       report.unreachable.empty();
+                       report.unreachable.empty() && report.sagas.empty() &&
+                       report.sagas_error.empty();
     const int code = clear ? kExitOk : kExitUnresolved;
     const std::string why =
         std::to_string(report.branches.size()) + " branch(es) and " +
         std::to_string(report.open_decisions.size()) +
         " decision(s) in doubt, " + std::to_string(report.unreachable.size()) +
-        " resource(s) unreachable";
+        " resource(s) unreachable, " + std::to_string(report.sagas.size()) +
+        " saga(s) not finished" +
+        (report.sagas_error.empty() ? "" : " (" + report.sagas_error + ")");
     if (ctx.json()) {
       return ctx.Finish(code, why, InDoubtJson(report, now_ms, clear));
     }
@@ -95,6 +136,18 @@ int Run(const Invocation& invocation) {
     for (const ResourceFailure& f : report.unreachable) {
       ctx.out() << "unreachable " << f.resource << ": " << f.status.message()
                 << "\n";
+    }
+    for (const SagaRecord& r : report.sagas) {
+      ctx.out() << "saga " << r.id << " " << r.definition.name
+                << " phase=" << SagaPhaseName(r.phase)
+                << " steps=" << StepSummary(r)
+                << " age=" << FormatAge(now_ms - r.begun_ms);
+      if (r.node != ctx.config().node) ctx.out() << " node=" << r.node;
+      if (!r.reason.empty()) ctx.out() << ": " << r.reason;
+      ctx.out() << "\n";
+    }
+    if (!report.sagas_error.empty()) {
+      ctx.out() << "sagas unreadable: " << report.sagas_error << "\n";
     }
     // Silence would read like a command that did not run.
     if (clear) ctx.out() << "nothing in doubt\n";

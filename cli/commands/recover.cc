@@ -23,7 +23,10 @@ Json SweepJson(const SweepResult& result, bool dry_run, bool settled) {
             {"ended", result.ended},
             {"heuristic", result.heuristics},
             {"remaining", result.remaining},
-            {"deferred", result.deferred}}},
+            {"deferred", result.deferred},
+            {"sagas_committed", result.sagas_committed},
+            {"sagas_compensated", result.sagas_compensated},
+            {"sagas_failed_to_compensate", result.sagas_stuck}}},
           {"dry_run", dry_run},
           {"settled", settled}};
 }
@@ -34,11 +37,14 @@ int Run(const Invocation& invocation) {
       "Runs one recovery sweep over every configured database: commits the\n"
       "prepared branches of this node whose COMMIT decision is logged, rolls\n"
       "back those without a decision that are older than the grace period,\n"
-      "and ENDs every decision whose branches are all committed. Prints one\n"
-      "line per branch acted on (GTRID RESOURCE ACTION) and a summary.\n"
+      "and ENDs every decision whose branches are all committed. Then it\n"
+      "drives every unfinished saga on (one past its deadline and the grace\n"
+      "period), forward or back as its record says. Prints one\n"
+      "line per branch or saga acted on (GTRID RESOURCE ACTION) and a summary.\n"
       "Exit 0 when nothing in doubt remains, 4 when something remains (a\n"
       "database down, a branch younger than the grace period, a heuristic\n"
-      "outcome), 1 when the sweep could not run, 2 for bad usage.\n"
+      "outcome, a saga failed to compensate), 1 when the sweep could not\n"
+      "run, 2 for bad usage.\n"
       "With a database decision_store, --all-nodes resolves the branches of\n"
       "every node id (a node gone for good), through the same fence.");
   spec.options.add_options()(
@@ -54,6 +60,7 @@ int Run(const Invocation& invocation) {
     options.grace_period_ms = ctx.config().grace_period_ms;
     options.takeover_after_ms = ctx.config().takeover_after_ms;
     options.key_retention_s = ctx.config().key_retention_s();
+    options.saga_retention_s = ctx.config().saga_retention_s();
     if (ctx.vars().count("grace") != 0) {
       double grace = ctx.vars()["grace"].as<double>();
       if (!(grace >= 0) || grace > 1e9) {
@@ -82,6 +89,11 @@ int Run(const Invocation& invocation) {
         progress->Update(done, total);
       };
     }
+    Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(**tm);
+    if (!sagas.ok()) {
+      return ctx.Fail(kExitFailed, sagas.status().ToString());
+    }
+    options.sagas = sagas->get();
     SweepResult result = Sweeper(tm->get(), options).SweepOnce();
     if (progress.has_value()) progress->Finish();
     bool settled = result.clean() && result.deferred == 0;

@@ -25,6 +25,17 @@ Status PassLog::LogHeuristic(const std::string& gtrid,
                 : Closed();
 }
 
+Status PassLog::LogSaga(const std::string& saga_id,
+                        const std::string& snapshot, bool final, bool forced,
+                        int64_t time_ms) {
+  return held() ? log_->LogSaga(saga_id, snapshot, final, forced, time_ms)
+                : Closed();
+}
+
+std::vector<DecisionRecord> PassLog::OpenSagas() const {
+  return held() ? log_->OpenSagas() : std::vector<DecisionRecord>{};
+}
+
 std::vector<DecisionRecord> PassLog::OpenCommits() const {
   return held() ? log_->OpenCommits() : std::vector<DecisionRecord>{};
 }

@@ -49,6 +49,9 @@ class PassLog final : public DecisionLog {
   Status LogHeuristic(const std::string& gtrid,
                       const std::vector<std::string>& resources,
                       const std::string& detail, int64_t time_ms) override;
+  Status LogSaga(const std::string& saga_id, const std::string& snapshot,
+                 bool final, bool forced, int64_t time_ms) override;
+  std::vector<DecisionRecord> OpenSagas() const override;
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;

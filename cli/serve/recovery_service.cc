@@ -20,12 +20,14 @@ int64_t MsSince(SteadyClock::time_point start) {
       .count();
 }
 
-SweeperOptions ServiceSweeperOptions(const Config& config,
+SweeperOptions ServiceSweeperOptions(const Config& config, SagaManager* sagas,
                                      std::function<Status()> node_health) {
   SweeperOptions options;
+  options.sagas = sagas;
   options.grace_period_ms = config.grace_period_ms;
   options.takeover_after_ms = config.takeover_after_ms;
   options.key_retention_s = config.key_retention_s();
+  options.saga_retention_s = config.saga_retention_s();
   options.node_health = std::move(node_health);
   return options;
 }
@@ -60,8 +62,10 @@ RecoveryService::RecoveryService(const Config& config,
     : config_(config),
       tm_(std::move(tm)),
       pass_log_(pass_log),
+      // Neither journal fails to open: it is the manager's log or store.
+      sagas_(SagaManager::Create(*tm_).value()),
       // The heartbeat is made by Run() before the first pass.
-      sweeper_(tm_.get(), ServiceSweeperOptions(config, [this] {
+      sweeper_(tm_.get(), ServiceSweeperOptions(config, sagas_.get(), [this] {
                  return heartbeat_ != nullptr ? heartbeat_->health()
                                               : Status::Ok();
                })) {}

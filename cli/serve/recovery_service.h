@@ -20,6 +20,7 @@
 #include "cli/serve/pass_log.h"
 #include "cli/serve/stop_signal.h"
 #include "xatm/node_heartbeat.h"
+#include "xatm/saga.h"
 #include "xatm/sweeper.h"
 #include "xatm/transaction_manager.h"
 
@@ -57,6 +58,8 @@ class RecoveryService {
   const Config config_;
   std::unique_ptr<TransactionManager> tm_;
   PassLog* pass_log_;  // owned by tm_; nullptr with a database store
+  // The sagas each pass drives on (before sweeper_, which uses them).
+  std::unique_ptr<SagaManager> sagas_;
   Sweeper sweeper_;
   // With a database store: this node's row in xatm_nodes, kept fresh.
   std::unique_ptr<NodeHeartbeat> heartbeat_;

@@ -9,6 +9,7 @@
 
 #include "xatm/own_branches.h"
 #include "xatm/decision_log.h"
+#include "xatm/saga_record.h"
 #include "xatm/transaction_manager.h"
 
 namespace xatm {
@@ -24,9 +25,13 @@ struct InDoubtReport {
   std::vector<InDoubtBranch> branches;
   std::vector<DecisionRecord> open_decisions;  // COMMIT without END
   std::vector<ResourceFailure> unreachable;
+  // Sagas not finished (running, left to recovery, or failed to
+  // compensate), oldest first; and why they could not be read, if so.
+  std::vector<SagaRecord> sagas;
+  std::string sagas_error;
 };
 
-// `all_nodes`: every node's branches and decisions (meaningful with a shared
+// `all_nodes`: every node's branches, decisions and sagas (meaningful with a shared
 // store, whose table holds them all); otherwise this node's only.
 InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes = false);
 

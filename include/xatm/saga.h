@@ -86,11 +86,15 @@ struct SagaOutcome {
 
 // What one Resume pass did.
 struct SagaResumeResult {
-  int resumed = 0;      // driven by this pass
+  // The sagas this pass drove, and where each stopped.
+  std::vector<SagaOutcome> driven;
+  int resumed = 0;      // driven.size()
   int committed = 0;    // of which finished forward
   int compensated = 0;  // of which finished backward
   int stuck = 0;        // failed to compensate: waiting for an operator
+  std::vector<std::string> stuck_ids;  // every one, driven now or before
   int taken_over = 0;   // claimed from a node that is gone
+  int waiting = 0;      // not old enough to be recovered yet
   std::vector<std::string> errors;  // "saga ID: why", left for a later pass
 };
 
@@ -98,9 +102,14 @@ struct SagaResumeOptions {
   // For a shared store: whether the sagas of node N may be taken over (the
   // node is gone). Unset: only this node's sagas are driven.
   std::function<bool(const std::string& node)> node_is_gone;
-  // Only sagas begun at least this long ago (a saga of a live coordinator
-  // elsewhere is left to it).
-  int64_t min_age_ms = 0;
+  // With a shared (database) store, a saga not running in this process is
+  // driven only once its deadline and then this long have passed since it
+  // began: its own driver, if it still lives in another process, has
+  // turned it around or finished by then. (Database steps stay exact even
+  // with two drivers: their barriers. Service steps rely on this wait and
+  // on the fence.) A node's own log is held by one process at a time, so
+  // its sagas not running here have no driver and are driven at once.
+  int64_t grace_ms = 0;
 };
 
 class SagaManager {

@@ -19,6 +19,11 @@ enum class SweepAction {
   kResourceDown,     // listing the resource failed (gtrid empty)
   kLeftAlone,        // its decision lives where this node does not read,
                      // or its branch carries another node's resource name
+  // Sagas (gtrid = the saga's id, resource empty):
+  kSagaCommitted,    // driven forward to its end
+  kSagaCompensated,  // driven backward to its end
+  kSagaStuck,        // failed to compensate: an operator must resolve it
+  kSagaLater,        // not finished by this pass (detail says why)
 };
 
 const char* SweepActionName(SweepAction action);
@@ -41,6 +46,11 @@ struct SweepResult {
   int remaining = 0;
   // Young or in-flight branches left for a later pass.
   int deferred = 0;
+  // Sagas finished by this pass, and those failed to compensate (all of
+  // them, also those that were before; counted in `remaining` too).
+  int sagas_committed = 0;
+  int sagas_compensated = 0;
+  int sagas_stuck = 0;
   // Why the pass stopped before its end (the node id not confirmed, or
   // taken by another process); empty when it ran to the end.
   std::string halted;

@@ -27,6 +27,7 @@
 
 #include "xatm/node_registry.h"
 #include "xatm/own_branches.h"
+#include "xatm/saga.h"
 #include "xatm/sweep_result.h"
 #include "xatm/transaction_manager.h"
 
@@ -68,6 +69,13 @@ struct SweeperOptions {
   // the next one); FailedPrecondition, the id taken by another process,
   // stops the sweeper for good (health()). Unset: always held.
   std::function<Status()> node_health;
+  // The sagas each pass drives on (SagaManager::Resume: this node's, and
+  // those of nodes taken over), with the grace period above; nullptr:
+  // none. Not owned.
+  SagaManager* sagas = nullptr;
+  // Finished sagas' records and barrier rows older than this are pruned,
+  // with the keys. 0: never.
+  int64_t saga_retention_s = 0;
 };
 
 class Sweeper {
@@ -102,6 +110,9 @@ class Sweeper {
   void ResolveBranches(Pass& pass);
   void ResolveBranch(BranchWork& work);
   void FinishDecisions(Pass& pass);
+  // Drives the unfinished sagas (options_.sagas).
+  void SweepSagas(Pass& pass);
+  void PruneSagas();
 
   // A branch whose transaction has no open COMMIT decision.
   enum class Verdict { kCommit, kPresumeAbort, kLater };

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "tm/crash_point.h"
+#include "xatm/saga_barrier.h"
 
 namespace xatm {
 namespace {
@@ -40,7 +42,33 @@ std::vector<size_t> SagaDriver::StageIndexes(size_t s) const {
   return out;
 }
 
+void SagaDriver::CatchUpFromBarriers() {
+  std::map<std::string, std::vector<BarrierRow>> rows;  // per resource
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const SagaStep& step = *steps_[i];
+    if (step.is_service() || (r_.steps[i] != StepPhase::kPending &&
+                              r_.steps[i] != StepPhase::kStarted)) {
+      continue;
+    }
+    auto found = rows.find(step.resource);
+    if (found == rows.end()) {
+      Resource* resource = tm_.FindResource(step.resource);
+      if (resource == nullptr) continue;
+      Result<std::vector<BarrierRow>> read = ReadBarriers(*resource, r_.id);
+      if (!read.ok()) continue;  // the steps themselves will tell
+      found = rows.emplace(step.resource, std::move(*read)).first;
+    }
+    bool action = false, compensation = false;
+    for (const BarrierRow& row : found->second) {
+      if (row.step != step.name) continue;
+      (row.op == BarrierOp::kAction ? action : compensation) = true;
+    }
+    if (action && !compensation) r_.steps[i] = StepPhase::kDone;
+  }
+}
+
 SagaOutcome SagaDriver::Run() {
+  if (resumed_ && r_.phase == SagaPhase::kForward) CatchUpFromBarriers();
   for (;;) {
     Next next = Next::kStop;
     if (r_.phase == SagaPhase::kForward) {
@@ -245,10 +273,11 @@ SagaDriver::Next SagaDriver::Backward() {
       const bool may_have_run =
           p == StepPhase::kStarted || p == StepPhase::kDone ||
           p == StepPhase::kCompensationFailed ||
-          // A database step's record may lag (unforced saves); its
-          // compensation does nothing when it never ran, and stops a late
-          // action of a failed one.
-          (database && (p == StepPhase::kFailed || (resumed_ && Pending(p))));
+          // A database step's record may lag (unforced saves, or another
+          // driver of the saga): its compensation does nothing when it
+          // never ran, and stops its action for good, so every one not
+          // undone is compensated, the last first.
+          (database && (p == StepPhase::kFailed || Pending(p)));
       if (may_have_run) todo.push_back(i);
     }
     if (todo.empty()) continue;

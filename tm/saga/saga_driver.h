@@ -34,6 +34,9 @@ class SagaDriver {
  private:
   enum class Next { kContinue, kStop };
 
+  // A resumed saga's record may lag: database steps whose barrier shows
+  // their action committed (and not undone) are done.
+  void CatchUpFromBarriers();
   Next Forward();
   Next Backward();
   // Turns the saga around for `reason`, unless its pivot ran.

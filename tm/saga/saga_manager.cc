@@ -148,9 +148,18 @@ SagaResumeResult SagaManager::Resume(const SagaResumeOptions& options) {
   for (SagaRecord& record : *sagas) {
     if (record.phase == SagaPhase::kFailedToCompensate) {
       ++result.stuck;
+      result.stuck_ids.push_back(record.id);
       continue;
     }
-    if (tm_.clock().NowMs() - record.begun_ms < options.min_age_ms) continue;
+    if (IsInFlight(record.id)) continue;
+    // A node's own log is held by one process: a saga not in flight here
+    // has no driver. A shared store's may have one in another process.
+    if (journal_->shared() &&
+        tm_.clock().NowMs() - record.begun_ms <
+            record.definition.deadline_ms + options.grace_ms) {
+      ++result.waiting;
+      continue;
+    }
     if (record.node != self) {
       if (!journal_->shared() || !options.node_is_gone ||
           !options.node_is_gone(record.node)) {
@@ -180,10 +189,12 @@ SagaResumeResult SagaManager::Resume(const SagaResumeOptions& options) {
         break;
       case SagaPhase::kFailedToCompensate:
         ++result.stuck;
+        result.stuck_ids.push_back(outcome.id);
         break;
       default:
         result.errors.push_back("saga " + outcome.id + ": " + outcome.reason);
     }
+    result.driven.push_back(std::move(outcome));
   }
   return result;
 }

@@ -137,6 +137,13 @@ Result<bool> StopActionIfNotRun(Resource& resource, const std::string& saga_id,
     if (!inserted.ok()) return inserted.status();
     return false;
   }
+  // A null compensation, as its rows say: the action did not run.
+  Result<bool> undone = InsertBarrier(branch, resource.type(), saga_id, step,
+                                      BarrierOp::kCompensation);
+  if (!undone.ok()) {
+    (void)branch.Rollback();
+    return undone.status();
+  }
   XATM_RETURN_IF_ERROR(branch.CommitOnePhase());
   return true;
 }
