@@ -311,13 +311,20 @@ void Sweeper::SweepSagas(Pass& pass) {
         ++pass.result.remaining;
     }
   }
+  int64_t oldest_stuck_ms = 0;
   for (const std::string& id : sagas.stuck_ids) {
+    if (Result<Xid> xid = Xid::ParseGtrid(id); xid.ok()) {
+      oldest_stuck_ms = std::max(oldest_stuck_ms, pass.now_ms - xid->begin_ms);
+    }
     pass.Add(id, "", SweepAction::kSagaStuck,
              "resolve it: xatm resolve " + id +
                  " --retry | --mark-compensated --reason TEXT");
     ++pass.result.sagas_stuck;
     ++pass.result.remaining;
   }
+  manager_->metrics().SetStuckSagas(
+      static_cast<int>(sagas.stuck_ids.size()),
+      static_cast<double>(oldest_stuck_ms) / 1000.0);
   pass.result.deferred += sagas.waiting;
   for (const std::string& e : sagas.errors) {
     if (e.rfind("sagas: ", 0) == 0) {

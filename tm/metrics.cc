@@ -130,6 +130,38 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                "prepared, from its gtrid's begin time (0 when none)")
            .Register(r)
            .Add({});
+
+  auto& sagas = prometheus::BuildCounter()
+                    .Name("xatm_sagas_total")
+                    .Help(
+                        "Sagas driven to a stop, by how they stopped: "
+                        "committed, compensated, failed_to_compensate "
+                        "(an operator must resolve it), unfinished (left "
+                        "to recovery)")
+                    .Register(r);
+  const char* saga_names[] = {"committed", "compensated",
+                              "failed_to_compensate", "unfinished"};
+  for (size_t i = 0; i < sagas_.size(); ++i) {
+    sagas_[i] = &sagas.Add({{"outcome", saga_names[i]}});
+  }
+  saga_seconds_ = AddLatency(r, "xatm_saga_seconds",
+                             "Driving one saga until it stopped, any outcome");
+  stuck_sagas_ = &prometheus::BuildGauge()
+                      .Name("xatm_sagas_failed_to_compensate")
+                      .Help(
+                          "Sagas failed to compensate, waiting for an "
+                          "operator (xatm resolve ID --retry or "
+                          "--mark-compensated), as the last sweep pass saw")
+                      .Register(r)
+                      .Add({});
+  stuck_oldest_age_ =
+      &prometheus::BuildGauge()
+           .Name("xatm_sagas_failed_to_compensate_oldest_age_seconds")
+           .Help(
+               "Age of the oldest saga failed to compensate, from its "
+               "begin time (0 when none)")
+           .Register(r)
+           .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -165,6 +197,19 @@ void Metrics::CountHeuristics(int outcomes) {
 void Metrics::SetInDoubt(int branches, double oldest_age_seconds) {
   in_doubt_branches_->Set(branches);
   in_doubt_oldest_age_->Set(oldest_age_seconds);
+}
+
+void Metrics::CountSaga(SagaEnd end,
+                        std::chrono::steady_clock::time_point start) {
+  sagas_[static_cast<size_t>(end)]->Increment();
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - start;
+  saga_seconds_->Observe(elapsed.count());
+}
+
+void Metrics::SetStuckSagas(int sagas, double oldest_age_seconds) {
+  stuck_sagas_->Set(sagas);
+  stuck_oldest_age_->Set(oldest_age_seconds);
 }
 
 ResourceMetrics* Metrics::ForResource(const std::string& name) {

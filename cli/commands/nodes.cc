@@ -10,6 +10,7 @@
 #include "xatm/node_heartbeat.h"
 #include "xatm/node_registry.h"
 #include "xatm/own_branches.h"
+#include "xatm/saga_journal.h"
 
 namespace xatm {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 struct NodeLine {
   std::optional<NodeRecord> row;
   int64_t prepared = 0;
+  int64_t sagas = 0;  // unfinished sagas it drives
 };
 
 // Silent: no longer alive by the rule a starting node applies (with
@@ -34,7 +36,7 @@ std::string State(const NodeLine& line, int64_t silent_after_ms) {
 }
 
 // {"nodes": [{"node", "host", "pid", "last_heartbeat", "age_ms", "state",
-//   "taken_over", "prepared"}], "unreachable": [{"resource", "error"}],
+//   "taken_over", "prepared", "sagas"}], "unreachable": [{"resource", "error"}],
 //  "takeover_after_ms"}
 Json NodesJson(const std::map<std::string, NodeLine>& lines,
                const std::vector<ResourceFailure>& unreachable,
@@ -57,6 +59,7 @@ Json NodesJson(const std::map<std::string, NodeLine>& lines,
     j["state"] = state;
     j["taken_over"] = state == "silent" && config.takeover_after_ms > 0;
     j["prepared"] = line.prepared;
+    j["sagas"] = line.sagas;
     nodes.push_back(std::move(j));
   }
   Json failed = Json::array();
@@ -73,7 +76,8 @@ void WriteTable(std::ostream& out,
                 const std::vector<ResourceFailure>& unreachable,
                 const Config& config) {
   std::vector<std::vector<std::string>> rows = {
-      {"NODE", "HOST", "PID", "LAST HEARTBEAT", "STATE", "PREPARED"}};
+      {"NODE", "HOST", "PID", "LAST HEARTBEAT", "STATE", "PREPARED",
+       "SAGAS"}};
   for (const auto& [node, line] : lines) {
     std::string state = State(line, SilentAfterMs(config));
     if (state == "silent" && config.takeover_after_ms > 0) {
@@ -83,7 +87,7 @@ void WriteTable(std::ostream& out,
         {node, line.row ? line.row->host : "-",
          line.row ? std::to_string(line.row->pid) : "-",
          line.row ? FormatAge(line.row->age_ms) + " ago" : "never", state,
-         std::to_string(line.prepared)});
+         std::to_string(line.prepared), std::to_string(line.sagas)});
   }
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {
@@ -113,7 +117,8 @@ int Run(const Invocation& invocation) {
       "database's clock), its state (alive; silent once its heartbeat is\n"
       "older than takeover_after, when the other nodes take it over; or\n"
       "no-heartbeat for a node that only has prepared branches) and how\n"
-      "many prepared branches it owns in the configured databases.\n"
+      "many prepared branches it owns in the configured databases and how\n"
+      "many unfinished sagas it drives (in the table xatm_sagas).\n"
       "Changes nothing. Exit 0, 1 on error (the store or a database\n"
       "unreachable), 2 for bad usage (decision_store = file).");
   AddJsonOption(spec);
@@ -145,6 +150,15 @@ int Run(const Invocation& invocation) {
     for (const OwnBranch& b : prepared.branches) {
       ++lines[b.branch.id.xid.node].prepared;
     }
+    Result<std::unique_ptr<SagaJournal>> journal =
+        SagaJournal::For((*tm)->log());
+    Result<std::vector<SagaRecord>> sagas =
+        journal.ok() ? (*journal)->Unfinished()
+                     : Result<std::vector<SagaRecord>>(journal.status());
+    if (!sagas.ok()) {
+      return ctx.Fail(kExitFailed, "sagas: " + sagas.status().ToString());
+    }
+    for (const SagaRecord& r : *sagas) ++lines[r.node].sagas;
     if (!ctx.json()) {
       WriteTable(ctx.out(), lines, prepared.failed, ctx.config());
     }

@@ -74,6 +74,15 @@ class Metrics {
   // oldest of them (0 when none).
   void SetInDoubt(int branches, double oldest_age_seconds);
 
+  // How a saga's driving ended (SagaManager: a run, a recovery's, an
+  // operator's retry): committed, compensated, failed to compensate, or
+  // stopped unfinished (left to recovery).
+  enum class SagaEnd { kCommitted, kCompensated, kFailedToCompensate, kStopped };
+  void CountSaga(SagaEnd end, std::chrono::steady_clock::time_point start);
+  // Set by each sweep pass that drives sagas: those failed to compensate
+  // (waiting for an operator) and the age of the oldest (0 when none).
+  void SetStuckSagas(int sagas, double oldest_age_seconds);
+
   // The handles of resource `name`, made on first use. Valid as long as
   // this Metrics.
   ResourceMetrics* ForResource(const std::string& name);
@@ -89,6 +98,10 @@ class Metrics {
   prometheus::Counter* heuristics_ = nullptr;
   prometheus::Gauge* in_doubt_branches_ = nullptr;
   prometheus::Gauge* in_doubt_oldest_age_ = nullptr;
+  std::array<prometheus::Counter*, 4> sagas_{};
+  prometheus::Histogram* saga_seconds_ = nullptr;
+  prometheus::Gauge* stuck_sagas_ = nullptr;
+  prometheus::Gauge* stuck_oldest_age_ = nullptr;
 
   std::mutex resources_mu_;
   std::map<std::string, std::unique_ptr<ResourceMetrics>>

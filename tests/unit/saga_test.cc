@@ -8,9 +8,14 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/integration/metrics_scrape.h"
 #include "tests/unit/coordinator_fixture.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/saga.h"
+#include "xatm/sweeper.h"
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 namespace xatm::testing {
 namespace {
@@ -364,6 +369,32 @@ TEST_F(SagaTest, BadDefinitionsAreRefusedBeforeAnythingRuns) {
   EXPECT_EQ(sagas_->Run(d).status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(Calls().empty());
   EXPECT_TRUE(log_->OpenSagas().empty());
+}
+
+TEST_F(SagaTest, MetricsCountOutcomesAndGaugeTheStuckByAge) {
+  ServeAll();
+  ASSERT_TRUE(sagas_->Run(ThreeSteps()).ok());
+  scripts_["s3"].otherwise = ServiceAnswer::kFailed;
+  ASSERT_TRUE(sagas_->Run(ThreeSteps()).ok());
+  scripts_["s1"].compensation_otherwise = ServiceAnswer::kFailed;
+  ASSERT_TRUE(sagas_->Run(ThreeSteps()).ok());
+
+  SweeperOptions options;
+  options.sagas = sagas_.get();
+  clock_.now_ms += 90'000;
+  SweepResult pass = Sweeper(tm_.get(), options).SweepOnce();
+  EXPECT_EQ(pass.sagas_stuck, 1);
+  EXPECT_FALSE(pass.clean());
+
+  Result<MetricSamples> m = MetricSamples::Parse(prometheus::TextSerializer().Serialize(
+      tm_->metrics().registry()->Collect()));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->Get("xatm_sagas_total", {{"outcome", "committed"}}), 1);
+  EXPECT_EQ(m->Get("xatm_sagas_total", {{"outcome", "compensated"}}), 1);
+  EXPECT_EQ(m->Get("xatm_sagas_total", {{"outcome", "failed_to_compensate"}}),
+            1);
+  EXPECT_EQ(m->Get("xatm_sagas_failed_to_compensate"), 1);
+  EXPECT_EQ(m->Get("xatm_sagas_failed_to_compensate_oldest_age_seconds"), 90);
 }
 
 TEST(SagaRecordTest, EncodesAndDecodesEveryField) {

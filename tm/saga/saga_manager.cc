@@ -85,12 +85,28 @@ bool SagaManager::IsInFlight(const std::string& id) const {
 
 SagaOutcome SagaManager::Drive(SagaRecord record, bool resumed) {
   const std::string id = record.id;
+  const auto start = std::chrono::steady_clock::now();
   SagaDriver driver(
       tm_, *journal_,
       [this](const std::string& name) { return FindService(name); },
       std::move(record), resumed);
   SagaOutcome outcome = driver.Run();
   MarkDone(id);
+  Metrics::SagaEnd end = Metrics::SagaEnd::kStopped;
+  switch (outcome.phase) {
+    case SagaPhase::kCommitted:
+      end = Metrics::SagaEnd::kCommitted;
+      break;
+    case SagaPhase::kCompensated:
+      end = Metrics::SagaEnd::kCompensated;
+      break;
+    case SagaPhase::kFailedToCompensate:
+      end = Metrics::SagaEnd::kFailedToCompensate;
+      break;
+    default:
+      break;
+  }
+  tm_.metrics().CountSaga(end, start);
   return outcome;
 }
 
