@@ -66,20 +66,38 @@ struct SagaStep {
   bool is_service() const { return !service.empty(); }
 };
 
+// Work on a database that can prepare, done in the saga's final XA group.
+struct SagaXaWork {
+  std::string resource;
+  std::vector<SqlCall> statements;
+};
+
 // The steps in stages: the steps of one stage run in parallel, the stages
 // one after the other; compensation runs in the reverse order.
+//
+// After the last stage, the XA group (if any) runs as one two-phase
+// transaction over its resources, and its COMMIT decision is the saga's
+// too: one durable record commits both, or, when a branch votes no, the
+// group rolls back and the saga compensates. Each group branch also
+// inserts the saga's barrier row for the reserved step "~xa", the proof
+// for recovery that the group committed.
 struct SagaDefinition {
   std::string name;  // what the saga does, for operators: [A-Za-z0-9_.-]{1,64}
   std::vector<std::vector<SagaStep>> stages;
+  std::vector<SagaXaWork> xa_group;
   // From the saga's begin: a saga still going forward past this compensates
   // (unless its pivot has run).
   int64_t deadline_ms = 60000;
 };
 
+// The barrier step name of the XA group (not a valid step name).
+inline constexpr char kXaGroupStep[] = "~xa";
+
 // OK, or InvalidArgument naming what is wrong: no steps, an empty stage, a
 // bad or repeated name, a step that is neither or both of database and
 // service, a database step without action, a bad retry policy, more than
-// one pivot, a pivot in a stage of several steps.
+// one pivot, a pivot in a stage of several steps, an XA group entry
+// without resource or statements, or a resource twice in it.
 Status CheckSagaDefinition(const SagaDefinition& definition);
 
 enum class SagaPhase {
@@ -119,6 +137,9 @@ struct SagaRecord {
   // marked it compensated.
   std::string reason;
   std::string operator_reason;
+  // The gtrid of the XA group's transaction, recorded before its first
+  // branch starts ("" until then, and again once it rolled back).
+  std::string xa_gtrid;
 
   // The steps in stage order, as `steps` indexes them.
   std::vector<const SagaStep*> FlatSteps() const;

@@ -256,12 +256,126 @@ SagaDriver::Next SagaDriver::Forward() {
     }
     return BeginCompensating(retried + " (gave up)");
   }
+  return r_.definition.xa_group.empty() ? Finish() : FinishWithXaGroup();
+}
+
+SagaDriver::Next SagaDriver::Finish() {
   CrashPoint("saga-before-final");
   r_.phase = SagaPhase::kCommitted;
   r_.reason.clear();
   Save(false);
   spdlog::debug("xid={} saga {} committed", r_.id, r_.definition.name);
   return Next::kStop;
+}
+
+Result<bool> SagaDriver::XaGroupCommitted() {
+  if (tm_.log().FindOpenCommit(r_.xa_gtrid)) return true;
+  // A decision already ENDed: every branch committed, barrier rows too.
+  for (const SagaXaWork& w : r_.definition.xa_group) {
+    Resource* resource = tm_.FindResource(w.resource);
+    if (resource == nullptr) {
+      return Status::Unavailable("resource '" + w.resource +
+                                 "' is not configured in this process");
+    }
+    Result<std::vector<BarrierRow>> rows = ReadBarriers(*resource, r_.id);
+    if (!rows.ok()) return rows.status();
+    for (const BarrierRow& row : *rows) {
+      if (row.step == kXaGroupStep) return true;
+    }
+  }
+  Result<bool> aborted = tm_.log().ClaimAbort(r_.xa_gtrid);
+  if (!aborted.ok()) return aborted.status();
+  return !*aborted;
+}
+
+Status SagaDriver::RunXaGroup(Transaction& txn) {
+  for (const SagaXaWork& w : r_.definition.xa_group) {
+    Result<Branch*> branch = txn.Enlist(w.resource);
+    if (!branch.ok()) return branch.status();
+    Resource* resource = tm_.FindResource(w.resource);
+    Result<bool> barrier = InsertBarrier(**branch, resource->type(), r_.id,
+                                         kXaGroupStep, BarrierOp::kAction);
+    if (!barrier.ok()) return barrier.status();
+    if (!*barrier) {
+      return Status::Aborted("XA group on " + w.resource +
+                             ": its barrier row exists already");
+    }
+    for (size_t i = 0; i < w.statements.size(); ++i) {
+      const SqlCall& call = w.statements[i];
+      std::vector<std::string> params = call.params;
+      for (std::string& p : params) {
+        if (p == kSagaIdParam) p = r_.id;
+      }
+      Result<int64_t> rows = (*branch)->Execute(call.sql, params);
+      if (!rows.ok()) {
+        return rows.status().WithContext("XA group on " + w.resource +
+                                         ", statement " +
+                                         std::to_string(i + 1));
+      }
+      if (call.expected_rows && *rows != *call.expected_rows) {
+        return Status::Aborted("XA group on " + w.resource + ", statement " +
+                               std::to_string(i + 1) + " affected " +
+                               std::to_string(*rows) + " rows, not " +
+                               std::to_string(*call.expected_rows));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+SagaDriver::Next SagaDriver::FinishWithXaGroup() {
+  if (!r_.xa_gtrid.empty()) {
+    // A group begun before this driver: what became of it decides.
+    Result<bool> committed = XaGroupCommitted();
+    if (!committed.ok()) {
+      Stop("the outcome of its XA group " + r_.xa_gtrid +
+           " is not known yet: " + committed.status().ToString());
+      return Next::kStop;
+    }
+    if (*committed) return Finish();
+    r_.xa_gtrid.clear();  // rolled back for good
+  }
+  if (MsLeft() <= 0) {
+    return BeginCompensating("its deadline of " +
+                             std::to_string(r_.definition.deadline_ms) +
+                             " ms passed before its XA group");
+  }
+  Result<std::unique_ptr<Transaction>> txn =
+      tm_.Begin(std::chrono::milliseconds(MsLeft()));
+  if (!txn.ok()) {
+    Stop("its XA group cannot begin: " + txn.status().ToString());
+    return Next::kStop;
+  }
+  // Recorded before any branch exists: recovery looks for this decision.
+  r_.xa_gtrid = (*txn)->gtrid();
+  if (!Save(true)) {
+    (void)(*txn)->Rollback();
+    return Next::kStop;
+  }
+  Status work = RunXaGroup(**txn);
+  if (!work.ok()) {
+    (void)(*txn)->Rollback();
+    r_.xa_gtrid.clear();
+    return BeginCompensating(work.message());
+  }
+  Status decided = (*txn)->Commit();
+  if (decided.ok() || decided.code() == StatusCode::kInDoubt) {
+    // InDoubt: the decision is durable; the sweeper commits the rest.
+    return Finish();
+  }
+  if (decided.code() == StatusCode::kAborted) {
+    r_.xa_gtrid.clear();
+    return BeginCompensating("its XA group rolled back: " + decided.message());
+  }
+  Result<bool> committed = XaGroupCommitted();
+  if (!committed.ok()) {
+    Stop("the outcome of its XA group is not known: " + decided.ToString());
+    return Next::kStop;
+  }
+  if (*committed) return Finish();
+  r_.xa_gtrid.clear();
+  return BeginCompensating("its XA group did not commit: " +
+                           decided.message());
 }
 
 SagaDriver::Next SagaDriver::Backward() {

@@ -12,6 +12,7 @@
 
 #include "tm/saga/step_call.h"
 #include "xatm/saga.h"
+#include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
 
 namespace xatm {
@@ -38,6 +39,16 @@ class SagaDriver {
   // their action committed (and not undone) are done.
   void CatchUpFromBarriers();
   Next Forward();
+  // Every step done: the XA group (if any), then the end.
+  Next Finish();
+  Next FinishWithXaGroup();
+  // Whether the XA group named by the record committed: its open COMMIT
+  // decision, or its barrier row in a group database; otherwise abort is
+  // claimed (fenced in a database store) and it did not. An error: not
+  // known yet.
+  Result<bool> XaGroupCommitted();
+  // Runs the group's statements in `txn`; Aborted (rolled back) or OK.
+  Status RunXaGroup(Transaction& txn);
   Next Backward();
   // Turns the saga around for `reason`, unless its pivot ran.
   Next BeginCompensating(const std::string& reason);

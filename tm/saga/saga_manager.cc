@@ -126,6 +126,12 @@ Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
       }
     }
   }
+  for (const SagaXaWork& w : definition.xa_group) {
+    if (tm_.FindResource(w.resource) == nullptr) {
+      return Status::InvalidArgument("XA group: unknown resource '" +
+                                     w.resource + "'");
+    }
+  }
   XATM_RETURN_IF_ERROR(tm_.health());
   const Xid xid = ids_.Next(tm_.clock().NowMs());
   SagaRecord record;

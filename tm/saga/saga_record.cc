@@ -198,6 +198,25 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
       }
     }
   }
+  std::set<std::string> xa_resources;
+  for (const SagaXaWork& w : d.xa_group) {
+    if (w.resource.empty() || w.statements.empty()) {
+      return Status::InvalidArgument(
+          "saga '" + d.name +
+          "': an XA group entry needs a resource and statements");
+    }
+    if (!xa_resources.insert(w.resource).second) {
+      return Status::InvalidArgument("saga '" + d.name + "': resource '" +
+                                     w.resource +
+                                     "' is twice in the XA group");
+    }
+    for (const SqlCall& c : w.statements) {
+      if (c.sql.empty()) {
+        return Status::InvalidArgument("saga '" + d.name +
+                                       "': an empty statement in the XA group");
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -244,6 +263,11 @@ std::string EncodeSagaRecord(const SagaRecord& r) {
   }
   json phases = json::array();
   for (StepPhase p : r.steps) phases.push_back(StepPhaseName(p));
+  json xa = json::array();
+  for (const SagaXaWork& w : r.definition.xa_group) {
+    xa.push_back({{"resource", w.resource},
+                  {"statements", CallsJson(w.statements)}});
+  }
   json j = {{"id", r.id},
             {"node", r.node},
             {"name", r.definition.name},
@@ -255,6 +279,8 @@ std::string EncodeSagaRecord(const SagaRecord& r) {
             {"updated_ms", r.updated_ms}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.operator_reason.empty()) j["operator_reason"] = r.operator_reason;
+  if (!xa.empty()) j["xa_group"] = std::move(xa);
+  if (!r.xa_gtrid.empty()) j["xa_gtrid"] = r.xa_gtrid;
   // Replace invalid UTF-8 instead of throwing: a payload is the
   // application's bytes.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -286,6 +312,14 @@ Result<SagaRecord> DecodeSagaRecord(std::string_view text) {
     r.updated_ms = j.at("updated_ms").get<int64_t>();
     r.reason = j.value("reason", "");
     r.operator_reason = j.value("operator_reason", "");
+    r.xa_gtrid = j.value("xa_gtrid", "");
+    if (j.contains("xa_group")) {
+      for (const json& w : j.at("xa_group")) {
+        r.definition.xa_group.push_back(
+            SagaXaWork{w.at("resource").get<std::string>(),
+                       CallsFrom(w.at("statements"))});
+      }
+    }
     if (r.steps.size() != r.FlatSteps().size()) {
       return Status::InvalidArgument(
           "saga record: step states do not match the steps");
