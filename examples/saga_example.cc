@@ -14,8 +14,6 @@
 // service (undone by cancelling the shipment). Three orders: one ships,
 // one cannot be shipped (the payment is refunded), one cannot be paid
 // (nothing happens). Exit 0 when each ended as it should, 1 otherwise.
-#include <xatm/saga.h>
-#include <xatm/saga_barrier.h>
 #include <xatm/xatm.h>
 
 #include <chrono>
