@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "cli/bank/saga_transfer.h"
 #include "cli/bank/transfer.h"
 #include "cli/manager.h"
 #include "xatm/clock.h"
@@ -13,8 +14,9 @@ Result<BenchMode> ParseBenchMode(std::string_view text) {
   if (text == "2pc") return BenchMode::kTwoPhase;
   if (text == "raw") return BenchMode::kRaw;
   if (text == "local") return BenchMode::kLocal;
+  if (text == "saga") return BenchMode::kSaga;
   return Status::InvalidArgument("--mode " + std::string(text) +
-                                 " is not 2pc, raw or local");
+                                 " is not 2pc, raw, local or saga");
 }
 
 const char* BenchModeName(BenchMode mode) {
@@ -25,6 +27,8 @@ const char* BenchModeName(BenchMode mode) {
       return "raw";
     case BenchMode::kLocal:
       return "local";
+    case BenchMode::kSaga:
+      return "saga";
   }
   return "?";
 }
@@ -39,9 +43,9 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
   if (mode != BenchMode::kLocal) {
     TransactionManagerOptions options = ManagerOptions(config);
     options.worker_threads = worker_threads;
-    // 2pc keeps its decisions where the configuration says.
+    // 2pc and saga keep their decisions where the configuration says.
     Result<std::unique_ptr<TransactionManager>> opened =
-        mode == BenchMode::kTwoPhase
+        mode == BenchMode::kTwoPhase || mode == BenchMode::kSaga
             ? OpenTransactionManager(config, std::nullopt, worker_threads)
             : TransactionManager::Create(options, *resources,
                                          std::make_unique<MemoryDecisionLog>());
@@ -49,23 +53,41 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
     tm = std::move(opened).value();
     *resources = tm->resources();
   }
-  return std::unique_ptr<BenchTarget>(new BenchTarget(
-      mode, std::move(resources).value(), std::move(tm), config.node));
+  std::unique_ptr<SagaManager> sagas;
+  if (mode == BenchMode::kSaga) {
+    // The sagas of `xatm transfer --protocol saga`: their records in the
+    // same decision store.
+    Result<std::unique_ptr<SagaManager>> created = SagaManager::Create(*tm);
+    if (!created.ok()) return created.status();
+    sagas = std::move(created).value();
+  }
+  return std::unique_ptr<BenchTarget>(
+      new BenchTarget(mode, std::move(resources).value(), std::move(tm),
+                      std::move(sagas), config));
 }
 
 BenchTarget::BenchTarget(BenchMode mode,
                          std::vector<std::shared_ptr<Resource>> resources,
                          std::unique_ptr<TransactionManager> tm,
-                         const std::string& node)
+                         std::unique_ptr<SagaManager> sagas,
+                         const Config& config)
     : mode_(mode),
       resources_(std::move(resources)),
       tm_(std::move(tm)),
-      xids_(node) {}
+      sagas_(std::move(sagas)),
+      saga_deadline_ms_(config.saga_deadline_ms),
+      xids_(config.node) {}
 
 Status BenchTarget::Transfer(const AccountRef& from, const AccountRef& to,
                              const Amount& amount) {
   if (mode_ == BenchMode::kLocal) return TransferLocally(from, to, amount);
-  Result<TransferResult> result = xatm::Transfer(*tm_, from, to, amount);
+  Result<TransferResult> result = Status::Internal("not run");
+  if (mode_ == BenchMode::kSaga) {
+    result = SagaTransfer(*sagas_, *tm_, from, to, amount, std::nullopt,
+                          saga_deadline_ms_);
+  } else {
+    result = xatm::Transfer(*tm_, from, to, amount);
+  }
   return result.ok() ? result->status : result.status();
 }
 

@@ -1,7 +1,10 @@
-// The three ways `xatm bench` moves money, through the same transfer code
+// The four ways `xatm bench` moves money, through the same transfer code
 // where they can:
 //   2pc   - the real thing: TransactionManager over the configured decision
 //           log, cli/bank's Transfer.
+//   saga  - the transfer as a saga, as `xatm transfer --protocol saga` runs
+//           it: SagaManager over the configured decision store, cli/bank's
+//           SagaTransfer (debit, then credit, each its own local commit).
 //   raw   - the same coordinator and statements, but the decision kept in
 //           memory (MemoryDecisionLog): no fsync, not crash safe. What the
 //           protocol costs without the log.
@@ -18,15 +21,16 @@
 #include "cli/bank/amount.h"
 #include "cli/config.h"
 #include "xatm/resource.h"
+#include "xatm/saga.h"
 #include "xatm/status.h"
 #include "xatm/transaction_manager.h"
 #include "xatm/xid.h"
 
 namespace xatm {
 
-enum class BenchMode { kTwoPhase, kRaw, kLocal };
+enum class BenchMode { kTwoPhase, kRaw, kLocal, kSaga };
 
-// "2pc", "raw" or "local"; InvalidArgument otherwise.
+// "2pc", "raw", "local" or "saga"; InvalidArgument otherwise.
 Result<BenchMode> ParseBenchMode(std::string_view text);
 const char* BenchModeName(BenchMode mode);
 
@@ -34,8 +38,9 @@ const char* BenchModeName(BenchMode mode);
 // Thread-safe: Transfer is called by every client thread.
 class BenchTarget {
  public:
-  // 2pc opens the decision log of `config` (waiting up to log_lock_wait
-  // while another process holds it). `worker_threads`: the manager's pool.
+  // 2pc and saga open the decision store of `config` (waiting up to
+  // log_lock_wait while another process holds the file log).
+  // `worker_threads`: the manager's pool.
   static Result<std::unique_ptr<BenchTarget>> Open(BenchMode mode,
                                                    const Config& config,
                                                    int worker_threads);
@@ -51,7 +56,8 @@ class BenchTarget {
 
  private:
   BenchTarget(BenchMode mode, std::vector<std::shared_ptr<Resource>> resources,
-              std::unique_ptr<TransactionManager> tm, const std::string& node);
+              std::unique_ptr<TransactionManager> tm,
+              std::unique_ptr<SagaManager> sagas, const Config& config);
 
   // local: side after side, each in its own local transaction.
   Status TransferLocally(const AccountRef& from, const AccountRef& to,
@@ -59,7 +65,9 @@ class BenchTarget {
 
   const BenchMode mode_;
   const std::vector<std::shared_ptr<Resource>> resources_;
-  const std::unique_ptr<TransactionManager> tm_;  // 2pc, raw
+  const std::unique_ptr<TransactionManager> tm_;  // 2pc, raw, saga
+  const std::unique_ptr<SagaManager> sagas_;      // saga (over tm_)
+  const int64_t saga_deadline_ms_;                // saga
   XidGenerator xids_;  // local: ids for the ledger rows
 };
 

@@ -1,4 +1,5 @@
-// xatm bench --clients N --seconds S --accounts A [--mode 2pc|raw|local]
+// xatm bench --clients N --seconds S --accounts A
+//            [--mode 2pc|raw|local|saga]
 //            [--json]
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ struct BenchSettings {
 };
 
 struct BenchReport {
-  std::string decision_store;  // where 2pc kept its decisions
+  std::string decision_store;  // where 2pc (or saga) kept its decisions
   LoadResult load;
   bool conserved = false;
   Amount before, after;
@@ -182,8 +183,10 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
     if (!s.ok()) return ctx.Fail(kExitFailed, s.ToString());
   }
   BenchReport report;
-  report.decision_store = settings.mode == BenchMode::kTwoPhase
-                              ? config.decision_store
+  // 2pc and saga keep their decisions (saga records) where configured.
+  const bool stored = settings.mode == BenchMode::kTwoPhase ||
+                      settings.mode == BenchMode::kSaga;
+  report.decision_store = stored ? config.decision_store
                           : settings.mode == BenchMode::kRaw ? "memory"
                                                              : "none";
   Result<Amount> before = SumAll(**target, settings);
@@ -230,7 +233,7 @@ int RunBench(CommandContext& ctx, const BenchSettings& settings) {
 int Run(const Invocation& invocation) {
   CommandSpec spec(
       "bench [--clients N] [--seconds S] [--accounts A] "
-      "[--account-prefix P] [--mode 2pc|raw|local] [--json]",
+      "[--account-prefix P] [--mode 2pc|raw|local|saga] [--json]",
       "Runs N concurrent clients that make random transfers between accounts\n"
       "of two different databases (random direction and accounts, 0.01 to\n"
       "10.00) for S seconds, then prints transfers/s, aborted/s and latency\n"
@@ -244,9 +247,11 @@ int Run(const Invocation& invocation) {
           "raw = the same statements and coordinator with the decision kept\n"
           "in memory (not crash safe); local = each side committed on its "
           "own\n"
-          "(no atomicity: the unsafe baseline). Ledger rows stay, as for any\n"
-          "transfer. Exit 0 when money was conserved and nothing is left\n"
-          "prepared, 1 otherwise, 2 for bad usage.");
+          "(no atomicity: the unsafe baseline); saga = each transfer as the\n"
+          "saga of `transfer --protocol saga` (debit, then credit, each its\n"
+          "own local commit; its record in the decision store). Ledger rows\n"
+          "stay, as for any transfer. Exit 0 when money was conserved and\n"
+          "nothing is left prepared, 1 otherwise, 2 for bad usage.");
   spec.options.add_options()("clients", po::value<int>()->value_name("N"),
                              "concurrent clients (default 8)")(
       "seconds", po::value<int>()->value_name("S"),
@@ -256,7 +261,7 @@ int Run(const Invocation& invocation) {
       "account-prefix", po::value<std::string>()->value_name("P"),
       "bench account ids start with P ([a-z0-9-], default bench-)")(
       "mode", po::value<std::string>()->value_name("MODE"),
-      "2pc (default), raw or local");
+      "2pc (default), raw, local or saga");
   AddJsonOption(spec);
   return RunCommand(invocation, spec, [](CommandContext& ctx) {
     BenchSettings settings;

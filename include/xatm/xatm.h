@@ -1,7 +1,7 @@
 // The whole public surface of xatm in one include: the coordinator, the
-// resources, the decision stores, idempotency keys, metrics and recovery. Applications include this
-// or the single headers beside it; nothing outside include/xatm is
-// installed.
+// resources, the decision stores, idempotency keys, sagas, metrics and
+// recovery. Applications include this or the single headers beside it;
+// nothing outside include/xatm is installed.
 #pragma once
 
 #include "xatm/background_sweeper.h"
@@ -21,6 +21,10 @@
 #include "xatm/resource_config.h"
 #include "xatm/resource_factory.h"
 #include "xatm/run_keyed.h"
+#include "xatm/saga.h"
+#include "xatm/saga_barrier.h"
+#include "xatm/saga_journal.h"
+#include "xatm/saga_record.h"
 #include "xatm/status.h"
 #include "xatm/sweep_result.h"
 #include "xatm/sweeper.h"

@@ -53,6 +53,11 @@ class BenchCliTest : public ::testing::TestWithParam<const char*> {
     ASSERT_TRUE(pg.ok() && my.ok());
     for (Resource* r : {pg->get(), my->get()}) {
       testing::DeleteLedgerRows(*r, node_);
+      // The barrier rows of the saga mode.
+      Status s =
+          r->ExecuteLocal("DELETE FROM xatm_saga_barrier WHERE saga_id LIKE ?",
+                          {"xatm:" + node_ + ":%"});
+      EXPECT_TRUE(s.ok()) << s.ToString();
     }
   }
 
@@ -75,9 +80,9 @@ TEST_P(BenchCliTest, RunsConservesMoneyAndLeavesNothingPrepared) {
   EXPECT_EQ(r.err, "");
   ASSERT_EQ(r.out.find('\n'), r.out.size() - 1) << "one line: " << r.out;
   EXPECT_EQ(JsonValue(r.out, "mode"), "\"" + mode + "\"") << r.out;
-  const char* store = mode == "2pc"   ? "\"file\""
-                      : mode == "raw" ? "\"memory\""
-                                      : "\"none\"";
+  const char* store = mode == "2pc" || mode == "saga" ? "\"file\""
+                      : mode == "raw"                 ? "\"memory\""
+                                                      : "\"none\"";
   EXPECT_EQ(JsonValue(r.out, "decision_store"), store) << r.out;
   EXPECT_EQ(JsonValue(r.out, "clients"), "2");
   EXPECT_EQ(JsonValue(r.out, "seconds"), "2");
@@ -105,7 +110,7 @@ TEST_P(BenchCliTest, RunsConservesMoneyAndLeavesNothingPrepared) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, BenchCliTest,
-                         ::testing::Values("2pc", "raw", "local"));
+                         ::testing::Values("2pc", "raw", "local", "saga"));
 
 TEST_F(BenchCliTest, TextReportAndBadUsage) {
   ProcessResult r = Xatm({"bench", "--clients", "1", "--seconds", "1",
@@ -122,12 +127,67 @@ TEST_F(BenchCliTest, TextReportAndBadUsage) {
 
   ProcessResult bad = Xatm({"bench", "--mode", "fast"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "xatm bench: --mode fast is not 2pc, raw or local\n");
+  EXPECT_EQ(bad.err,
+            "xatm bench: --mode fast is not 2pc, raw, local or saga\n");
   EXPECT_EQ(Xatm({"bench", "--clients", "0"}).exit_code, 2);
   ProcessResult prefix = Xatm({"bench", "--account-prefix", "Bench_"});
   EXPECT_EQ(prefix.exit_code, 2);
   EXPECT_EQ(prefix.err,
             "xatm bench: --account-prefix must be 1 to 16 of [a-z0-9-]\n");
+}
+
+// The saga mode runs real sagas (SagaManager over the decision log, the
+// transfer saga of `xatm transfer --protocol saga`): they commit, their
+// barrier rows are there, none is left unfinished, and the accounts hold
+// what they held, counted here rather than by the bench.
+TEST_F(BenchCliTest, SagaModeCommitsRealSagasAndKeepsTheSum) {
+  const std::string prefix = "bs" + RandomHex(6) + "-";
+  constexpr int kSagaAccounts = 3;
+  ProcessResult r =
+      Xatm({"bench", "--mode", "saga", "--clients", "2", "--seconds", "2",
+            "--accounts", std::to_string(kSagaAccounts), "--account-prefix",
+            prefix});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("^mode saga \\(decisions: file\\), clients 2, ")))
+      << r.out;
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(r.out, m, std::regex("\ntransfers +([0-9]+) \\(")))
+      << r.out;
+  EXPECT_GT(std::stoll(m[1]), 0) << r.out;
+  EXPECT_EQ(r.out.find("\nfailed "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nmoney          conserved ("), std::string::npos)
+      << r.out;
+
+  ProcessResult in_doubt = Xatm({"in-doubt"});
+  EXPECT_EQ(in_doubt.exit_code, 0) << in_doubt.out << in_doubt.err;
+  EXPECT_EQ(in_doubt.out, "nothing in doubt\n");
+
+  auto pg = MakeResource(testing::PostgresTestConfig("pg"));
+  auto my = MakeResource(testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(pg.ok() && my.ok());
+  int64_t cents = 0;
+  for (Resource* db : {pg->get(), my->get()}) {
+    auto rows = db->QueryLocal(
+        "SELECT count(*), CAST(SUM(balance) * 100 AS DECIMAL(20, 0)) "
+        "FROM xatm_accounts WHERE id LIKE ?",
+        {prefix + "%"});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->front()[0].value_or(""), std::to_string(kSagaAccounts));
+    cents += std::stoll(rows->front()[1].value_or("0"));
+    // Each committed saga left the action rows of its two steps.
+    auto barriers = db->QueryLocal(
+        "SELECT count(*) FROM xatm_saga_barrier WHERE saga_id LIKE ? AND "
+        "op = 'action'",
+        {"xatm:" + node_ + ":%"});
+    ASSERT_TRUE(barriers.ok()) << barriers.status().ToString();
+    EXPECT_NE(barriers->front()[0].value_or("0"), "0") << db->name();
+    EXPECT_TRUE(db->ExecuteLocal("DELETE FROM xatm_accounts WHERE id LIKE ?",
+                                 {prefix + "%"})
+                    .ok());
+  }
+  EXPECT_EQ(cents, int64_t{2} * kSagaAccounts * 1000000 * 100);
 }
 
 // Benches of several nodes at once, each on accounts of its own: its sum

@@ -1,0 +1,49 @@
+// examples/saga_example.cc against the real test servers: the program
+// exits 0 and each of its three orders ends as it should (one committed,
+// two compensated), the wallet keeping 70.00 and one shipment.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/integration/test_env.h"
+#include "tests/unit/run_process.h"
+
+#ifndef SAGA_EXAMPLE_BINARY
+#error "SAGA_EXAMPLE_BINARY must name the saga_example executable"
+#endif
+
+namespace xatm {
+namespace {
+
+TEST(SagaExampleTest, RunsItsOrdersToTheRightEnds) {
+  // The program reads these; a missing one fails here with its name.
+  for (const char* var :
+       {"XATM_TEST_PG_CONNINFO", "XATM_TEST_MY_HOST", "XATM_TEST_MY_PORT",
+        "XATM_TEST_MY_USER", "XATM_TEST_MY_DATABASE", "XATM_MY_PASSWORD"}) {
+    (void)testing::RequireEnv(var);
+  }
+  testing::TempDir dir;
+  testing::ProcessResult r =
+      testing::RunProcess({SAGA_EXAMPLE_BINARY, dir.path() + "/log"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("order 30.00 to Lisbon: committed OK\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("order 30.00 to nowhere: compensated ABORTED"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("order 500.00 to Oslo: compensated ABORTED"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("balance 70.00, shipments 1\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("saga example ok\n"), std::string::npos) << r.out;
+
+  // A second run on the same log: the first left nothing unfinished.
+  testing::ProcessResult again =
+      testing::RunProcess({SAGA_EXAMPLE_BINARY, dir.path() + "/log"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+}
+
+}  // namespace
+}  // namespace xatm
