@@ -2,6 +2,7 @@
 
 #include "cli/bank/transfer_sql.h"
 #include "xatm/key_table.h"
+#include "xatm/saga_barrier.h"
 
 namespace xatm {
 namespace {
@@ -110,15 +111,34 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
                                      (*stored)->fingerprint);
     }
     TransferResult original{(*stored)->gtrid, Status::Ok(), true, "saga"};
-    // A compensated saga releases its claim: a claim whose saga is not
-    // unfinished is a committed transfer.
     Result<std::optional<SagaRecord>> saga = sagas.journal().Find(original.gtrid);
     if (!saga.ok()) return saga.status();
     if (*saga && !IsFinal((*saga)->phase)) {
       original.status = SagaOutcome{(*saga)->id, (*saga)->phase,
                                     (*saga)->reason}
                             .status();
+      return std::optional<TransferResult>(original);
     }
+    // Finished (a file log forgets it): the credit's barrier rows tell. A
+    // saga committed only with the credit's action row alone; one undone,
+    // or closed by an operator, has its compensation row too. A claim of a
+    // two-phase transfer (no rows at all) exists only once it committed.
+    Result<std::vector<BarrierRow>> rows =
+        ReadBarriers(*tm.FindResource(to.resource), original.gtrid);
+    if (!rows.ok()) return rows.status();
+    bool credited = false, undone = false;
+    for (const BarrierRow& row : *rows) {
+      if (row.step != "credit") continue;
+      (row.op == BarrierOp::kAction ? credited : undone) = true;
+    }
+    if (credited && undone) {
+      original.status =
+          Status::Aborted("the saga " + original.gtrid + " was compensated");
+    } else if (!credited && !rows->empty()) {
+      original.status = Status::Aborted("the saga " + original.gtrid +
+                                        " ended without its credit");
+    }
+    original.protocol = rows->empty() ? "2pc" : "saga";
     return std::optional<TransferResult>(original);
   };
   Result<std::optional<TransferResult>> replayed = replay();

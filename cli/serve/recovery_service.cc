@@ -40,8 +40,7 @@ Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
     Result<std::unique_ptr<TransactionManager>> tm =
         OpenTransactionManager(config);
     if (!tm.ok()) return tm.status();
-    return std::unique_ptr<RecoveryService>(
-        new RecoveryService(config, std::move(tm).value(), nullptr));
+    return Make(config, std::move(tm).value(), nullptr);
   }
   Result<std::vector<std::shared_ptr<Resource>>> resources =
       MakeResources(config);
@@ -52,18 +51,26 @@ Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
       ManagerOptions(config), std::move(resources).value(),
       std::move(pass_log));
   if (!tm.ok()) return tm.status();
-  return std::unique_ptr<RecoveryService>(
-      new RecoveryService(config, std::move(tm).value(), held));
+  return Make(config, std::move(tm).value(), held);
+}
+
+Result<std::unique_ptr<RecoveryService>> RecoveryService::Make(
+    const Config& config, std::unique_ptr<TransactionManager> tm,
+    PassLog* pass_log) {
+  Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(*tm);
+  if (!sagas.ok()) return sagas.status();
+  return std::unique_ptr<RecoveryService>(new RecoveryService(
+      config, std::move(tm), pass_log, std::move(sagas).value()));
 }
 
 RecoveryService::RecoveryService(const Config& config,
                                  std::unique_ptr<TransactionManager> tm,
-                                 PassLog* pass_log)
+                                 PassLog* pass_log,
+                                 std::unique_ptr<SagaManager> sagas)
     : config_(config),
       tm_(std::move(tm)),
       pass_log_(pass_log),
-      // Neither journal fails to open: it is the manager's log or store.
-      sagas_(SagaManager::Create(*tm_).value()),
+      sagas_(std::move(sagas)),
       // The heartbeat is made by Run() before the first pass.
       sweeper_(tm_.get(), ServiceSweeperOptions(config, sagas_.get(), [this] {
                  return heartbeat_ != nullptr ? heartbeat_->health()

@@ -45,7 +45,11 @@ class RecoveryService {
 
  private:
   RecoveryService(const Config& config, std::unique_ptr<TransactionManager> tm,
-                  PassLog* pass_log);
+                  PassLog* pass_log, std::unique_ptr<SagaManager> sagas);
+  // With the sagas of `tm`.
+  static Result<std::unique_ptr<RecoveryService>> Make(
+      const Config& config, std::unique_ptr<TransactionManager> tm,
+      PassLog* pass_log);
 
   // One pass: OK also when abandoned for a stop request while waiting for
   // the log.

@@ -403,7 +403,9 @@ TEST_F(SagaCliTest, AStuckCompensationIsListedLeftByRecoveryAndResolved) {
 
   std::cout << "--- a second one, closed by hand\n";
   BlockCreditBack();
-  ProcessResult second = Transfer(alice_, nobody_, "30.00");
+  const std::string key = "stuck-" + alice_;
+  ProcessResult second = Transfer(alice_, nobody_, "30.00",
+                                  {"--protocol", "saga", "--key", key});
   Show("xatm transfer --from " + alice_ + " --to " + nobody_ +
            " --amount 30.00 --protocol saga",
        second);
@@ -425,6 +427,14 @@ TEST_F(SagaCliTest, AStuckCompensationIsListedLeftByRecoveryAndResolved) {
                             " compensated (marked by an operator: refunded by "
                             "hand)\n");
   // Nothing ran: the refund is the operator's.
+  EXPECT_EQ(AliceBalance(), "70.00");
+  // A retry with the key is answered by the original: not committed.
+  ProcessResult replayed = Transfer(alice_, nobody_, "30.00",
+                                    {"--protocol", "saga", "--key", key});
+  Show("xatm transfer ... --key " + key, replayed);
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.out << replayed.err;
+  EXPECT_TRUE(Contains(replayed.out, second_id + " aborted")) << replayed.out;
+  EXPECT_TRUE(Contains(replayed.out, "nothing moved now")) << replayed.out;
   EXPECT_EQ(AliceBalance(), "70.00");
   Unblock();
   ProcessResult last = Xatm({"in-doubt"});
