@@ -665,5 +665,87 @@ TEST_F(SagaDbTest, ResumeFinishesASagaLeftMidWayWithoutDoingAnythingTwice) {
   ExpectBalances("70.00", "80.00");
 }
 
+// --- The XA group: databases that can prepare, under the saga's decision.
+
+SagaDefinition DebitThenXaCredit(const std::string& bob,
+                                 const std::string& credited) {
+  SagaDefinition d;
+  d.name = "xa-group";
+  d.stages = {{Debit("debit", "my", bob, "20.00")}};
+  d.xa_group = {SagaXaWork{"pg", {{kCreditSql, {"20.00", credited}, 1}}}};
+  d.deadline_ms = 30000;
+  return d;
+}
+
+TEST_F(SagaDbTest, AnXaGroupCommitsWithTheSagaUnderOneDecision) {
+  Result<SagaOutcome> out = sagas_->Run(DebitThenXaCredit(bob_, alice_));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->phase, SagaPhase::kCommitted) << out->reason;
+  ExpectBalances("120.00", "30.00");
+  EXPECT_EQ(Barriers(*pg_, out->id), Rows{"~xa/action"});
+  EXPECT_EQ(Barriers(*my_, out->id), Rows{"debit/action"});
+  // Its decision was made and ended; no branch is left prepared.
+  EXPECT_TRUE(tm_->log().OpenCommits().empty());
+  Result<std::vector<PreparedBranch>> prepared = pg_->ListPrepared();
+  ASSERT_TRUE(prepared.ok());
+  for (const PreparedBranch& b : *prepared) {
+    EXPECT_NE(b.id.xid.node, node_) << b.raw;
+  }
+}
+
+TEST_F(SagaDbTest, AnXaGroupThatSaysNoRollsBackAndTheStepsAreCompensated) {
+  Result<SagaOutcome> out = sagas_->Run(DebitThenXaCredit(bob_, nobody_));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->phase, SagaPhase::kCompensated);
+  EXPECT_NE(out->reason.find("affected 0 rows"), std::string::npos)
+      << out->reason;
+  ExpectBalances("100.00", "50.00");
+  EXPECT_TRUE(Barriers(*pg_, out->id).empty());
+  EXPECT_EQ(Barriers(*my_, out->id),
+            (Rows{"debit/action", "debit/compensation"}));
+  Result<std::vector<PreparedBranch>> prepared = pg_->ListPrepared();
+  ASSERT_TRUE(prepared.ok());
+  for (const PreparedBranch& b : *prepared) {
+    EXPECT_NE(b.id.xid.node, node_) << b.raw;
+  }
+}
+
+TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupCommittedIsNotRunAgain) {
+  Result<SagaOutcome> out = sagas_->Run(DebitThenXaCredit(bob_, alice_));
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->phase, SagaPhase::kCommitted);
+  // The process died after the group committed, before its last record:
+  // the record still says forward and names the group.
+  SagaRecord record = HandMadeRecord(DebitThenXaCredit(bob_, alice_),
+                                     SagaPhase::kForward, {StepPhase::kDone});
+  record.id = out->id;
+  record.xa_gtrid = "xatm:" + node_ + ":1:0000000000000001:f";
+  ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
+  SagaResumeResult pass = sagas_->Resume();
+  EXPECT_EQ(pass.committed, 1)
+      << (pass.driven.empty() ? "" : pass.driven[0].reason);
+  ExpectBalances("120.00", "30.00");
+}
+
+TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupWasNeverDecidedIsCompensated) {
+  SagaDefinition d = DebitThenXaCredit(bob_, alice_);
+  d.deadline_ms = 1;
+  // The debit ran; the group's transaction began but nothing decided it.
+  SagaRecord record = HandMadeRecord(d, SagaPhase::kForward,
+                                     {StepPhase::kDone});
+  record.xa_gtrid = HandMadeId();
+  ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
+  CallResult debit = CallDatabaseStep(*my_, record.id, d.stages[0][0], false,
+                                      SteadyClock::now() + milliseconds(5000));
+  ASSERT_EQ(debit.kind, CallResult::kDone) << debit.message;
+  ExpectBalances("100.00", "30.00");
+  std::this_thread::sleep_for(milliseconds(5));
+  SagaResumeResult pass = sagas_->Resume();
+  EXPECT_EQ(pass.compensated, 1)
+      << (pass.driven.empty() ? "" : pass.driven[0].reason);
+  ExpectBalances("100.00", "50.00");
+  EXPECT_TRUE(Barriers(*pg_, record.id).empty());
+}
+
 }  // namespace
 }  // namespace xatm::testing
