@@ -15,6 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 // One in this many transfers stays within one database (one-phase commit).
 constexpr unsigned kSameDatabaseOneIn = 8;
+// One in this many transfers runs as a saga (--protocol saga).
+constexpr unsigned kSagaOneIn = 2;
 
 int64_t MsSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
@@ -88,10 +90,15 @@ TransferRecord ChaosClient::RunTransfer() {
     if (rng_() % 2 == 0) std::swap(r.from, r.to);
   }
   r.amount = Amount::FromCents(1 + rng_() % 500);
-  ProcessRun run =
-      RunProcess({"transfer", "--from", r.from.ToString(), "--to",
-                  r.to.ToString(), "--amount", r.amount.ToString()},
-                 /*killable=*/true);
+  r.saga = rng_() % kSagaOneIn == 0;
+  std::vector<std::string> args = {
+      "transfer",      "--from",   r.from.ToString(),  "--to",
+      r.to.ToString(), "--amount", r.amount.ToString()};
+  if (r.saga) {
+    args.push_back("--protocol");
+    args.push_back("saga");
+  }
+  ProcessRun run = RunProcess(args, /*killable=*/true);
   r.end = run.end;
   r.code = run.code;
   r.ms = run.ms;

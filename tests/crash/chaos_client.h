@@ -1,6 +1,7 @@
 // One client of the bank chaos run: a node of its own that runs `xatm
 // transfer` processes one after another (random accounts in both
-// databases, random direction, small amounts), with an `xatm recover` now
+// databases, random direction, small amounts; half of them as sagas,
+// `--protocol saga`), with an `xatm recover` now
 // and then as a deployment's sweeper would, and records how each ended.
 // Another thread may have its running transfer killed (SIGKILL) at any
 // moment.
@@ -32,7 +33,8 @@ enum class ProcessEnd {
 };
 
 struct TransferRecord {
-  std::string gtrid;  // "" when it printed none
+  std::string gtrid;  // "" when it printed none (a saga's id for a saga)
+  bool saga = false;  // run with --protocol saga
   AccountRef from;
   AccountRef to;
   Amount amount;

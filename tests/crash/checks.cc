@@ -124,6 +124,12 @@ LogView ReadLog(const std::string& dir) {
       case RecordType::kHeuristic:
         view.heuristics.insert(r.record.gtrid);
         break;
+      case RecordType::kSaga:
+        view.sagas.insert(r.record.gtrid);
+        break;
+      case RecordType::kSagaEnd:
+        view.saga_ends.insert(r.record.gtrid);
+        break;
     }
   }
   return view;

@@ -46,6 +46,9 @@ struct LogView {
   std::set<std::string> commits;
   std::set<std::string> ends;
   std::set<std::string> heuristics;
+  // Saga ids with a SAGA record, and those with the final one (SAGA_END).
+  std::set<std::string> sagas;
+  std::set<std::string> saga_ends;
 
   bool HasCommit(const std::string& gtrid) const {
     return commits.count(gtrid) != 0;
