@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -101,6 +102,50 @@ bool ParseSecondsMs(const std::string& s, int64_t* ms) {
   *ms = w * 1000 + f;
   return true;
 }
+
+// The retry policies of a saga transfer: saga_attempts and
+// saga_compensation_attempts (whole numbers), saga_backoff (the first
+// wait), saga_backoff_max (the cap) and saga_call_timeout (seconds).
+Status ParseSagaRetries(
+    const std::function<const std::string*(const char*)>& top,
+    SagaTransferOptions* out) {
+  for (auto [key, policy] : {std::pair{"saga_attempts", &out->step},
+                             std::pair{"saga_compensation_attempts",
+                                       &out->compensation}}) {
+    if (const std::string* v = top(key)) {
+      int64_t n = 0;
+      if (!ParseInt(*v, 1, 1'000'000, &n)) {
+        return Status::InvalidArgument(std::string(key) + " '" + *v +
+                                       "' is not a whole number from 1");
+      }
+      policy->attempts = static_cast<int>(n);
+    }
+  }
+  for (auto [key, field] :
+       {std::pair{"saga_backoff", &RetryPolicy::first_backoff_ms},
+        std::pair{"saga_backoff_max", &RetryPolicy::max_backoff_ms},
+        std::pair{"saga_call_timeout", &RetryPolicy::call_timeout_ms}}) {
+    if (const std::string* v = top(key)) {
+      int64_t ms = 0;
+      if (!ParseSecondsMs(*v, &ms) || ms <= 0) {
+        return Status::InvalidArgument(std::string(key) + " '" + *v +
+                                       "' is not a positive number of "
+                                       "seconds");
+      }
+      out->step.*field = ms;
+      out->compensation.*field = ms;
+    }
+  }
+  for (const RetryPolicy* p : {&out->step, &out->compensation}) {
+    Status valid = CheckRetryPolicy(*p);
+    if (!valid.ok()) {
+      return Status::InvalidArgument("saga_backoff / saga_backoff_max: " +
+                                     valid.message());
+    }
+  }
+  return Status::Ok();
+}
+
 
 bool IsEnvName(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -222,7 +267,9 @@ class Parser {
         "grace_period",   "sweep_interval",
         "decision_store", "log_lock_wait",
         "takeover_after", "heartbeat_interval",
-        "key_retention", "saga_deadline", "saga_retention"};
+        "key_retention", "saga_deadline", "saga_retention", "saga_attempts",
+        "saga_compensation_attempts", "saga_backoff", "saga_backoff_max",
+        "saga_call_timeout"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -282,13 +329,16 @@ class Parser {
           std::pair{"log_lock_wait", &config.log_lock_wait_ms},
           std::pair{"heartbeat_interval", &config.heartbeat_interval_ms},
           std::pair{"key_retention", &config.key_retention_ms},
-          std::pair{"saga_deadline", &config.saga_deadline_ms},
+          std::pair{"saga_deadline", &config.saga_transfer.deadline_ms},
           std::pair{"saga_retention", &config.saga_retention_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
         return Error(std::string(key) + " " + Quoted(*top(key)) +
                      " is not a positive number of seconds");
       }
+    }
+    if (Status saga = ParseSagaRetries(top, &config.saga_transfer); !saga.ok()) {
+      return Error(saga.message());
     }
     // The decision deadline the CLI derives from it must fit the rule the
     // library checks.

@@ -49,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bank/saga_transfer.h"
 #include "xatm/resource_config.h"
 #include "xatm/status.h"
 
@@ -80,9 +81,10 @@ struct Config {
   int64_t key_retention_s() const {
     return key_retention_ms < 1000 ? 1 : key_retention_ms / 1000;
   }
-  // A saga transfer past this compensates; finished sagas and their
-  // barrier rows are pruned after saga_retention.
-  int64_t saga_deadline_ms = 30000;
+  // How a saga transfer runs: its deadline (past it, it compensates) and
+  // the retry policies of its steps and compensations.
+  SagaTransferOptions saga_transfer;
+  // Finished sagas and their barrier rows are pruned after this.
   int64_t saga_retention_ms = 7 * 24 * 3600 * 1000LL;
   int64_t saga_retention_s() const {
     return saga_retention_ms < 1000 ? 1 : saga_retention_ms / 1000;

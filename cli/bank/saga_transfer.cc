@@ -15,19 +15,6 @@ constexpr char kClaimKey[] =
 constexpr char kReleaseKey[] =
     "DELETE FROM xatm_idempotency_keys WHERE idem_key = ? AND gtrid = ?";
 
-RetryPolicy StepPolicy() {
-  RetryPolicy p;
-  p.attempts = 5;
-  p.first_backoff_ms = 50;
-  p.max_backoff_ms = 1000;
-  return p;
-}
-
-RetryPolicy CompensationPolicy() {
-  RetryPolicy p = StepPolicy();
-  p.attempts = 10;
-  return p;
-}
 
 // Why a step said no, in the words of a two-phase transfer: the step's
 // UPDATE matched no row.
@@ -46,10 +33,24 @@ std::string Explain(TransactionManager& tm, const AccountRef& account,
 
 }  // namespace
 
+RetryPolicy SagaTransferOptions::DefaultStepPolicy() {
+  RetryPolicy p;
+  p.attempts = 5;
+  p.first_backoff_ms = 50;
+  p.max_backoff_ms = 2000;
+  return p;
+}
+
+RetryPolicy SagaTransferOptions::DefaultCompensationPolicy() {
+  RetryPolicy p = DefaultStepPolicy();
+  p.attempts = 20;
+  return p;
+}
+
 SagaDefinition TransferSaga(const AccountRef& from, const AccountRef& to,
                             const Amount& amount,
                             const std::optional<std::string>& key,
-                            int64_t deadline_ms) {
+                            const SagaTransferOptions& options) {
   const std::string value = amount.ToString();
   const std::string debit_delta = amount.Negated().ToString();
   SagaStep debit;
@@ -69,8 +70,8 @@ SagaDefinition TransferSaga(const AccountRef& from, const AccountRef& to,
     debit.compensation.push_back(
         {kReleaseKey, {*key, kSagaIdParam}, std::nullopt});
   }
-  debit.retry = StepPolicy();
-  debit.compensation_retry = CompensationPolicy();
+  debit.retry = options.step;
+  debit.compensation_retry = options.compensation;
 
   SagaStep credit;
   credit.name = "credit";
@@ -81,13 +82,13 @@ SagaDefinition TransferSaga(const AccountRef& from, const AccountRef& to,
   credit.compensation = {
       {sql::kDebitUnchecked, {value, to.id}, 1},
       {sql::kLedgerUndo, {kSagaIdParam, to.id}, std::nullopt}};
-  credit.retry = StepPolicy();
-  credit.compensation_retry = CompensationPolicy();
+  credit.retry = options.step;
+  credit.compensation_retry = options.compensation;
 
   SagaDefinition saga;
   saga.name = "transfer";
   saga.stages = {{debit}, {credit}};
-  saga.deadline_ms = deadline_ms;
+  saga.deadline_ms = options.deadline_ms;
   return saga;
 }
 
@@ -95,7 +96,7 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
                                     const AccountRef& from,
                                     const AccountRef& to, const Amount& amount,
                                     const std::optional<std::string>& key,
-                                    int64_t deadline_ms) {
+                                    const SagaTransferOptions& options) {
   XATM_RETURN_IF_ERROR(CheckTransferRequest(tm, from, to, amount));
   const std::string fingerprint = TransferFingerprint(from, to, amount);
   // A key already claimed: nothing runs; the answer is the original's.
@@ -146,7 +147,7 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
   if (*replayed) return **replayed;
 
   Result<SagaOutcome> outcome =
-      sagas.Run(TransferSaga(from, to, amount, key, deadline_ms));
+      sagas.Run(TransferSaga(from, to, amount, key, options));
   if (!outcome.ok()) {
     if (outcome.status().code() == StatusCode::kUnknownOutcome) {
       return TransferResult{"", outcome.status(), false, "saga"};

@@ -21,12 +21,25 @@
 
 namespace xatm {
 
+// How a transfer saga runs (config keys saga_deadline, saga_attempts,
+// saga_compensation_attempts, saga_backoff, saga_backoff_max,
+// saga_call_timeout).
+struct SagaTransferOptions {
+  int64_t deadline_ms = 30000;
+  RetryPolicy step = DefaultStepPolicy();
+  // More attempts: a compensation that gives up needs an operator.
+  RetryPolicy compensation = DefaultCompensationPolicy();
+
+  static RetryPolicy DefaultStepPolicy();
+  static RetryPolicy DefaultCompensationPolicy();
+};
+
 // The saga of one transfer (for tests and the bench). `key`: claimed in
 // the debit step.
 SagaDefinition TransferSaga(const AccountRef& from, const AccountRef& to,
                             const Amount& amount,
                             const std::optional<std::string>& key,
-                            int64_t deadline_ms);
+                            const SagaTransferOptions& options = {});
 
 // Like Transfer (transfer.h), as a saga: OK committed; Aborted compensated
 // (nothing changed; the reason says why: "insufficient funds in pg:alice",
@@ -37,6 +50,6 @@ Result<TransferResult> SagaTransfer(
     SagaManager& sagas, TransactionManager& tm, const AccountRef& from,
     const AccountRef& to, const Amount& amount,
     const std::optional<std::string>& key = std::nullopt,
-    int64_t deadline_ms = 30000);
+    const SagaTransferOptions& options = {});
 
 }  // namespace xatm

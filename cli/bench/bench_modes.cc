@@ -75,7 +75,7 @@ BenchTarget::BenchTarget(BenchMode mode,
       resources_(std::move(resources)),
       tm_(std::move(tm)),
       sagas_(std::move(sagas)),
-      saga_deadline_ms_(config.saga_deadline_ms),
+      saga_options_(config.saga_transfer),
       xids_(config.node) {}
 
 Status BenchTarget::Transfer(const AccountRef& from, const AccountRef& to,
@@ -84,7 +84,7 @@ Status BenchTarget::Transfer(const AccountRef& from, const AccountRef& to,
   Result<TransferResult> result = Status::Internal("not run");
   if (mode_ == BenchMode::kSaga) {
     result = SagaTransfer(*sagas_, *tm_, from, to, amount, std::nullopt,
-                          saga_deadline_ms_);
+                          saga_options_);
   } else {
     result = xatm::Transfer(*tm_, from, to, amount);
   }

@@ -67,7 +67,7 @@ class BenchTarget {
   const std::vector<std::shared_ptr<Resource>> resources_;
   const std::unique_ptr<TransactionManager> tm_;  // 2pc, raw, saga
   const std::unique_ptr<SagaManager> sagas_;      // saga (over tm_)
-  const int64_t saga_deadline_ms_;                // saga
+  const SagaTransferOptions saga_options_;        // saga
   XidGenerator xids_;  // local: ids for the ledger rows
 };
 

@@ -141,7 +141,7 @@ int Run(const Invocation& invocation) {
         return ctx.Fail(kExitFailed, sagas.status().ToString(), request);
       }
       result = SagaTransfer(**sagas, **tm, *from, *to, *amount, key,
-                            ctx.config().saga_deadline_ms);
+                            ctx.config().saga_transfer);
     } else {
       result = Transfer(**tm, *from, *to, *amount, key);
     }

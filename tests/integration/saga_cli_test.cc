@@ -37,6 +37,12 @@
 namespace xatm {
 namespace {
 
+// Compensations that keep failing give up after three quick tries.
+std::string SagaSettings() {
+  return "saga_compensation_attempts = 3\nsaga_backoff = 0.01\n"
+         "saga_backoff_max = 0.1\n";
+}
+
 using ::xatm::testing::ProcessResult;
 using ::xatm::testing::RandomHex;
 using ::xatm::testing::RequireEnv;
@@ -56,7 +62,8 @@ class SagaCliTest : public ::testing::Test {
     bob_ = "my:bob-" + suffix_;
     nobody_ = "my:nobody-" + suffix_;
     config_ = dir_.path() + "/xatm.ini";
-    testing::WriteFile(config_, testing::TestConfigText(node_));
+    // A compensation that keeps failing gives up after three quick tries.
+    testing::WriteFile(config_, SagaSettings() + testing::TestConfigText(node_));
     auto pg = MakeResource(testing::PostgresTestConfig("pg"));
     auto my = MakeResource(testing::MysqlTestConfig("my"));
     ASSERT_TRUE(pg.ok() && my.ok());
@@ -233,7 +240,8 @@ TEST_F(SagaCliTest, AKeyedSagaTransferMovesTheMoneyOnce) {
 }
 
 TEST_F(SagaCliTest, AResourceConfiguredXaOffTurnsTheTransferIntoASaga) {
-  testing::WriteFile(config_, testing::TestConfigText(node_) + "xa = off\n");
+  testing::WriteFile(config_, SagaSettings() + testing::TestConfigText(node_) +
+                                  "xa = off\n");
   ProcessResult there = Transfer(alice_, bob_, "20.00", {});
   EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
   EXPECT_TRUE(std::regex_match(

@@ -126,6 +126,46 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreLeftOut) {
   EXPECT_EQ(c->resources[0].idle_session_timeout_s, 60);
 }
 
+TEST_F(ConfigTest, SagaKeysSetTheTransferSagasDeadlineRetriesAndXa) {
+  Result<Config> c = Parse(
+      "node = n1\nlog_dir = /tmp/log\nsaga_deadline = 2.5\n"
+      "saga_retention = 60\nsaga_attempts = 4\n"
+      "saga_compensation_attempts = 7\nsaga_backoff = 0.01\n"
+      "saga_backoff_max = 0.5\nsaga_call_timeout = 3\n"
+      "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\nxa = off\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->saga_transfer.deadline_ms, 2500);
+  EXPECT_EQ(c->saga_retention_s(), 60);
+  EXPECT_EQ(c->saga_transfer.step.attempts, 4);
+  EXPECT_EQ(c->saga_transfer.compensation.attempts, 7);
+  EXPECT_EQ(c->saga_transfer.compensation.first_backoff_ms, 10);
+  EXPECT_EQ(c->saga_transfer.step.max_backoff_ms, 500);
+  EXPECT_EQ(c->saga_transfer.step.call_timeout_ms, 3000);
+  EXPECT_FALSE(c->resources[0].xa);
+
+  Result<Config> defaults =
+      Parse(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->saga_transfer.deadline_ms, 30000);
+  EXPECT_EQ(defaults->saga_transfer.step.attempts, 5);
+  EXPECT_EQ(defaults->saga_transfer.compensation.attempts, 20);
+  EXPECT_TRUE(defaults->resources[0].xa);
+
+  EXPECT_NE(Error(Minimal("saga_attempts = 0\n[resource.my]\ntype = mysql\n"
+                          "user = u\ndatabase = d\n"))
+                .find("saga_attempts '0'"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("saga_backoff = 3\nsaga_backoff_max = 1\n"
+                          "[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\n"))
+                .find("saga_backoff"),
+            std::string::npos);
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\nxa = maybe\n"))
+                .find("xa 'maybe' is not on or off"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, RelativeLogDirIsTakenFromTheConfigFilesDirectory) {
   Result<Config> c = Parse(
       "node = n1\nlog_dir = state/../log\n[resource.pg]\ntype = postgresql\n"
