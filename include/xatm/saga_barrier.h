@@ -35,6 +35,14 @@ Result<bool> InsertBarrier(Branch& branch, const std::string& resource_type,
                            const std::string& saga_id, const std::string& step,
                            BarrierOp op);
 
+// The same, held back to travel with the branch's next statement or commit
+// (Branch::ExecuteDeferred), for the case it is expected to insert: a row
+// that exists fails the branch (it votes no, or its commit rolls back)
+// like any error, and the caller must find out which it was.
+Status InsertBarrierDeferred(Branch& branch, const std::string& resource_type,
+                             const std::string& saga_id,
+                             const std::string& step, BarrierOp op);
+
 // The committed rows of one saga in `resource`: (step, op) pairs, for
 // tests and `xatm` output.
 struct BarrierRow {

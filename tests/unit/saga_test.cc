@@ -367,6 +367,11 @@ TEST_F(SagaTest, BadDefinitionsAreRefusedBeforeAnythingRuns) {
   d = ThreeSteps();
   d.stages[0][0].resource = "pg";
   EXPECT_EQ(sagas_->Run(d).status().code(), StatusCode::kInvalidArgument);
+  d = ThreeSteps();
+  d.stages[1][0].payload = std::string("caf\xc3", 4);  // cut short
+  Result<SagaOutcome> binary = sagas_->Run(d);
+  EXPECT_EQ(binary.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(binary.status().message().find("UTF-8"), std::string::npos);
   EXPECT_TRUE(Calls().empty());
   EXPECT_TRUE(log_->OpenSagas().empty());
 }
@@ -417,7 +422,7 @@ TEST(SagaRecordTest, EncodesAndDecodesEveryField) {
   r.begun_ms = 1;
   r.updated_ms = 2;
   r.reason = "why";
-  r.operator_reason = "audit \"text\"";
+  r.operator_reason = "audit \"text\"\n\x01 caf\xc3\xa9 \\";
   Result<SagaRecord> back = DecodeSagaRecord(EncodeSagaRecord(r));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(EncodeSagaRecord(*back), EncodeSagaRecord(r));
@@ -427,7 +432,12 @@ TEST(SagaRecordTest, EncodesAndDecodesEveryField) {
   EXPECT_EQ(back->definition.stages[0][0].retry.attempts, 7);
   EXPECT_TRUE(back->definition.stages[0][0].pivot);
   EXPECT_EQ(back->steps[0], StepPhase::kCompensationFailed);
-  EXPECT_EQ(back->operator_reason, "audit \"text\"");
+  EXPECT_EQ(back->operator_reason, "audit \"text\"\n\x01 caf\xc3\xa9 \\");
+  // A message that is not UTF-8 is kept, its odd bytes as '?'.
+  r.reason = std::string("bad \xff byte");
+  Result<SagaRecord> odd = DecodeSagaRecord(EncodeSagaRecord(r));
+  ASSERT_TRUE(odd.ok()) << odd.status().ToString();
+  EXPECT_EQ(odd->reason, "bad ? byte");
   EXPECT_FALSE(DecodeSagaRecord("{\"id\": 1}").ok());
   EXPECT_FALSE(DecodeSagaRecord("not json").ok());
 }

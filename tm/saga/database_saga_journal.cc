@@ -124,10 +124,46 @@ Status DatabaseSagaJournal::Save(const SagaRecord& record, bool forced) {
   XATM_RETURN_IF_ERROR(CheckType());
   XATM_RETURN_IF_ERROR(CheckIds(record.id, record.node));
   const std::string text = EncodeSagaRecord(record);
+  // The usual case in one round trip: the row's insert (a new saga) or its
+  // fenced update, checked by its count and sent with the COMMIT. Any
+  // surprise rolls it back and the careful way below finds out why.
+  Status fast = SaveFast(record, text, forced);
+  if (fast.code() != StatusCode::kAborted) return fast;
   bool raced = false;
   Status saved = SaveOnce(record, text, forced, &raced);
   if (raced) saved = SaveOnce(record, text, forced, &raced);
   return saved;
+}
+
+Status DatabaseSagaJournal::SaveFast(const SagaRecord& record,
+                                     const std::string& text, bool forced) {
+  Result<std::unique_ptr<Branch>> local = resource_->BeginLocal();
+  if (!local.ok()) {
+    return local.status().WithContext("saga " + record.id + ": saving to '" +
+                                      resource_->name() + "'");
+  }
+  Branch& branch = **local;
+  const std::string phase = SagaPhaseName(record.phase);
+  bool fresh = record.phase == SagaPhase::kForward && record.xa_gtrid.empty();
+  for (StepPhase p : record.steps) fresh = fresh && p == StepPhase::kPending;
+  Status s;
+  if (!forced && postgres()) {
+    s = branch.ExecuteDeferred("SET LOCAL synchronous_commit = off", {});
+  }
+  if (s.ok()) {
+    s = fresh ? branch.ExecuteDeferred(
+                    kInsert, {record.id, record.node, phase, text}, 1)
+              : branch.ExecuteDeferred(
+                    postgres() ? kPostgresqlUpdate : kMysqlUpdate,
+                    {record.node, phase, text, record.id, record.node}, 1);
+  }
+  if (!s.ok()) {
+    (void)branch.Rollback();
+    return Status::Aborted(s.message());
+  }
+  return branch.CommitOnePhase().WithContext("saga " + record.id +
+                                             ": saving to '" +
+                                             resource_->name() + "'");
 }
 
 Status DatabaseSagaJournal::SaveOnce(const SagaRecord& record,

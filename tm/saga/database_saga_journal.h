@@ -34,6 +34,11 @@ class DatabaseSagaJournal : public SagaJournal {
   bool shared() const override { return true; }
 
  private:
+  // Save in one statement sent with the COMMIT: OK; Aborted (rolled back:
+  // the row was not as expected, or the statement failed) for SaveOnce to
+  // find out; other: the commit's answer.
+  Status SaveFast(const SagaRecord& record, const std::string& text,
+                  bool forced);
   // One attempt of Save; `raced` is set when a concurrent first insert of
   // the same node won (a second attempt then updates its row).
   Status SaveOnce(const SagaRecord& record, const std::string& text,

@@ -1,10 +1,44 @@
 #include "tm/saga/log_saga_journal.h"
 
+#include "tm/saga/json_writer.h"
+
 namespace xatm {
+namespace {
+
+// A finished saga's SAGA-END carries how it ended, not its definition
+// again: nothing reads it back but `xatm log dump` (the operator's reason
+// among it, for audit).
+std::string EncodeEnd(const SagaRecord& r) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("id");
+  w.String(r.id);
+  w.Key("node");
+  w.String(r.node);
+  w.Key("name");
+  w.String(r.definition.name);
+  w.Key("phase");
+  w.String(SagaPhaseName(r.phase));
+  w.Key("updated_ms");
+  w.Int(r.updated_ms);
+  for (auto [key, text] : {std::pair{"reason", &r.reason},
+                           std::pair{"operator_reason", &r.operator_reason}}) {
+    if (text->empty()) continue;
+    w.Key(key);
+    w.String(IsValidUtf8(*text) ? *text : std::string("(not UTF-8)"));
+  }
+  w.EndObject();
+  return out;
+}
+
+}  // namespace
 
 Status LogSagaJournal::Save(const SagaRecord& record, bool forced) {
-  return log_.LogSaga(record.id, EncodeSagaRecord(record),
-                      IsFinal(record.phase), forced, record.updated_ms);
+  const bool final = IsFinal(record.phase);
+  return log_.LogSaga(record.id,
+                      final ? EncodeEnd(record) : EncodeSagaRecord(record),
+                      final, forced, record.updated_ms);
 }
 
 Result<std::vector<SagaRecord>> LogSagaJournal::Unfinished() const {

@@ -114,6 +114,17 @@ Status CreateSagaBarrierTable(Resource& resource) {
   return RunSqlScript(resource, script);
 }
 
+Status InsertBarrierDeferred(Branch& branch, const std::string& resource_type,
+                             const std::string& saga_id,
+                             const std::string& step, BarrierOp op) {
+  const char* sql = resource_type == "postgresql" ? kPostgresqlInsert
+                    : resource_type == "mysql"    ? kMysqlInsert
+                                                  : nullptr;
+  if (sql == nullptr) return UnknownType(resource_type);
+  XATM_RETURN_IF_ERROR(CheckKey(saga_id, step));
+  return branch.ExecuteDeferred(sql, {saga_id, step, BarrierOpName(op)}, 1);
+}
+
 Result<bool> InsertBarrier(Branch& branch, const std::string& resource_type,
                            const std::string& saga_id, const std::string& step,
                            BarrierOp op) {

@@ -212,7 +212,9 @@ SagaDriver::Next SagaDriver::Forward() {
                                " ms passed");
     }
     // A service step's start is forced: its compensation runs only for a
-    // step known to have started. A database step's barrier says it all.
+    // step known to have started. A database step's barrier rows say all
+    // there is to know (recovery reads them), so a stage of database steps
+    // alone writes nothing: its progress rides with the next record.
     bool forced = false;
     for (size_t i : todo) {
       if (r_.steps[i] == StepPhase::kPending ||
@@ -221,7 +223,7 @@ SagaDriver::Next SagaDriver::Forward() {
         forced |= steps_[i]->is_service() || steps_[i]->pivot;
       }
     }
-    if (!Save(forced)) return Next::kStop;
+    if (forced && !Save(true)) return Next::kStop;
     std::vector<CallResult> results = CallAll(todo, /*compensation=*/false);
     std::string failed, retried;
     for (size_t k = 0; k < todo.size(); ++k) {

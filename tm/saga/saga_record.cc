@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "tm/saga/json_writer.h"
+
 namespace xatm {
 namespace {
 
@@ -33,13 +35,45 @@ Status CheckName(std::string_view what, std::string_view name, size_t max) {
   return Status::Ok();
 }
 
-json PolicyJson(const RetryPolicy& p) {
-  return {{"attempts", p.attempts},
-          {"first_backoff_ms", p.first_backoff_ms},
-          {"multiplier", p.multiplier},
-          {"max_backoff_ms", p.max_backoff_ms},
-          {"jitter", p.jitter},
-          {"call_timeout_ms", p.call_timeout_ms}};
+// Messages (a database's error text) may hold any bytes: those that are
+// not ASCII become '?' unless the whole is UTF-8.
+std::string AsUtf8(const std::string& text) {
+  if (IsValidUtf8(text)) return text;
+  std::string out = text;
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  }
+  return out;
+}
+
+// Statements, parameters and payloads are kept as JSON text: UTF-8 only.
+Status CheckText(const std::string& where, const SqlCall& call) {
+  if (!IsValidUtf8(call.sql)) {
+    return Status::InvalidArgument(where + "a statement is not UTF-8 text");
+  }
+  for (const std::string& p : call.params) {
+    if (!IsValidUtf8(p)) {
+      return Status::InvalidArgument(where + "a parameter is not UTF-8 text");
+    }
+  }
+  return Status::Ok();
+}
+
+void WritePolicy(JsonWriter& w, const RetryPolicy& p) {
+  w.BeginObject();
+  w.Key("attempts");
+  w.Int(p.attempts);
+  w.Key("first_backoff_ms");
+  w.Int(p.first_backoff_ms);
+  w.Key("multiplier");
+  w.Double(p.multiplier);
+  w.Key("max_backoff_ms");
+  w.Int(p.max_backoff_ms);
+  w.Key("jitter");
+  w.Double(p.jitter);
+  w.Key("call_timeout_ms");
+  w.Int(p.call_timeout_ms);
+  w.EndObject();
 }
 
 RetryPolicy PolicyFrom(const json& j) {
@@ -53,14 +87,23 @@ RetryPolicy PolicyFrom(const json& j) {
   return p;
 }
 
-json CallsJson(const std::vector<SqlCall>& calls) {
-  json out = json::array();
+void WriteCalls(JsonWriter& w, const std::vector<SqlCall>& calls) {
+  w.BeginArray();
   for (const SqlCall& c : calls) {
-    json j = {{"sql", c.sql}, {"params", c.params}};
-    if (c.expected_rows) j["expected_rows"] = *c.expected_rows;
-    out.push_back(std::move(j));
+    w.BeginObject();
+    w.Key("sql");
+    w.String(c.sql);
+    w.Key("params");
+    w.BeginArray();
+    for (const std::string& p : c.params) w.String(p);
+    w.EndArray();
+    if (c.expected_rows) {
+      w.Key("expected_rows");
+      w.Int(*c.expected_rows);
+    }
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
 std::vector<SqlCall> CallsFrom(const json& j) {
@@ -77,20 +120,32 @@ std::vector<SqlCall> CallsFrom(const json& j) {
   return calls;
 }
 
-json StepJson(const SagaStep& s) {
-  json j = {{"name", s.name},
-            {"retry", PolicyJson(s.retry)},
-            {"compensation_retry", PolicyJson(s.compensation_retry)}};
+void WriteStep(JsonWriter& w, const SagaStep& s) {
+  w.BeginObject();
+  w.Key("name");
+  w.String(s.name);
+  w.Key("retry");
+  WritePolicy(w, s.retry);
+  w.Key("compensation_retry");
+  WritePolicy(w, s.compensation_retry);
   if (s.is_service()) {
-    j["service"] = s.service;
-    j["payload"] = s.payload;
+    w.Key("service");
+    w.String(s.service);
+    w.Key("payload");
+    w.String(s.payload);
   } else {
-    j["resource"] = s.resource;
-    j["action"] = CallsJson(s.action);
-    j["compensation"] = CallsJson(s.compensation);
+    w.Key("resource");
+    w.String(s.resource);
+    w.Key("action");
+    WriteCalls(w, s.action);
+    w.Key("compensation");
+    WriteCalls(w, s.compensation);
   }
-  if (s.pivot) j["pivot"] = true;
-  return j;
+  if (s.pivot) {
+    w.Key("pivot");
+    w.Bool(true);
+  }
+  w.EndObject();
 }
 
 SagaStep StepFrom(const json& j) {
@@ -181,7 +236,13 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
           if (c.sql.empty()) {
             return Status::InvalidArgument(where + "an empty statement");
           }
+          XATM_RETURN_IF_ERROR(CheckText(where, c));
         }
+      }
+      if (!IsValidUtf8(s.payload) || !IsValidUtf8(s.service) ||
+          !IsValidUtf8(s.resource)) {
+        return Status::InvalidArgument(
+            where + "its service, resource and payload must be UTF-8 text");
       }
       Status policy = CheckRetryPolicy(s.retry);
       if (policy.ok()) policy = CheckRetryPolicy(s.compensation_retry);
@@ -215,6 +276,7 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
         return Status::InvalidArgument("saga '" + d.name +
                                        "': an empty statement in the XA group");
       }
+      XATM_RETURN_IF_ERROR(CheckText("saga '" + d.name + "', XA group: ", c));
     }
   }
   return Status::Ok();
@@ -255,35 +317,63 @@ std::vector<const SagaStep*> SagaRecord::FlatSteps() const {
 }
 
 std::string EncodeSagaRecord(const SagaRecord& r) {
-  json stages = json::array();
+  std::string out;
+  out.reserve(1024);
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("id");
+  w.String(r.id);
+  w.Key("node");
+  w.String(r.node);
+  w.Key("name");
+  w.String(r.definition.name);
+  w.Key("deadline_ms");
+  w.Int(r.definition.deadline_ms);
+  w.Key("stages");
+  w.BeginArray();
   for (const std::vector<SagaStep>& stage : r.definition.stages) {
-    json steps = json::array();
-    for (const SagaStep& s : stage) steps.push_back(StepJson(s));
-    stages.push_back(std::move(steps));
+    w.BeginArray();
+    for (const SagaStep& s : stage) WriteStep(w, s);
+    w.EndArray();
   }
-  json phases = json::array();
-  for (StepPhase p : r.steps) phases.push_back(StepPhaseName(p));
-  json xa = json::array();
-  for (const SagaXaWork& w : r.definition.xa_group) {
-    xa.push_back({{"resource", w.resource},
-                  {"statements", CallsJson(w.statements)}});
+  w.EndArray();
+  w.Key("phase");
+  w.String(SagaPhaseName(r.phase));
+  w.Key("steps");
+  w.BeginArray();
+  for (StepPhase p : r.steps) w.String(StepPhaseName(p));
+  w.EndArray();
+  w.Key("begun_ms");
+  w.Int(r.begun_ms);
+  w.Key("updated_ms");
+  w.Int(r.updated_ms);
+  if (!r.reason.empty()) {
+    w.Key("reason");
+    w.String(AsUtf8(r.reason));
   }
-  json j = {{"id", r.id},
-            {"node", r.node},
-            {"name", r.definition.name},
-            {"deadline_ms", r.definition.deadline_ms},
-            {"stages", std::move(stages)},
-            {"phase", SagaPhaseName(r.phase)},
-            {"steps", std::move(phases)},
-            {"begun_ms", r.begun_ms},
-            {"updated_ms", r.updated_ms}};
-  if (!r.reason.empty()) j["reason"] = r.reason;
-  if (!r.operator_reason.empty()) j["operator_reason"] = r.operator_reason;
-  if (!xa.empty()) j["xa_group"] = std::move(xa);
-  if (!r.xa_gtrid.empty()) j["xa_gtrid"] = r.xa_gtrid;
-  // Replace invalid UTF-8 instead of throwing: a payload is the
-  // application's bytes.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!r.operator_reason.empty()) {
+    w.Key("operator_reason");
+    w.String(AsUtf8(r.operator_reason));
+  }
+  if (!r.definition.xa_group.empty()) {
+    w.Key("xa_group");
+    w.BeginArray();
+    for (const SagaXaWork& x : r.definition.xa_group) {
+      w.BeginObject();
+      w.Key("resource");
+      w.String(x.resource);
+      w.Key("statements");
+      WriteCalls(w, x.statements);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!r.xa_gtrid.empty()) {
+    w.Key("xa_gtrid");
+    w.String(r.xa_gtrid);
+  }
+  w.EndObject();
+  return out;
 }
 
 Result<SagaRecord> DecodeSagaRecord(std::string_view text) {

@@ -23,10 +23,17 @@ struct CallResult {
 
 // The step's action (or compensation) on `resource` in one local
 // transaction with its barrier row (xatm/saga_barrier.h). Every round trip
-// is bounded by `deadline`.
+// is bounded by `deadline`. An action is first tried in as few round trips
+// as can be (its barrier row and last statement sent with what follows);
+// anything unexpected rolls that back and the careful way runs it.
 CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
                             const SagaStep& step, bool compensation,
                             std::chrono::steady_clock::time_point deadline);
+// Statement by statement, reading each answer: tells a barrier row that
+// exists from a business "no" from a failure.
+CallResult CallDatabaseStepCarefully(
+    Resource& resource, const std::string& saga_id, const SagaStep& step,
+    bool compensation, std::chrono::steady_clock::time_point deadline);
 
 // Settles whether a database step's action ran: inserts its barrier row
 // alone. true = it had not run, and now never will; false = it ran.
