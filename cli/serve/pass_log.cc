@@ -32,6 +32,8 @@ Status PassLog::LogSaga(const std::string& saga_id,
                 : Closed();
 }
 
+Status PassLog::Flush() { return held() ? log_->Flush() : Closed(); }
+
 std::vector<DecisionRecord> PassLog::OpenSagas() const {
   return held() ? log_->OpenSagas() : std::vector<DecisionRecord>{};
 }

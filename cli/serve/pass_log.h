@@ -52,6 +52,7 @@ class PassLog final : public DecisionLog {
   Status LogSaga(const std::string& saga_id, const std::string& snapshot,
                  bool final, bool forced, int64_t time_ms) override;
   std::vector<DecisionRecord> OpenSagas() const override;
+  Status Flush() override;
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
       const std::string& gtrid) const override;

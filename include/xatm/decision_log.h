@@ -195,6 +195,11 @@ class DecisionLog {
   virtual Status LogSaga(const std::string& saga_id,
                          const std::string& snapshot, bool final, bool forced,
                          int64_t time_ms);
+  // Makes every record appended so far durable (as a forced one would
+  // be), so that a caller may append unforced, work meanwhile, and wait
+  // only where it must. The default has nothing to wait for.
+  virtual Status Flush() { return health(); }
+
   // The latest record of every saga not closed, oldest saga first (type
   // kSaga, gtrid = id, detail = snapshot).
   virtual std::vector<DecisionRecord> OpenSagas() const { return {}; }

@@ -155,7 +155,7 @@ class SagaManager {
   SagaManager(TransactionManager& tm, std::unique_ptr<SagaJournal> journal);
 
   // Drives `record` to its end or a stop, marked in flight meanwhile.
-  SagaOutcome Drive(SagaRecord record, bool resumed);
+  SagaOutcome Drive(SagaRecord record, bool resumed, bool unflushed = false);
   bool MarkInFlight(const std::string& id);
   void MarkDone(const std::string& id);
   std::optional<std::pair<ServiceHandler, ServiceHandler>> FindService(

@@ -39,6 +39,13 @@ class SagaJournal {
   // Find still does until pruned.
   virtual Status Save(const SagaRecord& record, bool forced) = 0;
 
+  // Whether a new saga's first record may be saved unforced and made
+  // durable by Flush just before its first step commits (a log's group
+  // commit then overlaps the step's own round trips).
+  virtual bool defers_durability() const { return false; }
+  // Makes every record saved so far durable.
+  virtual Status Flush() { return Status::Ok(); }
+
   // Sagas not in a final phase (for a shared store: every node's), oldest
   // first; or why they could not be read.
   virtual Result<std::vector<SagaRecord>> Unfinished() const = 0;

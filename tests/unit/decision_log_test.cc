@@ -906,5 +906,22 @@ TEST_F(DecisionLogTest, OpenSagasAreCarriedThroughCheckpointsOfNewSegments) {
   EXPECT_EQ("kept", open[0].detail);
 }
 
+TEST_F(DecisionLogTest, FlushMakesUnforcedRecordsSurviveAPowerLoss) {
+  auto log = MustOpen();
+  const uint64_t syncs = fs_.file_syncs();
+  ASSERT_TRUE(log->LogSaga(Gtrid(1), "kept", false, false, 1).ok());
+  EXPECT_EQ(fs_.file_syncs(), syncs) << "an unforced record was synced";
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_EQ(fs_.file_syncs(), syncs + 1);
+  ASSERT_TRUE(log->Flush().ok());  // nothing new: no sync
+  EXPECT_EQ(fs_.file_syncs(), syncs + 1);
+  ASSERT_TRUE(log->LogSaga(Gtrid(2), "lost", false, false, 2).ok());
+  // The machine stops with the log still open.
+  fs_.SimulatePowerLoss(UnsyncedData::kDrop);
+  auto reopened = MustOpen();
+  EXPECT_EQ(std::vector<std::string>{Gtrid(1)},
+            GtridsOf(reopened->OpenSagas()));
+}
+
 }  // namespace
 }  // namespace xatm

@@ -152,10 +152,24 @@ Status DecisionLogImpl::Submit(DecisionRecord record, bool forced) {
     if (!writing_ && queue_.size() >= kUnforcedWriteBytes) WriteQueue(lock);
     return failed_.ok() ? Status::Ok() : StickyError();
   }
-  last_forced_ = ticket;
-  // Carried by the next batch taken from the queue: this caller's own, or
-  // the one after the batch being written now.
-  const uint64_t batch = batches_ + 1;
+  return WaitSynced(lock, ticket);
+}
+
+Status DecisionLogImpl::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return StickyError();
+  if (synced_ >= enqueued_) return Status::Ok();
+  return WaitSynced(lock, enqueued_);
+}
+
+Status DecisionLogImpl::WaitSynced(std::unique_lock<std::mutex>& lock,
+                                   uint64_t ticket) {
+  last_forced_ = std::max(last_forced_, ticket);
+  // Carried by the batch being written now, when it took the record (a
+  // Flush of unforced records), else by the next batch taken from the
+  // queue: this caller's own, or the one after the batch being written.
+  const uint64_t batch =
+      writing_ && ticket <= writing_upto_ ? batches_ : batches_ + 1;
   while (synced_ < ticket && failed_.ok()) {
     if (!writing_) {
       WriteQueue(lock);  // our record is still queued: it goes now
@@ -180,6 +194,7 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
   batch_records_.clear();
   batch_records_.swap(queue_records_);
   const uint64_t upto = enqueued_;
+  writing_upto_ = upto;
   lock.unlock();
 
   // Every batch is synced before the next is written, unforced ENDs too:

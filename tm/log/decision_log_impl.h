@@ -52,6 +52,7 @@ class DecisionLogImpl final : public DecisionLog {
   Status LogSaga(const std::string& saga_id, const std::string& snapshot,
                  bool final, bool forced, int64_t time_ms) override;
   std::vector<DecisionRecord> OpenSagas() const override;
+  Status Flush() override;
 
   std::vector<DecisionRecord> OpenCommits() const override;
   std::optional<DecisionRecord> FindOpenCommit(
@@ -62,6 +63,9 @@ class DecisionLogImpl final : public DecisionLog {
 
  private:
   Status Submit(DecisionRecord record, bool forced);
+  // Until every record up to `ticket` is synced (writing the queue when no
+  // one else is). REQUIRES: mu_ held through `lock`.
+  Status WaitSynced(std::unique_lock<std::mutex>& lock, uint64_t ticket);
   // Writes the queue as one batch. REQUIRES: mu_ held, !writing_.
   void WriteQueue(std::unique_lock<std::mutex>& lock);
   // New segment + checkpoint + deletion of older ones. REQUIRES: the caller
@@ -92,6 +96,7 @@ class DecisionLogImpl final : public DecisionLog {
   mutable std::mutex mu_;
   // Guarded by mu_. Tickets number the records in queue order.
   bool writing_ = false;
+  uint64_t writing_upto_ = 0;  // last ticket of the batch being written
   uint64_t batches_ = 0;  // batches taken from the queue so far
   BatchWaiters waiters_;
   std::string queue_;  // encoded frames not yet written

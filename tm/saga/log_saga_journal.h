@@ -13,6 +13,8 @@ class LogSagaJournal final : public SagaJournal {
   explicit LogSagaJournal(DecisionLog& log) : log_(log) {}
 
   Status Save(const SagaRecord& record, bool forced) override;
+  bool defers_durability() const override { return true; }
+  Status Flush() override { return log_.Flush(); }
   Result<std::vector<SagaRecord>> Unfinished() const override;
   // A finished saga is forgotten at once (its SAGA-END closes it).
   Result<std::optional<SagaRecord>> Find(const std::string& id) const override;

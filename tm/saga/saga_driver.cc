@@ -19,12 +19,14 @@ bool Pending(StepPhase p) { return p == StepPhase::kPending; }
 }  // namespace
 
 SagaDriver::SagaDriver(TransactionManager& tm, SagaJournal& journal,
-                       ServiceLookup services, SagaRecord record, bool resumed)
+                       ServiceLookup services, SagaRecord record, bool resumed,
+                       bool unflushed)
     : tm_(tm),
       journal_(journal),
       services_(std::move(services)),
       r_(std::move(record)),
-      resumed_(resumed) {
+      resumed_(resumed),
+      unflushed_(unflushed) {
   steps_ = r_.FlatSteps();
   size_t start = 0;
   for (const std::vector<SagaStep>& stage : r_.definition.stages) {
@@ -86,7 +88,25 @@ SagaOutcome SagaDriver::Stop(std::string reason) {
   return SagaOutcome{r_.id, r_.phase, *stopped_};
 }
 
+Status SagaDriver::EnsureDurable() {
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  if (!unflushed_) return flush_failed_;
+  Status flushed = journal_.Flush();
+  if (!flushed.ok()) {
+    flush_failed_ = flushed;
+    unflushed_ = false;
+    return flushed;
+  }
+  unflushed_ = false;
+  CrashPoint("saga-begun");
+  return Status::Ok();
+}
+
 bool SagaDriver::Save(bool forced) {
+  if (Status durable = EnsureDurable(); !durable.ok()) {
+    Stop("its first record could not be made durable: " + durable.ToString());
+    return false;
+  }
   r_.updated_ms = tm_.clock().NowMs();
   Status s = journal_.Save(r_, forced);
   if (s.ok()) return true;
@@ -110,6 +130,10 @@ CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation) {
     const auto deadline =
         SteadyClock::now() + std::chrono::milliseconds(policy.call_timeout_ms);
     if (step.is_service()) {
+      if (Status durable = EnsureDurable(); !durable.ok()) {
+        return CallResult{CallResult::kRetry,
+                          "its record is not durable: " + durable.ToString()};
+      }
       auto handlers = services_(step.service);
       if (!handlers) {
         return CallResult{CallResult::kRetry, "no handler for service '" +
@@ -134,7 +158,8 @@ CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation) {
                         "resource '" + step.resource +
                             "' is not configured in this process"};
     }
-    return CallDatabaseStep(*resource, r_.id, step, compensation, deadline);
+    return CallDatabaseStep(*resource, r_.id, step, compensation, deadline,
+                            [this] { return EnsureDurable(); });
   });
 }
 
@@ -225,6 +250,14 @@ SagaDriver::Next SagaDriver::Forward() {
     }
     if (forced && !Save(true)) return Next::kStop;
     std::vector<CallResult> results = CallAll(todo, /*compensation=*/false);
+    {
+      std::lock_guard<std::mutex> lock(durable_mu_);
+      if (!flush_failed_.ok()) {
+        Stop("its first record could not be made durable: " +
+             flush_failed_.ToString());
+        return Next::kStop;
+      }
+    }
     std::string failed, retried;
     for (size_t k = 0; k < todo.size(); ++k) {
       const size_t i = todo[k];

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,8 +26,11 @@ class SagaDriver {
   // `resumed`: the record may lag behind what happened (its unforced saves
   // lost with a crashed process), so every database step not known to be
   // undone is compensated, even one the record shows pending.
+  // `unflushed`: the record was saved unforced (SagaJournal::
+  // defers_durability); it is flushed before anything commits.
   SagaDriver(TransactionManager& tm, SagaJournal& journal,
-             ServiceLookup services, SagaRecord record, bool resumed);
+             ServiceLookup services, SagaRecord record, bool resumed,
+             bool unflushed = false);
 
   // Until the saga is final, failed to compensate, or must stop (a step
   // after the pivot still retried, a save that failed).
@@ -63,6 +67,9 @@ class SagaDriver {
   CallResult CallStep(const SagaStep& step, bool compensation);
   // OK, or stops the saga (the record must not run ahead of the store).
   bool Save(bool forced);
+  // The first record made durable (once; thread-safe): before any step
+  // commits or any service is called.
+  Status EnsureDurable();
   SagaOutcome Stop(std::string reason);
   // Until the saga's deadline, by the manager's clock.
   int64_t MsLeft() const;
@@ -77,6 +84,9 @@ class SagaDriver {
   std::vector<const SagaStep*> steps_;
   std::vector<size_t> stage_start_;
   std::optional<std::string> stopped_;  // why the driver stopped early
+  std::mutex durable_mu_;
+  bool unflushed_;  // guarded by durable_mu_
+  Status flush_failed_;  // guarded by durable_mu_
 };
 
 }  // namespace xatm

@@ -83,13 +83,14 @@ bool SagaManager::IsInFlight(const std::string& id) const {
   return in_flight_.count(id) != 0;
 }
 
-SagaOutcome SagaManager::Drive(SagaRecord record, bool resumed) {
+SagaOutcome SagaManager::Drive(SagaRecord record, bool resumed,
+                               bool unflushed) {
   const std::string id = record.id;
   const auto start = std::chrono::steady_clock::now();
   SagaDriver driver(
       tm_, *journal_,
       [this](const std::string& name) { return FindService(name); },
-      std::move(record), resumed);
+      std::move(record), resumed, unflushed);
   SagaOutcome outcome = driver.Run();
   MarkDone(id);
   Metrics::SagaEnd end = Metrics::SagaEnd::kStopped;
@@ -142,7 +143,10 @@ Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
   record.begun_ms = xid.begin_ms;
   record.updated_ms = xid.begin_ms;
   MarkInFlight(record.id);
-  Status begun = journal_->Save(record, /*forced=*/true);
+  // Durable before the first step commits: at once, or (a log) flushed by
+  // the driver right before that commit, the sync overlapping the step.
+  const bool deferred = journal_->defers_durability();
+  Status begun = journal_->Save(record, /*forced=*/!deferred);
   if (!begun.ok()) {
     MarkDone(record.id);
     if (begun.code() == StatusCode::kFailedPrecondition ||
@@ -155,8 +159,8 @@ Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
                                   "saved (" + begun.ToString() +
                                   "); see `xatm in-doubt`");
   }
-  CrashPoint("saga-begun");
-  return Drive(std::move(record), /*resumed=*/false);
+  if (!deferred) CrashPoint("saga-begun");
+  return Drive(std::move(record), /*resumed=*/false, deferred);
 }
 
 SagaResumeResult SagaManager::Resume(const SagaResumeOptions& options) {

@@ -61,7 +61,8 @@ std::vector<std::string> Bound(const SqlCall& call, const std::string& saga_id) 
 // the commit's answer is unknown.
 Status TryActionAtOnce(Resource& resource, const std::string& saga_id,
                        const SagaStep& step,
-                       std::chrono::steady_clock::time_point deadline) {
+                       std::chrono::steady_clock::time_point deadline,
+                       const BeforeCommit& before_commit) {
   Result<std::unique_ptr<Branch>> begun = resource.BeginLocal();
   if (!begun.ok()) return begun.status();
   Branch& branch = **begun;
@@ -86,6 +87,15 @@ Status TryActionAtOnce(Resource& resource, const std::string& saga_id,
     (void)branch.Rollback();
     return Status::Aborted(s.message());
   }
+  if (before_commit) {
+    Status ready = before_commit();
+    if (!ready.ok()) {
+      (void)branch.Rollback();
+      return ready.code() == StatusCode::kAborted
+                 ? Status::Unavailable(ready.message())
+                 : ready;
+    }
+  }
   CrashPoint("saga-before-action-commit");
   Status committed = branch.CommitOnePhase();
   if (committed.ok()) CrashPoint("saga-after-action");
@@ -96,9 +106,11 @@ Status TryActionAtOnce(Resource& resource, const std::string& saga_id,
 
 CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
                             const SagaStep& step, bool compensation,
-                            std::chrono::steady_clock::time_point deadline) {
+                            std::chrono::steady_clock::time_point deadline,
+                            const BeforeCommit& before_commit) {
   if (!compensation) {
-    Status quick = TryActionAtOnce(resource, saga_id, step, deadline);
+    Status quick =
+        TryActionAtOnce(resource, saga_id, step, deadline, before_commit);
     if (quick.ok()) return Done("");
     if (quick.code() != StatusCode::kAborted) {
       // The barrier makes the next call safe whatever happened.
@@ -108,12 +120,13 @@ CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
     }
   }
   return CallDatabaseStepCarefully(resource, saga_id, step, compensation,
-                                   deadline);
+                                   deadline, before_commit);
 }
 
 CallResult CallDatabaseStepCarefully(
     Resource& resource, const std::string& saga_id, const SagaStep& step,
-    bool compensation, std::chrono::steady_clock::time_point deadline) {
+    bool compensation, std::chrono::steady_clock::time_point deadline,
+    const BeforeCommit& before_commit) {
   const char* side = compensation ? "compensation" : "action";
   const std::string context =
       std::string(side) + " of step " + step.name + " on " + resource.name();
@@ -173,6 +186,13 @@ CallResult CallDatabaseStepCarefully(
                     std::to_string(*call.expected_rows);
         return rollback(std::move(r));
       }
+    }
+  }
+  if (before_commit) {
+    Status ready = before_commit();
+    if (!ready.ok()) {
+      return rollback(
+          CallResult{CallResult::kRetry, context + ": " + ready.ToString()});
     }
   }
   CrashPoint(compensation ? "saga-before-compensation-commit"

@@ -26,14 +26,19 @@ struct CallResult {
 // is bounded by `deadline`. An action is first tried in as few round trips
 // as can be (its barrier row and last statement sent with what follows);
 // anything unexpected rolls that back and the careful way runs it.
+// `before_commit` (may be empty) runs right before the COMMIT; its error
+// rolls the call back (kRetry).
+using BeforeCommit = std::function<Status()>;
 CallResult CallDatabaseStep(Resource& resource, const std::string& saga_id,
                             const SagaStep& step, bool compensation,
-                            std::chrono::steady_clock::time_point deadline);
+                            std::chrono::steady_clock::time_point deadline,
+                            const BeforeCommit& before_commit = {});
 // Statement by statement, reading each answer: tells a barrier row that
 // exists from a business "no" from a failure.
 CallResult CallDatabaseStepCarefully(
     Resource& resource, const std::string& saga_id, const SagaStep& step,
-    bool compensation, std::chrono::steady_clock::time_point deadline);
+    bool compensation, std::chrono::steady_clock::time_point deadline,
+    const BeforeCommit& before_commit = {});
 
 // Settles whether a database step's action ran: inserts its barrier row
 // alone. true = it had not run, and now never will; false = it ran.
