@@ -25,7 +25,8 @@ std::string FormatTime(int64_t ms) {
   return out;
 }
 
-// COMMIT, END, RECOVERY-END (an END made by recovery) or HEURISTIC.
+// COMMIT, END, RECOVERY-END (an END made by recovery), HEURISTIC, SAGA or
+// SAGA-END.
 const char* RecordTypeText(const DecisionRecord& record) {
   const bool recovery_end = record.type == RecordType::kEnd &&
                             record.end_origin == EndOrigin::kRecovery;
@@ -184,11 +185,13 @@ int FileLog(CommandContext& ctx, bool dump) {
                     doc);
   }
   // A recovery END counts as an END (it may be a checkpoint's tombstone).
-  size_t commits = 0, ends = 0, heuristics = 0;
+  size_t commits = 0, ends = 0, heuristics = 0, sagas = 0;
   for (const ScannedRecord& r : scan->records) {
     commits += r.record.type == RecordType::kCommit;
     ends += r.record.type == RecordType::kEnd;
     heuristics += r.record.type == RecordType::kHeuristic;
+    sagas += r.record.type == RecordType::kSaga ||
+             r.record.type == RecordType::kSagaEnd;
   }
   if (ctx.json()) {
     doc["ok"] = true;
@@ -201,7 +204,8 @@ int FileLog(CommandContext& ctx, bool dump) {
                       {"records", scan->records.size()},
                       {"commit", commits},
                       {"end", ends},
-                      {"heuristic", heuristics}};
+                      {"heuristic", heuristics},
+                      {"saga", sagas}};
     doc["torn_tail"] =
         scan->torn_tail.has_value() ? Json(*scan->torn_tail) : Json(nullptr);
     if (dump) {
@@ -226,7 +230,7 @@ int FileLog(CommandContext& ctx, bool dump) {
   ctx.out() << "decision log " << dir << ": " << scan->segments.size()
             << " segment(s), " << scan->records.size() << " record(s) ("
             << commits << " commit, " << ends << " end, " << heuristics
-            << " heuristic)\n";
+            << " heuristic, " << sagas << " saga)\n";
   if (scan->torn_tail.has_value()) {
     ctx.out() << "torn tail (ignored): " << *scan->torn_tail << "\n";
   }

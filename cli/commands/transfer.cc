@@ -19,10 +19,10 @@ namespace xatm {
 namespace {
 
 // Why the transfer must run as a saga: a resource it touches cannot
-// prepare ("" when both can). Unavailable when a database cannot be asked.
-Result<std::string> WhyNotTwoPhase(const Config& config, TransactionManager& tm,
-                                   const AccountRef& from,
-                                   const AccountRef& to) {
+// prepare ("" when both can, or when one cannot be asked: the transfer
+// itself then meets the failure and says so).
+std::string WhyNotTwoPhase(const Config& config, TransactionManager& tm,
+                           const AccountRef& from, const AccountRef& to) {
   for (const AccountRef* account : {&from, &to}) {
     const ResourceConfig* rc = config.FindResource(account->resource);
     if (rc != nullptr && !rc->xa) {
@@ -34,7 +34,6 @@ Result<std::string> WhyNotTwoPhase(const Config& config, TransactionManager& tm,
     if (resource == nullptr) continue;  // Transfer names it
     Status can = CheckCanPrepare(*resource);
     if (can.code() == StatusCode::kFailedPrecondition) return can.message();
-    if (!can.ok()) return can;
   }
   return std::string();
 }
@@ -122,17 +121,13 @@ int Run(const Invocation& invocation) {
     }
     std::string why_saga;
     if (protocol != "saga") {
-      Result<std::string> why = WhyNotTwoPhase(ctx.config(), **tm, *from, *to);
-      if (!why.ok()) {
-        return ctx.Fail(kExitFailed, why.status().ToString(), request);
-      }
-      if (!why->empty() && protocol == "2pc") {
+      why_saga = WhyNotTwoPhase(ctx.config(), **tm, *from, *to);
+      if (!why_saga.empty() && protocol == "2pc") {
         return ctx.Fail(kExitUsage,
-                        *why + ": two-phase commit is not possible (use "
-                               "--protocol saga, or leave --protocol out)",
+                        why_saga + ": two-phase commit is not possible (use "
+                                   "--protocol saga, or leave --protocol out)",
                         request);
       }
-      why_saga = *why;
     }
     Result<TransferResult> result = Status::Internal("not run");
     if (protocol == "saga" || !why_saga.empty()) {

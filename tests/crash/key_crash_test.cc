@@ -48,6 +48,9 @@ KeyCase CaseFor(const std::string& point) {
 std::vector<KeyCase> AllCases() {
   std::vector<KeyCase> cases;
   for (const char* const* p = kCrashPoints; *p != nullptr; ++p) {
+    // A two-phase transfer never reaches a saga's points (keyed sagas:
+    // saga_cli_test; saga crashes: saga_crash_test).
+    if (std::string(*p).rfind("saga-", 0) == 0) continue;
     cases.push_back(CaseFor(*p));
   }
   return cases;

@@ -325,7 +325,7 @@ TEST_P(JsonCliTest, RecoverAfterACrashAtTheCommitPoint) {
   EXPECT_EQ(clear.exit_code, 0) << clear.out << clear.err;
   EXPECT_EQ(ParseOne(clear),
             json::parse(R"({"branches":[],"decisions":[],"unreachable":[],)"
-                        R"("settled":true})"));
+                        R"("sagas":[],"settled":true})"));
   json balance = ParseOne(Xatm({"balance", "--json", alice_, bob_}));
   EXPECT_EQ(balance["accounts"][0]["balance"], "75.00");
   EXPECT_EQ(balance["accounts"][1]["balance"], "75.00");

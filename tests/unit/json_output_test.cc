@@ -52,7 +52,7 @@ TEST(TransferOutcomeTest, CommittedHasNoErrorAndMoneyAsAString) {
   EXPECT_EQ(TransferJsonOf(Status::Ok()).dump(),
             std::string(R"({"gtrid":")") + kGtrid +
                 R"(","outcome":"committed","from":"pg:alice",)"
-                R"("to":"my:bob","amount":"10.50"})");
+                R"("to":"my:bob","amount":"10.50","protocol":"2pc"})");
   EXPECT_EQ(DescribeTransfer(Answer(Status::Ok())).exit_code, kExitOk);
 }
 
