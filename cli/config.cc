@@ -10,9 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
-#include <functional>
 #include <set>
 #include <sstream>
 
@@ -109,9 +109,9 @@ bool ParseSecondsMs(const std::string& s, int64_t* ms) {
 Status ParseSagaRetries(
     const std::function<const std::string*(const char*)>& top,
     SagaTransferOptions* out) {
-  for (auto [key, policy] : {std::pair{"saga_attempts", &out->step},
-                             std::pair{"saga_compensation_attempts",
-                                       &out->compensation}}) {
+  for (auto [key, policy] :
+       {std::pair{"saga_attempts", &out->step},
+        std::pair{"saga_compensation_attempts", &out->compensation}}) {
     if (const std::string* v = top(key)) {
       int64_t n = 0;
       if (!ParseInt(*v, 1, 1'000'000, &n)) {
@@ -145,7 +145,6 @@ Status ParseSagaRetries(
   }
   return Status::Ok();
 }
-
 
 bool IsEnvName(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -262,14 +261,22 @@ class Parser {
       }
     }
     if (key == "password") return Error(PasswordRefusal());
-    static const std::set<std::string> top = {
-        "node",           "log_dir",
-        "grace_period",   "sweep_interval",
-        "decision_store", "log_lock_wait",
-        "takeover_after", "heartbeat_interval",
-        "key_retention", "saga_deadline", "saga_retention", "saga_attempts",
-        "saga_compensation_attempts", "saga_backoff", "saga_backoff_max",
-        "saga_call_timeout"};
+    static const std::set<std::string> top = {"node",
+                                              "log_dir",
+                                              "grace_period",
+                                              "sweep_interval",
+                                              "decision_store",
+                                              "log_lock_wait",
+                                              "takeover_after",
+                                              "heartbeat_interval",
+                                              "key_retention",
+                                              "saga_deadline",
+                                              "saga_retention",
+                                              "saga_attempts",
+                                              "saga_compensation_attempts",
+                                              "saga_backoff",
+                                              "saga_backoff_max",
+                                              "saga_call_timeout"};
     if (top.count(key) == 0) {
       if (key.find('.') != std::string::npos) {
         return Error("unknown key '" + key +
@@ -337,7 +344,8 @@ class Parser {
                      " is not a positive number of seconds");
       }
     }
-    if (Status saga = ParseSagaRetries(top, &config.saga_transfer); !saga.ok()) {
+    if (Status saga = ParseSagaRetries(top, &config.saga_transfer);
+        !saga.ok()) {
       return Error(saga.message());
     }
     // The decision deadline the CLI derives from it must fit the rule the

@@ -34,7 +34,8 @@ InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes) {
     }
   }
   report.unreachable = std::move(own.failed);
-  Result<std::unique_ptr<SagaJournal>> journal = SagaJournal::For(manager.log());
+  Result<std::unique_ptr<SagaJournal>> journal =
+      SagaJournal::For(manager.log());
   Result<std::vector<SagaRecord>> sagas =
       journal.ok() ? (*journal)->Unfinished()
                    : Result<std::vector<SagaRecord>>(journal.status());

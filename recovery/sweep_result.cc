@@ -15,10 +15,14 @@ const char* SweepActionName(SweepAction action) {
     case SweepAction::kRetryLater: return "retry-later";
     case SweepAction::kResourceDown: return "resource-down";
     case SweepAction::kLeftAlone: return "left-alone";
-    case SweepAction::kSagaCommitted: return "saga-committed";
-    case SweepAction::kSagaCompensated: return "saga-compensated";
-    case SweepAction::kSagaStuck: return "saga-failed-to-compensate";
-    case SweepAction::kSagaLater: return "saga-retry-later";
+    case SweepAction::kSagaCommitted:
+      return "saga-committed";
+    case SweepAction::kSagaCompensated:
+      return "saga-compensated";
+    case SweepAction::kSagaStuck:
+      return "saga-failed-to-compensate";
+    case SweepAction::kSagaLater:
+      return "saga-retry-later";
   }
   return "?";
 }

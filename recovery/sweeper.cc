@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "recovery/commit_evidence.h"
-#include "xatm/key_table.h"
-#include "xatm/saga_barrier.h"
-#include "xatm/own_branches.h"
-#include "recovery/sweep_metrics.h"
 #include "recovery/parallel_for.h"
+#include "recovery/sweep_metrics.h"
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"
+#include "xatm/key_table.h"
+#include "xatm/own_branches.h"
+#include "xatm/saga_barrier.h"
 
 namespace xatm {
 

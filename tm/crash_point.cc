@@ -13,23 +13,23 @@
 namespace xatm {
 
 const char* const kCrashPoints[] = {
-    "before-one-phase-commit",       // one branch, its COMMIT not sent
-    "before-prepare",                // work done, nothing prepared
-    "after-prepare-first",           // one branch prepared, maybe not all
-    "after-prepare-all",             // all prepared, decision not written
-    "decision-inserted",             // decision row sent, not committed
-    "after-decision",                // COMMIT durable, nothing committed
-    "after-commit-first",            // one branch committed
-    "after-commit-all",              // all committed, END not written
-    "recover-after-commit-first",    // sweeper committed one branch
-    "recover-after-rollback-first",  // sweeper rolled back one branch
-    "saga-begun",                    // saga recorded, no step run
-    "saga-before-action-commit",     // a step's work done, not committed
-    "saga-after-action",             // a step committed, not recorded
-    "saga-compensating",             // turn recorded, nothing undone
+    "before-one-phase-commit",          // one branch, its COMMIT not sent
+    "before-prepare",                   // work done, nothing prepared
+    "after-prepare-first",              // one branch prepared, maybe not all
+    "after-prepare-all",                // all prepared, decision not written
+    "decision-inserted",                // decision row sent, not committed
+    "after-decision",                   // COMMIT durable, nothing committed
+    "after-commit-first",               // one branch committed
+    "after-commit-all",                 // all committed, END not written
+    "recover-after-commit-first",       // sweeper committed one branch
+    "recover-after-rollback-first",     // sweeper rolled back one branch
+    "saga-begun",                       // saga recorded, no step run
+    "saga-before-action-commit",        // a step's work done, not committed
+    "saga-after-action",                // a step committed, not recorded
+    "saga-compensating",                // turn recorded, nothing undone
     "saga-before-compensation-commit",  // an undo done, not committed
-    "saga-after-compensation",       // an undo committed, not recorded
-    "saga-before-final",             // every step settled, end not recorded
+    "saga-after-compensation",          // an undo committed, not recorded
+    "saga-before-final",                // every step settled, end not recorded
     nullptr,
 };
 

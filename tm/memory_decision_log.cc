@@ -56,8 +56,8 @@ bool MemoryDecisionLog::HasCommitHistory(const std::string& gtrid) const {
 }
 
 Status MemoryDecisionLog::LogSaga(const std::string& saga_id,
-                                  const std::string& snapshot, bool final,
-                                  bool, int64_t time_ms) {
+                                  const std::string& snapshot, bool final, bool,
+                                  int64_t time_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   if (final) {
     if (sagas_.erase(saga_id) != 0) {
@@ -66,9 +66,13 @@ Status MemoryDecisionLog::LogSaga(const std::string& saga_id,
     }
     return Status::Ok();
   }
-  auto [it, added] = sagas_.insert_or_assign(
-      saga_id, DecisionRecord{RecordType::kSaga, saga_id, {}, time_ms,
-                              snapshot, EndOrigin::kCoordinator});
+  auto [it, added] =
+      sagas_.insert_or_assign(saga_id, DecisionRecord{RecordType::kSaga,
+                                                      saga_id,
+                                                      {},
+                                                      time_ms,
+                                                      snapshot,
+                                                      EndOrigin::kCoordinator});
   (void)it;
   if (added) saga_order_.push_back(saga_id);
   return Status::Ok();

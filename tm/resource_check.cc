@@ -26,7 +26,8 @@ Status CheckCanPrepare(Resource& resource) {
   if (resource.type() != "postgresql") return Status::Ok();
   Result<std::vector<Row>> rows =
       resource.QueryLocal("SHOW max_prepared_transactions", {});
-  if (!rows.ok()) return rows.status().WithContext("resource '" + resource.name() + "'");
+  if (!rows.ok())
+    return rows.status().WithContext("resource '" + resource.name() + "'");
   if (rows->size() == 1 && !rows->front().empty() && rows->front()[0] &&
       *rows->front()[0] == "0") {
     return Status::FailedPrecondition(

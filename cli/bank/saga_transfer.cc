@@ -15,7 +15,6 @@ constexpr char kClaimKey[] =
 constexpr char kReleaseKey[] =
     "DELETE FROM xatm_idempotency_keys WHERE idem_key = ? AND gtrid = ?";
 
-
 // Why a step said no, in the words of a two-phase transfer: the step's
 // UPDATE matched no row.
 std::string Explain(TransactionManager& tm, const AccountRef& account,
@@ -107,17 +106,17 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
     if (!stored.ok()) return stored.status();
     if (!*stored) return std::optional<TransferResult>();
     if ((*stored)->fingerprint != fingerprint) {
-      return Status::InvalidArgument("key " + *key +
-                                     " was used for another request: " +
-                                     (*stored)->fingerprint);
+      return Status::InvalidArgument(
+          "key " + *key +
+          " was used for another request: " + (*stored)->fingerprint);
     }
     TransferResult original{(*stored)->gtrid, Status::Ok(), true, "saga"};
-    Result<std::optional<SagaRecord>> saga = sagas.journal().Find(original.gtrid);
+    Result<std::optional<SagaRecord>> saga =
+        sagas.journal().Find(original.gtrid);
     if (!saga.ok()) return saga.status();
     if (*saga && !IsFinal((*saga)->phase)) {
-      original.status = SagaOutcome{(*saga)->id, (*saga)->phase,
-                                    (*saga)->reason}
-                            .status();
+      original.status =
+          SagaOutcome{(*saga)->id, (*saga)->phase, (*saga)->reason}.status();
       return std::optional<TransferResult>(original);
     }
     // Finished (a file log forgets it): the credit's barrier rows tell. A
@@ -163,8 +162,8 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
     }
     const bool debit_said_no =
         outcome->reason.find("step debit") != std::string::npos;
-    const std::string why = Explain(tm, debit_said_no ? from : to,
-                                    debit_said_no);
+    const std::string why =
+        Explain(tm, debit_said_no ? from : to, debit_said_no);
     if (!why.empty() &&
         outcome->reason.find("affected 0 rows") != std::string::npos) {
       result.status = Status::Aborted(why + " (the saga compensated)");

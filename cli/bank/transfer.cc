@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "cli/bank/transfer_sql.h"
-#include "xatm/transaction.h"
 #include "xatm/run_keyed.h"
+#include "xatm/transaction.h"
 
 namespace xatm {
 namespace {

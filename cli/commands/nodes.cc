@@ -36,7 +36,8 @@ std::string State(const NodeLine& line, int64_t silent_after_ms) {
 }
 
 // {"nodes": [{"node", "host", "pid", "last_heartbeat", "age_ms", "state",
-//   "taken_over", "prepared", "sagas"}], "unreachable": [{"resource", "error"}],
+//   "taken_over", "prepared", "sagas"}], "unreachable": [{"resource",
+//   "error"}],
 //  "takeover_after_ms"}
 Json NodesJson(const std::map<std::string, NodeLine>& lines,
                const std::vector<ResourceFailure>& unreachable,
@@ -76,18 +77,17 @@ void WriteTable(std::ostream& out,
                 const std::vector<ResourceFailure>& unreachable,
                 const Config& config) {
   std::vector<std::vector<std::string>> rows = {
-      {"NODE", "HOST", "PID", "LAST HEARTBEAT", "STATE", "PREPARED",
-       "SAGAS"}};
+      {"NODE", "HOST", "PID", "LAST HEARTBEAT", "STATE", "PREPARED", "SAGAS"}};
   for (const auto& [node, line] : lines) {
     std::string state = State(line, SilentAfterMs(config));
     if (state == "silent" && config.takeover_after_ms > 0) {
       state = "silent (taken over)";
     }
-    rows.push_back(
-        {node, line.row ? line.row->host : "-",
-         line.row ? std::to_string(line.row->pid) : "-",
-         line.row ? FormatAge(line.row->age_ms) + " ago" : "never", state,
-         std::to_string(line.prepared), std::to_string(line.sagas)});
+    rows.push_back({node, line.row ? line.row->host : "-",
+                    line.row ? std::to_string(line.row->pid) : "-",
+                    line.row ? FormatAge(line.row->age_ms) + " ago" : "never",
+                    state, std::to_string(line.prepared),
+                    std::to_string(line.sagas)});
   }
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {

@@ -1,9 +1,9 @@
 // xatm resolve GTRID --commit|--rollback [--force]
 // xatm resolve SAGA_ID --retry | --mark-compensated --reason TEXT
 #include "cli/command_line.h"
-#include "cli/commands/resolve_saga.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/recovery_output.h"
+#include "cli/commands/resolve_saga.h"
 #include "cli/json_output.h"
 #include "cli/manager.h"
 #include "xatm/resolver.h"

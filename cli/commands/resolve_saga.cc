@@ -20,9 +20,9 @@ int ResolveSaga(CommandContext& ctx, const std::string& saga_id,
   }
   Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(**tm);
   if (!sagas.ok()) return ctx.Fail(kExitFailed, sagas.status().ToString());
-  Result<SagaOutcome> outcome = reason
-                                    ? (*sagas)->MarkCompensated(saga_id, *reason)
-                                    : (*sagas)->Retry(saga_id);
+  Result<SagaOutcome> outcome =
+      reason ? (*sagas)->MarkCompensated(saga_id, *reason)
+             : (*sagas)->Retry(saga_id);
   if (!outcome.ok()) {
     const StatusCode code = outcome.status().code();
     return ctx.Fail(code == StatusCode::kInvalidArgument ? kExitUsage

@@ -1,11 +1,11 @@
 // xatm transfer --from RES:ID --to RES:ID --amount AMOUNT [--key KEY]
 //               [--protocol auto|2pc|saga]
-#include "cli/bank/saga_transfer.h"
 #include "cli/bank/transfer.h"
 
 #include <optional>
 #include <string>
 
+#include "cli/bank/saga_transfer.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/transfer_outcome.h"
@@ -63,9 +63,9 @@ int Run(const Invocation& invocation) {
   spec.options.add_options()("protocol",
                              po::value<std::string>()->value_name("PROTOCOL"),
                              "auto (default): 2pc, or saga when a resource "
-                             "cannot prepare; 2pc; saga")("from",
-                             po::value<std::string>()->value_name("RES:ID"),
-                             "account to debit, e.g. pg:alice")(
+                             "cannot prepare; 2pc; saga")(
+      "from", po::value<std::string>()->value_name("RES:ID"),
+      "account to debit, e.g. pg:alice")(
       "to", po::value<std::string>()->value_name("RES:ID"),
       "account to credit, e.g. my:bob")(
       "amount", po::value<std::string>()->value_name("AMOUNT"),
@@ -100,8 +100,8 @@ int Run(const Invocation& invocation) {
     std::string protocol = "auto";
     if (const std::string* text = ctx.Option("protocol")) protocol = *text;
     if (protocol != "auto" && protocol != "2pc" && protocol != "saga") {
-      return ctx.Fail(kExitUsage, "--protocol " + protocol +
-                                      " is not auto, 2pc or saga");
+      return ctx.Fail(kExitUsage,
+                      "--protocol " + protocol + " is not auto, 2pc or saga");
     }
 
     // What is known before anything starts, for a --json failure.
@@ -124,8 +124,9 @@ int Run(const Invocation& invocation) {
       why_saga = WhyNotTwoPhase(ctx.config(), **tm, *from, *to);
       if (!why_saga.empty() && protocol == "2pc") {
         return ctx.Fail(kExitUsage,
-                        why_saga + ": two-phase commit is not possible (use "
-                                   "--protocol saga, or leave --protocol out)",
+                        why_saga +
+                            ": two-phase commit is not possible (use "
+                            "--protocol saga, or leave --protocol out)",
                         request);
       }
     }

@@ -25,9 +25,8 @@ Status PassLog::LogHeuristic(const std::string& gtrid,
                 : Closed();
 }
 
-Status PassLog::LogSaga(const std::string& saga_id,
-                        const std::string& snapshot, bool final, bool forced,
-                        int64_t time_ms) {
+Status PassLog::LogSaga(const std::string& saga_id, const std::string& snapshot,
+                        bool final, bool forced, int64_t time_ms) {
   return held() ? log_->LogSaga(saga_id, snapshot, final, forced, time_ms)
                 : Closed();
 }

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "xatm/own_branches.h"
 #include "xatm/decision_log.h"
+#include "xatm/own_branches.h"
 #include "xatm/saga_record.h"
 #include "xatm/transaction_manager.h"
 
@@ -31,8 +31,8 @@ struct InDoubtReport {
   std::string sagas_error;
 };
 
-// `all_nodes`: every node's branches, decisions and sagas (meaningful with a shared
-// store, whose table holds them all); otherwise this node's only.
+// `all_nodes`: every node's branches, decisions and sagas (meaningful with a
+// shared store, whose table holds them all); otherwise this node's only.
 InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes = false);
 
 }  // namespace xatm

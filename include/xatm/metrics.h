@@ -77,7 +77,12 @@ class Metrics {
   // How a saga's driving ended (SagaManager: a run, a recovery's, an
   // operator's retry): committed, compensated, failed to compensate, or
   // stopped unfinished (left to recovery).
-  enum class SagaEnd { kCommitted, kCompensated, kFailedToCompensate, kStopped };
+  enum class SagaEnd {
+    kCommitted,
+    kCompensated,
+    kFailedToCompensate,
+    kStopped
+  };
   void CountSaga(SagaEnd end, std::chrono::steady_clock::time_point start);
   // Set by each sweep pass that drives sagas: those failed to compensate
   // (waiting for an operator) and the age of the oldest (0 when none).

@@ -93,9 +93,9 @@ struct SagaResumeResult {
   int compensated = 0;  // of which finished backward
   int stuck = 0;        // failed to compensate: waiting for an operator
   std::vector<std::string> stuck_ids;  // every one, driven now or before
-  int taken_over = 0;   // claimed from a node that is gone
-  int waiting = 0;      // not old enough to be recovered yet
-  std::vector<std::string> errors;  // "saga ID: why", left for a later pass
+  int taken_over = 0;                  // claimed from a node that is gone
+  int waiting = 0;                     // not old enough to be recovered yet
+  std::vector<std::string> errors;     // "saga ID: why", left for a later pass
 };
 
 struct SagaResumeOptions {

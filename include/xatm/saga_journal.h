@@ -51,12 +51,14 @@ class SagaJournal {
   virtual Result<std::vector<SagaRecord>> Unfinished() const = 0;
 
   // The saga's latest record, also a final one not yet pruned.
-  virtual Result<std::optional<SagaRecord>> Find(const std::string& id) const = 0;
+  virtual Result<std::optional<SagaRecord>> Find(
+      const std::string& id) const = 0;
 
   // Makes `to_node` the saga's driver if `from_node` still is: true = it is
   // now (the returned record says so), false = someone else got there
   // first. FailedPrecondition for a store that is not shared.
-  virtual Result<bool> Claim(const std::string& id, const std::string& from_node,
+  virtual Result<bool> Claim(const std::string& id,
+                             const std::string& from_node,
                              const std::string& to_node) = 0;
 
   // Deletes final records older than `retention_s` seconds. A file log

@@ -63,7 +63,8 @@ class SagaCliTest : public ::testing::Test {
     nobody_ = "my:nobody-" + suffix_;
     config_ = dir_.path() + "/xatm.ini";
     // A compensation that keeps failing gives up after three quick tries.
-    testing::WriteFile(config_, SagaSettings() + testing::TestConfigText(node_));
+    testing::WriteFile(config_,
+                       SagaSettings() + testing::TestConfigText(node_));
     auto pg = MakeResource(testing::PostgresTestConfig("pg"));
     auto my = MakeResource(testing::MysqlTestConfig("my"));
     ASSERT_TRUE(pg.ok() && my.ok());
@@ -240,8 +241,8 @@ TEST_F(SagaCliTest, AKeyedSagaTransferMovesTheMoneyOnce) {
 }
 
 TEST_F(SagaCliTest, AResourceConfiguredXaOffTurnsTheTransferIntoASaga) {
-  testing::WriteFile(config_, SagaSettings() + testing::TestConfigText(node_) +
-                                  "xa = off\n");
+  testing::WriteFile(
+      config_, SagaSettings() + testing::TestConfigText(node_) + "xa = off\n");
   ProcessResult there = Transfer(alice_, bob_, "20.00", {});
   EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
   EXPECT_TRUE(std::regex_match(
@@ -412,8 +413,8 @@ TEST_F(SagaCliTest, AStuckCompensationIsListedLeftByRecoveryAndResolved) {
   std::cout << "--- a second one, closed by hand\n";
   BlockCreditBack();
   const std::string key = "stuck-" + alice_;
-  ProcessResult second = Transfer(alice_, nobody_, "30.00",
-                                  {"--protocol", "saga", "--key", key});
+  ProcessResult second =
+      Transfer(alice_, nobody_, "30.00", {"--protocol", "saga", "--key", key});
   Show("xatm transfer --from " + alice_ + " --to " + nobody_ +
            " --amount 30.00 --protocol saga",
        second);
@@ -437,8 +438,8 @@ TEST_F(SagaCliTest, AStuckCompensationIsListedLeftByRecoveryAndResolved) {
   // Nothing ran: the refund is the operator's.
   EXPECT_EQ(AliceBalance(), "70.00");
   // A retry with the key is answered by the original: not committed.
-  ProcessResult replayed = Transfer(alice_, nobody_, "30.00",
-                                    {"--protocol", "saga", "--key", key});
+  ProcessResult replayed =
+      Transfer(alice_, nobody_, "30.00", {"--protocol", "saga", "--key", key});
   Show("xatm transfer ... --key " + key, replayed);
   EXPECT_EQ(replayed.exit_code, 1) << replayed.out << replayed.err;
   EXPECT_TRUE(Contains(replayed.out, second_id + " aborted")) << replayed.out;

@@ -731,8 +731,8 @@ TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupWasNeverDecidedIsCompensated) {
   SagaDefinition d = DebitThenXaCredit(bob_, alice_);
   d.deadline_ms = 1;
   // The debit ran; the group's transaction began but nothing decided it.
-  SagaRecord record = HandMadeRecord(d, SagaPhase::kForward,
-                                     {StepPhase::kDone});
+  SagaRecord record =
+      HandMadeRecord(d, SagaPhase::kForward, {StepPhase::kDone});
   record.xa_gtrid = HandMadeId();
   ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
   CallResult debit = CallDatabaseStep(*my_, record.id, d.stages[0][0], false,

@@ -325,9 +325,9 @@ TEST_P(ServeStoreTest, ASecondServeOfTheNodeIsRefusedButItsCommandsRun) {
   ProcessResult nodes = Xatm({"nodes"});
   EXPECT_EQ(nodes.exit_code, 0) << nodes.out << nodes.err;
   EXPECT_TRUE(std::regex_search(
-      nodes.out, std::regex("\n" + node_ + " +[^ ]+ +" +
-                            std::to_string(serve_->pid()) +
-                            " +[0-9.]+s ago +alive +0 +0\n")))
+      nodes.out,
+      std::regex("\n" + node_ + " +[^ ]+ +" + std::to_string(serve_->pid()) +
+                 " +[0-9.]+s ago +alive +0 +0\n")))
       << nodes.out;
   ProcessResult json = Xatm({"nodes", "--json"});
   EXPECT_EQ(json.exit_code, 0) << json.out << json.err;

@@ -894,8 +894,8 @@ TEST_F(DecisionLogTest, OpenSagasAreCarriedThroughCheckpointsOfNewSegments) {
     auto log = MustOpen(&fs_, /*segment_bytes=*/512);
     ASSERT_TRUE(log->LogSaga(Gtrid(1), "kept", false, true, 1).ok());
     for (int i = 2; i < 60; ++i) {
-      ASSERT_TRUE(log->LogSaga(Gtrid(i), std::string(40, 'x'), false, true, i)
-                      .ok());
+      ASSERT_TRUE(
+          log->LogSaga(Gtrid(i), std::string(40, 'x'), false, true, i).ok());
       ASSERT_TRUE(log->LogSaga(Gtrid(i), "done", true, true, i).ok());
     }
   }

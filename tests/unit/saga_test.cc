@@ -2,7 +2,11 @@
 // order of steps and compensations, retry policies, deadlines, the pivot,
 // the stuck state and the operator's hand, and resuming from a record.
 // (Database steps and their barriers: tests/integration/saga_db_test.cc.)
+#include "xatm/saga.h"
+
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <atomic>
 #include <mutex>
@@ -11,11 +15,7 @@
 #include "tests/integration/metrics_scrape.h"
 #include "tests/unit/coordinator_fixture.h"
 #include "xatm/memory_decision_log.h"
-#include "xatm/saga.h"
 #include "xatm/sweeper.h"
-
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 namespace xatm::testing {
 namespace {
@@ -71,12 +71,11 @@ class SagaTest : public ::testing::Test {
     Script* script = &scripts_[name];
     auto answer = [this, name, script](const ServiceCall& call) {
       std::lock_guard<std::mutex> lock(calls_mu_);
-      calls_.push_back(call.step + (call.compensation ? ":compensation"
-                                                      : ":action"));
+      calls_.push_back(call.step +
+                       (call.compensation ? ":compensation" : ":action"));
       keys_.push_back(call.idempotency_key);
-      std::vector<ServiceAnswer>& queue = call.compensation
-                                              ? script->compensation_answers
-                                              : script->answers;
+      std::vector<ServiceAnswer>& queue =
+          call.compensation ? script->compensation_answers : script->answers;
       if (!queue.empty()) {
         ServiceAnswer a = queue.front();
         queue.erase(queue.begin());
@@ -137,10 +136,9 @@ TEST_F(SagaTest, AFailedStepCompensatesOnlyTheStepsThatRanInReverse) {
   EXPECT_EQ(out->status().code(), StatusCode::kAborted);
   EXPECT_NE(out->reason.find("three"), std::string::npos) << out->reason;
   // The business "no" is not retried and not compensated.
-  EXPECT_EQ(Calls(),
-            (std::vector<std::string>{"one:action", "two:action",
-                                      "three:action", "two:compensation",
-                                      "one:compensation"}));
+  EXPECT_EQ(Calls(), (std::vector<std::string>{
+                         "one:action", "two:action", "three:action",
+                         "two:compensation", "one:compensation"}));
   EXPECT_TRUE(log_->OpenSagas().empty());
 }
 
@@ -161,12 +159,10 @@ TEST_F(SagaTest, AnUnknownAnswerOutOfAttemptsCompensatesThatStepToo) {
   Result<SagaOutcome> out = sagas_->Run(ThreeSteps());
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->phase, SagaPhase::kCompensated);
-  EXPECT_NE(out->reason.find("gave up"), std::string::npos)
-      << out->reason;
-  EXPECT_EQ(Calls(),
-            (std::vector<std::string>{"one:action", "two:action", "two:action",
-                                      "two:action", "two:compensation",
-                                      "one:compensation"}));
+  EXPECT_NE(out->reason.find("gave up"), std::string::npos) << out->reason;
+  EXPECT_EQ(Calls(), (std::vector<std::string>{
+                         "one:action", "two:action", "two:action", "two:action",
+                         "two:compensation", "one:compensation"}));
 }
 
 TEST_F(SagaTest, TheDeadlineStopsRetriesAndCompensates) {
@@ -190,8 +186,7 @@ TEST_F(SagaTest, TheDeadlineStopsRetriesAndCompensates) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->phase, SagaPhase::kCompensated);
   EXPECT_NE(out->reason.find("deadline"), std::string::npos) << out->reason;
-  EXPECT_EQ(Calls(), (std::vector<std::string>{"one:action",
-                                               "two:compensation",
+  EXPECT_EQ(Calls(), (std::vector<std::string>{"one:action", "two:compensation",
                                                "one:compensation"}));
 }
 
@@ -307,16 +302,16 @@ TEST_F(SagaTest, AParallelStageRunsAtOnceAndIsUndoneBeforeTheStageBefore) {
   std::vector<std::string> calls = Calls();
   ASSERT_EQ(calls.size(), 5u);  // one, three, 2 x parallel, one
   EXPECT_EQ(calls.back(), "one:compensation");
-  EXPECT_TRUE((calls[2] == "left:compensation" &&
-               calls[3] == "right:compensation") ||
-              (calls[2] == "right:compensation" &&
-               calls[3] == "left:compensation"));
+  EXPECT_TRUE(
+      (calls[2] == "left:compensation" && calls[3] == "right:compensation") ||
+      (calls[2] == "right:compensation" && calls[3] == "left:compensation"));
 }
 
 TEST_F(SagaTest, ResumeDrivesARecordLeftByACrashedProcessForward) {
   ServeAll();
   SagaRecord record;
-  record.id = "xatm:n1:" + std::to_string(clock_.now_ms) + ":00000000000000aa:f";
+  record.id =
+      "xatm:n1:" + std::to_string(clock_.now_ms) + ":00000000000000aa:f";
   record.node = "n1";
   record.definition = ThreeSteps();
   record.steps = {StepPhase::kDone, StepPhase::kStarted, StepPhase::kPending};
@@ -333,7 +328,8 @@ TEST_F(SagaTest, ResumeDrivesARecordLeftByACrashedProcessForward) {
 TEST_F(SagaTest, ResumeOfACompensatingRecordFinishesTheCompensation) {
   ServeAll();
   SagaRecord record;
-  record.id = "xatm:n1:" + std::to_string(clock_.now_ms) + ":00000000000000bb:f";
+  record.id =
+      "xatm:n1:" + std::to_string(clock_.now_ms) + ":00000000000000bb:f";
   record.node = "n1";
   record.definition = ThreeSteps();
   record.phase = SagaPhase::kCompensating;
@@ -344,8 +340,8 @@ TEST_F(SagaTest, ResumeOfACompensatingRecordFinishesTheCompensation) {
   ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
   SagaResumeResult pass = sagas_->Resume();
   EXPECT_EQ(pass.compensated, 1);
-  EXPECT_EQ(Calls(), (std::vector<std::string>{"two:compensation",
-                                               "one:compensation"}));
+  EXPECT_EQ(Calls(),
+            (std::vector<std::string>{"two:compensation", "one:compensation"}));
 }
 
 TEST_F(SagaTest, BadDefinitionsAreRefusedBeforeAnythingRuns) {
@@ -391,8 +387,9 @@ TEST_F(SagaTest, MetricsCountOutcomesAndGaugeTheStuckByAge) {
   EXPECT_EQ(pass.sagas_stuck, 1);
   EXPECT_FALSE(pass.clean());
 
-  Result<MetricSamples> m = MetricSamples::Parse(prometheus::TextSerializer().Serialize(
-      tm_->metrics().registry()->Collect()));
+  Result<MetricSamples> m =
+      MetricSamples::Parse(prometheus::TextSerializer().Serialize(
+          tm_->metrics().registry()->Collect()));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->Get("xatm_sagas_total", {{"outcome", "committed"}}), 1);
   EXPECT_EQ(m->Get("xatm_sagas_total", {{"outcome", "compensated"}}), 1);
@@ -412,8 +409,8 @@ TEST(SagaRecordTest, EncodesAndDecodesEveryField) {
   db.name = "debit";
   db.resource = "pg";
   db.action = {{"UPDATE a SET b = b - ? WHERE id = ?", {"5", "x'y"}, 1}};
-  db.compensation = {{"UPDATE a SET b = b + ? WHERE id = ?", {"5", "x'y"},
-                      std::nullopt}};
+  db.compensation = {
+      {"UPDATE a SET b = b + ? WHERE id = ?", {"5", "x'y"}, std::nullopt}};
   db.pivot = true;
   db.retry.attempts = 7;
   r.definition.stages = {{db}, {ServiceStep("ship", "shipping")}};

@@ -256,8 +256,8 @@ Result<SegmentScan> ScanSegment(const std::string& name, uint64_t seq,
           name, frame.offset,
           std::string("undecodable ") + FrameTypeName(frame.type) + " record");
     }
-    if (!scan.checkpoint_complete && (frame.type == FrameType::kEnd ||
-                                      frame.type == FrameType::kSagaEnd)) {
+    if (!scan.checkpoint_complete &&
+        (frame.type == FrameType::kEnd || frame.type == FrameType::kSagaEnd)) {
       return Damage(name, frame.offset,
                     std::string(FrameTypeName(frame.type)) +
                         " record inside a checkpoint");

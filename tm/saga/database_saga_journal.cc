@@ -151,8 +151,8 @@ Status DatabaseSagaJournal::SaveFast(const SagaRecord& record,
     s = branch.ExecuteDeferred("SET LOCAL synchronous_commit = off", {});
   }
   if (s.ok()) {
-    s = fresh ? branch.ExecuteDeferred(
-                    kInsert, {record.id, record.node, phase, text}, 1)
+    s = fresh ? branch.ExecuteDeferred(kInsert,
+                                       {record.id, record.node, phase, text}, 1)
               : branch.ExecuteDeferred(
                     postgres() ? kPostgresqlUpdate : kMysqlUpdate,
                     {record.node, phase, text, record.id, record.node}, 1);
@@ -161,9 +161,8 @@ Status DatabaseSagaJournal::SaveFast(const SagaRecord& record,
     (void)branch.Rollback();
     return Status::Aborted(s.message());
   }
-  return branch.CommitOnePhase().WithContext("saga " + record.id +
-                                             ": saving to '" +
-                                             resource_->name() + "'");
+  return branch.CommitOnePhase().WithContext(
+      "saga " + record.id + ": saving to '" + resource_->name() + "'");
 }
 
 Status DatabaseSagaJournal::SaveOnce(const SagaRecord& record,

@@ -24,6 +24,15 @@ class JsonWriter {
   void Int(int64_t value);
   void Double(double value);
   void Bool(bool value);
+  // Key and value at once.
+  void Member(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
+  void Member(std::string_view key, int64_t value) {
+    Key(key);
+    Int(value);
+  }
 
  private:
   void Open(char c);

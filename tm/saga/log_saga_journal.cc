@@ -12,16 +12,11 @@ std::string EncodeEnd(const SagaRecord& r) {
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
-  w.Key("id");
-  w.String(r.id);
-  w.Key("node");
-  w.String(r.node);
-  w.Key("name");
-  w.String(r.definition.name);
-  w.Key("phase");
-  w.String(SagaPhaseName(r.phase));
-  w.Key("updated_ms");
-  w.Int(r.updated_ms);
+  w.Member("id", r.id);
+  w.Member("node", r.node);
+  w.Member("name", r.definition.name);
+  w.Member("phase", SagaPhaseName(r.phase));
+  w.Member("updated_ms", r.updated_ms);
   for (auto [key, text] : {std::pair{"reason", &r.reason},
                            std::pair{"operator_reason", &r.operator_reason}}) {
     if (text->empty()) continue;

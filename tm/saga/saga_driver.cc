@@ -136,9 +136,9 @@ CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation) {
       }
       auto handlers = services_(step.service);
       if (!handlers) {
-        return CallResult{CallResult::kRetry, "no handler for service '" +
-                                                  step.service +
-                                                  "' in this process"};
+        return CallResult{
+            CallResult::kRetry,
+            "no handler for service '" + step.service + "' in this process"};
       }
       ServiceCall call;
       call.saga_id = r_.id;
@@ -154,9 +154,9 @@ CallResult SagaDriver::CallStep(const SagaStep& step, bool compensation) {
     }
     Resource* resource = tm_.FindResource(step.resource);
     if (resource == nullptr) {
-      return CallResult{CallResult::kRetry,
-                        "resource '" + step.resource +
-                            "' is not configured in this process"};
+      return CallResult{
+          CallResult::kRetry,
+          "resource '" + step.resource + "' is not configured in this process"};
     }
     return CallDatabaseStep(*resource, r_.id, step, compensation, deadline,
                             [this] { return EnsureDurable(); });
@@ -168,9 +168,8 @@ std::vector<CallResult> SagaDriver::CallAll(const std::vector<size_t>& indexes,
   std::vector<CallResult> results(indexes.size());
   std::vector<std::thread> threads;
   for (size_t k = 1; k < indexes.size(); ++k) {
-    threads.emplace_back([&, k] {
-      results[k] = CallStep(*steps_[indexes[k]], compensation);
-    });
+    threads.emplace_back(
+        [&, k] { results[k] = CallStep(*steps_[indexes[k]], compensation); });
   }
   if (!indexes.empty()) {
     results[0] = CallStep(*steps_[indexes[0]], compensation);
@@ -204,6 +203,15 @@ bool SagaDriver::PivotRan() {
     return true;
   }
   return false;
+}
+
+SagaDriver::Next SagaDriver::Stuck(const std::string& reason) {
+  r_.phase = SagaPhase::kFailedToCompensate;
+  r_.reason = reason;
+  spdlog::error("xid={} saga {} failed to compensate: {}", r_.id,
+                r_.definition.name, reason);
+  Save(true);
+  return Next::kStop;
 }
 
 SagaDriver::Next SagaDriver::BeginCompensating(const std::string& reason) {
@@ -279,12 +287,9 @@ SagaDriver::Next SagaDriver::Forward() {
       for (size_t i = 0; i < steps_.size(); ++i) {
         if (steps_[i]->pivot && r_.steps[i] == StepPhase::kDone) {
           // A step after the pivot must not say no: an operator decides.
-          r_.phase = SagaPhase::kFailedToCompensate;
-          r_.reason = failed + ", after the pivot ran: it can only go forward";
-          spdlog::error("xid={} saga {} is stuck: {}", r_.id,
-                        r_.definition.name, r_.reason);
-          Save(true);
-          return Next::kStop;
+          return Stuck(failed +
+                       ", after the pivot ran: it can only go "
+                       "forward");
         }
       }
       return BeginCompensating(failed);
@@ -337,11 +342,8 @@ Status SagaDriver::RunXaGroup(Transaction& txn) {
     }
     for (size_t i = 0; i < w.statements.size(); ++i) {
       const SqlCall& call = w.statements[i];
-      std::vector<std::string> params = call.params;
-      for (std::string& p : params) {
-        if (p == kSagaIdParam) p = r_.id;
-      }
-      Result<int64_t> rows = (*branch)->Execute(call.sql, params);
+      Result<int64_t> rows =
+          (*branch)->Execute(call.sql, BoundParams(call, r_.id));
       if (!rows.ok()) {
         return rows.status().WithContext("XA group on " + w.resource +
                                          ", statement " +
@@ -409,8 +411,7 @@ SagaDriver::Next SagaDriver::FinishWithXaGroup() {
   }
   if (*committed) return Finish();
   r_.xa_gtrid.clear();
-  return BeginCompensating("its XA group did not commit: " +
-                           decided.message());
+  return BeginCompensating("its XA group did not commit: " + decided.message());
 }
 
 SagaDriver::Next SagaDriver::Backward() {
@@ -440,14 +441,7 @@ SagaDriver::Next SagaDriver::Backward() {
         if (failed.empty()) failed = results[k].message;
       }
     }
-    if (!failed.empty()) {
-      r_.phase = SagaPhase::kFailedToCompensate;
-      r_.reason = failed + " (gave up)";
-      spdlog::error("xid={} saga {} failed to compensate: {}", r_.id,
-                    r_.definition.name, r_.reason);
-      Save(true);
-      return Next::kStop;
-    }
+    if (!failed.empty()) return Stuck(failed + " (gave up)");
     if (!Save(false)) return Next::kStop;
   }
   CrashPoint("saga-before-final");

@@ -18,8 +18,9 @@
 
 namespace xatm {
 
-using ServiceLookup = std::function<std::optional<
-    std::pair<ServiceHandler, ServiceHandler>>(const std::string& name)>;
+using ServiceLookup =
+    std::function<std::optional<std::pair<ServiceHandler, ServiceHandler>>(
+        const std::string& name)>;
 
 class SagaDriver {
  public:
@@ -54,6 +55,8 @@ class SagaDriver {
   // Runs the group's statements in `txn`; Aborted (rolled back) or OK.
   Status RunXaGroup(Transaction& txn);
   Next Backward();
+  // Failed to compensate (for an operator), saved forced.
+  Next Stuck(const std::string& reason);
   // Turns the saga around for `reason`, unless its pivot ran.
   Next BeginCompensating(const std::string& reason);
   // Whether the pivot step (if any) has run or may have: then the saga
@@ -85,7 +88,7 @@ class SagaDriver {
   std::vector<size_t> stage_start_;
   std::optional<std::string> stopped_;  // why the driver stopped early
   std::mutex durable_mu_;
-  bool unflushed_;  // guarded by durable_mu_
+  bool unflushed_;       // guarded by durable_mu_
   Status flush_failed_;  // guarded by durable_mu_
 };
 

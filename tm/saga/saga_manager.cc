@@ -29,7 +29,8 @@ Status SagaOutcome::status() const {
     case SagaPhase::kFailedToCompensate:
       return Status::InDoubt("saga " + id +
                              " failed to compensate (an operator must "
-                             "resolve it): " + reason);
+                             "resolve it): " +
+                             reason);
     case SagaPhase::kForward:
     case SagaPhase::kCompensating:
       break;
@@ -43,13 +44,14 @@ Result<std::unique_ptr<SagaManager>> SagaManager::Create(
     TransactionManager& tm) {
   Result<std::unique_ptr<SagaJournal>> journal = SagaJournal::For(tm.log());
   if (!journal.ok()) return journal.status();
-  return std::unique_ptr<SagaManager>(
-      new SagaManager(tm, std::move(*journal)));
+  return std::unique_ptr<SagaManager>(new SagaManager(tm, std::move(*journal)));
 }
 
 SagaManager::SagaManager(TransactionManager& tm,
                          std::unique_ptr<SagaJournal> journal)
-    : tm_(tm), journal_(std::move(journal)), ids_(tm.node_id(), tm.log().home()) {}
+    : tm_(tm),
+      journal_(std::move(journal)),
+      ids_(tm.node_id(), tm.log().home()) {}
 
 SagaManager::~SagaManager() = default;
 
@@ -116,14 +118,14 @@ Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
   for (const std::vector<SagaStep>& stage : definition.stages) {
     for (const SagaStep& step : stage) {
       if (step.is_service() && !FindService(step.service)) {
-        return Status::InvalidArgument("step '" + step.name +
-                                       "': no handler registered for service '" +
-                                       step.service + "'");
+        return Status::InvalidArgument(
+            "step '" + step.name + "': no handler registered for service '" +
+            step.service + "'");
       }
       if (!step.is_service() && tm_.FindResource(step.resource) == nullptr) {
         return Status::InvalidArgument("step '" + step.name +
-                                       "': unknown resource '" +
-                                       step.resource + "'");
+                                       "': unknown resource '" + step.resource +
+                                       "'");
       }
     }
   }
@@ -156,8 +158,8 @@ Result<SagaOutcome> SagaManager::Run(const SagaDefinition& definition) {
     // The record may have reached the store: recovery would then run it.
     return Status::UnknownOutcome("saga " + record.id +
                                   ": its first record may or may not be "
-                                  "saved (" + begun.ToString() +
-                                  "); see `xatm in-doubt`");
+                                  "saved (" +
+                                  begun.ToString() + "); see `xatm in-doubt`");
   }
   if (!deferred) CrashPoint("saga-begun");
   return Drive(std::move(record), /*resumed=*/false, deferred);

@@ -1,9 +1,8 @@
 #include "xatm/saga_record.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "tm/saga/json_writer.h"
@@ -13,12 +12,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kSagaPhaseNames[] = {
-    "forward", "compensating", "committed", "compensated",
-    "failed-to-compensate"};
+constexpr const char* kSagaPhaseNames[] = {"forward", "compensating",
+                                           "committed", "compensated",
+                                           "failed-to-compensate"};
 constexpr const char* kStepPhaseNames[] = {
-    "pending", "started", "done", "failed", "compensated",
-    "compensation-failed"};
+    "pending", "started",     "done",
+    "failed",  "compensated", "compensation-failed"};
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -61,18 +60,14 @@ Status CheckText(const std::string& where, const SqlCall& call) {
 
 void WritePolicy(JsonWriter& w, const RetryPolicy& p) {
   w.BeginObject();
-  w.Key("attempts");
-  w.Int(p.attempts);
-  w.Key("first_backoff_ms");
-  w.Int(p.first_backoff_ms);
+  w.Member("attempts", p.attempts);
+  w.Member("first_backoff_ms", p.first_backoff_ms);
   w.Key("multiplier");
   w.Double(p.multiplier);
-  w.Key("max_backoff_ms");
-  w.Int(p.max_backoff_ms);
+  w.Member("max_backoff_ms", p.max_backoff_ms);
   w.Key("jitter");
   w.Double(p.jitter);
-  w.Key("call_timeout_ms");
-  w.Int(p.call_timeout_ms);
+  w.Member("call_timeout_ms", p.call_timeout_ms);
   w.EndObject();
 }
 
@@ -91,15 +86,13 @@ void WriteCalls(JsonWriter& w, const std::vector<SqlCall>& calls) {
   w.BeginArray();
   for (const SqlCall& c : calls) {
     w.BeginObject();
-    w.Key("sql");
-    w.String(c.sql);
+    w.Member("sql", c.sql);
     w.Key("params");
     w.BeginArray();
     for (const std::string& p : c.params) w.String(p);
     w.EndArray();
     if (c.expected_rows) {
-      w.Key("expected_rows");
-      w.Int(*c.expected_rows);
+      w.Member("expected_rows", *c.expected_rows);
     }
     w.EndObject();
   }
@@ -122,20 +115,16 @@ std::vector<SqlCall> CallsFrom(const json& j) {
 
 void WriteStep(JsonWriter& w, const SagaStep& s) {
   w.BeginObject();
-  w.Key("name");
-  w.String(s.name);
+  w.Member("name", s.name);
   w.Key("retry");
   WritePolicy(w, s.retry);
   w.Key("compensation_retry");
   WritePolicy(w, s.compensation_retry);
   if (s.is_service()) {
-    w.Key("service");
-    w.String(s.service);
-    w.Key("payload");
-    w.String(s.payload);
+    w.Member("service", s.service);
+    w.Member("payload", s.payload);
   } else {
-    w.Key("resource");
-    w.String(s.resource);
+    w.Member("resource", s.resource);
     w.Key("action");
     WriteCalls(w, s.action);
     w.Key("compensation");
@@ -169,9 +158,8 @@ SagaStep StepFrom(const json& j) {
 
 Status CheckRetryPolicy(const RetryPolicy& p) {
   if (p.attempts < 1) {
-    return Status::InvalidArgument("retry attempts " +
-                                   std::to_string(p.attempts) +
-                                   " must be at least 1");
+    return Status::InvalidArgument(
+        "retry attempts " + std::to_string(p.attempts) + " must be at least 1");
   }
   if (p.first_backoff_ms < 0 || p.max_backoff_ms < p.first_backoff_ms) {
     return Status::InvalidArgument(
@@ -228,8 +216,7 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
         return Status::InvalidArgument(where + "a database step needs SQL");
       }
       if (s.is_service() && (!s.action.empty() || !s.compensation.empty())) {
-        return Status::InvalidArgument(where +
-                                       "a service step takes no SQL");
+        return Status::InvalidArgument(where + "a service step takes no SQL");
       }
       for (const std::vector<SqlCall>* calls : {&s.action, &s.compensation}) {
         for (const SqlCall& c : *calls) {
@@ -246,7 +233,8 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
       }
       Status policy = CheckRetryPolicy(s.retry);
       if (policy.ok()) policy = CheckRetryPolicy(s.compensation_retry);
-      if (!policy.ok()) return Status::InvalidArgument(where + policy.message());
+      if (!policy.ok())
+        return Status::InvalidArgument(where + policy.message());
       if (s.pivot) {
         if (++pivots > 1) {
           return Status::InvalidArgument("saga '" + d.name +
@@ -268,8 +256,7 @@ Status CheckSagaDefinition(const SagaDefinition& d) {
     }
     if (!xa_resources.insert(w.resource).second) {
       return Status::InvalidArgument("saga '" + d.name + "': resource '" +
-                                     w.resource +
-                                     "' is twice in the XA group");
+                                     w.resource + "' is twice in the XA group");
     }
     for (const SqlCall& c : w.statements) {
       if (c.sql.empty()) {
@@ -321,14 +308,10 @@ std::string EncodeSagaRecord(const SagaRecord& r) {
   out.reserve(1024);
   JsonWriter w(&out);
   w.BeginObject();
-  w.Key("id");
-  w.String(r.id);
-  w.Key("node");
-  w.String(r.node);
-  w.Key("name");
-  w.String(r.definition.name);
-  w.Key("deadline_ms");
-  w.Int(r.definition.deadline_ms);
+  w.Member("id", r.id);
+  w.Member("node", r.node);
+  w.Member("name", r.definition.name);
+  w.Member("deadline_ms", r.definition.deadline_ms);
   w.Key("stages");
   w.BeginArray();
   for (const std::vector<SagaStep>& stage : r.definition.stages) {
@@ -337,31 +320,25 @@ std::string EncodeSagaRecord(const SagaRecord& r) {
     w.EndArray();
   }
   w.EndArray();
-  w.Key("phase");
-  w.String(SagaPhaseName(r.phase));
+  w.Member("phase", SagaPhaseName(r.phase));
   w.Key("steps");
   w.BeginArray();
   for (StepPhase p : r.steps) w.String(StepPhaseName(p));
   w.EndArray();
-  w.Key("begun_ms");
-  w.Int(r.begun_ms);
-  w.Key("updated_ms");
-  w.Int(r.updated_ms);
+  w.Member("begun_ms", r.begun_ms);
+  w.Member("updated_ms", r.updated_ms);
   if (!r.reason.empty()) {
-    w.Key("reason");
-    w.String(AsUtf8(r.reason));
+    w.Member("reason", AsUtf8(r.reason));
   }
   if (!r.operator_reason.empty()) {
-    w.Key("operator_reason");
-    w.String(AsUtf8(r.operator_reason));
+    w.Member("operator_reason", AsUtf8(r.operator_reason));
   }
   if (!r.definition.xa_group.empty()) {
     w.Key("xa_group");
     w.BeginArray();
     for (const SagaXaWork& x : r.definition.xa_group) {
       w.BeginObject();
-      w.Key("resource");
-      w.String(x.resource);
+      w.Member("resource", x.resource);
       w.Key("statements");
       WriteCalls(w, x.statements);
       w.EndObject();
@@ -369,8 +346,7 @@ std::string EncodeSagaRecord(const SagaRecord& r) {
     w.EndArray();
   }
   if (!r.xa_gtrid.empty()) {
-    w.Key("xa_gtrid");
-    w.String(r.xa_gtrid);
+    w.Member("xa_gtrid", r.xa_gtrid);
   }
   w.EndObject();
   return out;

@@ -43,15 +43,16 @@ bool Compensated(Resource& resource, const std::string& saga_id,
 
 }  // namespace
 
-namespace {
-
-std::vector<std::string> Bound(const SqlCall& call, const std::string& saga_id) {
+std::vector<std::string> BoundParams(const SqlCall& call,
+                                     const std::string& saga_id) {
   std::vector<std::string> params = call.params;
   for (std::string& p : params) {
     if (p == kSagaIdParam) p = saga_id;
   }
   return params;
 }
+
+namespace {
 
 // The action when all goes well, in as few round trips as the database
 // allows: the barrier row and the last statement are checked by their
@@ -67,16 +68,16 @@ Status TryActionAtOnce(Resource& resource, const std::string& saga_id,
   if (!begun.ok()) return begun.status();
   Branch& branch = **begun;
   branch.SetDeadline(deadline);
-  Status s = InsertBarrierDeferred(branch, resource.type(), saga_id,
-                                   step.name, BarrierOp::kAction);
+  Status s = InsertBarrierDeferred(branch, resource.type(), saga_id, step.name,
+                                   BarrierOp::kAction);
   for (size_t i = 0; s.ok() && i < step.action.size(); ++i) {
     const SqlCall& call = step.action[i];
     if (i + 1 == step.action.size()) {
-      s = branch.ExecuteDeferred(call.sql, Bound(call, saga_id),
+      s = branch.ExecuteDeferred(call.sql, BoundParams(call, saga_id),
                                  call.expected_rows);
       break;
     }
-    Result<int64_t> rows = branch.Execute(call.sql, Bound(call, saga_id));
+    Result<int64_t> rows = branch.Execute(call.sql, BoundParams(call, saga_id));
     if (!rows.ok()) {
       s = rows.status();
     } else {
@@ -171,12 +172,12 @@ CallResult CallDatabaseStepCarefully(
   if (calls != nullptr) {
     for (size_t i = 0; i < calls->size(); ++i) {
       const SqlCall& call = (*calls)[i];
-      Result<int64_t> rows = branch.Execute(call.sql, Bound(call, saga_id));
+      Result<int64_t> rows =
+          branch.Execute(call.sql, BoundParams(call, saga_id));
       if (!rows.ok()) {
-        return rollback(FromError(rows.status(),
-                                  context + ", statement " +
-                                      std::to_string(i + 1),
-                                  compensation));
+        return rollback(FromError(
+            rows.status(), context + ", statement " + std::to_string(i + 1),
+            compensation));
       }
       if (call.expected_rows && *rows != *call.expected_rows) {
         CallResult r;
@@ -207,15 +208,15 @@ CallResult CallDatabaseStepCarefully(
   return Done(calls == nullptr ? "never ran: nothing to undo" : "");
 }
 
-Result<bool> StopActionIfNotRun(Resource& resource, const std::string& saga_id,
-                                const std::string& step,
-                                std::chrono::steady_clock::time_point deadline) {
+Result<bool> StopActionIfNotRun(
+    Resource& resource, const std::string& saga_id, const std::string& step,
+    std::chrono::steady_clock::time_point deadline) {
   Result<std::unique_ptr<Branch>> begun = resource.BeginLocal();
   if (!begun.ok()) return begun.status();
   Branch& branch = **begun;
   branch.SetDeadline(deadline);
-  Result<bool> inserted = InsertBarrier(branch, resource.type(), saga_id, step,
-                                        BarrierOp::kAction);
+  Result<bool> inserted =
+      InsertBarrier(branch, resource.type(), saga_id, step, BarrierOp::kAction);
   if (!inserted.ok() || !*inserted) {
     (void)branch.Rollback();
     if (!inserted.ok()) return inserted.status();
@@ -233,9 +234,9 @@ Result<bool> StopActionIfNotRun(Resource& resource, const std::string& saga_id,
 }
 
 CallResult CallService(const ServiceHandler& handler, const ServiceCall& call) {
-  const std::string context = std::string(call.compensation ? "compensation"
-                                                            : "action") +
-                              " of step " + call.step;
+  const std::string context =
+      std::string(call.compensation ? "compensation" : "action") + " of step " +
+      call.step;
   ServiceAnswer answer = ServiceAnswer::kUnknown;
   try {
     answer = handler(call);
@@ -250,9 +251,9 @@ CallResult CallService(const ServiceHandler& handler, const ServiceCall& call) {
       return Done("");
     case ServiceAnswer::kFailed:
       // A compensation must succeed in the end: its "no" is retried.
-      return CallResult{call.compensation ? CallResult::kRetry
-                                          : CallResult::kFailed,
-                        context + ": the service answered failed"};
+      return CallResult{
+          call.compensation ? CallResult::kRetry : CallResult::kFailed,
+          context + ": the service answered failed"};
     case ServiceAnswer::kNotYet:
       return CallResult{CallResult::kRetry,
                         context + ": the service answered not yet"};

@@ -4,12 +4,17 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "xatm/resource.h"
 #include "xatm/saga.h"
 #include "xatm/saga_record.h"
 
 namespace xatm {
+
+// The statement's parameters with kSagaIdParam bound to `saga_id`.
+std::vector<std::string> BoundParams(const SqlCall& call,
+                                     const std::string& saga_id);
 
 struct CallResult {
   enum Kind {
