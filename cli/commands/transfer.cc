@@ -18,20 +18,34 @@
 namespace xatm {
 namespace {
 
-// Why the transfer must run as a saga: a resource it touches cannot
-// prepare ("" when both can, or when one cannot be asked: the transfer
-// itself then meets the failure and says so).
-std::string WhyNotTwoPhase(const Config& config, TransactionManager& tm,
-                           const AccountRef& from, const AccountRef& to) {
+// Why the transfer must run as a saga, as far as the configuration says:
+// a resource it touches is configured xa = off ("" when none is).
+std::string ConfiguredWithoutXa(const Config& config, const AccountRef& from,
+                                const AccountRef& to) {
   for (const AccountRef* account : {&from, &to}) {
     const ResourceConfig* rc = config.FindResource(account->resource);
     if (rc != nullptr && !rc->xa) {
       return "resource '" + rc->name + "' is configured xa = off";
     }
   }
+  return std::string();
+}
+
+// After a two-phase attempt that rolled back: whether it was because a
+// PostgreSQL it touches cannot prepare (max_prepared_transactions = 0),
+// and so cannot take part in any two-phase commit ("" if not). Asked only
+// then, so a transfer pays no round trip for it; the attempt changed
+// nothing.
+std::string WhyNoPrepare(TransactionManager& tm, const TransferResult& result,
+                         const AccountRef& from, const AccountRef& to) {
+  if (result.status.code() != StatusCode::kAborted ||
+      result.status.message().find("max_prepared_transactions") ==
+          std::string::npos) {
+    return std::string();
+  }
   for (const AccountRef* account : {&from, &to}) {
     Resource* resource = tm.FindResource(account->resource);
-    if (resource == nullptr) continue;  // Transfer names it
+    if (resource == nullptr) continue;
     Status can = CheckCanPrepare(*resource);
     if (can.code() == StatusCode::kFailedPrecondition) return can.message();
   }
@@ -52,8 +66,9 @@ int Run(const Invocation& invocation) {
       "the credit; if the credit cannot happen the debit is undone (in doubt\n"
       "= not finished yet: recovery drives it on). Without --protocol a\n"
       "transfer touching a resource that cannot prepare (xa = off, or a\n"
-      "PostgreSQL with max_prepared_transactions = 0) runs as a saga and\n"
-      "says so; --protocol 2pc then fails naming the resource, exit 2.\n"
+      "PostgreSQL with max_prepared_transactions = 0, found when it refuses\n"
+      "to prepare: that attempt changes nothing) runs as a saga and says\n"
+      "so; --protocol 2pc then fails naming the resource, exit 2.\n"
       "With --key KEY the transfer runs at most once per key, so retrying\n"
       "with the same key is always safe: a key already committed moves\n"
       "nothing and prints 'GTRID committed (already done with key KEY:\n"
@@ -119,18 +134,26 @@ int Run(const Invocation& invocation) {
           "cannot start the transaction manager: " + tm.status().ToString(),
           request);
     }
-    std::string why_saga;
-    if (protocol != "saga") {
-      why_saga = WhyNotTwoPhase(ctx.config(), **tm, *from, *to);
-      if (!why_saga.empty() && protocol == "2pc") {
-        return ctx.Fail(kExitUsage,
-                        why_saga +
-                            ": two-phase commit is not possible (use "
+    auto not_possible = [&](const std::string& why) {
+      return ctx.Fail(kExitUsage,
+                      why + ": two-phase commit is not possible (use "
                             "--protocol saga, or leave --protocol out)",
-                        request);
+                      request);
+    };
+    std::string why_saga;
+    Result<TransferResult> result = Status::Internal("not run");
+    if (protocol != "saga") {
+      why_saga = ConfiguredWithoutXa(ctx.config(), *from, *to);
+      if (!why_saga.empty() && protocol == "2pc") return not_possible(why_saga);
+      if (why_saga.empty()) {
+        result = Transfer(**tm, *from, *to, *amount, key);
+        if (result.ok()) why_saga = WhyNoPrepare(**tm, *result, *from, *to);
+        // The attempt rolled back: nothing moved.
+        if (!why_saga.empty() && protocol == "2pc") {
+          return not_possible(why_saga);
+        }
       }
     }
-    Result<TransferResult> result = Status::Internal("not run");
     if (protocol == "saga" || !why_saga.empty()) {
       Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(**tm);
       if (!sagas.ok()) {
@@ -138,8 +161,6 @@ int Run(const Invocation& invocation) {
       }
       result = SagaTransfer(**sagas, **tm, *from, *to, *amount, key,
                             ctx.config().saga_transfer);
-    } else {
-      result = Transfer(**tm, *from, *to, *amount, key);
     }
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kInvalidArgument) {
