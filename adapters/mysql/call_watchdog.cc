@@ -22,13 +22,19 @@ class Watchdog {
   }
 
   void Arm(CallTicket* ticket, Clock::time_point deadline) {
-    bool earliest = false;
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = armed_.emplace(deadline, ticket);
-      earliest = it == armed_.begin();
+      armed_.emplace(deadline, ticket);
+      // Only a deadline before the thread's next wake-up needs it now: a
+      // client's calls come one after another with later and later
+      // deadlines, and waking it for each cost a thread switch per call.
+      if (deadline < wake_at_) {
+        wake_at_ = deadline;
+        wake = true;
+      }
     }
-    if (earliest) cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   // False when the ticket had fired (and was removed) already.
@@ -50,29 +56,36 @@ class Watchdog {
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
+      const Clock::time_point now = Clock::now();
+      while (!armed_.empty() && armed_.begin()->first <= now) {
+        // The owner is blocked in the call or about to disarm; either way
+        // it cannot close the socket while the ticket is armed: the fd is
+        // its.
+        auto first = armed_.begin();
+        ::shutdown(first->second->fd(), SHUT_RDWR);
+        first->second->MarkFired();
+        armed_.erase(first);
+      }
+      // Tickets disarmed meanwhile may make this wake-up early; that is
+      // harmless, and cheaper than waking on every Disarm.
+      wake_at_ = armed_.empty() ? Clock::time_point::max()
+                                : armed_.begin()->first;
       if (armed_.empty()) {
         cv_.wait(lock);
-        continue;
-      }
-      auto first = armed_.begin();
-      // A copy: the entry may be erased (Disarm) while the lock is released
-      // during the wait, and wait_until reads its deadline again on waking.
-      const Clock::time_point next = first->first;
-      if (Clock::now() < next) {
+      } else {
+        // A copy: Arm may lower wake_at_ while the lock is released.
+        const Clock::time_point next = wake_at_;
         cv_.wait_until(lock, next);
-        continue;
       }
-      // The owner is blocked in the call or about to disarm; either way it
-      // cannot close the socket while the ticket is armed: the fd is its.
-      ::shutdown(first->second->fd(), SHUT_RDWR);
-      first->second->MarkFired();
-      armed_.erase(first);
     }
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::multimap<Clock::time_point, CallTicket*> armed_;  // guarded by mu_
+  // When the thread wakes next at the latest (guarded by mu_): no armed
+  // deadline is earlier while it sleeps.
+  Clock::time_point wake_at_ = Clock::time_point::max();
   std::thread thread_;
 };
 

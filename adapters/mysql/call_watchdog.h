@@ -6,7 +6,9 @@
 // Why: Connector/C++ 1.1 reaches libmariadb's read/write timeouts only at
 // connect time and in whole seconds, and cannot change them afterwards; a
 // branch's deadline is known later and is shorter than a second at times.
-// The watchdog costs one mutex round per call and no server round trip.
+// The watchdog costs one mutex round per call and no server round trip;
+// its thread wakes only when a deadline passes or a call arms one earlier
+// than any it waits for.
 #pragma once
 
 #include <chrono>

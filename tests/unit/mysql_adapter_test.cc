@@ -3,6 +3,7 @@
 #include <cppconn/exception.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -200,6 +201,39 @@ TEST(CallWatchdogTest, ACallDoneInTimeKeepsItsSocket) {
   EXPECT_EQ(::read(done[0], &byte, 1), 1);  // still open both ways
   EXPECT_EQ(::read(late[0], &byte, 1), 0);  // shut down
   for (int fd : {done[0], done[1], late[0], late[1]}) ::close(fd);
+}
+
+// Voluntary context switches of every thread of this process but the
+// calling one: the watchdog's wake-ups, in this test binary.
+long OtherThreadsSwitches() {
+  rusage process{};
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &process);
+  ::getrusage(RUSAGE_THREAD, &self);
+  return process.ru_nvcsw - self.ru_nvcsw;
+}
+
+TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  {  // the watchdog thread exists before counting starts
+    CallTicket warm(fds[0], Clock::now() + std::chrono::seconds(60));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const long before = OtherThreadsSwitches();
+  // A client's calls, each armed with a later deadline than the last: the
+  // watchdog already wakes early enough for all of them.
+  constexpr int kCalls = 200;
+  for (int i = 0; i < kCalls; ++i) {
+    CallTicket ticket(fds[0], Clock::now() + std::chrono::seconds(60));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // the call
+    EXPECT_FALSE(ticket.Disarm());
+  }
+  const long woken = OtherThreadsSwitches() - before;
+  EXPECT_LT(woken, kCalls / 10) << "the watchdog woke " << woken
+                                << " times for " << kCalls << " calls";
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(CallWatchdogTest, UnknownSocketIsNotWatched) {
