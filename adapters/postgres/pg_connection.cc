@@ -177,27 +177,24 @@ PgResult PgConnection::ExecParams(const std::string& sql,
 
 std::vector<PgResult> PgConnection::ExecPipeline(
     const std::vector<PgStatement>& statements, const Deadline& deadline) {
+  StartPipeline(statements, deadline);
+  return FinishPipeline(deadline);
+}
+
+void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
+                                 const Deadline& deadline) {
   statements_run_ += static_cast<long>(statements.size());
-  std::vector<PgResult> results;
-  results.reserve(statements.size());
-  // Everything not answered yet shares the fate of the first unanswered:
-  // lost with the session, or timed out.
-  auto lose_rest = [&](PgResult first) {
-    broken_ = true;
-    const bool timed_out = first.timed_out();
-    const std::string why = first.error_message();
-    if (results.size() < statements.size()) results.push_back(std::move(first));
-    while (results.size() < statements.size()) {
-      results.push_back(timed_out ? PgResult::TimedOut(deadline.budget_ms)
-                                  : PgResult(nullptr, true, why));
-    }
-    return std::move(results);
-  };
+  started_count_ = statements.size();
+  start_failure_.reset();
   auto lost = [&](const std::string& why) {
-    return lose_rest(PgResult(nullptr, true, why));
+    broken_ = true;
+    start_failure_ = PgResult(nullptr, true, why);
   };
   if (broken_) return lost("connection already broken");
-  if (deadline.passed()) return lose_rest(Expired(deadline));
+  if (deadline.passed()) {
+    start_failure_ = Expired(deadline);
+    return;
+  }
   if (PQenterPipelineMode(conn_) != 1) {
     return lost(OneLine(PQerrorMessage(conn_)));
   }
@@ -215,11 +212,42 @@ std::vector<PgResult> PgConnection::ExecPipeline(
       return lost(OneLine(PQerrorMessage(conn_)));
     }
   }
-  // Queues the Sync; AwaitReady sends what the socket did not take yet.
+  // Queues the Sync; FinishPipeline sends what the socket did not take.
   if (PQpipelineSync(conn_) != 1) {
     return lost(OneLine(PQerrorMessage(conn_)));
   }
-  for (size_t i = 0; i < statements.size(); ++i) {
+  // Without blocking: the server starts on it while this thread does
+  // something else. A full socket is flushed by AwaitReady later.
+  if (PQflush(conn_) < 0) return lost(OneLine(PQerrorMessage(conn_)));
+}
+
+std::vector<PgResult> PgConnection::FinishPipeline(const Deadline& deadline) {
+  const size_t count = started_count_;
+  started_count_ = 0;
+  std::vector<PgResult> results;
+  results.reserve(count);
+  // Everything not answered yet shares the fate of the first unanswered:
+  // lost with the session, or timed out.
+  auto lose_rest = [&](PgResult first) {
+    broken_ = true;
+    const bool timed_out = first.timed_out();
+    const std::string why = first.error_message();
+    if (results.size() < count) results.push_back(std::move(first));
+    while (results.size() < count) {
+      results.push_back(timed_out ? PgResult::TimedOut(deadline.budget_ms)
+                                  : PgResult(nullptr, true, why));
+    }
+    return std::move(results);
+  };
+  auto lost = [&](const std::string& why) {
+    return lose_rest(PgResult(nullptr, true, why));
+  };
+  if (start_failure_.has_value()) {
+    PgResult failure = std::move(*start_failure_);
+    start_failure_.reset();
+    return lose_rest(std::move(failure));
+  }
+  for (size_t i = 0; i < count; ++i) {
     if (std::optional<PgResult> failure = AwaitReady(deadline)) {
       return lose_rest(std::move(*failure));
     }

@@ -80,6 +80,14 @@ class PgConnection {
   // mode before returning, or is broken.
   std::vector<PgResult> ExecPipeline(const std::vector<PgStatement>& statements,
                                      const Deadline& deadline);
+  // ExecPipeline in two halves, so that one thread can have several
+  // connections' round trips under way at once: StartPipeline sends what
+  // the socket takes without blocking and returns; FinishPipeline (with the
+  // same deadline) waits for and reads the answers. Nothing else may run
+  // on the connection in between.
+  void StartPipeline(const std::vector<PgStatement>& statements,
+                     const Deadline& deadline);
+  std::vector<PgResult> FinishPipeline(const Deadline& deadline);
 
   // `text` as a quoted SQL string literal, for statements that take no bind
   // parameters (PREPARE TRANSACTION, COMMIT PREPARED).
@@ -122,6 +130,10 @@ class PgConnection {
   PGconn* conn_;
   bool broken_ = false;
   long statements_run_ = 0;
+  // Between StartPipeline and FinishPipeline: the statements sent, and the
+  // result standing for all of them when sending failed.
+  size_t started_count_ = 0;
+  std::optional<PgResult> start_failure_;
 };
 
 }  // namespace xatm

@@ -104,6 +104,10 @@ PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
   } else {
     results = connection_->ExecPipeline(pending_, deadline);
   }
+  return AnswerOf(std::move(results));
+}
+
+PostgresBranch::Answer PostgresBranch::AnswerOf(std::vector<PgResult> results) {
   Status side_failure;
   for (const Expectation& e : expectations_) {
     if (e.index >= results.size() || !results[e.index].ok()) continue;
@@ -162,6 +166,15 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
     expectations_.clear();
     return answer;
   }
+}
+
+PostgresBranch::Answer PostgresBranch::FinishStarted() {
+  started_ = false;
+  Answer answer = AnswerOf(connection_->FinishPipeline(started_deadline_));
+  begun_ = true;
+  pending_.clear();
+  expectations_.clear();
+  return answer;
 }
 
 Result<PgResult> PostgresBranch::RunStatement(
@@ -244,7 +257,7 @@ Status PostgresBranch::ExecuteDeferred(const std::string& sql,
   return Status::Ok();
 }
 
-Status PostgresBranch::Prepare() {
+Status PostgresBranch::QueuePrepare() {
   static constexpr char kWhat[] = "PREPARE TRANSACTION";
   if (state_ == State::kRolledBack) {
     return Status::Aborted(Context(kWhat) +
@@ -262,11 +275,29 @@ Status PostgresBranch::Prepare() {
   if (!doomed_.ok()) return RefuseDoomed(kWhat);
   Result<std::string> statement = TwoPhaseStatement(*connection_, kWhat, gid_);
   if (!statement.ok()) return statement.status().WithContext(Context(kWhat));
-
   // With BEGIN or deferred statements still pending, they go out in the
   // same round trip; the server skips PREPARE TRANSACTION if one fails.
   pending_.push_back(PgStatement{std::move(statement).value(), {}});
-  Answer answer = SendPending(/*retry_stale=*/false);
+  return Status::Ok();
+}
+
+bool PostgresBranch::StartPrepare() {
+  // Only a branch Prepare would send for: the other cases answer at once.
+  if (state_ != State::kActive || gid_.empty() || !doomed_.ok() || started_ ||
+      !QueuePrepare().ok()) {
+    return false;
+  }
+  started_ = true;
+  started_deadline_ = RoundTripDeadline();
+  connection_->StartPipeline(pending_, started_deadline_);
+  return true;
+}
+
+Status PostgresBranch::Prepare() {
+  static constexpr char kWhat[] = "PREPARE TRANSACTION";
+  if (!started_) XATM_RETURN_IF_ERROR(QueuePrepare());
+  Answer answer =
+      started_ ? FinishStarted() : SendPending(/*retry_stale=*/false);
   const PgResult& result = answer.result;
   if (result.ok()) {
     const std::string tag = result.command_tag();
@@ -349,6 +380,21 @@ Status PostgresBranch::FinishPrepared(PreparedAction action) {
   return status;
 }
 
+bool PostgresBranch::StartCommitPrepared() {
+  if (state_ != State::kPrepared || started_ || connection_ == nullptr ||
+      connection_->broken()) {
+    return false;
+  }
+  Result<std::string> statement =
+      TwoPhaseStatement(*connection_, "COMMIT PREPARED", gid_);
+  if (!statement.ok()) return false;  // CommitPrepared reports it
+  started_ = true;
+  started_deadline_ = RoundTripDeadline();
+  connection_->StartPipeline({PgStatement{std::move(statement).value(), {}}},
+                             started_deadline_);
+  return true;
+}
+
 Status PostgresBranch::CommitPrepared() {
   if (state_ == State::kCommitted) return Status::Ok();
   if (state_ != State::kPrepared && state_ != State::kPrepareUnknown) {
@@ -356,7 +402,17 @@ Status PostgresBranch::CommitPrepared() {
         Context("COMMIT PREPARED") + ": the branch is " +
         BranchStateName(state_) + ", not prepared");
   }
-  Status status = FinishPrepared(PreparedAction::kCommit);
+  Status status;
+  if (started_) {
+    started_ = false;
+    std::vector<PgResult> results =
+        connection_->FinishPipeline(started_deadline_);
+    status = FinishedPreparedStatus(results.front(), PreparedAction::kCommit,
+                                    PgContext(resource_name_, ""));
+    if (connection_->broken()) connection_.reset();
+  } else {
+    status = FinishPrepared(PreparedAction::kCommit);
+  }
   if (status.ok()) {
     state_ = State::kCommitted;
     ReleaseConnection();

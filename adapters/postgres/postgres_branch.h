@@ -68,6 +68,8 @@ class PostgresBranch final : public Branch {
 
   Status Prepare() override;
   Status CommitPrepared() override;
+  bool StartPrepare() override;
+  bool StartCommitPrepared() override;
   Status Rollback() override;
   Status CommitOnePhase() override;
 
@@ -90,6 +92,14 @@ class PostgresBranch final : public Branch {
   // the round trip repeated: nothing of the branch ran on it.
   Answer SendPending(bool retry_stale);
   Answer SendOnce(const Deadline& deadline);
+  // The answer of a round trip from the results of its statements.
+  Answer AnswerOf(std::vector<PgResult> results);
+  // Reads the answer of the round trip StartPrepare/StartCommitPrepared
+  // sent, and empties pending_.
+  Answer FinishStarted();
+  // Queues PREPARE TRANSACTION behind the pending work, or says why the
+  // branch cannot be prepared.
+  Status QueuePrepare();
   // The deadline of a round trip starting now: the request timeout, or the
   // branch's deadline if earlier.
   Deadline RoundTripDeadline() const;
@@ -128,7 +138,11 @@ class PostgresBranch final : public Branch {
       std::chrono::steady_clock::time_point::max();
   // Not sent yet: BEGIN (until the first round trip) and deferred work.
   std::vector<PgStatement> pending_;
-  bool begun_ = false;   // BEGIN went out: the session is in a transaction
+  bool begun_ = false;  // BEGIN went out: the session is in a transaction
+  // A round trip sent by StartPrepare/StartCommitPrepared and not read yet,
+  // with its deadline.
+  bool started_ = false;
+  Deadline started_deadline_;
   bool reused_ = false;  // connection_ came from the pool, maybe stale
   // The first statement error: PREPARE TRANSACTION and COMMIT of a failed
   // transaction only answer "ROLLBACK", so this tells the caller why.

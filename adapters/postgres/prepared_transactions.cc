@@ -52,11 +52,19 @@ Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
   const std::string where = std::string(context) + ": " + verb;
   Result<std::string> statement = TwoPhaseStatement(conn, verb, gid);
   if (!statement.ok()) return statement.status().WithContext(where);
-  PgResult result = conn.Exec(*statement, deadline);
+  return FinishedPreparedStatus(conn.Exec(*statement, deadline), action,
+                                context);
+}
+
+Status FinishedPreparedStatus(const PgResult& result, PreparedAction action,
+                              std::string_view context) {
   if (result.ok()) return Status::Ok();
+  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
+                                                       : "ROLLBACK PREPARED";
   // 42704 maps to NotFound; a lost connection, a timeout and a busy gid to
   // Unavailable.
-  return result.ToStatus(where, PgStatementKind::kFinishPrepared);
+  return result.ToStatus(std::string(context) + ": " + verb,
+                         PgStatementKind::kFinishPrepared);
 }
 
 }  // namespace xatm

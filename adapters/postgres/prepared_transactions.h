@@ -34,5 +34,9 @@ enum class PreparedAction { kCommit, kRollback };
 Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
                                  std::string_view gid, std::string_view context,
                                  const Deadline& deadline);
+// The status FinishPreparedTransaction gives for `result`, the answer to
+// COMMIT / ROLLBACK PREPARED sent some other way.
+Status FinishedPreparedStatus(const PgResult& result, PreparedAction action,
+                              std::string_view context);
 
 }  // namespace xatm

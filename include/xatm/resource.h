@@ -95,6 +95,16 @@ class Branch {
   // Rolls back, prepared or not. OK also when there was nothing to undo.
   virtual Status Rollback() = 0;
 
+  // Optional: sends the prepare (or the commit of a prepared branch)
+  // without waiting for its answer, and returns true; Prepare() (or
+  // CommitPrepared()) called next then waits for that answer, and the
+  // branch takes no other call in between. The coordinator starts these on
+  // every branch that can before running the others, so the databases work
+  // at the same time without a thread per branch. False (the default):
+  // nothing was sent.
+  virtual bool StartPrepare() { return false; }
+  virtual bool StartCommitPrepared() { return false; }
+
   // The only branch of its transaction: commit without prepare.
   // OK = committed; Aborted = rolled back; other = unknown.
   virtual Status CommitOnePhase() = 0;
