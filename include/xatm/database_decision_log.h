@@ -119,9 +119,9 @@ class DatabaseDecisionLog : public DecisionLog {
   // Aborted (nothing committed) or the commit's other answer.
   Status InsertAndCommit(Branch& branch, const std::string& gtrid,
                          const std::vector<std::string>& resources);
-  // Deletes the queued coordinator ENDs (all of them, or nothing on error:
-  // they stay queued).
-  Status FlushEnds();
+  // Deletes up to `most` queued coordinator ENDs (0: all of them), or
+  // nothing on error: they stay queued.
+  Status FlushEnds(size_t most = 0);
   // Whether a coordinator END for gtrid waits in the queue (its row is
   // closed for readers already).
   bool EndQueued(const std::string& gtrid) const;
@@ -138,6 +138,8 @@ class DatabaseDecisionLog : public DecisionLog {
   std::atomic<int64_t> last_prune_ms_{-1};
   mutable std::mutex ends_mu_;
   std::set<std::string> queued_ends_;  // guarded by ends_mu_
+  // Claimed by a FlushEnds whose DELETE is under way (guarded by ends_mu_).
+  std::set<std::string> deleting_ends_;
 };
 
 }  // namespace xatm

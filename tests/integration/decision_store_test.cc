@@ -7,12 +7,16 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
@@ -227,6 +231,112 @@ TEST_P(DecisionStoreTest, RecoveryEndsAreKeptUntilPruned) {
   ASSERT_TRUE(pruning.ok());
   ASSERT_TRUE((*pruning)->Prune().ok());
   EXPECT_EQ(OutcomeOf(gtrid), "");
+}
+
+// A resource that passes everything through and holds the first DELETE of
+// finished decisions until released, noting every DELETE's gtrids.
+class HoldingResource : public Resource {
+ public:
+  explicit HoldingResource(std::shared_ptr<Resource> real)
+      : real_(std::move(real)) {}
+  const std::string& name() const override { return real_->name(); }
+  const std::string& type() const override { return real_->type(); }
+  Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override {
+    return real_->Begin(xid);
+  }
+  Result<std::unique_ptr<Branch>> BeginLocal() override {
+    return real_->BeginLocal();
+  }
+  Result<std::vector<PreparedBranch>> ListPrepared() override {
+    return real_->ListPrepared();
+  }
+  Status CommitPrepared(const Xid& xid) override {
+    return real_->CommitPrepared(xid);
+  }
+  Status RollbackPrepared(const Xid& xid) override {
+    return real_->RollbackPrepared(xid);
+  }
+  Result<BranchOutcome> LookupOutcome(const Xid& xid) override {
+    return real_->LookupOutcome(xid);
+  }
+  Result<std::vector<Row>> QueryLocal(
+      const std::string& sql, const std::vector<std::string>& params) override {
+    return real_->QueryLocal(sql, params);
+  }
+  Status ExecuteLocal(const std::string& sql,
+                      const std::vector<std::string>& params) override {
+    if (sql.rfind("DELETE FROM xatm_decisions WHERE outcome = 'commit'", 0) ==
+        0) {
+      std::unique_lock<std::mutex> lock(mu_);
+      deletes_.push_back(params);
+      if (deletes_.size() == 1) {
+        held_.notify_all();
+        released_.wait(lock, [this] { return released; });
+      }
+    }
+    return real_->ExecuteLocal(sql, params);
+  }
+
+  void WaitUntilHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    held_.wait(lock, [this] { return !deletes_.empty(); });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released = true;
+    released_.notify_all();
+  }
+  std::vector<std::vector<std::string>> deletes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deletes_;
+  }
+
+ private:
+  const std::shared_ptr<Resource> real_;
+  std::mutex mu_;
+  std::condition_variable held_;
+  std::condition_variable released_;
+  bool released = false;
+  std::vector<std::vector<std::string>> deletes_;
+};
+
+TEST_P(DecisionStoreTest, EndsGoInOneDeletePerBatchWhileOneIsUnderWay) {
+  auto holding = std::make_shared<HoldingResource>(resource_);
+  DatabaseDecisionLogOptions options;
+  options.delete_batch = 4;
+  auto opened = DatabaseDecisionLog::Open(holding, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<DatabaseDecisionLog> store = std::move(opened).value();
+  std::vector<std::string> ended;
+  for (int i = 0; i < 7; ++i) {
+    ended.push_back(NewGtrid());
+    ASSERT_TRUE(store->LogCommit(ended.back(), {"pg", "my"}, 0).ok());
+  }
+  // The fourth END fills the batch: its DELETE is held under way.
+  auto first = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 4; ++i) {
+      Status s = store->LogEnd(ended[i], 0);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  });
+  holding->WaitUntilHeld();
+  // Three more coordinators end meanwhile: fewer than a batch is waiting.
+  for (int i = 4; i < 7; ++i) ASSERT_TRUE(store->LogEnd(ended[i], 0).ok());
+  holding->Release();
+  ASSERT_TRUE(first.get().ok());
+  std::vector<std::vector<std::string>> deletes = holding->deletes();
+  ASSERT_FALSE(deletes.empty());
+  EXPECT_EQ(deletes.size(), 1u) << "a DELETE ran again for rows already "
+                                   "being deleted";
+  EXPECT_EQ(deletes[0].size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(OutcomeOf(ended[i]), "") << i;
+  // The rest are closed for readers, and deleted with a later batch.
+  for (int i = 4; i < 7; ++i) {
+    EXPECT_FALSE(store->FindOpenCommit(ended[i]).has_value()) << i;
+  }
+  store.reset();  // flushes what is queued
+  for (int i = 4; i < 7; ++i) EXPECT_EQ(OutcomeOf(ended[i]), "") << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, DecisionStoreTest,

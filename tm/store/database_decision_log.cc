@@ -326,36 +326,45 @@ Status DatabaseDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,
   if (origin == EndOrigin::kRecovery) {
     return resource_->ExecuteLocal(sql_->mark_ended, {gtrid});
   }
-  size_t queued = 0;
   {
     std::lock_guard<std::mutex> lock(ends_mu_);
     queued_ends_.insert(gtrid);
-    queued = queued_ends_.size();
+    if (queued_ends_.size() < options_.delete_batch) return Status::Ok();
   }
-  if (queued < options_.delete_batch) return Status::Ok();
-  return FlushEnds();
+  return FlushEnds(options_.delete_batch);
 }
 
 bool DatabaseDecisionLog::EndQueued(const std::string& gtrid) const {
   std::lock_guard<std::mutex> lock(ends_mu_);
-  return queued_ends_.count(gtrid) != 0;
+  return queued_ends_.count(gtrid) != 0 || deleting_ends_.count(gtrid) != 0;
 }
 
-Status DatabaseDecisionLog::FlushEnds() {
+Status DatabaseDecisionLog::FlushEnds(size_t most) {
+  // Claimed under the lock: coordinators ending while this DELETE is under
+  // way queue theirs for the next one instead of deleting the same rows
+  // again (and waiting for this one's row locks). A full batch is always
+  // the same statement, parsed once per connection.
   std::vector<std::string> batch;
   {
     std::lock_guard<std::mutex> lock(ends_mu_);
-    batch.assign(queued_ends_.begin(), queued_ends_.end());
+    for (auto it = queued_ends_.begin();
+         it != queued_ends_.end() && (most == 0 || batch.size() < most);
+         it = queued_ends_.erase(it)) {
+      batch.push_back(*it);
+      deleting_ends_.insert(*it);
+    }
   }
   if (batch.empty()) return Status::Ok();
   std::string sql = sql_->delete_commits_prefix;
   for (size_t i = 0; i < batch.size(); ++i) sql += i == 0 ? "?" : ", ?";
   sql += ")";
   Status s = resource_->ExecuteLocal(sql, batch);
-  if (!s.ok()) return s.WithContext("deleting finished decisions");
   std::lock_guard<std::mutex> lock(ends_mu_);
-  for (const auto& gtrid : batch) queued_ends_.erase(gtrid);
-  return Status::Ok();
+  for (const auto& gtrid : batch) {
+    deleting_ends_.erase(gtrid);
+    if (!s.ok()) queued_ends_.insert(gtrid);  // for a later flush
+  }
+  return s.ok() ? s : s.WithContext("deleting finished decisions");
 }
 
 Status DatabaseDecisionLog::LogHeuristic(
