@@ -12,7 +12,12 @@
 #   scripts/bench.sh XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS] [STORE_CONFIG]
 #
 # Defaults: 3 rounds, 10 s, 1000 accounts per database; BENCH_CLIENTS in
-# the environment replaces the client counts (default "1 4 8").
+# the environment replaces the client counts (default "1 4 8"). With
+# BENCH_DB_DIR (a scripts/db.sh directory, the servers the configs name),
+# the table also shows the CPU time per transfer of the xatm process, of
+# PostgreSQL (the postmaster and every backend) and of MariaDB, in
+# microseconds: where the time of a transfer goes on a machine whose cores
+# the three share.
 set -euo pipefail
 
 XATM=${1:?usage: bench.sh XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS]}
@@ -26,7 +31,7 @@ MODES="local raw 2pc saga"
 [ -z "$STORE_CONFIG" ] || MODES="$MODES 2pc-db saga-db"
 
 RUNS=$(mktemp)
-trap 'rm -f "$RUNS"' EXIT
+trap 'rm -f "$RUNS" "$RUNS.line" "$RUNS.time"' EXIT
 
 # The decision log (and schema) the 2pc mode needs; idempotent.
 "$XATM" --config "$CONFIG" init >/dev/null
@@ -34,6 +39,24 @@ trap 'rm -f "$RUNS"' EXIT
 
 # The number after "KEY": in a JSON line.
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
+
+TICK=$(getconf CLK_TCK)
+# CPU clock ticks used so far by process PID and its children, the living
+# (their own counters) and the ended (the parent's cutime and cstime).
+tree_ticks() {
+  local pid=$1 total=0 p
+  for p in "$pid" $(pgrep -P "$pid" || true); do
+    # Fields 14-17 of /proc/PID/stat, counted after the ")" of the name.
+    total=$((total + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+      awk '{print $12 + $13 + $14 + $15}' || echo 0)))
+  done
+  echo "$total"
+}
+server_ticks() {
+  [ -n "${BENCH_DB_DIR:-}" ] || return 0
+  echo "$(tree_ticks "$(head -1 "$BENCH_DB_DIR/pg/data/postmaster.pid")") \
+$(tree_ticks "$(cat "$BENCH_DB_DIR/my/mysqld.pid")")"
+}
 
 for round in $(seq 1 "$ROUNDS"); do
   for clients in $CLIENTS; do
@@ -46,9 +69,29 @@ for round in $(seq 1 "$ROUNDS"); do
           run_mode=${mode%-db}
           ;;
       esac
-      line=$("$XATM" --config "$config" bench --clients "$clients" \
+      before=$(server_ticks)
+      TIMEFORMAT='%3U %3S'
+      { time "$XATM" --config "$config" bench --clients "$clients" \
         --seconds "$SECONDS_PER_RUN" --accounts "$ACCOUNTS" --mode "$run_mode" \
-        --json) || echo "bench.sh: round $round $mode/$clients exited $?" >&2
+        --json >"$RUNS.line" 2>/dev/null; } 2>"$RUNS.time" ||
+        echo "bench.sh: round $round $mode/$clients exited $?" >&2
+      line=$(cat "$RUNS.line")
+      if [ -n "${BENCH_DB_DIR:-}" ]; then
+        # Microseconds of CPU per transfer, added to the run's JSON line.
+        line=$(echo "$line" | awk -v t="$(cat "$RUNS.time")" \
+          -v s0="$before" -v s1="$(server_ticks)" -v hz="$TICK" '
+          {
+            n = $0; sub(/.*"transfers":/, "", n); sub(/[,}].*/, "", n)
+            split(t, x, " "); split(s0, a, " "); split(s1, b, " ")
+            if (n > 0) {
+              us = 1e6 / n
+              sub(/}$/, sprintf(",\"xatm_us\":%.0f,\"postgres_us\":%.0f,\"mariadbd_us\":%.0f}",
+                (x[1] + x[2]) * us, (b[1] - a[1]) / hz * us,
+                (b[2] - a[2]) / hz * us))
+            }
+            print
+          }')
+      fi
       echo "$line" >&2
       echo "$round $clients $mode $line" >>"$RUNS"
     done
@@ -72,8 +115,16 @@ ratios() {
   done
 }
 
-echo "| clients | mode | transfers/s | aborted/s | p50 ms | p95 ms | p99 ms | transfers/s vs local | p99 vs local |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+CPU_KEYS=""
+[ -z "${BENCH_DB_DIR:-}" ] || CPU_KEYS="xatm_us postgres_us mariadbd_us"
+header="| clients | mode | transfers/s | aborted/s | p50 ms | p95 ms | p99 ms | transfers/s vs local | p99 vs local |"
+rule="|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+if [ -n "$CPU_KEYS" ]; then
+  header+=" CPU us/transfer: xatm | postgres | mariadbd |"
+  rule+="---:|---:|---:|"
+fi
+echo "$header"
+echo "$rule"
 for clients in $CLIENTS; do
   for mode in $MODES; do
     cell=$(grep "^[0-9]* $clients $mode " "$RUNS" || true)
@@ -84,6 +135,9 @@ for clients in $CLIENTS; do
     for key in tps p99_ms; do
       ratio=$(ratios "$clients" "$mode" "$key" | median)
       row+=" | ${ratio:+${ratio}x}"
+    done
+    for key in $CPU_KEYS; do
+      row+=" | $(echo "$cell" | field "$key" | median)"
     done
     echo "$row |"
   done
