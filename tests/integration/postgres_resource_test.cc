@@ -872,8 +872,7 @@ TEST_F(PostgresResourceTest, ParameterisedStatementIsPreparedOncePerSession) {
   std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
   ASSERT_NE(branch, nullptr);
   EXPECT_EQ(BackendPid(*branch), pid);
-  EXPECT_EQ(PreparedStatements(*branch),
-            std::vector<std::string>{kDebitSql});
+  EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{kDebitSql});
   EXPECT_OK(branch->Rollback());
 }
 
@@ -942,8 +941,8 @@ TEST_F(PostgresResourceTest, SyntaxErrorInParameterisedStatementIsNotKept) {
   std::unique_ptr<Branch> next = MustBegin(*resource, NewXid());
   ASSERT_NE(next, nullptr);
   EXPECT_EQ(PreparedStatements(*next), std::vector<std::string>{});
-  Result<std::vector<Row>> good = next->Query(
-      "SELECT balance FROM xatm_accounts WHERE id = ?", {account});
+  Result<std::vector<Row>> good =
+      next->Query("SELECT balance FROM xatm_accounts WHERE id = ?", {account});
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_EQ((*good)[0][0].value_or(""), "100.00");
   EXPECT_OK(next->Rollback());
@@ -968,6 +967,37 @@ TEST_F(PostgresResourceTest, DeallocatedStatementFailsOnceThenIsPreparedAgain) {
   std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
   ASSERT_NE(branch, nullptr);
   EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{kDebitSql});
+  EXPECT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest, PreparedStatementsOffKeepsNoneOnTheServer) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  config.prepared_statements = false;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  for (int i = 0; i < 3; ++i) {
+    const Xid xid = NewXid();
+    std::unique_ptr<Branch> branch = MustBegin(*resource, xid);
+    ASSERT_NE(branch, nullptr);
+    ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+    ASSERT_OK(branch->ExecuteDeferred(
+        kLedgerInsert, {xid.Gtrid(), kResourceName, account, "-1.00"}));
+    ASSERT_OK(branch->Prepare());
+    ASSERT_OK(branch->CommitPrepared());
+    ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  }
+  EXPECT_EQ(Balance(account), "94.00");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{});
+  // The same mistakes give the same answers either way.
+  constexpr char kBad[] = "SELEC balance FROM xatm_accounts WHERE id = ?";
+  Result<std::vector<Row>> bad = resource->QueryLocal(kBad, {account});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "postgresql resource 'pg': query: 42601 syntax error at or near "
+            "\"SELEC\"");
   EXPECT_OK(branch->Rollback());
 }
 
