@@ -56,19 +56,20 @@ struct PgConnectOptions {
 //
 // Statements with parameters become named server-side prepared statements
 // ("xatm_s1", ...), kept per session and keyed by their text, so the server
-// parses and plans each once per session instead of on every run. The first
-// run sends Parse in the same pipeline as the statement: no extra round
-// trip; its answer is never one of the caller's results, except that a
-// failed Parse (or one skipped after an earlier error) is that statement's
-// answer, as before. A statement counts as prepared only once its Parse
-// succeeded. Statements without parameters (they carry literals, such as
-// PREPARE TRANSACTION 'gid') are never kept. At most 64 are kept (further
-// ones run unnamed); names are never reused in a session, so a Parse never
-// meets a name still in use. When the server no longer
-// knows a kept name (26000: DISCARD ALL or DEALLOCATE ran on the session),
-// the session's names are forgotten and the error is reported as it is: a
-// statement is never repeated behind the caller's back. A broken
-// connection is never reused, so its names die with it.
+// parses and plans each once per session instead of on every run. The first run
+// sends Parse in the same pipeline as the statement: no extra round trip; its
+// answer is never one of the caller's results, except that a failed Parse (or
+// one skipped after an earlier error) is that statement's answer, as before. A
+// statement counts as prepared only once its Parse succeeded. Statements
+// without parameters (they carry literals, such as PREPARE TRANSACTION 'gid')
+// are never kept. At most 64 are kept (further ones run unnamed); names are
+// never reused in a session, so a Parse never meets a name still in use. When
+// the server no longer knows a kept name (26000: DISCARD ALL or DEALLOCATE ran
+// on the session), the session's names are forgotten and the error is reported
+// as it is: a statement is never repeated behind the caller's back. A statement
+// whose result columns changed under it (0A000) fails once likewise and is
+// forgotten, so its next run parses it anew. A broken connection is never
+// reused, so its names die with it.
 class PgConnection {
  public:
   // Connects (PQconnectStartParams + PQconnectPoll, bounded by `deadline`

@@ -970,6 +970,34 @@ TEST_F(PostgresResourceTest, DeallocatedStatementFailsOnceThenIsPreparedAgain) {
   EXPECT_OK(branch->Rollback());
 }
 
+TEST_F(PostgresResourceTest, StatementWhoseResultShapeChangedIsPreparedAgain) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string table = "xatm_shape_" + RandomHex(8);
+  const std::string select = "SELECT * FROM " + table + " WHERE id = ?";
+  ASSERT_OK(resource->ExecuteLocal("CREATE TABLE " + table +
+                                       " (id int); INSERT INTO " + table +
+                                       " VALUES (1)",
+                                   {}));
+  Result<std::vector<Row>> before = resource->QueryLocal(select, {"1"});
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->at(0).size(), 1u);
+  ASSERT_OK(resource->ExecuteLocal(
+      "ALTER TABLE " + table + " ADD COLUMN note text DEFAULT 'x'", {}));
+  // The server refuses the kept statement once (0A000 "cached plan must
+  // not change result type"); it is then forgotten and parsed anew.
+  Result<std::vector<Row>> changed = resource->QueryLocal(select, {"1"});
+  ASSERT_FALSE(changed.ok());
+  EXPECT_TRUE(Contains(changed.status().message(), "0A000"))
+      << changed.status().message();
+  Result<std::vector<Row>> after = resource->QueryLocal(select, {"1"});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->at(0).size(), 2u);
+  EXPECT_EQ(after->at(0)[1].value_or(""), "x");
+  EXPECT_OK(resource->ExecuteLocal("DROP TABLE " + table, {}));
+}
+
 TEST_F(PostgresResourceTest, PreparedStatementsOffKeepsNoneOnTheServer) {
   ResourceConfig config = PostgresTestConfig(kResourceName);
   config.pool_size = 1;
