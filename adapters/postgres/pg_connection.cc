@@ -179,7 +179,7 @@ bool PgConnection::HasRoom() const {
 PgConnection::Plan PgConnection::PlanFor(const PgStatement& statement) {
   if (!prepared_statements_ || statement.params.empty()) return Plan{};
   auto it = named_.find(statement.sql);
-  // Unprepared: an earlier statement of the same round trip prepares it.
+  // Prepared, or being prepared by an earlier statement of this round trip.
   if (it != named_.end()) return Plan{it->second.name, /*prepare=*/false};
   if (!HasRoom()) return Plan{};
   std::string name = "xatm_s" + std::to_string(++names_issued_);
