@@ -38,7 +38,7 @@ const std::set<std::string>& CommonResourceKeys() {
   return keys;
 }
 const std::set<std::string>& PostgresKeys() {
-  static const std::set<std::string> keys = {"conninfo"};
+  static const std::set<std::string> keys = {"conninfo", "prepared_statements"};
   return keys;
 }
 const std::set<std::string>& MysqlKeys() {
@@ -477,6 +477,17 @@ class Parser {
       r.conninfo = *get("conninfo");
       std::string why = CheckConninfo(r.conninfo);
       if (!why.empty()) return ResourceError(name, why);
+      if (const std::string* v = get("prepared_statements")) {
+        const std::string value = Lower(*v);
+        if (value == "on") {
+          r.prepared_statements = true;
+        } else if (value == "off") {
+          r.prepared_statements = false;
+        } else {
+          return ResourceError(
+              name, "prepared_statements " + Quoted(*v) + " is not on or off");
+        }
+      }
       return r;
     }
     if (const std::string* v = get("host")) r.host = *v;

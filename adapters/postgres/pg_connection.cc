@@ -12,6 +12,18 @@
 namespace xatm {
 namespace {
 
+// Statements kept per session: a transfer uses a handful of distinct ones.
+// Once full, further statements run unnamed.
+constexpr size_t kMaxCachedStatements = 64;
+// Names handed out per session. A name forgotten after 0A000 (a cached plan
+// whose result type changed) still exists on the server: this bounds them.
+constexpr long kMaxStatementNames = 4 * static_cast<long>(kMaxCachedStatements);
+
+// The server no longer knows the statement's name.
+constexpr char kSqlStateUnknownStatement[] = "26000";
+// "cached plan must not change result type": the table changed under it.
+constexpr char kSqlStateFeatureNotSupported[] = "0A000";
+
 bool SeverityEndsSession(const char* severity) {
   return severity != nullptr && (std::strcmp(severity, "FATAL") == 0 ||
                                  std::strcmp(severity, "PANIC") == 0);
@@ -43,7 +55,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
         "connect: libpq could not allocate a connection");
   }
   // Owns `conn` from here: every early return closes it.
-  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  std::unique_ptr<PgConnection> connection(
+      new PgConnection(conn, options.prepared_statements));
   if (PQstatus(conn) != CONNECTION_BAD &&
       AwaitConnected(conn, limit) == PgWait::kTimedOut) {
     return Status::Unavailable("connect: timed out after " +
@@ -81,7 +94,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(
   return connection;
 }
 
-PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
+PgConnection::PgConnection(PGconn* conn, bool prepared_statements)
+    : conn_(conn), prepared_statements_(prepared_statements) {
   // Notices (warnings such as 25P01) go to the log, not to stderr.
   PQsetNoticeReceiver(conn_, &PgConnection::OnNotice, this);
 }
@@ -157,22 +171,71 @@ PgResult PgConnection::Exec(const std::string& sql, const Deadline& deadline) {
   return ReadResults(deadline);
 }
 
+bool PgConnection::HasRoom() const {
+  return named_.size() < kMaxCachedStatements &&
+         names_issued_ < kMaxStatementNames;
+}
+
+PgConnection::Plan PgConnection::PlanFor(const PgStatement& statement) {
+  if (!prepared_statements_ || statement.params.empty()) return Plan{};
+  auto it = named_.find(statement.sql);
+  // Prepared, or being prepared by an earlier statement of this round trip.
+  if (it != named_.end()) return Plan{it->second.name, /*prepare=*/false};
+  if (!HasRoom()) return Plan{};
+  std::string name = "xatm_s" + std::to_string(++names_issued_);
+  named_.emplace(statement.sql, Named{name, /*prepared=*/false});
+  return Plan{std::move(name), /*prepare=*/true};
+}
+
+void PgConnection::NoteNamedFailure(const std::string& sql,
+                                    const PgResult& result) {
+  if (result.ok()) return;
+  const std::string sqlstate = result.sqlstate();
+  if (sqlstate == kSqlStateUnknownStatement) {
+    // DISCARD ALL or DEALLOCATE ALL ran on the session: none is left.
+    spdlog::debug("postgresql: prepared statements of the session are gone");
+    named_.clear();
+  } else if (sqlstate == kSqlStateFeatureNotSupported) {
+    named_.erase(sql);
+  }
+}
+
 PgResult PgConnection::ExecParams(const std::string& sql,
                                   const std::vector<std::string>& params,
                                   const Deadline& deadline) {
+  const std::string* name = nullptr;
+  if (prepared_statements_ && !params.empty()) {
+    auto it = named_.find(sql);
+    if (it != named_.end() && it->second.prepared) {
+      name = &it->second.name;
+    } else if (it == named_.end() && HasRoom()) {
+      // Parse and run in one round trip.
+      std::vector<PgResult> results =
+          ExecPipeline({PgStatement{sql, params}}, deadline);
+      return std::move(results.front());
+    }
+  }
   ++statements_run_;
   if (broken_) return PgResult(nullptr, true, "connection already broken");
   if (deadline.passed()) return Expired(deadline);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& param : params) values.push_back(param.c_str());
-  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()),
-                        /*paramTypes=*/nullptr, values.data(),
-                        /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
-                        /*resultFormat=*/0) != 1) {
-    return Finish(nullptr);
-  }
-  return ReadResults(deadline);
+  const int sent =
+      name != nullptr
+          ? PQsendQueryPrepared(conn_, name->c_str(),
+                                static_cast<int>(params.size()), values.data(),
+                                /*paramLengths=*/nullptr,
+                                /*paramFormats=*/nullptr, /*resultFormat=*/0)
+          : PQsendQueryParams(conn_, sql.c_str(),
+                              static_cast<int>(params.size()),
+                              /*paramTypes=*/nullptr, values.data(),
+                              /*paramLengths=*/nullptr,
+                              /*paramFormats=*/nullptr, /*resultFormat=*/0);
+  if (sent != 1) return Finish(nullptr);
+  PgResult result = ReadResults(deadline);
+  if (name != nullptr) NoteNamedFailure(sql, result);
+  return result;
 }
 
 std::vector<PgResult> PgConnection::ExecPipeline(
@@ -184,12 +247,16 @@ std::vector<PgResult> PgConnection::ExecPipeline(
 void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
                                  const Deadline& deadline) {
   statements_run_ += static_cast<long>(statements.size());
-  started_count_ = statements.size();
+  started_.clear();
   start_failure_.reset();
   auto lost = [&](const std::string& why) {
     broken_ = true;
     start_failure_ = PgResult(nullptr, true, why);
   };
+  // The answers of all of them are owed, whatever happens below.
+  for (const PgStatement& statement : statements) {
+    started_.push_back(Started{statement.sql, Plan{}});
+  }
   if (broken_) return lost("connection already broken");
   if (deadline.passed()) {
     start_failure_ = Expired(deadline);
@@ -199,18 +266,31 @@ void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
     return lost(OneLine(PQerrorMessage(conn_)));
   }
   std::vector<const char*> values;
-  for (const PgStatement& statement : statements) {
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const PgStatement& statement = statements[i];
     values.clear();
     for (const std::string& param : statement.params) {
       values.push_back(param.c_str());
     }
-    if (PQsendQueryParams(conn_, statement.sql.c_str(),
-                          static_cast<int>(statement.params.size()),
-                          /*paramTypes=*/nullptr, values.data(),
-                          /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
-                          /*resultFormat=*/0) != 1) {
+    const int count = static_cast<int>(statement.params.size());
+    started_[i].plan = PlanFor(statement);
+    const Plan& plan = started_[i].plan;
+    if (plan.prepare &&
+        PQsendPrepare(conn_, plan.name.c_str(), statement.sql.c_str(), count,
+                      /*paramTypes=*/nullptr) != 1) {
       return lost(OneLine(PQerrorMessage(conn_)));
     }
+    const int sent =
+        plan.name.empty()
+            ? PQsendQueryParams(conn_, statement.sql.c_str(), count,
+                                /*paramTypes=*/nullptr, values.data(),
+                                /*paramLengths=*/nullptr,
+                                /*paramFormats=*/nullptr, /*resultFormat=*/0)
+            : PQsendQueryPrepared(conn_, plan.name.c_str(), count,
+                                  values.data(), /*paramLengths=*/nullptr,
+                                  /*paramFormats=*/nullptr,
+                                  /*resultFormat=*/0);
+    if (sent != 1) return lost(OneLine(PQerrorMessage(conn_)));
   }
   // Queues the Sync; FinishPipeline sends what the socket did not take.
   if (PQpipelineSync(conn_) != 1) {
@@ -222,8 +302,9 @@ void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
 }
 
 std::vector<PgResult> PgConnection::FinishPipeline(const Deadline& deadline) {
-  const size_t count = started_count_;
-  started_count_ = 0;
+  const std::vector<Started> started = std::move(started_);
+  started_.clear();
+  const size_t count = started.size();
   std::vector<PgResult> results;
   results.reserve(count);
   // Everything not answered yet shares the fate of the first unanswered:
@@ -239,30 +320,66 @@ std::vector<PgResult> PgConnection::FinishPipeline(const Deadline& deadline) {
     }
     return std::move(results);
   };
-  auto lost = [&](const std::string& why) {
-    return lose_rest(PgResult(nullptr, true, why));
-  };
   if (start_failure_.has_value()) {
     PgResult failure = std::move(*start_failure_);
     start_failure_.reset();
     return lose_rest(std::move(failure));
   }
-  for (size_t i = 0; i < count; ++i) {
+  // Each command's answer ends with a null result; one command of the
+  // extended protocol has exactly one answer. nullopt when the end came;
+  // else the fate of everything not answered yet.
+  auto end_of_answer = [&]() -> std::optional<PgResult> {
     if (std::optional<PgResult> failure = AwaitReady(deadline)) {
-      return lose_rest(std::move(*failure));
-    }
-    PgResult result = Finish(PQgetResult(conn_));
-    const bool session_lost = result.connection_lost();
-    if (session_lost) return lose_rest(std::move(result));
-    results.push_back(std::move(result));
-    // Each statement's answer ends with a null result; one statement of
-    // the extended protocol has exactly one answer.
-    if (std::optional<PgResult> failure = AwaitReady(deadline)) {
-      return lose_rest(std::move(*failure));
+      return failure;
     }
     if (PGresult* extra = PQgetResult(conn_)) {
       PQclear(extra);
-      return lost("pipeline out of step");
+      return PgResult(nullptr, true, "pipeline out of step");
+    }
+    return std::nullopt;
+  };
+  for (size_t i = 0; i < count; ++i) {
+    const Plan& plan = started[i].plan;
+    const std::string& sql = started[i].sql;
+    // A failed (or skipped) Parse: the statement's own answer, whatever
+    // the server then says to running it (skipped as well).
+    std::optional<PgResult> refused;
+    auto fail = [&](PgResult why) {
+      if (refused.has_value()) results.push_back(std::move(*refused));
+      return lose_rest(std::move(why));
+    };
+    if (plan.prepare) {
+      if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+        return lose_rest(std::move(*failure));
+      }
+      PgResult parsed = Finish(PQgetResult(conn_));
+      if (parsed.connection_lost()) return lose_rest(std::move(parsed));
+      if (std::optional<PgResult> failure = end_of_answer()) {
+        return lose_rest(std::move(*failure));
+      }
+      auto it = named_.find(sql);
+      if (parsed.ok()) {
+        if (it != named_.end()) it->second.prepared = true;
+      } else {
+        if (it != named_.end() && !it->second.prepared) named_.erase(it);
+        refused.emplace(std::move(parsed));
+      }
+    }
+    if (std::optional<PgResult> failure = AwaitReady(deadline)) {
+      return fail(std::move(*failure));
+    }
+    PgResult result = Finish(PQgetResult(conn_));
+    const bool session_lost = result.connection_lost();
+    if (session_lost) return fail(std::move(result));
+    if (refused.has_value()) {
+      results.push_back(std::move(*refused));
+      refused.reset();
+    } else {
+      if (!plan.name.empty()) NoteNamedFailure(sql, result);
+      results.push_back(std::move(result));
+    }
+    if (std::optional<PgResult> failure = end_of_answer()) {
+      return lose_rest(std::move(*failure));
     }
   }
   if (std::optional<PgResult> failure = AwaitReady(deadline)) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct PgConnectOptions {
   // > 0: the session's idle_in_transaction_session_timeout (seconds), and
   // TCP keepalives after that long idle.
   int idle_in_transaction_s = 0;
+  // Statements with parameters are prepared on the server once per session
+  // (see PgConnection). Off behind a pooler that moves sessions between
+  // transactions (PgBouncer before 1.21 in transaction mode).
+  bool prepared_statements = true;
 };
 
 // Every call that talks to the server takes a deadline: it waits for
@@ -48,6 +53,23 @@ struct PgConnectOptions {
 // when it next reads or writes (a statement it is running finishes first;
 // lock_timeout bounds its lock waits) and rolls back what was not
 // committed or prepared.
+//
+// Statements with parameters become named server-side prepared statements
+// ("xatm_s1", ...), kept per session and keyed by their text, so the server
+// parses and plans each once per session instead of on every run. The first run
+// sends Parse in the same pipeline as the statement: no extra round trip; its
+// answer is never one of the caller's results, except that a failed Parse (or
+// one skipped after an earlier error) is that statement's answer, as before. A
+// statement counts as prepared only once its Parse succeeded. Statements
+// without parameters (they carry literals, such as PREPARE TRANSACTION 'gid')
+// are never kept. At most 64 are kept (further ones run unnamed); names are
+// never reused in a session, so a Parse never meets a name still in use. When
+// the server no longer knows a kept name (26000: DISCARD ALL or DEALLOCATE ran
+// on the session), the session's names are forgotten and the error is reported
+// as it is: a statement is never repeated behind the caller's back. A statement
+// whose result columns changed under it (0A000) fails once likewise and is
+// forgotten, so its next run parses it anew. A broken connection is never
+// reused, so its names die with it.
 class PgConnection {
  public:
   // Connects (PQconnectStartParams + PQconnectPoll, bounded by `deadline`
@@ -109,7 +131,19 @@ class PgConnection {
   }
 
  private:
-  explicit PgConnection(PGconn* conn);
+  // A server-side prepared statement of this session.
+  struct Named {
+    std::string name;
+    bool prepared = false;  // its Parse succeeded
+  };
+  // How one statement goes out: unnamed when `name` is empty; with
+  // `prepare`, its Parse goes first in the same round trip.
+  struct Plan {
+    std::string name;
+    bool prepare = false;
+  };
+
+  PgConnection(PGconn* conn, bool prepared_statements);
   // libpq notice receiver: logs notices, and notes a FATAL one (a backend
   // terminated while the connection sat idle sends one before closing).
   static void OnNotice(void* self, const PGresult* notice);
@@ -124,16 +158,32 @@ class PgConnection {
   std::optional<PgResult> AwaitReady(const Deadline& deadline);
   // Reads a simple query's or one statement's results up to their end.
   PgResult ReadResults(const Deadline& deadline);
+  // Another statement may be named in this session.
+  bool HasRoom() const;
+  // How `statement` is sent in this session; a statement to prepare gets a
+  // new name, kept unprepared until its Parse succeeds.
+  Plan PlanFor(const PgStatement& statement);
+  // Forgets what a failed run of the kept statement `sql` shows gone.
+  void NoteNamedFailure(const std::string& sql, const PgResult& result);
 
   // First: released last, once the session is closed.
   PoolGauges::OpenTicket open_ticket_;
   PGconn* conn_;
   bool broken_ = false;
   long statements_run_ = 0;
-  // Between StartPipeline and FinishPipeline: the statements sent, and the
+  // Between StartPipeline and FinishPipeline: each statement sent, and the
   // result standing for all of them when sending failed.
-  size_t started_count_ = 0;
+  struct Started {
+    std::string sql;
+    Plan plan;
+  };
+  std::vector<Started> started_;
   std::optional<PgResult> start_failure_;
+  const bool prepared_statements_;
+  // SQL text -> its server-side statement.
+  std::unordered_map<std::string, Named> named_;
+  // Names handed out in this session (never reused).
+  long names_issued_ = 0;
 };
 
 }  // namespace xatm

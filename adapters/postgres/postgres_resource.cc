@@ -49,7 +49,8 @@ class PostgresResource final : public Resource {
         pool_(std::make_shared<ConnectionPool>(
             PgConnectOptions{config.conninfo, config.connect_timeout_s,
                              config.lock_timeout_ms,
-                             config.idle_session_timeout_s},
+                             config.idle_session_timeout_s,
+                             config.prepared_statements},
             config.pool_size, config.request_timeout_ms)) {}
 
   const std::string& name() const override { return name_; }

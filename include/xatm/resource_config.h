@@ -67,6 +67,10 @@ struct ResourceConfig {
   // does not pass XA, a managed server without prepared transactions);
   // transfers involving it run as sagas (xatm/saga.h).
   bool xa = true;
+  // PostgreSQL: statements with parameters are prepared on the server once
+  // per session. Off behind a pooler in transaction mode (PgBouncer before
+  // 1.21), which hands the session's named statements to other clients.
+  bool prepared_statements = true;
 };
 
 }  // namespace xatm

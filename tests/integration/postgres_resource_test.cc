@@ -156,6 +156,18 @@ class PostgresResourceTest : public ::testing::Test {
     FAIL() << "backend " << pid << " did not end";
   }
 
+  // The statements the server keeps prepared for the session of `branch`,
+  // sorted (the query itself has no parameters: never prepared).
+  std::vector<std::string> PreparedStatements(Branch& branch) {
+    Result<std::vector<Row>> rows = branch.Query(
+        "SELECT statement FROM pg_prepared_statements ORDER BY statement", {});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<std::string> texts;
+    if (!rows.ok()) return texts;
+    for (const Row& row : *rows) texts.push_back(row[0].value_or("NULL"));
+    return texts;
+  }
+
   std::unique_ptr<Resource> resource_;
   std::unique_ptr<Resource> observer_;
   std::string prefix_;
@@ -822,6 +834,199 @@ TEST_F(PostgresResourceTest, EveryConnectionGetsTheConfiguredLockTimeout) {
   }
   // The default bounds every wait.
   EXPECT_EQ(PostgresTestConfig().lock_timeout_ms, 5000);
+}
+
+constexpr char kDebitSql[] =
+    "UPDATE xatm_accounts SET balance = balance - $1 WHERE id = $2";
+constexpr char kLedgerInsert[] =
+    "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
+    "VALUES (?, ?, ?, ?)";
+constexpr char kLedgerInsertSql[] =
+    "INSERT INTO xatm_ledger (gtrid, branch, account, delta) "
+    "VALUES ($1, $2, $3, $4)";
+
+TEST_F(PostgresResourceTest, ParameterisedStatementIsPreparedOncePerSession) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  std::string pid;
+  for (int i = 0; i < 4; ++i) {
+    std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+    ASSERT_NE(branch, nullptr);
+    ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+    // Varying literals, no parameters: never kept.
+    ASSERT_TRUE(branch
+                    ->Execute("UPDATE xatm_accounts SET balance = balance + 0 "
+                              "WHERE id = '" +
+                                  account + "'",
+                              {})
+                    .ok());
+    if (i == 0) pid = BackendPid(*branch);
+    ASSERT_OK(branch->Prepare());
+    ASSERT_OK(branch->CommitPrepared());
+    // The autocommit path shares the session's statements.
+    ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  }
+  EXPECT_EQ(Balance(account), "92.00");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(BackendPid(*branch), pid);
+  EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{kDebitSql});
+  EXPECT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest,
+       StatementsAbortedBeforeTheirParseArePreparedAtTheirNextUse) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  const Xid xid = NewXid();
+  std::unique_ptr<Branch> branch = MustBegin(*resource, xid);
+  ASSERT_NE(branch, nullptr);
+  // One round trip: BEGIN, the debit (parsed, then fails its CHECK), the
+  // ledger insert (skipped before its parse), PREPARE TRANSACTION.
+  ASSERT_OK(branch->ExecuteDeferred(kDebit, {"1000.00", account}));
+  ASSERT_OK(branch->ExecuteDeferred(
+      kLedgerInsert, {xid.Gtrid(), kResourceName, account, "-1000.00"}));
+  Status vote = branch->Prepare();
+  EXPECT_EQ(vote.code(), StatusCode::kAborted) << vote.ToString();
+  EXPECT_TRUE(Contains(vote.message(), "23514")) << vote.message();
+  EXPECT_OK(branch->Rollback());
+  branch.reset();
+
+  const Xid next_xid = NewXid();
+  std::unique_ptr<Branch> next = MustBegin(*resource, next_xid);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(PreparedStatements(*next), std::vector<std::string>{kDebitSql});
+  ASSERT_OK(next->ExecuteDeferred(kDebit, {"3.00", account}));
+  ASSERT_OK(next->ExecuteDeferred(
+      kLedgerInsert, {next_xid.Gtrid(), kResourceName, account, "-3.00"}));
+  ASSERT_OK(next->Prepare());
+  ASSERT_OK(next->CommitPrepared());
+  EXPECT_EQ(Balance(account), "97.00");
+  Result<std::vector<Row>> ledger = observer_->QueryLocal(
+      "SELECT delta FROM xatm_ledger WHERE account = ?", {account});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0][0].value_or(""), "-3.00");
+
+  std::unique_ptr<Branch> last = MustBegin(*resource, NewXid());
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(PreparedStatements(*last),
+            (std::vector<std::string>{kLedgerInsertSql, kDebitSql}));
+  EXPECT_OK(last->Rollback());
+}
+
+TEST_F(PostgresResourceTest, SyntaxErrorInParameterisedStatementIsNotKept) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  constexpr char kBad[] = "SELEC balance FROM xatm_accounts WHERE id = ?";
+  Result<std::vector<Row>> bad = resource->QueryLocal(kBad, {account});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "postgresql resource 'pg': query: 42601 syntax error at or near "
+            "\"SELEC\"");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  Result<std::vector<Row>> in_branch = branch->Query(kBad, {account});
+  ASSERT_FALSE(in_branch.ok());
+  EXPECT_EQ(in_branch.status().message(), bad.status().message());
+  EXPECT_OK(branch->Rollback());
+  branch.reset();
+
+  std::unique_ptr<Branch> next = MustBegin(*resource, NewXid());
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(PreparedStatements(*next), std::vector<std::string>{});
+  Result<std::vector<Row>> good =
+      next->Query("SELECT balance FROM xatm_accounts WHERE id = ?", {account});
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ((*good)[0][0].value_or(""), "100.00");
+  EXPECT_OK(next->Rollback());
+}
+
+TEST_F(PostgresResourceTest, DeallocatedStatementFailsOnceThenIsPreparedAgain) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  // What a pooler's or an administrator's DISCARD ALL does to the session.
+  ASSERT_OK(resource->ExecuteLocal("DEALLOCATE ALL", {}));
+  // Not repeated behind the caller's back: reported as it is.
+  Status lost = resource->ExecuteLocal(kDebit, {"1.00", account});
+  EXPECT_FALSE(lost.ok());
+  EXPECT_TRUE(Contains(lost.message(), "26000")) << lost.message();
+  EXPECT_EQ(Balance(account), "99.00");
+  ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  EXPECT_EQ(Balance(account), "97.00");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{kDebitSql});
+  EXPECT_OK(branch->Rollback());
+}
+
+TEST_F(PostgresResourceTest, StatementWhoseResultShapeChangedIsPreparedAgain) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string table = "xatm_shape_" + RandomHex(8);
+  const std::string select = "SELECT * FROM " + table + " WHERE id = ?";
+  ASSERT_OK(resource->ExecuteLocal("CREATE TABLE " + table +
+                                       " (id int); INSERT INTO " + table +
+                                       " VALUES (1)",
+                                   {}));
+  Result<std::vector<Row>> before = resource->QueryLocal(select, {"1"});
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->at(0).size(), 1u);
+  ASSERT_OK(resource->ExecuteLocal(
+      "ALTER TABLE " + table + " ADD COLUMN note text DEFAULT 'x'", {}));
+  // The server refuses the kept statement once (0A000 "cached plan must
+  // not change result type"); it is then forgotten and parsed anew.
+  Result<std::vector<Row>> changed = resource->QueryLocal(select, {"1"});
+  ASSERT_FALSE(changed.ok());
+  EXPECT_TRUE(Contains(changed.status().message(), "0A000"))
+      << changed.status().message();
+  Result<std::vector<Row>> after = resource->QueryLocal(select, {"1"});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->at(0).size(), 2u);
+  EXPECT_EQ(after->at(0)[1].value_or(""), "x");
+  EXPECT_OK(resource->ExecuteLocal("DROP TABLE " + table, {}));
+}
+
+TEST_F(PostgresResourceTest, PreparedStatementsOffKeepsNoneOnTheServer) {
+  ResourceConfig config = PostgresTestConfig(kResourceName);
+  config.pool_size = 1;
+  config.prepared_statements = false;
+  std::unique_ptr<Resource> resource = MakePostgresResource(config);
+  const std::string account = CreateAccount("a");
+  for (int i = 0; i < 3; ++i) {
+    const Xid xid = NewXid();
+    std::unique_ptr<Branch> branch = MustBegin(*resource, xid);
+    ASSERT_NE(branch, nullptr);
+    ASSERT_TRUE(branch->Execute(kDebit, {"1.00", account}).ok());
+    ASSERT_OK(branch->ExecuteDeferred(
+        kLedgerInsert, {xid.Gtrid(), kResourceName, account, "-1.00"}));
+    ASSERT_OK(branch->Prepare());
+    ASSERT_OK(branch->CommitPrepared());
+    ASSERT_OK(resource->ExecuteLocal(kDebit, {"1.00", account}));
+  }
+  EXPECT_EQ(Balance(account), "94.00");
+  std::unique_ptr<Branch> branch = MustBegin(*resource, NewXid());
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(PreparedStatements(*branch), std::vector<std::string>{});
+  // The same mistakes give the same answers either way.
+  constexpr char kBad[] = "SELEC balance FROM xatm_accounts WHERE id = ?";
+  Result<std::vector<Row>> bad = resource->QueryLocal(kBad, {account});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "postgresql resource 'pg': query: 42601 syntax error at or near "
+            "\"SELEC\"");
+  EXPECT_OK(branch->Rollback());
 }
 
 TEST_F(PostgresResourceTest, ConcurrentTransactionsShareThePoolSafely) {

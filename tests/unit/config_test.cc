@@ -166,6 +166,33 @@ TEST_F(ConfigTest, SagaKeysSetTheTransferSagasDeadlineRetriesAndXa) {
             std::string::npos);
 }
 
+TEST_F(ConfigTest, PreparedStatementsKeyTurnsPostgresStatementCachingOff) {
+  Result<Config> c = Parse(
+      Minimal("[resource.a]\ntype = postgresql\nconninfo = dbname=bank\n"
+              "prepared_statements = off\n"
+              "[resource.b]\ntype = postgresql\nconninfo = dbname=bank\n"
+              "prepared_statements = On\n"
+              "[resource.c]\ntype = postgresql\nconninfo = dbname=bank\n"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->resources.size(), 3u);
+  EXPECT_FALSE(c->FindResource("a")->prepared_statements);
+  EXPECT_TRUE(c->FindResource("b")->prepared_statements);
+  EXPECT_TRUE(c->FindResource("c")->prepared_statements);
+
+  const std::string bad =
+      Error(Minimal("[resource.pg]\ntype = postgresql\nconninfo = dbname=x\n"
+                    "prepared_statements = maybe\n"));
+  EXPECT_NE(bad.find("resource 'pg'"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("prepared_statements 'maybe' is not on or off"),
+            std::string::npos)
+      << bad;
+  // MariaDB statements are always prepared: the key is not for it.
+  EXPECT_NE(Error(Minimal("[resource.my]\ntype = mysql\nuser = u\n"
+                          "database = d\nprepared_statements = off\n"))
+                .find("key 'prepared_statements' is for postgresql resources"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, RelativeLogDirIsTakenFromTheConfigFilesDirectory) {
   Result<Config> c = Parse(
       "node = n1\nlog_dir = state/../log\n[resource.pg]\ntype = postgresql\n"
