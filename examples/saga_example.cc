@@ -1,5 +1,6 @@
-// A saga in an application, whole: the README's "Sagas" section shows it,
-// and CI builds it and runs it against the test servers (saga_example_test).
+// A saga in an application, whole: docs/sagas.md ("An example program")
+// shows its core, and CI builds it and runs it against the test servers
+// (saga_example_test).
 //
 //   saga_example LOG_DIR
 //

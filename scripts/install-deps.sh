@@ -13,6 +13,7 @@ PACKAGES=(
   curl openssl  # the metrics scrape test; the TLS tests' throwaway CA
   libssl-dev  # the TLS test's relay
   nftables iptables  # firewall black holes in the crash tests
+  python3 git  # scripts/check-links.sh
 )
 
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).

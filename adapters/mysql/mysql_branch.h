@@ -1,5 +1,6 @@
 // One MariaDB / MySQL XA branch of a global transaction, on its own
-// connection from the resource's pool (see tm/resource.h for the contract).
+// connection from the resource's pool (see include/xatm/resource.h for the
+// contract).
 //
 // States and what ends them:
 //   active    - XA START ran; Execute/Query allowed.

@@ -12,9 +12,9 @@
 // row inside its branch, the proof afterwards that the branch committed.
 // Accounts in one database make one branch: one-phase commit.
 //
-// With an idempotency key (tm/keys/run_keyed.h) the transfer runs at most
-// once per key: the key is claimed in each branch before its work, and a
-// retry of a committed transfer moves nothing and answers the original.
+// With an idempotency key (include/xatm/run_keyed.h) the transfer runs at
+// most once per key: the key is claimed in each branch before its work, and
+// a retry of a committed transfer moves nothing and answers the original.
 #pragma once
 
 #include <optional>

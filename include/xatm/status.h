@@ -11,9 +11,10 @@
 namespace xatm {
 
 // Each code carries a retry rule for the caller (RetryRuleFor). Database
-// errors map by meaning, the same from every adapter (see the README's
-// table): a duplicate key is kAlreadyExists, never kAborted, because
-// running the same transaction again meets the same key.
+// errors map by meaning, the same from every adapter (see the table in
+// docs/library.md, "Errors and their retry rules"): a duplicate key is
+// kAlreadyExists, never kAborted, because running the same transaction
+// again meets the same key.
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,     // Bad input or a statement that does not fit the

@@ -44,8 +44,8 @@ struct TransactionManagerOptions {
   int64_t decision_deadline_ms = 5000;
   // Phase-2 attempts per branch before leaving it to the sweeper.
   int commit_attempts = 3;
-  // Where the manager's metrics (tm/metrics.h) are registered, for the
-  // application to expose; nullptr: a private registry.
+  // Where the manager's metrics (include/xatm/metrics.h) are registered,
+  // for the application to expose; nullptr: a private registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
 };
 
