@@ -62,6 +62,10 @@ struct Sweeper::Txn {
   // to ClaimAbort (true: abort holds).
   std::optional<CommitEvidence> evidence;
   std::optional<Result<bool>> claim;
+  // Once abort is claimed: the evidence read again, and the answer to
+  // withdrawing the abort when that shows a commit.
+  std::optional<CommitEvidence> evidence_after_claim;
+  std::optional<Status> withdrawn;
 };
 
 // One prepared branch being resolved on a worker: reads the pass, writes
@@ -582,7 +586,71 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
         gtrid, name);
     return Verdict::kCommit;
   }
-  return Verdict::kPresumeAbort;
+  return CheckAfterClaim(work);
+}
+
+Sweeper::Verdict Sweeper::CheckAfterClaim(BranchWork& work) {
+  const Xid& xid = work.xid();
+  const std::string gtrid = xid.Gtrid();
+  const std::string& name = work.name();
+  Txn& txn = work.txn;
+  // From now on no COMMIT can be decided. One decided before the fence and
+  // ENDed by its coordinator (the row deleted) between the evidence read
+  // and the fence left only its branches' ledger rows: every resource is
+  // asked again, those prepared at listing too (committed since).
+  if (!txn.evidence_after_claim.has_value()) {
+    txn.evidence_after_claim =
+        FindCommitEvidence(*manager_, xid, /*prepared_on=*/{}, work.pass.down);
+  }
+  const CommitEvidence& evidence = *txn.evidence_after_claim;
+  switch (evidence.kind) {
+    case CommitEvidence::Kind::kNone:
+      return Verdict::kPresumeAbort;
+    case CommitEvidence::Kind::kHistory:
+      // Another node withdrew the abort meanwhile: its COMMIT row is open.
+      spdlog::info(
+          "xid={} the abort claimed was withdrawn for a COMMIT "
+          "decision: committing the branch on {}",
+          gtrid, name);
+      return Verdict::kCommit;
+    case CommitEvidence::Kind::kUnknown:
+      spdlog::warn(
+          "xid={} abort claimed, but whether it committed before "
+          "the fence cannot be read ({}): the branch on {} is "
+          "retried at the next pass",
+          gtrid, evidence.why, name);
+      work.Add(SweepAction::kRetryLater,
+               "abort claimed, commit before it not excluded: " + evidence.why);
+      return Verdict::kLater;
+    case CommitEvidence::Kind::kSiblingCommitted:
+      break;
+  }
+  if (!txn.withdrawn.has_value()) {
+    if (!MayAct(work)) return Verdict::kLater;
+    // A COMMIT row is deleted only once every branch committed, and a
+    // branch is rolled back on an abort only if no COMMIT row preceded it:
+    // none was rolled back on this abort.
+    std::set<std::string> names = txn.prepared_on;
+    names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
+    std::vector<std::string> resources(names.begin(), names.end());
+    spdlog::warn(
+        "xid={} committed before the abort fence (its COMMIT decision "
+        "already ENDed; the branch on {} is committed): withdrawing the "
+        "abort just claimed for a COMMIT decision (resources {})",
+        gtrid, evidence.committed_on.front(), JoinNames(resources));
+    txn.withdrawn = manager_->log().WithdrawAbort(gtrid, resources,
+                                                  manager_->clock().NowMs());
+  }
+  if (!txn.withdrawn->ok()) {
+    spdlog::error(
+        "xid={} the abort claimed could not be withdrawn: {}; the "
+        "branch on {} is retried at the next pass",
+        gtrid, txn.withdrawn->ToString(), name);
+    work.Add(SweepAction::kRetryLater,
+             "abort not withdrawn: " + txn.withdrawn->message());
+    return Verdict::kLater;
+  }
+  return Verdict::kCommit;
 }
 
 void Sweeper::RecordLostDecision(BranchWork& work,

@@ -76,6 +76,12 @@ Status PassLog::LogCommitAfterTheFact(const std::string& gtrid,
                 : Closed();
 }
 
+Status PassLog::WithdrawAbort(const std::string& gtrid,
+                              const std::vector<std::string>& resources,
+                              int64_t time_ms) {
+  return held() ? log_->WithdrawAbort(gtrid, resources, time_ms) : Closed();
+}
+
 bool PassLog::shared() const { return held() && log_->shared(); }
 
 Status PassLog::Prune() { return held() ? log_->Prune() : Closed(); }

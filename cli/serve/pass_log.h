@@ -66,6 +66,9 @@ class PassLog final : public DecisionLog {
   Status LogCommitAfterTheFact(const std::string& gtrid,
                                const std::vector<std::string>& resources,
                                int64_t time_ms) override;
+  Status WithdrawAbort(const std::string& gtrid,
+                       const std::vector<std::string>& resources,
+                       int64_t time_ms) override;
   bool shared() const override;
   Status Prune() override;
   // Kept, and attached to each pass's log as it is held.

@@ -101,6 +101,11 @@ class DatabaseDecisionLog : public DecisionLog {
   Status LogCommitAfterTheFact(const std::string& gtrid,
                                const std::vector<std::string>& resources,
                                int64_t time_ms) override;
+  // Turns the gtrid's abort row into an open COMMIT row (a commit row is
+  // left as it is: another node withdrew first).
+  Status WithdrawAbort(const std::string& gtrid,
+                       const std::vector<std::string>& resources,
+                       int64_t time_ms) override;
   bool shared() const override { return true; }
   // "d" + the store's id (xatm_store, see tm/store/store_identity.h).
   std::string home() const override { return home_; }

@@ -161,6 +161,18 @@ class DecisionLog {
                                    const std::vector<std::string>& resources,
                                    int64_t time_ms);
 
+  // The abort this process has just claimed (ClaimAbort answered true) is
+  // withdrawn for a COMMIT decision over `resources`: read again after the
+  // claim, a branch's ledger shows that the transaction committed before
+  // the fence (its COMMIT row ENDed and deleted in between), so every
+  // branch had committed and none was rolled back on that abort. The
+  // decision is left open for recovery to confirm and END. A log records
+  // no aborts: the default is LogCommitAfterTheFact. A store refuses
+  // (FailedPrecondition) unless its row for the gtrid is abort or commit.
+  virtual Status WithdrawAbort(const std::string& gtrid,
+                               const std::vector<std::string>& resources,
+                               int64_t time_ms);
+
   // Whether every node's decisions can be read here, so that one node may
   // finish another's transactions (recover --all-nodes). A log directory
   // belongs to one node: false.

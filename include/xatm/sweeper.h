@@ -117,6 +117,9 @@ class Sweeper {
   // A branch whose transaction has no open COMMIT decision.
   enum class Verdict { kCommit, kPresumeAbort, kLater };
   Verdict DecideWithoutOpenDecision(BranchWork& work);
+  // Once abort is claimed: whether the transaction committed before the
+  // fence after all (the abort is then withdrawn for the commit).
+  Verdict CheckAfterClaim(BranchWork& work);
   // The nodes taken over in this pass (silent past takeover_after).
   std::set<std::string> NodesToTakeOver(Pass& pass);
   // Removes the rows of taken-over nodes of which nothing is left (no

@@ -217,6 +217,50 @@ TEST_P(DecisionStoreTest, TheDecisionRidesOnTheCarriersOwnCommit) {
   EXPECT_EQ(OutcomeOf(gtrid), "");
 }
 
+// A transaction committed, ENDed and deleted by its coordinator just before
+// recovery's fence: the fence claims abort; recovery, finding the commit in
+// a ledger afterwards, withdraws that abort for an open COMMIT decision.
+TEST_P(DecisionStoreTest, AnAbortClaimedAfterAnEndedCommitIsWithdrawn) {
+  const std::string gtrid = NewGtrid();
+  const std::vector<std::string> resources = {"my", GetParam()};
+  auto branch = resource_->BeginLocal();
+  ASSERT_TRUE(branch.ok());
+  ASSERT_TRUE(store_->CommitCarrying(**branch, gtrid, resources, 0).ok());
+  ASSERT_TRUE(store_->LogEnd(gtrid, 0).ok());
+  store_.reset();  // flushes the batch: the row is deleted
+  auto reopened = DatabaseDecisionLog::Open(resource_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  Result<bool> aborted = store_->ClaimAbort(gtrid);
+  ASSERT_TRUE(aborted.ok() && *aborted);
+  ASSERT_EQ(OutcomeOf(gtrid), "abort");
+
+  Status withdrawn = store_->WithdrawAbort(gtrid, resources, 0);
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.ToString();
+  EXPECT_EQ(OutcomeOf(gtrid), "commit");
+  std::optional<DecisionRecord> open = store_->FindOpenCommit(gtrid);
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->resources, resources);
+  EXPECT_TRUE(store_->HasCommitHistory(gtrid));
+  // Another node withdrawing the same abort, or fencing now, agrees.
+  EXPECT_TRUE(store_->WithdrawAbort(gtrid, resources, 0).ok());
+  Result<bool> fenced = store_->ClaimAbort(gtrid);
+  ASSERT_TRUE(fenced.ok()) << fenced.status().ToString();
+  EXPECT_FALSE(*fenced);
+  // Recovery ENDs it like any decision it finishes, and keeps the row.
+  ASSERT_TRUE(store_->LogEnd(gtrid, 0, EndOrigin::kRecovery).ok());
+  EXPECT_FALSE(store_->FindOpenCommit(gtrid).has_value());
+  EXPECT_EQ(OutcomeOf(gtrid), "commit");
+}
+
+TEST_P(DecisionStoreTest, WithdrawingAnAbortNeedsItsRow) {
+  const std::string gtrid = NewGtrid();
+  Status withdrawn = store_->WithdrawAbort(gtrid, {"my", GetParam()}, 0);
+  EXPECT_EQ(withdrawn.code(), StatusCode::kFailedPrecondition)
+      << withdrawn.ToString();
+  EXPECT_EQ(OutcomeOf(gtrid), "");
+}
+
 TEST_P(DecisionStoreTest, RecoveryEndsAreKeptUntilPruned) {
   const std::string gtrid = NewGtrid();
   ASSERT_TRUE(store_->LogCommit(gtrid, {"pg", "my"}, 0).ok());

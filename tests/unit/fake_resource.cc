@@ -148,9 +148,18 @@ Status FakeResource::RollbackPrepared(const Xid& xid) {
 Result<BranchOutcome> FakeResource::LookupOutcome(const Xid& xid) {
   Record("lookup", xid);
   if (!script_.lookup.ok()) return script_.lookup;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (committed_.count(xid.Gtrid()) != 0) return BranchOutcome::kCommitted;
-  return script_.outcome;
+  BranchOutcome answer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer = committed_.count(xid.Gtrid()) != 0 ? BranchOutcome::kCommitted
+                                                : script_.outcome;
+  }
+  if (script_.on_lookup) {
+    std::function<void()> hook = std::move(script_.on_lookup);
+    script_.on_lookup = nullptr;
+    hook();
+  }
+  return answer;
 }
 
 Result<std::vector<Row>> FakeResource::QueryLocal(
@@ -191,6 +200,13 @@ Result<bool> FakeDecisionLog::ClaimAbort(const std::string& gtrid) {
   journal_->Add("claim-abort");
   if (!carrier_.empty()) return claim_;
   return DecisionLog::ClaimAbort(gtrid);
+}
+
+Status FakeDecisionLog::WithdrawAbort(const std::string& gtrid,
+                                      const std::vector<std::string>& resources,
+                                      int64_t time_ms) {
+  journal_->Add("withdraw-abort");
+  return DecisionLog::WithdrawAbort(gtrid, resources, time_ms);
 }
 
 Status FakeDecisionLog::LogEnd(const std::string& gtrid, int64_t time_ms,

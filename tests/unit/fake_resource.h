@@ -44,6 +44,8 @@ struct FakeScript {
   Status lookup = Status::Ok();   // LookupOutcome fails with this when not OK
   Status list = Status::Ok();     // ListPrepared fails with this when not OK
   std::function<void()> on_list;  // runs inside ListPrepared
+  // Runs once, inside the next LookupOutcome, after its answer is read.
+  std::function<void()> on_lookup;
   std::optional<int64_t> db_age_ms;  // what ListPrepared reports
   bool read_only = false;            // branches vote read-only
 };
@@ -118,6 +120,9 @@ class FakeDecisionLog : public DecisionLog {
                         const std::vector<std::string>& resources,
                         int64_t time_ms) override;
   Result<bool> ClaimAbort(const std::string& gtrid) override;
+  Status WithdrawAbort(const std::string& gtrid,
+                       const std::vector<std::string>& resources,
+                       int64_t time_ms) override;
   bool shared() const override { return !carrier_.empty(); }
 
   std::vector<DecisionRecord> all_records() const;

@@ -102,6 +102,69 @@ TEST_F(SweeperTest, RollsBackAnOldBranchWithoutDecision) {
   EXPECT_EQ(journal_.IndexOf("log-commit"), -1);
 }
 
+// A store-decided transaction whose coordinator resumes between the
+// sweeper's evidence read and its fence: its COMMIT row rides on b's commit,
+// it commits a and deletes the row as ended. The fence then finds no row
+// and claims abort; read again after it, the ledger shows the commit: the
+// abort is withdrawn for the COMMIT decision, nothing is rolled back.
+TEST_F(SweeperTest, ACommitEndedBeforeTheFenceWithdrawsTheAbortJustClaimed) {
+  log_->ActAsStore("b");
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  b_->script().outcome = BranchOutcome::kNotCommitted;
+  b_->script().on_lookup = [&] {
+    b_->script().outcome = BranchOutcome::kCommitted;  // the carrier's commit
+    EXPECT_TRUE(a_->CommitPrepared(xid).ok());         // the XA COMMIT on a
+  };
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0) << r.Summary();
+  EXPECT_EQ(r.remaining, 0) << r.Summary();
+  EXPECT_EQ(journal_.IndexOf("recovery-rollback:a"), -1)
+      << "rolled back on an abort claimed after the commit";
+  ASSERT_GE(journal_.IndexOf("claim-abort"), 0);
+  EXPECT_LT(journal_.IndexOf("claim-abort"),
+            journal_.IndexOf("withdraw-abort"));
+  std::optional<DecisionRecord> decision = log_->FindOpenCommit(xid.Gtrid());
+  ASSERT_TRUE(decision.has_value()) << "the abort claimed stands";
+  EXPECT_EQ(decision->resources, (std::vector<std::string>{"a", "b"}));
+  // The next pass confirms every branch committed and ends the decision.
+  SweepResult next = Sweep();
+  EXPECT_EQ(next.ended, 1) << next.Summary();
+  EXPECT_EQ(next.heuristics, 0) << next.Summary();
+  EXPECT_TRUE(log_->OpenCommits().empty());
+}
+
+// Read again after the claim, nothing says commit: the branch is rolled
+// back as before, and the abort stands.
+TEST_F(SweeperTest, AnAbortClaimedWithoutACommitBeforeItStands) {
+  log_->ActAsStore("b");
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  b_->script().outcome = BranchOutcome::kNotCommitted;
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 1) << r.Summary();
+  EXPECT_EQ(journal_.IndexOf("withdraw-abort"), -1);
+  EXPECT_FALSE(log_->HasCommitHistory(xid.Gtrid()));
+}
+
+// A ledger that cannot be read after the claim: never guessed, left for
+// the next pass with the branch still prepared.
+TEST_F(SweeperTest, AnUnreadableLedgerAfterTheClaimDefersTheBranch) {
+  log_->ActAsStore("b");
+  Xid xid = OldXid(60'000);
+  a_->AddPrepared(xid);
+  b_->script().outcome = BranchOutcome::kNotCommitted;
+  b_->script().on_lookup = [&] {
+    b_->script().lookup = Status::Unavailable("connection reset");
+  };
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0) << r.Summary();
+  EXPECT_EQ(r.remaining, 1) << r.Summary();
+  EXPECT_EQ(a_->prepared().size(), 1u);
+  b_->script().lookup = Status::Ok();
+  EXPECT_EQ(Sweep().rolled_back, 1);
+}
+
 TEST_F(SweeperTest, LeavesAYoungBranchWithoutDecisionForLater) {
   Xid xid = OldXid(1'000);
   a_->AddPrepared(xid);

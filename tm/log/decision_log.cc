@@ -218,6 +218,12 @@ Status DecisionLog::LogCommitAfterTheFact(const std::string& gtrid,
   return LogCommit(gtrid, resources, time_ms);
 }
 
+Status DecisionLog::WithdrawAbort(const std::string& gtrid,
+                                  const std::vector<std::string>& resources,
+                                  int64_t time_ms) {
+  return LogCommitAfterTheFact(gtrid, resources, time_ms);
+}
+
 Status DecisionLog::LogSaga(const std::string& saga_id, const std::string&,
                             bool, bool, int64_t) {
   return Status::FailedPrecondition("saga " + saga_id +

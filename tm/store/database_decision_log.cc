@@ -266,6 +266,26 @@ Status DatabaseDecisionLog::LogCommitAfterTheFact(
   return Status::DataLoss(context + ": the row says '" + outcome + "'");
 }
 
+Status DatabaseDecisionLog::WithdrawAbort(
+    const std::string& gtrid, const std::vector<std::string>& resources,
+    int64_t time_ms) {
+  (void)time_ms;  // the row keeps the fence's time
+  const std::string context =
+      "xid=" + gtrid + ": withdrawing the abort on '" + resource_->name() + "'";
+  Status updated = resource_->ExecuteLocal(sql_->withdraw_abort,
+                                           {JoinNames(resources), gtrid});
+  if (!updated.ok()) return updated.WithContext(context);
+  Result<std::vector<Row>> rows =
+      resource_->QueryLocal(sql_->select_outcome, {gtrid});
+  if (!rows.ok()) return rows.status().WithContext(context);
+  if (rows->empty() || rows->front().empty()) {
+    return Status::FailedPrecondition(context + ": the gtrid has no row");
+  }
+  const std::string outcome = Text(rows->front()[0]);
+  if (outcome == "commit") return Status::Ok();
+  return Status::DataLoss(context + ": the row says '" + outcome + "'");
+}
+
 Result<std::vector<DecisionRecord>> DatabaseDecisionLog::ReadOpen(
     const std::string& sql, const std::vector<std::string>& params) const {
   Result<std::vector<Row>> rows = resource_->QueryLocal(sql, params);

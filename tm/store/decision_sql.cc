@@ -97,6 +97,9 @@ DecisionSql Build(const Dialect& d) {
                              " xatm_decisions (gtrid, outcome, resources, "
                              "node) VALUES (?, 'abort', '', ?)" +
                              d.insert_if_absent_suffix;
+  q.withdraw_abort =
+      "UPDATE xatm_decisions SET outcome = 'commit', resources = ?, "
+      "ended_at = NULL WHERE gtrid = ? AND outcome = 'abort'";
   q.select_outcome = "SELECT outcome FROM xatm_decisions WHERE gtrid = ?";
   q.select_open = open_columns + open + " ORDER BY decided_at";
   q.select_open_one = open_columns + open + " AND gtrid = ?";

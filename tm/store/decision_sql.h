@@ -30,6 +30,9 @@ struct DecisionSql {
   // Recovery's fence: (gtrid, node); inserts an abort row unless a row for
   // the gtrid exists, waiting for an uncommitted insert of it to finish.
   std::string insert_abort_if_absent;
+  // (resources, gtrid): the gtrid's abort row becomes an open COMMIT row
+  // (recovery found the transaction committed before its fence).
+  std::string withdraw_abort;
   // (gtrid) -> outcome.
   std::string select_outcome;
   // Open COMMIT decisions: gtrid, resources, decided ms; oldest first. The
