@@ -245,7 +245,8 @@ def check_tools(root, problems):
         label = "man --warnings"
     else:
         run, label = None, None
-        print("check-cli-docs: neither groff nor man installed: render check skipped")
+        problems.append(f"{MAN}: cannot check how it renders: groff is not "
+                        "installed (apt-get install groff-base)")
     if run is not None:
         out = (run.stderr or "").strip()
         if run.returncode != 0 or out:

@@ -13,7 +13,8 @@ PACKAGES=(
   curl openssl  # the metrics scrape test; the TLS tests' throwaway CA
   libssl-dev  # the TLS test's relay
   nftables iptables  # firewall black holes in the crash tests
-  python3 git  # scripts/check-links.sh
+  python3 git  # scripts/check-links.sh, scripts/check-cli-docs.sh
+  groff-base  # the man page render check
 )
 
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -130,6 +131,8 @@ class DatabaseDecisionLog : public DecisionLog {
   // Whether a coordinator END for gtrid waits in the queue (its row is
   // closed for readers already).
   bool EndQueued(const std::string& gtrid) const;
+  // The outcome the gtrid's row holds; nullopt when it has no row.
+  Result<std::optional<std::string>> OutcomeOf(const std::string& gtrid) const;
   Result<std::vector<DecisionRecord>> ReadOpen(
       const std::string& sql, const std::vector<std::string>& params) const;
 

@@ -5,7 +5,6 @@
 // PostgreSQL answer is read after it. On a machine with few cores a thread
 // hand-off per phase costs more than the overlap saves.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <memory>
 #include <string>
@@ -13,23 +12,13 @@
 
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/bank_manager_fixture.h"
+#include "tests/unit/thread_switches.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
 
 namespace xatm {
 namespace {
-
-// Voluntary context switches of every thread of this process but the
-// calling one: here the coordinator's pool threads (and the MariaDB call
-// watchdog, which sleeps through calls that end in time).
-long OtherThreadsSwitches() {
-  rusage process{};
-  rusage self{};
-  ::getrusage(RUSAGE_SELF, &process);
-  ::getrusage(RUSAGE_THREAD, &self);
-  return process.ru_nvcsw - self.ru_nvcsw;
-}
 
 class PhaseOverlapTest : public testing::BankManagerFixture {
  protected:
@@ -89,13 +78,13 @@ class PhaseOverlapTest : public testing::BankManagerFixture {
 
 TEST_F(PhaseOverlapTest, BothPhasesRunOnTheCallersThreadAlone) {
   ASSERT_TRUE(MoveOne().ok());  // connections opened, threads started
-  const long before = OtherThreadsSwitches();
+  const long before = testing::OtherThreadsSwitches();
   constexpr int kTransfers = 50;
   for (int i = 0; i < kTransfers; ++i) {
     Status s = MoveOne();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  const long woken = OtherThreadsSwitches() - before;
+  const long woken = testing::OtherThreadsSwitches() - before;
   // Before: a pool thread woke for one branch in each phase, 2 per commit.
   EXPECT_LT(woken, kTransfers / 5)
       << "other threads woke " << woken << " times for " << kTransfers

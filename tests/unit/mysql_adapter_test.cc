@@ -3,7 +3,6 @@
 #include <cppconn/exception.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "adapters/mysql/tls_options.h"
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xid_literal.h"
+#include "tests/unit/thread_switches.h"
 #include "xatm/xid.h"
 
 namespace xatm::mysql {
@@ -203,16 +203,6 @@ TEST(CallWatchdogTest, ACallDoneInTimeKeepsItsSocket) {
   for (int fd : {done[0], done[1], late[0], late[1]}) ::close(fd);
 }
 
-// Voluntary context switches of every thread of this process but the
-// calling one: the watchdog's wake-ups, in this test binary.
-long OtherThreadsSwitches() {
-  rusage process{};
-  rusage self{};
-  ::getrusage(RUSAGE_SELF, &process);
-  ::getrusage(RUSAGE_THREAD, &self);
-  return process.ru_nvcsw - self.ru_nvcsw;
-}
-
 TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
@@ -220,7 +210,7 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
     CallTicket warm(fds[0], Clock::now() + std::chrono::seconds(60));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  const long before = OtherThreadsSwitches();
+  const long before = testing::OtherThreadsSwitches();
   // A client's calls, each armed with a later deadline than the last: the
   // watchdog already wakes early enough for all of them.
   constexpr int kCalls = 200;
@@ -229,7 +219,7 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));  // the call
     EXPECT_FALSE(ticket.Disarm());
   }
-  const long woken = OtherThreadsSwitches() - before;
+  const long woken = testing::OtherThreadsSwitches() - before;
   EXPECT_LT(woken, kCalls / 10) << "the watchdog woke " << woken
                                 << " times for " << kCalls << " calls";
   ::close(fds[0]);

@@ -142,11 +142,8 @@ Status DatabaseDecisionLog::Decide(Branch& branch, const std::string& gtrid,
     // check, or any failure of the branch: this row was not written. But
     // an operator may have decided commit meanwhile (resolve --commit):
     // then the others must never be rolled back.
-    Result<std::vector<Row>> rows =
-        resource_->QueryLocal(sql_->select_outcome, {gtrid});
-    const bool commit_exists = rows.ok() && !rows->empty() &&
-                               !rows->front().empty() &&
-                               Text(rows->front()[0]) == "commit";
+    Result<std::optional<std::string>> outcome = OutcomeOf(gtrid);
+    const bool commit_exists = outcome.ok() && *outcome == "commit";
     if (!commit_exists) {
       return Status::Aborted(context + " not made: " + committed.message());
     }
@@ -209,6 +206,15 @@ Status DatabaseDecisionLog::InsertAndCommit(
   return branch.CommitOnePhase();
 }
 
+Result<std::optional<std::string>> DatabaseDecisionLog::OutcomeOf(
+    const std::string& gtrid) const {
+  Result<std::vector<Row>> rows =
+      resource_->QueryLocal(sql_->select_outcome, {gtrid});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || rows->front().empty()) return std::nullopt;
+  return std::optional<std::string>(Text(rows->front()[0]));
+}
+
 Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
   Result<Xid> xid = Xid::ParseGtrid(gtrid);
   if (!xid.ok()) return xid.status();
@@ -220,20 +226,19 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
     return fenced.WithContext("xid=" + gtrid + ": abort fence on '" +
                               resource_->name() + "'");
   }
-  Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_->select_outcome, {gtrid});
-  if (!rows.ok()) {
-    return rows.status().WithContext("xid=" + gtrid + ": reading the fence");
+  Result<std::optional<std::string>> outcome = OutcomeOf(gtrid);
+  if (!outcome.ok()) {
+    return outcome.status().WithContext("xid=" + gtrid +
+                                        ": reading the fence");
   }
-  if (rows->empty() || rows->front().empty()) {
+  if (!outcome->has_value()) {
     // Pruned between the two statements: impossible for a fresh row.
     return Status::Unavailable("xid=" + gtrid + ": no row after the fence");
   }
-  const std::string outcome = Text(rows->front()[0]);
-  if (outcome == "abort") return true;
-  if (outcome == "commit") return false;
-  return Status::DataLoss("xid=" + gtrid + ": decision row says '" + outcome +
-                          "'");
+  if (**outcome == "abort") return true;
+  if (**outcome == "commit") return false;
+  return Status::DataLoss("xid=" + gtrid + ": decision row says '" +
+                          **outcome + "'");
 }
 
 Status DatabaseDecisionLog::LogCommitAfterTheFact(
@@ -250,12 +255,9 @@ Status DatabaseDecisionLog::LogCommitAfterTheFact(
   if (inserted.ok()) return inserted;
   // A row for the gtrid exists (the key refused this one), or the store
   // failed: the row, if any, tells which.
-  Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_->select_outcome, {gtrid});
-  if (!rows.ok() || rows->empty() || rows->front().empty()) {
-    return inserted.WithContext(context);
-  }
-  const std::string outcome = Text(rows->front()[0]);
+  Result<std::optional<std::string>> row = OutcomeOf(gtrid);
+  if (!row.ok() || !row->has_value()) return inserted.WithContext(context);
+  const std::string& outcome = **row;
   if (outcome == "commit") return Status::Ok();
   if (outcome == "abort") {
     return Status::FailedPrecondition(
@@ -275,15 +277,13 @@ Status DatabaseDecisionLog::WithdrawAbort(
   Status updated = resource_->ExecuteLocal(sql_->withdraw_abort,
                                            {JoinNames(resources), gtrid});
   if (!updated.ok()) return updated.WithContext(context);
-  Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_->select_outcome, {gtrid});
-  if (!rows.ok()) return rows.status().WithContext(context);
-  if (rows->empty() || rows->front().empty()) {
+  Result<std::optional<std::string>> outcome = OutcomeOf(gtrid);
+  if (!outcome.ok()) return outcome.status().WithContext(context);
+  if (!outcome->has_value()) {
     return Status::FailedPrecondition(context + ": the gtrid has no row");
   }
-  const std::string outcome = Text(rows->front()[0]);
-  if (outcome == "commit") return Status::Ok();
-  return Status::DataLoss(context + ": the row says '" + outcome + "'");
+  if (**outcome == "commit") return Status::Ok();
+  return Status::DataLoss(context + ": the row says '" + **outcome + "'");
 }
 
 Result<std::vector<DecisionRecord>> DatabaseDecisionLog::ReadOpen(
