@@ -211,7 +211,9 @@ Result<std::optional<std::string>> DatabaseDecisionLog::OutcomeOf(
   Result<std::vector<Row>> rows =
       resource_->QueryLocal(sql_->select_outcome, {gtrid});
   if (!rows.ok()) return rows.status();
-  if (rows->empty() || rows->front().empty()) return std::nullopt;
+  if (rows->empty() || rows->front().empty()) {
+    return std::optional<std::string>();
+  }
   return std::optional<std::string>(Text(rows->front()[0]));
 }
 
