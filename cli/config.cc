@@ -73,6 +73,14 @@ int FindLine(const std::string& text, const std::string& rejected) {
 }
 
 // A whole number in [min, max].
+// "on" or "off", in any case.
+bool ParseOnOff(const std::string& s, bool* out) {
+  const std::string value = Lower(s);
+  if (value != "on" && value != "off") return false;
+  *out = value == "on";
+  return true;
+}
+
 bool ParseInt(const std::string& s, int64_t min, int64_t max, int64_t* out) {
   if (s.empty() || s.size() > 12) return false;
   int64_t v = 0;
@@ -452,15 +460,8 @@ class Parser {
       }
       r.request_timeout_ms = static_cast<int>(n);
     }
-    if (const std::string* v = get("xa")) {
-      const std::string value = Lower(*v);
-      if (value == "on") {
-        r.xa = true;
-      } else if (value == "off") {
-        r.xa = false;
-      } else {
-        return ResourceError(name, "xa " + Quoted(*v) + " is not on or off");
-      }
+    if (const std::string* v = get("xa"); v && !ParseOnOff(*v, &r.xa)) {
+      return ResourceError(name, "xa " + Quoted(*v) + " is not on or off");
     }
     if (const std::string* v = get("idle_session_timeout")) {
       if (!ParseInt(*v, 0, 86'400, &n)) {
@@ -477,16 +478,10 @@ class Parser {
       r.conninfo = *get("conninfo");
       std::string why = CheckConninfo(r.conninfo);
       if (!why.empty()) return ResourceError(name, why);
-      if (const std::string* v = get("prepared_statements")) {
-        const std::string value = Lower(*v);
-        if (value == "on") {
-          r.prepared_statements = true;
-        } else if (value == "off") {
-          r.prepared_statements = false;
-        } else {
-          return ResourceError(
-              name, "prepared_statements " + Quoted(*v) + " is not on or off");
-        }
+      if (const std::string* v = get("prepared_statements");
+          v && !ParseOnOff(*v, &r.prepared_statements)) {
+        return ResourceError(
+            name, "prepared_statements " + Quoted(*v) + " is not on or off");
       }
       return r;
     }

@@ -161,9 +161,7 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
         continue;
       }
     }
-    begun_ = true;
-    pending_.clear();
-    expectations_.clear();
+    MarkSent();
     return answer;
   }
 }
@@ -171,10 +169,14 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
 PostgresBranch::Answer PostgresBranch::FinishStarted() {
   started_ = false;
   Answer answer = AnswerOf(connection_->FinishPipeline(started_deadline_));
+  MarkSent();
+  return answer;
+}
+
+void PostgresBranch::MarkSent() {
   begun_ = true;
   pending_.clear();
   expectations_.clear();
-  return answer;
 }
 
 Result<PgResult> PostgresBranch::RunStatement(

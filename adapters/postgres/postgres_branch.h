@@ -97,6 +97,9 @@ class PostgresBranch final : public Branch {
   // Reads the answer of the round trip StartPrepare/StartCommitPrepared
   // sent, and empties pending_.
   Answer FinishStarted();
+  // A round trip went out with everything pending: the session is in a
+  // transaction and nothing waits to be sent.
+  void MarkSent();
   // Queues PREPARE TRANSACTION behind the pending work, or says why the
   // branch cannot be prepared.
   Status QueuePrepare();
