@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "bench/backlog/recovery_backlog.h"
-#include "cli/config.h"
-#include "cli/manager.h"
+#include "xatm/config.h"
+#include "xatm/open_from_config.h"
 
 extern char** environ;
 

@@ -17,7 +17,7 @@
 
 #include "cli/bank/account_ref.h"
 #include "cli/command.h"
-#include "cli/config.h"
+#include "xatm/config.h"
 #include "xatm/status.h"
 #include "cli/logging.h"
 

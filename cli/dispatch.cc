@@ -2,7 +2,7 @@
 
 #include <iomanip>
 
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 #include "cli/command.h"
 #include "cli/command_line.h"
 #include "cli/logging.h"

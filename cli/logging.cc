@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 
 namespace xatm {
 

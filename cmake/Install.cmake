@@ -4,7 +4,7 @@
 include(CMakePackageConfigHelpers)
 
 set(XATM_LIBRARIES xatm_core xatm_log xatm_tm xatm_store xatm_keys xatm_saga xatm_db_errors
-    xatm_adapters_postgres xatm_adapters_mysql xatm_adapters xatm_recovery)
+    xatm_adapters_postgres xatm_adapters_mysql xatm_adapters xatm_recovery xatm_config)
 
 # Everything an application needs, under one name.
 add_library(xatm_library INTERFACE)

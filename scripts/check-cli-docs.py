@@ -9,7 +9,7 @@ From the code:
                 ("name", po::...) and --json when it calls AddJsonOption(spec)
                 (spec.hidden holds positionals, which are not options).
   global        GlobalOptions() in cli/command_line.cc.
-  config keys   the std::set<std::string> literals of cli/config.cc: the
+  config keys   the std::set<std::string> literals of adapters/config/config.cc: the
                 top-level keys and those of [resource.NAME].
 
 In the man page: a `.SS` heading per command whose first word is its name,
@@ -134,12 +134,12 @@ def code_model(root, problems):
     global_opts = long_options(declared_options(g.group(1), "add_options()")) if g else []
     if "--config" not in global_opts:
         problems.append("cli/command_line.cc: cannot read the global options")
-    config = read(root, "cli/config.cc")
+    config = read(root, "adapters/config/config.cc")
     keys = []
     for m in re.finditer(r"std::set<std::string>\s+\w+\s*=\s*\{(.*?)\};", config, re.S):
         keys += re.findall(r"\"([a-z_]+)\"", m.group(1))
     if "node" not in keys or "type" not in keys:
-        problems.append("cli/config.cc: cannot read the configuration keys")
+        problems.append("adapters/config/config.cc: cannot read the configuration keys")
     return commands, global_opts, keys
 
 

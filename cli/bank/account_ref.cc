@@ -1,6 +1,6 @@
 #include "cli/bank/account_ref.h"
 
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 #include "xatm/xid.h"
 
 namespace xatm {

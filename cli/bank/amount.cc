@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 
 namespace xatm {
 namespace {

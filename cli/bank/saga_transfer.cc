@@ -32,20 +32,6 @@ std::string Explain(TransactionManager& tm, const AccountRef& account,
 
 }  // namespace
 
-RetryPolicy SagaTransferOptions::DefaultStepPolicy() {
-  RetryPolicy p;
-  p.attempts = 5;
-  p.first_backoff_ms = 50;
-  p.max_backoff_ms = 2000;
-  return p;
-}
-
-RetryPolicy SagaTransferOptions::DefaultCompensationPolicy() {
-  RetryPolicy p = DefaultStepPolicy();
-  p.attempts = 20;
-  return p;
-}
-
 SagaDefinition TransferSaga(const AccountRef& from, const AccountRef& to,
                             const Amount& amount,
                             const std::optional<std::string>& key,

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "cli/bank/transfer.h"
+#include "xatm/config.h"
 #include "xatm/saga.h"
 
 namespace xatm {
@@ -24,15 +25,8 @@ namespace xatm {
 // How a transfer saga runs (config keys saga_deadline, saga_attempts,
 // saga_compensation_attempts, saga_backoff, saga_backoff_max,
 // saga_call_timeout).
-struct SagaTransferOptions {
-  int64_t deadline_ms = 30000;
-  RetryPolicy step = DefaultStepPolicy();
-  // More attempts: a compensation that gives up needs an operator.
-  RetryPolicy compensation = DefaultCompensationPolicy();
-
-  static RetryPolicy DefaultStepPolicy();
-  static RetryPolicy DefaultCompensationPolicy();
-};
+// A transfer saga runs with the settings of the configuration file.
+using SagaTransferOptions = SagaSettings;
 
 // The saga of one transfer (for tests and the bench). `key`: claimed in
 // the debit step.

@@ -41,12 +41,14 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
   if (!resources.ok()) return resources.status();
   std::unique_ptr<TransactionManager> tm;
   if (mode != BenchMode::kLocal) {
-    TransactionManagerOptions options = ManagerOptions(config);
+    TransactionManagerOptions options = CommandManagerOptions(config);
     options.worker_threads = worker_threads;
+    OpenOptions open;
+    open.worker_threads = worker_threads;
     // 2pc and saga keep their decisions where the configuration says.
     Result<std::unique_ptr<TransactionManager>> opened =
         mode == BenchMode::kTwoPhase || mode == BenchMode::kSaga
-            ? OpenTransactionManager(config, std::nullopt, worker_threads)
+            ? OpenCommandManager(config, open)
             : TransactionManager::Create(options, *resources,
                                          std::make_unique<MemoryDecisionLog>());
     if (!opened.ok()) return opened.status();
@@ -75,7 +77,7 @@ BenchTarget::BenchTarget(BenchMode mode,
       resources_(std::move(resources)),
       tm_(std::move(tm)),
       sagas_(std::move(sagas)),
-      saga_options_(config.saga_transfer),
+      saga_options_(config.saga),
       xids_(config.node) {}
 
 Status BenchTarget::Transfer(const AccountRef& from, const AccountRef& to,

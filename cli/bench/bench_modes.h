@@ -19,7 +19,8 @@
 
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
-#include "cli/config.h"
+#include "cli/bank/saga_transfer.h"
+#include "xatm/config.h"
 #include "xatm/resource.h"
 #include "xatm/saga.h"
 #include "xatm/status.h"

@@ -129,7 +129,7 @@ int Run(const Invocation& invocation) {
                       "decision_store = file a node is alone");
     }
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config());
+        OpenCommandManager(ctx.config());
     if (!tm.ok()) {
       return ctx.Fail(kExitFailed, "cannot open the decision store: " +
                                        tm.status().ToString());

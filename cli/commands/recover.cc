@@ -76,7 +76,7 @@ int Run(const Invocation& invocation) {
     }
 
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config());
+        OpenCommandManager(ctx.config());
     if (!tm.ok()) {
       return ctx.Fail(kExitFailed, "cannot open the decision log: " +
                                        tm.status().ToString());

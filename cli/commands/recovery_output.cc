@@ -1,6 +1,5 @@
 #include "cli/commands/recovery_output.h"
 
-#include <cstdio>
 
 namespace xatm {
 
@@ -31,11 +30,5 @@ Json EventsJson(const std::vector<SweepEvent>& events) {
 const char kAllNodesNeedsDatabaseStore[] =
     "--all-nodes needs a database decision_store: another node's decisions "
     "are in its own log_dir";
-
-std::string FormatAge(int64_t age_ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(age_ms) / 1000);
-  return buf;
-}
 
 }  // namespace xatm

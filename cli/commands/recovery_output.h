@@ -8,6 +8,7 @@
 
 #include "xatm/sweep_result.h"
 #include "cli/json_output.h"
+#include "tm/text_format.h"  // FormatAge
 
 namespace xatm {
 
@@ -18,9 +19,6 @@ void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events);
 // The same events for --json: [{"gtrid", "resource", "action", "detail"}],
 // null for the "-" of the text, "" for no detail.
 Json EventsJson(const std::vector<SweepEvent>& events);
-
-// "12.3s"
-std::string FormatAge(int64_t age_ms);
 
 // Why --all-nodes is refused with a file decision store.
 extern const char kAllNodesNeedsDatabaseStore[];

@@ -12,7 +12,7 @@ int ResolveSaga(CommandContext& ctx, const std::string& saga_id,
                   {"action", reason ? "mark-compensated" : "retry"}};
   if (reason) request["reason"] = *reason;
   Result<std::unique_ptr<TransactionManager>> tm =
-      OpenTransactionManager(ctx.config());
+      OpenCommandManager(ctx.config());
   if (!tm.ok()) {
     return ctx.Fail(kExitFailed,
                     "cannot open the decision log: " + tm.status().ToString(),

@@ -127,7 +127,7 @@ int Run(const Invocation& invocation) {
 
     // Concurrent xatm commands take turns on the decision log.
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(ctx.config());
+        OpenCommandManager(ctx.config());
     if (!tm.ok()) {
       return ctx.Fail(
           kExitFailed,
@@ -160,7 +160,7 @@ int Run(const Invocation& invocation) {
         return ctx.Fail(kExitFailed, sagas.status().ToString(), request);
       }
       result = SagaTransfer(**sagas, **tm, *from, *to, *amount, key,
-                            ctx.config().saga_transfer);
+                            ctx.config().saga);
     }
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kInvalidArgument) {

@@ -38,7 +38,7 @@ Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
     const Config& config) {
   if (!config.file_store()) {
     Result<std::unique_ptr<TransactionManager>> tm =
-        OpenTransactionManager(config);
+        OpenCommandManager(config);
     if (!tm.ok()) return tm.status();
     return Make(config, std::move(tm).value(), nullptr);
   }
@@ -48,7 +48,7 @@ Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
   auto pass_log = std::make_unique<PassLog>(config.log_dir);
   PassLog* held = pass_log.get();
   Result<std::unique_ptr<TransactionManager>> tm = TransactionManager::Create(
-      ManagerOptions(config), std::move(resources).value(),
+      CommandManagerOptions(config), std::move(resources).value(),
       std::move(pass_log));
   if (!tm.ok()) return tm.status();
   return Make(config, std::move(tm).value(), held);

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "cli/config.h"
+#include "xatm/config.h"
 #include "cli/serve/pass_log.h"
 #include "cli/serve/stop_signal.h"
 #include "xatm/node_heartbeat.h"

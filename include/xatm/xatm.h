@@ -6,6 +6,7 @@
 
 #include "xatm/background_sweeper.h"
 #include "xatm/clock.h"
+#include "xatm/config.h"
 #include "xatm/database_decision_log.h"
 #include "xatm/decision_log.h"
 #include "xatm/file_system.h"
@@ -15,6 +16,7 @@
 #include "xatm/keyed_transaction.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/metrics.h"
+#include "xatm/open_from_config.h"
 #include "xatm/own_branches.h"
 #include "xatm/resolver.h"
 #include "xatm/resource.h"

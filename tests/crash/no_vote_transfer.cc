@@ -23,9 +23,9 @@
 #include "adapters/mysql/my_connection.h"
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
-#include "cli/config.h"
+#include "xatm/config.h"
 #include "cli/logging.h"
-#include "cli/manager.h"
+#include "xatm/open_from_config.h"
 #include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
 

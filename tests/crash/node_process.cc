@@ -34,8 +34,8 @@
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
 #include "cli/bank/transfer.h"
-#include "cli/config.h"
-#include "cli/manager.h"
+#include "xatm/config.h"
+#include "xatm/open_from_config.h"
 #include "cli/serve/stop_signal.h"
 #include "xatm/background_sweeper.h"
 

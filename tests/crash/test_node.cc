@@ -11,7 +11,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "cli/manager.h"
+#include "xatm/open_from_config.h"
 #include "tests/integration/test_env.h"
 
 namespace xatm::crash {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/config.h"
+#include "xatm/config.h"
 #include "tests/crash/child_process.h"
 #include "xatm/transaction_manager.h"
 

@@ -1,6 +1,6 @@
 // The configuration file: what it accepts, and one clear line for each
 // mistake, never showing a password.
-#include "cli/config.h"
+#include "xatm/config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -134,21 +134,21 @@ TEST_F(ConfigTest, SagaKeysSetTheTransferSagasDeadlineRetriesAndXa) {
       "saga_backoff_max = 0.5\nsaga_call_timeout = 3\n"
       "[resource.my]\ntype = mysql\nuser = u\ndatabase = d\nxa = off\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->saga_transfer.deadline_ms, 2500);
+  EXPECT_EQ(c->saga.deadline_ms, 2500);
   EXPECT_EQ(c->saga_retention_s(), 60);
-  EXPECT_EQ(c->saga_transfer.step.attempts, 4);
-  EXPECT_EQ(c->saga_transfer.compensation.attempts, 7);
-  EXPECT_EQ(c->saga_transfer.compensation.first_backoff_ms, 10);
-  EXPECT_EQ(c->saga_transfer.step.max_backoff_ms, 500);
-  EXPECT_EQ(c->saga_transfer.step.call_timeout_ms, 3000);
+  EXPECT_EQ(c->saga.step.attempts, 4);
+  EXPECT_EQ(c->saga.compensation.attempts, 7);
+  EXPECT_EQ(c->saga.compensation.first_backoff_ms, 10);
+  EXPECT_EQ(c->saga.step.max_backoff_ms, 500);
+  EXPECT_EQ(c->saga.step.call_timeout_ms, 3000);
   EXPECT_FALSE(c->resources[0].xa);
 
   Result<Config> defaults =
       Parse(Minimal("[resource.my]\ntype = mysql\nuser = u\ndatabase = d\n"));
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->saga_transfer.deadline_ms, 30000);
-  EXPECT_EQ(defaults->saga_transfer.step.attempts, 5);
-  EXPECT_EQ(defaults->saga_transfer.compensation.attempts, 20);
+  EXPECT_EQ(defaults->saga.deadline_ms, 30000);
+  EXPECT_EQ(defaults->saga.step.attempts, 5);
+  EXPECT_EQ(defaults->saga.compensation.attempts, 20);
   EXPECT_TRUE(defaults->resources[0].xa);
 
   EXPECT_NE(Error(Minimal("saga_attempts = 0\n[resource.my]\ntype = mysql\n"

@@ -1,6 +1,7 @@
-// Quoting user input inside one-line error messages.
+// Text in one-line messages: quoted user input, ages.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,5 +11,8 @@ namespace xatm {
 // bytes become \xNN and anything past `max_chars` is cut to "...", so a
 // pasted newline or a huge argument cannot break the one-line error.
 std::string Quoted(std::string_view text, size_t max_chars = 80);
+
+// "12.3s"
+std::string FormatAge(int64_t age_ms);
 
 }  // namespace xatm

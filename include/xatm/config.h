@@ -1,4 +1,8 @@
-// The xatm configuration file (INI, read with Boost.Program_options):
+// The xatm configuration file (INI), the one `xatm` reads: an application
+// that loads it (LoadConfig) and opens its manager from it
+// (xatm/open_from_config.h) shares one file with `xatm recover`, so the
+// operator's recovery finds the same resources and decision log.
+//
 //
 //   node = n1                  # [A-Za-z0-9_-]{1,16}, owns its transactions
 //   log_dir = /var/lib/xatm    # decision log; relative = to this file's dir
@@ -49,11 +53,25 @@
 #include <string>
 #include <vector>
 
-#include "cli/bank/saga_transfer.h"
 #include "xatm/resource_config.h"
+#include "xatm/saga.h"
 #include "xatm/status.h"
 
 namespace xatm {
+
+// How sagas run (saga_deadline, saga_attempts, saga_compensation_attempts,
+// saga_backoff, saga_backoff_max, saga_call_timeout): the deadline past
+// which a saga compensates, and the retry policies of its steps and
+// compensations.
+struct SagaSettings {
+  int64_t deadline_ms = 30000;
+  RetryPolicy step = DefaultStepPolicy();
+  // More attempts: a compensation that gives up needs an operator.
+  RetryPolicy compensation = DefaultCompensationPolicy();
+
+  static RetryPolicy DefaultStepPolicy();
+  static RetryPolicy DefaultCompensationPolicy();
+};
 
 struct Config {
   std::string node;
@@ -81,9 +99,7 @@ struct Config {
   int64_t key_retention_s() const {
     return key_retention_ms < 1000 ? 1 : key_retention_ms / 1000;
   }
-  // How a saga transfer runs: its deadline (past it, it compensates) and
-  // the retry policies of its steps and compensations.
-  SagaTransferOptions saga_transfer;
+  SagaSettings saga;
   // Finished sagas and their barrier rows are pruned after this.
   int64_t saga_retention_ms = 7 * 24 * 3600 * 1000LL;
   int64_t saga_retention_s() const {

@@ -1,4 +1,4 @@
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 
 #include <cstdio>
 
@@ -24,6 +24,12 @@ std::string Quoted(std::string_view text, size_t max_chars) {
   }
   out += "'";
   return out;
+}
+
+std::string FormatAge(int64_t age_ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(age_ms) / 1000);
+  return buf;
 }
 
 }  // namespace xatm

@@ -1,4 +1,4 @@
-#include "cli/config.h"
+#include "xatm/config.h"
 
 #include <libpq-fe.h>
 
@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "cli/bank/quote.h"
+#include "tm/text_format.h"
 #include "xatm/decision_deadline.h"
 #include "xatm/xid.h"
 
@@ -116,7 +116,7 @@ bool ParseSecondsMs(const std::string& s, int64_t* ms) {
 // wait), saga_backoff_max (the cap) and saga_call_timeout (seconds).
 Status ParseSagaRetries(
     const std::function<const std::string*(const char*)>& top,
-    SagaTransferOptions* out) {
+    SagaSettings* out) {
   for (auto [key, policy] :
        {std::pair{"saga_attempts", &out->step},
         std::pair{"saga_compensation_attempts", &out->compensation}}) {
@@ -344,7 +344,7 @@ class Parser {
           std::pair{"log_lock_wait", &config.log_lock_wait_ms},
           std::pair{"heartbeat_interval", &config.heartbeat_interval_ms},
           std::pair{"key_retention", &config.key_retention_ms},
-          std::pair{"saga_deadline", &config.saga_transfer.deadline_ms},
+          std::pair{"saga_deadline", &config.saga.deadline_ms},
           std::pair{"saga_retention", &config.saga_retention_ms}}) {
       if (top(key) == nullptr) continue;
       if (!ParseSecondsMs(*top(key), out) || *out <= 0) {
@@ -352,8 +352,7 @@ class Parser {
                      " is not a positive number of seconds");
       }
     }
-    if (Status saga = ParseSagaRetries(top, &config.saga_transfer);
-        !saga.ok()) {
+    if (Status saga = ParseSagaRetries(top, &config.saga); !saga.ok()) {
       return Error(saga.message());
     }
     // The decision deadline the CLI derives from it must fit the rule the
@@ -566,6 +565,20 @@ class Parser {
 };
 
 }  // namespace
+
+RetryPolicy SagaSettings::DefaultStepPolicy() {
+  RetryPolicy p;
+  p.attempts = 5;
+  p.first_backoff_ms = 50;
+  p.max_backoff_ms = 2000;
+  return p;
+}
+
+RetryPolicy SagaSettings::DefaultCompensationPolicy() {
+  RetryPolicy p = DefaultStepPolicy();
+  p.attempts = 20;
+  return p;
+}
 
 const ResourceConfig* Config::FindResource(const std::string& name) const {
   for (const ResourceConfig& r : resources) {
