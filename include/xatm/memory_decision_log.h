@@ -1,7 +1,8 @@
-// A DecisionLog that keeps its records in memory and forces nothing to disk.
-// NOT crash safe: a crash forgets every decision. It exists to measure what
-// the protocol costs without the log (`xatm bench --mode raw`, the
-// coordinator benchmark) and for embedding tests.
+/// @file
+/// A DecisionLog that keeps its records in memory and forces nothing to disk.
+/// NOT crash safe: a crash forgets every decision. It exists to measure what
+/// the protocol costs without the log (`xatm bench --mode raw`, the
+/// coordinator benchmark) and for embedding tests.
 #pragma once
 
 #include <mutex>
@@ -13,6 +14,8 @@
 
 namespace xatm {
 
+/// A DecisionLog in memory only (see xatm/memory_decision_log.h): never
+/// crash safe. Thread-safe.
 class MemoryDecisionLog : public DecisionLog {
  public:
   Status LogCommit(const std::string& gtrid,

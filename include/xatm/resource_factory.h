@@ -1,3 +1,5 @@
+/// @file
+/// Making a Resource from its configuration.
 #pragma once
 
 #include <memory>
@@ -7,8 +9,8 @@
 
 namespace xatm {
 
-// A Resource for `config`; InvalidArgument for an unknown type. Does not
-// connect: connection errors surface on first use.
+/// A Resource for `config`; InvalidArgument for an unknown type. Does not
+/// connect: connection errors surface on first use.
 Result<std::shared_ptr<Resource>> MakeResource(const ResourceConfig& config);
 
 }  // namespace xatm

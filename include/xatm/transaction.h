@@ -1,4 +1,5 @@
-// One global transaction. Used by one thread at a time.
+/// @file
+/// One global transaction. Used by one thread at a time.
 #pragma once
 
 #include <chrono>
@@ -15,39 +16,53 @@ namespace xatm {
 
 class TransactionManager;
 
+/// One global transaction, made by TransactionManager::Begin(): enlist
+/// branches, work in them, then Commit() or Rollback(). Used by one thread
+/// at a time (it may be handed to another thread, never called from two at
+/// once).
 class Transaction {
  public:
+  /// Where the transaction stands: `kActive` until Commit() or Rollback()
+  /// finished it; then `kCommitted`, `kRolledBack`, or `kInDoubt` (decided
+  /// commit, some branch left to recovery, or the outcome unknown).
   enum class State { kActive, kCommitted, kRolledBack, kInDoubt };
 
-  // Rolls back when neither Commit() nor Rollback() ran.
+  /// Rolls back when neither Commit() nor Rollback() ran.
   ~Transaction();
 
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
+  /// Its global transaction id.
   const Xid& xid() const { return xid_; }
+  /// xid().Gtrid(), the id every log line about it carries (`xid=`).
   const std::string& gtrid() const { return gtrid_; }
+  /// Where it stands now.
   State state() const { return state_; }
 
-  // The branch of this transaction on `resource`, started on first use.
-  // NotFound for an unknown resource name. The branch lives as long as the
-  // transaction. A failed Enlist dooms the transaction: Commit() then rolls
-  // every branch back and answers Aborted.
+  /// The branch of this transaction on `resource`, started on first use.
+  /// NotFound for an unknown resource name. The branch lives as long as the
+  /// transaction. A failed Enlist dooms the transaction: Commit() then rolls
+  /// every branch back and answers Aborted.
   Result<Branch*> Enlist(const std::string& resource);
 
-  // OK: committed in every branch.
-  // Aborted: rolled back everywhere (a no vote, an error or a timeout
-  //   before the decision); nothing changed.
-  // InDoubt: the COMMIT decision is durable but some branch is not yet
-  //   committed; recovery finishes it. Never retry the transaction.
-  // UnknownOutcome: no durable decision settles it and the answer that
-  //   would was lost: the decision log failed while deciding (recovery
-  //   decides from what reached the disk), or a one-phase commit's answer
-  //   was lost and the branch's ledger could not prove it committed.
+  /// Commits every branch: one phase for a single branch, else prepare,
+  /// decide, commit. Answers:
+  /// - OK: committed in every branch.
+  /// - Aborted: rolled back everywhere (a no vote, an error or a timeout
+  ///   before the decision); nothing changed.
+  /// - InDoubt: the COMMIT decision is durable but some branch is not yet
+  ///   committed; recovery finishes it. Never retry the transaction.
+  /// - UnknownOutcome: no durable decision settles it and the answer that
+  ///   would was lost: the decision log failed while deciding (recovery
+  ///   decides from what reached the disk), or a one-phase commit's answer
+  ///   was lost and the branch's ledger could not prove it committed.
+  /// - FailedPrecondition: the transaction is finished already.
   Status Commit();
 
-  // Rolls back every branch. Branches that cannot be reached now stay
-  // prepared at worst and are rolled back by the sweeper (presumed abort).
+  /// Rolls back every branch. Branches that cannot be reached now stay
+  /// prepared at worst and are rolled back by the sweeper (presumed abort).
+  /// FailedPrecondition when the transaction is finished already.
   Status Rollback();
 
  private:

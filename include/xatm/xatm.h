@@ -1,8 +1,15 @@
-// The whole public surface of xatm in one include: the coordinator, the
-// resources, the decision stores, idempotency keys, sagas, metrics and
-// recovery. Applications include this or the single headers beside it;
-// nothing outside include/xatm is installed.
+/// @file
+/// The whole public surface of xatm in one include: the coordinator, the
+/// resources, the decision stores, idempotency keys, sagas, metrics and
+/// recovery. Applications include this or the single headers beside it;
+/// nothing outside include/xatm is installed.
 #pragma once
+
+/// @namespace xatm
+/// The xatm library: an XA-style transaction manager over PostgreSQL and
+/// MySQL/MariaDB branches, its decision stores, recovery, idempotency keys
+/// and sagas. Errors are Status and Result values; no exception crosses
+/// the API.
 
 #include "xatm/background_sweeper.h"
 #include "xatm/clock.h"
