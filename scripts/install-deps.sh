@@ -20,6 +20,9 @@ PACKAGES=(
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES=(clang libclang-rt-14-dev); fi
 
+# promtool alone, without Debian's prometheus package and its server.
+[ "${1:-}" = "--fuzz" ] || "$(dirname "$0")/install-promtool.sh"
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
