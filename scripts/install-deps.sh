@@ -14,6 +14,7 @@ PACKAGES=(
   libssl-dev  # the TLS test's relay
   nftables iptables  # firewall black holes in the crash tests
   python3 git  # scripts/check-links.sh, scripts/check-cli-docs.sh
+  python3-yaml  # scripts/check-metric-names.py reads the Prometheus rules
   groff-base  # the man page render check
 )
 
