@@ -344,8 +344,9 @@ def main():
     shown = {family(n) for n in names}
     unused = sorted({family(n) for n in served
                      if n.startswith('xatm_') and family(n) not in shown})
-    print('check-metric-names: the %d names of %d queries are served by xatm '
-          'serve (%d recording rules)' % (len(names), len(uses), len(recorded)))
+    print('check-metric-names: the %d names of %d queries are served by %s '
+          '(%d recording rules)' % (len(names), len(uses),
+                                    scrape_file or 'xatm serve', len(recorded)))
     if unused:
         print('served but queried nowhere: ' + ', '.join(unused))
     return 0
