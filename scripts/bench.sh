@@ -9,8 +9,9 @@
 # mode's transfers/s and p99 as a ratio of local's (the medians of the
 # per-round ratios, each run against the local run of its own round).
 #
-#   scripts/bench.sh XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS] [STORE_CONFIG]
+#   scripts/bench.sh [--plot FILE.png] XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS] [STORE_CONFIG]
 #
+# --plot also draws the table as a PNG (scripts/bench-plot.sh, gnuplot).
 # Defaults: 3 rounds, 10 s, 1000 accounts per database; BENCH_CLIENTS in
 # the environment replaces the client counts (default "1 4 8"). With
 # BENCH_DB_DIR (a scripts/db.sh directory, the servers the configs name),
@@ -20,6 +21,15 @@
 # the three share.
 set -euo pipefail
 
+PLOT=""
+if [ "${1:-}" = "--plot" ]; then
+  PLOT=${2:?usage: bench.sh --plot FILE.png XATM_BINARY CONFIG ...}
+  shift 2
+  command -v gnuplot >/dev/null || {
+    echo "bench.sh: --plot needs gnuplot (apt-get install gnuplot-nox)" >&2
+    exit 1
+  }
+fi
 XATM=${1:?usage: bench.sh XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS]}
 CONFIG=${2:?usage: bench.sh XATM_BINARY CONFIG [ROUNDS] [SECONDS] [ACCOUNTS]}
 ROUNDS=${3:-3}
@@ -31,7 +41,7 @@ MODES="local raw 2pc saga"
 [ -z "$STORE_CONFIG" ] || MODES="$MODES 2pc-db saga-db"
 
 RUNS=$(mktemp)
-trap 'rm -f "$RUNS" "$RUNS.line" "$RUNS.time"' EXIT
+trap 'rm -f "$RUNS" "$RUNS.line" "$RUNS.time" "$RUNS.table"' EXIT
 
 # The decision log (and schema) the 2pc mode needs; idempotent.
 "$XATM" --config "$CONFIG" init >/dev/null
@@ -123,6 +133,7 @@ if [ -n "$CPU_KEYS" ]; then
   header+=" CPU us/transfer: xatm | postgres | mariadbd |"
   rule+="---:|---:|---:|"
 fi
+{
 echo "$header"
 echo "$rule"
 for clients in $CLIENTS; do
@@ -142,3 +153,6 @@ for clients in $CLIENTS; do
     echo "$row |"
   done
 done
+} | tee "$RUNS.table"
+[ -z "$PLOT" ] || "$(dirname "$0")/bench-plot.sh" "$RUNS.table" "$PLOT" \
+  "xatm bench: $ROUNDS round(s) of ${SECONDS_PER_RUN} s per mode, medians" >&2

@@ -14,12 +14,16 @@ PACKAGES=(
   libssl-dev  # the TLS test's relay
   nftables iptables  # firewall black holes in the crash tests
   python3 git  # scripts/check-links.sh, scripts/check-cli-docs.sh
+  python3-yaml  # scripts/check-metric-names.py reads the Prometheus rules
   groff-base  # the man page render check
   doxygen  # the API reference check (scripts/check-api-docs.sh)
 )
 
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).
 if [ "${1:-}" = "--fuzz" ]; then PACKAGES=(clang libclang-rt-14-dev); fi
+
+# promtool alone, without Debian's prometheus package and its server.
+[ "${1:-}" = "--fuzz" ] || "$(dirname "$0")/install-promtool.sh"
 
 missing=()
 for p in "${PACKAGES[@]}"; do
