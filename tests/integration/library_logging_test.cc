@@ -1,14 +1,18 @@
 // The library's logging against the real servers: a two-phase transaction
 // over PostgreSQL and MariaDB writes nothing to the application's stdout,
-// and nothing at all at the default level.
+// and nothing at all at the default level; an application's logger at
+// debug gets every step of it, each line with its xid, and at info nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tests/integration/test_env.h"
+#include "tests/unit/ring_logger.h"
 #include "tests/unit/run_process.h"
+#include "xatm/logging.h"
 #include "xatm/resource_factory.h"
 #include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
@@ -16,9 +20,11 @@
 namespace xatm {
 namespace {
 
+using ::xatm::testing::LoggedLine;
 using ::xatm::testing::MysqlTestConfig;
 using ::xatm::testing::PostgresTestConfig;
 using ::xatm::testing::RandomHex;
+using ::xatm::testing::RingLogger;
 
 constexpr char kCreateRows[] =
     "CREATE TABLE IF NOT EXISTS xatm_logging_test_rows ("
@@ -45,6 +51,7 @@ class LibraryLoggingTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    SetLogger(nullptr);
     tm_.reset();
     for (auto& r : resources_) {
       (void)r->ExecuteLocal(
@@ -87,6 +94,42 @@ TEST_F(LibraryLoggingTest, SuccessfulTransactionWritesNothingByDefault) {
   EXPECT_FALSE(gtrid.empty());
   EXPECT_EQ(out, "") << "the library wrote to the application's stdout";
   EXPECT_EQ(err, "") << "the library logged a successful transaction";
+}
+
+TEST_F(LibraryLoggingTest, ApplicationLoggerAtDebugGetsEveryStepWithTheXid) {
+  RingLogger app(spdlog::level::debug);
+  SetLogger(app.logger());
+  ::testing::internal::CaptureStdout();
+  const std::string gtrid = CommitOnBoth();
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  ASSERT_FALSE(gtrid.empty());
+  const std::vector<LoggedLine> lines = app.Lines();
+  std::string all;
+  for (const LoggedLine& line : lines) all += line.text + "\n";
+  auto said = [&](const std::string& text) {
+    return std::any_of(lines.begin(), lines.end(), [&](const LoggedLine& l) {
+      return l.text.find(text) != std::string::npos &&
+             l.level == spdlog::level::debug;
+    });
+  };
+  const std::string pg = "postgresql resource 'pg' xid=" + gtrid + ": ";
+  EXPECT_TRUE(said(pg + "prepared (gid ")) << all;
+  EXPECT_TRUE(said(pg + "committed prepared branch")) << all;
+  EXPECT_TRUE(said("xid=" + gtrid + " XA END + XA PREPARE on my")) << all;
+  EXPECT_TRUE(said("xid=" + gtrid + " XA COMMIT on my")) << all;
+  EXPECT_TRUE(said("xid=" + gtrid + " committed")) << all;
+  // Lines about a transaction name it; session lines of the pools may not.
+  for (const LoggedLine& line : lines) {
+    if (line.text.find("xid=") == std::string::npos) continue;
+    EXPECT_NE(line.text.find("xid=" + gtrid), std::string::npos) << line.text;
+  }
+}
+
+TEST_F(LibraryLoggingTest, ApplicationLoggerAtInfoHearsNothingOfACommit) {
+  RingLogger app(spdlog::level::info);
+  SetLogger(app.logger());
+  EXPECT_FALSE(CommitOnBoth().empty());
+  for (const LoggedLine& line : app.Lines()) ADD_FAILURE() << line.text;
 }
 
 }  // namespace
