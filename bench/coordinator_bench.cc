@@ -3,12 +3,12 @@
 // parallel phases' hand-offs and the bookkeeping. Reports ns and heap
 // allocations per transaction.
 #include <benchmark/benchmark.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
+#include "xatm/logging.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
@@ -135,7 +135,8 @@ BENCHMARK(BM_TwoPhase)->Threads(8)->UseRealTime();
 }  // namespace xatm
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);  // a line per commit is not the cost
+  // Warnings only (the default): per-commit lines are not the cost.
+  xatm::Logger()->set_level(spdlog::level::warn);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

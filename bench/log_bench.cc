@@ -12,7 +12,6 @@
 // of one append in microseconds, over all threads.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -29,9 +28,10 @@
 #include <string>
 #include <vector>
 
+#include "tm/log/record_codec.h"
 #include "xatm/decision_log.h"
 #include "xatm/file_system.h"
-#include "tm/log/record_codec.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -228,7 +228,7 @@ void Register() {
 }  // namespace xatm
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);  // one open per trial
+  xatm::Logger()->set_level(spdlog::level::warn);  // one open per trial
   xatm::Register();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -5,7 +5,6 @@
 // how long the reopen's replay takes.
 //
 //   log_size_bench [TRANSACTIONS]
-#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "xatm/decision_log.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -119,7 +119,7 @@ int Run(int transactions) {
 }  // namespace xatm
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);
+  xatm::Logger()->set_level(spdlog::level::warn);
   const int transactions = argc > 1 ? std::atoi(argv[1]) : 1000000;
   if (transactions <= 0) {
     std::fprintf(stderr, "usage: log_size_bench [TRANSACTIONS > 0]\n");

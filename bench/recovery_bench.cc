@@ -14,7 +14,6 @@
 // exited 0 and every check held.
 #include <fcntl.h>
 #include <spawn.h>
-#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +32,7 @@
 #include "bench/backlog/recovery_backlog.h"
 #include "xatm/config.h"
 #include "xatm/open_from_config.h"
+#include "xatm/logging.h"
 
 extern char** environ;
 
@@ -130,7 +130,7 @@ int Main(int argc, char** argv) {
                  "[--server-pids PG_POSTMASTER,MARIADBD]\n");
     return 2;
   }
-  spdlog::set_level(spdlog::level::err);
+  Logger()->set_level(spdlog::level::err);
   Result<Config> config = LoadConfig(args.config);
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.status().ToString().c_str());

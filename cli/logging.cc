@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tm/text_format.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -17,10 +18,12 @@ Status SetUpLogging(std::string_view level) {
           {"error", spdlog::level::err},   {"off", spdlog::level::off}};
   for (const auto& [name, value] : kLevels) {
     if (name != level) continue;
-    // spdlog's default logger writes to stdout; results live there.
+    // One stderr logger for the command's own lines (spdlog's default
+    // writes to stdout, where results live) and the library's.
     static std::shared_ptr<spdlog::logger> logger = [] {
       auto l = spdlog::stderr_logger_mt("xatm");
       spdlog::set_default_logger(l);
+      SetLogger(l);
       return l;
     }();
     logger->set_level(value);

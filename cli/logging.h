@@ -12,7 +12,8 @@ namespace xatm {
 inline constexpr char kLogLevels[] = "trace|debug|info|warn|error|off";
 inline constexpr char kDefaultLogLevel[] = "warn";
 
-// Makes the default spdlog logger write to stderr at `level`.
+// Makes the default spdlog logger and the library's (xatm::SetLogger) one
+// logger that writes to stderr at `level`.
 // InvalidArgument naming the level when it is not one of kLogLevels.
 Status SetUpLogging(std::string_view level);
 

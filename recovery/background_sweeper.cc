@@ -1,11 +1,10 @@
 #include "xatm/background_sweeper.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <utility>
 
 #include "xatm/decision_deadline.h"
+#include "xatm/logging.h"
 #include "xatm/resource_check.h"
 
 namespace xatm {
@@ -86,7 +85,7 @@ void BackgroundSweeper::Loop() {
     (void)sweeper_.SweepOnce();
     lock.lock();
     if (Status lost = sweeper_.health(); !lost.ok()) {
-      spdlog::error("background sweeper stopped: {}", lost.message());
+      Logger()->error("background sweeper stopped: {}", lost.message());
       break;
     }
   }

@@ -1,6 +1,5 @@
 #include "xatm/node_heartbeat.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <utility>
 
 #include "recovery/process_identity.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -91,7 +91,7 @@ Status Claim(NodeRegistry& registry, const NodeRecord& self,
     Result<bool> taken = registry.Take(self, holder.instance);
     if (!taken.ok()) return taken.status();
     if (*taken) {
-      spdlog::info(
+      Logger()->info(
           "node {}: took over the node id from host {} pid {} (silent for "
           "{})",
           self.node, holder.host, holder.pid, Seconds(holder.age_ms));
@@ -201,8 +201,8 @@ bool NodeHeartbeat::Failed(const Status& status) {
   // Said once per outage: the others may take this node over meanwhile,
   // which the decision fence keeps safe.
   if (!failing_) {
-    spdlog::warn("node {}: heartbeat failed: {}", self_.node,
-                 status.ToString());
+    Logger()->warn("node {}: heartbeat failed: {}", self_.node,
+                   status.ToString());
   }
   failing_ = true;
   return true;
@@ -219,7 +219,7 @@ bool NodeHeartbeat::BeatOnce() {
   Result<bool> beat = registry_->Beat(self_);
   if (!beat.ok()) return Failed(beat.status());
   if (*beat) {
-    if (failing_) spdlog::info("node {}: heartbeat restored", self_.node);
+    if (failing_) Logger()->info("node {}: heartbeat restored", self_.node);
     failing_ = false;
     Confirm(started);
     return true;
@@ -232,7 +232,7 @@ bool NodeHeartbeat::BeatOnce() {
     Result<bool> back = registry_->InsertIfAbsent(self_);
     if (!back.ok()) return Failed(back.status());
     if (*back) {
-      spdlog::warn(
+      Logger()->warn(
           "node {}: its row was removed while it was silent (taken over); "
           "announced again",
           self_.node);
@@ -250,7 +250,7 @@ bool NodeHeartbeat::BeatOnce() {
   Status lost = Status::FailedPrecondition(
       "node id '" + self_.node + "' was taken by " + holder +
       " while this process was silent: it no longer announces itself");
-  spdlog::error("node {}: {}", self_.node, lost.message());
+  Logger()->error("node {}: {}", self_.node, lost.message());
   std::lock_guard<std::mutex> lock(mu_);
   health_ = lost;
   return false;

@@ -1,6 +1,6 @@
 #include "xatm/own_branches.h"
 
-#include <spdlog/spdlog.h>
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -24,8 +24,8 @@ OwnBranches ListBranchesOf(
     if (skip && skip(name)) continue;
     Result<std::vector<PreparedBranch>> listed = resource->ListPrepared();
     if (!listed.ok()) {
-      spdlog::warn("resource {} unavailable: {}", name,
-                   listed.status().ToString());
+      Logger()->warn("resource {} unavailable: {}", name,
+                     listed.status().ToString());
       out.failed.push_back(ResourceFailure{name, listed.status()});
       continue;
     }
@@ -34,7 +34,7 @@ OwnBranches ListBranchesOf(
       // decisions of every node are in one shared store.
       if (!owns(b.id.xid.node)) continue;
       if (b.id.resource != name) {
-        spdlog::warn(
+        Logger()->warn(
             "xid={} prepared branch for resource '{}' found in resource '{}': "
             "left alone",
             b.id.xid.Gtrid(), b.id.resource, name);

@@ -1,14 +1,13 @@
 #include "xatm/resolver.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <optional>
 #include <set>
 
-#include "xatm/own_branches.h"
 #include "tm/commit_check.h"
 #include "tm/names.h"
+#include "xatm/logging.h"
+#include "xatm/own_branches.h"
 
 namespace xatm {
 namespace {
@@ -126,7 +125,7 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
           "operator forced rollback against the commit "
           "decision; prepared on " +
           JoinNames(prepared_list);
-      spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
+      Logger()->error("xid={} HEURISTIC outcome: {}", gtrid, detail);
       XATM_RETURN_IF_ERROR(
           manager.log().LogHeuristic(gtrid, *committed, detail, now_ms));
       result.events.push_back(
@@ -136,8 +135,8 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     for (const OwnBranch& b : prepared) {
       Status s = b.resource->RollbackPrepared(*xid);
       if (s.ok() || s.code() == StatusCode::kNotFound) {
-        spdlog::info("xid={} operator rolled back branch on {}", gtrid,
-                     b.resource->name());
+        Logger()->info("xid={} operator rolled back branch on {}", gtrid,
+                       b.resource->name());
         result.events.push_back(
             {gtrid, b.resource->name(), SweepAction::kRolledBack, ""});
       } else {
@@ -176,8 +175,8 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     // recorded abort still refuses it.
     XATM_RETURN_IF_ERROR(
         manager.log().LogCommitAfterTheFact(gtrid, resources, now_ms));
-    spdlog::info("xid={} operator decided commit on {}", gtrid,
-                 JoinNames(resources));
+    Logger()->info("xid={} operator decided commit on {}", gtrid,
+                   JoinNames(resources));
   }
   std::vector<std::string> contradicted;
   for (const std::string& name : resources) {
@@ -207,7 +206,7 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
   if (!contradicted.empty()) {
     std::string detail =
         "decision commit, branch rolled back on " + JoinNames(contradicted);
-    spdlog::error("xid={} HEURISTIC outcome: {}", gtrid, detail);
+    Logger()->error("xid={} HEURISTIC outcome: {}", gtrid, detail);
     XATM_RETURN_IF_ERROR(
         manager.log().LogHeuristic(gtrid, contradicted, detail, now_ms));
     result.events.push_back(

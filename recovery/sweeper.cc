@@ -1,7 +1,5 @@
 #include "xatm/sweeper.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <atomic>
 #include <optional>
@@ -16,6 +14,7 @@
 #include "tm/crash_point.h"
 #include "tm/names.h"
 #include "xatm/key_table.h"
+#include "xatm/logging.h"
 #include "xatm/own_branches.h"
 #include "xatm/saga_barrier.h"
 
@@ -103,7 +102,7 @@ Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
     : manager_(manager), options_(options) {
   if (options_.all_nodes && !manager_->log().shared()) {
     // Another node's decisions are in its own log: never presume for it.
-    spdlog::error(
+    Logger()->error(
         "sweep: all_nodes needs a decision store every node "
         "shares; resolving this node's branches only");
     options_.all_nodes = false;
@@ -115,8 +114,8 @@ Sweeper::Sweeper(TransactionManager* manager, SweeperOptions options)
     if (registry.ok()) {
       registry_ = std::move(registry).value();
     } else {
-      spdlog::error("sweep: no takeover of silent nodes: {}",
-                    registry.status().ToString());
+      Logger()->error("sweep: no takeover of silent nodes: {}",
+                      registry.status().ToString());
     }
   }
 }
@@ -128,8 +127,8 @@ std::set<std::string> Sweeper::NodesToTakeOver(Pass& pass) {
   if (!nodes.ok()) {
     pass.store_read = false;
     // The store is down: its decisions cannot be read either.
-    spdlog::warn("sweep: cannot read the nodes: {}",
-                 nodes.status().ToString());
+    Logger()->warn("sweep: cannot read the nodes: {}",
+                   nodes.status().ToString());
     return taken_over_;
   }
   for (const NodeRecord& n : *nodes) {
@@ -137,7 +136,7 @@ std::set<std::string> Sweeper::NodesToTakeOver(Pass& pass) {
     if (n.age_ms < options_.takeover_after_ms) continue;
     silent.insert(n.node);
     if (taken_over_.count(n.node) == 0) {
-      spdlog::warn(
+      Logger()->warn(
           "sweep: node {} (host {} pid {}) silent for {} ms: taking over its "
           "transactions",
           n.node, n.host, n.pid, n.age_ms);
@@ -145,7 +144,7 @@ std::set<std::string> Sweeper::NodesToTakeOver(Pass& pass) {
   }
   for (const std::string& node : taken_over_) {
     if (silent.count(node) == 0) {
-      spdlog::info("sweep: node {} is back (or gone from the table)", node);
+      Logger()->info("sweep: node {} is back (or gone from the table)", node);
     }
   }
   taken_over_ = silent;
@@ -174,8 +173,8 @@ void Sweeper::ForgetSettledNodes(const Pass& pass) {
     Result<bool> forgotten =
         registry_->ForgetIfSilent(node, options_.takeover_after_ms);
     if (forgotten.ok() && *forgotten) {
-      spdlog::info("sweep: node {} taken over, nothing of it left: row removed",
-                   node);
+      Logger()->info(
+          "sweep: node {} taken over, nothing of it left: row removed", node);
       taken_over_.erase(node);
     }
   }
@@ -223,9 +222,9 @@ bool Sweeper::MayAct(Pass& pass) {
   pass.result.halted = held.ToString();
   // Lost for good is an error; unconfirmed (a late beat) is retried.
   const bool lost = held.code() == StatusCode::kFailedPrecondition;
-  spdlog::log(lost ? spdlog::level::err : spdlog::level::warn,
-              "sweep: stopped before the end of the pass: {}",
-              held.ToString());
+  Logger()->log(lost ? spdlog::level::err : spdlog::level::warn,
+                "sweep: stopped before the end of the pass: {}",
+                held.ToString());
   if (lost) {
     std::lock_guard<std::mutex> health_lock(health_mu_);
     health_ = held;
@@ -254,7 +253,7 @@ SweepResult Sweeper::SweepOnce() {
   if (open.ok()) {
     open_commits = std::move(open).value();
   } else {
-    spdlog::warn("sweep: {}", open.status().ToString());
+    Logger()->warn("sweep: {}", open.status().ToString());
     pass.store_read = false;
   }
   for (DecisionRecord& d : open_commits) {
@@ -271,21 +270,21 @@ SweepResult Sweeper::SweepOnce() {
   if (!options_.dry_run && MayAct(pass)) ForgetSettledNodes(pass);
   if (!options_.dry_run && MayAct(pass)) {
     Status pruned = manager_->log().Prune();
-    if (!pruned.ok()) spdlog::warn("sweep: {}", pruned.ToString());
+    if (!pruned.ok()) Logger()->warn("sweep: {}", pruned.ToString());
   }
   if (!options_.dry_run && options_.key_retention_s > 0 &&
       pass.now_ms >= next_key_prune_ms_) {
     next_key_prune_ms_ = pass.now_ms + kKeyPruneIntervalMs;
     for (const auto& resource : manager_->resources()) {
       Status s = PruneKeys(*resource, options_.key_retention_s);
-      if (!s.ok()) spdlog::warn("sweep: {}", s.ToString());
+      if (!s.ok()) Logger()->warn("sweep: {}", s.ToString());
     }
     if (options_.sagas != nullptr && options_.saga_retention_s > 0) {
       PruneSagas();
     }
   }
   if (!pass.result.events.empty()) {
-    spdlog::info("sweep: {}", pass.result.Summary());
+    Logger()->info("sweep: {}", pass.result.Summary());
   }
   RecordSweep(pass.result, pass.now_ms, manager_->metrics());
   return std::move(pass.result);
@@ -341,7 +340,7 @@ void Sweeper::SweepSagas(Pass& pass) {
 void Sweeper::PruneSagas() {
   SagaJournal& journal = options_.sagas->journal();
   Status s = journal.Prune(options_.saga_retention_s);
-  if (!s.ok()) spdlog::warn("sweep: sagas: {}", s.ToString());
+  if (!s.ok()) Logger()->warn("sweep: sagas: {}", s.ToString());
   // Barrier rows guard unfinished sagas: those are kept.
   Result<std::vector<SagaRecord>> open = journal.Unfinished();
   if (!open.ok()) return;
@@ -351,7 +350,7 @@ void Sweeper::PruneSagas() {
       options_.all_nodes ? "" : "xatm:" + manager_->node_id() + ":";
   for (const auto& resource : manager_->resources()) {
     s = PruneSagaBarriers(*resource, options_.saga_retention_s, prefix, keep);
-    if (!s.ok()) spdlog::warn("sweep: saga barriers: {}", s.ToString());
+    if (!s.ok()) Logger()->warn("sweep: saga barriers: {}", s.ToString());
   }
 }
 
@@ -426,8 +425,8 @@ void Sweeper::ResolveBranch(BranchWork& work) {
 
   // Never presume anything of a decision kept where this node does not look.
   if (!work.found.left_alone.empty()) {
-    spdlog::warn("xid={} branch on {} left alone: {}", gtrid, name,
-                 work.found.left_alone);
+    Logger()->warn("xid={} branch on {} left alone: {}", gtrid, name,
+                   work.found.left_alone);
     work.Add(SweepAction::kLeftAlone, work.found.left_alone);
     ++work.report.remaining;
     return;
@@ -480,16 +479,16 @@ void Sweeper::ResolveBranch(BranchWork& work) {
   // committed) or by another sweep. Nothing was rolled back here.
   if (s.code() == StatusCode::kNotFound) return;
   if (s.ok()) {
-    spdlog::info("xid={} recovery rolled back branch on {} (no decision)",
-                 gtrid, name);
+    Logger()->info("xid={} recovery rolled back branch on {} (no decision)",
+                   gtrid, name);
     work.Add(SweepAction::kRolledBack);
     ++work.report.rolled_back;
     if (!pass.first_rollback_done.exchange(true)) {
       CrashPoint("recover-after-rollback-first");
     }
   } else {
-    spdlog::warn("xid={} recovery rollback on {} must be retried: {}", gtrid,
-                 name, s.ToString());
+    Logger()->warn("xid={} recovery rollback on {} must be retried: {}", gtrid,
+                   name, s.ToString());
     work.Add(SweepAction::kRetryLater, s.message());
     ++work.report.remaining;
   }
@@ -515,15 +514,15 @@ void Sweeper::CommitBranch(BranchWork& work) {
   work.outcome = s;
   if (s.ok() && gone) return;  // committed since the listing, not by us
   if (s.ok()) {
-    spdlog::info("xid={} recovery committed branch on {}", gtrid, name);
+    Logger()->info("xid={} recovery committed branch on {}", gtrid, name);
     work.Add(SweepAction::kCommitted);
     ++work.report.committed;
     if (!work.pass.first_commit_done.exchange(true)) {
       CrashPoint("recover-after-commit-first");
     }
   } else if (s.code() != StatusCode::kDataLoss) {
-    spdlog::warn("xid={} recovery commit on {} must be retried: {}", gtrid,
-                 name, s.ToString());
+    Logger()->warn("xid={} recovery commit on {} must be retried: {}", gtrid,
+                   name, s.ToString());
     work.Add(SweepAction::kRetryLater, s.message());
   }
   // Decisions open before the listing are counted in FinishDecisions; a
@@ -547,7 +546,7 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
     case CommitEvidence::Kind::kHistory:
       // A decision closed as heuristic, or ENDed by recovery on answers
       // from other sessions: the branch came back (say after a restart).
-      spdlog::warn(
+      Logger()->warn(
           "xid={} branch on {} is prepared although its COMMIT decision was "
           "closed: committing it",
           gtrid, name);
@@ -572,15 +571,16 @@ Sweeper::Verdict Sweeper::DecideWithoutOpenDecision(BranchWork& work) {
   if (!aborted.ok()) {
     // Typically a coordinator holding its uncommitted COMMIT row (alive
     // after all, or paused): the fence waited for it and gave up.
-    spdlog::warn("xid={} cannot claim abort for the branch on {}: {}; "
-                 "retried at the next pass",
-                 gtrid, name, aborted.status().message());
+    Logger()->warn(
+        "xid={} cannot claim abort for the branch on {}: {}; "
+        "retried at the next pass",
+        gtrid, name, aborted.status().message());
     work.Add(SweepAction::kRetryLater,
              "cannot claim abort: " + aborted.status().message());
     return Verdict::kLater;
   }
   if (!*aborted) {
-    spdlog::info(
+    Logger()->info(
         "xid={} a COMMIT decision was made before the fence: "
         "committing the branch on {}",
         gtrid, name);
@@ -608,13 +608,13 @@ Sweeper::Verdict Sweeper::CheckAfterClaim(BranchWork& work) {
       return Verdict::kPresumeAbort;
     case CommitEvidence::Kind::kHistory:
       // Another node withdrew the abort meanwhile: its COMMIT row is open.
-      spdlog::info(
+      Logger()->info(
           "xid={} the abort claimed was withdrawn for a COMMIT "
           "decision: committing the branch on {}",
           gtrid, name);
       return Verdict::kCommit;
     case CommitEvidence::Kind::kUnknown:
-      spdlog::warn(
+      Logger()->warn(
           "xid={} abort claimed, but whether it committed before "
           "the fence cannot be read ({}): the branch on {} is "
           "retried at the next pass",
@@ -633,7 +633,7 @@ Sweeper::Verdict Sweeper::CheckAfterClaim(BranchWork& work) {
     std::set<std::string> names = txn.prepared_on;
     names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
     std::vector<std::string> resources(names.begin(), names.end());
-    spdlog::warn(
+    Logger()->warn(
         "xid={} committed before the abort fence (its COMMIT decision "
         "already ENDed; the branch on {} is committed): withdrawing the "
         "abort just claimed for a COMMIT decision (resources {})",
@@ -642,7 +642,7 @@ Sweeper::Verdict Sweeper::CheckAfterClaim(BranchWork& work) {
                                                   manager_->clock().NowMs());
   }
   if (!txn.withdrawn->ok()) {
-    spdlog::error(
+    Logger()->error(
         "xid={} the abort claimed could not be withdrawn: {}; the "
         "branch on {} is retried at the next pass",
         gtrid, txn.withdrawn->ToString(), name);
@@ -660,7 +660,7 @@ void Sweeper::RecordLostDecision(BranchWork& work,
   names.insert(committed_on.begin(), committed_on.end());
   std::vector<std::string> resources(names.begin(), names.end());
   const std::string joined = JoinNames(resources);
-  spdlog::warn(
+  Logger()->warn(
       "xid={} the decision log lost a COMMIT decision: the branch on {} is "
       "committed; committing the rest and logging the decision again "
       "(resources {})",
@@ -669,8 +669,8 @@ void Sweeper::RecordLostDecision(BranchWork& work,
   Status logged = manager_->log().LogCommitAfterTheFact(
       gtrid, resources, manager_->clock().NowMs());
   if (!logged.ok()) {
-    spdlog::error("xid={} the COMMIT decision could not be logged again: {}",
-                  gtrid, logged.ToString());
+    Logger()->error("xid={} the COMMIT decision could not be logged again: {}",
+                    gtrid, logged.ToString());
   }
 }
 
@@ -682,7 +682,7 @@ void Sweeper::FinishDecisions(Pass& pass) {
     if (!manager_->log().FindOpenCommit(gtrid).has_value()) continue;
     Result<Xid> xid = Xid::ParseGtrid(gtrid);
     if (!xid.ok()) {
-      spdlog::error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
+      Logger()->error("sweep: decision log holds a foreign gtrid '{}'", gtrid);
       ++pass.result.remaining;
       continue;
     }
@@ -703,7 +703,7 @@ void Sweeper::FinishDecisions(Pass& pass) {
         s = Status::Unavailable("resource down");
       } else if (Resource* r = manager_->FindResource(name); r == nullptr) {
         s = Status::FailedPrecondition("resource no longer configured");
-        spdlog::error(
+        Logger()->error(
             "xid={} decision names resource '{}', which is not "
             "configured: cannot finish it",
             gtrid, name);
@@ -726,13 +726,13 @@ void Sweeper::FinishDecisions(Pass& pass) {
     if (!contradicted.empty()) {
       const std::string names = JoinNames(contradicted);
       std::string detail = "decision commit, branch rolled back on " + names;
-      spdlog::error("xid={} HEURISTIC outcome: {} (resources {})", gtrid,
-                    detail, names);
+      Logger()->error("xid={} HEURISTIC outcome: {} (resources {})", gtrid,
+                      detail, names);
       Status logged = manager_->log().LogHeuristic(gtrid, contradicted, detail,
                                                    manager_->clock().NowMs());
       if (!logged.ok()) {
-        spdlog::error("xid={} heuristic not logged: {}", gtrid,
-                      logged.ToString());
+        Logger()->error("xid={} heuristic not logged: {}", gtrid,
+                        logged.ToString());
         ++pass.result.remaining;
         continue;
       }
@@ -742,11 +742,11 @@ void Sweeper::FinishDecisions(Pass& pass) {
     Status ended = manager_->log().LogEnd(gtrid, manager_->clock().NowMs(),
                                           EndOrigin::kRecovery);
     if (!ended.ok()) {
-      spdlog::warn("xid={} END not logged: {}", gtrid, ended.ToString());
+      Logger()->warn("xid={} END not logged: {}", gtrid, ended.ToString());
       ++pass.result.remaining;
       continue;
     }
-    spdlog::info("xid={} every branch resolved: END logged", gtrid);
+    Logger()->info("xid={} every branch resolved: END logged", gtrid);
     pass.Add(gtrid, "", SweepAction::kEnded);
     ++pass.result.ended;
   }

@@ -1,6 +1,6 @@
 #include "tm/commit_check.h"
 
-#include <spdlog/spdlog.h>
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -17,7 +17,7 @@ Status ConfirmCommitted(Resource& resource, const Xid& xid, Status commit) {
     case BranchOutcome::kCommitted:
       return Status::Ok();
     case BranchOutcome::kUnknown:
-      spdlog::warn(
+      Logger()->warn(
           "xid={} branch on {} is gone and the database keeps no ledger: "
           "assuming it committed",
           gtrid, resource.name());
@@ -36,14 +36,14 @@ Status CommitPreparedChecked(Resource& resource, const Xid& xid,
   if (commit.code() == StatusCode::kAborted) {
     // A read-only branch: nothing to commit, so no ledger row to check and
     // nothing that contradicts the decision.
-    spdlog::info("xid={} branch on {} had nothing to commit: {}", xid.Gtrid(),
-                 resource.name(), commit.message());
+    Logger()->debug("xid={} branch on {} had nothing to commit: {}",
+                    xid.Gtrid(), resource.name(), commit.message());
     return Status::Ok();
   }
   if (!commit.ok()) return ConfirmCommitted(resource, xid, std::move(commit));
   Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
   if (outcome.ok() && *outcome == BranchOutcome::kNotCommitted) {
-    spdlog::error(
+    Logger()->error(
         "xid={} {} answered the commit but the branch's ledger row is not "
         "visible: the commit was not applied (a branch detaching from its "
         "session); it stays in doubt and reappears after a server restart",

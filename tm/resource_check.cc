@@ -1,8 +1,8 @@
 #include "xatm/resource_check.h"
 
-#include <spdlog/spdlog.h>
-
 #include <string>
+
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -13,7 +13,8 @@ Status CheckResources(const std::vector<std::shared_ptr<Resource>>& resources) {
     Result<std::vector<Row>> answered = r->QueryLocal("SELECT 1", {});
     if (answered.ok()) continue;
     const Status& s = answered.status();
-    spdlog::error("resource '{}' cannot be used: {}", r->name(), s.ToString());
+    Logger()->error("resource '{}' cannot be used: {}", r->name(),
+                    s.ToString());
     if (first.ok()) first = s;
     if (!failures.empty()) failures += "; ";
     failures += "'" + r->name() + "': " + s.message();

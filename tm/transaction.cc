@@ -1,7 +1,5 @@
 #include "xatm/transaction.h"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -11,6 +9,7 @@
 #include "tm/commit_check.h"
 #include "tm/crash_point.h"
 #include "tm/names.h"
+#include "xatm/logging.h"
 #include "xatm/transaction_manager.h"
 #include "xatm/worker_pool.h"
 
@@ -55,7 +54,7 @@ Transaction::Transaction(TransactionManager* manager, Xid xid)
 
 Transaction::~Transaction() {
   if (state_ == State::kActive) {
-    spdlog::info("xid={} destroyed without commit: rolling back", gtrid_);
+    Logger()->debug("xid={} destroyed without commit: rolling back", gtrid_);
     (void)Rollback();
   }
 }
@@ -80,13 +79,13 @@ Result<Branch*> Transaction::Enlist(const std::string& resource) {
   }
   if (deadline_.has_value()) (*branch)->SetDeadline(*deadline_);
   branches_.push_back(Enlisted{r, std::move(branch).value()});
-  spdlog::debug("xid={} enlisted {}", gtrid_, resource);
+  Logger()->debug("xid={} enlisted {}", gtrid_, resource);
   return branches_.back().branch.get();
 }
 
 Status Transaction::EnlistFailed(Status failure) {
-  spdlog::warn("xid={} enlisting failed, the transaction will roll back: {}",
-               gtrid_, failure.ToString());
+  Logger()->warn("xid={} enlisting failed, the transaction will roll back: {}",
+                 gtrid_, failure.ToString());
   if (enlist_failure_.ok()) enlist_failure_ = failure;
   return failure;
 }
@@ -116,7 +115,8 @@ Status Transaction::Commit() {
   if (!enlist_failure_.ok()) {
     // The application meant a branch that never started: committing the
     // others alone would apply half of its work.
-    spdlog::info("xid={} rolling back: {}", gtrid_, enlist_failure_.message());
+    Logger()->debug("xid={} rolling back: {}", gtrid_,
+                    enlist_failure_.message());
     (void)RollbackAll();
     Finish(State::kRolledBack);
     s = Status::Aborted("xid=" + gtrid_ + " rolled back: a branch could not " +
@@ -152,13 +152,13 @@ Status Transaction::CommitOnePhase() {
   Status s = only.branch->CommitOnePhase();
   CountError(*only.resource, s);
   if (s.ok()) {
-    spdlog::info("xid={} committed (one phase) on {}", gtrid_,
-                 only.resource->name());
+    Logger()->debug("xid={} committed (one phase) on {}", gtrid_,
+                    only.resource->name());
     Finish(State::kCommitted);
     return s;
   }
   if (s.code() == StatusCode::kAborted) {
-    spdlog::info("xid={} rolled back (one phase): {}", gtrid_, s.message());
+    Logger()->debug("xid={} rolled back (one phase): {}", gtrid_, s.message());
     Finish(State::kRolledBack);
     return s;
   }
@@ -168,15 +168,15 @@ Status Transaction::CommitOnePhase() {
   // row leaves the outcome unknown rather than "rolled back".
   Result<BranchOutcome> outcome = only.resource->LookupOutcome(xid_);
   if (outcome.ok() && *outcome == BranchOutcome::kCommitted) {
-    spdlog::info(
+    Logger()->info(
         "xid={} committed (one phase) on {}: the answer was lost, "
         "the ledger shows the commit",
         gtrid_, only.resource->name());
     Finish(State::kCommitted);
     return Status::Ok();
   }
-  spdlog::error("xid={} one-phase commit outcome unknown: {}", gtrid_,
-                s.ToString());
+  Logger()->error("xid={} one-phase commit outcome unknown: {}", gtrid_,
+                  s.ToString());
   Finish(State::kInDoubt);
   return Status::UnknownOutcome(
       "xid=" + gtrid_ + ": one-phase commit outcome unknown: " + s.message());
@@ -271,7 +271,7 @@ Status Transaction::CommitTwoPhase() {
     if (!late.empty()) vote = Status::Aborted(late);
   }
   if (!vote.ok()) {
-    spdlog::info("xid={} rolling back: {}", gtrid_, vote.message());
+    Logger()->debug("xid={} rolling back: {}", gtrid_, vote.message());
     (void)RollbackAll();
     Finish(State::kRolledBack);
     return Status::Aborted("xid=" + gtrid_ + " rolled back: " + vote.message());
@@ -290,7 +290,7 @@ Status Transaction::CommitTwoPhase() {
     return CommitOnePhase();
   }
   if (branches_.empty()) {
-    spdlog::info("xid={} committed (every branch read-only)", gtrid_);
+    Logger()->debug("xid={} committed (every branch read-only)", gtrid_);
     Finish(State::kCommitted);
     return Status::Ok();
   }
@@ -314,22 +314,23 @@ Status Transaction::CommitTwoPhase() {
   }
   metrics.ObserveSince(Metrics::Phase::kDecision, phase_started);
   if (decided.code() == StatusCode::kAborted) {
-    spdlog::info("xid={} rolling back: {}", gtrid_, decided.message());
+    Logger()->debug("xid={} rolling back: {}", gtrid_, decided.message());
     (void)RollbackAll();
     Finish(State::kRolledBack);
     return Status::Aborted("xid=" + gtrid_ +
                            " rolled back: " + decided.message());
   }
   if (!decided.ok()) {
-    spdlog::error("xid={} decision not confirmed, outcome left to recovery: {}",
-                  gtrid_, decided.ToString());
+    Logger()->error(
+        "xid={} decision not confirmed, outcome left to recovery: {}", gtrid_,
+        decided.ToString());
     Finish(State::kInDoubt);
     return Status::UnknownOutcome("xid=" + gtrid_ +
                                   ": decision not confirmed; recovery "
                                   "decides: " +
                                   decided.message());
   }
-  spdlog::debug("xid={} commit decision durable", gtrid_);
+  Logger()->debug("xid={} commit decision durable", gtrid_);
   decided_ = true;
   CrashPoint("after-decision");
 
@@ -339,7 +340,8 @@ Status Transaction::CommitTwoPhase() {
   metrics.ObserveSince(Metrics::Phase::kCommitPhase, phase_started);
   if (!unfinished.empty()) {
     const std::string joined = JoinNames(unfinished, ", ");
-    spdlog::warn("xid={} committed, phase 2 unfinished on {}", gtrid_, joined);
+    Logger()->warn("xid={} committed, phase 2 unfinished on {}", gtrid_,
+                   joined);
     Finish(State::kInDoubt);
     return Status::InDoubt("xid=" + gtrid_ +
                            ": commit decided; not yet committed on " + joined +
@@ -349,9 +351,9 @@ Status Transaction::CommitTwoPhase() {
   Status ended = manager_->log().LogEnd(gtrid_, manager_->clock().NowMs());
   if (!ended.ok()) {
     // Harmless for atomicity: recovery re-checks the branches and ends it.
-    spdlog::warn("xid={} END not logged: {}", gtrid_, ended.ToString());
+    Logger()->warn("xid={} END not logged: {}", gtrid_, ended.ToString());
   }
-  spdlog::info("xid={} committed", gtrid_);
+  Logger()->debug("xid={} committed", gtrid_);
   Finish(State::kCommitted);
   return Status::Ok();
 }
@@ -380,8 +382,8 @@ Status Transaction::CommitBranch(size_t i) {
     s = CommitPreparedChecked(*e.resource, xid_, &gone);
   }
   if (!s.ok()) {
-    spdlog::warn("xid={} commit on {} not confirmed: {}", gtrid_,
-                 e.resource->name(), s.ToString());
+    Logger()->warn("xid={} commit on {} not confirmed: {}", gtrid_,
+                   e.resource->name(), s.ToString());
   }
   return s;
 }
@@ -417,8 +419,9 @@ Status Transaction::RollbackAll() {
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok()) continue;
     CountError(*branches_[i].resource, results[i]);
-    spdlog::warn("xid={} rollback on {} failed (recovery will finish it): {}",
-                 gtrid_, branches_[i].resource->name(), results[i].ToString());
+    Logger()->warn("xid={} rollback on {} failed (recovery will finish it): {}",
+                   gtrid_, branches_[i].resource->name(),
+                   results[i].ToString());
     if (first.ok()) first = results[i];
   }
   return first;
@@ -429,7 +432,7 @@ Status Transaction::Rollback() {
     return Status::FailedPrecondition("xid=" + gtrid_ + " is finished");
   }
   Status s = RollbackAll();
-  spdlog::debug("xid={} rolled back", gtrid_);
+  Logger()->debug("xid={} rolled back", gtrid_);
   Finish(State::kRolledBack);
   return s;
 }

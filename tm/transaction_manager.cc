@@ -1,9 +1,8 @@
 #include "xatm/transaction_manager.h"
 
-#include <spdlog/spdlog.h>
-
 #include <set>
 
+#include "xatm/logging.h"
 #include "xatm/transaction.h"
 
 namespace xatm {
@@ -93,7 +92,7 @@ Result<std::unique_ptr<Transaction>> TransactionManager::Begin() {
   Xid xid = xids_.Next(clock_->NowMs());
   std::unique_ptr<Transaction> txn(new Transaction(this, std::move(xid)));
   MarkInFlight(txn->gtrid());
-  spdlog::debug("xid={} begin", txn->gtrid());
+  Logger()->debug("xid={} begin", txn->gtrid());
   return txn;
 }
 

@@ -1,10 +1,10 @@
 #include "adapters/mysql/connection_pool.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
+
+#include "xatm/logging.h"
 
 namespace xatm::mysql {
 namespace {
@@ -26,8 +26,8 @@ MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
   if (!s.ok()) gauges_.CountConnectFailure();
   if (s.ok()) {
     (*out)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
-    spdlog::debug("mysql resource '{}': opened session {}", config_.name,
-                  (*out)->session_id());
+    Logger()->debug("mysql resource '{}': opened session {}", config_.name,
+                    (*out)->session_id());
   }
   return s;
 }
@@ -47,7 +47,7 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
     }
     const auto idle = std::chrono::steady_clock::now() - conn->last_used();
     if (server_idle_limit.count() > 0 && idle >= server_idle_limit) {
-      spdlog::debug(
+      Logger()->debug(
           "mysql resource '{}': dropped session {}, idle past "
           "wait_timeout",
           config_.name, conn->session_id());
@@ -55,8 +55,8 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
     }
     conn->set_deadline(deadline);
     if (idle > kPingAfterIdle && !conn->Ping()) {
-      spdlog::debug("mysql resource '{}': dropped dead idle session {}",
-                    config_.name, conn->session_id());
+      Logger()->debug("mysql resource '{}': dropped dead idle session {}",
+                      config_.name, conn->session_id());
       continue;  // `conn` closes here, outside the lock
     }
     if (reused != nullptr) *reused = true;
@@ -70,8 +70,8 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
 void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
   if (conn == nullptr) return;
   if (conn->broken()) {
-    spdlog::debug("mysql resource '{}': closing broken session {}",
-                  config_.name, conn->session_id());
+    Logger()->debug("mysql resource '{}': closing broken session {}",
+                    config_.name, conn->session_id());
     return;
   }
   conn->set_deadline(std::nullopt);

@@ -9,7 +9,6 @@
 #include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -22,6 +21,7 @@
 #include "adapters/mysql/sql_script.h"
 #include "adapters/mysql/tls_guard.h"
 #include "adapters/mysql/tls_options.h"
+#include "xatm/logging.h"
 
 namespace xatm::mysql {
 namespace {
@@ -225,7 +225,7 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     conn->server_boot_s_ = std::stoll(*rows[0][2]);
     conn->socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
     if (conn->socket_fd_ < 0) {
-      spdlog::debug(
+      Logger()->debug(
           "mysql resource '{}': socket of session {} not found (a proxy?): "
           "calls are bounded by whole-second read timeouts only",
           config.name, conn->session_id_);
@@ -270,7 +270,7 @@ MyConnection::~MyConnection() {
     statements_.clear();
     if (conn_ && !conn_->isClosed()) conn_->close();
   } catch (const std::exception& e) {
-    spdlog::debug("mysql: closing session {}: {}", session_id_, e.what());
+    Logger()->debug("mysql: closing session {}: {}", session_id_, e.what());
   }
   // The sql::Connection destructor frees the handle; it does no I/O once
   // closed.

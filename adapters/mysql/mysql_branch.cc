@@ -1,10 +1,9 @@
 #include "adapters/mysql/mysql_branch.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "adapters/mysql/xa_resolve.h"
+#include "xatm/logging.h"
 
 namespace xatm::mysql {
 
@@ -24,14 +23,15 @@ MysqlBranch::~MysqlBranch() {
   try {
     switch (state_) {
       case State::kActive:
-        spdlog::info("xid={} branch on {} destroyed unfinished: rolling back",
-                     gtrid_, pool_->name());
+        Logger()->debug(
+            "xid={} branch on {} destroyed unfinished: rolling back", gtrid_,
+            pool_->name());
         RollbackUnprepared();
         break;
       case State::kPrepared:
       case State::kPrepareUnknown:
         if (conn_ != nullptr) {
-          spdlog::warn(
+          Logger()->warn(
               "xid={} branch on {} destroyed while prepared: closing session "
               "{} so that recovery can finish it",
               gtrid_, pool_->name(), preparer_.id);
@@ -72,10 +72,10 @@ void MysqlBranch::CloseConnection() { conn_.reset(); }
 MyStatus MysqlBranch::Xa(const std::string& verb, const std::string& suffix) {
   MyStatus s = conn_->Run(verb + " " + literal_ + suffix);
   if (s.ok()) {
-    spdlog::debug("xid={} {}{} on {}", gtrid_, verb, suffix, pool_->name());
+    Logger()->debug("xid={} {}{} on {}", gtrid_, verb, suffix, pool_->name());
   } else {
-    spdlog::warn("xid={} {}{} on {} failed: {}", gtrid_, verb, suffix,
-                 pool_->name(), s.Describe());
+    Logger()->warn("xid={} {}{} on {} failed: {}", gtrid_, verb, suffix,
+                   pool_->name(), s.Describe());
   }
   return s;
 }
@@ -84,8 +84,8 @@ Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
   if (first_failure_.empty()) first_failure_ = s.Describe();
   if (s.timed_out()) {
     // The dropped session takes the unprepared branch with it.
-    spdlog::warn("xid={} {} on {} timed out: branch rolled back", gtrid_, what,
-                 pool_->name());
+    Logger()->warn("xid={} {} on {} timed out: branch rolled back", gtrid_,
+                   what, pool_->name());
     CloseConnection();
     state_ = State::kRolledBack;
     return s.ToStatus(StatusCode::kUnavailable,
@@ -93,7 +93,7 @@ Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
   }
   if (s.connection_lost()) {
     // The server rolls back an unprepared branch when its session ends.
-    spdlog::warn(
+    Logger()->warn(
         "xid={} connection to {} lost during work: branch rolled "
         "back",
         gtrid_, pool_->name());
@@ -181,7 +181,7 @@ void MysqlBranch::RollbackUnprepared() {
   }
   if (!rollback.ok() && !IsRolledBackByServer(rollback.code()) &&
       rollback.code() != errc::kXaerNota) {
-    spdlog::warn(
+    Logger()->warn(
         "xid={} rollback on {} unclean ({}): closing session {}, "
         "which discards the unprepared branch",
         gtrid_, pool_->name(), rollback.Describe(), preparer_.id);
@@ -228,7 +228,8 @@ Status MysqlBranch::Prepare() {
     std::vector<Row> rows;
     MyStatus s = conn_->RunBatch(batch, &done, &rows);
     if (s.ok()) {
-      spdlog::debug("xid={} XA END + XA PREPARE on {}", gtrid_, pool_->name());
+      Logger()->debug("xid={} XA END + XA PREPARE on {}", gtrid_,
+                      pool_->name());
       state_ = State::kPrepared;
       if (counted) writes_at_prepare_ = ParseRowWrites(rows);
       wrote_nothing_ = writes_at_start_ && writes_at_prepare_ &&
@@ -240,8 +241,8 @@ Status MysqlBranch::Prepare() {
     const char* failed = counted && done == 0 ? "reading the write count"
                          : xa_done == 0       ? "XA END"
                                               : "XA PREPARE";
-    spdlog::warn("xid={} {} on {} failed: {}", gtrid_, failed, pool_->name(),
-                 s.Describe());
+    Logger()->warn("xid={} {} on {} failed: {}", gtrid_, failed, pool_->name(),
+                   s.Describe());
     if (s.connection_lost()) {
       // Both statements went out together: whichever answer was lost, the
       // server may have prepared the branch, which survives the
@@ -260,8 +261,8 @@ Status MysqlBranch::Prepare() {
 Status MysqlBranch::FinishReadOnly() {
   MyStatus commit = Xa("XA COMMIT");
   if (commit.ok()) {
-    spdlog::debug("xid={} branch on {} changed nothing: finished at prepare",
-                  gtrid_, pool_->name());
+    Logger()->debug("xid={} branch on {} changed nothing: finished at prepare",
+                    gtrid_, pool_->name());
     read_only_ = true;
     state_ = State::kCommitted;
     ReleaseConnection();
@@ -269,8 +270,8 @@ Status MysqlBranch::FinishReadOnly() {
   }
   // Still prepared: it takes part in phase 2 like any other branch (and a
   // commit from elsewhere answers "nothing to commit").
-  spdlog::warn("xid={} read-only branch on {} not finished at prepare ({})",
-               gtrid_, pool_->name(), commit.Describe());
+  Logger()->warn("xid={} read-only branch on {} not finished at prepare ({})",
+                 gtrid_, pool_->name(), commit.Describe());
   CloseConnection();
   return Status::Ok();
 }
@@ -285,8 +286,8 @@ Status MysqlBranch::FinishDetached(bool commit) {
   // and no ledger row could tell.
   if (commit && (s.code() == StatusCode::kAborted ||
                  (wrote_nothing_ && s.code() == StatusCode::kNotFound))) {
-    spdlog::info("xid={} {}: committed (nothing to commit)", gtrid_,
-                 s.message());
+    Logger()->info("xid={} {}: committed (nothing to commit)", gtrid_,
+                   s.message());
     s = Status::Ok();
   }
   if (s.ok()) {
@@ -333,7 +334,7 @@ Status MysqlBranch::CommitPrepared() {
     // Refused: closing detached the branch; another session may manage.
     // Either way: end the old session, then commit from a fresh one
     // (NotFound if our commit had gone through).
-    spdlog::warn(
+    Logger()->warn(
         "xid={} XA COMMIT on {} failed on its own session ({}): "
         "finishing from a fresh session",
         gtrid_, pool_->name(), s.Describe());
@@ -395,7 +396,7 @@ Status MysqlBranch::Rollback() {
                             "knows the prepared branch)");
     }
     // A prepared branch survives the disconnect: finish it elsewhere.
-    spdlog::warn(
+    Logger()->warn(
         "xid={} XA ROLLBACK on {} failed on its own session ({}): "
         "finishing from a fresh session",
         gtrid_, pool_->name(), s.Describe());

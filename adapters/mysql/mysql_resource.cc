@@ -1,7 +1,5 @@
 #include "adapters/mysql/mysql_resource.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "adapters/mysql/connection_pool.h"
@@ -10,6 +8,7 @@
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xa_resolve.h"
 #include "adapters/mysql/xid_literal.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -105,8 +104,8 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
     s = run_start(conn.get());
   }
   if (!s.ok()) {
-    spdlog::warn("xid={} {} on {} failed: {}", label, start, name_,
-                 s.Describe());
+    Logger()->warn("xid={} {} on {} failed: {}", label, start, name_,
+                   s.Describe());
     // XAER_DUPID leaves the session untouched; anything else may have
     // left it inside some transaction: do not pool it.
     if (s.code() == errc::kXaerDupid) {
@@ -115,8 +114,8 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
     return s.ToStatus(ctx_ + ": " +
                       (literal.empty() ? "START TRANSACTION" : "XA START"));
   }
-  spdlog::debug("xid={} {} on {} (session {})", label, start, name_,
-                conn->session_id());
+  Logger()->debug("xid={} {} on {} (session {})", label, start, name_,
+                  conn->session_id());
   return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
       pool_, label, std::move(literal), std::move(conn), writes));
 }
@@ -131,14 +130,14 @@ Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
     std::vector<PreparedBranch> out;
     for (const RecoveredXid& x : recovered) {
       if (x.bqual != name_) {
-        spdlog::debug("{}: XA RECOVER: {} belongs to another resource", ctx_,
-                      XidText(x));
+        Logger()->debug("{}: XA RECOVER: {} belongs to another resource", ctx_,
+                        XidText(x));
         continue;
       }
       Result<Xid> xid = Xid::ParseGtrid(x.gtrid);
       if (!xid.ok()) {
-        spdlog::debug("{}: XA RECOVER: {} is not ours ({})", ctx_, XidText(x),
-                      xid.status().message());
+        Logger()->debug("{}: XA RECOVER: {} is not ours ({})", ctx_, XidText(x),
+                        xid.status().message());
         continue;
       }
       PreparedBranch branch;
@@ -175,8 +174,8 @@ Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
     if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
     BranchOutcome outcome =
         rows.empty() ? BranchOutcome::kNotCommitted : BranchOutcome::kCommitted;
-    spdlog::debug("xid={} ledger on {}: {}", gtrid, name_,
-                  rows.empty() ? "not committed" : "committed");
+    Logger()->debug("xid={} ledger on {}: {}", gtrid, name_,
+                    rows.empty() ? "not committed" : "committed");
     return outcome;
   });
 }

@@ -1,6 +1,6 @@
 #include "adapters/mysql/xa_recover.h"
 
-#include <spdlog/spdlog.h>
+#include "xatm/logging.h"
 
 namespace xatm::mysql {
 namespace {
@@ -73,7 +73,8 @@ MyStatus XaRecover(MyConnection* conn, std::vector<RecoveredXid>* out) {
     if (ParseXaRecoverRow(row, &xid)) {
       out->push_back(std::move(xid));
     } else {
-      spdlog::debug("mysql: XA RECOVER row with inconsistent lengths skipped");
+      Logger()->debug(
+          "mysql: XA RECOVER row with inconsistent lengths skipped");
     }
   }
   return MyStatus::Ok();

@@ -1,7 +1,5 @@
 #include "adapters/mysql/xa_resolve.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -9,6 +7,7 @@
 
 #include "adapters/mysql/xa_recover.h"
 #include "adapters/mysql/xid_literal.h"
+#include "xatm/logging.h"
 
 namespace xatm::mysql {
 namespace {
@@ -62,8 +61,8 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
     if (!killed) {
       MyStatus k = conn->Run("KILL " + id);
       if (!k.ok() && k.code() != errc::kUnknownThread) return k;
-      spdlog::warn("xid={} killed session {}, whose client side is gone",
-                   gtrid.empty() ? "?" : gtrid, id);
+      Logger()->warn("xid={} killed session {}, whose client side is gone",
+                     gtrid.empty() ? "?" : gtrid, id);
       killed = true;
     }
     if (std::chrono::steady_clock::now() > deadline) {
@@ -109,9 +108,9 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
   for (;;) {
     s = conn->Run(verb + " " + *literal);
     if (s.ok()) {
-      spdlog::info("xid={} {} on {} from session {}", gtrid,
-                   commit ? "committed" : "rolled back", pool->name(),
-                   conn->session_id());
+      Logger()->info("xid={} {} on {} from session {}", gtrid,
+                     commit ? "committed" : "rolled back", pool->name(),
+                     conn->session_id());
       pool->Release(std::move(conn));
       return Status::Ok();
     }
@@ -130,11 +129,11 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
     if (IsRolledBackByServer(s.code())) {
       pool->Release(std::move(conn));
       if (!commit) {
-        spdlog::info("xid={} rolled back on {} ({})", gtrid, pool->name(),
-                     s.Describe());
+        Logger()->info("xid={} rolled back on {} ({})", gtrid, pool->name(),
+                       s.Describe());
         return Status::Ok();
       }
-      spdlog::info(
+      Logger()->info(
           "xid={} {} on {}: {}: a branch that changed nothing, left "
           "prepared; nothing to commit",
           gtrid, verb, pool->name(), s.Describe());
@@ -157,8 +156,8 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
     }
     if (!ContainsXid(prepared, gtrid, pool->name())) {
       pool->Release(std::move(conn));
-      spdlog::debug("xid={} {} on {}: not prepared there", gtrid, verb,
-                    pool->name());
+      Logger()->debug("xid={} {} on {}: not prepared there", gtrid, verb,
+                      pool->name());
       return Explain(StatusCode::kNotFound, ctx + ": " + verb, s,
                      "not listed by XA RECOVER: already finished or never "
                      "prepared");

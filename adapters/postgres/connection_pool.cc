@@ -1,9 +1,9 @@
 #include "adapters/postgres/connection_pool.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <utility>
+
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -28,7 +28,7 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
     if (candidate->CheckAlive()) {
       return Result<std::unique_ptr<PgConnection>>(std::move(candidate));
     }
-    spdlog::debug(
+    Logger()->debug(
         "postgresql pool: closing an idle connection whose session "
         "ended");
     // `candidate` closes here, outside the lock.

@@ -1,13 +1,12 @@
 #include "adapters/postgres/pg_connection.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
 #include "adapters/postgres/pg_wait.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -105,7 +104,8 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 void PgConnection::OnNotice(void* self, const PGresult* notice) {
   const char* severity =
       PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
-  spdlog::debug("postgresql notice: {}", OneLine(PQresultErrorMessage(notice)));
+  Logger()->debug("postgresql notice: {}",
+                  OneLine(PQresultErrorMessage(notice)));
   if (SeverityEndsSession(severity)) {
     static_cast<PgConnection*>(self)->broken_ = true;
   }
@@ -193,7 +193,7 @@ void PgConnection::NoteNamedFailure(const std::string& sql,
   const std::string sqlstate = result.sqlstate();
   if (sqlstate == kSqlStateUnknownStatement) {
     // DISCARD ALL or DEALLOCATE ALL ran on the session: none is left.
-    spdlog::debug("postgresql: prepared statements of the session are gone");
+    Logger()->debug("postgresql: prepared statements of the session are gone");
     named_.clear();
   } else if (sqlstate == kSqlStateFeatureNotSupported) {
     named_.erase(sql);

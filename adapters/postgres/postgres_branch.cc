@@ -1,12 +1,11 @@
 #include "adapters/postgres/postgres_branch.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
 #include "adapters/postgres/placeholders.h"
 #include "adapters/postgres/statement_check.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -33,7 +32,7 @@ PostgresBranch::PostgresBranch(std::shared_ptr<ConnectionPool> pool,
 PostgresBranch::~PostgresBranch() {
   switch (state_) {
     case State::kActive:
-      spdlog::info(
+      Logger()->debug(
           "postgresql resource '{}' xid={}: branch dropped unfinished, "
           "rolling back",
           resource_name_, gtrid_);
@@ -41,7 +40,7 @@ PostgresBranch::~PostgresBranch() {
       break;
     case State::kPrepared:
     case State::kPrepareUnknown:
-      spdlog::warn(
+      Logger()->warn(
           "postgresql resource '{}' xid={}: branch dropped while {}; gid {} "
           "is left for recovery",
           resource_name_, gtrid_, BranchStateName(state_), gid_);
@@ -74,8 +73,8 @@ Status PostgresBranch::Doom(Status failure) {
 
 Status PostgresBranch::RefuseDoomed(const char* what) {
   (void)Rollback();
-  spdlog::info("postgresql resource '{}' xid={}: {} refused: {}",
-               resource_name_, gtrid_, what, doomed_.message());
+  Logger()->debug("postgresql resource '{}' xid={}: {} refused: {}",
+                  resource_name_, gtrid_, what, doomed_.message());
   return Status::Aborted(Context(what) +
                          ": an earlier statement of the branch failed, "
                          "rolled back: " +
@@ -146,7 +145,7 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
         !answer.result.timed_out() && attempt < kMaxStaleAttempts) {
       // The pooled session had died while idle; this branch's BEGIN and
       // work went down with it uncommitted. Take another connection.
-      spdlog::debug(
+      Logger()->debug(
           "postgresql resource '{}' xid={}: pooled connection was dead ({}); "
           "retrying on another",
           resource_name_, gtrid_, answer.result.error_message());
@@ -209,12 +208,12 @@ Status PostgresBranch::CheckWork(const char* what, const Answer& answer) {
     // (or that it finds closed, after a timeout).
     state_ = State::kRolledBack;
     connection_.reset();
-    spdlog::warn(
+    Logger()->warn(
         "xid={}: {}; connection dropped, the server rolls the branch back",
         gtrid_, status.message());
   } else {
-    spdlog::debug("postgresql resource '{}' xid={}: statement failed: {}",
-                  resource_name_, gtrid_, status.message());
+    Logger()->debug("postgresql resource '{}' xid={}: statement failed: {}",
+                    resource_name_, gtrid_, status.message());
   }
   NoteError(answer.result);
   return Doom(status);
@@ -314,13 +313,13 @@ Status PostgresBranch::Prepare() {
         (void)Doom(answer.side_failure);
         return RefuseDoomed(kWhat);
       }
-      spdlog::info("postgresql resource '{}' xid={}: prepared (gid {})",
-                   resource_name_, gtrid_, gid_);
+      Logger()->debug("postgresql resource '{}' xid={}: prepared (gid {})",
+                      resource_name_, gtrid_, gid_);
       return Status::Ok();
     }
     state_ = State::kRolledBack;
     ReleaseConnection();
-    spdlog::info(
+    Logger()->debug(
         "postgresql resource '{}' xid={}: votes no: PREPARE TRANSACTION "
         "answered '{}'",
         resource_name_, gtrid_, tag);
@@ -339,8 +338,8 @@ Status PostgresBranch::Prepare() {
     // prepared after that.
     state_ = State::kPrepareUnknown;
     connection_.reset();
-    spdlog::warn("xid={}: {}; outcome unknown (gid {})", gtrid_,
-                 status.message(), gid_);
+    Logger()->warn("xid={}: {}; outcome unknown (gid {})", gtrid_,
+                   status.message(), gid_);
     return status;
   }
   if (!answer.last) {
@@ -350,15 +349,15 @@ Status PostgresBranch::Prepare() {
     state_ = State::kRolledBack;
     ReleaseConnection();
     Status failed = result.ToStatus(Context("deferred statement"));
-    spdlog::info("postgresql resource '{}' xid={}: votes no: {}",
-                 resource_name_, gtrid_, failed.message());
+    Logger()->debug("postgresql resource '{}' xid={}: votes no: {}",
+                    resource_name_, gtrid_, failed.message());
     return Status::Aborted(Context(kWhat) + ": not prepared, " +
                            failed.message());
   }
   // A server error: nothing was prepared. End the failed transaction.
   state_ = State::kRolledBack;
   ReleaseConnection();
-  spdlog::warn(
+  Logger()->warn(
       "postgresql resource '{}' xid={}: PREPARE TRANSACTION failed: {}",
       resource_name_, gtrid_, status.message());
   return status;
@@ -418,11 +417,12 @@ Status PostgresBranch::CommitPrepared() {
   if (status.ok()) {
     state_ = State::kCommitted;
     ReleaseConnection();
-    spdlog::info("postgresql resource '{}' xid={}: committed prepared branch",
-                 resource_name_, gtrid_);
+    Logger()->debug(
+        "postgresql resource '{}' xid={}: committed prepared branch",
+        resource_name_, gtrid_);
   } else {
-    spdlog::warn("postgresql resource '{}' xid={}: {}", resource_name_, gtrid_,
-                 status.message());
+    Logger()->warn("postgresql resource '{}' xid={}: {}", resource_name_,
+                   gtrid_, status.message());
   }
   return status;
 }
@@ -447,7 +447,7 @@ Status PostgresBranch::Rollback() {
         // Nothing was ever sent: the connection is still outside any
         // transaction and goes straight back to the pool.
         ReleaseConnection();
-        spdlog::info(
+        Logger()->debug(
             "postgresql resource '{}' xid={}: rolled back (never "
             "begun on the server)",
             resource_name_, gtrid_);
@@ -458,29 +458,29 @@ Status PostgresBranch::Rollback() {
       // back an unprepared transaction when its session ends, so a broken
       // connection is simply closed.
       if (!result.ok()) {
-        spdlog::warn(
+        Logger()->warn(
             "postgresql resource '{}' xid={}: {}; closing the "
             "connection, the server rolls back",
             resource_name_, gtrid_, result.ToStatus("ROLLBACK").message());
         connection_.reset();
       }
       ReleaseConnection();
-      spdlog::info("postgresql resource '{}' xid={}: rolled back",
-                   resource_name_, gtrid_);
+      Logger()->debug("postgresql resource '{}' xid={}: rolled back",
+                      resource_name_, gtrid_);
       return Status::Ok();
     }
     case State::kPrepared:
     case State::kPrepareUnknown: {
       Status status = FinishPrepared(PreparedAction::kRollback);
       if (!status.ok() && status.code() != StatusCode::kNotFound) {
-        spdlog::warn("postgresql resource '{}' xid={}: {}", resource_name_,
-                     gtrid_, status.message());
+        Logger()->warn("postgresql resource '{}' xid={}: {}", resource_name_,
+                       gtrid_, status.message());
         return status;
       }
       // NotFound: nothing prepared under this gid, nothing to undo.
       state_ = State::kRolledBack;
       ReleaseConnection();
-      spdlog::info(
+      Logger()->debug(
           "postgresql resource '{}' xid={}: rolled back prepared "
           "branch{}",
           resource_name_, gtrid_,
@@ -520,15 +520,15 @@ Status PostgresBranch::CommitOnePhase() {
     if (tag == "COMMIT") {
       state_ = State::kCommitted;
       ReleaseConnection();
-      spdlog::debug("postgresql resource '{}' xid={}: committed (one phase)",
-                    resource_name_, gtrid_);
+      Logger()->debug("postgresql resource '{}' xid={}: committed (one phase)",
+                      resource_name_, gtrid_);
       return Status::Ok();
     }
     // COMMIT of a failed transaction answers ROLLBACK, without an error.
     state_ = State::kRolledBack;
     ReleaseConnection();
-    spdlog::info("postgresql resource '{}' xid={}: COMMIT answered '{}'",
-                 resource_name_, gtrid_, tag);
+    Logger()->debug("postgresql resource '{}' xid={}: COMMIT answered '{}'",
+                    resource_name_, gtrid_, tag);
     return Status::Aborted(Context(kWhat) +
                            ": the server rolled the transaction back "
                            "(command tag '" +
@@ -541,7 +541,7 @@ Status PostgresBranch::CommitOnePhase() {
     // Nothing durable says what became of it: only the server knows.
     state_ = State::kOutcomeUnknown;
     connection_.reset();
-    spdlog::error("xid={}: {}; outcome unknown", gtrid_, status.message());
+    Logger()->error("xid={}: {}; outcome unknown", gtrid_, status.message());
     return Status::UnknownOutcome(status.message() +
                                   "; the outcome is unknown");
   }
@@ -551,8 +551,8 @@ Status PostgresBranch::CommitOnePhase() {
   NoteError(result);
   state_ = State::kRolledBack;
   ReleaseConnection();
-  spdlog::info("postgresql resource '{}' xid={}: COMMIT failed: {}",
-               resource_name_, gtrid_, status.message());
+  Logger()->debug("postgresql resource '{}' xid={}: COMMIT failed: {}",
+                  resource_name_, gtrid_, status.message());
   return Status::Aborted(status.message());
 }
 

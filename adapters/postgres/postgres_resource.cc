@@ -1,7 +1,5 @@
 #include "adapters/postgres/postgres_resource.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include "adapters/postgres/placeholders.h"
 #include "adapters/postgres/postgres_branch.h"
 #include "adapters/postgres/prepared_transactions.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -112,11 +111,11 @@ Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
   Result<std::unique_ptr<PgConnection>> connection =
       pool_->Acquire(pool_->RequestDeadline());
   if (!connection.ok()) {
-    spdlog::warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
-                 label, connection.status().message());
+    Logger()->warn("postgresql resource '{}' xid={}: cannot begin: {}", name_,
+                   label, connection.status().message());
     return connection.status().WithContext(Context("BEGIN"));
   }
-  spdlog::debug("postgresql resource '{}' xid={}: begun", name_, label);
+  Logger()->debug("postgresql resource '{}' xid={}: begun", name_, label);
   return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
       pool_, name_, std::move(label), std::move(gid),
       std::move(connection).value()));
@@ -158,7 +157,7 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
     const std::string& gid = *row[0];
     Result<BranchId> id = ParsePostgresGid(gid);
     if (!id.ok()) {
-      spdlog::warn(
+      Logger()->warn(
           "postgresql resource '{}': skipping prepared transaction "
           "'{}': {}",
           name_, gid, id.status().message());
@@ -170,8 +169,8 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
     branch.db_age_ms = ParseMs(row[1]);
     branches.push_back(std::move(branch));
   }
-  spdlog::debug("postgresql resource '{}': {} prepared branches", name_,
-                branches.size());
+  Logger()->debug("postgresql resource '{}': {} prepared branches", name_,
+                  branches.size());
   return branches;
 }
 
@@ -184,22 +183,22 @@ Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
   const Deadline deadline = pool_->RequestDeadline();
   Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
   if (!connection.ok()) {
-    spdlog::warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid, verb,
-                 connection.status().message());
+    Logger()->warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid,
+                   verb, connection.status().message());
     return connection.status().WithContext(Context(verb));
   }
   Status status = FinishPreparedTransaction(**connection, action, *gid,
                                             PgContext(name_, ""), deadline);
   pool_->Release(std::move(connection).value());
   if (status.ok()) {
-    spdlog::info("postgresql resource '{}' xid={}: {} done (recovery)", name_,
-                 gtrid, verb);
+    Logger()->info("postgresql resource '{}' xid={}: {} done (recovery)", name_,
+                   gtrid, verb);
   } else if (status.code() == StatusCode::kNotFound) {
-    spdlog::info("postgresql resource '{}' xid={}: {}: gid not known", name_,
-                 gtrid, verb);
+    Logger()->info("postgresql resource '{}' xid={}: {}: gid not known", name_,
+                   gtrid, verb);
   } else {
-    spdlog::warn("postgresql resource '{}' xid={}: {}", name_, gtrid,
-                 status.message());
+    Logger()->warn("postgresql resource '{}' xid={}: {}", name_, gtrid,
+                   status.message());
   }
   return status;
 }
@@ -212,7 +211,7 @@ Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
   if (!result.ok()) return result.status();
   if (!result->ok()) {
     if (result->sqlstate() == kSqlStateUndefinedTable) {
-      spdlog::debug(
+      Logger()->debug(
           "postgresql resource '{}' xid={}: no ledger table, "
           "outcome unknown",
           name_, gtrid);
@@ -221,8 +220,8 @@ Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
     return result->ToStatus(Context("lookup outcome"));
   }
   const bool committed = !result->rows().empty();
-  spdlog::debug("postgresql resource '{}' xid={}: ledger says {}", name_, gtrid,
-                committed ? "committed" : "not committed");
+  Logger()->debug("postgresql resource '{}' xid={}: ledger says {}", name_,
+                  gtrid, committed ? "committed" : "not committed");
   return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
 }
 

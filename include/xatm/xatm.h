@@ -21,6 +21,7 @@
 #include "xatm/in_doubt.h"
 #include "xatm/key_table.h"
 #include "xatm/keyed_transaction.h"
+#include "xatm/logging.h"
 #include "xatm/memory_decision_log.h"
 #include "xatm/metrics.h"
 #include "xatm/open_from_config.h"

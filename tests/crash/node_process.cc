@@ -38,6 +38,7 @@
 #include "xatm/open_from_config.h"
 #include "cli/serve/stop_signal.h"
 #include "xatm/background_sweeper.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -167,8 +168,11 @@ int Main(int argc, char** argv) {
   const Options options = ParseOptions(argc, argv);
   // Before any thread starts: SIGTERM is then taken by the listener only.
   StopSignal stop;
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("xatm"));
-  spdlog::set_level(spdlog::level::warn);
+  // Its own lines and the library's on stderr, at warn.
+  auto logger = spdlog::stderr_logger_mt("xatm");
+  logger->set_level(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  SetLogger(logger);
 
   Result<Config> config = LoadConfig(options.config_path);
   if (!config.ok()) {

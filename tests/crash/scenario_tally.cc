@@ -1,7 +1,5 @@
 #include "tests/crash/scenario_tally.h"
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -23,9 +21,6 @@ class SummaryEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     start_ = std::chrono::steady_clock::now();
-    // The library logs every branch at info: thousands of lines in the race
-    // test. Warnings and errors still show.
-    spdlog::set_level(spdlog::level::warn);
     // The listeners list owns the counter.
     ::testing::UnitTest::GetInstance()->listeners().Append(
         new ViolationCounter);

@@ -4,14 +4,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <spdlog/cfg/env.h>
-#include <spdlog/spdlog.h>
 
 #include <memory>
 #include <string>
 
 #include "cli/bank/schema.h"
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "tests/unit/run_process.h"
 #include "xatm/resource_factory.h"
 #include "xatm/transaction_manager.h"
@@ -21,10 +20,8 @@ namespace xatm::testing {
 class BankManagerFixture : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // Commit-by-commit info logs drown the test output; SPDLOG_LEVEL=info
-    // brings them back.
-    spdlog::set_level(spdlog::level::warn);
-    spdlog::cfg::load_env_levels();
+    // SPDLOG_LEVEL=debug shows every step of every transaction.
+    SetLibraryLogLevel(spdlog::level::warn);
     auto pg = MakeResource(PostgresTestConfig("pg"));
     auto my = MakeResource(MysqlTestConfig("my"));
     ASSERT_TRUE(pg.ok() && my.ok());

@@ -5,8 +5,6 @@
 // reports it, or the rollback and runs once, or the lock wait limit and
 // answers InDoubt with nothing changed.
 #include <gtest/gtest.h>
-#include <spdlog/cfg/env.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +13,7 @@
 #include <thread>
 
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "tests/unit/run_process.h"
 #include "xatm/key_table.h"
 #include "xatm/resource_factory.h"
@@ -35,8 +34,7 @@ constexpr char kCreateCounters[] =
 class KeyedRunTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    spdlog::set_level(spdlog::level::warn);
-    spdlog::cfg::load_env_levels();
+    testing::SetLibraryLogLevel(spdlog::level::warn);
   }
 
   void SetUp() override {

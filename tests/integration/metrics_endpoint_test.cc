@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,12 +15,13 @@
 #include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "cli/bank/schema.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
 #include "xatm/transaction.h"
 #include "xatm/transaction_manager.h"
 
@@ -44,7 +44,9 @@ double Value(const MetricSamples& m, const std::string& name,
 
 class MetricsEndpointTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
+  static void SetUpTestSuite() {
+    testing::SetLibraryLogLevel(spdlog::level::warn);
+  }
 
   void SetUp() override {
     node_ = "me" + RandomHex(10);

@@ -5,7 +5,6 @@
 // sweepers taking over the in-doubt transactions of a silent node, only of
 // a silent one, two sweepers at once without disagreeing.
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "cli/bank/schema.h"
 #include "recovery/process_identity.h"
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "xatm/background_sweeper.h"
 #include "xatm/database_decision_log.h"
 #include "xatm/node_heartbeat.h"
@@ -42,7 +42,7 @@ std::string HostName() {
 class NodesTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    spdlog::set_level(spdlog::level::warn);
+    testing::SetLibraryLogLevel(spdlog::level::warn);
     pg_ = MakeResource(testing::PostgresTestConfig("pg")).value();
     my_ = MakeResource(testing::MysqlTestConfig("my")).value();
     ASSERT_TRUE(InitSchema(*pg_).ok());

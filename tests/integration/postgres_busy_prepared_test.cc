@@ -11,7 +11,6 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <spdlog/cfg/env.h>
 
 #include <chrono>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "adapters/postgres/postgres_resource.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "xatm/clock.h"
 #include "xatm/xid.h"
 
@@ -117,7 +117,7 @@ bool AwaitAnswer(PGconn* conn, std::chrono::milliseconds timeout) {
 }
 
 TEST(PostgresBusyPreparedTest, CommitOfAGidAnotherSessionIsFinishingRetries) {
-  spdlog::cfg::load_env_levels();
+  testing::SetLibraryLogLevel(spdlog::level::warn);
   std::unique_ptr<Resource> resource =
       MakePostgresResource(PostgresTestConfig(kResourceName));
   XidGenerator generator("pgbusy");

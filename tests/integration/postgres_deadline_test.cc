@@ -6,7 +6,6 @@
 // contract gives a lost round trip, and the resource must work again once
 // the server runs.
 #include <gtest/gtest.h>
-#include <spdlog/cfg/env.h>
 
 #include <chrono>
 #include <functional>
@@ -15,9 +14,10 @@
 #include <vector>
 
 #include "adapters/postgres/postgres_resource.h"
-#include "tests/integration/test_server_processes.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/test_server_processes.h"
+#include "tests/unit/library_log_level.h"
 #include "xatm/clock.h"
 #include "xatm/xid.h"
 
@@ -48,7 +48,9 @@ XidGenerator& Generator() {
 
 class PostgresDeadlineTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { spdlog::cfg::load_env_levels(); }
+  static void SetUpTestSuite() {
+    testing::SetLibraryLogLevel(spdlog::level::warn);
+  }
 
   void SetUp() override {
     observer_ = MakePostgresResource(PostgresTestConfig(kResourceName));

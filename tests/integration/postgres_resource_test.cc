@@ -4,8 +4,6 @@
 #include "adapters/postgres/postgres_resource.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/cfg/env.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "xatm/clock.h"
 #include "xatm/xid.h"
 
@@ -62,7 +61,7 @@ XidGenerator& Generator() {
 class PostgresResourceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug to see more
+    testing::SetLibraryLogLevel(spdlog::level::warn);
     std::unique_ptr<Resource> setup =
         MakePostgresResource(PostgresTestConfig(kResourceName));
     const std::string schema = ReadFile(XATM_SQL_DIR "/postgresql.sql");
@@ -81,10 +80,10 @@ class PostgresResourceTest : public ::testing::Test {
 
   void TearDown() override {
     // Most of these gids are long gone; their NotFound lines are noise.
-    const spdlog::level::level_enum level = spdlog::get_level();
-    if (level < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
+    const spdlog::level::level_enum level = Logger()->level();
+    if (level < spdlog::level::warn) Logger()->set_level(spdlog::level::warn);
     for (const Xid& xid : xids_) (void)observer_->RollbackPrepared(xid);
-    spdlog::set_level(level);
+    Logger()->set_level(level);
     EXPECT_OK(observer_->ExecuteLocal(
         "DELETE FROM xatm_accounts WHERE id LIKE ?", {prefix_ + "%"}));
     EXPECT_OK(observer_->ExecuteLocal(

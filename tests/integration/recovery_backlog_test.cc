@@ -6,16 +6,16 @@
 #include "bench/backlog/recovery_backlog.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 #include <map>
 #include <mutex>
 
-#include "xatm/resource_factory.h"
 #include "cli/bank/schema.h"
-#include "xatm/sweeper.h"
 #include "tests/integration/test_env.h"
+#include "tests/unit/library_log_level.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
+#include "xatm/sweeper.h"
 #include "xatm/transaction_manager.h"
 
 namespace xatm {
@@ -24,7 +24,7 @@ namespace {
 constexpr int kPairs = 300;
 
 TEST(RecoveryBacklogTest, OneParallelSweepResolvesEveryPairExactly) {
-  spdlog::set_level(spdlog::level::warn);
+  testing::SetLibraryLogLevel(spdlog::level::warn);
   std::shared_ptr<Resource> pg =
       MakeResource(testing::PostgresTestConfig("pg")).value();
   std::shared_ptr<Resource> my =

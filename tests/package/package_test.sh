@@ -20,6 +20,11 @@ cmake -S "$SOURCE_DIR/tests/package/consumer" -B "$WORK/build" \
 cmake --build "$WORK/build" >/dev/null
 out=$("$WORK/build/consumer" "$WORK/log")
 echo "$out"
-# The library's own log lines may precede it.
-echo "$out" | grep -q '^consumer ok xatm:consumer:'
+# Its own line and nothing else: the library never writes to the
+# application's stdout.
+if [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ] ||
+  ! grep -q '^consumer ok xatm:consumer:' <<<"$out"; then
+  echo "the consumer's stdout is not just its own line" >&2
+  exit 1
+fi
 

@@ -3,7 +3,6 @@
 #include "xatm/decision_log.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "tests/unit/fault_file_system.h"
 #include "tm/log/record_codec.h"
 #include "tm/log/segment.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -445,7 +445,7 @@ TEST(DecisionLogProcessTest, SecondOpenInAnotherProcessIsRefused) {
 // --- Identity (see also log_identity_test.cc, on the real file system) ---
 
 TEST_F(DecisionLogTest, CreationCutShortAtEveryStepIsFinishedByTheNextCreate) {
-  spdlog::set_level(spdlog::level::off);
+  Logger()->set_level(spdlog::level::off);
   for (uint64_t cut = 1; cut <= 12; ++cut) {
     SCOPED_TRACE("power cut at operation " + std::to_string(cut));
     FaultFileSystem fs(cut);
@@ -467,7 +467,7 @@ TEST_F(DecisionLogTest, CreationCutShortAtEveryStepIsFinishedByTheNextCreate) {
     ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
     EXPECT_TRUE((*reopened)->FindOpenCommit(Gtrid(1)).has_value());
   }
-  spdlog::set_level(spdlog::level::info);
+  SetLogger(nullptr);
 }
 
 TEST_F(DecisionLogTest, FormatOneLogWithoutIdentityIsAdoptedOnlyWhenCreating) {
@@ -590,7 +590,7 @@ class DamagedLogTest : public DecisionLogTest {
 
   void SetUp() override {
     // Hundreds of opens below; their torn-tail warnings are expected.
-    spdlog::set_level(spdlog::level::err);
+    Logger()->set_level(spdlog::level::err);
     {
       auto log = MustOpen();
       for (int i = 0; i < kRecords; ++i) {
@@ -612,7 +612,7 @@ class DamagedLogTest : public DecisionLogTest {
     identity_ = *fs_.Contents(std::string(kDir) + "/xatm-log.id");
   }
 
-  void TearDown() override { spdlog::set_level(spdlog::level::info); }
+  void TearDown() override { SetLogger(nullptr); }
 
   std::string SegmentPath() const { return std::string(kDir) + "/" + segment_; }
 

@@ -2,13 +2,13 @@
 // or empty directory, another node's log and lost segments are refused; a
 // log is made only when asked to create one.
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <string>
 
 #include "tests/unit/run_process.h"
 #include "xatm/decision_log.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 class LogIdentityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    spdlog::set_level(spdlog::level::off);
+    Logger()->set_level(spdlog::level::off);
     dir_ = tmp_.path() + "/log";
   }
-  void TearDown() override { spdlog::set_level(spdlog::level::info); }
+  void TearDown() override { SetLogger(nullptr); }
 
   Result<std::unique_ptr<DecisionLog>> Open(const std::string& node,
                                             bool create) {

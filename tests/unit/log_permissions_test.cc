@@ -2,13 +2,13 @@
 // (made 0755 by an operator or a service manager) and its files private,
 // and opening a log that other users can write is refused.
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <string>
 
 #include "tests/unit/run_process.h"
 #include "xatm/decision_log.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -22,10 +22,10 @@ unsigned ModeOf(const std::string& path) {
 class LogPermissionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    spdlog::set_level(spdlog::level::off);
+    Logger()->set_level(spdlog::level::off);
     dir_ = tmp_.path() + "/log";
   }
-  void TearDown() override { spdlog::set_level(spdlog::level::info); }
+  void TearDown() override { SetLogger(nullptr); }
 
   Result<std::unique_ptr<DecisionLog>> Open(bool create) {
     DecisionLogOptions options;

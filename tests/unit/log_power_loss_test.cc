@@ -2,7 +2,6 @@
 // LogCommit acknowledged is there after the restart, and nothing that was
 // never written shows up.
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 
 #include "tests/unit/fault_file_system.h"
 #include "xatm/decision_log.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -148,8 +148,8 @@ void Work(DecisionLog* log, Model* model, const std::string& prefix,
 
 class LogPowerLossTest : public ::testing::Test {
  public:
-  void SetUp() override { spdlog::set_level(spdlog::level::off); }
-  void TearDown() override { spdlog::set_level(spdlog::level::info); }
+  void SetUp() override { Logger()->set_level(spdlog::level::off); }
+  void TearDown() override { SetLogger(nullptr); }
 
   Result<std::unique_ptr<DecisionLog>> Open(FaultFileSystem* fs,
                                             uint64_t segment_bytes) {

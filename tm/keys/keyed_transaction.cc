@@ -1,8 +1,7 @@
 #include "xatm/keyed_transaction.h"
 
-#include <spdlog/spdlog.h>
-
 #include "xatm/key_table.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -29,13 +28,13 @@ Result<Branch*> KeyedTransaction::Enlist(const std::string& resource) {
     claim_ = Claim::kFailed;
     claim_error_ = claimed.status().WithContext("claiming key " + key_->key +
                                                 " in " + resource);
-    spdlog::info("xid={} {}", gtrid(), claim_error_.message());
+    Logger()->debug("xid={} {}", gtrid(), claim_error_.message());
     return claim_error_;
   }
   if (!*claimed) {
     claim_ = Claim::kTaken;
-    spdlog::info("xid={} key {} already used (found in {})", gtrid(), key_->key,
-                 resource);
+    Logger()->debug("xid={} key {} already used (found in {})", gtrid(),
+                    key_->key, resource);
     return Status::AlreadyExists("key " + key_->key + " was already used");
   }
   claimed_in_.insert(resource);

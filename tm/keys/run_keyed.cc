@@ -1,13 +1,12 @@
 #include "xatm/run_keyed.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <thread>
 #include <vector>
 
-#include "xatm/key_table.h"
 #include "tm/names.h"
+#include "xatm/key_table.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -110,8 +109,8 @@ Result<std::optional<KeyedOutcome>> LookupKey(TransactionManager& manager,
       if (stored.status().code() == StatusCode::kUnavailable) {
         // The claim in each branch still protects every resource the work
         // writes; this one is asked again by that claim if it is one.
-        spdlog::warn("key {}: cannot read it in {}: {}", key.key, r->name(),
-                     stored.status().ToString());
+        Logger()->warn("key {}: cannot read it in {}: {}", key.key, r->name(),
+                       stored.status().ToString());
         continue;
       }
       return stored.status().WithContext("reading key " + key.key + " in " +
@@ -130,8 +129,8 @@ Result<std::optional<KeyedOutcome>> LookupKey(TransactionManager& manager,
   outcome.gtrid = found->gtrid;
   outcome.status = CommittedOutcome(manager, found->gtrid);
   outcome.replayed = true;
-  spdlog::info("xid={} key {} already used: {}", outcome.gtrid, key.key,
-               outcome.status.ToString());
+  Logger()->debug("xid={} key {} already used: {}", outcome.gtrid, key.key,
+                  outcome.status.ToString());
   return std::optional<KeyedOutcome>(outcome);
 }
 
@@ -157,7 +156,7 @@ Result<KeyedOutcome> RunKeyed(TransactionManager& manager,
   KeyedOutcome outcome;
   outcome.gtrid = txn.gtrid();
   if (!done.ok()) {
-    spdlog::info("xid={} rolling back: {}", outcome.gtrid, done.message());
+    Logger()->debug("xid={} rolling back: {}", outcome.gtrid, done.message());
     (void)txn.transaction().Rollback();
     outcome.status = done;
     return outcome;

@@ -1,7 +1,6 @@
 // DecisionLog::Open: lock, replay, new segment.
 #include "xatm/decision_log.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
 #include "tm/log/open_decisions.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -174,7 +174,7 @@ Status CheckPrivate(FileSystem* fs, const std::string& dir,
           "owner's alone: chmod -R go-rwx " + dir +
           " (xatm init does this for its owner)");
     }
-    spdlog::warn(
+    Logger()->warn(
         "decision log {}: {} is readable by other users (mode {}); make it "
         "its owner's alone: chmod -R go-rwx {} (xatm init does this for its "
         "owner)",
@@ -284,7 +284,7 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
   Result<ReplayResult> replay = ReplayLog(fs, dir, &builder);
   if (!replay.ok()) return replay.status().WithContext(context);
   for (const std::string& torn : replay->torn_tails) {
-    spdlog::warn("{}: ignored torn tail in {}", context, torn);
+    Logger()->warn("{}: ignored torn tail in {}", context, torn);
   }
   if (*creation == Creation::kFinish && replay->records != 0) {
     return Status::FailedPrecondition(
@@ -304,16 +304,16 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     // Only now, with a segment durable: never an identity without one.
     Status installed = InstallLogIdentity(fs, dir);
     if (!installed.ok()) return installed.WithContext(context);
-    spdlog::info("{}: created for node {}", context, options.node_id);
+    Logger()->info("{}: created for node {}", context, options.node_id);
   } else if (*creation == Creation::kAdopt) {
-    spdlog::warn("{}: adopted a log without identity for node {}", context,
-                 options.node_id);
+    Logger()->warn("{}: adopted a log without identity for node {}", context,
+                   options.node_id);
   }
   // Opened at every pass of `xatm serve`: worth a line only when something
   // is left to finish.
-  spdlog::log(open_count > 0 ? spdlog::level::info : spdlog::level::debug,
-              "{}: replayed {} records from {} segments, {} open decisions",
-              context, replay->records, replay->replayed.size(), open_count);
+  Logger()->log(open_count > 0 ? spdlog::level::info : spdlog::level::debug,
+                "{}: replayed {} records from {} segments, {} open decisions",
+                context, replay->records, replay->replayed.size(), open_count);
   return std::unique_ptr<DecisionLog>(std::move(log));
 }
 

@@ -1,7 +1,5 @@
 #include "tm/log/decision_log_impl.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -9,6 +7,7 @@
 #include "tm/log/log_replay.h"
 #include "tm/log/record_codec.h"
 #include "tm/log/segment.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -41,7 +40,7 @@ DecisionLogImpl::~DecisionLogImpl() {
   if (file_ != nullptr) {
     Status closed = file_->Close();
     if (!closed.ok()) {
-      spdlog::warn("decision log {}: {}", dir_, closed.ToString());
+      Logger()->warn("decision log {}: {}", dir_, closed.ToString());
     }
   }
 }
@@ -289,7 +288,7 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
     Status closed = file_->Close();
     if (!closed.ok()) {
       // Its contents were synced before the switch; nothing is lost.
-      spdlog::warn("decision log {}: {}", dir_, closed.ToString());
+      Logger()->warn("decision log {}: {}", dir_, closed.ToString());
     }
   }
   file_ = std::move(*file);
@@ -297,8 +296,8 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
   batch_seq_ = 1;
   segment_size_ = checkpoint.size();
   checkpoint_size_ = checkpoint.size();
-  spdlog::debug("decision log {}: started {} with {} open decisions", dir_,
-                name, decisions_.size());
+  Logger()->debug("decision log {}: started {} with {} open decisions", dir_,
+                  name, decisions_.size());
 
   // The new checkpoint makes older segments obsolete; deleting them is
   // housekeeping, and one left behind is skipped by the next replay.
@@ -309,7 +308,7 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
 void DecisionLogImpl::DeleteSegmentsBefore(uint64_t seq) {
   Result<std::vector<SegmentRef>> segments = ListSegments(fs_, dir_);
   if (!segments.ok()) {
-    spdlog::warn("decision log {}: {}", dir_, segments.status().ToString());
+    Logger()->warn("decision log {}: {}", dir_, segments.status().ToString());
     return;
   }
   bool deleted = false;
@@ -319,13 +318,13 @@ void DecisionLogImpl::DeleteSegmentsBefore(uint64_t seq) {
     if (status.ok()) {
       deleted = true;
     } else if (status.code() != StatusCode::kNotFound) {
-      spdlog::warn("decision log {}: {}", dir_, status.ToString());
+      Logger()->warn("decision log {}: {}", dir_, status.ToString());
     }
   }
   if (!deleted) return;
   Status synced = fs_->SyncDir(dir_);
   if (!synced.ok())
-    spdlog::warn("decision log {}: {}", dir_, synced.ToString());
+    Logger()->warn("decision log {}: {}", dir_, synced.ToString());
 }
 
 void DecisionLogImpl::Fail(const Status& status) {
@@ -342,8 +341,8 @@ void DecisionLogImpl::Fail(const Status& status) {
     if (waiters_.Advance(batch)) waiters_.WakeAll(batch);
   }
   if (metrics_ != nullptr) metrics_->SetLogFailed(true);
-  spdlog::error("decision log {} failed, refusing every further record: {}",
-                dir_, status.ToString());
+  Logger()->error("decision log {} failed, refusing every further record: {}",
+                  dir_, status.ToString());
 }
 
 Status DecisionLogImpl::StickyError() const {

@@ -1,10 +1,9 @@
 #include "tm/log/open_decisions.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "tm/log/coding.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 namespace {
@@ -126,7 +125,7 @@ void OpenDecisions::AddTombstone(std::string_view gtrid, int64_t time_ms) {
   tombstone_order_.push_back(std::move(tombstone));
   while (tombstone_order_.size() > max_tombstones_) {
     const DecisionRecord& oldest = tombstone_order_.front();
-    spdlog::warn(
+    Logger()->warn(
         "xid={} decision log: more than {} tombstones, dropping the oldest "
         "(a prepared branch of it would now be presumed aborted)",
         oldest.gtrid, max_tombstones_);

@@ -1,12 +1,11 @@
 #include "tm/saga/saga_driver.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <map>
 #include <thread>
 
 #include "tm/crash_point.h"
+#include "xatm/logging.h"
 #include "xatm/saga_barrier.h"
 
 namespace xatm {
@@ -110,8 +109,8 @@ bool SagaDriver::Save(bool forced) {
   r_.updated_ms = tm_.clock().NowMs();
   Status s = journal_.Save(r_, forced);
   if (s.ok()) return true;
-  spdlog::warn("xid={} saga {}: its record could not be saved, stopping: {}",
-               r_.id, r_.definition.name, s.ToString());
+  Logger()->warn("xid={} saga {}: its record could not be saved, stopping: {}",
+                 r_.id, r_.definition.name, s.ToString());
   Stop("its record could not be saved: " + s.ToString());
   return false;
 }
@@ -208,8 +207,8 @@ bool SagaDriver::PivotRan() {
 SagaDriver::Next SagaDriver::Stuck(const std::string& reason) {
   r_.phase = SagaPhase::kFailedToCompensate;
   r_.reason = reason;
-  spdlog::error("xid={} saga {} failed to compensate: {}", r_.id,
-                r_.definition.name, reason);
+  Logger()->error("xid={} saga {} failed to compensate: {}", r_.id,
+                  r_.definition.name, reason);
   Save(true);
   return Next::kStop;
 }
@@ -217,14 +216,14 @@ SagaDriver::Next SagaDriver::Stuck(const std::string& reason) {
 SagaDriver::Next SagaDriver::BeginCompensating(const std::string& reason) {
   if (PivotRan()) {
     // Forward only: the step is tried again by a later pass.
-    spdlog::warn("xid={} saga {}: {}; its pivot ran, so it goes forward only",
-                 r_.id, r_.definition.name, reason);
+    Logger()->warn("xid={} saga {}: {}; its pivot ran, so it goes forward only",
+                   r_.id, r_.definition.name, reason);
     if (!Save(false)) return Next::kStop;
     Stop(reason + "; the pivot ran: retried forward later");
     return Next::kStop;
   }
-  spdlog::info("xid={} saga {} compensates: {}", r_.id, r_.definition.name,
-               reason);
+  Logger()->debug("xid={} saga {} compensates: {}", r_.id, r_.definition.name,
+                  reason);
   r_.phase = SagaPhase::kCompensating;
   r_.reason = reason;
   if (!Save(true)) return Next::kStop;
@@ -304,7 +303,7 @@ SagaDriver::Next SagaDriver::Finish() {
   r_.phase = SagaPhase::kCommitted;
   r_.reason.clear();
   Save(false);
-  spdlog::debug("xid={} saga {} committed", r_.id, r_.definition.name);
+  Logger()->debug("xid={} saga {} committed", r_.id, r_.definition.name);
   return Next::kStop;
 }
 
@@ -447,8 +446,8 @@ SagaDriver::Next SagaDriver::Backward() {
   CrashPoint("saga-before-final");
   r_.phase = SagaPhase::kCompensated;
   Save(false);
-  spdlog::info("xid={} saga {} compensated: {}", r_.id, r_.definition.name,
-               r_.reason);
+  Logger()->debug("xid={} saga {} compensated: {}", r_.id, r_.definition.name,
+                  r_.reason);
   return Next::kStop;
 }
 

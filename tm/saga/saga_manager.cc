@@ -1,7 +1,6 @@
-#include <spdlog/spdlog.h>
-
 #include "tm/crash_point.h"
 #include "tm/saga/saga_driver.h"
+#include "xatm/logging.h"
 #include "xatm/saga.h"
 
 namespace xatm {
@@ -200,8 +199,8 @@ SagaResumeResult SagaManager::Resume(const SagaResumeOptions& options) {
         continue;
       }
       if (!*claimed) continue;
-      spdlog::warn("xid={} saga {}: taken over from node {}", record.id,
-                   record.definition.name, record.node);
+      Logger()->warn("xid={} saga {}: taken over from node {}", record.id,
+                     record.definition.name, record.node);
       record.node = self;
       ++result.taken_over;
     }
@@ -277,8 +276,8 @@ Result<SagaOutcome> SagaManager::Retry(const std::string& id) {
       if (p == StepPhase::kFailed) p = StepPhase::kStarted;
     }
   }
-  spdlog::warn("xid={} saga {}: retried by an operator ({})", id,
-               record.definition.name, SagaPhaseName(record.phase));
+  Logger()->warn("xid={} saga {}: retried by an operator ({})", id,
+                 record.definition.name, SagaPhaseName(record.phase));
   record.updated_ms = tm_.clock().NowMs();
   Status saved = journal_->Save(record, /*forced=*/true);
   if (!saved.ok()) {
@@ -307,8 +306,8 @@ Result<SagaOutcome> SagaManager::MarkCompensated(const std::string& id,
   record.phase = SagaPhase::kCompensated;
   record.operator_reason = reason;
   record.updated_ms = tm_.clock().NowMs();
-  spdlog::warn("xid={} saga {}: marked compensated by an operator: {}", id,
-               record.definition.name, reason);
+  Logger()->warn("xid={} saga {}: marked compensated by an operator: {}", id,
+                 record.definition.name, reason);
   XATM_RETURN_IF_ERROR(journal_->Save(record, /*forced=*/true));
   return SagaOutcome{id, record.phase, record.reason};
 }

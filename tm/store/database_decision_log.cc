@@ -1,7 +1,5 @@
 #include "xatm/database_decision_log.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <utility>
 
@@ -11,6 +9,7 @@
 #include "tm/store/decision_sql.h"
 #include "tm/store/row_values.h"
 #include "tm/store/store_identity.h"
+#include "xatm/logging.h"
 #include "xatm/xid.h"
 
 namespace xatm {
@@ -104,8 +103,8 @@ DatabaseDecisionLog::~DatabaseDecisionLog() {
   Status s = FlushEnds();
   if (!s.ok()) {
     // Their rows stay; recovery finds every branch committed and ends them.
-    spdlog::warn("decision store '{}': finished decisions not deleted: {}",
-                 resource_->name(), s.ToString());
+    Logger()->warn("decision store '{}': finished decisions not deleted: {}",
+                   resource_->name(), s.ToString());
   }
 }
 
@@ -155,7 +154,7 @@ Status DatabaseDecisionLog::Decide(Branch& branch, const std::string& gtrid,
   }
   // The answer was lost. The fence settles it: it waits while the commit
   // may still land, then records abort unless the COMMIT row is there.
-  spdlog::warn(
+  Logger()->warn(
       "xid={} answer to the decision commit on {} lost ({}): "
       "settling it through the decision table",
       gtrid, resource_->name(), committed.message());
@@ -171,8 +170,8 @@ Status DatabaseDecisionLog::Decide(Branch& branch, const std::string& gtrid,
                            "); the commit did not take effect, abort "
                            "recorded");
   }
-  spdlog::info("xid={} decision commit on {} confirmed from its row", gtrid,
-               resource_->name());
+  Logger()->info("xid={} decision commit on {} confirmed from its row", gtrid,
+                 resource_->name());
   return Status::Ok();
 }
 
@@ -312,7 +311,7 @@ Result<std::vector<DecisionRecord>> DatabaseDecisionLog::ReadOpen(
 std::vector<DecisionRecord> DatabaseDecisionLog::OpenCommits() const {
   Result<std::vector<DecisionRecord>> open = ReadOpenCommits();
   if (!open.ok()) {
-    spdlog::warn("{}", open.status().ToString());
+    Logger()->warn("{}", open.status().ToString());
     return {};
   }
   return std::move(open).value();
@@ -328,7 +327,7 @@ std::optional<DecisionRecord> DatabaseDecisionLog::FindOpenCommit(
   Result<std::vector<DecisionRecord>> found =
       ReadOpen(sql_->select_open_one, {gtrid});
   if (!found.ok()) {
-    spdlog::warn("{}", found.status().ToString());
+    Logger()->warn("{}", found.status().ToString());
     return std::nullopt;
   }
   if (found->empty()) return std::nullopt;
