@@ -15,6 +15,7 @@ PACKAGES=(
   nftables iptables  # firewall black holes in the crash tests
   python3 git  # scripts/check-links.sh, scripts/check-cli-docs.sh
   groff-base  # the man page render check
+  dpkg-dev file  # cpack -G DEB's Depends (dpkg-shlibdeps); check-packages.sh
 )
 
 # --fuzz: also what the libFuzzer run needs (clang and its runtime).
