@@ -52,6 +52,9 @@ step "starting PostgreSQL and MariaDB"
 step "running the tests"
 ctest --test-dir "$ROOT/build/test" --output-on-failure -j"$JOBS"
 
+step "making, installing and removing the Debian packages"
+"$ROOT/scripts/check-packages.sh" "$ROOT/build/test"
+
 if [ "$QUICK" -eq 0 ]; then
   step "building with AddressSanitizer and UndefinedBehaviorSanitizer"
   cmake -S "$ROOT" -B "$ROOT/build/asan" -DCMAKE_BUILD_TYPE=Debug \

@@ -8,8 +8,8 @@
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 
-#ifndef SAGA_EXAMPLE_BINARY
-#error "SAGA_EXAMPLE_BINARY must name the saga_example executable"
+#ifndef EXAMPLE_BINARY
+#error "EXAMPLE_BINARY must name the saga_example executable"
 #endif
 
 namespace xatm {
@@ -24,7 +24,7 @@ TEST(SagaExampleTest, RunsItsOrdersToTheRightEnds) {
   }
   testing::TempDir dir;
   testing::ProcessResult r =
-      testing::RunProcess({SAGA_EXAMPLE_BINARY, dir.path() + "/log"});
+      testing::RunProcess({EXAMPLE_BINARY, dir.path() + "/log"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("order 30.00 to Lisbon: committed OK\n"),
             std::string::npos)
@@ -41,7 +41,7 @@ TEST(SagaExampleTest, RunsItsOrdersToTheRightEnds) {
 
   // A second run on the same log: the first left nothing unfinished.
   testing::ProcessResult again =
-      testing::RunProcess({SAGA_EXAMPLE_BINARY, dir.path() + "/log"});
+      testing::RunProcess({EXAMPLE_BINARY, dir.path() + "/log"});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
 }
 

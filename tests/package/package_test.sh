@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the built tree into a temporary prefix and builds and runs an
-# application against the installed CMake package.
+# Installs the built tree into a temporary prefix and builds applications
+# against it: tests/package/consumer and examples/ with the CMake package,
+# and examples/two_phase_transfer.cc with pkg-config (xatm.pc). With the
+# test servers' variables set (scripts/db.sh's env.sh, as in CI) the
+# examples built here also run against them, each checking its result.
 set -euo pipefail
 BUILD_DIR=$1
 SOURCE_DIR=$2
@@ -28,3 +31,28 @@ if [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ] ||
   exit 1
 fi
 
+# examples/ as a project of its own, with find_package(xatm).
+cmake -S "$SOURCE_DIR/examples" -B "$WORK/examples" \
+  -DCMAKE_PREFIX_PATH="$WORK/prefix" >/dev/null
+cmake --build "$WORK/examples" >/dev/null
+
+# pkg-config alone: the flags it gives must compile and link a program.
+PKG_CONFIG_PATH=$(dirname "$(find "$WORK/prefix" -name xatm.pc)")
+export PKG_CONFIG_PATH
+pkg-config --libs xatm
+# shellcheck disable=SC2046  # the flags are words
+g++ -std=c++17 -o "$WORK/two_phase_transfer" \
+  "$SOURCE_DIR/examples/two_phase_transfer.cc" $(pkg-config --cflags --libs xatm)
+
+if [ -z "${XATM_TEST_PG_CONNINFO:-}" ]; then
+  echo "package_test: no test servers in the environment; examples built, not run"
+  exit 0
+fi
+# Each prints "... example ok" last and exits 0 only when its check held.
+for program in "$WORK"/examples/{two_phase_transfer,keyed_transaction,sweeper_metrics,saga_example} \
+               "$WORK/two_phase_transfer"; do
+  rm -rf "$WORK/example-log"
+  out=$("$program" "$WORK/example-log") || { echo "$out"; exit 1; }
+  echo "$out" | tail -1
+  echo "$out" | tail -1 | grep -q ' example ok$'
+done
