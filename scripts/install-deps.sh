@@ -17,6 +17,7 @@ PACKAGES=(
   python3-yaml  # scripts/check-metric-names.py reads the Prometheus rules
   groff-base  # the man page render check
   doxygen  # the API reference check (scripts/check-api-docs.sh)
+  clang-format  # scripts/check-format.sh
   dpkg-dev file  # cpack -G DEB's Depends (dpkg-shlibdeps); check-packages.sh
 )
 

@@ -24,6 +24,9 @@ if [ "$QUICK" -eq 0 ]; then "$ROOT/scripts/install-deps.sh" --fuzz; fi
 step "checking documentation links and file names in comments"
 "$ROOT/scripts/check-links.sh" "$ROOT"
 
+step "checking the C++ formatting (.clang-format)"
+"$ROOT/scripts/check-format.sh" "$ROOT"
+
 # Compiler cache: a second run (another clone, another directory) rebuilds
 # only what changed. Paths are taken relative to the checkout so clones
 # share entries. XATM_NO_CCACHE=1 builds without it.
