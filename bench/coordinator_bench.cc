@@ -67,8 +67,8 @@ class NoopResource : public Resource {
   Result<BranchOutcome> LookupOutcome(const Xid&) override {
     return BranchOutcome::kCommitted;
   }
-  Result<std::vector<Row>> QueryLocal(const std::string&,
-                                      const std::vector<std::string>&) override {
+  Result<std::vector<Row>> QueryLocal(
+      const std::string&, const std::vector<std::string>&) override {
     return std::vector<Row>{};
   }
   Status ExecuteLocal(const std::string&,
@@ -110,12 +110,11 @@ void RunTransactions(benchmark::State& state, int resources) {
   if (state.threads() == 1) {
     double allocations =
         static_cast<double>(g_allocations.load() - allocations_before);
-    state.counters["allocs/txn"] = benchmark::Counter(
-        allocations, benchmark::Counter::kAvgIterations);
+    state.counters["allocs/txn"] =
+        benchmark::Counter(allocations, benchmark::Counter::kAvgIterations);
   }
-  state.counters["txn/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["txn/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // One branch: one-phase commit, no log, no hand-off.

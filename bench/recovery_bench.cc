@@ -31,8 +31,8 @@
 
 #include "bench/backlog/recovery_backlog.h"
 #include "xatm/config.h"
-#include "xatm/open_from_config.h"
 #include "xatm/logging.h"
+#include "xatm/open_from_config.h"
 
 extern char** environ;
 

@@ -163,7 +163,7 @@ int RunCommand(const Invocation& invocation, const CommandSpec& spec,
     }
     endpoint = std::move(started).value();
   }
-    CommandContext context(invocation, std::move(vars), std::move(config), json);
+  CommandContext context(invocation, std::move(vars), std::move(config), json);
   return body(context);
 }
 

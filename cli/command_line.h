@@ -17,9 +17,9 @@
 
 #include "cli/bank/account_ref.h"
 #include "cli/command.h"
+#include "cli/logging.h"
 #include "xatm/config.h"
 #include "xatm/status.h"
-#include "cli/logging.h"
 
 namespace xatm {
 

@@ -2,10 +2,10 @@
 
 #include <iomanip>
 
-#include "tm/text_format.h"
 #include "cli/command.h"
 #include "cli/command_line.h"
 #include "cli/logging.h"
+#include "tm/text_format.h"
 
 namespace xatm {
 namespace {

@@ -1,10 +1,10 @@
 #include "cli/metrics_endpoint.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <signal.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cstdlib>
 #include <exception>

@@ -25,7 +25,8 @@ InDoubtReport ListInDoubt(TransactionManager& manager, bool all_nodes) {
     entry.gtrid = b.branch.id.xid.Gtrid();
     entry.resource = b.resource->name();
     entry.age_ms = now_ms - b.branch.id.xid.begin_ms;
-    entry.decided_commit = manager.log().FindOpenCommit(entry.gtrid).has_value();
+    entry.decided_commit =
+        manager.log().FindOpenCommit(entry.gtrid).has_value();
     report.branches.push_back(std::move(entry));
   }
   for (DecisionRecord& d : manager.log().OpenCommits()) {

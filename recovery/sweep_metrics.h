@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "xatm/sweep_result.h"
 #include "xatm/metrics.h"
+#include "xatm/sweep_result.h"
 
 namespace xatm {
 

@@ -4,17 +4,28 @@ namespace xatm {
 
 const char* SweepActionName(SweepAction action) {
   switch (action) {
-    case SweepAction::kCommitted: return "committed";
-    case SweepAction::kRolledBack: return "rolled-back";
-    case SweepAction::kWouldCommit: return "would-commit";
-    case SweepAction::kWouldRollBack: return "would-roll-back";
-    case SweepAction::kEnded: return "ended";
-    case SweepAction::kHeuristic: return "HEURISTIC";
-    case SweepAction::kSkippedYoung: return "skipped-young";
-    case SweepAction::kSkippedInFlight: return "skipped-in-flight";
-    case SweepAction::kRetryLater: return "retry-later";
-    case SweepAction::kResourceDown: return "resource-down";
-    case SweepAction::kLeftAlone: return "left-alone";
+    case SweepAction::kCommitted:
+      return "committed";
+    case SweepAction::kRolledBack:
+      return "rolled-back";
+    case SweepAction::kWouldCommit:
+      return "would-commit";
+    case SweepAction::kWouldRollBack:
+      return "would-roll-back";
+    case SweepAction::kEnded:
+      return "ended";
+    case SweepAction::kHeuristic:
+      return "HEURISTIC";
+    case SweepAction::kSkippedYoung:
+      return "skipped-young";
+    case SweepAction::kSkippedInFlight:
+      return "skipped-in-flight";
+    case SweepAction::kRetryLater:
+      return "retry-later";
+    case SweepAction::kResourceDown:
+      return "resource-down";
+    case SweepAction::kLeftAlone:
+      return "left-alone";
     case SweepAction::kSagaCommitted:
       return "saga-committed";
     case SweepAction::kSagaCompensated:

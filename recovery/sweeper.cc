@@ -161,7 +161,8 @@ void Sweeper::ForgetSettledNodes(const Pass& pass) {
   // What the pass saw of them; a decision it ENDed still counts (the next
   // pass removes the row), so the store is not read again for this.
   std::set<std::string> unsettled = pass.misplaced_nodes;
-  for (const OwnBranch& b : pass.prepared) unsettled.insert(b.branch.id.xid.node);
+  for (const OwnBranch& b : pass.prepared)
+    unsettled.insert(b.branch.id.xid.node);
   for (const DecisionRecord& d : pass.open_before) {
     Result<Xid> xid = Xid::ParseGtrid(d.gtrid);
     if (xid.ok()) unsettled.insert(xid->node);

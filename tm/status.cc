@@ -35,32 +35,50 @@ const char* StatusCodeName(StatusCode code) {
 
 RetryRule RetryRuleFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return RetryRule::kNone;
+    case StatusCode::kOk:
+      return RetryRule::kNone;
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists: return RetryRule::kFixRequest;
-    case StatusCode::kFailedPrecondition: return RetryRule::kFixStateFirst;
-    case StatusCode::kAborted: return RetryRule::kRetryTransaction;
-    case StatusCode::kUnavailable: return RetryRule::kRetryCall;
-    case StatusCode::kInDoubt: return RetryRule::kLeaveToRecovery;
-    case StatusCode::kUnknownOutcome: return RetryRule::kCheckFirst;
-    case StatusCode::kDataLoss: return RetryRule::kAlertOperator;
-    case StatusCode::kInternal: return RetryRule::kReportBug;
+    case StatusCode::kAlreadyExists:
+      return RetryRule::kFixRequest;
+    case StatusCode::kFailedPrecondition:
+      return RetryRule::kFixStateFirst;
+    case StatusCode::kAborted:
+      return RetryRule::kRetryTransaction;
+    case StatusCode::kUnavailable:
+      return RetryRule::kRetryCall;
+    case StatusCode::kInDoubt:
+      return RetryRule::kLeaveToRecovery;
+    case StatusCode::kUnknownOutcome:
+      return RetryRule::kCheckFirst;
+    case StatusCode::kDataLoss:
+      return RetryRule::kAlertOperator;
+    case StatusCode::kInternal:
+      return RetryRule::kReportBug;
   }
   return RetryRule::kReportBug;
 }
 
 const char* RetryRuleName(RetryRule rule) {
   switch (rule) {
-    case RetryRule::kNone: return "none";
-    case RetryRule::kFixRequest: return "fix the request";
-    case RetryRule::kFixStateFirst: return "fix the state first";
-    case RetryRule::kRetryTransaction: return "retry the transaction";
-    case RetryRule::kRetryCall: return "retry the call later";
-    case RetryRule::kLeaveToRecovery: return "leave it to recovery";
-    case RetryRule::kCheckFirst: return "check before retrying";
-    case RetryRule::kAlertOperator: return "alert an operator";
-    case RetryRule::kReportBug: return "report a bug";
+    case RetryRule::kNone:
+      return "none";
+    case RetryRule::kFixRequest:
+      return "fix the request";
+    case RetryRule::kFixStateFirst:
+      return "fix the state first";
+    case RetryRule::kRetryTransaction:
+      return "retry the transaction";
+    case RetryRule::kRetryCall:
+      return "retry the call later";
+    case RetryRule::kLeaveToRecovery:
+      return "leave it to recovery";
+    case RetryRule::kCheckFirst:
+      return "check before retrying";
+    case RetryRule::kAlertOperator:
+      return "alert an operator";
+    case RetryRule::kReportBug:
+      return "report a bug";
   }
   return "unknown";
 }

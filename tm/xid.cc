@@ -45,9 +45,12 @@ bool ParseHex16(std::string_view s, uint64_t* out) {
   uint64_t v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return false;
     v = (v << 4) | static_cast<uint64_t>(d);
   }
   *out = v;
@@ -70,10 +73,9 @@ Status ValidateHome(std::string_view home) {
     valid = valid && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
   }
   if (valid) return Status::Ok();
-  return Status::InvalidArgument("decision home '" + std::string(home) +
-                                 "' must be 1 to " +
-                                 std::to_string(kMaxHomeLength) +
-                                 " lower-case letters or digits");
+  return Status::InvalidArgument(
+      "decision home '" + std::string(home) + "' must be 1 to " +
+      std::to_string(kMaxHomeLength) + " lower-case letters or digits");
 }
 
 std::string Xid::Gtrid() const {

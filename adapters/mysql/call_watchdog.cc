@@ -68,8 +68,8 @@ class Watchdog {
       }
       // Tickets disarmed meanwhile may make this wake-up early; that is
       // harmless, and cheaper than waking on every Disarm.
-      wake_at_ = armed_.empty() ? Clock::time_point::max()
-                                : armed_.begin()->first;
+      wake_at_ =
+          armed_.empty() ? Clock::time_point::max() : armed_.begin()->first;
       if (armed_.empty()) {
         cv_.wait(lock);
       } else {

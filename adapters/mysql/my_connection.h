@@ -18,8 +18,8 @@
 
 #include "adapters/mysql/my_error.h"
 #include "adapters/pool_gauges.h"
-#include "xatm/resource_config.h"
 #include "xatm/resource.h"
+#include "xatm/resource_config.h"
 
 namespace sql {
 class Connection;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "xatm/resource_config.h"
 #include "xatm/resource.h"
+#include "xatm/resource_config.h"
 
 namespace xatm {
 

@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "xatm/resource_config.h"
 #include "xatm/resource.h"
+#include "xatm/resource_config.h"
 
 namespace xatm {
 

@@ -13,8 +13,7 @@ namespace {
 Result<std::vector<Row>> BenchRows(Resource& resource,
                                    const std::string& prefix) {
   Result<std::vector<Row>> rows = resource.QueryLocal(
-      "SELECT id, balance FROM xatm_accounts WHERE id LIKE ?",
-      {prefix + "%"});
+      "SELECT id, balance FROM xatm_accounts WHERE id LIKE ?", {prefix + "%"});
   if (!rows.ok()) {
     return rows.status().WithContext("reading the bench accounts of " +
                                      resource.name());

@@ -2,12 +2,12 @@
 #include <algorithm>
 #include <map>
 
-#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/json_output.h"
 #include "cli/manager.h"
+#include "xatm/resource_factory.h"
 
 namespace xatm {
 namespace {

@@ -53,7 +53,8 @@ std::string IntOption(const CommandContext& ctx, const char* name, int min,
 }
 
 // The sum over every resource's bench accounts.
-Result<Amount> SumAll(const BenchTarget& target, const BenchSettings& settings) {
+Result<Amount> SumAll(const BenchTarget& target,
+                      const BenchSettings& settings) {
   Amount total;
   for (const auto& r : target.resources()) {
     Result<Amount> sum =
@@ -274,8 +275,9 @@ int Run(const Invocation& invocation) {
     }
     if (const std::string* prefix = ctx.Option("account-prefix")) {
       if (!ValidBenchPrefix(*prefix)) {
-        return ctx.Fail(kExitUsage, "--account-prefix must be 1 to 16 of "
-                                    "[a-z0-9-]");
+        return ctx.Fail(kExitUsage,
+                        "--account-prefix must be 1 to 16 of "
+                        "[a-z0-9-]");
       }
       settings.account_prefix = *prefix;
     }

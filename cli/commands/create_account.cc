@@ -1,9 +1,9 @@
 // xatm create-account RES:ID --balance AMOUNT
-#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
 #include "cli/manager.h"
+#include "xatm/resource_factory.h"
 
 namespace xatm {
 namespace {

@@ -2,13 +2,13 @@
 // database decision store's table.
 #include <ctime>
 
-#include "xatm/resource_factory.h"
 #include "cli/command_line.h"
 #include "cli/commands/commands.h"
-#include "xatm/decision_log.h"
 #include "cli/json_output.h"
 #include "tm/names.h"
 #include "xatm/database_decision_log.h"
+#include "xatm/decision_log.h"
+#include "xatm/resource_factory.h"
 #include "xatm/xid.h"
 
 namespace xatm {

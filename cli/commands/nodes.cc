@@ -72,8 +72,7 @@ Json NodesJson(const std::map<std::string, NodeLine>& lines,
           {"takeover_after_ms", config.takeover_after_ms}};
 }
 
-void WriteTable(std::ostream& out,
-                const std::map<std::string, NodeLine>& lines,
+void WriteTable(std::ostream& out, const std::map<std::string, NodeLine>& lines,
                 const std::vector<ResourceFailure>& unreachable,
                 const Config& config) {
   std::vector<std::vector<std::string>> rows = {
@@ -99,7 +98,8 @@ void WriteTable(std::ostream& out,
     std::string text;
     for (size_t i = 0; i < row.size(); ++i) {
       text += row[i];
-      if (i + 1 < row.size()) text += std::string(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size())
+        text += std::string(width[i] - row[i].size() + 2, ' ');
     }
     out << text << "\n";
   }
@@ -140,13 +140,14 @@ int Run(const Invocation& invocation) {
         registry.ok() ? (*registry)->List()
                       : Result<std::vector<NodeRecord>>(registry.status());
     if (!rows.ok()) {
-      return ctx.Fail(kExitFailed, rows.status().ToString() +
-                                       " (run `xatm init` to create the table)");
+      return ctx.Fail(
+          kExitFailed,
+          rows.status().ToString() + " (run `xatm init` to create the table)");
     }
     std::map<std::string, NodeLine> lines;
     for (NodeRecord& row : *rows) lines[row.node].row = std::move(row);
-    OwnBranches prepared = ListBranchesOf(
-        **tm, nullptr, [](const std::string&) { return true; });
+    OwnBranches prepared =
+        ListBranchesOf(**tm, nullptr, [](const std::string&) { return true; });
     for (const OwnBranch& b : prepared.branches) {
       ++lines[b.branch.id.xid.node].prepared;
     }

@@ -1,6 +1,5 @@
 #include "cli/commands/recovery_output.h"
 
-
 namespace xatm {
 
 void PrintEvents(std::ostream& out, const std::vector<SweepEvent>& events) {

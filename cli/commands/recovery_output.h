@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "xatm/sweep_result.h"
 #include "cli/json_output.h"
 #include "tm/text_format.h"  // FormatAge
+#include "xatm/sweep_result.h"
 
 namespace xatm {
 

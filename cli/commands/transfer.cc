@@ -136,8 +136,9 @@ int Run(const Invocation& invocation) {
     }
     auto not_possible = [&](const std::string& why) {
       return ctx.Fail(kExitUsage,
-                      why + ": two-phase commit is not possible (use "
-                            "--protocol saga, or leave --protocol out)",
+                      why +
+                          ": two-phase commit is not possible (use "
+                          "--protocol saga, or leave --protocol out)",
                       request);
     };
     std::string why_saga;

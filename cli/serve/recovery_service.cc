@@ -37,8 +37,7 @@ SweeperOptions ServiceSweeperOptions(const Config& config, SagaManager* sagas,
 Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
     const Config& config) {
   if (!config.file_store()) {
-    Result<std::unique_ptr<TransactionManager>> tm =
-        OpenCommandManager(config);
+    Result<std::unique_ptr<TransactionManager>> tm = OpenCommandManager(config);
     if (!tm.ok()) return tm.status();
     return Make(config, std::move(tm).value(), nullptr);
   }

@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "xatm/config.h"
 #include "cli/serve/pass_log.h"
 #include "cli/serve/stop_signal.h"
+#include "xatm/config.h"
 #include "xatm/node_heartbeat.h"
 #include "xatm/saga.h"
 #include "xatm/sweeper.h"

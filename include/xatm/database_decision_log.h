@@ -51,10 +51,10 @@ struct DatabaseDecisionLogOptions {
 
 /// One row of the table, for `xatm log dump`.
 struct StoredDecision {
-  std::string gtrid;  ///< the global transaction (the table's key)
+  std::string gtrid;    ///< the global transaction (the table's key)
   std::string outcome;  ///< "commit" or "abort"
   std::vector<std::string> resources;  ///< the branches' resource names
-  std::string node;  ///< the node that began the transaction
+  std::string node;                    ///< the node that began the transaction
   int64_t decided_ms = 0;  ///< when the row was inserted (database clock)
   bool ended = false;  ///< recovery finished every branch (kept as evidence)
   std::string detail;  ///< a heuristic outcome, if one was found

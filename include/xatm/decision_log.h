@@ -177,9 +177,9 @@ class DecisionLog {
   /// applies (the transaction may be old), but a recorded abort still wins
   /// (FailedPrecondition: the transaction can no longer commit). A log
   /// records no aborts: the default is LogCommit.
-  virtual Status LogCommitAfterTheFact(const std::string& gtrid,
-                                   const std::vector<std::string>& resources,
-                                   int64_t time_ms);
+  virtual Status LogCommitAfterTheFact(
+      const std::string& gtrid, const std::vector<std::string>& resources,
+      int64_t time_ms);
 
   /// The abort this process has just claimed (ClaimAbort answered true) is
   /// withdrawn for a COMMIT decision over `resources`: read again after the
@@ -252,8 +252,8 @@ class DecisionLog {
 
 /// One record as found by a scan, with its place in the log.
 struct ScannedRecord {
-  std::string segment;  ///< file name
-  uint64_t offset = 0;  ///< byte offset of the frame in the segment
+  std::string segment;    ///< file name
+  uint64_t offset = 0;    ///< byte offset of the frame in the segment
   DecisionRecord record;  ///< what it says
 };
 
@@ -261,9 +261,9 @@ struct ScannedRecord {
 struct LogScan {
   /// From xatm-log.id; has_identity false when there is none.
   bool has_identity = false;
-  std::string node_id;  ///< the node the log belongs to (identity)
+  std::string node_id;     ///< the node the log belongs to (identity)
   int64_t created_ms = 0;  ///< when the log was made (identity), Unix ms
-  std::vector<std::string> segments;  ///< in order
+  std::vector<std::string> segments;   ///< in order
   std::vector<ScannedRecord> records;  ///< every record, in log order
   /// A torn tail (ignored by Open), if any; "SEGMENT at offset N: reason",
   /// several joined by "; " when interrupted checkpoints follow.

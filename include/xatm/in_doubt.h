@@ -25,7 +25,7 @@ struct InDoubtBranch {
 
 /// Everything ListInDoubt found.
 struct InDoubtReport {
-  std::vector<InDoubtBranch> branches;  ///< prepared branches
+  std::vector<InDoubtBranch> branches;         ///< prepared branches
   std::vector<DecisionRecord> open_decisions;  ///< COMMIT without END
   /// Resources whose prepared branches could not be listed: what they
   /// hold is unknown.

@@ -27,8 +27,8 @@ struct NodeRecord {
   std::string node;  ///< the node id (the table's key)
   /// Which process holds the node id: its token (process_identity.h).
   std::string instance;
-  std::string host;  ///< the holder's host name
-  int64_t pid = 0;   ///< the holder's process id
+  std::string host;    ///< the holder's host name
+  int64_t pid = 0;     ///< the holder's process id
   int64_t age_ms = 0;  ///< since its last heartbeat, by the database's clock
 };
 

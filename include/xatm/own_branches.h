@@ -35,7 +35,7 @@ struct MisplacedBranch {
 /// What ListOwnBranches and ListBranchesOf found.
 struct OwnBranches {
   std::vector<OwnBranch> branches;  ///< in resource order, then listing order
-  std::vector<ResourceFailure> failed;  ///< listing failed: state unknown
+  std::vector<ResourceFailure> failed;     ///< listing failed: state unknown
   std::vector<MisplacedBranch> misplaced;  ///< never resolved here
 };
 

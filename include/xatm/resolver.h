@@ -36,8 +36,8 @@ struct ResolveOptions {
 /// What ResolveManually did.
 struct ResolveResult {
   std::vector<SweepEvent> events;  ///< branch by branch, in order
-  int heuristics = 0;  ///< HEURISTIC outcomes it recorded
-  int remaining = 0;  ///< branches that could not be resolved now
+  int heuristics = 0;              ///< HEURISTIC outcomes it recorded
+  int remaining = 0;               ///< branches that could not be resolved now
 };
 
 /// InvalidArgument: not an xatm gtrid. FailedPrecondition: another node's

@@ -118,7 +118,7 @@ class Branch {
 
 /// A prepared branch found in a database by recovery.
 struct PreparedBranch {
-  BranchId id;  ///< its transaction and resource, parsed from `raw`
+  BranchId id;      ///< its transaction and resource, parsed from `raw`
   std::string raw;  ///< as the database shows it (gid / xid data)
   /// How long ago the database prepared it, by the database's own clock
   /// (PostgreSQL pg_prepared_xacts.prepared); nullopt when the database

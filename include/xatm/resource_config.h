@@ -29,9 +29,9 @@ struct ResourceConfig {
 
   /// MySQL / MariaDB: the server's host name or address.
   std::string host = "127.0.0.1";
-  int port = 3306;        ///< MySQL / MariaDB: the server's TCP port.
-  std::string user;       ///< MySQL / MariaDB: the user to log in as.
-  std::string database;   ///< MySQL / MariaDB: the default database.
+  int port = 3306;       ///< MySQL / MariaDB: the server's TCP port.
+  std::string user;      ///< MySQL / MariaDB: the user to log in as.
+  std::string database;  ///< MySQL / MariaDB: the default database.
   std::string password;  ///< secret: never log, never print
   /// TLS. Every mode but kDisabled refuses a connection that is not
   /// encrypted. ssl_ca: the CA file (PEM) that signed the server's

@@ -43,7 +43,7 @@ inline constexpr char kSagaIdParam[] = "${saga_id}";
 /// must affect: any other count is the business "no" of the step (its local
 /// transaction rolls back and the saga compensates).
 struct SqlCall {
-  std::string sql;  ///< '?' placeholders, as Branch::Execute
+  std::string sql;                  ///< '?' placeholders, as Branch::Execute
   std::vector<std::string> params;  ///< bound in order (kSagaIdParam: the id)
   std::optional<int64_t> expected_rows;  ///< the row count it must affect
 };
@@ -71,7 +71,7 @@ struct SagaStep {
 
 /// Work on a database that can prepare, done in the saga's final XA group.
 struct SagaXaWork {
-  std::string resource;  ///< the resource of the branch
+  std::string resource;             ///< the resource of the branch
   std::vector<SqlCall> statements;  ///< run in the branch, in order
 };
 
@@ -88,7 +88,7 @@ struct SagaDefinition {
   /// What the saga does, for operators: [A-Za-z0-9_.-]{1,64}.
   std::string name;
   std::vector<std::vector<SagaStep>> stages;  ///< at least one step
-  std::vector<SagaXaWork> xa_group;  ///< may be empty (no XA group)
+  std::vector<SagaXaWork> xa_group;           ///< may be empty (no XA group)
   /// From the saga's begin: a saga still going forward past this compensates
   /// (unless its pivot has run).
   int64_t deadline_ms = 60000;
@@ -140,7 +140,7 @@ std::optional<StepPhase> ParseStepPhase(std::string_view name);
 struct SagaRecord {
   std::string id;    ///< gtrid format (Xid::Gtrid): node, begin time, home
   std::string node;  ///< the node driving it now (changes on takeover)
-  SagaDefinition definition;  ///< what it runs, as given to Run
+  SagaDefinition definition;              ///< what it runs, as given to Run
   SagaPhase phase = SagaPhase::kForward;  ///< where it stands
   /// One per step, in stage order (stage 0's steps first).
   std::vector<StepPhase> steps;

@@ -46,10 +46,10 @@ struct SweepEvent {
 /// What one sweep pass did, in total and event by event.
 struct SweepResult {
   std::vector<SweepEvent> events;  ///< in listing order
-  int committed = 0;    ///< prepared branches committed
-  int rolled_back = 0;  ///< prepared branches rolled back
-  int ended = 0;        ///< decisions closed with an END
-  int heuristics = 0;   ///< outcomes contradicting a decision, recorded
+  int committed = 0;               ///< prepared branches committed
+  int rolled_back = 0;             ///< prepared branches rolled back
+  int ended = 0;                   ///< decisions closed with an END
+  int heuristics = 0;  ///< outcomes contradicting a decision, recorded
   /// Branches or decisions still unresolved after this sweep (anything that
   /// is not young or in flight, plus every resource that was down).
   int remaining = 0;

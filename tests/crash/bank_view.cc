@@ -3,9 +3,9 @@
 #include <stdexcept>
 
 #include "adapters/mysql/my_connection.h"
-#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "tests/integration/test_env.h"
+#include "xatm/resource_factory.h"
 #include "xatm/xid.h"
 
 namespace xatm::crash {

@@ -5,8 +5,8 @@
 // all, as that document promised.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
@@ -57,7 +57,8 @@ TEST_F(JsonInDoubtTest, InDoubtTransferPrintsItsGtridAndExitsThree) {
   ASSERT_FALSE(doc.is_discarded()) << run.Describe();
   const std::string gtrid = doc.value("gtrid", "");
   EXPECT_TRUE(std::regex_match(
-      gtrid, std::regex("xatm:" + node.id() + ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?")))
+      gtrid, std::regex("xatm:" + node.id() +
+                        ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?")))
       << run.out;
   EXPECT_EQ(doc["outcome"], "in_doubt") << run.out;
   EXPECT_EQ(doc["from"], tc->from.ToString());

@@ -121,8 +121,8 @@ TEST_P(KeyCrashTest, RetriesAfterTheCrashMoveTheMoneyExactlyOnce) {
   ChildExit early = node.Xatm(command);
   EXPECT_TRUE(early.ExitedWith(0) || early.ExitedWith(3)) << early.Describe();
   if (c.transfer_point == "after-prepare-all" && c.sweep_point.empty()) {
-    EXPECT_TRUE(early.ExitedWith(3)) << "the key is held by a prepared branch: "
-                                     << early.Describe();
+    EXPECT_TRUE(early.ExitedWith(3))
+        << "the key is held by a prepared branch: " << early.Describe();
   }
   std::printf("%s: retry before recovery: exit %d: %s", c.point.c_str(),
               early.code, early.out.c_str());

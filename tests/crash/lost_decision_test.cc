@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"
 #include "tests/crash/test_node.h"
 #include "tests/integration/test_env.h"
+#include "xatm/resource_factory.h"
 
 namespace xatm::crash {
 namespace {
@@ -66,8 +66,8 @@ class LostDecisionTest : public ::testing::Test {
     // Whatever happened, both servers run again for the next test.
     for (const char* which : {"pg", "my"}) {
       ChildExit up = Db("up", which);
-      EXPECT_TRUE(up.ExitedWith(0)) << "db.sh up " << which << ": "
-                                    << up.Describe();
+      EXPECT_TRUE(up.ExitedWith(0))
+          << "db.sh up " << which << ": " << up.Describe();
     }
   }
 
@@ -153,7 +153,8 @@ TEST_F(LostDecisionTest, AReplacedLogDirectoryIsRecoveredFromTheLedger) {
 
 TEST_F(LostDecisionTest, ManualCommitRefusesWhileAResourceIsDown) {
   Scenario scenario("resolve --commit with MariaDB down");
-  Result<TransferCase> made = NewTransferCase(bank_, node_.id(), "r", "pg", "my");
+  Result<TransferCase> made =
+      NewTransferCase(bank_, node_.id(), "r", "pg", "my");
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   tc_ = *made;
   ChildExit run =

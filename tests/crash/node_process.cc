@@ -34,11 +34,11 @@
 #include "cli/bank/account_ref.h"
 #include "cli/bank/amount.h"
 #include "cli/bank/transfer.h"
-#include "xatm/config.h"
-#include "xatm/open_from_config.h"
 #include "cli/serve/stop_signal.h"
 #include "xatm/background_sweeper.h"
+#include "xatm/config.h"
 #include "xatm/logging.h"
+#include "xatm/open_from_config.h"
 
 namespace xatm {
 namespace {

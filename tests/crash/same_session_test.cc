@@ -12,12 +12,12 @@
 #include <thread>
 
 #include "adapters/mysql/my_connection.h"
-#include "xatm/sweeper.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"
 #include "tests/crash/test_node.h"
 #include "tests/integration/test_env.h"
+#include "xatm/sweeper.h"
 #include "xatm/xid.h"
 
 namespace xatm::crash {

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "cli/bank/transfer.h"
-#include "xatm/sweeper.h"
 #include "tests/crash/bank_view.h"
 #include "tests/crash/checks.h"
 #include "tests/crash/scenario_tally.h"
 #include "tests/crash/test_node.h"
+#include "xatm/sweeper.h"
 
 namespace xatm::crash {
 namespace {

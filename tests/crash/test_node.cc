@@ -11,8 +11,8 @@
 #include <random>
 #include <stdexcept>
 
-#include "xatm/open_from_config.h"
 #include "tests/integration/test_env.h"
+#include "xatm/open_from_config.h"
 
 namespace xatm::crash {
 namespace {

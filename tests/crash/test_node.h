@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "xatm/config.h"
 #include "tests/crash/child_process.h"
+#include "xatm/config.h"
 #include "xatm/transaction_manager.h"
 
 namespace xatm::crash {

@@ -10,10 +10,10 @@
 #include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
 
 #ifndef XATM_BINARY
 #error "XATM_BINARY must name the xatm executable"

@@ -415,8 +415,7 @@ TEST(DecisionStoreDurabilityTest, ABinaryLogNotSyncedAtEachCommitIsRefused) {
     std::string db;
     ~Stop() { testing::RunProcess({"/bin/bash", XATM_DB_SCRIPT, "stop", db}); }
   } stop{db};
-  std::map<std::string, std::string> env =
-      testing::ReadEnvFile(db + "/env.sh");
+  std::map<std::string, std::string> env = testing::ReadEnvFile(db + "/env.sh");
   ResourceConfig config = testing::MysqlTestConfig("my");
   config.port = std::atoi(env.at("XATM_MY_PORT").c_str());
   config.password = env.at("XATM_MY_PASSWORD");
@@ -430,10 +429,10 @@ TEST(DecisionStoreDurabilityTest, ABinaryLogNotSyncedAtEachCommitIsRefused) {
   EXPECT_NE(store.status().message().find("sync_binlog = 0"), std::string::npos)
       << store.status().ToString();
 
-  testing::ProcessResult synced = testing::RunProcess(
-      {"/usr/bin/mariadb", "--no-defaults",
-       "--socket=" + db + "/my/mysqld.sock",
-       "-uroot", "-e", "SET GLOBAL sync_binlog = 1"});
+  testing::ProcessResult synced =
+      testing::RunProcess({"/usr/bin/mariadb", "--no-defaults",
+                           "--socket=" + db + "/my/mysqld.sock", "-uroot", "-e",
+                           "SET GLOBAL sync_binlog = 1"});
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   store = DatabaseDecisionLog::Open(*r);
   EXPECT_TRUE(store.ok()) << store.status().ToString();

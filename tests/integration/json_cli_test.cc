@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
 
 #ifndef XATM_BINARY
 #error "XATM_BINARY must name the xatm executable"
@@ -239,7 +239,8 @@ TEST_P(JsonCliTest, FailuresGiveAnErrorDocumentAndTheExitCode) {
 // with MariaDB unreachable (a port nobody listens on).
 TEST_P(JsonCliTest, EveryFailingCommandGivesErrorAndExitCode) {
   std::string text = testing::TestConfigText(node_);
-  const std::string port = "\nport = " + testing::RequireEnv("XATM_TEST_MY_PORT");
+  const std::string port =
+      "\nport = " + testing::RequireEnv("XATM_TEST_MY_PORT");
   ASSERT_NE(text.find(port), std::string::npos);
   text.replace(text.find(port), port.size(), "\nport = 1");
   const std::string store_line =
@@ -252,8 +253,8 @@ TEST_P(JsonCliTest, EveryFailingCommandGivesErrorAndExitCode) {
       {"recover", "--json", "--grace", "0"},
       {"balance", "--json", bob_},
       {"transfer", "--json", "--from", alice_, "--to", bob_, "--amount", "1"},
-      {"resolve", "--json", "--rollback", "xatm:" + node_ +
-                                            ":1:0123456789abcdef:f"},
+      {"resolve", "--json", "--rollback",
+       "xatm:" + node_ + ":1:0123456789abcdef:f"},
       {"bench", "--json", "--seconds", "1", "--clients", "1"}};
   if (store_ != "file") failing.push_back({"nodes", "--json"});
   for (const std::vector<std::string>& args : failing) {

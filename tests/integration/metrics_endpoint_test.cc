@@ -32,9 +32,9 @@
 namespace xatm {
 namespace {
 
+using ::xatm::testing::FreeLoopbackAddress;
 using ::xatm::testing::MetricSamples;
 using ::xatm::testing::RandomHex;
-using ::xatm::testing::FreeLoopbackAddress;
 using ::xatm::testing::ScrapeMetrics;
 
 double Value(const MetricSamples& m, const std::string& name,

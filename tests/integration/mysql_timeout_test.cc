@@ -15,8 +15,8 @@
 #include "adapters/mysql/mysql_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
-#include "tests/integration/test_server_processes.h"
 #include "tests/integration/test_env.h"
+#include "tests/integration/test_server_processes.h"
 #include "xatm/xid.h"
 
 namespace xatm {
@@ -24,8 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using mysql::MysqlResource;
-using testing::IsOk;
 using testing::FrozenServer;
+using testing::IsOk;
 
 constexpr int kRequestTimeoutMs = 1000;
 // The bound each call must keep: the timeout plus a second.

@@ -17,12 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "xatm/resource_factory.h"
 #include "tests/crash/child_process.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
+#include "xatm/resource_factory.h"
 
 #ifndef XATM_BINARY
 #error "XATM_BINARY must name the xatm executable"
@@ -182,8 +182,8 @@ class ServeTest : public ::testing::TestWithParam<const char*> {
         if (!listed.ok()) return false;
         for (const PreparedBranch& b : *listed) {
           if (b.id.xid.node != node_) continue;
-          old_enough = old_enough &&
-                       b.db_age_ms.value_or(now_ms - b.id.xid.begin_ms) > age_ms;
+          old_enough = old_enough && b.db_age_ms.value_or(
+                                         now_ms - b.id.xid.begin_ms) > age_ms;
         }
       }
       if (old_enough) return true;
@@ -306,8 +306,9 @@ class ServeStoreTest : public ServeTest {};
 // Issue: a second long-running process with a node id is refused through
 // the heartbeat; the node's short commands still run next to its service.
 TEST_P(ServeStoreTest, ASecondServeOfTheNodeIsRefusedButItsCommandsRun) {
-  MakeBank("sweep_interval = 0.2\ntakeover_after = 4\nheartbeat_interval = "
-           "0.5\n");
+  MakeBank(
+      "sweep_interval = 0.2\ntakeover_after = 4\nheartbeat_interval = "
+      "0.5\n");
   StartServe();
   ProcessResult second = Xatm({"serve"});
   EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
@@ -367,9 +368,9 @@ TEST_P(ServeStoreTest, AServiceTakesOverASilentNode) {
   const std::string other_config = dir_.path() + "/other.ini";
   testing::WriteFile(other_config, "decision_store = pg\n" + timing +
                                        testing::TestConfigText(node_ + "t"));
-  serve_ = Child::Start({XATM_BINARY, "--config", other_config,
-                         "--log-level", "info", "serve"},
-                        {});
+  serve_ = Child::Start(
+      {XATM_BINARY, "--config", other_config, "--log-level", "info", "serve"},
+      {});
   ASSERT_TRUE(serve_->WaitForStderr("serve: started", 10000))
       << serve_->Wait(0).Describe();
   // takeover_after 2 s + a pass every 0.2 s, with room for a slow machine.
@@ -531,13 +532,12 @@ TEST_P(ServeFileTest, ServesMetricsOfItsRecoveryWork) {
             2);
   EXPECT_EQ(value("xatm_recovery_branches_total", {{"action", "rolled_back"}}),
             2);
-  EXPECT_GE(value("xatm_recovery_branches_total", {{"action", "deferred"}}),
-            0);
-  EXPECT_EQ(value("xatm_recovery_branches_total", {{"action", "found"}}),
-            value("xatm_recovery_branches_total", {{"action", "committed"}}) +
-                value("xatm_recovery_branches_total",
-                      {{"action", "rolled_back"}}) +
-                value("xatm_recovery_branches_total", {{"action", "deferred"}}));
+  EXPECT_GE(value("xatm_recovery_branches_total", {{"action", "deferred"}}), 0);
+  EXPECT_EQ(
+      value("xatm_recovery_branches_total", {{"action", "found"}}),
+      value("xatm_recovery_branches_total", {{"action", "committed"}}) +
+          value("xatm_recovery_branches_total", {{"action", "rolled_back"}}) +
+          value("xatm_recovery_branches_total", {{"action", "deferred"}}));
   EXPECT_EQ(value("xatm_heuristic_outcomes_total"), 0);
   EXPECT_EQ(value("xatm_in_doubt_branches"), 0);
   EXPECT_EQ(value("xatm_in_doubt_oldest_age_seconds"), 0);

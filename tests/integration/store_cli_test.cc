@@ -142,8 +142,9 @@ class StoreCliTest : public ::testing::TestWithParam<const char*> {
     ProcessResult in_doubt = Xatm({"in-doubt"}, config);
     EXPECT_EQ(in_doubt.exit_code, 4) << in_doubt.out << in_doubt.err;
     std::smatch m;
-    std::regex branch("branch (xatm:[A-Za-z0-9_-]+:[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?) " +
-                      prepared_on + " age=");
+    std::regex branch(
+        "branch (xatm:[A-Za-z0-9_-]+:[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?) " +
+        prepared_on + " age=");
     if (!std::regex_search(in_doubt.out, m, branch)) {
       ADD_FAILURE() << "no prepared branch on " << prepared_on << ":\n"
                     << in_doubt.out << in_doubt.err;
@@ -215,10 +216,11 @@ TEST_P(StoreCliTest, InitMakesTheTableAndACommittedTransferLeavesNoRow) {
       Xatm({"transfer", "--from", alice_, "--to", bob_, "--amount", "25.00"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_match(run.out, m,
-                               std::regex("(xatm:" + node_ +
-                                          ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?) "
-                                          "committed\n")))
+  ASSERT_TRUE(
+      std::regex_match(run.out, m,
+                       std::regex("(xatm:" + node_ +
+                                  ":[0-9]+:[0-9a-f]{16}(?::[a-z0-9]{1,9})?) "
+                                  "committed\n")))
       << run.out;
   EXPECT_FALSE(RowOf(m[1]).has_value()) << "the finished decision was kept";
   ExpectBalances("75.00", "75.00");

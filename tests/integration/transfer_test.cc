@@ -22,7 +22,6 @@
 #include <random>
 #include <thread>
 
-#include "xatm/resource_factory.h"
 #include "cli/bank/accounts.h"
 #include "cli/bank/schema.h"
 #include "tests/integration/bank_cleanup.h"
@@ -30,6 +29,7 @@
 #include "tests/integration/test_env.h"
 #include "tests/unit/run_process.h"
 #include "xatm/decision_log.h"
+#include "xatm/resource_factory.h"
 #include "xatm/transaction.h"
 
 namespace xatm {

@@ -4,8 +4,8 @@
 // tests/integration/decision_store_test.cc).
 #include <gtest/gtest.h>
 
-#include "xatm/sweeper.h"
 #include "tests/unit/coordinator_fixture.h"
+#include "xatm/sweeper.h"
 #include "xatm/transaction.h"
 
 namespace xatm {

@@ -41,8 +41,8 @@ TEST(CrashPointTest, OtherPointsDoNothing) {
 TEST(CrashPointTest, NthHitIsTheOneThatKills) {
   int survived = RunChild("after-commit-first:3", "after-commit-first", 2);
   ASSERT_TRUE(WIFEXITED(survived));
-  EXPECT_TRUE(
-      KilledBySigkill(RunChild("after-commit-first:3", "after-commit-first", 3)));
+  EXPECT_TRUE(KilledBySigkill(
+      RunChild("after-commit-first:3", "after-commit-first", 3)));
 }
 
 TEST(CrashPointTest, EveryPointHasAName) {

@@ -7,10 +7,10 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include "xatm/sweeper.h"
 #include "tests/integration/metrics_scrape.h"
 #include "tests/unit/coordinator_fixture.h"
 #include "tests/unit/fault_file_system.h"
+#include "xatm/sweeper.h"
 #include "xatm/transaction.h"
 
 namespace xatm {

@@ -220,8 +220,8 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
     EXPECT_FALSE(ticket.Disarm());
   }
   const long woken = testing::OtherThreadsSwitches() - before;
-  EXPECT_LT(woken, kCalls / 10) << "the watchdog woke " << woken
-                                << " times for " << kCalls << " calls";
+  EXPECT_LT(woken, kCalls / 10)
+      << "the watchdog woke " << woken << " times for " << kCalls << " calls";
   ::close(fds[0]);
   ::close(fds[1]);
 }

@@ -3,9 +3,9 @@
 // are checked against real servers in tests/crash).
 #include <gtest/gtest.h>
 
+#include "tests/unit/coordinator_fixture.h"
 #include "xatm/resolver.h"
 #include "xatm/sweeper.h"
-#include "tests/unit/coordinator_fixture.h"
 
 namespace xatm {
 namespace {
@@ -158,7 +158,8 @@ TEST_F(RecoveryEvidenceTest, TheDatabasesAgeBeatsAClockStepForwards) {
 }
 
 TEST_F(RecoveryEvidenceTest, ABranchFromTheFutureIsYoung) {
-  Xid xid{"n1", clock_.now_ms + 3'600'000, 1, tm_->log().home()};  // the clock stepped back
+  Xid xid{"n1", clock_.now_ms + 3'600'000, 1,
+          tm_->log().home()};  // the clock stepped back
   a_->AddPrepared(xid);
   SweepResult r = Sweep();
   EXPECT_EQ(r.rolled_back, 0) << r.Summary();
@@ -171,7 +172,8 @@ TEST_F(RecoveryEvidenceTest, ManualCommitRefusesWhileAResourceIsUnreachable) {
   a_->AddPrepared(xid);
   b_->script().list = Status::Unavailable("connection refused");
   auto r = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kCommit, false});
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+      << r.status().ToString();
   EXPECT_NE(r.status().message().find("b"), std::string::npos);
   EXPECT_EQ(journal_.IndexOf("log-commit"), -1);
   EXPECT_EQ(a_->prepared().size(), 1u);

@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/coordinator_fixture.h"
 #include "xatm/in_doubt.h"
 #include "xatm/resolver.h"
-#include "tests/unit/coordinator_fixture.h"
 #include "xatm/transaction.h"
 
 namespace xatm {
@@ -355,11 +355,13 @@ TEST_F(SweeperTest, ManualRollbackRefusesToContradictADecision) {
   Xid xid = OldXid(1'000);
   a_->AddPrepared(xid);
   ASSERT_TRUE(log_->LogCommit(xid.Gtrid(), {"a"}, 0).ok());
-  auto refused = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, false});
+  auto refused =
+      ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, false});
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(a_->prepared().size(), 1u);
 
-  auto forced = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, true});
+  auto forced =
+      ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, true});
   ASSERT_TRUE(forced.ok()) << forced.status().ToString();
   EXPECT_EQ(forced->heuristics, 1);
   EXPECT_TRUE(a_->prepared().empty());
@@ -375,19 +377,23 @@ TEST_F(SweeperTest, ManualCommitLogsTheDecisionBeforeCommitting) {
   auto r = ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kCommit, false});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->remaining, 0);
-  EXPECT_LT(journal_.IndexOf("log-commit"), journal_.IndexOf("recovery-commit:a"));
-  EXPECT_LT(journal_.IndexOf("log-commit"), journal_.IndexOf("recovery-commit:b"));
+  EXPECT_LT(journal_.IndexOf("log-commit"),
+            journal_.IndexOf("recovery-commit:a"));
+  EXPECT_LT(journal_.IndexOf("log-commit"),
+            journal_.IndexOf("recovery-commit:b"));
   EXPECT_TRUE(a_->prepared().empty());
   EXPECT_TRUE(log_->OpenCommits().empty());
 }
 
 TEST_F(SweeperTest, ManualResolutionRefusesAnotherNodesTransaction) {
   Xid foreign{"n2", clock_.now_ms, 3, tm_->log().home()};
-  auto r = ResolveManually(*tm_, foreign.Gtrid(), {ManualDecision::kCommit, false});
+  auto r =
+      ResolveManually(*tm_, foreign.Gtrid(), {ManualDecision::kCommit, false});
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   auto bad = ResolveManually(*tm_, "garbage", {ManualDecision::kCommit, false});
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  auto none = ResolveManually(*tm_, OldXid(1).Gtrid(), {ManualDecision::kCommit, false});
+  auto none = ResolveManually(*tm_, OldXid(1).Gtrid(),
+                              {ManualDecision::kCommit, false});
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
 }
 

@@ -24,7 +24,8 @@ class TransactionManagerTest : public testing::CoordinatorFixture {
   }
 };
 
-TEST_F(TransactionManagerTest, AllYesVotesMakeTheDecisionDurableBeforeAnyCommit) {
+TEST_F(TransactionManagerTest,
+       AllYesVotesMakeTheDecisionDurableBeforeAnyCommit) {
   auto txn = BeginOnBoth();
   ASSERT_TRUE(txn->Commit().ok());
   int decision = journal_.IndexOf("log-commit");
@@ -122,7 +123,8 @@ TEST_F(TransactionManagerTest, PhaseTwoRetriesFromAFreshConnection) {
   EXPECT_TRUE(log_->OpenCommits().empty());
 }
 
-TEST_F(TransactionManagerTest, DecisionLogFailureLeavesBranchesPreparedInDoubt) {
+TEST_F(TransactionManagerTest,
+       DecisionLogFailureLeavesBranchesPreparedInDoubt) {
   auto txn = BeginOnBoth();
   log_->FailAppends(Status::FailedPrecondition("fdatasync failed"));
   Status s = txn->Commit();
@@ -159,8 +161,8 @@ TEST(TransactionManagerCreateTest, DuplicateResourceNamesAreRefused) {
   auto a2 = std::make_shared<FakeResource>("a", &journal);
   TransactionManagerOptions options;
   options.node_id = "n1";
-  auto tm = TransactionManager::Create(options, {a, a2},
-                                       std::make_unique<FakeDecisionLog>(&journal));
+  auto tm = TransactionManager::Create(
+      options, {a, a2}, std::make_unique<FakeDecisionLog>(&journal));
   EXPECT_EQ(tm.status().code(), StatusCode::kInvalidArgument);
 }
 

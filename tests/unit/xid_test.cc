@@ -25,8 +25,8 @@ TEST(XidTest, PostgresGidRoundTripsWithResource) {
 }
 
 TEST(XidTest, LongestIdsFitEveryDatabaseLimit) {
-  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999,
-          ~uint64_t{0}, ""};
+  Xid xid{std::string(kMaxNodeIdLength, 'n'), 99'999'999'999'999, ~uint64_t{0},
+          ""};
   EXPECT_LE(xid.Gtrid().size(), 64u);  // MySQL gtrid limit
   EXPECT_LT(xid.PostgresGid(std::string(kMaxResourceNameLength, 'r')).size(),
             200u);  // PostgreSQL gid limit
@@ -53,16 +53,17 @@ TEST(XidTest, TheDecisionHomeRoundTrips) {
 }
 
 TEST(XidTest, TheLongestGtridWithAHomeFits) {
-  Xid xid{std::string(kMaxNodeIdLength, 'n'), 999'999'999'999'999,
-          ~uint64_t{0}, std::string(kMaxHomeLength, 'd')};
+  Xid xid{std::string(kMaxNodeIdLength, 'n'), 999'999'999'999'999, ~uint64_t{0},
+          std::string(kMaxHomeLength, 'd')};
   EXPECT_LE(xid.Gtrid().size(), 64u);
   EXPECT_TRUE(Xid::ParseGtrid(xid.Gtrid()).ok());
 }
 
 TEST(XidTest, BadHomesAreRejected) {
-  for (const char* s : {"xatm:n1:12:0123456789abcdef:", "xatm:n1:12:0123456789abcdef:D1",
-                        "xatm:n1:12:0123456789abcdef:d1234567890",
-                        "xatm:n1:12:0123456789abcdef:f:g"}) {
+  for (const char* s :
+       {"xatm:n1:12:0123456789abcdef:", "xatm:n1:12:0123456789abcdef:D1",
+        "xatm:n1:12:0123456789abcdef:d1234567890",
+        "xatm:n1:12:0123456789abcdef:f:g"}) {
     EXPECT_FALSE(Xid::ParseGtrid(s).ok()) << s;
   }
 }
@@ -77,10 +78,10 @@ TEST(XidTest, NodeIdsAreValidated) {
 }
 
 TEST(XidTest, ForeignOrDamagedIdsAreRejected) {
-  for (const char* s : {"", "foreign", "xatm:", "xatm:n1", "xatm:n1:12",
-                        "xatm:n1:12:abc", "xatm:n1:x2:0123456789abcdef",
-                        "xatm:n1:12:0123456789ABCDEF", "xatm::12:0123456789abcdef",
-                        "XATM:n1:12:0123456789abcdef"}) {
+  for (const char* s :
+       {"", "foreign", "xatm:", "xatm:n1", "xatm:n1:12", "xatm:n1:12:abc",
+        "xatm:n1:x2:0123456789abcdef", "xatm:n1:12:0123456789ABCDEF",
+        "xatm::12:0123456789abcdef", "XATM:n1:12:0123456789abcdef"}) {
     EXPECT_FALSE(Xid::ParseGtrid(s).ok()) << s;
   }
   EXPECT_FALSE(ParsePostgresGid("xatm:n1:12:0123456789abcdef").ok());

@@ -139,7 +139,8 @@ Result<KeyedOutcome> RunKeyed(TransactionManager& manager,
                               const KeyedWork& work) {
   if (key) {
     XATM_RETURN_IF_ERROR(ValidateIdempotencyKey(*key));
-    Result<std::optional<KeyedOutcome>> earlier = LookupOrUnknown(manager, *key);
+    Result<std::optional<KeyedOutcome>> earlier =
+        LookupOrUnknown(manager, *key);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) return **earlier;
   }

@@ -160,8 +160,7 @@ std::string OctalMode(unsigned mode) {
 // The log is its owner's alone: whoever else can write there can forge or
 // erase decisions (refused); whoever can read it learns which transactions
 // exist (a warning). `make_private`: init, which owns it, fixes both.
-Status CheckPrivate(FileSystem* fs, const std::string& dir,
-                    bool make_private) {
+Status CheckPrivate(FileSystem* fs, const std::string& dir, bool make_private) {
   Result<std::vector<FileSystem::OpenEntry>> open =
       fs->OpenToOthers(dir, make_private);
   if (!open.ok()) return open.status().WithContext("decision log " + dir);
@@ -171,8 +170,8 @@ Status CheckPrivate(FileSystem* fs, const std::string& dir,
           "decision log " + dir + ": " + e.path +
           " is writable by other users (mode " + OctalMode(e.mode) +
           "), who could forge or erase decisions; refusing it. Make it its "
-          "owner's alone: chmod -R go-rwx " + dir +
-          " (xatm init does this for its owner)");
+          "owner's alone: chmod -R go-rwx " +
+          dir + " (xatm init does this for its owner)");
     }
     Logger()->warn(
         "decision log {}: {} is readable by other users (mode {}); make it "
@@ -212,9 +211,9 @@ Status DecisionLog::CommitCarrying(Branch& branch, const std::string& gtrid,
                                     ": this decision log carries no branch");
 }
 
-Status DecisionLog::LogCommitAfterTheFact(const std::string& gtrid,
-                                      const std::vector<std::string>& resources,
-                                      int64_t time_ms) {
+Status DecisionLog::LogCommitAfterTheFact(
+    const std::string& gtrid, const std::vector<std::string>& resources,
+    int64_t time_ms) {
   return LogCommit(gtrid, resources, time_ms);
 }
 

@@ -23,10 +23,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "xatm/decision_log.h"
-#include "xatm/file_system.h"
 #include "tm/log/batch_waiters.h"
 #include "tm/log/open_decisions.h"
+#include "xatm/decision_log.h"
+#include "xatm/file_system.h"
 
 namespace xatm {
 
@@ -97,7 +97,7 @@ class DecisionLogImpl final : public DecisionLog {
   // Guarded by mu_. Tickets number the records in queue order.
   bool writing_ = false;
   uint64_t writing_upto_ = 0;  // last ticket of the batch being written
-  uint64_t batches_ = 0;  // batches taken from the queue so far
+  uint64_t batches_ = 0;       // batches taken from the queue so far
   BatchWaiters waiters_;
   std::string queue_;  // encoded frames not yet written
   std::vector<DecisionRecord> queue_records_;

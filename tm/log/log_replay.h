@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "xatm/file_system.h"
 #include "tm/log/segment.h"
+#include "xatm/file_system.h"
 #include "xatm/status.h"
 
 namespace xatm {

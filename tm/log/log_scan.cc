@@ -1,10 +1,10 @@
 // ScanDecisionLog: the read-only view behind `xatm log verify` / `log dump`.
 #include <utility>
 
-#include "xatm/decision_log.h"
 #include "tm/log/log_identity.h"
 #include "tm/log/log_replay.h"
 #include "tm/names.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 namespace {

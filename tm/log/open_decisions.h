@@ -15,8 +15,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "xatm/decision_log.h"
 #include "tm/log/record_codec.h"
+#include "xatm/decision_log.h"
 
 namespace xatm {
 

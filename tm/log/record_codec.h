@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "xatm/decision_log.h"
 #include "tm/log/log_format.h"
+#include "xatm/decision_log.h"
 #include "xatm/status.h"
 
 namespace xatm {

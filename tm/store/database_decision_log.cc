@@ -57,8 +57,7 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
     }
   }
   return std::unique_ptr<DatabaseDecisionLog>(new DatabaseDecisionLog(
-      std::move(resource), std::move(sql).value(), options,
-      "d" + *store_id));
+      std::move(resource), std::move(sql).value(), options, "d" + *store_id));
 }
 
 Status DatabaseDecisionLog::CreateTable(Resource& resource) {
@@ -229,8 +228,7 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
   }
   Result<std::optional<std::string>> outcome = OutcomeOf(gtrid);
   if (!outcome.ok()) {
-    return outcome.status().WithContext("xid=" + gtrid +
-                                        ": reading the fence");
+    return outcome.status().WithContext("xid=" + gtrid + ": reading the fence");
   }
   if (!outcome->has_value()) {
     // Pruned between the two statements: impossible for a fresh row.
@@ -238,8 +236,8 @@ Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
   }
   if (**outcome == "abort") return true;
   if (**outcome == "commit") return false;
-  return Status::DataLoss("xid=" + gtrid + ": decision row says '" +
-                          **outcome + "'");
+  return Status::DataLoss("xid=" + gtrid + ": decision row says '" + **outcome +
+                          "'");
 }
 
 Status DatabaseDecisionLog::LogCommitAfterTheFact(

@@ -1,10 +1,9 @@
 // Opens a transaction manager through the installed headers and libraries:
 // proves the package is complete (headers, targets, dependencies).
 #include <prometheus/registry.h>
+#include <xatm/xatm.h>
 
 #include <cstdio>
-
-#include <xatm/xatm.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {
