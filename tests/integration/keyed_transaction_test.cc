@@ -7,8 +7,7 @@
 #include <regex>
 #include <string>
 
-#include "tests/integration/test_env.h"
-#include "tests/unit/run_process.h"
+#include "tests/integration/example_run.h"
 
 #ifndef EXAMPLE_BINARY
 #error "EXAMPLE_BINARY must name the keyed_transaction executable"
@@ -18,14 +17,9 @@ namespace xatm {
 namespace {
 
 TEST(KeyedTransactionExampleTest, RunsTheRequestOnceAndReplaysTheRetry) {
-  for (const char* var :
-       {"XATM_TEST_PG_CONNINFO", "XATM_TEST_MY_HOST", "XATM_TEST_MY_PORT",
-        "XATM_TEST_MY_USER", "XATM_TEST_MY_DATABASE", "XATM_MY_PASSWORD"}) {
-    (void)testing::RequireEnv(var);
-  }
   testing::TempDir dir;
   testing::ProcessResult r =
-      testing::RunProcess({EXAMPLE_BINARY, dir.path() + "/log"});
+      testing::RunExample(EXAMPLE_BINARY, dir.path() + "/log");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // The same gtrid both times: the retry answered the first run's outcome
   // (the library's own log lines come between).

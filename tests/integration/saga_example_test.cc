@@ -5,8 +5,7 @@
 
 #include <string>
 
-#include "tests/integration/test_env.h"
-#include "tests/unit/run_process.h"
+#include "tests/integration/example_run.h"
 
 #ifndef EXAMPLE_BINARY
 #error "EXAMPLE_BINARY must name the saga_example executable"
@@ -16,15 +15,9 @@ namespace xatm {
 namespace {
 
 TEST(SagaExampleTest, RunsItsOrdersToTheRightEnds) {
-  // The program reads these; a missing one fails here with its name.
-  for (const char* var :
-       {"XATM_TEST_PG_CONNINFO", "XATM_TEST_MY_HOST", "XATM_TEST_MY_PORT",
-        "XATM_TEST_MY_USER", "XATM_TEST_MY_DATABASE", "XATM_MY_PASSWORD"}) {
-    (void)testing::RequireEnv(var);
-  }
   testing::TempDir dir;
   testing::ProcessResult r =
-      testing::RunProcess({EXAMPLE_BINARY, dir.path() + "/log"});
+      testing::RunExample(EXAMPLE_BINARY, dir.path() + "/log");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("order 30.00 to Lisbon: committed OK\n"),
             std::string::npos)

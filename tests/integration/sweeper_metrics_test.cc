@@ -5,8 +5,7 @@
 
 #include <string>
 
-#include "tests/integration/test_env.h"
-#include "tests/unit/run_process.h"
+#include "tests/integration/example_run.h"
 
 #ifndef EXAMPLE_BINARY
 #error "EXAMPLE_BINARY must name the sweeper_metrics executable"
@@ -16,14 +15,9 @@ namespace xatm {
 namespace {
 
 TEST(SweeperMetricsExampleTest, ShowsTheCommitInTheRegistry) {
-  for (const char* var :
-       {"XATM_TEST_PG_CONNINFO", "XATM_TEST_MY_HOST", "XATM_TEST_MY_PORT",
-        "XATM_TEST_MY_USER", "XATM_TEST_MY_DATABASE", "XATM_MY_PASSWORD"}) {
-    (void)testing::RequireEnv(var);
-  }
   testing::TempDir dir;
   testing::ProcessResult r =
-      testing::RunProcess({EXAMPLE_BINARY, dir.path() + "/log"});
+      testing::RunExample(EXAMPLE_BINARY, dir.path() + "/log");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("start-up recovery: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("transaction: OK\n"), std::string::npos) << r.out;
