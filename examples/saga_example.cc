@@ -4,11 +4,9 @@
 //
 //   saga_example LOG_DIR
 //
-// The two resources come from the environment (the variables scripts/db.sh
-// writes to DIR/env.sh): XATM_TEST_PG_CONNINFO for PostgreSQL,
-// XATM_TEST_MY_HOST, XATM_TEST_MY_PORT, XATM_TEST_MY_USER,
-// XATM_TEST_MY_DATABASE and XATM_MY_PASSWORD for MariaDB. LOG_DIR holds the
-// decision log, where the sagas' records live.
+// The two resources come from the environment, as in every example
+// (test_databases.h). LOG_DIR holds the decision log, where the sagas'
+// records live.
 //
 // An order is a saga of two steps: "pay" debits a wallet in PostgreSQL
 // (undone by a credit back), then "ship" calls an in-process shipping
@@ -19,17 +17,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <string>
 
-namespace {
+#include "test_databases.h"
 
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
+namespace {
 
 // The shipping service, in process: shipments by idempotency key. A real
 // one is a remote call that takes the key along; the rules are the same.
@@ -109,20 +103,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: saga_example LOG_DIR\n");
     return 2;
   }
-  xatm::ResourceConfig pg_config;
-  pg_config.name = "pg";
-  pg_config.type = "postgresql";
-  pg_config.conninfo = Env("XATM_TEST_PG_CONNINFO");
-  xatm::ResourceConfig my_config;
-  my_config.name = "my";
-  my_config.type = "mysql";
-  my_config.host = Env("XATM_TEST_MY_HOST");
-  my_config.port = std::atoi(Env("XATM_TEST_MY_PORT").c_str());
-  my_config.user = Env("XATM_TEST_MY_USER");
-  my_config.database = Env("XATM_TEST_MY_DATABASE");
-  my_config.password = Env("XATM_MY_PASSWORD");  // never logged
-  auto pg = xatm::MakeResource(pg_config);
-  auto my = xatm::MakeResource(my_config);
+  auto pg = xatm::MakeResource(example::PostgresConfig());
+  auto my = xatm::MakeResource(example::MariadbConfig());
   if (!pg.ok() || !my.ok()) {
     std::fprintf(stderr, "%s\n",
                  (pg.ok() ? my.status() : pg.status()).ToString().c_str());
