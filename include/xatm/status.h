@@ -218,3 +218,25 @@ class [[nodiscard]] Result {
     ::xatm::Status xatm_status_ = (expr);        \
     if (!xatm_status_.ok()) return xatm_status_; \
   } while (0)
+
+/// Evaluates `expr`, a Result, and returns its status early from the
+/// enclosing function (which must return Status or a Result) when it is an
+/// error; otherwise moves its value into `lhs`, which may be a declaration:
+///
+///     XATM_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
+///     XATM_ASSIGN_OR_RETURN(rows, ListPrepared());
+///
+/// It expands to several statements, so it cannot be the body of an
+/// unbraced `if`. `lhs` must not contain a bare comma.
+#define XATM_ASSIGN_OR_RETURN(lhs, expr)                                   \
+  XATM_ASSIGN_OR_RETURN_IMPL_(XATM_STATUS_CONCAT_(xatm_result_, __LINE__), \
+                              lhs, expr)
+
+/// @cond internal
+#define XATM_STATUS_CONCAT_INNER_(a, b) a##b
+#define XATM_STATUS_CONCAT_(a, b) XATM_STATUS_CONCAT_INNER_(a, b)
+#define XATM_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                \
+  if (!result.ok()) return result.status();            \
+  lhs = std::move(result).value()
+/// @endcond
