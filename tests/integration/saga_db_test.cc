@@ -10,20 +10,24 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/bank_manager_fixture.h"
 #include "tm/saga/step_call.h"
 #include "xatm/in_doubt.h"
+#include "xatm/memory_decision_log.h"
 #include "xatm/saga.h"
 #include "xatm/saga_barrier.h"
+#include "xatm/transaction.h"
 
 namespace xatm::testing {
 namespace {
@@ -745,6 +749,88 @@ TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupWasNeverDecidedIsCompensated) {
       << (pass.driven.empty() ? "" : pass.driven[0].reason);
   ExpectBalances("100.00", "50.00");
   EXPECT_TRUE(Barriers(*pg_, record.id).empty());
+}
+
+// A log in memory whose ClaimAbort first runs `before_claim`: what another
+// coordinator does between the driver's reads and its fence.
+class ClaimHookLog : public MemoryDecisionLog {
+ public:
+  std::function<void()> before_claim;
+  int withdrawn = 0;
+  Result<bool> ClaimAbort(const std::string& gtrid) override {
+    if (before_claim) std::exchange(before_claim, nullptr)();
+    return MemoryDecisionLog::ClaimAbort(gtrid);
+  }
+  Status WithdrawAbort(const std::string& gtrid,
+                       const std::vector<std::string>& resources,
+                       int64_t time_ms) override {
+    ++withdrawn;
+    return MemoryDecisionLog::WithdrawAbort(gtrid, resources, time_ms);
+  }
+};
+
+// The group's coordinator (a node that seemed gone, say) decides COMMIT,
+// commits the group and ENDs its decision after the resuming driver found
+// no decision and no barrier row, before its fence. Read again after the
+// fence, the group's barrier row shows the commit: the saga is committed,
+// not compensated (which would undo the debit under a credit that stays).
+TEST_F(SagaDbTest, AnXaGroupCommittedJustBeforeTheFenceIsNotCompensated) {
+  sagas_.reset();
+  tm_.reset();
+  auto log = std::make_unique<ClaimHookLog>();
+  ClaimHookLog* hooked = log.get();
+  TransactionManagerOptions options;
+  options.node_id = node_;
+  auto tm = TransactionManager::Create(options, {pg_, my_}, std::move(log));
+  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
+  tm_ = std::move(tm).value();
+  auto sagas = SagaManager::Create(*tm_);
+  ASSERT_TRUE(sagas.ok()) << sagas.status().ToString();
+  sagas_ = std::move(sagas).value();
+
+  SagaDefinition d = DebitThenXaCredit(bob_, alice_);
+  SagaRecord record =
+      HandMadeRecord(d, SagaPhase::kForward, {StepPhase::kDone});
+  record.xa_gtrid = HandMadeId();
+  ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
+  CallResult debit = CallDatabaseStep(*my_, record.id, d.stages[0][0], false,
+                                      SteadyClock::now() + milliseconds(5000));
+  ASSERT_EQ(debit.kind, CallResult::kDone) << debit.message;
+  ExpectBalances("100.00", "30.00");
+
+  hooked->before_claim = [&] {
+    // The group as its coordinator ran it: barrier row and credit, one
+    // global transaction, decided and ended in its own log.
+    TransactionManagerOptions other_options;
+    other_options.node_id = node_;
+    auto other = TransactionManager::Create(
+        other_options, {pg_, my_}, std::make_unique<MemoryDecisionLog>());
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    auto txn = (*other)->Begin();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    Result<Branch*> branch = (*txn)->Enlist("pg");
+    ASSERT_TRUE(branch.ok()) << branch.status().ToString();
+    Result<bool> barrier = InsertBarrier(**branch, pg_->type(), record.id,
+                                         kXaGroupStep, BarrierOp::kAction);
+    ASSERT_TRUE(barrier.ok() && *barrier) << barrier.status().ToString();
+    Result<int64_t> rows = (*branch)->Execute(kCreditSql, {"20.00", alice_});
+    ASSERT_TRUE(rows.ok() && *rows == 1) << rows.status().ToString();
+    Status committed = (*txn)->Commit();
+    ASSERT_TRUE(committed.ok()) << committed.ToString();
+  };
+  SagaResumeResult pass = sagas_->Resume();
+  EXPECT_EQ(hooked->before_claim, nullptr) << "the fence was never reached";
+  EXPECT_EQ(pass.committed, 1)
+      << (pass.driven.empty() ? "" : pass.driven[0].reason);
+  EXPECT_EQ(pass.compensated, 0);
+  ExpectBalances("120.00", "30.00");
+  EXPECT_EQ(Barriers(*pg_, record.id), Rows{"~xa/action"});
+  EXPECT_EQ(Barriers(*my_, record.id), Rows{"debit/action"});
+  // The abort just claimed is withdrawn for a COMMIT decision, ended at
+  // once: every branch committed before the fence.
+  EXPECT_EQ(hooked->withdrawn, 1) << "the abort just claimed stands";
+  EXPECT_TRUE(tm_->log().HasCommitHistory(record.xa_gtrid));
+  EXPECT_FALSE(tm_->log().FindOpenCommit(record.xa_gtrid).has_value());
 }
 
 }  // namespace

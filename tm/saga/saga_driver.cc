@@ -310,21 +310,46 @@ SagaDriver::Next SagaDriver::Finish() {
 Result<bool> SagaDriver::XaGroupCommitted() {
   if (tm_.log().FindOpenCommit(r_.xa_gtrid)) return true;
   // A decision already ENDed: every branch committed, barrier rows too.
+  XATM_ASSIGN_OR_RETURN(bool committed, XaBarrierFound());
+  if (committed) return true;
+  XATM_ASSIGN_OR_RETURN(bool aborted, tm_.log().ClaimAbort(r_.xa_gtrid));
+  if (!aborted) return true;
+  // From now on no COMMIT can be decided. One decided before the fence and
+  // ENDed by its coordinator (a node that seemed gone) between the read
+  // above and the fence left only its barrier rows: read them again.
+  XATM_ASSIGN_OR_RETURN(committed, XaBarrierFound());
+  if (!committed) return false;
+  // A COMMIT is ENDed only once every branch committed, so none was rolled
+  // back on this abort: it becomes the COMMIT it should be, ended at once.
+  std::vector<std::string> resources;
+  for (const SagaXaWork& w : r_.definition.xa_group) {
+    resources.push_back(w.resource);
+  }
+  Logger()->warn(
+      "xid={} saga {}: its XA group {} committed before the abort fence: "
+      "withdrawing the abort just claimed",
+      r_.id, r_.definition.name, r_.xa_gtrid);
+  const int64_t now_ms = tm_.clock().NowMs();
+  XATM_RETURN_IF_ERROR(tm_.log().WithdrawAbort(r_.xa_gtrid, resources, now_ms));
+  XATM_RETURN_IF_ERROR(
+      tm_.log().LogEnd(r_.xa_gtrid, now_ms, EndOrigin::kRecovery));
+  return true;
+}
+
+Result<bool> SagaDriver::XaBarrierFound() {
   for (const SagaXaWork& w : r_.definition.xa_group) {
     Resource* resource = tm_.FindResource(w.resource);
     if (resource == nullptr) {
       return Status::Unavailable("resource '" + w.resource +
                                  "' is not configured in this process");
     }
-    Result<std::vector<BarrierRow>> rows = ReadBarriers(*resource, r_.id);
-    if (!rows.ok()) return rows.status();
-    for (const BarrierRow& row : *rows) {
+    XATM_ASSIGN_OR_RETURN(std::vector<BarrierRow> rows,
+                          ReadBarriers(*resource, r_.id));
+    for (const BarrierRow& row : rows) {
       if (row.step == kXaGroupStep) return true;
     }
   }
-  Result<bool> aborted = tm_.log().ClaimAbort(r_.xa_gtrid);
-  if (!aborted.ok()) return aborted.status();
-  return !*aborted;
+  return false;
 }
 
 Status SagaDriver::RunXaGroup(Transaction& txn) {

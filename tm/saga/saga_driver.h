@@ -49,9 +49,12 @@ class SagaDriver {
   Next FinishWithXaGroup();
   // Whether the XA group named by the record committed: its open COMMIT
   // decision, or its barrier row in a group database; otherwise abort is
-  // claimed (fenced in a database store) and it did not. An error: not
-  // known yet.
+  // claimed (fenced in a database store) and, unless its barrier row shows
+  // up after the fence (the abort is then withdrawn), it did not. An error:
+  // not known yet.
   Result<bool> XaGroupCommitted();
+  // Whether a resource of the XA group holds its committed barrier row.
+  Result<bool> XaBarrierFound();
   // Runs the group's statements in `txn`; Aborted (rolled back) or OK.
   Status RunXaGroup(Transaction& txn);
   Next Backward();
