@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "recovery/commit_evidence.h"
 #include "tm/commit_check.h"
 #include "tm/names.h"
 #include "xatm/logging.h"
@@ -50,32 +51,249 @@ Result<std::vector<std::string>> ManualCommitParticipants(
   return std::vector<std::string>(names.begin(), names.end());
 }
 
+// One manual resolution: what was found of the transaction, and what has
+// been done so far.
+struct Resolution {
+  Resolution(TransactionManager& manager, const Xid& xid,
+             const std::string& gtrid, const ResolveOptions& options)
+      : manager(manager), xid(xid), gtrid(gtrid), options(options) {}
+
+  TransactionManager& manager;
+  const Xid& xid;
+  const std::string& gtrid;
+  const ResolveOptions& options;
+  std::vector<OwnBranch> prepared;
+  std::set<std::string> prepared_names;
+  std::optional<DecisionRecord> decision;  // its open COMMIT, if any
+  int64_t now_ms = 0;
+  ResolveResult result;
+
+  void Add(const std::string& resource, SweepAction action,
+           const std::string& detail = "") {
+    result.events.push_back({gtrid, resource, action, detail});
+  }
+  std::vector<std::string> PreparedList() const {
+    return {prepared_names.begin(), prepared_names.end()};
+  }
+};
+
+// A COMMIT a rollback would contradict: the branches it names and, for the
+// refusal, what it is.
+struct CommitFound {
+  std::vector<std::string> resources;
+  std::string what;
+};
+
+// The fence, as recovery's: a store records abort for every node unless a
+// COMMIT got there first (a coordinator still deciding); a log presumes
+// abort unless it has failed. nullopt: abort holds.
+using MaybeCommit = std::optional<CommitFound>;
+
+Result<MaybeCommit> FenceForRollback(Resolution& r) {
+  if (r.decision.has_value()) {
+    return MaybeCommit{
+        CommitFound{r.decision->resources, "a durable COMMIT decision"}};
+  }
+  Result<bool> abort_holds = r.manager.log().ClaimAbort(r.gtrid);
+  if (!abort_holds.ok()) {
+    return Status::Unavailable(
+        "xid=" + r.gtrid +
+        ": cannot record the abort: " + abort_holds.status().message());
+  }
+  if (!*abort_holds) {
+    return MaybeCommit{
+        CommitFound{r.PreparedList(), "a durable COMMIT decision"}};
+  }
+  // From now on no COMMIT can be decided. One decided before the fence and
+  // ENDed by its coordinator (alive after all) between the listing and the
+  // fence left only its ledger rows: every resource is asked again.
+  CommitEvidence evidence = FindCommitEvidence(r.manager, r.xid,
+                                               /*prepared_on=*/{}, /*down=*/{});
+  switch (evidence.kind) {
+    case CommitEvidence::Kind::kNone:
+      return MaybeCommit();
+    case CommitEvidence::Kind::kUnknown:
+      // Such a commit ENDed only once every branch committed: none is left
+      // prepared for this rollback to harm. Only the report could be wrong.
+      Logger()->warn(
+          "xid={} abort recorded, but whether it committed just before "
+          "cannot be read ({}): rolling back what is still prepared",
+          r.gtrid, evidence.why);
+      return MaybeCommit();
+    case CommitEvidence::Kind::kHistory:
+      // Another process withdrew the abort meanwhile.
+      return MaybeCommit{CommitFound{r.PreparedList(), "a COMMIT decision"}};
+    case CommitEvidence::Kind::kSiblingCommitted:
+      break;
+  }
+  std::set<std::string> names = r.prepared_names;
+  names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
+  std::vector<std::string> resources(names.begin(), names.end());
+  Logger()->warn(
+      "xid={} committed before the abort fence (its COMMIT decision already "
+      "ENDed; the branch on {} is committed): withdrawing the abort just "
+      "recorded for a COMMIT decision (resources {})",
+      r.gtrid, evidence.committed_on.front(), JoinNames(resources));
+  Status withdrawn =
+      r.manager.log().WithdrawAbort(r.gtrid, resources, r.now_ms);
+  if (!withdrawn.ok()) {
+    return Status::Unavailable(
+        "xid=" + r.gtrid + " committed on " + evidence.committed_on.front() +
+        " before the abort was recorded, and the abort could not be "
+        "withdrawn: " +
+        withdrawn.message());
+  }
+  return MaybeCommit{CommitFound{
+      resources, "committed on " + JoinNames(evidence.committed_on) +
+                     " before the abort could be recorded"}};
+}
+
+// Rolls back every prepared branch; one that cannot be is left remaining.
+void RollBackPrepared(Resolution& r) {
+  for (const OwnBranch& b : r.prepared) {
+    const std::string& name = b.resource->name();
+    Status s = b.resource->RollbackPrepared(r.xid);
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      Logger()->info("xid={} operator rolled back branch on {}", r.gtrid, name);
+      r.Add(name, SweepAction::kRolledBack);
+    } else {
+      r.Add(name, SweepAction::kRetryLater, s.message());
+      ++r.result.remaining;
+    }
+  }
+}
+
+// Logs END once nothing is left to resolve.
+Status EndWhenDone(Resolution& r) {
+  if (r.result.remaining != 0) return Status::Ok();
+  XATM_RETURN_IF_ERROR(
+      r.manager.log().LogEnd(r.gtrid, r.now_ms, EndOrigin::kRecovery));
+  r.Add("", SweepAction::kEnded);
+  return Status::Ok();
+}
+
+Result<ResolveResult> RollBackByHand(Resolution& r) {
+  XATM_ASSIGN_OR_RETURN(std::optional<CommitFound> commit, FenceForRollback(r));
+  if (commit.has_value()) {
+    if (!r.options.force) {
+      return Status::FailedPrecondition(
+          "xid=" + r.gtrid + " has " + commit->what +
+          "; rolling it back would contradict it (use --force: recorded as a "
+          "heuristic outcome)");
+    }
+    std::string detail =
+        "operator forced rollback against the commit decision; prepared on " +
+        JoinNames(r.PreparedList());
+    Logger()->error("xid={} HEURISTIC outcome: {}", r.gtrid, detail);
+    XATM_RETURN_IF_ERROR(r.manager.log().LogHeuristic(
+        r.gtrid, commit->resources, detail, r.now_ms));
+    r.Add(JoinNames(commit->resources), SweepAction::kHeuristic, detail);
+    ++r.result.heuristics;
+  }
+  RollBackPrepared(r);
+  if (commit.has_value()) XATM_RETURN_IF_ERROR(EndWhenDone(r));
+  return std::move(r.result);
+}
+
+// The branches to commit: those of the open decision, or of a decision
+// made now (durable before the first branch commits; the coordinator is
+// gone, so its decision deadline does not apply; a recorded abort still
+// refuses it).
+Result<std::vector<std::string>> DecideCommit(Resolution& r) {
+  if (r.decision.has_value()) return r.decision->resources;
+  XATM_ASSIGN_OR_RETURN(
+      std::vector<std::string> resources,
+      ManualCommitParticipants(r.manager, r.xid, r.prepared_names,
+                               r.options.force));
+  XATM_RETURN_IF_ERROR(
+      r.manager.log().LogCommitAfterTheFact(r.gtrid, resources, r.now_ms));
+  Logger()->info("xid={} operator decided commit on {}", r.gtrid,
+                 JoinNames(resources));
+  return resources;
+}
+
+// Commits (or confirms committed) each branch of the decision; answers the
+// resources whose branch was rolled back although the decision is commit.
+std::vector<std::string> CommitEach(Resolution& r,
+                                    const std::vector<std::string>& resources) {
+  std::vector<std::string> contradicted;
+  for (const std::string& name : resources) {
+    Resource* resource = r.manager.FindResource(name);
+    if (resource == nullptr) {
+      r.Add(name, SweepAction::kRetryLater, "resource not configured");
+      ++r.result.remaining;
+      continue;
+    }
+    const bool is_prepared = r.prepared_names.count(name) != 0;
+    bool gone = false;
+    Status s = is_prepared ? CommitPreparedChecked(*resource, r.xid, &gone)
+                           : ConfirmCommitted(*resource, r.xid,
+                                              Status::NotFound("not prepared"));
+    if (s.ok()) {
+      r.Add(name, SweepAction::kCommitted,
+            is_prepared ? "" : "already committed");
+    } else if (s.code() == StatusCode::kDataLoss) {
+      contradicted.push_back(name);
+    } else {
+      r.Add(name, SweepAction::kRetryLater, s.message());
+      ++r.result.remaining;
+    }
+  }
+  return contradicted;
+}
+
+Result<ResolveResult> CommitByHand(Resolution& r,
+                                   const std::vector<ResourceFailure>& failed) {
+  // Every resource must have answered, or a branch it holds would be left
+  // out of the decision and presumed aborted later.
+  if (!failed.empty()) {
+    return Status::Unavailable(
+        "xid=" + r.gtrid + ": cannot commit by hand while " +
+        failed[0].resource + " does not answer (" + failed[0].status.message() +
+        "): every configured resource must answer");
+  }
+  XATM_ASSIGN_OR_RETURN(std::vector<std::string> resources, DecideCommit(r));
+  std::vector<std::string> contradicted = CommitEach(r, resources);
+  if (!contradicted.empty()) {
+    std::string detail =
+        "decision commit, branch rolled back on " + JoinNames(contradicted);
+    Logger()->error("xid={} HEURISTIC outcome: {}", r.gtrid, detail);
+    XATM_RETURN_IF_ERROR(
+        r.manager.log().LogHeuristic(r.gtrid, contradicted, detail, r.now_ms));
+    r.Add(JoinNames(contradicted), SweepAction::kHeuristic, detail);
+    ++r.result.heuristics;
+  }
+  XATM_RETURN_IF_ERROR(EndWhenDone(r));
+  return std::move(r.result);
+}
+
 }  // namespace
 
 Result<ResolveResult> ResolveManually(TransactionManager& manager,
                                       const std::string& gtrid,
                                       const ResolveOptions& options) {
-  Result<Xid> xid = Xid::ParseGtrid(gtrid);
-  if (!xid.ok()) return xid.status();
+  XATM_ASSIGN_OR_RETURN(Xid xid, Xid::ParseGtrid(gtrid));
   // A shared store holds every node's decisions and fences for them all;
   // a log directory holds only this node's. A decision kept elsewhere may
   // be COMMIT: never decide over it from here.
-  const bool foreign = xid->node != manager.node_id();
-  if (!manager.log().Holds(*xid, manager.node_id())) {
+  const bool foreign = xid.node != manager.node_id();
+  if (!manager.log().Holds(xid, manager.node_id())) {
     return Status::FailedPrecondition(
-        "xid=" + gtrid + " (node '" + xid->node + "'): its decision lives in " +
-        DecisionLog::DescribeHome(*xid) +
+        "xid=" + gtrid + " (node '" + xid.node + "'): its decision lives in " +
+        DecisionLog::DescribeHome(xid) +
         ", which this node does not read: resolve it with that node's "
         "configuration");
   }
 
+  Resolution r{manager, xid, gtrid, options};
   OwnBranches own = ListOwnBranches(manager, nullptr, /*all_nodes=*/foreign);
-  std::vector<OwnBranch> prepared;
   for (OwnBranch& b : own.branches) {
-    if (b.branch.id.xid == *xid) prepared.push_back(std::move(b));
+    if (b.branch.id.xid != xid) continue;
+    r.prepared_names.insert(b.resource->name());
+    r.prepared.push_back(std::move(b));
   }
-  std::optional<DecisionRecord> decision = manager.log().FindOpenCommit(gtrid);
-  if (prepared.empty() && !decision.has_value()) {
+  r.decision = manager.log().FindOpenCommit(gtrid);
+  if (r.prepared.empty() && !r.decision.has_value()) {
     if (!own.failed.empty()) {
       return Status::Unavailable(
           "xid=" + gtrid + ": nothing found, and " + own.failed[0].resource +
@@ -84,141 +302,13 @@ Result<ResolveResult> ResolveManually(TransactionManager& manager,
     return Status::NotFound("xid=" + gtrid +
                             ": no prepared branch and no open decision");
   }
-
-  ResolveResult result;
-  const int64_t now_ms = manager.clock().NowMs();
-  std::set<std::string> prepared_names;
-  for (const OwnBranch& b : prepared) prepared_names.insert(b.resource->name());
+  r.now_ms = manager.clock().NowMs();
   for (const ResourceFailure& f : own.failed) {
-    result.events.push_back(
-        {gtrid, f.resource, SweepAction::kResourceDown, f.status.message()});
-    ++result.remaining;
+    r.Add(f.resource, SweepAction::kResourceDown, f.status.message());
+    ++r.result.remaining;
   }
-
-  if (options.decision == ManualDecision::kRollback) {
-    std::vector<std::string> prepared_list(prepared_names.begin(),
-                                           prepared_names.end());
-    // The branches a COMMIT decision names, when there is one.
-    std::optional<std::vector<std::string>> committed;
-    if (decision.has_value()) {
-      committed = decision->resources;
-    } else {
-      // The fence, as recovery's: a store records abort for every node
-      // unless a COMMIT got there first (a coordinator still deciding); a
-      // log presumes abort unless it has failed.
-      Result<bool> abort_holds = manager.log().ClaimAbort(gtrid);
-      if (!abort_holds.ok()) {
-        return Status::Unavailable(
-            "xid=" + gtrid +
-            ": cannot record the abort: " + abort_holds.status().message());
-      }
-      if (!*abort_holds) committed = prepared_list;
-    }
-    if (committed.has_value()) {
-      if (!options.force) {
-        return Status::FailedPrecondition(
-            "xid=" + gtrid +
-            " has a durable COMMIT decision; rolling it back would contradict "
-            "it (use --force: recorded as a heuristic outcome)");
-      }
-      std::string detail =
-          "operator forced rollback against the commit "
-          "decision; prepared on " +
-          JoinNames(prepared_list);
-      Logger()->error("xid={} HEURISTIC outcome: {}", gtrid, detail);
-      XATM_RETURN_IF_ERROR(
-          manager.log().LogHeuristic(gtrid, *committed, detail, now_ms));
-      result.events.push_back(
-          {gtrid, JoinNames(*committed), SweepAction::kHeuristic, detail});
-      ++result.heuristics;
-    }
-    for (const OwnBranch& b : prepared) {
-      Status s = b.resource->RollbackPrepared(*xid);
-      if (s.ok() || s.code() == StatusCode::kNotFound) {
-        Logger()->info("xid={} operator rolled back branch on {}", gtrid,
-                       b.resource->name());
-        result.events.push_back(
-            {gtrid, b.resource->name(), SweepAction::kRolledBack, ""});
-      } else {
-        result.events.push_back(
-            {gtrid, b.resource->name(), SweepAction::kRetryLater, s.message()});
-        ++result.remaining;
-      }
-    }
-    if (committed.has_value() && result.remaining == 0) {
-      XATM_RETURN_IF_ERROR(
-          manager.log().LogEnd(gtrid, now_ms, EndOrigin::kRecovery));
-      result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
-    }
-    return result;
-  }
-
-  // Commit: every resource must have answered, or a branch it holds would
-  // be left out of the decision and presumed aborted later.
-  if (!own.failed.empty()) {
-    return Status::Unavailable("xid=" + gtrid +
-                               ": cannot commit by hand while " +
-                               own.failed[0].resource + " does not answer (" +
-                               own.failed[0].status.message() +
-                               "): every configured resource must answer");
-  }
-  std::vector<std::string> resources;
-  if (decision.has_value()) {
-    resources = decision->resources;
-  } else {
-    Result<std::vector<std::string>> participants =
-        ManualCommitParticipants(manager, *xid, prepared_names, options.force);
-    if (!participants.ok()) return participants.status();
-    resources = std::move(participants).value();
-    // The decision must be durable before the first branch commits. The
-    // coordinator is gone, so its decision deadline does not apply; a
-    // recorded abort still refuses it.
-    XATM_RETURN_IF_ERROR(
-        manager.log().LogCommitAfterTheFact(gtrid, resources, now_ms));
-    Logger()->info("xid={} operator decided commit on {}", gtrid,
-                   JoinNames(resources));
-  }
-  std::vector<std::string> contradicted;
-  for (const std::string& name : resources) {
-    Resource* r = manager.FindResource(name);
-    if (r == nullptr) {
-      result.events.push_back(
-          {gtrid, name, SweepAction::kRetryLater, "resource not configured"});
-      ++result.remaining;
-      continue;
-    }
-    bool is_prepared = prepared_names.count(name) != 0;
-    bool gone = false;
-    Status s = is_prepared ? CommitPreparedChecked(*r, *xid, &gone)
-                           : ConfirmCommitted(*r, *xid,
-                                              Status::NotFound("not prepared"));
-    if (s.ok()) {
-      result.events.push_back({gtrid, name, SweepAction::kCommitted,
-                               is_prepared ? "" : "already committed"});
-    } else if (s.code() == StatusCode::kDataLoss) {
-      contradicted.push_back(name);
-    } else {
-      result.events.push_back(
-          {gtrid, name, SweepAction::kRetryLater, s.message()});
-      ++result.remaining;
-    }
-  }
-  if (!contradicted.empty()) {
-    std::string detail =
-        "decision commit, branch rolled back on " + JoinNames(contradicted);
-    Logger()->error("xid={} HEURISTIC outcome: {}", gtrid, detail);
-    XATM_RETURN_IF_ERROR(
-        manager.log().LogHeuristic(gtrid, contradicted, detail, now_ms));
-    result.events.push_back(
-        {gtrid, JoinNames(contradicted), SweepAction::kHeuristic, detail});
-    ++result.heuristics;
-  }
-  if (result.remaining == 0) {
-    XATM_RETURN_IF_ERROR(
-        manager.log().LogEnd(gtrid, now_ms, EndOrigin::kRecovery));
-    result.events.push_back({gtrid, "", SweepAction::kEnded, ""});
-  }
-  return result;
+  if (options.decision == ManualDecision::kRollback) return RollBackByHand(r);
+  return CommitByHand(r, own.failed);
 }
 
 }  // namespace xatm

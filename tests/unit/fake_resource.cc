@@ -198,6 +198,7 @@ Status FakeDecisionLog::CommitCarrying(
 Result<bool> FakeDecisionLog::ClaimAbort(const std::string& gtrid) {
   (void)gtrid;
   journal_->Add("claim-abort");
+  if (on_claim_) std::exchange(on_claim_, nullptr)();
   if (!carrier_.empty()) return claim_;
   return DecisionLog::ClaimAbort(gtrid);
 }

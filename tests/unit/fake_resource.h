@@ -100,6 +100,8 @@ class FakeDecisionLog : public DecisionLog {
   // if that works) and recovery claims abort with `claim`.
   void ActAsStore(std::string resource) { carrier_ = std::move(resource); }
   void ScriptClaim(Result<bool> claim) { claim_ = std::move(claim); }
+  // Runs once, inside the next ClaimAbort, before it answers.
+  void OnClaim(std::function<void()> hook) { on_claim_ = std::move(hook); }
 
   Status LogCommit(const std::string& gtrid,
                    const std::vector<std::string>& resources,
@@ -134,6 +136,7 @@ class FakeDecisionLog : public DecisionLog {
   std::vector<DecisionRecord> records_;
   std::string carrier_;
   Result<bool> claim_ = true;
+  std::function<void()> on_claim_;
 };
 
 }  // namespace xatm::testing

@@ -206,5 +206,53 @@ TEST_F(RecoveryEvidenceTest, ManualCommitNamesEveryBranch) {
   EXPECT_TRUE(a_->prepared().empty());
 }
 
+// The coordinator (alive after all: a database store, another node)
+// decides COMMIT, commits every branch and ENDs its decision after the
+// operator's rollback listed the branches, before its fence. Read again
+// after the fence, the ledger shows the commit: the abort is withdrawn and
+// the rollback refused as one against a COMMIT decision, not reported done.
+TEST_F(RecoveryEvidenceTest,
+       ManualRollbackOfACommitEndedBeforeTheFenceIsRefused) {
+  log_->ActAsStore("b");
+  Xid xid = OldXid();
+  a_->AddPrepared(xid);
+  b_->script().outcome = BranchOutcome::kNotCommitted;
+  log_->OnClaim([&] {
+    b_->script().outcome = BranchOutcome::kCommitted;  // the carrier's commit
+    EXPECT_TRUE(a_->CommitPrepared(xid).ok());         // the XA COMMIT on a
+  });
+  auto r =
+      ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, false});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition)
+      << (r.ok() ? "resolved: " + r->events.front().detail
+                 : r.status().ToString());
+  EXPECT_EQ(journal_.IndexOf("recovery-rollback:a"), -1);
+  ASSERT_GE(journal_.IndexOf("claim-abort"), 0);
+  EXPECT_LT(journal_.IndexOf("claim-abort"),
+            journal_.IndexOf("withdraw-abort"));
+  std::optional<DecisionRecord> decision = log_->FindOpenCommit(xid.Gtrid());
+  ASSERT_TRUE(decision.has_value()) << "the abort claimed stands";
+  EXPECT_EQ(decision->resources, (std::vector<std::string>{"a", "b"}));
+  // Recovery confirms both committed and ends it.
+  SweepResult next = Sweep();
+  EXPECT_EQ(next.ended, 1) << next.Summary();
+  EXPECT_EQ(next.heuristics, 0) << next.Summary();
+}
+
+// Read again after the fence, nothing says commit: rolled back as before.
+TEST_F(RecoveryEvidenceTest,
+       ManualRollbackWithNoCommitBeforeTheFenceRollsBack) {
+  log_->ActAsStore("b");
+  Xid xid = OldXid();
+  a_->AddPrepared(xid);
+  b_->script().outcome = BranchOutcome::kNotCommitted;
+  auto r =
+      ResolveManually(*tm_, xid.Gtrid(), {ManualDecision::kRollback, false});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(journal_.IndexOf("recovery-rollback:a"), 0);
+  EXPECT_EQ(journal_.IndexOf("withdraw-abort"), -1);
+  EXPECT_TRUE(a_->prepared().empty());
+}
+
 }  // namespace
 }  // namespace xatm
