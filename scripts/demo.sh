@@ -9,12 +9,18 @@
 # Everything lives under .xatm-demo/ in the repository (servers, config,
 # decision log). Running it again reuses all of it. The servers keep running
 # afterwards; the last line says how to stop them.
+#
+# XATM_DEMO_DIR=DIR puts all of it in DIR instead of .xatm-demo (relative:
+# to the repository). XATM_DEMO_XATM=FILE runs that xatm binary, built
+# already: nothing is installed or built. scripts/check-doc-commands.sh sets
+# both to run the README's tour in a throwaway directory.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-DEMO=.xatm-demo
+DEMO=${XATM_DEMO_DIR:-.xatm-demo}
 BUILD=build/release
+XATM_BIN=${XATM_DEMO_XATM:-$BUILD/cli/xatm}
 JOBS=${XATM_JOBS:-$(nproc)}
 
 step() { echo; echo "== $*"; }
@@ -22,14 +28,14 @@ step() { echo; echo "== $*"; }
 # Runs xatm on the demo config, showing the command first.
 xatm() {
   echo "\$ xatm $*"
-  "$BUILD/cli/xatm" --config "$DEMO/xatm.ini" "$@"
+  "$XATM_BIN" --config "$DEMO/xatm.ini" "$@"
 }
 
 # Creates an account unless it exists already (a second run).
 create_account() {
   local out
   echo "\$ xatm create-account $1 --balance $2"
-  if out=$("$BUILD/cli/xatm" --config "$DEMO/xatm.ini" create-account "$1" \
+  if out=$("$XATM_BIN" --config "$DEMO/xatm.ini" create-account "$1" \
     --balance "$2" 2>&1); then
     echo "$out"
   elif [[ $out == *"already exists"* ]]; then
@@ -54,13 +60,15 @@ transfer() {
   xatm balance
 }
 
-step "installing dependencies"
-scripts/install-deps.sh
+if [ -z "${XATM_DEMO_XATM:-}" ]; then
+  step "installing dependencies"
+  scripts/install-deps.sh
 
-step "building xatm into $BUILD"
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DXATM_BUILD_TESTS=OFF \
-  -DXATM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$BUILD" --target xatm -j"$JOBS"
+  step "building xatm into $BUILD"
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DXATM_BUILD_TESTS=OFF \
+    -DXATM_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$BUILD" --target xatm -j"$JOBS"
+fi
 
 step "starting PostgreSQL and MariaDB in $DEMO/db"
 scripts/db.sh start "$DEMO/db"
@@ -110,8 +118,10 @@ step "done"
 # password_env) from the servers' env file rather than on the screen.
 echo "Try more in any shell: paste these lines (the first sets"
 echo "XATM_MY_PASSWORD, which password_env names in xatm.ini):"
-printf '  . %q\n' "$ROOT/$DEMO/db/env.sh"
-printf '  %q --config %q balance\n' "$ROOT/$BUILD/cli/xatm" "$ROOT/$DEMO/xatm.ini"
-printf '  %q --config %q --help\n' "$ROOT/$BUILD/cli/xatm" "$ROOT/$DEMO/xatm.ini"
+DEMO_ABS=$(realpath -ms "$DEMO")
+XATM_ABS=$(realpath -ms "$XATM_BIN")
+printf '  . %q\n' "$DEMO_ABS/db/env.sh"
+printf '  %q --config %q balance\n' "$XATM_ABS" "$DEMO_ABS/xatm.ini"
+printf '  %q --config %q --help\n' "$XATM_ABS" "$DEMO_ABS/xatm.ini"
 echo "The servers keep running. Stop them with:"
-printf '  %q stop %q\n' "$ROOT/scripts/db.sh" "$ROOT/$DEMO/db"
+printf '  %q stop %q\n' "$ROOT/scripts/db.sh" "$DEMO_ABS/db"
