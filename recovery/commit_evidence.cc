@@ -1,5 +1,7 @@
 #include "recovery/commit_evidence.h"
 
+#include "tm/commit_check.h"
+
 namespace xatm {
 
 CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
@@ -18,7 +20,7 @@ CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
       evidence.why = name + " is unreachable";
       return evidence;
     }
-    Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
+    Result<BranchOutcome> outcome = LookupBranchOutcome(*resource, xid);
     if (!outcome.ok()) {
       evidence.kind = CommitEvidence::Kind::kUnknown;
       evidence.why =

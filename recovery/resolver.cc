@@ -26,7 +26,7 @@ Result<std::vector<std::string>> ManualCommitParticipants(
   for (const auto& resource : manager.resources()) {
     const std::string& name = resource->name();
     if (prepared.count(name) != 0) continue;
-    Result<BranchOutcome> outcome = resource->LookupOutcome(xid);
+    Result<BranchOutcome> outcome = LookupBranchOutcome(*resource, xid);
     if (!outcome.ok()) {
       return Status::Unavailable(
           "xid=" + xid.Gtrid() + ": cannot commit by hand: the ledger of " +

@@ -1,13 +1,37 @@
 #include "tm/commit_check.h"
 
+#include <vector>
+
 #include "xatm/logging.h"
+#include "xatm/saga_record.h"
 
 namespace xatm {
+namespace {
+
+constexpr char kXaGroupBarrierSql[] =
+    "SELECT 1 FROM xatm_saga_barrier WHERE saga_id = ? AND step = ?";
+
+}  // namespace
+
+Result<BranchOutcome> LookupBranchOutcome(Resource& resource, const Xid& xid) {
+  XATM_ASSIGN_OR_RETURN(BranchOutcome ledger, resource.LookupOutcome(xid));
+  if (ledger != BranchOutcome::kNotCommitted) return ledger;
+  Result<std::vector<Row>> rows =
+      resource.QueryLocal(kXaGroupBarrierSql, {xid.Gtrid(), kXaGroupStep});
+  if (rows.ok()) {
+    return rows->empty() ? ledger : BranchOutcome::kCommitted;
+  }
+  // No barrier table (no saga ever ran here: an undefined table is a bad
+  // statement) proves no more than the ledger did; any other error, such
+  // as a database that stopped answering, proves nothing.
+  if (rows.status().code() == StatusCode::kInvalidArgument) return ledger;
+  return rows.status();
+}
 
 Status ConfirmCommitted(Resource& resource, const Xid& xid, Status commit) {
   if (commit.code() != StatusCode::kNotFound) return commit;
   const std::string gtrid = xid.Gtrid();
-  Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
+  Result<BranchOutcome> outcome = LookupBranchOutcome(resource, xid);
   if (!outcome.ok()) {
     // Cannot look now: leave it for a later pass rather than guess.
     return Status::Unavailable("branch gone, ledger unreadable: " +
@@ -41,7 +65,7 @@ Status CommitPreparedChecked(Resource& resource, const Xid& xid,
     return Status::Ok();
   }
   if (!commit.ok()) return ConfirmCommitted(resource, xid, std::move(commit));
-  Result<BranchOutcome> outcome = resource.LookupOutcome(xid);
+  Result<BranchOutcome> outcome = LookupBranchOutcome(resource, xid);
   if (outcome.ok() && *outcome == BranchOutcome::kNotCommitted) {
     Logger()->error(
         "xid={} {} answered the commit but the branch's ledger row is not "

@@ -8,6 +8,13 @@
 
 namespace xatm {
 
+// What `resource` shows of the branch of `xid`: its ledger row
+// (Resource::LookupOutcome) or, where the ledger shows none, the barrier row
+// a saga's XA group branch inserts under its gtrid (such a branch writes no
+// ledger row, even where the database has a ledger table). kNotCommitted
+// when neither is there; an error when the database could not be asked.
+Result<BranchOutcome> LookupBranchOutcome(Resource& resource, const Xid& xid);
+
 // Interprets `commit`, the answer to committing `xid` on `resource`:
 // OK stays OK; NotFound becomes OK when the ledger shows the branch
 // committed (also when the database cannot tell: kUnknown, logged), and

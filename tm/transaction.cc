@@ -166,7 +166,7 @@ Status Transaction::CommitOnePhase() {
   // prepare there is nothing to recover: only the ledger row can tell. Its
   // absence proves nothing (the COMMIT may still be applied), so a missing
   // row leaves the outcome unknown rather than "rolled back".
-  Result<BranchOutcome> outcome = only.resource->LookupOutcome(xid_);
+  Result<BranchOutcome> outcome = LookupBranchOutcome(*only.resource, xid_);
   if (outcome.ok() && *outcome == BranchOutcome::kCommitted) {
     Logger()->info(
         "xid={} committed (one phase) on {}: the answer was lost, "

@@ -27,6 +27,7 @@
 #include "xatm/memory_decision_log.h"
 #include "xatm/saga.h"
 #include "xatm/saga_barrier.h"
+#include "xatm/sweeper.h"
 #include "xatm/transaction.h"
 
 namespace xatm::testing {
@@ -831,6 +832,53 @@ TEST_F(SagaDbTest, AnXaGroupCommittedJustBeforeTheFenceIsNotCompensated) {
   EXPECT_EQ(hooked->withdrawn, 1) << "the abort just claimed stands";
   EXPECT_TRUE(tm_->log().HasCommitHistory(record.xa_gtrid));
   EXPECT_FALSE(tm_->log().FindOpenCommit(record.xa_gtrid).has_value());
+}
+
+// A log in memory that loses the coordinator's END, as a process killed
+// after committing every branch would.
+class EndLosingLog : public MemoryDecisionLog {
+ public:
+  Status LogEnd(const std::string& gtrid, int64_t time_ms,
+                EndOrigin origin) override {
+    if (origin == EndOrigin::kCoordinator) {
+      return Status::Unavailable("the process died before its END");
+    }
+    return MemoryDecisionLog::LogEnd(gtrid, time_ms, origin);
+  }
+};
+
+// The group's branches write no ledger row, though their databases have
+// a ledger table: recovery, finishing the group's decision left open after
+// every branch committed, must find them committed from the group's own
+// rows, not report a rollback (a false HEURISTIC outcome).
+TEST_F(SagaDbTest, AnXaGroupsOpenDecisionIsEndedByRecoveryWithoutAHeuristic) {
+  sagas_.reset();
+  tm_.reset();
+  TransactionManagerOptions options;
+  options.node_id = node_;
+  auto tm = TransactionManager::Create(options, {pg_, my_},
+                                       std::make_unique<EndLosingLog>());
+  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
+  tm_ = std::move(tm).value();
+  auto sagas = SagaManager::Create(*tm_);
+  ASSERT_TRUE(sagas.ok()) << sagas.status().ToString();
+  sagas_ = std::move(sagas).value();
+
+  // Two databases in the group: a two-phase transaction with a decision.
+  SagaDefinition d = DebitThenXaCredit(bob_, alice_);
+  d.xa_group[0].statements = {{kCreditSql, {"15.00", alice_}, 1}};
+  d.xa_group.push_back(SagaXaWork{"my", {{kCreditSql, {"5.00", bob_}, 1}}});
+  Result<SagaOutcome> out = sagas_->Run(d);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->phase, SagaPhase::kCommitted) << out->reason;
+  ExpectBalances("115.00", "35.00");
+  ASSERT_EQ(tm_->log().OpenCommits().size(), 1u);
+
+  SweepResult r = Sweeper(tm_.get(), SweeperOptions{}).SweepOnce();
+  EXPECT_EQ(r.heuristics, 0) << r.Summary();
+  EXPECT_EQ(r.ended, 1) << r.Summary();
+  EXPECT_TRUE(tm_->log().OpenCommits().empty());
+  ExpectBalances("115.00", "35.00");
 }
 
 }  // namespace

@@ -364,6 +364,12 @@ Status SagaDriver::RunXaGroup(Transaction& txn) {
       return Status::Aborted("XA group on " + w.resource +
                              ": its barrier row exists already");
     }
+    // The group writes no ledger row: recovery finds its branch committed
+    // by a barrier row named by the gtrid (LookupBranchOutcome), fresh, so
+    // sent with the next statement.
+    XATM_RETURN_IF_ERROR(InsertBarrierDeferred(**branch, resource->type(),
+                                               txn.gtrid(), kXaGroupStep,
+                                               BarrierOp::kAction));
     for (size_t i = 0; i < w.statements.size(); ++i) {
       const SqlCall& call = w.statements[i];
       Result<int64_t> rows =
