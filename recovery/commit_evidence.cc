@@ -1,6 +1,8 @@
 #include "recovery/commit_evidence.h"
 
 #include "tm/commit_check.h"
+#include "tm/names.h"
+#include "xatm/logging.h"
 
 namespace xatm {
 
@@ -35,6 +37,23 @@ CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
     evidence.kind = CommitEvidence::Kind::kSiblingCommitted;
   }
   return evidence;
+}
+
+Status WithdrawAbortForCommit(TransactionManager& manager, const Xid& xid,
+                              const std::set<std::string>& prepared_on,
+                              const CommitEvidence& evidence,
+                              std::vector<std::string>* resources) {
+  std::set<std::string> names = prepared_on;
+  names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
+  resources->assign(names.begin(), names.end());
+  const std::string gtrid = xid.Gtrid();
+  Logger()->warn(
+      "xid={} committed before the abort fence (its COMMIT decision already "
+      "ENDed; the branch on {} is committed): withdrawing the abort just "
+      "claimed for a COMMIT decision (resources {})",
+      gtrid, evidence.committed_on.front(), JoinNames(*resources));
+  return manager.log().WithdrawAbort(gtrid, *resources,
+                                     manager.clock().NowMs());
 }
 
 }  // namespace xatm

@@ -33,4 +33,15 @@ CommitEvidence FindCommitEvidence(TransactionManager& manager, const Xid& xid,
                                   const std::set<std::string>& prepared_on,
                                   const std::set<std::string>& down);
 
+// The abort just claimed for `xid` is withdrawn for a COMMIT decision:
+// read again after the fence, `evidence` (kSiblingCommitted) shows the
+// transaction committed before it, its COMMIT ENDed in between, so every
+// branch had committed and none was rolled back on that abort. The
+// decision names the branches prepared at listing and those the evidence
+// found committed; `*resources` gets them.
+Status WithdrawAbortForCommit(TransactionManager& manager, const Xid& xid,
+                              const std::set<std::string>& prepared_on,
+                              const CommitEvidence& evidence,
+                              std::vector<std::string>* resources);
+
 }  // namespace xatm

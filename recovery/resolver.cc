@@ -126,16 +126,9 @@ Result<MaybeCommit> FenceForRollback(Resolution& r) {
     case CommitEvidence::Kind::kSiblingCommitted:
       break;
   }
-  std::set<std::string> names = r.prepared_names;
-  names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
-  std::vector<std::string> resources(names.begin(), names.end());
-  Logger()->warn(
-      "xid={} committed before the abort fence (its COMMIT decision already "
-      "ENDed; the branch on {} is committed): withdrawing the abort just "
-      "recorded for a COMMIT decision (resources {})",
-      r.gtrid, evidence.committed_on.front(), JoinNames(resources));
-  Status withdrawn =
-      r.manager.log().WithdrawAbort(r.gtrid, resources, r.now_ms);
+  std::vector<std::string> resources;
+  Status withdrawn = WithdrawAbortForCommit(r.manager, r.xid, r.prepared_names,
+                                            evidence, &resources);
   if (!withdrawn.ok()) {
     return Status::Unavailable(
         "xid=" + r.gtrid + " committed on " + evidence.committed_on.front() +

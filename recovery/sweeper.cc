@@ -631,16 +631,9 @@ Sweeper::Verdict Sweeper::CheckAfterClaim(BranchWork& work) {
     // A COMMIT row is deleted only once every branch committed, and a
     // branch is rolled back on an abort only if no COMMIT row preceded it:
     // none was rolled back on this abort.
-    std::set<std::string> names = txn.prepared_on;
-    names.insert(evidence.committed_on.begin(), evidence.committed_on.end());
-    std::vector<std::string> resources(names.begin(), names.end());
-    Logger()->warn(
-        "xid={} committed before the abort fence (its COMMIT decision "
-        "already ENDed; the branch on {} is committed): withdrawing the "
-        "abort just claimed for a COMMIT decision (resources {})",
-        gtrid, evidence.committed_on.front(), JoinNames(resources));
-    txn.withdrawn = manager_->log().WithdrawAbort(gtrid, resources,
-                                                  manager_->clock().NowMs());
+    std::vector<std::string> resources;
+    txn.withdrawn = WithdrawAbortForCommit(*manager_, xid, txn.prepared_on,
+                                           evidence, &resources);
   }
   if (!txn.withdrawn->ok()) {
     Logger()->error(

@@ -299,6 +299,34 @@ class SagaDbTest : public BankManagerFixture {
     return all;
   }
 
+  // Replaces the node's manager (and saga manager) by one over `log`.
+  void UseLog(std::unique_ptr<DecisionLog> log) {
+    sagas_.reset();
+    tm_.reset();
+    TransactionManagerOptions options;
+    options.node_id = node_;
+    auto tm = TransactionManager::Create(options, {pg_, my_}, std::move(log));
+    ASSERT_TRUE(tm.ok()) << tm.status().ToString();
+    tm_ = std::move(tm).value();
+    auto sagas = SagaManager::Create(*tm_);
+    ASSERT_TRUE(sagas.ok()) << sagas.status().ToString();
+    sagas_ = std::move(sagas).value();
+  }
+
+  // The record a process left when it died after the first step of `d`
+  // (run here) and the begin of its XA group, which nothing decided.
+  SagaRecord DebitedWithGroupBegun(const SagaDefinition& d) {
+    SagaRecord record =
+        HandMadeRecord(d, SagaPhase::kForward, {StepPhase::kDone});
+    record.xa_gtrid = HandMadeId();
+    EXPECT_TRUE(sagas_->journal().Save(record, true).ok());
+    CallResult debit =
+        CallDatabaseStep(*my_, record.id, d.stages[0][0], false,
+                         SteadyClock::now() + milliseconds(5000));
+    EXPECT_EQ(debit.kind, CallResult::kDone) << debit.message;
+    return record;
+  }
+
   Result<SagaOutcome> RunSaga(std::vector<std::vector<SagaStep>> stages) {
     SagaDefinition d;
     d.name = "test";
@@ -735,14 +763,7 @@ TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupCommittedIsNotRunAgain) {
 TEST_F(SagaDbTest, AResumedSagaWhoseXaGroupWasNeverDecidedIsCompensated) {
   SagaDefinition d = DebitThenXaCredit(bob_, alice_);
   d.deadline_ms = 1;
-  // The debit ran; the group's transaction began but nothing decided it.
-  SagaRecord record =
-      HandMadeRecord(d, SagaPhase::kForward, {StepPhase::kDone});
-  record.xa_gtrid = HandMadeId();
-  ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
-  CallResult debit = CallDatabaseStep(*my_, record.id, d.stages[0][0], false,
-                                      SteadyClock::now() + milliseconds(5000));
-  ASSERT_EQ(debit.kind, CallResult::kDone) << debit.message;
+  SagaRecord record = DebitedWithGroupBegun(d);
   ExpectBalances("100.00", "30.00");
   std::this_thread::sleep_for(milliseconds(5));
   SagaResumeResult pass = sagas_->Resume();
@@ -776,27 +797,10 @@ class ClaimHookLog : public MemoryDecisionLog {
 // fence, the group's barrier row shows the commit: the saga is committed,
 // not compensated (which would undo the debit under a credit that stays).
 TEST_F(SagaDbTest, AnXaGroupCommittedJustBeforeTheFenceIsNotCompensated) {
-  sagas_.reset();
-  tm_.reset();
   auto log = std::make_unique<ClaimHookLog>();
   ClaimHookLog* hooked = log.get();
-  TransactionManagerOptions options;
-  options.node_id = node_;
-  auto tm = TransactionManager::Create(options, {pg_, my_}, std::move(log));
-  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
-  tm_ = std::move(tm).value();
-  auto sagas = SagaManager::Create(*tm_);
-  ASSERT_TRUE(sagas.ok()) << sagas.status().ToString();
-  sagas_ = std::move(sagas).value();
-
-  SagaDefinition d = DebitThenXaCredit(bob_, alice_);
-  SagaRecord record =
-      HandMadeRecord(d, SagaPhase::kForward, {StepPhase::kDone});
-  record.xa_gtrid = HandMadeId();
-  ASSERT_TRUE(sagas_->journal().Save(record, true).ok());
-  CallResult debit = CallDatabaseStep(*my_, record.id, d.stages[0][0], false,
-                                      SteadyClock::now() + milliseconds(5000));
-  ASSERT_EQ(debit.kind, CallResult::kDone) << debit.message;
+  UseLog(std::move(log));
+  SagaRecord record = DebitedWithGroupBegun(DebitThenXaCredit(bob_, alice_));
   ExpectBalances("100.00", "30.00");
 
   hooked->before_claim = [&] {
@@ -852,17 +856,7 @@ class EndLosingLog : public MemoryDecisionLog {
 // every branch committed, must find them committed from the group's own
 // rows, not report a rollback (a false HEURISTIC outcome).
 TEST_F(SagaDbTest, AnXaGroupsOpenDecisionIsEndedByRecoveryWithoutAHeuristic) {
-  sagas_.reset();
-  tm_.reset();
-  TransactionManagerOptions options;
-  options.node_id = node_;
-  auto tm = TransactionManager::Create(options, {pg_, my_},
-                                       std::make_unique<EndLosingLog>());
-  ASSERT_TRUE(tm.ok()) << tm.status().ToString();
-  tm_ = std::move(tm).value();
-  auto sagas = SagaManager::Create(*tm_);
-  ASSERT_TRUE(sagas.ok()) << sagas.status().ToString();
-  sagas_ = std::move(sagas).value();
+  UseLog(std::make_unique<EndLosingLog>());
 
   // Two databases in the group: a two-phase transaction with a decision.
   SagaDefinition d = DebitThenXaCredit(bob_, alice_);
