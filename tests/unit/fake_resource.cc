@@ -164,6 +164,7 @@ Result<BranchOutcome> FakeResource::LookupOutcome(const Xid& xid) {
 
 Result<std::vector<Row>> FakeResource::QueryLocal(
     const std::string&, const std::vector<std::string>&) {
+  if (!script_.query.ok()) return script_.query;
   return std::vector<Row>{};
 }
 

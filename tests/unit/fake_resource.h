@@ -43,6 +43,7 @@ struct FakeScript {
   bool applies_commits = true;
   Status lookup = Status::Ok();   // LookupOutcome fails with this when not OK
   Status list = Status::Ok();     // ListPrepared fails with this when not OK
+  Status query = Status::Ok();    // QueryLocal fails with this when not OK
   std::function<void()> on_list;  // runs inside ListPrepared
   // Runs once, inside the next LookupOutcome, after its answer is read.
   std::function<void()> on_lookup;

@@ -86,6 +86,31 @@ TEST_F(RecoveryEvidenceTest, NoEvidenceAnywhereStillPresumesAbort) {
   EXPECT_EQ(Count(RecordType::kCommit, xid.Gtrid()), 0);
 }
 
+// After the ledger, the barrier table (a saga's XA group leaves its row
+// there): one that does not exist proves nothing more, abort is presumed.
+TEST_F(RecoveryEvidenceTest, NoBarrierTableStillPresumesAbort) {
+  Xid xid = OldXid();
+  b_->AddPrepared(xid);
+  a_->script().outcome = BranchOutcome::kNotCommitted;
+  a_->script().query =
+      Status::InvalidArgument("relation \"xatm_saga_barrier\" does not exist");
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 1) << r.Summary();
+  EXPECT_TRUE(b_->prepared().empty());
+}
+
+// A barrier table that cannot be read now is no evidence either way.
+TEST_F(RecoveryEvidenceTest, AnUnreadableBarrierTableDefersPresumedAbort) {
+  Xid xid = OldXid();
+  b_->AddPrepared(xid);
+  a_->script().outcome = BranchOutcome::kNotCommitted;
+  a_->script().query = Status::Unavailable("server frozen");
+  SweepResult r = Sweep();
+  EXPECT_EQ(r.rolled_back, 0) << r.Summary();
+  EXPECT_EQ(b_->prepared().size(), 1u);
+  EXPECT_GE(r.remaining, 1);
+}
+
 // Item 2: a decision closed as heuristic (or ENDed by recovery) whose branch
 // reappears prepared, e.g. after a server restart.
 TEST_F(RecoveryEvidenceTest, AReappearingBranchOfAHeuristicIsCommitted) {
