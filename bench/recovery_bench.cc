@@ -164,11 +164,10 @@ int Main(int argc, char** argv) {
   Result<backlog::Backlog> built = [&]() -> Result<backlog::Backlog> {
     DecisionLogOptions log_options;
     log_options.node_id = config->node;
-    Result<std::unique_ptr<DecisionLog>> log =
-        DecisionLog::Open(config->log_dir, log_options);
-    if (!log.ok()) return log.status();
+    XATM_ASSIGN_OR_RETURN(std::unique_ptr<DecisionLog> log,
+                          DecisionLog::Open(config->log_dir, log_options));
     XidGenerator xids(config->node);
-    return backlog::BuildBacklog(*pg, *my, **log, xids, options);
+    return backlog::BuildBacklog(*pg, *my, *log, xids, options);
   }();  // the log closes here: recover takes its lock
   if (!built.ok()) {
     std::fprintf(stderr, "backlog: %s\n", built.status().ToString().c_str());

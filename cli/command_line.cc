@@ -68,11 +68,10 @@ std::vector<std::string> CommandContext::Options(const char* name) const {
 }
 
 Result<AccountRef> CommandContext::Account(const std::string& text) const {
-  Result<AccountRef> ref = AccountRef::Parse(text);
-  if (!ref.ok()) return ref;
-  if (config_.FindResource(ref->resource) == nullptr) {
+  XATM_ASSIGN_OR_RETURN(AccountRef ref, AccountRef::Parse(text));
+  if (config_.FindResource(ref.resource) == nullptr) {
     return Status::InvalidArgument(
-        "unknown resource '" + ref->resource + "' in " + ref->ToString() +
+        "unknown resource '" + ref.resource + "' in " + ref.ToString() +
         " (configured: " + ConfiguredNames(config_) + ")");
   }
   return ref;

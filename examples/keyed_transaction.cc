@@ -35,14 +35,11 @@ constexpr char kAdd[] =
 // missing, and the account.
 xatm::Status Provision(xatm::Resource& resource, const std::string& id,
                        const std::string& balance) {
-  xatm::Status s = xatm::CreateKeyTable(resource);
-  if (s.ok()) {
-    s = resource.ExecuteLocal(
-        "CREATE TABLE IF NOT EXISTS keyed_example_accounts ("
-        "id VARCHAR(64) PRIMARY KEY, balance DECIMAL(20,2) NOT NULL)",
-        {});
-  }
-  if (!s.ok()) return s;
+  XATM_RETURN_IF_ERROR(xatm::CreateKeyTable(resource));
+  XATM_RETURN_IF_ERROR(resource.ExecuteLocal(
+      "CREATE TABLE IF NOT EXISTS keyed_example_accounts ("
+      "id VARCHAR(64) PRIMARY KEY, balance DECIMAL(20,2) NOT NULL)",
+      {}));
   return resource.ExecuteLocal(
       "INSERT INTO keyed_example_accounts (id, balance) VALUES (?, ?)",
       {id, balance});
@@ -93,14 +90,10 @@ int main(int argc, char** argv) {
   int runs = 0;
   auto move_ten = [&](xatm::KeyedTransaction& txn) -> xatm::Status {
     ++runs;
-    xatm::Result<xatm::Branch*> a = txn.Enlist("pg");  // claims the key
-    if (!a.ok()) return a.status();
-    xatm::Result<int64_t> rows = (*a)->Execute(kAdd, {"-10.00", from});
-    if (!rows.ok()) return rows.status();
-    xatm::Result<xatm::Branch*> b = txn.Enlist("my");  // and here
-    if (!b.ok()) return b.status();
-    rows = (*b)->Execute(kAdd, {"10.00", to});
-    if (!rows.ok()) return rows.status();
+    XATM_ASSIGN_OR_RETURN(auto* a, txn.Enlist("pg"));  // claims the key
+    XATM_RETURN_IF_ERROR(a->Execute(kAdd, {"-10.00", from}).status());
+    XATM_ASSIGN_OR_RETURN(auto* b, txn.Enlist("my"));  // and here
+    XATM_RETURN_IF_ERROR(b->Execute(kAdd, {"10.00", to}).status());
     return xatm::Status::Ok();  // commit
   };
   // The key names the request; the fingerprint says what it asks.

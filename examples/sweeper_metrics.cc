@@ -35,16 +35,14 @@ int Fail(const xatm::Status& status) {
 
 // One row into each database, in one global transaction.
 xatm::Status RecordEvent(xatm::TransactionManager& tm, const std::string& id) {
-  auto txn = tm.Begin();
-  if (!txn.ok()) return txn.status();
+  XATM_ASSIGN_OR_RETURN(auto txn, tm.Begin());
   for (const char* resource : {"pg", "my"}) {
-    xatm::Result<xatm::Branch*> branch = (*txn)->Enlist(resource);
-    if (!branch.ok()) return branch.status();
-    xatm::Result<int64_t> rows = (*branch)->Execute(
+    XATM_ASSIGN_OR_RETURN(auto* branch, txn->Enlist(resource));
+    xatm::Result<int64_t> rows = branch->Execute(
         "INSERT INTO metrics_example_events (id) VALUES (?)", {id});
     if (!rows.ok()) return rows.status();
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 // The lines of the exposition text that start with `prefix`.

@@ -43,26 +43,21 @@ constexpr char kSubtract[] =
 // every branch it started.
 xatm::Status Transfer(xatm::TransactionManager& tm, const std::string& from,
                       const std::string& to, const std::string& amount) {
-  auto txn = tm.Begin();
-  if (!txn.ok()) return txn.status();
-  xatm::Result<xatm::Branch*> pg = (*txn)->Enlist("pg");  // BEGIN
-  if (!pg.ok()) return pg.status();
-  xatm::Result<int64_t> rows = (*pg)->Execute(kSubtract, {amount, from});
-  if (!rows.ok()) return rows.status();  // e.g. the CHECK: too little money
-  xatm::Result<xatm::Branch*> my = (*txn)->Enlist("my");  // XA START
-  if (!my.ok()) return my.status();
-  rows = (*my)->Execute(kAdd, {amount, to});
-  if (!rows.ok()) return rows.status();
+  XATM_ASSIGN_OR_RETURN(auto txn, tm.Begin());
+  XATM_ASSIGN_OR_RETURN(auto* pg, txn->Enlist("pg"));  // BEGIN
+  // Its error may be e.g. the CHECK: too little money.
+  XATM_RETURN_IF_ERROR(pg->Execute(kSubtract, {amount, from}).status());
+  XATM_ASSIGN_OR_RETURN(auto* my, txn->Enlist("my"));  // XA START
+  XATM_RETURN_IF_ERROR(my->Execute(kAdd, {amount, to}).status());
   // Prepare both, log the decision, commit both.
   // OK | ABORTED | IN_DOUBT (recovery finishes it) | UNKNOWN_OUTCOME
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 // Creates the table when missing, and the account.
 xatm::Status OpenAccount(xatm::Resource& resource, const std::string& id,
                          const std::string& balance) {
-  xatm::Status s = resource.ExecuteLocal(kCreate, {});
-  if (!s.ok()) return s;
+  XATM_RETURN_IF_ERROR(resource.ExecuteLocal(kCreate, {}));
   return resource.ExecuteLocal(
       "INSERT INTO transfer_example_accounts (id, balance) VALUES (?, ?)",
       {id, balance});

@@ -37,17 +37,15 @@ Result<SweepResult> BackgroundSweeper::Start() {
   // Refused before anything starts: settings that do not agree, or a
   // resource that cannot be reached or refuses the credentials.
   if (!settings_.ok()) return settings_;
-  Status reachable = CheckResources(manager_->resources());
-  if (!reachable.ok()) return reachable;
+  XATM_RETURN_IF_ERROR(CheckResources(manager_->resources()));
   // The node id was taken by another process: this one resolves nothing
   // in its name any more.
-  if (Status lost = sweeper_.health(); !lost.ok()) return lost;
+  XATM_RETURN_IF_ERROR(sweeper_.health());
   if (heartbeat_ == nullptr && manager_->log().store_resource() != nullptr) {
-    Result<std::unique_ptr<NodeHeartbeat>> heartbeat =
-        NodeHeartbeat::Start(manager_, heartbeat_options_);
-    if (!heartbeat.ok()) return heartbeat.status();
+    XATM_ASSIGN_OR_RETURN(std::unique_ptr<NodeHeartbeat> heartbeat,
+                          NodeHeartbeat::Start(manager_, heartbeat_options_));
     std::lock_guard<std::mutex> lock(heartbeat_mu_);
-    heartbeat_ = std::move(heartbeat).value();
+    heartbeat_ = std::move(heartbeat);
   }
   SweepResult first = sweeper_.SweepOnce();
   {

@@ -68,13 +68,12 @@ Status Claim(NodeRegistry& registry, const NodeRecord& self,
              int64_t alive_within_ms) {
   // Three rounds: a concurrent claim can only make one of them lose.
   for (int round = 0; round < 3; ++round) {
-    Result<bool> inserted = registry.InsertIfAbsent(self);
-    if (!inserted.ok()) return inserted.status();
-    if (*inserted) return Status::Ok();
-    Result<std::optional<NodeRecord>> row = registry.Find(self.node);
-    if (!row.ok()) return row.status();
-    if (!row->has_value()) continue;  // deleted meanwhile: insert again
-    const NodeRecord& holder = **row;
+    XATM_ASSIGN_OR_RETURN(bool inserted, registry.InsertIfAbsent(self));
+    if (inserted) return Status::Ok();
+    XATM_ASSIGN_OR_RETURN(std::optional<NodeRecord> row,
+                          registry.Find(self.node));
+    if (!row.has_value()) continue;  // deleted meanwhile: insert again
+    const NodeRecord& holder = *row;
     // This very process: a heartbeat it stopped (BackgroundSweeper::Stop).
     if (holder.instance == self.instance) return Status::Ok();
     if (!HolderGone(holder, alive_within_ms)) {
@@ -88,9 +87,8 @@ Status Claim(NodeRegistry& registry, const NodeRecord& self,
           "has been silent for " +
           Seconds(alive_within_ms) + " (takeover_after)");
     }
-    Result<bool> taken = registry.Take(self, holder.instance);
-    if (!taken.ok()) return taken.status();
-    if (*taken) {
+    XATM_ASSIGN_OR_RETURN(bool taken, registry.Take(self, holder.instance));
+    if (taken) {
       Logger()->info(
           "node {}: took over the node id from host {} pid {} (silent for "
           "{})",
@@ -119,8 +117,8 @@ Result<std::unique_ptr<NodeHeartbeat>> NodeHeartbeat::Start(
     return Status::FailedPrecondition(
         "node heartbeats need a database decision store");
   }
-  Result<std::unique_ptr<NodeRegistry>> registry = NodeRegistry::Open(*store);
-  if (!registry.ok()) return registry.status();
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<NodeRegistry> registry,
+                        NodeRegistry::Open(*store));
   NodeRecord self{manager->node_id(), Instance(), HostName(),
                   static_cast<int64_t>(getpid()), 0};
   {
@@ -132,14 +130,14 @@ Result<std::unique_ptr<NodeHeartbeat>> NodeHeartbeat::Start(
     }
   }
   const int64_t claim_started = SteadyMs();
-  Status claimed = Claim(**registry, self, options.alive_within_ms);
+  Status claimed = Claim(*registry, self, options.alive_within_ms);
   if (!claimed.ok()) {
     std::lock_guard<std::mutex> lock(held_mu);
     Held().erase(self.node);
     return claimed.WithContext("decision store '" + store->name() + "'");
   }
   std::unique_ptr<NodeHeartbeat> heartbeat(
-      new NodeHeartbeat(std::move(registry).value(), self, options));
+      new NodeHeartbeat(std::move(registry), self, options));
   heartbeat->confirmed_ms_ = claim_started;
   heartbeat->thread_ = std::thread([h = heartbeat.get()] { h->Loop(); });
   return heartbeat;

@@ -70,8 +70,7 @@ Status RunSqlScript(Resource& resource, std::string_view script) {
   const std::vector<std::string> statements = SplitSqlStatements(script);
   if (statements.empty()) return Status::Internal("empty schema script");
   for (const std::string& statement : statements) {
-    Status s = resource.ExecuteLocal(statement, {});
-    if (!s.ok()) return s;
+    XATM_RETURN_IF_ERROR(resource.ExecuteLocal(statement, {}));
   }
   return Status::Ok();
 }

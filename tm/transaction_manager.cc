@@ -33,11 +33,10 @@ Result<std::unique_ptr<TransactionManager>> TransactionManager::Open(
   }
   // The log belongs to this node: Open refuses another node's.
   options.log_options.node_id = options.node_id;
-  Result<std::unique_ptr<DecisionLog>> log =
-      DecisionLog::Open(options.log_dir, options.log_options);
-  if (!log.ok()) return log.status();
-  return Create(std::move(options), std::move(resources),
-                std::move(log).value());
+  XATM_ASSIGN_OR_RETURN(
+      std::unique_ptr<DecisionLog> log,
+      DecisionLog::Open(options.log_dir, options.log_options));
+  return Create(std::move(options), std::move(resources), std::move(log));
 }
 
 Result<std::unique_ptr<TransactionManager>> TransactionManager::Create(

@@ -126,9 +126,8 @@ Result<BranchId> ParsePostgresGid(std::string_view gid) {
     return Status::InvalidArgument("not an xatm gid '" + std::string(gid) +
                                    "'");
   }
-  Result<Xid> xid = Xid::ParseGtrid(gid.substr(0, last));
-  if (!xid.ok()) return xid.status();
-  BranchId id{std::move(xid).value(), std::string(gid.substr(last + 1))};
+  XATM_ASSIGN_OR_RETURN(Xid xid, Xid::ParseGtrid(gid.substr(0, last)));
+  BranchId id{std::move(xid), std::string(gid.substr(last + 1))};
   Status valid = ValidateResourceName(id.resource);
   if (!valid.ok()) return valid.WithContext("gid '" + std::string(gid) + "'");
   return id;

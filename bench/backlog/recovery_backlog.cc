@@ -19,32 +19,30 @@ constexpr char kLedgerInsertSql[] =
 // The branch object is dropped prepared, as a crashed coordinator leaves it.
 Status PrepareBranch(Resource& resource, const Xid& xid,
                      const std::string& account, bool debit) {
-  Result<std::unique_ptr<Branch>> branch = resource.Begin(xid);
-  if (!branch.ok()) return branch.status();
-  Result<int64_t> updated = (*branch)->Execute(
-      debit ? "UPDATE xatm_accounts SET balance = balance - 1 WHERE id = ?"
-            : "UPDATE xatm_accounts SET balance = balance + 1 WHERE id = ?",
-      {account});
-  if (!updated.ok()) return updated.status();
-  if (*updated != 1) {
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> branch, resource.Begin(xid));
+  XATM_ASSIGN_OR_RETURN(
+      int64_t updated,
+      branch->Execute(
+          debit ? "UPDATE xatm_accounts SET balance = balance - 1 WHERE id = ?"
+                : "UPDATE xatm_accounts SET balance = balance + 1 WHERE id = ?",
+          {account}));
+  if (updated != 1) {
     return Status::Internal("account " + account + " missing in " +
                             resource.name());
   }
-  Status logged = (*branch)->ExecuteDeferred(
+  XATM_RETURN_IF_ERROR(branch->ExecuteDeferred(
       kLedgerInsertSql,
-      {xid.Gtrid(), resource.name(), account, debit ? "-1.00" : "1.00"});
-  if (!logged.ok()) return logged;
-  return (*branch)->Prepare();
+      {xid.Gtrid(), resource.name(), account, debit ? "-1.00" : "1.00"}));
+  return branch->Prepare();
 }
 
 Status CreateAccounts(Resource& pg, Resource& my, const BacklogOptions& o) {
   const std::string last = std::to_string(o.pairs - 1);
-  Status s = pg.ExecuteLocal(
-      "INSERT INTO xatm_accounts (id, balance) "
-      "SELECT CAST(? AS text) || CAST(g AS text), 100 "
-      "FROM generate_series(0, CAST(? AS integer)) g",
-      {o.account_prefix, last});
-  if (!s.ok()) return s;
+  XATM_RETURN_IF_ERROR(
+      pg.ExecuteLocal("INSERT INTO xatm_accounts (id, balance) "
+                      "SELECT CAST(? AS text) || CAST(g AS text), 100 "
+                      "FROM generate_series(0, CAST(? AS integer)) g",
+                      {o.account_prefix, last}));
   // MariaDB's sequence engine: seq_0_to_N is a table of 0..N.
   return my.ExecuteLocal(
       "INSERT INTO xatm_accounts (id, balance) "
@@ -69,10 +67,10 @@ Status CheckSide(Resource& resource, const Backlog& backlog, bool debit,
   std::set<std::string> gtrids;
   for (const BacklogPair& p : backlog.pairs) gtrids.insert(p.gtrid);
 
-  Result<std::vector<PreparedBranch>> prepared = resource.ListPrepared();
-  if (!prepared.ok()) return prepared.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<PreparedBranch> prepared,
+                        resource.ListPrepared());
   int still_prepared = 0;
-  for (const PreparedBranch& b : *prepared) {
+  for (const PreparedBranch& b : prepared) {
     still_prepared += gtrids.count(b.id.xid.Gtrid()) != 0 ? 1 : 0;
   }
   if (still_prepared != 0) {
@@ -80,20 +78,22 @@ Status CheckSide(Resource& resource, const Backlog& backlog, bool debit,
                         " branches still prepared");
   }
 
-  Result<std::vector<Row>> ledger = resource.QueryLocal(
-      "SELECT account, gtrid, branch FROM xatm_ledger WHERE account LIKE ?",
-      {like});
-  if (!ledger.ok()) return ledger.status();
+  XATM_ASSIGN_OR_RETURN(
+      std::vector<Row> ledger,
+      resource.QueryLocal(
+          "SELECT account, gtrid, branch FROM xatm_ledger WHERE account LIKE ?",
+          {like}));
   std::map<std::string, std::string> gtrid_of;  // account -> gtrid
-  for (const Row& row : *ledger) {
+  for (const Row& row : ledger) {
     if (row.size() != 3 || row[2].value_or("") != name) continue;
     gtrid_of[row[0].value_or("")] = row[1].value_or("");
   }
-  Result<std::vector<Row>> balances = resource.QueryLocal(
-      "SELECT id, balance FROM xatm_accounts WHERE id LIKE ?", {like});
-  if (!balances.ok()) return balances.status();
+  XATM_ASSIGN_OR_RETURN(
+      std::vector<Row> balances,
+      resource.QueryLocal(
+          "SELECT id, balance FROM xatm_accounts WHERE id LIKE ?", {like}));
   std::map<std::string, std::string> balance_of;
-  for (const Row& row : *balances) {
+  for (const Row& row : balances) {
     if (row.size() == 2) balance_of[row[0].value_or("")] = row[1].value_or("");
   }
   int wrong_ledger = 0;
@@ -128,15 +128,16 @@ Status CheckSide(Resource& resource, const Backlog& backlog, bool debit,
                         " accounts with a wrong balance");
   }
 
-  Result<std::vector<Row>> sum = resource.QueryLocal(
-      "SELECT SUM(balance) FROM xatm_accounts WHERE id LIKE ?", {like});
-  if (!sum.ok()) return sum.status();
+  XATM_ASSIGN_OR_RETURN(
+      std::vector<Row> sum,
+      resource.QueryLocal(
+          "SELECT SUM(balance) FROM xatm_accounts WHERE id LIKE ?", {like}));
   const int64_t moved = static_cast<int64_t>(backlog.committed_count()) * 100;
   const std::string expected =
       Cents(static_cast<int64_t>(backlog.pairs.size()) * kOpeningBalance * 100 +
             (debit ? -moved : moved));
   const std::string got =
-      sum->empty() || (*sum)[0].empty() ? "" : (*sum)[0][0].value_or("NULL");
+      sum.empty() || sum[0].empty() ? "" : sum[0][0].value_or("NULL");
   if (got != expected) {
     problems->push_back(name + ": sum " + got + ", expected " + expected);
   }
@@ -158,8 +159,7 @@ Result<Backlog> BuildBacklog(Resource& pg, Resource& my, DecisionLog& log,
       options.account_prefix.empty()) {
     return Status::InvalidArgument("backlog: pairs, threads and prefix");
   }
-  Status created = CreateAccounts(pg, my, options);
-  if (!created.ok()) return created;
+  XATM_RETURN_IF_ERROR(CreateAccounts(pg, my, options));
 
   Backlog backlog;
   backlog.account_prefix = options.account_prefix;
@@ -203,9 +203,8 @@ Result<Backlog> BuildBacklog(Resource& pg, Resource& my, DecisionLog& log,
 Result<std::vector<std::string>> CheckBacklog(Resource& pg, Resource& my,
                                               const Backlog& backlog) {
   std::vector<std::string> problems;
-  Status s = CheckSide(pg, backlog, /*debit=*/true, &problems);
-  if (s.ok()) s = CheckSide(my, backlog, /*debit=*/false, &problems);
-  if (!s.ok()) return s;
+  XATM_RETURN_IF_ERROR(CheckSide(pg, backlog, /*debit=*/true, &problems));
+  XATM_RETURN_IF_ERROR(CheckSide(my, backlog, /*debit=*/false, &problems));
   return problems;
 }
 

@@ -65,9 +65,8 @@ Result<std::vector<AccountBalance>> ListAccounts(Resource& resource) {
                               " has a NULL id");
     }
     std::string name = Name(resource, *row[0]);
-    Result<Amount> balance = BalanceOf(row, 1, name);
-    if (!balance.ok()) return balance.status();
-    accounts.push_back({AccountRef{resource.name(), *row[0]}, *balance});
+    XATM_ASSIGN_OR_RETURN(Amount balance, BalanceOf(row, 1, name));
+    accounts.push_back({AccountRef{resource.name(), *row[0]}, balance});
   }
   std::sort(accounts.begin(), accounts.end(),
             [](const AccountBalance& a, const AccountBalance& b) {
@@ -79,9 +78,7 @@ Result<std::vector<AccountBalance>> ListAccounts(Resource& resource) {
 Result<Amount> Total(const std::vector<AccountBalance>& balances) {
   Amount total;
   for (const AccountBalance& b : balances) {
-    Result<Amount> sum = total.Plus(b.balance);
-    if (!sum.ok()) return sum.status();
-    total = *sum;
+    XATM_ASSIGN_OR_RETURN(total, total.Plus(b.balance));
   }
   return total;
 }

@@ -87,44 +87,42 @@ Result<TransferResult> SagaTransfer(SagaManager& sagas, TransactionManager& tm,
   // A key already claimed: nothing runs; the answer is the original's.
   auto replay = [&]() -> Result<std::optional<TransferResult>> {
     if (!key) return std::optional<TransferResult>();
-    Result<std::optional<StoredKey>> stored =
-        ReadStoredKey(*tm.FindResource(from.resource), *key);
-    if (!stored.ok()) return stored.status();
-    if (!*stored) return std::optional<TransferResult>();
-    if ((*stored)->fingerprint != fingerprint) {
+    XATM_ASSIGN_OR_RETURN(std::optional<StoredKey> stored,
+                          ReadStoredKey(*tm.FindResource(from.resource), *key));
+    if (!stored) return std::optional<TransferResult>();
+    if (stored->fingerprint != fingerprint) {
       return Status::InvalidArgument(
           "key " + *key +
-          " was used for another request: " + (*stored)->fingerprint);
+          " was used for another request: " + stored->fingerprint);
     }
-    TransferResult original{(*stored)->gtrid, Status::Ok(), true, "saga"};
-    Result<std::optional<SagaRecord>> saga =
-        sagas.journal().Find(original.gtrid);
-    if (!saga.ok()) return saga.status();
-    if (*saga && !IsFinal((*saga)->phase)) {
+    TransferResult original{stored->gtrid, Status::Ok(), true, "saga"};
+    XATM_ASSIGN_OR_RETURN(std::optional<SagaRecord> saga,
+                          sagas.journal().Find(original.gtrid));
+    if (saga && !IsFinal(saga->phase)) {
       original.status =
-          SagaOutcome{(*saga)->id, (*saga)->phase, (*saga)->reason}.status();
+          SagaOutcome{saga->id, saga->phase, saga->reason}.status();
       return std::optional<TransferResult>(original);
     }
     // Finished (a file log forgets it): the credit's barrier rows tell. A
     // saga committed only with the credit's action row alone; one undone,
     // or closed by an operator, has its compensation row too. A claim of a
     // two-phase transfer (no rows at all) exists only once it committed.
-    Result<std::vector<BarrierRow>> rows =
-        ReadBarriers(*tm.FindResource(to.resource), original.gtrid);
-    if (!rows.ok()) return rows.status();
+    XATM_ASSIGN_OR_RETURN(
+        std::vector<BarrierRow> rows,
+        ReadBarriers(*tm.FindResource(to.resource), original.gtrid));
     bool credited = false, undone = false;
-    for (const BarrierRow& row : *rows) {
+    for (const BarrierRow& row : rows) {
       if (row.step != "credit") continue;
       (row.op == BarrierOp::kAction ? credited : undone) = true;
     }
     if (credited && undone) {
       original.status =
           Status::Aborted("the saga " + original.gtrid + " was compensated");
-    } else if (!credited && !rows->empty()) {
+    } else if (!credited && !rows.empty()) {
       original.status = Status::Aborted("the saga " + original.gtrid +
                                         " ended without its credit");
     }
-    original.protocol = rows->empty() ? "2pc" : "saga";
+    original.protocol = rows.empty() ? "2pc" : "saga";
     return std::optional<TransferResult>(original);
   };
   Result<std::optional<TransferResult>> replayed = replay();

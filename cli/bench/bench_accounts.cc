@@ -55,12 +55,10 @@ std::string BenchAccountId(const std::string& prefix, int index) {
 
 Status EnsureBenchAccounts(Resource& resource, const std::string& prefix,
                            int count, const Amount& opening) {
-  Status schema = InitSchema(resource);
-  if (!schema.ok()) return schema;
-  Result<std::vector<Row>> rows = BenchRows(resource, prefix);
-  if (!rows.ok()) return rows.status();
+  XATM_RETURN_IF_ERROR(InitSchema(resource));
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows, BenchRows(resource, prefix));
   std::set<int> existing;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     if (!row.empty() && row[0].has_value()) {
       existing.insert(IndexOf(prefix, *row[0]));
     }
@@ -79,21 +77,18 @@ Status EnsureBenchAccounts(Resource& resource, const std::string& prefix,
 
 Result<Amount> SumBenchAccounts(Resource& resource, const std::string& prefix,
                                 int count) {
-  Result<std::vector<Row>> rows = BenchRows(resource, prefix);
-  if (!rows.ok()) return rows.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows, BenchRows(resource, prefix));
   Amount total;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     if (row.size() < 2 || !row[0].has_value() || !row[1].has_value()) {
       return Status::Internal("a bench account of " + resource.name() +
                               " has a NULL id or balance");
     }
     const int index = IndexOf(prefix, *row[0]);
     if (index < 0 || index >= count) continue;
-    Result<Amount> balance = Amount::ParseStored(*row[1], *row[0]);
-    if (!balance.ok()) return balance.status();
-    Result<Amount> sum = total.Plus(*balance);
-    if (!sum.ok()) return sum.status();
-    total = *sum;
+    XATM_ASSIGN_OR_RETURN(Amount balance,
+                          Amount::ParseStored(*row[1], *row[0]));
+    XATM_ASSIGN_OR_RETURN(total, total.Plus(balance));
   }
   return total;
 }

@@ -36,9 +36,8 @@ const char* BenchModeName(BenchMode mode) {
 Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
                                                        const Config& config,
                                                        int worker_threads) {
-  Result<std::vector<std::shared_ptr<Resource>>> resources =
-      MakeResources(config);
-  if (!resources.ok()) return resources.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Resource>> resources,
+                        MakeResources(config));
   std::unique_ptr<TransactionManager> tm;
   if (mode != BenchMode::kLocal) {
     TransactionManagerOptions options = CommandManagerOptions(config);
@@ -46,26 +45,22 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Open(BenchMode mode,
     OpenOptions open;
     open.worker_threads = worker_threads;
     // 2pc and saga keep their decisions where the configuration says.
-    Result<std::unique_ptr<TransactionManager>> opened =
+    XATM_ASSIGN_OR_RETURN(
+        tm,
         mode == BenchMode::kTwoPhase || mode == BenchMode::kSaga
             ? OpenCommandManager(config, open)
-            : TransactionManager::Create(options, *resources,
-                                         std::make_unique<MemoryDecisionLog>());
-    if (!opened.ok()) return opened.status();
-    tm = std::move(opened).value();
-    *resources = tm->resources();
+            : TransactionManager::Create(
+                  options, resources, std::make_unique<MemoryDecisionLog>()));
+    resources = tm->resources();
   }
   std::unique_ptr<SagaManager> sagas;
   if (mode == BenchMode::kSaga) {
     // The sagas of `xatm transfer --protocol saga`: their records in the
     // same decision store.
-    Result<std::unique_ptr<SagaManager>> created = SagaManager::Create(*tm);
-    if (!created.ok()) return created.status();
-    sagas = std::move(created).value();
+    XATM_ASSIGN_OR_RETURN(sagas, SagaManager::Create(*tm));
   }
-  return std::unique_ptr<BenchTarget>(
-      new BenchTarget(mode, std::move(resources).value(), std::move(tm),
-                      std::move(sagas), config));
+  return std::unique_ptr<BenchTarget>(new BenchTarget(
+      mode, std::move(resources), std::move(tm), std::move(sagas), config));
 }
 
 BenchTarget::BenchTarget(BenchMode mode,
@@ -108,14 +103,14 @@ Status BenchTarget::TransferLocally(const AccountRef& from,
       return Status::InvalidArgument("unknown resource '" +
                                      side.account.resource + "'");
     }
-    Result<std::unique_ptr<Branch>> branch = resource->BeginLocal();
-    if (!branch.ok()) return branch.status();
-    Status s = RunTransferSide(**branch, gtrid, side);
+    XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> branch,
+                          resource->BeginLocal());
+    Status s = RunTransferSide(*branch, gtrid, side);
     // A side committed before this one stays committed: that is what
     // makes this mode unsafe.
-    s = s.ok() ? (*branch)->CommitOnePhase() : s;
+    s = s.ok() ? branch->CommitOnePhase() : s;
     if (!s.ok()) {
-      (void)(*branch)->Rollback();
+      (void)branch->Rollback();
       return s;
     }
   }

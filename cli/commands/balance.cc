@@ -21,9 +21,9 @@ Result<std::vector<AccountBalance>> Collect(
   std::vector<AccountBalance> balances;
   if (accounts.empty()) {
     for (const auto& r : resources) {
-      Result<std::vector<AccountBalance>> listed = ListAccounts(*r);
-      if (!listed.ok()) return listed.status();
-      balances.insert(balances.end(), listed->begin(), listed->end());
+      XATM_ASSIGN_OR_RETURN(std::vector<AccountBalance> listed,
+                            ListAccounts(*r));
+      balances.insert(balances.end(), listed.begin(), listed.end());
     }
     std::sort(balances.begin(), balances.end(),
               [](const AccountBalance& a, const AccountBalance& b) {
@@ -32,10 +32,9 @@ Result<std::vector<AccountBalance>> Collect(
     return balances;
   }
   for (const AccountRef& account : accounts) {
-    Result<Amount> balance =
-        ReadBalance(*by_name[account.resource], account.id);
-    if (!balance.ok()) return balance.status();
-    balances.push_back({account, *balance});
+    XATM_ASSIGN_OR_RETURN(Amount balance,
+                          ReadBalance(*by_name[account.resource], account.id));
+    balances.push_back({account, balance});
   }
   return balances;
 }

@@ -57,12 +57,10 @@ Result<Amount> SumAll(const BenchTarget& target,
                       const BenchSettings& settings) {
   Amount total;
   for (const auto& r : target.resources()) {
-    Result<Amount> sum =
-        SumBenchAccounts(*r, settings.account_prefix, settings.accounts);
-    if (!sum.ok()) return sum.status();
-    Result<Amount> plus = total.Plus(*sum);
-    if (!plus.ok()) return plus.status();
-    total = *plus;
+    XATM_ASSIGN_OR_RETURN(
+        Amount sum,
+        SumBenchAccounts(*r, settings.account_prefix, settings.accounts));
+    XATM_ASSIGN_OR_RETURN(total, total.Plus(sum));
   }
   return total;
 }
@@ -72,10 +70,10 @@ Result<int64_t> CountPrepared(const BenchTarget& target,
                               const std::string& node) {
   int64_t count = 0;
   for (const auto& r : target.resources()) {
-    Result<std::vector<PreparedBranch>> listed = r->ListPrepared();
-    if (!listed.ok()) return listed.status();
+    XATM_ASSIGN_OR_RETURN(std::vector<PreparedBranch> listed,
+                          r->ListPrepared());
     count += std::count_if(
-        listed->begin(), listed->end(),
+        listed.begin(), listed.end(),
         [&](const PreparedBranch& b) { return b.id.xid.node == node; });
   }
   return count;

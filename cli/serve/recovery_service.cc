@@ -37,29 +37,28 @@ SweeperOptions ServiceSweeperOptions(const Config& config, SagaManager* sagas,
 Result<std::unique_ptr<RecoveryService>> RecoveryService::Open(
     const Config& config) {
   if (!config.file_store()) {
-    Result<std::unique_ptr<TransactionManager>> tm = OpenCommandManager(config);
-    if (!tm.ok()) return tm.status();
-    return Make(config, std::move(tm).value(), nullptr);
+    XATM_ASSIGN_OR_RETURN(std::unique_ptr<TransactionManager> tm,
+                          OpenCommandManager(config));
+    return Make(config, std::move(tm), nullptr);
   }
-  Result<std::vector<std::shared_ptr<Resource>>> resources =
-      MakeResources(config);
-  if (!resources.ok()) return resources.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Resource>> resources,
+                        MakeResources(config));
   auto pass_log = std::make_unique<PassLog>(config.log_dir);
   PassLog* held = pass_log.get();
-  Result<std::unique_ptr<TransactionManager>> tm = TransactionManager::Create(
-      CommandManagerOptions(config), std::move(resources).value(),
-      std::move(pass_log));
-  if (!tm.ok()) return tm.status();
-  return Make(config, std::move(tm).value(), held);
+  XATM_ASSIGN_OR_RETURN(
+      std::unique_ptr<TransactionManager> tm,
+      TransactionManager::Create(CommandManagerOptions(config),
+                                 std::move(resources), std::move(pass_log)));
+  return Make(config, std::move(tm), held);
 }
 
 Result<std::unique_ptr<RecoveryService>> RecoveryService::Make(
     const Config& config, std::unique_ptr<TransactionManager> tm,
     PassLog* pass_log) {
-  Result<std::unique_ptr<SagaManager>> sagas = SagaManager::Create(*tm);
-  if (!sagas.ok()) return sagas.status();
-  return std::unique_ptr<RecoveryService>(new RecoveryService(
-      config, std::move(tm), pass_log, std::move(sagas).value()));
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<SagaManager> sagas,
+                        SagaManager::Create(*tm));
+  return std::unique_ptr<RecoveryService>(
+      new RecoveryService(config, std::move(tm), pass_log, std::move(sagas)));
 }
 
 RecoveryService::RecoveryService(const Config& config,
@@ -80,11 +79,11 @@ Status RecoveryService::Run(StopSignal& stop) {
   if (pass_log_ == nullptr && heartbeat_ == nullptr) {
     // A database store: announce the node before resolving anything, and
     // refuse to run next to another live process with this node id.
-    Result<std::unique_ptr<NodeHeartbeat>> heartbeat = NodeHeartbeat::Start(
-        tm_.get(), HeartbeatOptionsFor(config_.heartbeat_interval_ms,
-                                       config_.takeover_after_ms));
-    if (!heartbeat.ok()) return heartbeat.status();
-    heartbeat_ = std::move(heartbeat).value();
+    XATM_ASSIGN_OR_RETURN(
+        heartbeat_,
+        NodeHeartbeat::Start(tm_.get(),
+                             HeartbeatOptionsFor(config_.heartbeat_interval_ms,
+                                                 config_.takeover_after_ms)));
   }
   for (int64_t number = 1; !stop.requested(); ++number) {
     Status pass = Pass(stop, number);
@@ -117,7 +116,7 @@ Status RecoveryService::Run(StopSignal& stop) {
 }
 
 Status RecoveryService::NodeIdLost() const {
-  if (Status swept = sweeper_.health(); !swept.ok()) return swept;
+  XATM_RETURN_IF_ERROR(sweeper_.health());
   if (heartbeat_ != nullptr) {
     Status beat = heartbeat_->health();
     if (beat.code() == StatusCode::kFailedPrecondition) return beat;

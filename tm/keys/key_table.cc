@@ -47,10 +47,10 @@ Status CreateKeyTable(Resource& resource) {
 
 Result<std::optional<StoredKey>> ReadStoredKey(Resource& resource,
                                                const std::string& key) {
-  Result<std::vector<Row>> rows = resource.QueryLocal(kSelect, {key});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<StoredKey>();
-  const Row& row = rows->front();
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource.QueryLocal(kSelect, {key}));
+  if (rows.empty()) return std::optional<StoredKey>();
+  const Row& row = rows.front();
   if (row.size() < 2) return Status::Internal("short key row");
   return std::optional<StoredKey>(
       StoredKey{row[0].value_or(""), row[1].value_or("")});
@@ -76,9 +76,9 @@ Result<bool> ClaimKeyInBranch(Branch& branch, const std::string& resource_type,
                     : resource_type == "mysql"    ? kMysqlClaim
                                                   : nullptr;
   if (sql == nullptr) return UnknownType(resource_type);
-  Result<int64_t> rows = branch.Execute(sql, {key.key, gtrid, key.fingerprint});
-  if (!rows.ok()) return rows.status();
-  return *rows == 1;
+  XATM_ASSIGN_OR_RETURN(int64_t rows,
+                        branch.Execute(sql, {key.key, gtrid, key.fingerprint}));
+  return rows == 1;
 }
 
 }  // namespace xatm

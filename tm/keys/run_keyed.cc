@@ -70,9 +70,9 @@ Result<std::optional<KeyedOutcome>> LookupOrUnknown(TransactionManager& manager,
 Result<KeyedOutcome> Settle(TransactionManager& manager,
                             const IdempotencyKey& key,
                             const KeyedTransaction& txn) {
-  Result<std::optional<KeyedOutcome>> found = LookupOrUnknown(manager, key);
-  if (!found.ok()) return found.status();
-  if (found->has_value()) return **found;
+  XATM_ASSIGN_OR_RETURN(std::optional<KeyedOutcome> found,
+                        LookupOrUnknown(manager, key));
+  if (found.has_value()) return *found;
   KeyedOutcome outcome;
   if (txn.claim() == KeyedTransaction::Claim::kTaken) {
     // A committed claim that no resource shows now: one went away.
@@ -139,14 +139,12 @@ Result<KeyedOutcome> RunKeyed(TransactionManager& manager,
                               const KeyedWork& work) {
   if (key) {
     XATM_RETURN_IF_ERROR(ValidateIdempotencyKey(*key));
-    Result<std::optional<KeyedOutcome>> earlier =
-        LookupOrUnknown(manager, *key);
-    if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) return **earlier;
+    XATM_ASSIGN_OR_RETURN(std::optional<KeyedOutcome> earlier,
+                          LookupOrUnknown(manager, *key));
+    if (earlier.has_value()) return *earlier;
   }
-  Result<std::unique_ptr<Transaction>> begun = manager.Begin();
-  if (!begun.ok()) return begun.status();
-  KeyedTransaction txn(manager, std::move(*begun), key);
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> begun, manager.Begin());
+  KeyedTransaction txn(manager, std::move(begun), key);
   Status done = work(txn);
   if (txn.claim() != KeyedTransaction::Claim::kClaimed) {
     // Nothing is prepared yet: a branch the rollback cannot reach is

@@ -64,9 +64,9 @@ int64_t NowMs() {
 Result<bool> AnySegmentHasBatches(FileSystem* fs, const std::string& dir,
                                   const std::vector<SegmentRef>& segments) {
   for (const SegmentRef& segment : segments) {
-    Result<std::string> bytes = fs->ReadFile(dir + "/" + segment.name);
-    if (!bytes.ok()) return bytes.status();
-    if (SegmentFormat(*bytes) == kFormatVersion2) return true;
+    XATM_ASSIGN_OR_RETURN(std::string bytes,
+                          fs->ReadFile(dir + "/" + segment.name));
+    if (SegmentFormat(bytes) == kFormatVersion2) return true;
   }
   return false;
 }
@@ -265,14 +265,13 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
 
   XATM_RETURN_IF_ERROR(CheckPrivate(fs, dir, options.create_if_missing));
 
-  Result<Creation> creation = PlanIdentity(fs, dir, options);
-  if (!creation.ok()) return creation.status();
-  if (*creation == Creation::kFresh || *creation == Creation::kAdopt) {
+  XATM_ASSIGN_OR_RETURN(Creation creation, PlanIdentity(fs, dir, options));
+  if (creation == Creation::kFresh || creation == Creation::kAdopt) {
     LogIdentity identity;
     identity.node_id = options.node_id;
     identity.created_ms = NowMs();
     Status written = WriteTempLogIdentity(fs, dir, identity);
-    if (written.ok() && *creation == Creation::kAdopt) {
+    if (written.ok() && creation == Creation::kAdopt) {
       written = InstallLogIdentity(fs, dir);  // its segments are there
     }
     if (!written.ok()) return written.WithContext(context);
@@ -285,7 +284,7 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
   for (const std::string& torn : replay->torn_tails) {
     Logger()->warn("{}: ignored torn tail in {}", context, torn);
   }
-  if (*creation == Creation::kFinish && replay->records != 0) {
+  if (creation == Creation::kFinish && replay->records != 0) {
     return Status::FailedPrecondition(
         context + " has segments holding decisions but no identity file " +
         kLogIdentityFile + "; restore it (refusing to guess)");
@@ -299,12 +298,12 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(
       std::move(decisions));
   Status started = log->Start(replay->next_seq);
   if (!started.ok()) return started.WithContext(context);
-  if (*creation == Creation::kFresh || *creation == Creation::kFinish) {
+  if (creation == Creation::kFresh || creation == Creation::kFinish) {
     // Only now, with a segment durable: never an identity without one.
     Status installed = InstallLogIdentity(fs, dir);
     if (!installed.ok()) return installed.WithContext(context);
     Logger()->info("{}: created for node {}", context, options.node_id);
-  } else if (*creation == Creation::kAdopt) {
+  } else if (creation == Creation::kAdopt) {
     Logger()->warn("{}: adopted a log without identity for node {}", context,
                    options.node_id);
   }

@@ -263,8 +263,8 @@ void DecisionLogImpl::WriteQueue(std::unique_lock<std::mutex>& lock) {
 Status DecisionLogImpl::StartSegment(uint64_t seq) {
   const std::string name = SegmentFileName(seq);
   const std::string path = dir_ + "/" + name;
-  Result<std::unique_ptr<WritableFile>> file = fs_->NewWritableFile(path);
-  if (!file.ok()) return file.status();
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                        fs_->NewWritableFile(path));
   // The file must outlive a crash before anything in it is acknowledged.
   XATM_RETURN_IF_ERROR(fs_->SyncDir(dir_));
 
@@ -281,8 +281,8 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
   AppendFrame(FrameType::kCheckpointEnd,
               CheckpointEndPayload(decisions_.carried()), &checkpoint);
   SealBatch(1, &checkpoint);
-  XATM_RETURN_IF_ERROR((*file)->Append(checkpoint));
-  XATM_RETURN_IF_ERROR((*file)->Sync());
+  XATM_RETURN_IF_ERROR(file->Append(checkpoint));
+  XATM_RETURN_IF_ERROR(file->Sync());
 
   if (file_ != nullptr) {
     Status closed = file_->Close();
@@ -291,7 +291,7 @@ Status DecisionLogImpl::StartSegment(uint64_t seq) {
       Logger()->warn("decision log {}: {}", dir_, closed.ToString());
     }
   }
-  file_ = std::move(*file);
+  file_ = std::move(file);
   seq_ = seq;
   batch_seq_ = 1;
   segment_size_ = checkpoint.size();

@@ -70,9 +70,8 @@ Result<std::optional<LogIdentity>> ReadLogIdentity(FileSystem* fs,
     }
     return bytes.status();
   }
-  Result<LogIdentity> identity = DecodeLogIdentity(path, *bytes);
-  if (!identity.ok()) return identity.status();
-  return std::optional<LogIdentity>(std::move(*identity));
+  XATM_ASSIGN_OR_RETURN(LogIdentity identity, DecodeLogIdentity(path, *bytes));
+  return std::optional<LogIdentity>(std::move(identity));
 }
 
 Status WriteTempLogIdentity(FileSystem* fs, const std::string& dir,
@@ -81,11 +80,11 @@ Status WriteTempLogIdentity(FileSystem* fs, const std::string& dir,
   // Left over from an interrupted creation.
   Status removed = fs->DeleteFile(temp);
   if (!removed.ok() && removed.code() != StatusCode::kNotFound) return removed;
-  Result<std::unique_ptr<WritableFile>> file = fs->NewWritableFile(temp);
-  if (!file.ok()) return file.status();
-  XATM_RETURN_IF_ERROR((*file)->Append(EncodeLogIdentity(identity)));
-  XATM_RETURN_IF_ERROR((*file)->Sync());
-  return (*file)->Close();
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                        fs->NewWritableFile(temp));
+  XATM_RETURN_IF_ERROR(file->Append(EncodeLogIdentity(identity)));
+  XATM_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
 }
 
 Status InstallLogIdentity(FileSystem* fs, const std::string& dir) {

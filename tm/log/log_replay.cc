@@ -7,10 +7,9 @@ namespace xatm {
 
 Result<std::vector<SegmentRef>> ListSegments(FileSystem* fs,
                                              const std::string& dir) {
-  Result<std::vector<std::string>> names = fs->ListDir(dir);
-  if (!names.ok()) return names.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir));
   std::vector<SegmentRef> segments;
-  for (std::string& name : *names) {
+  for (std::string& name : names) {
     uint64_t seq;
     if (ParseSegmentFileName(name, &seq)) {
       segments.push_back(SegmentRef{seq, std::move(name)});
@@ -24,9 +23,8 @@ Result<std::vector<SegmentRef>> ListSegments(FileSystem* fs,
 
 Result<ReplayResult> ReplayLog(FileSystem* fs, const std::string& dir,
                                RecordVisitor* visitor) {
-  Result<std::vector<SegmentRef>> listed = ListSegments(fs, dir);
-  if (!listed.ok()) return listed.status();
-  std::vector<SegmentRef>& segments = *listed;
+  XATM_ASSIGN_OR_RETURN(std::vector<SegmentRef> segments,
+                        ListSegments(fs, dir));
 
   ReplayResult result;
   if (!segments.empty()) result.next_seq = segments.back().seq + 1;
@@ -38,27 +36,25 @@ Result<ReplayResult> ReplayLog(FileSystem* fs, const std::string& dir,
   size_t start = 0;
   for (size_t i = segments.size(); i-- > 0;) {
     const std::string path = dir + "/" + segments[i].name;
-    Result<std::string> bytes = fs->ReadFile(path);
-    if (!bytes.ok()) return bytes.status();
-    contents[i] = std::move(*bytes);
-    Result<SegmentScan> head =
+    XATM_ASSIGN_OR_RETURN(std::string bytes, fs->ReadFile(path));
+    contents[i] = std::move(bytes);
+    XATM_ASSIGN_OR_RETURN(
+        SegmentScan head,
         ScanSegment(segments[i].name, segments[i].seq, contents[i],
-                    ScanExtent::kUntilCheckpointEnd, nullptr);
-    if (!head.ok()) return head.status();
-    if (head->checkpoint_complete) {
+                    ScanExtent::kUntilCheckpointEnd, nullptr));
+    if (head.checkpoint_complete) {
       start = i;
       break;
     }
   }
 
   for (size_t i = start; i < segments.size(); ++i) {
-    Result<SegmentScan> scan =
-        ScanSegment(segments[i].name, segments[i].seq, contents[i],
-                    ScanExtent::kAll, visitor);
-    if (!scan.ok()) return scan.status();
+    XATM_ASSIGN_OR_RETURN(SegmentScan scan,
+                          ScanSegment(segments[i].name, segments[i].seq,
+                                      contents[i], ScanExtent::kAll, visitor));
     std::string().swap(contents[i]);  // release as we go
-    result.records += scan->records;
-    if (scan->torn_tail) result.torn_tails.push_back(*scan->torn_tail);
+    result.records += scan.records;
+    if (scan.torn_tail) result.torn_tails.push_back(*scan.torn_tail);
   }
   result.obsolete.assign(std::make_move_iterator(segments.begin()),
                          std::make_move_iterator(segments.begin() + start));

@@ -27,26 +27,25 @@ Result<LogScan> ScanDecisionLog(const std::string& dir, FileSystem* fs) {
   if (fs == nullptr) fs = FileSystem::Default();
   LogScan scan;
   // Listed first: a missing directory is NotFound, not "no identity".
-  Result<std::vector<std::string>> listed = fs->ListDir(dir);
-  if (!listed.ok()) return listed.status();
-  Result<std::optional<LogIdentity>> identity = ReadLogIdentity(fs, dir);
-  if (!identity.ok()) return identity.status();
-  if (identity->has_value()) {
+  XATM_RETURN_IF_ERROR(fs->ListDir(dir).status());
+  XATM_ASSIGN_OR_RETURN(std::optional<LogIdentity> identity,
+                        ReadLogIdentity(fs, dir));
+  if (identity.has_value()) {
     scan.has_identity = true;
-    scan.node_id = (*identity)->node_id;
-    scan.created_ms = (*identity)->created_ms;
+    scan.node_id = identity->node_id;
+    scan.created_ms = identity->created_ms;
   }
   Collector collector(&scan.records);
-  Result<ReplayResult> replay = ReplayLog(fs, dir, &collector);
-  if (!replay.ok()) return replay.status();  // callers name the directory
-  for (SegmentRef& segment : replay->replayed) {
+  // Its error goes back as is: callers name the directory.
+  XATM_ASSIGN_OR_RETURN(ReplayResult replay, ReplayLog(fs, dir, &collector));
+  for (SegmentRef& segment : replay.replayed) {
     scan.segments.push_back(std::move(segment.name));
   }
-  for (SegmentRef& segment : replay->obsolete) {
+  for (SegmentRef& segment : replay.obsolete) {
     scan.obsolete_segments.push_back(std::move(segment.name));
   }
-  if (!replay->torn_tails.empty())
-    scan.torn_tail = JoinNames(replay->torn_tails, "; ");
+  if (!replay.torn_tails.empty())
+    scan.torn_tail = JoinNames(replay.torn_tails, "; ");
   return scan;
 }
 

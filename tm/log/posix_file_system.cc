@@ -230,9 +230,8 @@ class PosixFileSystem final : public FileSystem {
   Result<std::vector<OpenEntry>> OpenToOthers(const std::string& dir,
                                               bool make_private) override {
     std::vector<std::string> paths = {dir};
-    Result<std::vector<std::string>> names = ListDir(dir);
-    if (!names.ok()) return names.status();
-    for (const std::string& name : *names) paths.push_back(dir + "/" + name);
+    XATM_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
+    for (const std::string& name : names) paths.push_back(dir + "/" + name);
     std::vector<OpenEntry> open;
     for (const std::string& path : paths) {
       struct stat st;

@@ -16,14 +16,13 @@ namespace xatm::internal {
 inline Result<int64_t> ExecuteCommitted(
     Resource& resource, const std::string& sql,
     const std::vector<std::string>& params) {
-  Result<std::unique_ptr<Branch>> local = resource.BeginLocal();
-  if (!local.ok()) return local.status();
-  Result<int64_t> rows = (*local)->Execute(sql, params);
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> local, resource.BeginLocal());
+  Result<int64_t> rows = local->Execute(sql, params);
   if (!rows.ok()) {
-    (void)(*local)->Rollback();
+    (void)local->Rollback();
     return rows.status();
   }
-  XATM_RETURN_IF_ERROR((*local)->CommitOnePhase());
+  XATM_RETURN_IF_ERROR(local->CommitOnePhase());
   return *rows;
 }
 

@@ -224,10 +224,10 @@ Status DatabaseSagaJournal::SaveOnce(const SagaRecord& record,
 
 Result<std::string> DatabaseSagaJournal::CurrentNode(
     const std::string& id) const {
-  Result<std::vector<Row>> rows = resource_->QueryLocal(kSelectNode, {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty() || rows->front().empty()) return std::string();
-  return Text(rows->front()[0]);
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource_->QueryLocal(kSelectNode, {id}));
+  if (rows.empty() || rows.front().empty()) return std::string();
+  return Text(rows.front()[0]);
 }
 
 Result<std::vector<SagaRecord>> DatabaseSagaJournal::Unfinished() const {
@@ -240,9 +240,8 @@ Result<std::vector<SagaRecord>> DatabaseSagaJournal::Unfinished() const {
   std::vector<SagaRecord> records;
   records.reserve(rows->size());
   for (const Row& row : *rows) {
-    Result<SagaRecord> record = FromRow(row, resource_->name());
-    if (!record.ok()) return record.status();
-    records.push_back(std::move(record).value());
+    XATM_ASSIGN_OR_RETURN(SagaRecord record, FromRow(row, resource_->name()));
+    records.push_back(std::move(record));
   }
   return records;
 }
@@ -256,9 +255,9 @@ Result<std::optional<SagaRecord>> DatabaseSagaJournal::Find(
                                      resource_->name() + "'");
   }
   if (rows->empty()) return std::optional<SagaRecord>();
-  Result<SagaRecord> record = FromRow(rows->front(), resource_->name());
-  if (!record.ok()) return record.status();
-  return std::optional<SagaRecord>(std::move(record).value());
+  XATM_ASSIGN_OR_RETURN(SagaRecord record,
+                        FromRow(rows->front(), resource_->name()));
+  return std::optional<SagaRecord>(std::move(record));
 }
 
 Result<bool> DatabaseSagaJournal::Claim(const std::string& id,

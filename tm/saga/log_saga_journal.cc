@@ -51,9 +51,8 @@ Result<std::vector<SagaRecord>> LogSagaJournal::Unfinished() const {
 
 Result<std::optional<SagaRecord>> LogSagaJournal::Find(
     const std::string& id) const {
-  Result<std::vector<SagaRecord>> sagas = Unfinished();
-  if (!sagas.ok()) return sagas.status();
-  for (SagaRecord& r : *sagas) {
+  XATM_ASSIGN_OR_RETURN(std::vector<SagaRecord> sagas, Unfinished());
+  for (SagaRecord& r : sagas) {
     if (r.id == id) return std::optional<SagaRecord>(std::move(r));
   }
   return std::optional<SagaRecord>();

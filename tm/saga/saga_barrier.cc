@@ -133,18 +133,17 @@ Result<bool> InsertBarrier(Branch& branch, const std::string& resource_type,
                                                   : nullptr;
   if (sql == nullptr) return UnknownType(resource_type);
   XATM_RETURN_IF_ERROR(CheckKey(saga_id, step));
-  Result<int64_t> rows =
-      branch.Execute(sql, {saga_id, step, BarrierOpName(op)});
-  if (!rows.ok()) return rows.status();
-  return *rows == 1;
+  XATM_ASSIGN_OR_RETURN(
+      int64_t rows, branch.Execute(sql, {saga_id, step, BarrierOpName(op)}));
+  return rows == 1;
 }
 
 Result<std::vector<BarrierRow>> ReadBarriers(Resource& resource,
                                              const std::string& saga_id) {
-  Result<std::vector<Row>> rows = resource.QueryLocal(kSelect, {saga_id});
-  if (!rows.ok()) return rows.status();
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource.QueryLocal(kSelect, {saga_id}));
   std::vector<BarrierRow> barriers;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     if (row.size() < 2) return Status::Internal("short saga barrier row");
     const std::string op = row[1].value_or("");
     BarrierRow barrier;

@@ -41,9 +41,9 @@ Status SagaOutcome::status() const {
 
 Result<std::unique_ptr<SagaManager>> SagaManager::Create(
     TransactionManager& tm) {
-  Result<std::unique_ptr<SagaJournal>> journal = SagaJournal::For(tm.log());
-  if (!journal.ok()) return journal.status();
-  return std::unique_ptr<SagaManager>(new SagaManager(tm, std::move(*journal)));
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<SagaJournal> journal,
+                        SagaJournal::For(tm.log()));
+  return std::unique_ptr<SagaManager>(new SagaManager(tm, std::move(journal)));
 }
 
 SagaManager::SagaManager(TransactionManager& tm,
@@ -234,10 +234,9 @@ namespace {
 
 Result<SagaRecord> FindStuck(const SagaJournal& journal, const std::string& id,
                              const std::string& self) {
-  Result<std::optional<SagaRecord>> found = journal.Find(id);
-  if (!found.ok()) return found.status();
-  if (!*found) return Status::NotFound("no unfinished saga " + id);
-  SagaRecord& record = **found;
+  XATM_ASSIGN_OR_RETURN(std::optional<SagaRecord> found, journal.Find(id));
+  if (!found) return Status::NotFound("no unfinished saga " + id);
+  SagaRecord& record = *found;
   if (record.phase != SagaPhase::kFailedToCompensate) {
     return Status::FailedPrecondition(
         "saga " + id + " is " + SagaPhaseName(record.phase) +
@@ -253,9 +252,8 @@ Result<SagaRecord> FindStuck(const SagaJournal& journal, const std::string& id,
 }  // namespace
 
 Result<SagaOutcome> SagaManager::Retry(const std::string& id) {
-  Result<SagaRecord> found = FindStuck(*journal_, id, tm_.node_id());
-  if (!found.ok()) return found.status();
-  SagaRecord record = std::move(*found);
+  XATM_ASSIGN_OR_RETURN(SagaRecord record,
+                        FindStuck(*journal_, id, tm_.node_id()));
   if (!MarkInFlight(id)) {
     return Status::FailedPrecondition("saga " + id +
                                       " is being driven in this process");
@@ -293,9 +291,8 @@ Result<SagaOutcome> SagaManager::MarkCompensated(const std::string& id,
     return Status::InvalidArgument(
         "marking saga " + id + " compensated needs a reason (kept for audit)");
   }
-  Result<SagaRecord> found = FindStuck(*journal_, id, tm_.node_id());
-  if (!found.ok()) return found.status();
-  SagaRecord record = std::move(*found);
+  XATM_ASSIGN_OR_RETURN(SagaRecord record,
+                        FindStuck(*journal_, id, tm_.node_id()));
   if (IsInFlight(id)) {
     return Status::FailedPrecondition("saga " + id +
                                       " is being driven in this process");

@@ -64,9 +64,8 @@ Status TryActionAtOnce(Resource& resource, const std::string& saga_id,
                        const SagaStep& step,
                        std::chrono::steady_clock::time_point deadline,
                        const BeforeCommit& before_commit) {
-  Result<std::unique_ptr<Branch>> begun = resource.BeginLocal();
-  if (!begun.ok()) return begun.status();
-  Branch& branch = **begun;
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> begun, resource.BeginLocal());
+  Branch& branch = *begun;
   branch.SetDeadline(deadline);
   Status s = InsertBarrierDeferred(branch, resource.type(), saga_id, step.name,
                                    BarrierOp::kAction);
@@ -211,9 +210,8 @@ CallResult CallDatabaseStepCarefully(
 Result<bool> StopActionIfNotRun(
     Resource& resource, const std::string& saga_id, const std::string& step,
     std::chrono::steady_clock::time_point deadline) {
-  Result<std::unique_ptr<Branch>> begun = resource.BeginLocal();
-  if (!begun.ok()) return begun.status();
-  Branch& branch = **begun;
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> begun, resource.BeginLocal());
+  Branch& branch = *begun;
   branch.SetDeadline(deadline);
   Result<bool> inserted =
       InsertBarrier(branch, resource.type(), saga_id, step, BarrierOp::kAction);

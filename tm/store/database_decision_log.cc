@@ -61,20 +61,18 @@ Result<std::unique_ptr<DatabaseDecisionLog>> DatabaseDecisionLog::Open(
 }
 
 Status DatabaseDecisionLog::CreateTable(Resource& resource) {
-  Result<DecisionSql> sql = DecisionSqlFor(resource.type());
-  if (!sql.ok()) return sql.status();
-  XATM_RETURN_IF_ERROR(RunSqlScript(resource, sql->create_table));
+  XATM_ASSIGN_OR_RETURN(DecisionSql sql, DecisionSqlFor(resource.type()));
+  XATM_RETURN_IF_ERROR(RunSqlScript(resource, sql.create_table));
   return EnsureStoreId(resource).status();
 }
 
 Result<std::vector<StoredDecision>> DatabaseDecisionLog::ReadAll(
     Resource& resource) {
-  Result<DecisionSql> sql = DecisionSqlFor(resource.type());
-  if (!sql.ok()) return sql.status();
-  Result<std::vector<Row>> rows = resource.QueryLocal(sql->select_all, {});
-  if (!rows.ok()) return rows.status();
+  XATM_ASSIGN_OR_RETURN(DecisionSql sql, DecisionSqlFor(resource.type()));
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource.QueryLocal(sql.select_all, {}));
   std::vector<StoredDecision> all;
-  for (const Row& row : *rows) {
+  for (const Row& row : rows) {
     if (row.size() < 7) continue;
     StoredDecision d;
     d.gtrid = Text(row[0]);
@@ -206,20 +204,18 @@ Status DatabaseDecisionLog::InsertAndCommit(
 
 Result<std::optional<std::string>> DatabaseDecisionLog::OutcomeOf(
     const std::string& gtrid) const {
-  Result<std::vector<Row>> rows =
-      resource_->QueryLocal(sql_->select_outcome, {gtrid});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty() || rows->front().empty()) {
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource_->QueryLocal(sql_->select_outcome, {gtrid}));
+  if (rows.empty() || rows.front().empty()) {
     return std::optional<std::string>();
   }
-  return std::optional<std::string>(Text(rows->front()[0]));
+  return std::optional<std::string>(Text(rows.front()[0]));
 }
 
 Result<bool> DatabaseDecisionLog::ClaimAbort(const std::string& gtrid) {
-  Result<Xid> xid = Xid::ParseGtrid(gtrid);
-  if (!xid.ok()) return xid.status();
+  XATM_ASSIGN_OR_RETURN(Xid xid, Xid::ParseGtrid(gtrid));
   Status fenced =
-      resource_->ExecuteLocal(sql_->insert_abort_if_absent, {gtrid, xid->node});
+      resource_->ExecuteLocal(sql_->insert_abort_if_absent, {gtrid, xid.node});
   if (!fenced.ok()) {
     // A lock wait timeout (a coordinator holding its uncommitted COMMIT
     // row), a deadlock or an unreachable server: try again later.

@@ -92,16 +92,14 @@ std::vector<NodeRecord> ToRecords(const std::vector<Row>& rows) {
 }  // namespace
 
 Result<std::unique_ptr<NodeRegistry>> NodeRegistry::Open(Resource& store) {
-  Result<Sql> sql = SqlFor(store.type());
-  if (!sql.ok()) return sql.status();
-  return std::unique_ptr<NodeRegistry>(new NodeRegistry(
-      store, std::make_unique<const Sql>(std::move(sql).value())));
+  XATM_ASSIGN_OR_RETURN(Sql sql, SqlFor(store.type()));
+  return std::unique_ptr<NodeRegistry>(
+      new NodeRegistry(store, std::make_unique<const Sql>(std::move(sql))));
 }
 
 Status NodeRegistry::CreateTable(Resource& store) {
-  Result<Sql> sql = SqlFor(store.type());
-  if (!sql.ok()) return sql.status();
-  return RunSqlScript(store, sql->create_table);
+  XATM_ASSIGN_OR_RETURN(Sql sql, SqlFor(store.type()));
+  return RunSqlScript(store, sql.create_table);
 }
 
 NodeRegistry::NodeRegistry(Resource& store, std::unique_ptr<const Sql> sql)
@@ -126,15 +124,13 @@ Result<std::optional<NodeRecord>> NodeRegistry::Find(
 
 Result<int64_t> NodeRegistry::ExecuteCounted(
     const std::string& sql, const std::vector<std::string>& params) {
-  Result<std::unique_ptr<Branch>> local = store_.BeginLocal();
-  if (!local.ok()) return local.status();
-  Result<int64_t> rows = (*local)->Execute(sql, params);
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<Branch> local, store_.BeginLocal());
+  Result<int64_t> rows = local->Execute(sql, params);
   if (!rows.ok()) {
-    (void)(*local)->Rollback();
+    (void)local->Rollback();
     return rows.status();
   }
-  Status committed = (*local)->CommitOnePhase();
-  if (!committed.ok()) return committed;
+  XATM_RETURN_IF_ERROR(local->CommitOnePhase());
   return *rows;
 }
 

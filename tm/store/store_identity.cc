@@ -24,10 +24,10 @@ bool IsStoreId(const std::string& id) {
 }
 
 Result<std::string> ReadId(Resource& resource) {
-  Result<std::vector<Row>> rows = resource.QueryLocal(kSelect, {});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return Status::NotFound("xatm_store has no row");
-  const Row& row = rows->front();
+  XATM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        resource.QueryLocal(kSelect, {}));
+  if (rows.empty()) return Status::NotFound("xatm_store has no row");
+  const Row& row = rows.front();
   if (row.empty() || !row[0] || !IsStoreId(*row[0])) {
     return Status::DataLoss("xatm_store holds a damaged store id");
   }
