@@ -15,12 +15,12 @@
 #include <exception>
 #include <utility>
 
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 #include "adapters/mysql/my_driver.h"
-#include "adapters/mysql/socket_lookup.h"
-#include "adapters/mysql/sql_script.h"
-#include "adapters/mysql/tls_guard.h"
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_socket_lookup.h"
+#include "adapters/mysql/my_sql_script.h"
+#include "adapters/mysql/my_tls_guard.h"
+#include "adapters/mysql/my_tls_options.h"
 #include "xatm/logging.h"
 
 namespace xatm::mysql {
@@ -143,7 +143,7 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     return MyStatus(MyError{errc::kTimedOut, "HYT00",
                             "connect: deadline passed before the call"});
   }
-  // In TLS modes the connect logs in through the guard (tls_guard.h).
+  // In TLS modes the connect logs in through the guard (my_tls_guard.h).
   std::optional<TlsGuardScope> guard;
   if (config.ssl_mode != SslMode::kDisabled) {
     MyStatus registered = RegisterTlsGuard();
@@ -159,7 +159,7 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     if (guard && guard->cipher().empty() &&
         err.code != errc::kCrSslConnectionError &&
         !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
-      // Past a greeting without plugin authentication (tls_guard.h).
+      // Past a greeting without plugin authentication (my_tls_guard.h).
       err.text += "; the session was never encrypted";
       err.text = WithTlsContext(config, std::move(err.text));
     } else if (err.code == errc::kCrSslConnectionError) {
@@ -199,7 +199,7 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
     if (guard) {
       // Logged in without the guard seeing TLS: the server hid plugin
-      // authentication (tls_guard.h). No query of ours goes over it.
+      // authentication (my_tls_guard.h). No query of ours goes over it.
       MyStatus s = CheckEncrypted(config, guard->cipher());
       if (!s.ok()) return s;
     }

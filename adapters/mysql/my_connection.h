@@ -57,7 +57,7 @@ class MyConnection {
   // config.request_timeout_ms and by the deadline (set_deadline) when
   // earlier: past it the call fails with errc::kTimedOut ("timed out after
   // N ms") and the connection is broken. A blocked call is cut by shutting
-  // its socket down (call_watchdog.h); when the socket cannot be found (a
+  // its socket down (my_call_watchdog.h); when the socket cannot be found (a
   // proxy in between) the client library's own read/write timeouts, whole
   // seconds set at connect, are the bound.
   static MyStatus Open(const ResourceConfig& config,
@@ -113,7 +113,7 @@ class MyConnection {
   MyStatus RunQuery(const std::string& sql, std::vector<Row>* rows);
 
   // Several statements in one round trip, all results consumed (see
-  // sql_script.h). Stops at the first failing statement.
+  // my_sql_script.h). Stops at the first failing statement.
   MyStatus RunScript(const std::string& script);
 
   // `statements` (each one statement with one answer: no CALL, no ';'

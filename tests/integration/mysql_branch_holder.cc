@@ -16,8 +16,8 @@
 #include <fstream>
 #include <memory>
 
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_branch.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/test_env.h"
 #include "xatm/xid.h"
 

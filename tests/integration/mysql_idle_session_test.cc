@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/crash/child_process.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
@@ -152,7 +152,7 @@ TEST_F(MysqlIdleSessionTest, BranchOfAFrozenCoordinatorIsReleasedForRecovery) {
   EXPECT_TRUE(testing::ListedPrepared(*resource_, xid));
 
   // The server ends the idle session. Committing while it tears the
-  // session down can answer OK without committing (see xa_resolve.h), so
+  // session down can answer OK without committing (see my_xa_resolve.h), so
   // the test commits once the session has left the process list, as
   // recovery would a moment later.
   int64_t released_after = -1;

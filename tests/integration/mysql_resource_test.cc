@@ -1,6 +1,4 @@
 // The MariaDB adapter against the real test server (scripts/db.sh).
-#include "adapters/mysql/mysql_resource.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -19,10 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_resource.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
@@ -195,7 +194,7 @@ class MysqlResourceTest : public ::testing::Test {
     // The database is shared: whatever a failed test left prepared would
     // hold row locks and stall everyone. Sessions of destroyed branches
     // detach a moment after they close, and finishing a branch during that
-    // hand-over silently does nothing (xa_resolve.h): wait it out first.
+    // hand-over silently does nothing (my_xa_resolve.h): wait it out first.
     bool leftovers = !foreign_xids_.empty();
     if (auto prepared = resource_->ListPrepared(); prepared.ok()) {
       for (const PreparedBranch& b : *prepared) {
@@ -295,7 +294,7 @@ class MysqlResourceTest : public ::testing::Test {
 
   // Ends the session of a prepared branch the safe way: KILL, then wait
   // until the server has handed the branch over (a commit from elsewhere
-  // during the hand-over would silently do nothing, see xa_resolve.h).
+  // during the hand-over would silently do nothing, see my_xa_resolve.h).
   void EndSessionOf(Branch* branch) {
     auto* my = dynamic_cast<MysqlBranch*>(branch);
     ASSERT_NE(my, nullptr);

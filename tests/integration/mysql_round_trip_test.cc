@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"

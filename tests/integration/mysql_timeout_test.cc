@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"

@@ -5,7 +5,7 @@
 //
 // MariaDB: each ssl_mode connects with the right CA and is refused with the
 // wrong one or by a server without TLS, whether the driver or the adapter
-// enforces it (adapters/mysql/tls_options.h). PostgreSQL: libpq's sslmode
+// enforces it (adapters/mysql/my_tls_options.h). PostgreSQL: libpq's sslmode
 // in conninfo, nothing of ours. Both refuse a relay that hides the server's
 // TLS (tls_strip_relay.h) before logging in. Then a transfer with both
 // resources on TLS.
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_tls_options.h"
 #include "tests/integration/test_env.h"
 #include "tests/integration/tls_strip_relay.h"
 #include "tests/unit/run_process.h"

@@ -9,15 +9,15 @@
 #include <chrono>
 #include <thread>
 
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 #include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/my_error.h"
-#include "adapters/mysql/socket_lookup.h"
-#include "adapters/mysql/sql_script.h"
-#include "adapters/mysql/tls_guard.h"
-#include "adapters/mysql/tls_options.h"
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_socket_lookup.h"
+#include "adapters/mysql/my_sql_script.h"
+#include "adapters/mysql/my_tls_guard.h"
+#include "adapters/mysql/my_tls_options.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "tests/unit/thread_switches.h"
 #include "xatm/xid.h"
 

@@ -15,7 +15,7 @@
 // peer that offers no TLS, and a relay that speaks TLS to the real server
 // passes any check that asks the server (Ssl_cipher). Every TLS mode
 // therefore logs in through the adapter's client authentication plugin
-// (tls_guard.h): a greeting without TLS is refused before anything is
+// (my_tls_guard.h): a greeting without TLS is refused before anything is
 // sent, the library gets the password only once the client's own TLS layer
 // holds a session, and after the connect the adapter checks that the
 // plugin saw one (CheckEncrypted). A CA given with "required" makes the

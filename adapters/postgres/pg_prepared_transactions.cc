@@ -1,4 +1,4 @@
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 
 namespace xatm {
 namespace {

@@ -1,13 +1,13 @@
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 
 #include <utility>
 
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xa_resolve.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xa_resolve.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "xatm/logging.h"
 
 namespace xatm {
@@ -78,7 +78,7 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
   MyStatus s = pool_->Acquire(&conn, &reused);
   if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
   // An XA branch needs the session's row-write count at its start to tell
-  // at prepare whether it wrote anything (see mysql_branch.h). It is known
+  // at prepare whether it wrote anything (see my_branch.h). It is known
   // from connect or from the session's last branch; otherwise it is read
   // here, in the same round trip - except after a branch that surely wrote
   // (the usual case), whose successor is taken to write too: reading the

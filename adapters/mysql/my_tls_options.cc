@@ -1,6 +1,6 @@
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_tls_options.h"
 
-#include "adapters/mysql/tls_guard.h"
+#include "adapters/mysql/my_tls_guard.h"
 
 namespace xatm::mysql {
 

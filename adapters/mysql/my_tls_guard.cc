@@ -1,4 +1,4 @@
-#include "adapters/mysql/tls_guard.h"
+#include "adapters/mysql/my_tls_guard.h"
 
 #include <mysql.h>
 #include <mysql/plugin_auth.h>

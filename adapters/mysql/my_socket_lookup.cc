@@ -1,4 +1,4 @@
-#include "adapters/mysql/socket_lookup.h"
+#include "adapters/mysql/my_socket_lookup.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

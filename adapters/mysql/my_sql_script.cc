@@ -1,4 +1,4 @@
-#include "adapters/mysql/sql_script.h"
+#include "adapters/mysql/my_sql_script.h"
 
 namespace xatm::mysql {
 namespace {

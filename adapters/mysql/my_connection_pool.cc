@@ -1,4 +1,4 @@
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_connection_pool.h"
 
 #include <algorithm>
 #include <chrono>

@@ -37,7 +37,7 @@ class MysqlResource final : public Resource {
   // XA RECOVER entries whose gtrid parses as ours and whose bqual is this
   // resource's name; all others are skipped (debug log).
   Result<std::vector<PreparedBranch>> ListPrepared() override;
-  // From a pooled session; see xa_resolve.h for the 1397 / 1402 answers.
+  // From a pooled session; see my_xa_resolve.h for the 1397 / 1402 answers.
   Status CommitPrepared(const Xid& xid) override;
   Status RollbackPrepared(const Xid& xid) override;
   // SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = <this name>;

@@ -1,4 +1,4 @@
-#include "adapters/postgres/postgres_resource.h"
+#include "adapters/postgres/pg_resource.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -8,11 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/pg_branch.h"
+#include "adapters/postgres/pg_connection_pool.h"
 #include "adapters/postgres/pg_error.h"
-#include "adapters/postgres/placeholders.h"
-#include "adapters/postgres/postgres_branch.h"
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_placeholders.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 #include "xatm/logging.h"
 
 namespace xatm {
@@ -106,7 +106,7 @@ Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
 Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
                                                               std::string gid) {
   // BEGIN itself goes out with the branch's first statement (see
-  // postgres_branch.h): taking a connection costs no round trip when the
+  // pg_branch.h): taking a connection costs no round trip when the
   // pool has one.
   Result<std::unique_ptr<PgConnection>> connection =
       pool_->Acquire(pool_->RequestDeadline());

@@ -10,7 +10,7 @@
 //               connection breaks (or the server refuses there), the branch
 //               finishes from a fresh one, after ending its old session
 //               (KILL if the server still holds it, then waiting out
-//               MariaDB's hand-over race, see xa_resolve.h).
+//               MariaDB's hand-over race, see my_xa_resolve.h).
 //   prepare-unknown - the link broke during XA PREPARE: maybe prepared.
 //   committed / rolled back - finished; the connection went back to the pool.
 //   lost      - the outcome is unknown to this object (the link broke during
@@ -63,9 +63,9 @@
 #include <vector>
 
 #include "adapters/branch_state.h"
-#include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "xatm/resource.h"
 
 namespace xatm::mysql {
@@ -125,7 +125,7 @@ class MysqlBranch final : public Branch {
   // After XA END or XA PREPARE failed with a server error: not prepared.
   Status VoteNo(const std::string& verb, const MyStatus& s);
   // Phase 2 from another session once this branch's own is closed: ends
-  // that session on the server first (see xa_resolve.h for why).
+  // that session on the server first (see my_xa_resolve.h for why).
   Status FinishDetached(bool commit);
   // Prepared, and the write count says it changed nothing: XA COMMIT here.
   Status FinishReadOnly();

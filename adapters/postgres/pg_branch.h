@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "adapters/branch_state.h"
-#include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/postgres/pg_connection_pool.h"
 #include "adapters/postgres/pg_deadline.h"
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 #include "xatm/resource.h"
 
 namespace xatm {

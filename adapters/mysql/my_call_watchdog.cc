@@ -1,4 +1,4 @@
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 
 #include <sys/socket.h>
 

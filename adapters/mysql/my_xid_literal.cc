@@ -1,4 +1,4 @@
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_xid_literal.h"
 
 namespace xatm::mysql {
 namespace {

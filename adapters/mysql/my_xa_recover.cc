@@ -1,4 +1,4 @@
-#include "adapters/mysql/xa_recover.h"
+#include "adapters/mysql/my_xa_recover.h"
 
 #include "xatm/logging.h"
 

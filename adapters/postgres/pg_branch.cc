@@ -1,10 +1,10 @@
-#include "adapters/postgres/postgres_branch.h"
+#include "adapters/postgres/pg_branch.h"
 
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
-#include "adapters/postgres/placeholders.h"
-#include "adapters/postgres/statement_check.h"
+#include "adapters/postgres/pg_placeholders.h"
+#include "adapters/postgres/pg_statement_check.h"
 #include "xatm/logging.h"
 
 namespace xatm {

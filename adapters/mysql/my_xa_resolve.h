@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <string>
 
-#include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
+#include "adapters/mysql/my_connection_pool.h"
 #include "xatm/status.h"
 
 namespace xatm::mysql {

@@ -1,8 +1,8 @@
-#include "adapters/mysql/mysql_branch.h"
+#include "adapters/mysql/my_branch.h"
 
 #include <utility>
 
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "xatm/logging.h"
 
 namespace xatm::mysql {

@@ -1,12 +1,12 @@
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_xa_resolve.h"
 
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "xatm/logging.h"
 
 namespace xatm::mysql {

@@ -2,7 +2,7 @@
 // logs in is sent, judged on the client's own side of the connection.
 //
 // libmariadb refuses such a server by itself only when the host name is
-// verified (tls_options.h); otherwise it sends the handshake response (the
+// verified (my_tls_options.h); otherwise it sends the handshake response (the
 // user name and the password's hash) in plaintext. So in every TLS mode
 // the adapter makes its own client authentication plugin the default one
 // (connect option "defaultAuth"). libmariadb runs the default plugin

@@ -1,4 +1,4 @@
-#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/pg_connection_pool.h"
 
 #include <algorithm>
 #include <utility>
