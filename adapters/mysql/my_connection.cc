@@ -23,7 +23,7 @@
 #include "adapters/mysql/my_tls_options.h"
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -131,7 +131,7 @@ std::optional<int64_t> ParseRowWrites(const std::vector<Row>& rows) {
 
 MyStatus MyConnection::Open(const ResourceConfig& config,
                             std::unique_ptr<MyConnection>* out,
-                            Deadline deadline) {
+                            MyDeadline deadline) {
   EnsureDriverThread();
   const Clock::time_point start = Clock::now();
   const bool bounded = config.request_timeout_ms > 0;
@@ -140,11 +140,11 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
               : Clock::time_point::max();
   if (deadline && *deadline < bound) bound = *deadline;
   if (start >= bound) {
-    return MyStatus(MyError{errc::kTimedOut, "HYT00",
+    return MyStatus(MyError{my_errc::kTimedOut, "HYT00",
                             "connect: deadline passed before the call"});
   }
   // In TLS modes the connect logs in through the guard (my_tls_guard.h).
-  std::optional<TlsGuardScope> guard;
+  std::optional<MyTlsGuardScope> guard;
   if (config.ssl_mode != SslMode::kDisabled) {
     MyStatus registered = RegisterTlsGuard();
     if (!registered.ok()) return registered;
@@ -157,12 +157,12 @@ MyStatus MyConnection::Open(const ResourceConfig& config,
     // keeps it that way whatever a future version says.
     err.text = Redact(err.text, config.password);
     if (guard && guard->cipher().empty() &&
-        err.code != errc::kCrSslConnectionError &&
+        err.code != my_errc::kCrSslConnectionError &&
         !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
       // Past a greeting without plugin authentication (my_tls_guard.h).
       err.text += "; the session was never encrypted";
       err.text = WithTlsContext(config, std::move(err.text));
-    } else if (err.code == errc::kCrSslConnectionError) {
+    } else if (err.code == my_errc::kCrSslConnectionError) {
       err.text = WithTlsContext(config, std::move(err.text));
     }
     return MyStatus(std::move(err));
@@ -281,7 +281,7 @@ void MyConnection::Touch() { last_used_ = std::chrono::steady_clock::now(); }
 MyStatus MyConnection::Fail(MyError e) {
   // Anything the C++ driver raised itself (code 0) or an out-of-sync
   // protocol may have left unread results behind: do not trust the link.
-  if (IsConnectionLost(e.code) || e.code == errc::kCrCommandsOutOfSync ||
+  if (IsConnectionLost(e.code) || e.code == my_errc::kCrCommandsOutOfSync ||
       e.code == 0) {
     broken_ = true;
   }
@@ -302,18 +302,18 @@ MyStatus MyConnection::Bounded(Body&& body) {
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = CallDeadline(start);
   if (start >= deadline) {
-    return Fail(MyError{errc::kTimedOut, "HYT00",
+    return Fail(MyError{my_errc::kTimedOut, "HYT00",
                         "timed out: deadline passed before the call"});
   }
-  CallTicket ticket(socket_fd_, deadline);
+  MyCallTicket ticket(socket_fd_, deadline);
   MyStatus s = body();
   const bool cut = ticket.Disarm();
   if (cut) broken_ = true;  // the socket is shut down, whatever came back
   if (!s.ok() && (cut || (s.connection_lost() && Clock::now() >= deadline))) {
-    return Fail(MyError{errc::kTimedOut, "HYT00",
+    return Fail(MyError{my_errc::kTimedOut, "HYT00",
                         "timed out after " +
                             std::to_string(MsBetween(start, Clock::now())) +
-                            " ms (" + mysql::Describe(s.error()) + ")"});
+                            " ms (" + Describe(s.error()) + ")"});
   }
   return s;
 }
@@ -325,7 +325,7 @@ bool MyConnection::Ping() {
       if (conn_->isValid()) return MyStatus::Ok();
     } catch (const std::exception&) {
     }
-    return MyStatus(MyError{errc::kCrServerGone, "HY000", "ping failed"});
+    return MyStatus(MyError{my_errc::kCrServerGone, "HY000", "ping failed"});
   });
   Touch();
   if (!s.ok()) broken_ = true;
@@ -371,7 +371,7 @@ MyStatus MyConnection::RunQuery(const std::string& sql,
 MyStatus MyConnection::RunScript(const std::string& script) {
   EnsureDriverThread();
   return Bounded([&]() -> MyStatus {
-    const ScriptShape shape = AnalyzeScript(script);
+    const MyScriptShape shape = AnalyzeScript(script);
     if (!shape.has_statements) return MyStatus::Ok();
     try {
       std::unique_ptr<sql::Statement> st(conn_->createStatement());
@@ -464,7 +464,7 @@ MyStatus Bind(sql::PreparedStatement* ps,
       ps->getParameterMetaData()->getParameterCount();  // owned by ps
   if (expected != params.size()) {
     return MyStatus(MyError{
-        errc::kUsage, "07001",
+        my_errc::kUsage, "07001",
         "statement has " + std::to_string(expected) + " placeholders, " +
             std::to_string(params.size()) + " parameters given"});
   }
@@ -487,7 +487,7 @@ MyStatus MyConnection::RunPrepared(const std::string& sql,
       sql::PreparedStatement* ps = Prepare(sql);
       if ((ps->getMetaData()->getColumnCount() != 0) != returns_rows) {
         return MyStatus(
-            MyError{errc::kUsage, "HY000",
+            MyError{my_errc::kUsage, "HY000",
                     returns_rows ? "statement returns no rows: use an execute"
                                  : "statement returns rows: use a query"});
       }
@@ -524,4 +524,4 @@ MyStatus MyConnection::Query(const std::string& sql,
                      });
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -26,11 +26,11 @@ class Connection;
 class PreparedStatement;
 }  // namespace sql
 
-namespace xatm::mysql {
+namespace xatm {
 
 // When a call must have returned; nullopt: no limit beyond the request
 // timeout.
-using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+using MyDeadline = std::optional<std::chrono::steady_clock::time_point>;
 
 // Rows this session has written so far, by the server's own count
 // (Handler_write + Handler_update + Handler_delete; writes to internal
@@ -55,14 +55,14 @@ class MyConnection {
   //
   // Every call on the connection, the connect included, is bounded by
   // config.request_timeout_ms and by the deadline (set_deadline) when
-  // earlier: past it the call fails with errc::kTimedOut ("timed out after
+  // earlier: past it the call fails with my_errc::kTimedOut ("timed out after
   // N ms") and the connection is broken. A blocked call is cut by shutting
   // its socket down (my_call_watchdog.h); when the socket cannot be found (a
   // proxy in between) the client library's own read/write timeouts, whole
   // seconds set at connect, are the bound.
   static MyStatus Open(const ResourceConfig& config,
                        std::unique_ptr<MyConnection>* out,
-                       Deadline deadline = std::nullopt);
+                       MyDeadline deadline = std::nullopt);
 
   ~MyConnection();
   MyConnection(const MyConnection&) = delete;
@@ -82,7 +82,7 @@ class MyConnection {
 
   // Bounds every later call (with the request timeout); nullopt: only the
   // request timeout.
-  void set_deadline(Deadline deadline) { deadline_ = deadline; }
+  void set_deadline(MyDeadline deadline) { deadline_ = deadline; }
   // Whether calls can be cut at their deadline (the socket is known).
   bool watched() const { return socket_fd_ >= 0; }
 
@@ -96,7 +96,7 @@ class MyConnection {
   }
   void set_row_writes(std::optional<int64_t> v) { row_writes_ = v; }
   // The session's last branch surely wrote and did not read the count (see
-  // MysqlBranch::Prepare): the next branch on it likely writes too, so its
+  // MyBranch::Prepare): the next branch on it likely writes too, so its
   // start does not read the count either.
   bool last_branch_wrote() const { return last_branch_wrote_; }
   void set_last_branch_wrote(bool wrote) { last_branch_wrote_ = wrote; }
@@ -169,10 +169,10 @@ class MyConnection {
   bool broken_ = false;
   int socket_fd_ = -1;  // -1: unknown, calls are not watched
   std::chrono::milliseconds request_timeout_{0};  // 0: none
-  Deadline deadline_;
+  MyDeadline deadline_;
   std::optional<int64_t> row_writes_;
   bool last_branch_wrote_ = false;
   std::chrono::steady_clock::time_point last_used_;
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

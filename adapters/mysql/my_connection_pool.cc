@@ -6,7 +6,7 @@
 
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // Idle longer than this: ping before reuse (wait_timeout, a server restart
@@ -15,13 +15,13 @@ constexpr std::chrono::milliseconds kPingAfterIdle{1000};
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(ResourceConfig config)
+MyConnectionPool::MyConnectionPool(ResourceConfig config)
     : config_(std::move(config)) {}
 
-ConnectionPool::~ConnectionPool() = default;
+MyConnectionPool::~MyConnectionPool() = default;
 
-MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
-                                   Deadline deadline) {
+MyStatus MyConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
+                                     MyDeadline deadline) {
   MyStatus s = MyConnection::Open(config_, out, deadline);
   if (!s.ok()) gauges_.CountConnectFailure();
   if (s.ok()) {
@@ -32,8 +32,8 @@ MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
   return s;
 }
 
-MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
-                                 bool* reused, Deadline deadline) {
+MyStatus MyConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
+                                   bool* reused, MyDeadline deadline) {
   const std::chrono::seconds server_idle_limit{
       std::max(config_.idle_session_timeout_s, 0)};
   for (;;) {
@@ -67,7 +67,7 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
   return OpenFresh(out, deadline);
 }
 
-void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
+void MyConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
   if (conn == nullptr) return;
   if (conn->broken()) {
     Logger()->debug("mysql resource '{}': closing broken session {}",
@@ -86,9 +86,9 @@ void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
   // Pool full: `conn` closes here, outside the lock.
 }
 
-size_t ConnectionPool::idle_count() const {
+size_t MyConnectionPool::idle_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return idle_.size();
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

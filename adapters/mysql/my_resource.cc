@@ -13,10 +13,9 @@
 namespace xatm {
 
 std::unique_ptr<Resource> MakeMysqlResource(const ResourceConfig& config) {
-  return std::make_unique<mysql::MysqlResource>(config);
+  return std::make_unique<MyResource>(config);
 }
 
-namespace mysql {
 namespace {
 
 // Runs `op` on a pooled connection and gives the connection back. When a
@@ -25,7 +24,7 @@ namespace {
 // statements that are harmless to repeat. Not after a timeout: the server
 // is slow or frozen, another try would only wait as long again.
 template <typename Op>
-MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
+MyStatus WithConnection(MyConnectionPool* pool, Op&& op) {
   std::unique_ptr<MyConnection> conn;
   bool reused = false;
   MyStatus s = pool->Acquire(&conn, &reused);
@@ -43,18 +42,18 @@ MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
 
 }  // namespace
 
-MysqlResource::MysqlResource(const ResourceConfig& config)
-    : pool_(std::make_shared<ConnectionPool>(config)),
+MyResource::MyResource(const ResourceConfig& config)
+    : pool_(std::make_shared<MyConnectionPool>(config)),
       name_(config.name),
       ctx_(ResourceContext(config.name)) {}
 
-MysqlResource::~MysqlResource() = default;
+MyResource::~MyResource() = default;
 
-void MysqlResource::AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
+void MyResource::AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
   pool_->AttachMetrics(metrics, name_);
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
+Result<std::unique_ptr<Branch>> MyResource::Begin(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
     const std::string gtrid = xid.Gtrid();
     Result<std::string> literal = XidLiteral(gtrid, name_);
@@ -63,13 +62,13 @@ Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
   });
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::BeginLocal() {
+Result<std::unique_ptr<Branch>> MyResource::BeginLocal() {
   return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
     return StartBranch("local", /*literal=*/"");
   });
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
+Result<std::unique_ptr<Branch>> MyResource::StartBranch(
     const std::string& label, std::string literal) {
   const std::string start =
       literal.empty() ? "START TRANSACTION" : "XA START " + literal;
@@ -108,7 +107,7 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
                    s.Describe());
     // XAER_DUPID leaves the session untouched; anything else may have
     // left it inside some transaction: do not pool it.
-    if (s.code() == errc::kXaerDupid) {
+    if (s.code() == my_errc::kXaerDupid) {
       pool_->Release(std::move(conn));
     }
     return s.ToStatus(ctx_ + ": " +
@@ -116,19 +115,19 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
   }
   Logger()->debug("xid={} {} on {} (session {})", label, start, name_,
                   conn->session_id());
-  return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
+  return std::unique_ptr<Branch>(std::make_unique<MyBranch>(
       pool_, label, std::move(literal), std::move(conn), writes));
 }
 
-Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
+Result<std::vector<PreparedBranch>> MyResource::ListPrepared() {
   return CatchAll(ctx_, [&]() -> Result<std::vector<PreparedBranch>> {
-    std::vector<RecoveredXid> recovered;
+    std::vector<MyRecoveredXid> recovered;
     MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
       return XaRecover(conn, &recovered);
     });
     if (!s.ok()) return s.ToStatus(ctx_ + ": XA RECOVER");
     std::vector<PreparedBranch> out;
-    for (const RecoveredXid& x : recovered) {
+    for (const MyRecoveredXid& x : recovered) {
       if (x.bqual != name_) {
         Logger()->debug("{}: XA RECOVER: {} belongs to another resource", ctx_,
                         XidText(x));
@@ -149,19 +148,19 @@ Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
   });
 }
 
-Status MysqlResource::CommitPrepared(const Xid& xid) {
+Status MyResource::CommitPrepared(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Status {
-    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kCommit);
+    return FinishPrepared(pool_.get(), xid.Gtrid(), MyXaFinish::kCommit);
   });
 }
 
-Status MysqlResource::RollbackPrepared(const Xid& xid) {
+Status MyResource::RollbackPrepared(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Status {
-    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kRollback);
+    return FinishPrepared(pool_.get(), xid.Gtrid(), MyXaFinish::kRollback);
   });
 }
 
-Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
+Result<BranchOutcome> MyResource::LookupOutcome(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<BranchOutcome> {
     const std::string gtrid = xid.Gtrid();
     std::vector<Row> rows;
@@ -170,7 +169,7 @@ Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
           "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? LIMIT 1",
           {gtrid, name_}, &rows);
     });
-    if (s.code() == errc::kNoSuchTable) return BranchOutcome::kUnknown;
+    if (s.code() == my_errc::kNoSuchTable) return BranchOutcome::kUnknown;
     if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
     BranchOutcome outcome =
         rows.empty() ? BranchOutcome::kNotCommitted : BranchOutcome::kCommitted;
@@ -180,7 +179,7 @@ Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
   });
 }
 
-Result<std::vector<Row>> MysqlResource::QueryLocal(
+Result<std::vector<Row>> MyResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   return CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
     std::vector<Row> rows;
@@ -196,8 +195,8 @@ Result<std::vector<Row>> MysqlResource::QueryLocal(
   });
 }
 
-Status MysqlResource::ExecuteLocal(const std::string& sql,
-                                   const std::vector<std::string>& params) {
+Status MyResource::ExecuteLocal(const std::string& sql,
+                                const std::vector<std::string>& params) {
   return CatchAll(ctx_, [&]() -> Status {
     // Never repeated: a lost answer does not tell whether it ran.
     std::unique_ptr<MyConnection> conn;
@@ -216,5 +215,4 @@ Status MysqlResource::ExecuteLocal(const std::string& sql,
   });
 }
 
-}  // namespace mysql
 }  // namespace xatm

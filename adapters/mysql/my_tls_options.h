@@ -30,7 +30,7 @@
 #include "xatm/resource.h"
 #include "xatm/resource_config.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
 // "disabled", "required", "verify_ca", "verify_identity".
 const char* SslModeName(SslMode mode);
@@ -40,7 +40,7 @@ void AddTlsOptions(const ResourceConfig& config,
                    sql::ConnectOptionsMap* options);
 
 // OK when the session is encrypted: `cipher`, as the client's own TLS layer
-// saw it at login (TlsGuardScope::cipher()), is not empty. Otherwise an
+// saw it at login (MyTlsGuardScope::cipher()), is not empty. Otherwise an
 // error naming the server and the ssl_mode. Never the server's word: a
 // relay can speak TLS to the server and plaintext to us.
 MyStatus CheckEncrypted(const ResourceConfig& config,
@@ -50,4 +50,4 @@ MyStatus CheckEncrypted(const ResourceConfig& config,
 // file or directory" does not say which file). Paths only, never contents.
 std::string WithTlsContext(const ResourceConfig& config, std::string text);
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -9,7 +9,7 @@
 #include "adapters/mysql/my_xid_literal.h"
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // After the preparing session left the process list: the rest of its
@@ -38,7 +38,7 @@ std::string ResourceContext(const std::string& name) {
   return "mysql resource '" + name + "'";
 }
 
-MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
+MyStatus EndSession(MyConnection* conn, const MyPreparingSession& session,
                     const std::string& gtrid) {
   if (session.id <= 0) return MyStatus::Ok();
   const int64_t drift = conn->server_boot_s() - session.server_boot_s;
@@ -60,7 +60,7 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
     }
     if (!killed) {
       MyStatus k = conn->Run("KILL " + id);
-      if (!k.ok() && k.code() != errc::kUnknownThread) return k;
+      if (!k.ok() && k.code() != my_errc::kUnknownThread) return k;
       Logger()->warn("xid={} killed session {}, whose client side is gone",
                      gtrid.empty() ? "?" : gtrid, id);
       killed = true;
@@ -75,11 +75,11 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
   return MyStatus::Ok();
 }
 
-Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
-                      XaFinish finish, const PreparingSession* preparer,
-                      Deadline deadline) {
+Status FinishPrepared(MyConnectionPool* pool, const std::string& gtrid,
+                      MyXaFinish finish, const MyPreparingSession* preparer,
+                      MyDeadline deadline) {
   const std::string ctx = ResourceContext(pool->name());
-  const bool commit = finish == XaFinish::kCommit;
+  const bool commit = finish == MyXaFinish::kCommit;
   const std::string verb = commit ? "XA COMMIT" : "XA ROLLBACK";
   Result<std::string> literal = XidLiteral(gtrid, pool->name());
   if (!literal.ok()) return literal.status().WithContext(ctx);
@@ -140,13 +140,13 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       return Explain(StatusCode::kAborted, ctx + ": " + verb, s,
                      "the branch changed nothing: nothing to commit");
     }
-    if (s.code() != errc::kXaerNota) {
+    if (s.code() != my_errc::kXaerNota) {
       pool->Release(std::move(conn));
       return s.ToStatus(ctx + ": " + verb);
     }
 
     // 1397: unknown here, or still attached to its preparing session.
-    std::vector<RecoveredXid> prepared;
+    std::vector<MyRecoveredXid> prepared;
     MyStatus listed = XaRecover(conn.get(), &prepared);
     if (!listed.ok()) {
       Status out = listed.ToStatus(StatusCode::kUnavailable,
@@ -176,4 +176,4 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
   }
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

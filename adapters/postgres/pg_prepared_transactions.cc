@@ -44,11 +44,11 @@ Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
   return std::string(verb) + " " + *quoted;
 }
 
-Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
+Status FinishPreparedTransaction(PgConnection& conn, PgPreparedAction action,
                                  std::string_view gid, std::string_view context,
-                                 const Deadline& deadline) {
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+                                 const PgDeadline& deadline) {
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   const std::string where = std::string(context) + ": " + verb;
   Result<std::string> statement = TwoPhaseStatement(conn, verb, gid);
   if (!statement.ok()) return statement.status().WithContext(where);
@@ -56,11 +56,11 @@ Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
                                 context);
 }
 
-Status FinishedPreparedStatus(const PgResult& result, PreparedAction action,
+Status FinishedPreparedStatus(const PgResult& result, PgPreparedAction action,
                               std::string_view context) {
   if (result.ok()) return Status::Ok();
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   // 42704 maps to NotFound; a lost connection, a timeout and a busy gid to
   // Unavailable.
   return result.ToStatus(std::string(context) + ": " + verb,

@@ -41,11 +41,11 @@ std::optional<int64_t> ParseMs(const std::optional<std::string>& text) {
   return static_cast<int64_t>(value);
 }
 
-class PostgresResource final : public Resource {
+class PgResource final : public Resource {
  public:
-  explicit PostgresResource(const ResourceConfig& config)
+  explicit PgResource(const ResourceConfig& config)
       : name_(config.name),
-        pool_(std::make_shared<ConnectionPool>(
+        pool_(std::make_shared<PgConnectionPool>(
             PgConnectOptions{config.conninfo, config.connect_timeout_s,
                              config.lock_timeout_ms,
                              config.idle_session_timeout_s,
@@ -61,10 +61,10 @@ class PostgresResource final : public Resource {
   }
   Result<std::vector<PreparedBranch>> ListPrepared() override;
   Status CommitPrepared(const Xid& xid) override {
-    return FinishPrepared(xid, PreparedAction::kCommit);
+    return FinishPrepared(xid, PgPreparedAction::kCommit);
   }
   Status RollbackPrepared(const Xid& xid) override {
-    return FinishPrepared(xid, PreparedAction::kRollback);
+    return FinishPrepared(xid, PgPreparedAction::kRollback);
   }
   Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
   Result<std::vector<Row>> QueryLocal(
@@ -86,7 +86,7 @@ class PostgresResource final : public Resource {
   Result<PgResult> RunAutocommit(const char* what, const std::string& sql,
                                  const std::vector<std::string>& params,
                                  bool simple_query, Retry retry);
-  Status FinishPrepared(const Xid& xid, PreparedAction action);
+  Status FinishPrepared(const Xid& xid, PgPreparedAction action);
   // A branch on a pooled connection; an empty gid makes it local.
   Result<std::unique_ptr<Branch>> StartBranch(std::string label,
                                               std::string gid);
@@ -94,17 +94,17 @@ class PostgresResource final : public Resource {
 
   const std::string name_;
   const std::string type_ = "postgresql";
-  const std::shared_ptr<ConnectionPool> pool_;
+  const std::shared_ptr<PgConnectionPool> pool_;
 };
 
-Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
+Result<std::unique_ptr<Branch>> PgResource::Begin(const Xid& xid) {
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context("BEGIN"));
   return StartBranch(xid.Gtrid(), std::move(gid).value());
 }
 
-Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
-                                                              std::string gid) {
+Result<std::unique_ptr<Branch>> PgResource::StartBranch(std::string label,
+                                                        std::string gid) {
   // BEGIN itself goes out with the branch's first statement (see
   // pg_branch.h): taking a connection costs no round trip when the
   // pool has one.
@@ -116,15 +116,15 @@ Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
     return connection.status().WithContext(Context("BEGIN"));
   }
   Logger()->debug("postgresql resource '{}' xid={}: begun", name_, label);
-  return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
-      pool_, name_, std::move(label), std::move(gid),
-      std::move(connection).value()));
+  return std::unique_ptr<Branch>(
+      std::make_unique<PgBranch>(pool_, name_, std::move(label), std::move(gid),
+                                 std::move(connection).value()));
 }
 
-Result<PgResult> PostgresResource::RunAutocommit(
+Result<PgResult> PgResource::RunAutocommit(
     const char* what, const std::string& sql,
     const std::vector<std::string>& params, bool simple_query, Retry retry) {
-  const Deadline deadline = pool_->RequestDeadline();
+  const PgDeadline deadline = pool_->RequestDeadline();
   for (int attempt = 0;; ++attempt) {
     Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
     if (!connection.ok()) return connection.status().WithContext(Context(what));
@@ -143,7 +143,7 @@ Result<PgResult> PostgresResource::RunAutocommit(
   }
 }
 
-Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
+Result<std::vector<PreparedBranch>> PgResource::ListPrepared() {
   // '_' is a LIKE wildcard but the prefix has none; the parse below is the
   // real filter anyway.
   Result<PgResult> result = RunAutocommit(
@@ -174,13 +174,13 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
   return branches;
 }
 
-Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+Status PgResource::FinishPrepared(const Xid& xid, PgPreparedAction action) {
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   const std::string gtrid = xid.Gtrid();
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context(verb));
-  const Deadline deadline = pool_->RequestDeadline();
+  const PgDeadline deadline = pool_->RequestDeadline();
   Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
   if (!connection.ok()) {
     Logger()->warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid,
@@ -203,7 +203,7 @@ Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
   return status;
 }
 
-Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
+Result<BranchOutcome> PgResource::LookupOutcome(const Xid& xid) {
   const std::string gtrid = xid.Gtrid();
   Result<PgResult> result =
       RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid, name_},
@@ -225,7 +225,7 @@ Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
   return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
 }
 
-Result<std::vector<Row>> PostgresResource::QueryLocal(
+Result<std::vector<Row>> PgResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) return converted.status().WithContext(Context("query"));
@@ -236,8 +236,8 @@ Result<std::vector<Row>> PostgresResource::QueryLocal(
   return result->rows();
 }
 
-Status PostgresResource::ExecuteLocal(const std::string& sql,
-                                      const std::vector<std::string>& params) {
+Status PgResource::ExecuteLocal(const std::string& sql,
+                                const std::vector<std::string>& params) {
   Result<PgResult> result = [&]() -> Result<PgResult> {
     if (params.empty()) {
       // A schema script: several statements, sent as they are ('?' is not
@@ -260,7 +260,7 @@ Status PostgresResource::ExecuteLocal(const std::string& sql,
 }  // namespace
 
 std::unique_ptr<Resource> MakePostgresResource(const ResourceConfig& config) {
-  return std::make_unique<PostgresResource>(config);
+  return std::make_unique<PgResource>(config);
 }
 
 }  // namespace xatm

@@ -212,7 +212,7 @@ TEST_F(TlsTest, MysqlStrippingRelayFoolsAPlaintextClientAndTheServer) {
 TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
   for (SslMode mode :
        {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
                          std::atoi(Env("XATM_MY_PORT").c_str())});
     ResourceConfig config =
@@ -224,7 +224,7 @@ TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
                        std::to_string(relay.port()) + " offers no TLS"),
               std::string::npos)
         << why;
-    EXPECT_NE(why.find(std::string("ssl_mode ") + mysql::SslModeName(mode)),
+    EXPECT_NE(why.find(std::string("ssl_mode ") + SslModeName(mode)),
               std::string::npos)
         << why;
     EXPECT_EQ(why.find(Env("XATM_MY_PASSWORD")), std::string::npos);
@@ -239,7 +239,7 @@ TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
 TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
   for (SslMode mode :
        {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
                                    std::atoi(Env("XATM_MY_PORT").c_str())};
     options.strip_plugin_auth = true;
@@ -260,7 +260,7 @@ TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
 // password, and the connect is refused as never encrypted.
 TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
   for (SslMode mode : {SslMode::kRequired, SslMode::kVerifyCa}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
                                    std::atoi(Env("XATM_MY_PORT").c_str())};
     options.strip_plugin_auth = true;
@@ -271,7 +271,7 @@ TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
     config.port = relay.port();
     std::string why = RefusalOf(config);
     EXPECT_NE(why.find("the session was never encrypted (ssl_mode " +
-                       std::string(mysql::SslModeName(mode))),
+                       std::string(SslModeName(mode))),
               std::string::npos)
         << why;
     ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));
