@@ -129,136 +129,190 @@ std::optional<int64_t> ParseRowWrites(const std::vector<Row>& rows) {
   return v;
 }
 
-MyStatus MyConnection::Open(const ResourceConfig& config,
-                            std::unique_ptr<MyConnection>* out,
-                            MyDeadline deadline) {
+namespace {
+
+// How long a connect may take: until the earlier of the request timeout
+// and the caller's deadline.
+struct ConnectBound {
+  Clock::time_point start;
+  Clock::time_point end;  // max(): no bound
+  bool request_bounded;   // config.request_timeout_ms > 0
+};
+
+ConnectBound BoundOfConnect(const ResourceConfig& config, MyDeadline deadline) {
+  ConnectBound bound;
+  bound.start = Clock::now();
+  bound.request_bounded = config.request_timeout_ms > 0;
+  bound.end =
+      bound.request_bounded
+          ? bound.start + std::chrono::milliseconds(config.request_timeout_ms)
+          : Clock::time_point::max();
+  if (deadline && *deadline < bound.end) bound.end = *deadline;
+  return bound;
+}
+
+// The driver's options: where to connect and as whom, the client library's
+// timeouts, the session's protocol flags and TLS.
+sql::ConnectOptionsMap ConnectOptions(const ResourceConfig& config,
+                                      const ConnectBound& bound) {
+  sql::ConnectOptionsMap options;
+  options["hostName"] = sql::SQLString("tcp://" + config.host + ":" +
+                                       std::to_string(config.port));
+  options["userName"] = sql::SQLString(config.user);
+  options["password"] = sql::SQLString(config.password);
+  if (!config.database.empty()) {
+    options["schema"] = sql::SQLString(config.database);
+  }
+  // The client library counts whole seconds and waits once per read (no
+  // retries: measured). The connect timeout also covers the server's
+  // greeting. Reads and writes get a second more than the request
+  // timeout: the watchdog cuts a call first when it can.
+  int connect_s = std::max(1, config.connect_timeout_s);
+  if (bound.end != Clock::time_point::max()) {
+    connect_s =
+        std::min(connect_s, CeilSeconds(MsBetween(bound.start, bound.end)));
+  }
+  const int io_s = bound.request_bounded
+                       ? CeilSeconds(config.request_timeout_ms) + 1
+                       : kIoTimeoutSeconds;
+  options["OPT_CONNECT_TIMEOUT"] = connect_s;
+  options["OPT_READ_TIMEOUT"] = io_s;
+  options["OPT_WRITE_TIMEOUT"] = io_s;
+  options["OPT_RECONNECT"] = false;
+  options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  options["CLIENT_MULTI_STATEMENTS"] = true;
+  options["CLIENT_FOUND_ROWS"] = true;
+  AddTlsOptions(config, &options);
+  return options;
+}
+
+// The error of a failed connect, without the password, with the TLS
+// settings when they may explain it.
+MyStatus ConnectError(const ResourceConfig& config,
+                      const std::optional<MyTlsGuardScope>& guard,
+                      MyError err) {
+  // Connector/C++ and the server do not echo the password today; this
+  // keeps it that way whatever a future version says.
+  err.text = Redact(err.text, config.password);
+  if (guard && guard->cipher().empty() &&
+      err.code != my_errc::kCrSslConnectionError &&
+      !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
+    // Past a greeting without plugin authentication (my_tls_guard.h).
+    err.text += "; the session was never encrypted";
+    err.text = WithTlsContext(config, std::move(err.text));
+  } else if (err.code == my_errc::kCrSslConnectionError) {
+    err.text = WithTlsContext(config, std::move(err.text));
+  }
+  return MyStatus(std::move(err));
+}
+
+// The session settings of `config` for SET SESSION; empty when none.
+// InnoDB counts whole seconds: round up, never below the configured wait.
+// The server ends a session idle for wait_timeout: a branch attached to the
+// session of a dead or partitioned host is then released for recovery.
+std::string SessionSettings(const ResourceConfig& config) {
+  std::string set;
+  if (config.lock_timeout_ms > 0) {
+    set = "innodb_lock_wait_timeout = " +
+          std::to_string(CeilSeconds(config.lock_timeout_ms));
+  }
+  if (config.idle_session_timeout_s > 0) {
+    set += std::string(set.empty() ? "" : ", ") +
+           "wait_timeout = " + std::to_string(config.idle_session_timeout_s);
+  }
+  return set;
+}
+
+// A failed open as a Status: StatusCodeFor's code, the error described.
+Status OpenError(const MyStatus& s) {
+  return Status(StatusCodeFor(s.error()), s.Describe());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MyConnection>> MyConnection::Open(
+    const ResourceConfig& config, MyDeadline deadline) {
   EnsureDriverThread();
-  const Clock::time_point start = Clock::now();
-  const bool bounded = config.request_timeout_ms > 0;
-  Clock::time_point bound =
-      bounded ? start + std::chrono::milliseconds(config.request_timeout_ms)
-              : Clock::time_point::max();
-  if (deadline && *deadline < bound) bound = *deadline;
-  if (start >= bound) {
-    return MyStatus(MyError{my_errc::kTimedOut, "HYT00",
-                            "connect: deadline passed before the call"});
+  const ConnectBound bound = BoundOfConnect(config, deadline);
+  if (bound.start >= bound.end) {
+    return OpenError(
+        MyStatus(MyError{my_errc::kTimedOut, "HYT00",
+                         "connect: deadline passed before the call"}));
   }
   // In TLS modes the connect logs in through the guard (my_tls_guard.h).
   std::optional<MyTlsGuardScope> guard;
   if (config.ssl_mode != SslMode::kDisabled) {
     MyStatus registered = RegisterTlsGuard();
-    if (!registered.ok()) return registered;
+    if (!registered.ok()) return OpenError(registered);
     guard.emplace(config.password);
   }
-  // The error of a failed connect, without the password, with the TLS
-  // settings when they may explain it.
-  auto connect_error = [&](MyError err) {
-    // Connector/C++ and the server do not echo the password today; this
-    // keeps it that way whatever a future version says.
-    err.text = Redact(err.text, config.password);
-    if (guard && guard->cipher().empty() &&
-        err.code != my_errc::kCrSslConnectionError &&
-        !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
-      // Past a greeting without plugin authentication (my_tls_guard.h).
-      err.text += "; the session was never encrypted";
-      err.text = WithTlsContext(config, std::move(err.text));
-    } else if (err.code == my_errc::kCrSslConnectionError) {
-      err.text = WithTlsContext(config, std::move(err.text));
-    }
-    return MyStatus(std::move(err));
-  };
   try {
-    sql::ConnectOptionsMap options;
-    options["hostName"] = sql::SQLString("tcp://" + config.host + ":" +
-                                         std::to_string(config.port));
-    options["userName"] = sql::SQLString(config.user);
-    options["password"] = sql::SQLString(config.password);
-    if (!config.database.empty()) {
-      options["schema"] = sql::SQLString(config.database);
-    }
-    // The client library counts whole seconds and waits once per read (no
-    // retries: measured). The connect timeout also covers the server's
-    // greeting. Reads and writes get a second more than the request
-    // timeout: the watchdog cuts a call first when it can.
-    int connect_s = std::max(1, config.connect_timeout_s);
-    if (bound != Clock::time_point::max()) {
-      connect_s = std::min(connect_s, CeilSeconds(MsBetween(start, bound)));
-    }
-    const int io_s = bounded ? CeilSeconds(config.request_timeout_ms) + 1
-                             : kIoTimeoutSeconds;
-    options["OPT_CONNECT_TIMEOUT"] = connect_s;
-    options["OPT_READ_TIMEOUT"] = io_s;
-    options["OPT_WRITE_TIMEOUT"] = io_s;
-    options["OPT_RECONNECT"] = false;
-    options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-    options["CLIENT_MULTI_STATEMENTS"] = true;
-    options["CLIENT_FOUND_ROWS"] = true;
-    AddTlsOptions(config, &options);
+    sql::ConnectOptionsMap options = ConnectOptions(config, bound);
     // connect() returns an owning raw pointer.
     std::unique_ptr<sql::Connection> raw(Driver()->connect(options));
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
     if (guard) {
       // Logged in without the guard seeing TLS: the server hid plugin
       // authentication (my_tls_guard.h). No query of ours goes over it.
-      MyStatus s = CheckEncrypted(config, guard->cipher());
-      if (!s.ok()) return s;
+      MyStatus encrypted = CheckEncrypted(config, guard->cipher());
+      if (!encrypted.ok()) return OpenError(encrypted);
     }
-    if (bounded) {
-      conn->request_timeout_ =
-          std::chrono::milliseconds(config.request_timeout_ms);
-    }
-    // The set-up below keeps the connect's bound.
-    if (bound != Clock::time_point::max()) conn->deadline_ = bound;
-
-    std::vector<Row> rows;
-    MyStatus s = conn->RunQuery(
-        "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
-        "CAST(VARIABLE_VALUE AS SIGNED), (SELECT HOST FROM "
-        "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) FROM "
-        "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'",
-        &rows);
-    if (!s.ok()) return s;
-    if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
-      return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
-    }
-    conn->session_id_ = std::stoll(*rows[0][0]);
-    conn->server_boot_s_ = std::stoll(*rows[0][2]);
-    conn->socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
-    if (conn->socket_fd_ < 0) {
-      Logger()->debug(
-          "mysql resource '{}': socket of session {} not found (a proxy?): "
-          "calls are bounded by whole-second read timeouts only",
-          config.name, conn->session_id_);
-    }
-    EnableKeepalive(conn->socket_fd_, config.idle_session_timeout_s);
-    if (rows[0][1] != std::optional<std::string>("1")) {
-      conn->conn_->setAutoCommit(true);
-    }
-    // Once per session instead of once per transaction. InnoDB counts
-    // whole seconds: round up, never below the configured wait. The server
-    // ends a session idle for wait_timeout: a branch attached to the
-    // session of a dead or partitioned host is then released for recovery.
-    std::string set;
-    if (config.lock_timeout_ms > 0) {
-      set = "innodb_lock_wait_timeout = " +
-            std::to_string(CeilSeconds(config.lock_timeout_ms));
-    }
-    if (config.idle_session_timeout_s > 0) {
-      set += std::string(set.empty() ? "" : ", ") +
-             "wait_timeout = " + std::to_string(config.idle_session_timeout_s);
-    }
-    if (!set.empty()) {
-      s = conn->Run("SET SESSION " + set);
-      if (!s.ok()) return s;
-    }
+    conn->LimitCalls(config, bound.end);
+    MyStatus s = conn->ReadSessionInfo(config);
+    if (!s.ok()) return OpenError(s);
+    s = conn->ApplySessionSettings(config);
+    if (!s.ok()) return OpenError(s);
     conn->deadline_ = deadline;
-    *out = std::move(conn);
-    return MyStatus::Ok();
+    return conn;
   } catch (const sql::SQLException& e) {
-    return connect_error(FromException(e));
+    return OpenError(ConnectError(config, guard, FromException(e)));
   } catch (const std::exception& e) {
-    return connect_error(InternalError(e));
+    return OpenError(ConnectError(config, guard, InternalError(e)));
   }
+}
+
+void MyConnection::LimitCalls(const ResourceConfig& config,
+                              Clock::time_point connect_bound) {
+  if (config.request_timeout_ms > 0) {
+    request_timeout_ = std::chrono::milliseconds(config.request_timeout_ms);
+  }
+  // The set-up after the connect keeps the connect's bound.
+  if (connect_bound != Clock::time_point::max()) deadline_ = connect_bound;
+}
+
+MyStatus MyConnection::ReadSessionInfo(const ResourceConfig& config) {
+  std::vector<Row> rows;
+  MyStatus s = RunQuery(
+      "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
+      "CAST(VARIABLE_VALUE AS SIGNED), (SELECT HOST FROM "
+      "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) FROM "
+      "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'",
+      &rows);
+  if (!s.ok()) return s;
+  if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
+    return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
+  }
+  session_id_ = std::stoll(*rows[0][0]);
+  server_boot_s_ = std::stoll(*rows[0][2]);
+  socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
+  if (socket_fd_ < 0) {
+    Logger()->debug(
+        "mysql resource '{}': socket of session {} not found (a proxy?): "
+        "calls are bounded by whole-second read timeouts only",
+        config.name, session_id_);
+  }
+  EnableKeepalive(socket_fd_, config.idle_session_timeout_s);
+  if (rows[0][1] != std::optional<std::string>("1")) {
+    conn_->setAutoCommit(true);
+  }
+  return MyStatus::Ok();
+}
+
+MyStatus MyConnection::ApplySessionSettings(const ResourceConfig& config) {
+  // Once per session instead of once per transaction.
+  const std::string set = SessionSettings(config);
+  if (set.empty()) return MyStatus::Ok();
+  return Run("SET SESSION " + set);
 }
 
 MyConnection::MyConnection(std::unique_ptr<sql::Connection> conn)

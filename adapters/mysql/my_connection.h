@@ -1,7 +1,8 @@
 // One client connection to MariaDB / MySQL: RAII around sql::Connection.
-// Every call catches the driver's exceptions and answers with a MyStatus;
-// an error that leaves the link unusable marks the connection broken, and a
-// broken connection is never reused (the pool closes it).
+// Every call catches the driver's exceptions and answers with a MyStatus
+// (Open with a Result, as PgConnection::Open does); an error that leaves
+// the link unusable marks the connection broken, and a broken connection
+// is never reused (the pool closes it).
 //
 // Not thread-safe: one thread at a time (any thread; each registers itself
 // with the driver on first use).
@@ -60,9 +61,11 @@ class MyConnection {
   // its socket down (my_call_watchdog.h); when the socket cannot be found (a
   // proxy in between) the client library's own read/write timeouts, whole
   // seconds set at connect, are the bound.
-  static MyStatus Open(const ResourceConfig& config,
-                       std::unique_ptr<MyConnection>* out,
-                       MyDeadline deadline = std::nullopt);
+  //
+  // The error's code is StatusCodeFor the driver's error, its message that
+  // error described ("error 1045 (28000) Access denied...").
+  static Result<std::unique_ptr<MyConnection>> Open(
+      const ResourceConfig& config, MyDeadline deadline = std::nullopt);
 
   ~MyConnection();
   MyConnection(const MyConnection&) = delete;
@@ -140,6 +143,15 @@ class MyConnection {
  private:
   explicit MyConnection(std::unique_ptr<sql::Connection> conn);
 
+  // Open's steps once connected. Bounds every call by the request timeout,
+  // and the set-up calls by `connect_bound` (max(): none) too.
+  void LimitCalls(const ResourceConfig& config,
+                  std::chrono::steady_clock::time_point connect_bound);
+  // Reads the session id, the server's start and autocommit; finds the
+  // socket to watch and turns autocommit on if it was off.
+  MyStatus ReadSessionInfo(const ResourceConfig& config);
+  // Sets the session's lock wait and idle limits, if configured.
+  MyStatus ApplySessionSettings(const ResourceConfig& config);
   // Records a failure: marks the connection broken when the error means so.
   MyStatus Fail(MyError e);
   // Runs `body` (one call to the server) within the call's deadline.

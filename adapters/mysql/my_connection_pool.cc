@@ -20,20 +20,22 @@ MyConnectionPool::MyConnectionPool(ResourceConfig config)
 
 MyConnectionPool::~MyConnectionPool() = default;
 
-MyStatus MyConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
-                                     MyDeadline deadline) {
-  MyStatus s = MyConnection::Open(config_, out, deadline);
-  if (!s.ok()) gauges_.CountConnectFailure();
-  if (s.ok()) {
-    (*out)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
-    Logger()->debug("mysql resource '{}': opened session {}", config_.name,
-                    (*out)->session_id());
+Result<std::unique_ptr<MyConnection>> MyConnectionPool::OpenFresh(
+    MyDeadline deadline) {
+  Result<std::unique_ptr<MyConnection>> conn =
+      MyConnection::Open(config_, deadline);
+  if (!conn.ok()) {
+    gauges_.CountConnectFailure();
+    return conn;
   }
-  return s;
+  (*conn)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
+  Logger()->debug("mysql resource '{}': opened session {}", config_.name,
+                  (*conn)->session_id());
+  return conn;
 }
 
-MyStatus MyConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
-                                   bool* reused, MyDeadline deadline) {
+Result<std::unique_ptr<MyConnection>> MyConnectionPool::Acquire(
+    bool* reused, MyDeadline deadline) {
   const std::chrono::seconds server_idle_limit{
       std::max(config_.idle_session_timeout_s, 0)};
   for (;;) {
@@ -60,11 +62,10 @@ MyStatus MyConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
       continue;  // `conn` closes here, outside the lock
     }
     if (reused != nullptr) *reused = true;
-    *out = std::move(conn);
-    return MyStatus::Ok();
+    return conn;
   }
   if (reused != nullptr) *reused = false;
-  return OpenFresh(out, deadline);
+  return OpenFresh(deadline);
 }
 
 void MyConnectionPool::Release(std::unique_ptr<MyConnection> conn) {

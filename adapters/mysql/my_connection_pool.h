@@ -30,13 +30,14 @@ class MyConnectionPool {
   // unasked. A reused connection may still have died a moment ago:
   // `*reused` (if given) tells callers whose statement is safe to repeat
   // that one retry on a fresh connection is worth it. The connection's
-  // calls (the ping and the connect here too) keep `deadline`.
-  MyStatus Acquire(std::unique_ptr<MyConnection>* out, bool* reused = nullptr,
-                   MyDeadline deadline = std::nullopt);
+  // calls (the ping and the connect here too) keep `deadline`. The error
+  // is MyConnection::Open's.
+  Result<std::unique_ptr<MyConnection>> Acquire(
+      bool* reused = nullptr, MyDeadline deadline = std::nullopt);
 
   // A new connection, never a pooled one.
-  MyStatus OpenFresh(std::unique_ptr<MyConnection>* out,
-                     MyDeadline deadline = std::nullopt);
+  Result<std::unique_ptr<MyConnection>> OpenFresh(
+      MyDeadline deadline = std::nullopt);
 
   // Takes `conn` back for reuse when it is healthy and there is room;
   // closes it otherwise. Its deadline is cleared. REQUIRES: no XA

@@ -22,22 +22,25 @@ namespace {
 // reused connection turns out dead (its idle session was killed, or the
 // server restarted) `op` is tried once more on a fresh one; only for
 // statements that are harmless to repeat. Not after a timeout: the server
-// is slow or frozen, another try would only wait as long again.
+// is slow or frozen, another try would only wait as long again. Errors,
+// the connect's too, are prefixed with `context`.
 template <typename Op>
-MyStatus WithConnection(MyConnectionPool* pool, Op&& op) {
-  std::unique_ptr<MyConnection> conn;
+Status WithConnection(MyConnectionPool* pool, const std::string& context,
+                      Op&& op) {
   bool reused = false;
-  MyStatus s = pool->Acquire(&conn, &reused);
-  if (!s.ok()) return s;
-  s = op(conn.get());
+  Result<std::unique_ptr<MyConnection>> acquired = pool->Acquire(&reused);
+  if (!acquired.ok()) return acquired.status().WithContext(context);
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+  MyStatus s = op(conn.get());
   if (s.connection_lost() && !s.timed_out() && reused) {
     conn.reset();
-    s = pool->OpenFresh(&conn);
-    if (!s.ok()) return s;
+    Result<std::unique_ptr<MyConnection>> fresh = pool->OpenFresh();
+    if (!fresh.ok()) return fresh.status().WithContext(context);
+    conn = std::move(fresh).value();
     s = op(conn.get());
   }
   pool->Release(std::move(conn));
-  return s;
+  return s.ToStatus(context);
 }
 
 }  // namespace
@@ -72,10 +75,10 @@ Result<std::unique_ptr<Branch>> MyResource::StartBranch(
     const std::string& label, std::string literal) {
   const std::string start =
       literal.empty() ? "START TRANSACTION" : "XA START " + literal;
-  std::unique_ptr<MyConnection> conn;
   bool reused = false;
-  MyStatus s = pool_->Acquire(&conn, &reused);
-  if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+  Result<std::unique_ptr<MyConnection>> acquired = pool_->Acquire(&reused);
+  if (!acquired.ok()) return acquired.status().WithContext(ctx_ + ": connect");
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
   // An XA branch needs the session's row-write count at its start to tell
   // at prepare whether it wrote anything (see my_branch.h). It is known
   // from connect or from the session's last branch; otherwise it is read
@@ -94,12 +97,13 @@ Result<std::unique_ptr<Branch>> MyResource::StartBranch(
     if (started.ok()) writes = ParseRowWrites(rows);
     return started;
   };
-  s = run_start(conn.get());
+  MyStatus s = run_start(conn.get());
   if (s.connection_lost() && !s.timed_out() && reused) {
     // A pooled session that died while idle; the start never ran.
     conn.reset();
-    s = pool_->OpenFresh(&conn);
-    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    Result<std::unique_ptr<MyConnection>> fresh = pool_->OpenFresh();
+    if (!fresh.ok()) return fresh.status().WithContext(ctx_ + ": connect");
+    conn = std::move(fresh).value();
     s = run_start(conn.get());
   }
   if (!s.ok()) {
@@ -122,10 +126,9 @@ Result<std::unique_ptr<Branch>> MyResource::StartBranch(
 Result<std::vector<PreparedBranch>> MyResource::ListPrepared() {
   return CatchAll(ctx_, [&]() -> Result<std::vector<PreparedBranch>> {
     std::vector<MyRecoveredXid> recovered;
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      return XaRecover(conn, &recovered);
-    });
-    if (!s.ok()) return s.ToStatus(ctx_ + ": XA RECOVER");
+    XATM_RETURN_IF_ERROR(WithConnection(
+        pool_.get(), ctx_ + ": XA RECOVER",
+        [&](MyConnection* conn) { return XaRecover(conn, &recovered); }));
     std::vector<PreparedBranch> out;
     for (const MyRecoveredXid& x : recovered) {
       if (x.bqual != name_) {
@@ -164,13 +167,18 @@ Result<BranchOutcome> MyResource::LookupOutcome(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<BranchOutcome> {
     const std::string gtrid = xid.Gtrid();
     std::vector<Row> rows;
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      return conn->Query(
-          "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? LIMIT 1",
-          {gtrid, name_}, &rows);
-    });
-    if (s.code() == my_errc::kNoSuchTable) return BranchOutcome::kUnknown;
-    if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
+    bool no_ledger = false;
+    XATM_RETURN_IF_ERROR(WithConnection(
+        pool_.get(), ctx_ + ": ledger lookup", [&](MyConnection* conn) {
+          MyStatus s = conn->Query(
+              "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? "
+              "LIMIT 1",
+              {gtrid, name_}, &rows);
+          if (s.code() != my_errc::kNoSuchTable) return s;
+          no_ledger = true;
+          return MyStatus::Ok();
+        }));
+    if (no_ledger) return BranchOutcome::kUnknown;
     BranchOutcome outcome =
         rows.empty() ? BranchOutcome::kNotCommitted : BranchOutcome::kCommitted;
     Logger()->debug("xid={} ledger on {}: {}", gtrid, name_,
@@ -185,12 +193,12 @@ Result<std::vector<Row>> MyResource::QueryLocal(
     std::vector<Row> rows;
     // Retried on a stale pooled connection like a read: a query that
     // changes data belongs in ExecuteLocal.
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      conn->set_row_writes(std::nullopt);  // it may write
-      conn->set_last_branch_wrote(false);
-      return conn->Query(sql, params, &rows);
-    });
-    if (!s.ok()) return s.ToStatus(ctx_ + ": query");
+    XATM_RETURN_IF_ERROR(
+        WithConnection(pool_.get(), ctx_ + ": query", [&](MyConnection* conn) {
+          conn->set_row_writes(std::nullopt);  // it may write
+          conn->set_last_branch_wrote(false);
+          return conn->Query(sql, params, &rows);
+        }));
     return rows;
   });
 }
@@ -199,9 +207,12 @@ Status MyResource::ExecuteLocal(const std::string& sql,
                                 const std::vector<std::string>& params) {
   return CatchAll(ctx_, [&]() -> Status {
     // Never repeated: a lost answer does not tell whether it ran.
-    std::unique_ptr<MyConnection> conn;
-    MyStatus s = pool_->Acquire(&conn);
-    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    Result<std::unique_ptr<MyConnection>> acquired = pool_->Acquire();
+    if (!acquired.ok()) {
+      return acquired.status().WithContext(ctx_ + ": connect");
+    }
+    std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+    MyStatus s;
     conn->set_row_writes(std::nullopt);  // it writes
     conn->set_last_branch_wrote(false);
     if (params.empty()) {

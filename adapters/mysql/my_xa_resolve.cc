@@ -84,17 +84,25 @@ Status FinishPrepared(MyConnectionPool* pool, const std::string& gtrid,
   Result<std::string> literal = XidLiteral(gtrid, pool->name());
   if (!literal.ok()) return literal.status().WithContext(ctx);
 
-  std::unique_ptr<MyConnection> conn;
   bool reused = false;
-  MyStatus s = pool->Acquire(&conn, &reused, deadline);
-  if (!s.ok()) return s.ToStatus(ctx + ": connect");
+  Result<std::unique_ptr<MyConnection>> acquired =
+      pool->Acquire(&reused, deadline);
+  if (!acquired.ok()) return acquired.status().WithContext(ctx + ": connect");
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+  MyStatus s;
   if (preparer != nullptr) {
     s = EndSession(conn.get(), *preparer, gtrid);
     if (s.connection_lost() && !s.timed_out() && reused) {
       reused = false;
       conn.reset();
-      s = pool->OpenFresh(&conn, deadline);
-      if (s.ok()) s = EndSession(conn.get(), *preparer, gtrid);
+      Result<std::unique_ptr<MyConnection>> fresh = pool->OpenFresh(deadline);
+      if (!fresh.ok()) {
+        return Status(StatusCode::kUnavailable,
+                      ctx + ": ending the preparing session: " +
+                          fresh.status().message());
+      }
+      conn = std::move(fresh).value();
+      s = EndSession(conn.get(), *preparer, gtrid);
     }
     if (!s.ok()) {
       pool->Release(std::move(conn));
@@ -120,8 +128,12 @@ Status FinishPrepared(MyConnectionPool* pool, const std::string& gtrid,
       if (reused && !s.timed_out()) {
         reused = false;
         conn.reset();
-        MyStatus reopened = pool->OpenFresh(&conn, deadline);
-        if (!reopened.ok()) return reopened.ToStatus(ctx + ": connect");
+        Result<std::unique_ptr<MyConnection>> reopened =
+            pool->OpenFresh(deadline);
+        if (!reopened.ok()) {
+          return reopened.status().WithContext(ctx + ": connect");
+        }
+        conn = std::move(reopened).value();
         continue;
       }
       return s.ToStatus(StatusCode::kUnavailable, ctx + ": " + verb);

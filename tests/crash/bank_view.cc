@@ -38,10 +38,10 @@ Result<std::vector<std::string>> PostgresPrepared(Resource& pg) {
 
 // Gtrids XA RECOVER lists, from a session of our own.
 Result<std::vector<std::string>> MariadbPrepared() {
-  std::unique_ptr<MyConnection> conn;
-  MyStatus opened =
-      MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &conn);
-  if (!opened.ok()) return opened.ToStatus("XA RECOVER connect");
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  if (!opened.ok()) return opened.status().WithContext("XA RECOVER connect");
+  std::unique_ptr<MyConnection> conn = std::move(opened).value();
   std::vector<Row> rows;
   MyStatus listed = conn->RunQuery("XA RECOVER", &rows);
   if (!listed.ok()) return listed.ToStatus("XA RECOVER");

@@ -105,9 +105,9 @@ Status KillSession(Branch& branch, const ResourceConfig& config) {
   if (session.find_first_not_of("0123456789") != std::string::npos) {
     return Status::Internal("odd CONNECTION_ID() " + session);
   }
-  std::unique_ptr<MyConnection> killer;
-  MyStatus opened = MyConnection::Open(config, &killer);
-  if (!opened.ok()) return opened.ToStatus("connect");
+  Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config);
+  if (!opened.ok()) return opened.status().WithContext("connect");
+  std::unique_ptr<MyConnection> killer = std::move(opened).value();
   MyStatus killed = killer->Run("KILL CONNECTION " + session);
   if (!killed.ok()) return killed.ToStatus("KILL");
   for (int i = 0; i < 100; ++i) {

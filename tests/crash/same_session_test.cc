@@ -49,10 +49,10 @@ std::vector<std::string> EventsOf(const SweepResult& result,
 
 // Waits until the server no longer lists session `id`.
 void WaitForSessionToEnd(int64_t id) {
-  std::unique_ptr<MyConnection> probe;
-  MyStatus opened =
-      MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &probe);
-  ASSERT_TRUE(opened.ok()) << opened.Describe();
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<MyConnection> probe = std::move(opened).value();
   for (int i = 0; i < 250; ++i) {
     std::vector<Row> rows;
     MyStatus s = probe->RunQuery(
@@ -82,10 +82,10 @@ TEST(MariadbSameSessionTest, BranchStillAttachedToItsSessionIsRetriedLater) {
   const std::string gtrid = xid.Gtrid();
   const std::string x =
       "'" + gtrid + "','my'," + std::to_string(kMysqlFormatId);
-  std::unique_ptr<MyConnection> session;
-  MyStatus opened =
-      MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &session);
-  ASSERT_TRUE(opened.ok()) << opened.Describe();
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<MyConnection> session = std::move(opened).value();
   const int64_t session_id = session->session_id();
   RunOn(*session, "XA START " + x);
   RunOn(*session,

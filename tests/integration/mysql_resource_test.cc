@@ -208,8 +208,10 @@ class MysqlResourceTest : public ::testing::Test {
           attached |= s.code() == StatusCode::kUnavailable;
         }
       }
-      std::unique_ptr<MyConnection> raw;
-      if (MyConnection::Open(config_, &raw).ok()) {
+      Result<std::unique_ptr<MyConnection>> opened =
+          MyConnection::Open(config_);
+      if (opened.ok()) {
+        std::unique_ptr<MyConnection> raw = std::move(opened).value();
         for (auto it = foreign_xids_.begin(); it != foreign_xids_.end();) {
           MyStatus s = raw->Run("XA ROLLBACK " + *it);
           bool gone = s.ok() || s.code() == my_errc::kXaRbrollback;
@@ -283,9 +285,9 @@ class MysqlResourceTest : public ::testing::Test {
 
   // KILLs a server session from a connection of its own.
   void Kill(int64_t session) {
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    ASSERT_TRUE(conn->Run("KILL " + std::to_string(session)).ok());
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Run("KILL " + std::to_string(session)).ok());
   }
 
   // Ends the session of a prepared branch the safe way: KILL, then wait
@@ -294,10 +296,10 @@ class MysqlResourceTest : public ::testing::Test {
   void EndSessionOf(Branch* branch) {
     auto* my = dynamic_cast<MyBranch*>(branch);
     ASSERT_NE(my, nullptr);
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    MyPreparingSession session{my->session_id(), conn->server_boot_s()};
-    MyStatus s = EndSession(conn.get(), session);
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    MyPreparingSession session{my->session_id(), (*conn)->server_boot_s()};
+    MyStatus s = EndSession(conn->get(), session);
     ASSERT_TRUE(s.ok()) << s.Describe();
   }
 
@@ -422,7 +424,9 @@ TEST_F(MysqlResourceTest, ListPreparedParsesOurXidsAndIgnoresOthers) {
   const std::string xids[2] = {foreign, other};
   for (int i = 0; i < 2; ++i) {
     foreign_xids_.push_back(xids[i]);  // TearDown cleans up after a failure
-    ASSERT_TRUE(MyConnection::Open(config_, &raw[i]).ok());
+    Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config_);
+    ASSERT_TRUE(opened.ok());
+    raw[i] = std::move(opened).value();
     for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
       MyStatus s = raw[i]->Run(verb + xids[i]);
       ASSERT_TRUE(s.ok()) << verb << xids[i] << ": " << s.Describe();
@@ -549,16 +553,17 @@ TEST_F(MysqlResourceTest, ReadOnlyBranchLeftPreparedIsNothingToCommit) {
   const std::string literal =
       "'" + xid.Gtrid() + "','my'," + std::to_string(kMysqlFormatId);
   {
-    std::unique_ptr<MyConnection> raw;
-    ASSERT_TRUE(MyConnection::Open(config_, &raw).ok());
+    Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config_);
+    ASSERT_TRUE(opened.ok());
+    std::unique_ptr<MyConnection> raw = std::move(opened).value();
     for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
       ASSERT_TRUE(raw->Run(verb + literal).ok()) << verb;
     }
     MyPreparingSession session{raw->session_id(), raw->server_boot_s()};
     raw.reset();
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    ASSERT_TRUE(EndSession(conn.get(), session).ok());
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(EndSession(conn->get(), session).ok());
   }
   ASSERT_TRUE(Listed(xid));
   // MariaDB answers 1402 and forgets it: nothing to commit, which is not a

@@ -64,10 +64,9 @@ class MysqlRoundTripTest : public ::testing::Test {
   }
 
   std::unique_ptr<MyConnection> Raw() {
-    std::unique_ptr<MyConnection> conn;
-    MyStatus s = MyConnection::Open(config_, &conn);
-    EXPECT_TRUE(s.ok()) << s.Describe();
-    return conn;
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return conn.ok() ? std::move(conn).value() : nullptr;
   }
 
   // The value of a session expression on `conn`, "NULL" for NULL.
