@@ -137,9 +137,8 @@ Status MyBranch::ExecuteDeferred(const std::string& sql,
                                  const std::vector<std::string>& params,
                                  std::optional<int64_t> expected_rows) {
   // Run at once: MariaDB has no pipelining to save a round trip with.
-  Result<int64_t> rows = Execute(sql, params);
-  if (!rows.ok()) return rows.status();
-  Status counted = CheckAffectedRows(sql, *rows, expected_rows);
+  XATM_ASSIGN_OR_RETURN(int64_t rows, Execute(sql, params));
+  Status counted = CheckAffectedRows(sql, rows, expected_rows);
   if (counted.ok()) return counted;
   counted = counted.WithContext(ctx_);
   NoteFailure(counted);

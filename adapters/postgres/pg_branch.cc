@@ -220,16 +220,14 @@ Status PgBranch::CheckWork(const char* what, const Answer& answer) {
 
 Result<int64_t> PgBranch::Execute(const std::string& sql,
                                   const std::vector<std::string>& params) {
-  Result<PgResult> result = RunStatement("execute", sql, params);
-  if (!result.ok()) return result.status();
-  return result->affected_rows();
+  XATM_ASSIGN_OR_RETURN(PgResult result, RunStatement("execute", sql, params));
+  return result.affected_rows();
 }
 
 Result<std::vector<Row>> PgBranch::Query(
     const std::string& sql, const std::vector<std::string>& params) {
-  Result<PgResult> result = RunStatement("query", sql, params);
-  if (!result.ok()) return result.status();
-  return result->rows();
+  XATM_ASSIGN_OR_RETURN(PgResult result, RunStatement("query", sql, params));
+  return result.rows();
 }
 
 Status PgBranch::ExecuteDeferred(const std::string& sql,

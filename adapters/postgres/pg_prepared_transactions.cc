@@ -39,9 +39,8 @@ Result<std::string> BranchGid(const Xid& xid, std::string_view resource) {
 Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
                                       std::string_view gid) {
   XATM_RETURN_IF_ERROR(ValidateGid(gid));
-  Result<std::string> quoted = conn.QuoteLiteral(gid);
-  if (!quoted.ok()) return quoted.status();
-  return std::string(verb) + " " + *quoted;
+  XATM_ASSIGN_OR_RETURN(std::string quoted, conn.QuoteLiteral(gid));
+  return std::string(verb) + " " + quoted;
 }
 
 Status FinishPreparedTransaction(PgConnection& conn, PgPreparedAction action,

@@ -146,13 +146,14 @@ Result<PgResult> PgResource::RunAutocommit(
 Result<std::vector<PreparedBranch>> PgResource::ListPrepared() {
   // '_' is a LIKE wildcard but the prefix has none; the parse below is the
   // real filter anyway.
-  Result<PgResult> result = RunAutocommit(
-      "list prepared", kListPreparedSql, {std::string(kXidPrefix) + "%"},
-      /*simple_query=*/false, Retry::kOnStaleConnection);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("list prepared"));
+  XATM_ASSIGN_OR_RETURN(
+      PgResult result,
+      RunAutocommit("list prepared", kListPreparedSql,
+                    {std::string(kXidPrefix) + "%"},
+                    /*simple_query=*/false, Retry::kOnStaleConnection));
+  if (!result.ok()) return result.ToStatus(Context("list prepared"));
   std::vector<PreparedBranch> branches;
-  for (const Row& row : result->rows()) {
+  for (const Row& row : result.rows()) {
     if (row.size() != 2 || !row[0].has_value()) continue;
     const std::string& gid = *row[0];
     Result<BranchId> id = ParsePostgresGid(gid);
@@ -205,21 +206,22 @@ Status PgResource::FinishPrepared(const Xid& xid, PgPreparedAction action) {
 
 Result<BranchOutcome> PgResource::LookupOutcome(const Xid& xid) {
   const std::string gtrid = xid.Gtrid();
-  Result<PgResult> result =
-      RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid, name_},
-                    /*simple_query=*/false, Retry::kOnStaleConnection);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) {
-    if (result->sqlstate() == kSqlStateUndefinedTable) {
+  const std::vector<std::string> params = {gtrid, name_};
+  XATM_ASSIGN_OR_RETURN(
+      PgResult result,
+      RunAutocommit("lookup outcome", kLookupOutcomeSql, params,
+                    /*simple_query=*/false, Retry::kOnStaleConnection));
+  if (!result.ok()) {
+    if (result.sqlstate() == kSqlStateUndefinedTable) {
       Logger()->debug(
           "postgresql resource '{}' xid={}: no ledger table, "
           "outcome unknown",
           name_, gtrid);
       return BranchOutcome::kUnknown;
     }
-    return result->ToStatus(Context("lookup outcome"));
+    return result.ToStatus(Context("lookup outcome"));
   }
-  const bool committed = !result->rows().empty();
+  const bool committed = !result.rows().empty();
   Logger()->debug("postgresql resource '{}' xid={}: ledger says {}", name_,
                   gtrid, committed ? "committed" : "not committed");
   return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
@@ -229,16 +231,16 @@ Result<std::vector<Row>> PgResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) return converted.status().WithContext(Context("query"));
-  Result<PgResult> result = RunAutocommit(
-      "query", *converted, params, /*simple_query=*/false, Retry::kNever);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("query"));
-  return result->rows();
+  XATM_ASSIGN_OR_RETURN(PgResult result,
+                        RunAutocommit("query", *converted, params,
+                                      /*simple_query=*/false, Retry::kNever));
+  if (!result.ok()) return result.ToStatus(Context("query"));
+  return result.rows();
 }
 
 Status PgResource::ExecuteLocal(const std::string& sql,
                                 const std::vector<std::string>& params) {
-  Result<PgResult> result = [&]() -> Result<PgResult> {
+  auto run = [&]() -> Result<PgResult> {
     if (params.empty()) {
       // A schema script: several statements, sent as they are ('?' is not
       // touched, as there is nothing to bind).
@@ -251,9 +253,9 @@ Status PgResource::ExecuteLocal(const std::string& sql,
     }
     return RunAutocommit("execute", *converted, params,
                          /*simple_query=*/false, Retry::kNever);
-  }();
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("execute"));
+  };
+  XATM_ASSIGN_OR_RETURN(PgResult result, run());
+  if (!result.ok()) return result.ToStatus(Context("execute"));
   return Status::Ok();
 }
 
