@@ -1,7 +1,7 @@
 #include "xatm/resource_factory.h"
 
-#include "adapters/mysql/mysql_resource.h"
-#include "adapters/postgres/postgres_resource.h"
+#include "adapters/mysql/my_resource.h"
+#include "adapters/postgres/pg_resource.h"
 
 namespace xatm {
 

@@ -11,7 +11,7 @@ set_target_properties(MysqlConnectorCpp::MysqlConnectorCpp PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${MYSQLCPPCONN_CPPCONN_DIR}")
 
 # The C client library it runs on (libmariadb), for what Connector/C++ does
-# not expose: client plugins (adapters/mysql/tls_guard.h). The same shared
+# not expose: client plugins (adapters/mysql/my_tls_guard.h). The same shared
 # library, so the plugin registry is shared.
 find_path(MARIADB_CLIENT_INCLUDE_DIR mysql/plugin_auth.h PATH_SUFFIXES mariadb)
 find_library(MARIADB_CLIENT_LIBRARY mariadb)

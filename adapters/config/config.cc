@@ -231,8 +231,7 @@ class Parser {
     }
     for (const po::option& o : options) {
       std::string value = o.value.empty() ? "" : o.value.front();
-      Status s = Take(o.string_key, value);
-      if (!s.ok()) return s;
+      XATM_RETURN_IF_ERROR(Take(o.string_key, value));
     }
     return Finish();
   }
@@ -385,9 +384,9 @@ class Parser {
           "database");
     }
     for (const std::string& name : order_) {
-      Result<ResourceConfig> resource = MakeResource(name, resources_[name]);
-      if (!resource.ok()) return resource.status();
-      config.resources.push_back(std::move(resource).value());
+      XATM_ASSIGN_OR_RETURN(ResourceConfig resource,
+                            MakeResource(name, resources_[name]));
+      config.resources.push_back(std::move(resource));
     }
     if (!file_store && config.FindResource(config.decision_store) == nullptr) {
       return Error("decision_store " + Quoted(config.decision_store) +
@@ -396,6 +395,8 @@ class Parser {
     return config;
   }
 
+  // The resource [resource.NAME] describes, from its `keys`, in steps:
+  // its type, the keys every type takes, then its own type's.
   Result<ResourceConfig> MakeResource(
       const std::string& name, const std::map<std::string, std::string>& keys) {
     ResourceConfig r;
@@ -406,15 +407,31 @@ class Parser {
       auto it = keys.find(key);
       return it == keys.end() ? nullptr : &it->second;
     };
+    XATM_RETURN_IF_ERROR(TakeType(name, keys, get, &r));
+    XATM_RETURN_IF_ERROR(TakeCommonKeys(name, get, &r));
+    if (r.type == "postgresql") {
+      XATM_RETURN_IF_ERROR(TakePostgresKeys(name, get, &r));
+      return r;
+    }
+    XATM_RETURN_IF_ERROR(TakeMysqlKeys(name, get, &r));
+    XATM_RETURN_IF_ERROR(TakeTls(name, get, &r));
+    return r;
+  }
+
+  // type, and no key of the other type among `keys`.
+  template <typename Get>
+  Status TakeType(const std::string& name,
+                  const std::map<std::string, std::string>& keys,
+                  const Get& get, ResourceConfig* r) {
     if (get("type") == nullptr) {
       return ResourceError(name, "missing type (postgresql or mysql)");
     }
-    r.type = *get("type");
-    if (r.type != "postgresql" && r.type != "mysql") {
+    r->type = *get("type");
+    if (r->type != "postgresql" && r->type != "mysql") {
       return ResourceError(
-          name, "type " + Quoted(r.type) + " is not postgresql or mysql");
+          name, "type " + Quoted(r->type) + " is not postgresql or mysql");
     }
-    const bool pg = r.type == "postgresql";
+    const bool pg = r->type == "postgresql";
     for (const auto& [key, value] : keys) {
       if (CommonResourceKeys().count(key) != 0) continue;
       if (pg && MysqlKeys().count(key) != 0) {
@@ -427,13 +444,21 @@ class Parser {
                              "key '" + key + "' is for postgresql resources");
       }
     }
+    return Status::Ok();
+  }
+
+  // pool_size, connect_timeout, lock_timeout_ms, request_timeout_ms, xa,
+  // idle_session_timeout: the keys of every type.
+  template <typename Get>
+  Status TakeCommonKeys(const std::string& name, const Get& get,
+                        ResourceConfig* r) {
     int64_t n = 0;
     if (const std::string* v = get("pool_size")) {
       if (!ParseInt(*v, 1, 1000, &n)) {
         return ResourceError(name, "pool_size " + Quoted(*v) +
                                        " is not a number from 1 to 1000");
       }
-      r.pool_size = static_cast<int>(n);
+      r->pool_size = static_cast<int>(n);
     }
     if (const std::string* v = get("connect_timeout")) {
       if (!ParseInt(*v, 1, 3600, &n)) {
@@ -441,7 +466,7 @@ class Parser {
                                        " is not a number of seconds from 1 "
                                        "to 3600");
       }
-      r.connect_timeout_s = static_cast<int>(n);
+      r->connect_timeout_s = static_cast<int>(n);
     }
     if (const std::string* v = get("lock_timeout_ms")) {
       if (!ParseInt(*v, 0, 3'600'000, &n)) {
@@ -449,7 +474,7 @@ class Parser {
                                        " is not a number of milliseconds "
                                        "from 0 to 3600000");
       }
-      r.lock_timeout_ms = static_cast<int>(n);
+      r->lock_timeout_ms = static_cast<int>(n);
     }
     if (const std::string* v = get("request_timeout_ms")) {
       if (!ParseInt(*v, 100, 3'600'000, &n)) {
@@ -457,9 +482,9 @@ class Parser {
                                        " is not a number of milliseconds "
                                        "from 100 to 3600000");
       }
-      r.request_timeout_ms = static_cast<int>(n);
+      r->request_timeout_ms = static_cast<int>(n);
     }
-    if (const std::string* v = get("xa"); v && !ParseOnOff(*v, &r.xa)) {
+    if (const std::string* v = get("xa"); v && !ParseOnOff(*v, &r->xa)) {
       return ResourceError(name, "xa " + Quoted(*v) + " is not on or off");
     }
     if (const std::string* v = get("idle_session_timeout")) {
@@ -468,33 +493,45 @@ class Parser {
                                        " is not a number of seconds from 0 "
                                        "to 86400");
       }
-      r.idle_session_timeout_s = static_cast<int>(n);
+      r->idle_session_timeout_s = static_cast<int>(n);
     }
-    if (pg) {
-      if (get("conninfo") == nullptr || get("conninfo")->empty()) {
-        return ResourceError(name, "missing conninfo");
-      }
-      r.conninfo = *get("conninfo");
-      std::string why = CheckConninfo(r.conninfo);
-      if (!why.empty()) return ResourceError(name, why);
-      if (const std::string* v = get("prepared_statements");
-          v && !ParseOnOff(*v, &r.prepared_statements)) {
-        return ResourceError(
-            name, "prepared_statements " + Quoted(*v) + " is not on or off");
-      }
-      return r;
+    return Status::Ok();
+  }
+
+  // conninfo, prepared_statements of a postgresql resource.
+  template <typename Get>
+  Status TakePostgresKeys(const std::string& name, const Get& get,
+                          ResourceConfig* r) {
+    if (get("conninfo") == nullptr || get("conninfo")->empty()) {
+      return ResourceError(name, "missing conninfo");
     }
-    if (const std::string* v = get("host")) r.host = *v;
-    if (r.host.empty()) return ResourceError(name, "host is empty");
+    r->conninfo = *get("conninfo");
+    std::string why = CheckConninfo(r->conninfo);
+    if (!why.empty()) return ResourceError(name, why);
+    if (const std::string* v = get("prepared_statements");
+        v && !ParseOnOff(*v, &r->prepared_statements)) {
+      return ResourceError(
+          name, "prepared_statements " + Quoted(*v) + " is not on or off");
+    }
+    return Status::Ok();
+  }
+
+  // host, port, user, database, password_env of a mysql resource.
+  template <typename Get>
+  Status TakeMysqlKeys(const std::string& name, const Get& get,
+                       ResourceConfig* r) {
+    int64_t n = 0;
+    if (const std::string* v = get("host")) r->host = *v;
+    if (r->host.empty()) return ResourceError(name, "host is empty");
     if (const std::string* v = get("port")) {
       if (!ParseInt(*v, 1, 65535, &n)) {
         return ResourceError(
             name, "port " + Quoted(*v) + " is not a number from 1 to 65535");
       }
-      r.port = static_cast<int>(n);
+      r->port = static_cast<int>(n);
     }
     for (auto [key, out] :
-         {std::pair{"user", &r.user}, std::pair{"database", &r.database}}) {
+         {std::pair{"user", &r->user}, std::pair{"database", &r->database}}) {
       if (get(key) == nullptr || get(key)->empty()) {
         return ResourceError(name, std::string("missing ") + key);
       }
@@ -513,11 +550,9 @@ class Parser {
         return ResourceError(
             name, "the environment variable named by password_env is not set");
       }
-      r.password = secret;
+      r->password = secret;
     }
-    Status tls = TakeTls(name, get, &r);
-    if (!tls.ok()) return tls;
-    return r;
+    return Status::Ok();
   }
 
   // ssl_mode, ssl_ca, ssl_cert, ssl_key of a mysql resource. A file given

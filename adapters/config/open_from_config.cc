@@ -16,9 +16,8 @@ Result<std::vector<std::shared_ptr<Resource>>> MakeResources(
     const Config& config) {
   std::vector<std::shared_ptr<Resource>> resources;
   for (const ResourceConfig& rc : config.resources) {
-    Result<std::shared_ptr<Resource>> r = MakeResource(rc);
-    if (!r.ok()) return r.status();
-    resources.push_back(std::move(r).value());
+    XATM_ASSIGN_OR_RETURN(std::shared_ptr<Resource> r, MakeResource(rc));
+    resources.push_back(std::move(r));
   }
   return resources;
 }
@@ -61,14 +60,11 @@ bool IsLogHeldByAnotherProcess(const Status& status) {
 
 Status CreateDecisionLog(const Config& config) {
   if (!config.file_store()) {
-    Result<std::vector<std::shared_ptr<Resource>>> resources =
-        MakeResources(config);
-    if (!resources.ok()) return resources.status();
-    std::shared_ptr<Resource> store = FindIn(*resources, config.decision_store);
-    Status created = DatabaseDecisionLog::CreateTable(*store);
-    if (!created.ok()) return created;
-    created = NodeRegistry::CreateTable(*store);
-    if (!created.ok()) return created;
+    XATM_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Resource>> resources,
+                          MakeResources(config));
+    std::shared_ptr<Resource> store = FindIn(resources, config.decision_store);
+    XATM_RETURN_IF_ERROR(DatabaseDecisionLog::CreateTable(*store));
+    XATM_RETURN_IF_ERROR(NodeRegistry::CreateTable(*store));
     // Refuses a server that does not commit durably, now rather than later.
     return DatabaseDecisionLog::Open(store, StoreOptions(config)).status();
   }
@@ -118,24 +114,23 @@ Result<std::unique_ptr<TransactionManager>> OpenTransactionManager(
   options.metrics_registry = open.metrics_registry;
   if (!config.file_store()) {
     // No directory lock: the table is shared by every process and node.
-    Result<std::vector<std::shared_ptr<Resource>>> resources =
-        MakeResources(config);
-    if (!resources.ok()) return resources.status();
-    Result<std::unique_ptr<DatabaseDecisionLog>> store =
-        DatabaseDecisionLog::Open(FindIn(*resources, config.decision_store),
-                                  StoreOptions(config));
-    if (!store.ok()) return store.status();
-    return TransactionManager::Create(options, std::move(resources).value(),
-                                      std::move(store).value());
+    XATM_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Resource>> resources,
+                          MakeResources(config));
+    XATM_ASSIGN_OR_RETURN(
+        std::unique_ptr<DatabaseDecisionLog> store,
+        DatabaseDecisionLog::Open(FindIn(resources, config.decision_store),
+                                  StoreOptions(config)));
+    return TransactionManager::Create(options, std::move(resources),
+                                      std::move(store));
   }
-  Result<std::unique_ptr<DecisionLog>> log = OpenFileDecisionLog(
-      config, {open.lock_wait_ms.value_or(config.log_lock_wait_ms), nullptr});
-  if (!log.ok()) return log.status();
-  Result<std::vector<std::shared_ptr<Resource>>> resources =
-      MakeResources(config);
-  if (!resources.ok()) return resources.status();
-  return TransactionManager::Create(options, std::move(resources).value(),
-                                    std::move(log).value());
+  const LogLockWait wait{open.lock_wait_ms.value_or(config.log_lock_wait_ms),
+                         nullptr};
+  XATM_ASSIGN_OR_RETURN(std::unique_ptr<DecisionLog> log,
+                        OpenFileDecisionLog(config, wait));
+  XATM_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Resource>> resources,
+                        MakeResources(config));
+  return TransactionManager::Create(options, std::move(resources),
+                                    std::move(log));
 }
 
 }  // namespace xatm

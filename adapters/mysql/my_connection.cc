@@ -15,15 +15,15 @@
 #include <exception>
 #include <utility>
 
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 #include "adapters/mysql/my_driver.h"
-#include "adapters/mysql/socket_lookup.h"
-#include "adapters/mysql/sql_script.h"
-#include "adapters/mysql/tls_guard.h"
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_socket_lookup.h"
+#include "adapters/mysql/my_sql_script.h"
+#include "adapters/mysql/my_tls_guard.h"
+#include "adapters/mysql/my_tls_options.h"
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -129,136 +129,190 @@ std::optional<int64_t> ParseRowWrites(const std::vector<Row>& rows) {
   return v;
 }
 
-MyStatus MyConnection::Open(const ResourceConfig& config,
-                            std::unique_ptr<MyConnection>* out,
-                            Deadline deadline) {
-  EnsureDriverThread();
-  const Clock::time_point start = Clock::now();
-  const bool bounded = config.request_timeout_ms > 0;
-  Clock::time_point bound =
-      bounded ? start + std::chrono::milliseconds(config.request_timeout_ms)
-              : Clock::time_point::max();
-  if (deadline && *deadline < bound) bound = *deadline;
-  if (start >= bound) {
-    return MyStatus(MyError{errc::kTimedOut, "HYT00",
-                            "connect: deadline passed before the call"});
+namespace {
+
+// How long a connect may take: until the earlier of the request timeout
+// and the caller's deadline.
+struct ConnectBound {
+  Clock::time_point start;
+  Clock::time_point end;  // max(): no bound
+  bool request_bounded;   // config.request_timeout_ms > 0
+};
+
+ConnectBound BoundOfConnect(const ResourceConfig& config, MyDeadline deadline) {
+  ConnectBound bound;
+  bound.start = Clock::now();
+  bound.request_bounded = config.request_timeout_ms > 0;
+  bound.end =
+      bound.request_bounded
+          ? bound.start + std::chrono::milliseconds(config.request_timeout_ms)
+          : Clock::time_point::max();
+  if (deadline && *deadline < bound.end) bound.end = *deadline;
+  return bound;
+}
+
+// The driver's options: where to connect and as whom, the client library's
+// timeouts, the session's protocol flags and TLS.
+sql::ConnectOptionsMap ConnectOptions(const ResourceConfig& config,
+                                      const ConnectBound& bound) {
+  sql::ConnectOptionsMap options;
+  options["hostName"] = sql::SQLString("tcp://" + config.host + ":" +
+                                       std::to_string(config.port));
+  options["userName"] = sql::SQLString(config.user);
+  options["password"] = sql::SQLString(config.password);
+  if (!config.database.empty()) {
+    options["schema"] = sql::SQLString(config.database);
   }
-  // In TLS modes the connect logs in through the guard (tls_guard.h).
-  std::optional<TlsGuardScope> guard;
+  // The client library counts whole seconds and waits once per read (no
+  // retries: measured). The connect timeout also covers the server's
+  // greeting. Reads and writes get a second more than the request
+  // timeout: the watchdog cuts a call first when it can.
+  int connect_s = std::max(1, config.connect_timeout_s);
+  if (bound.end != Clock::time_point::max()) {
+    connect_s =
+        std::min(connect_s, CeilSeconds(MsBetween(bound.start, bound.end)));
+  }
+  const int io_s = bound.request_bounded
+                       ? CeilSeconds(config.request_timeout_ms) + 1
+                       : kIoTimeoutSeconds;
+  options["OPT_CONNECT_TIMEOUT"] = connect_s;
+  options["OPT_READ_TIMEOUT"] = io_s;
+  options["OPT_WRITE_TIMEOUT"] = io_s;
+  options["OPT_RECONNECT"] = false;
+  options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  options["CLIENT_MULTI_STATEMENTS"] = true;
+  options["CLIENT_FOUND_ROWS"] = true;
+  AddTlsOptions(config, &options);
+  return options;
+}
+
+// The error of a failed connect, without the password, with the TLS
+// settings when they may explain it.
+MyStatus ConnectError(const ResourceConfig& config,
+                      const std::optional<MyTlsGuardScope>& guard,
+                      MyError err) {
+  // Connector/C++ and the server do not echo the password today; this
+  // keeps it that way whatever a future version says.
+  err.text = Redact(err.text, config.password);
+  if (guard && guard->cipher().empty() &&
+      err.code != my_errc::kCrSslConnectionError &&
+      !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
+    // Past a greeting without plugin authentication (my_tls_guard.h).
+    err.text += "; the session was never encrypted";
+    err.text = WithTlsContext(config, std::move(err.text));
+  } else if (err.code == my_errc::kCrSslConnectionError) {
+    err.text = WithTlsContext(config, std::move(err.text));
+  }
+  return MyStatus(std::move(err));
+}
+
+// The session settings of `config` for SET SESSION; empty when none.
+// InnoDB counts whole seconds: round up, never below the configured wait.
+// The server ends a session idle for wait_timeout: a branch attached to the
+// session of a dead or partitioned host is then released for recovery.
+std::string SessionSettings(const ResourceConfig& config) {
+  std::string set;
+  if (config.lock_timeout_ms > 0) {
+    set = "innodb_lock_wait_timeout = " +
+          std::to_string(CeilSeconds(config.lock_timeout_ms));
+  }
+  if (config.idle_session_timeout_s > 0) {
+    set += std::string(set.empty() ? "" : ", ") +
+           "wait_timeout = " + std::to_string(config.idle_session_timeout_s);
+  }
+  return set;
+}
+
+// A failed open as a Status: StatusCodeFor's code, the error described.
+Status OpenError(const MyStatus& s) {
+  return Status(StatusCodeFor(s.error()), s.Describe());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MyConnection>> MyConnection::Open(
+    const ResourceConfig& config, MyDeadline deadline) {
+  EnsureDriverThread();
+  const ConnectBound bound = BoundOfConnect(config, deadline);
+  if (bound.start >= bound.end) {
+    return OpenError(
+        MyStatus(MyError{my_errc::kTimedOut, "HYT00",
+                         "connect: deadline passed before the call"}));
+  }
+  // In TLS modes the connect logs in through the guard (my_tls_guard.h).
+  std::optional<MyTlsGuardScope> guard;
   if (config.ssl_mode != SslMode::kDisabled) {
     MyStatus registered = RegisterTlsGuard();
-    if (!registered.ok()) return registered;
+    if (!registered.ok()) return OpenError(registered);
     guard.emplace(config.password);
   }
-  // The error of a failed connect, without the password, with the TLS
-  // settings when they may explain it.
-  auto connect_error = [&](MyError err) {
-    // Connector/C++ and the server do not echo the password today; this
-    // keeps it that way whatever a future version says.
-    err.text = Redact(err.text, config.password);
-    if (guard && guard->cipher().empty() &&
-        err.code != errc::kCrSslConnectionError &&
-        !IsConnectFailure(err.code) && !IsConnectionLost(err.code)) {
-      // Past a greeting without plugin authentication (tls_guard.h).
-      err.text += "; the session was never encrypted";
-      err.text = WithTlsContext(config, std::move(err.text));
-    } else if (err.code == errc::kCrSslConnectionError) {
-      err.text = WithTlsContext(config, std::move(err.text));
-    }
-    return MyStatus(std::move(err));
-  };
   try {
-    sql::ConnectOptionsMap options;
-    options["hostName"] = sql::SQLString("tcp://" + config.host + ":" +
-                                         std::to_string(config.port));
-    options["userName"] = sql::SQLString(config.user);
-    options["password"] = sql::SQLString(config.password);
-    if (!config.database.empty()) {
-      options["schema"] = sql::SQLString(config.database);
-    }
-    // The client library counts whole seconds and waits once per read (no
-    // retries: measured). The connect timeout also covers the server's
-    // greeting. Reads and writes get a second more than the request
-    // timeout: the watchdog cuts a call first when it can.
-    int connect_s = std::max(1, config.connect_timeout_s);
-    if (bound != Clock::time_point::max()) {
-      connect_s = std::min(connect_s, CeilSeconds(MsBetween(start, bound)));
-    }
-    const int io_s = bounded ? CeilSeconds(config.request_timeout_ms) + 1
-                             : kIoTimeoutSeconds;
-    options["OPT_CONNECT_TIMEOUT"] = connect_s;
-    options["OPT_READ_TIMEOUT"] = io_s;
-    options["OPT_WRITE_TIMEOUT"] = io_s;
-    options["OPT_RECONNECT"] = false;
-    options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-    options["CLIENT_MULTI_STATEMENTS"] = true;
-    options["CLIENT_FOUND_ROWS"] = true;
-    AddTlsOptions(config, &options);
+    sql::ConnectOptionsMap options = ConnectOptions(config, bound);
     // connect() returns an owning raw pointer.
     std::unique_ptr<sql::Connection> raw(Driver()->connect(options));
     std::unique_ptr<MyConnection> conn(new MyConnection(std::move(raw)));
     if (guard) {
       // Logged in without the guard seeing TLS: the server hid plugin
-      // authentication (tls_guard.h). No query of ours goes over it.
-      MyStatus s = CheckEncrypted(config, guard->cipher());
-      if (!s.ok()) return s;
+      // authentication (my_tls_guard.h). No query of ours goes over it.
+      MyStatus encrypted = CheckEncrypted(config, guard->cipher());
+      if (!encrypted.ok()) return OpenError(encrypted);
     }
-    if (bounded) {
-      conn->request_timeout_ =
-          std::chrono::milliseconds(config.request_timeout_ms);
-    }
-    // The set-up below keeps the connect's bound.
-    if (bound != Clock::time_point::max()) conn->deadline_ = bound;
-
-    std::vector<Row> rows;
-    MyStatus s = conn->RunQuery(
-        "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
-        "CAST(VARIABLE_VALUE AS SIGNED), (SELECT HOST FROM "
-        "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) FROM "
-        "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'",
-        &rows);
-    if (!s.ok()) return s;
-    if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
-      return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
-    }
-    conn->session_id_ = std::stoll(*rows[0][0]);
-    conn->server_boot_s_ = std::stoll(*rows[0][2]);
-    conn->socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
-    if (conn->socket_fd_ < 0) {
-      Logger()->debug(
-          "mysql resource '{}': socket of session {} not found (a proxy?): "
-          "calls are bounded by whole-second read timeouts only",
-          config.name, conn->session_id_);
-    }
-    EnableKeepalive(conn->socket_fd_, config.idle_session_timeout_s);
-    if (rows[0][1] != std::optional<std::string>("1")) {
-      conn->conn_->setAutoCommit(true);
-    }
-    // Once per session instead of once per transaction. InnoDB counts
-    // whole seconds: round up, never below the configured wait. The server
-    // ends a session idle for wait_timeout: a branch attached to the
-    // session of a dead or partitioned host is then released for recovery.
-    std::string set;
-    if (config.lock_timeout_ms > 0) {
-      set = "innodb_lock_wait_timeout = " +
-            std::to_string(CeilSeconds(config.lock_timeout_ms));
-    }
-    if (config.idle_session_timeout_s > 0) {
-      set += std::string(set.empty() ? "" : ", ") +
-             "wait_timeout = " + std::to_string(config.idle_session_timeout_s);
-    }
-    if (!set.empty()) {
-      s = conn->Run("SET SESSION " + set);
-      if (!s.ok()) return s;
-    }
+    conn->LimitCalls(config, bound.end);
+    MyStatus s = conn->ReadSessionInfo(config);
+    if (!s.ok()) return OpenError(s);
+    s = conn->ApplySessionSettings(config);
+    if (!s.ok()) return OpenError(s);
     conn->deadline_ = deadline;
-    *out = std::move(conn);
-    return MyStatus::Ok();
+    return conn;
   } catch (const sql::SQLException& e) {
-    return connect_error(FromException(e));
+    return OpenError(ConnectError(config, guard, FromException(e)));
   } catch (const std::exception& e) {
-    return connect_error(InternalError(e));
+    return OpenError(ConnectError(config, guard, InternalError(e)));
   }
+}
+
+void MyConnection::LimitCalls(const ResourceConfig& config,
+                              Clock::time_point connect_bound) {
+  if (config.request_timeout_ms > 0) {
+    request_timeout_ = std::chrono::milliseconds(config.request_timeout_ms);
+  }
+  // The set-up after the connect keeps the connect's bound.
+  if (connect_bound != Clock::time_point::max()) deadline_ = connect_bound;
+}
+
+MyStatus MyConnection::ReadSessionInfo(const ResourceConfig& config) {
+  std::vector<Row> rows;
+  MyStatus s = RunQuery(
+      "SELECT CONNECTION_ID(), @@autocommit, UNIX_TIMESTAMP() - "
+      "CAST(VARIABLE_VALUE AS SIGNED), (SELECT HOST FROM "
+      "information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()) FROM "
+      "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'",
+      &rows);
+  if (!s.ok()) return s;
+  if (rows.size() != 1 || rows[0].size() != 4 || !rows[0][0] || !rows[0][2]) {
+    return MyStatus(MyError{0, "HY000", "unexpected CONNECTION_ID() answer"});
+  }
+  session_id_ = std::stoll(*rows[0][0]);
+  server_boot_s_ = std::stoll(*rows[0][2]);
+  socket_fd_ = FindTcpSocket(PortOfHost(rows[0][3]), config.port);
+  if (socket_fd_ < 0) {
+    Logger()->debug(
+        "mysql resource '{}': socket of session {} not found (a proxy?): "
+        "calls are bounded by whole-second read timeouts only",
+        config.name, session_id_);
+  }
+  EnableKeepalive(socket_fd_, config.idle_session_timeout_s);
+  if (rows[0][1] != std::optional<std::string>("1")) {
+    conn_->setAutoCommit(true);
+  }
+  return MyStatus::Ok();
+}
+
+MyStatus MyConnection::ApplySessionSettings(const ResourceConfig& config) {
+  // Once per session instead of once per transaction.
+  const std::string set = SessionSettings(config);
+  if (set.empty()) return MyStatus::Ok();
+  return Run("SET SESSION " + set);
 }
 
 MyConnection::MyConnection(std::unique_ptr<sql::Connection> conn)
@@ -281,7 +335,7 @@ void MyConnection::Touch() { last_used_ = std::chrono::steady_clock::now(); }
 MyStatus MyConnection::Fail(MyError e) {
   // Anything the C++ driver raised itself (code 0) or an out-of-sync
   // protocol may have left unread results behind: do not trust the link.
-  if (IsConnectionLost(e.code) || e.code == errc::kCrCommandsOutOfSync ||
+  if (IsConnectionLost(e.code) || e.code == my_errc::kCrCommandsOutOfSync ||
       e.code == 0) {
     broken_ = true;
   }
@@ -302,18 +356,18 @@ MyStatus MyConnection::Bounded(Body&& body) {
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = CallDeadline(start);
   if (start >= deadline) {
-    return Fail(MyError{errc::kTimedOut, "HYT00",
+    return Fail(MyError{my_errc::kTimedOut, "HYT00",
                         "timed out: deadline passed before the call"});
   }
-  CallTicket ticket(socket_fd_, deadline);
+  MyCallTicket ticket(socket_fd_, deadline);
   MyStatus s = body();
   const bool cut = ticket.Disarm();
   if (cut) broken_ = true;  // the socket is shut down, whatever came back
   if (!s.ok() && (cut || (s.connection_lost() && Clock::now() >= deadline))) {
-    return Fail(MyError{errc::kTimedOut, "HYT00",
+    return Fail(MyError{my_errc::kTimedOut, "HYT00",
                         "timed out after " +
                             std::to_string(MsBetween(start, Clock::now())) +
-                            " ms (" + mysql::Describe(s.error()) + ")"});
+                            " ms (" + Describe(s.error()) + ")"});
   }
   return s;
 }
@@ -325,7 +379,7 @@ bool MyConnection::Ping() {
       if (conn_->isValid()) return MyStatus::Ok();
     } catch (const std::exception&) {
     }
-    return MyStatus(MyError{errc::kCrServerGone, "HY000", "ping failed"});
+    return MyStatus(MyError{my_errc::kCrServerGone, "HY000", "ping failed"});
   });
   Touch();
   if (!s.ok()) broken_ = true;
@@ -371,7 +425,7 @@ MyStatus MyConnection::RunQuery(const std::string& sql,
 MyStatus MyConnection::RunScript(const std::string& script) {
   EnsureDriverThread();
   return Bounded([&]() -> MyStatus {
-    const ScriptShape shape = AnalyzeScript(script);
+    const MyScriptShape shape = AnalyzeScript(script);
     if (!shape.has_statements) return MyStatus::Ok();
     try {
       std::unique_ptr<sql::Statement> st(conn_->createStatement());
@@ -464,7 +518,7 @@ MyStatus Bind(sql::PreparedStatement* ps,
       ps->getParameterMetaData()->getParameterCount();  // owned by ps
   if (expected != params.size()) {
     return MyStatus(MyError{
-        errc::kUsage, "07001",
+        my_errc::kUsage, "07001",
         "statement has " + std::to_string(expected) + " placeholders, " +
             std::to_string(params.size()) + " parameters given"});
   }
@@ -487,7 +541,7 @@ MyStatus MyConnection::RunPrepared(const std::string& sql,
       sql::PreparedStatement* ps = Prepare(sql);
       if ((ps->getMetaData()->getColumnCount() != 0) != returns_rows) {
         return MyStatus(
-            MyError{errc::kUsage, "HY000",
+            MyError{my_errc::kUsage, "HY000",
                     returns_rows ? "statement returns no rows: use an execute"
                                  : "statement returns rows: use a query"});
       }
@@ -524,4 +578,4 @@ MyStatus MyConnection::Query(const std::string& sql,
                      });
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

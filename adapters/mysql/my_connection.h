@@ -1,7 +1,8 @@
 // One client connection to MariaDB / MySQL: RAII around sql::Connection.
-// Every call catches the driver's exceptions and answers with a MyStatus;
-// an error that leaves the link unusable marks the connection broken, and a
-// broken connection is never reused (the pool closes it).
+// Every call catches the driver's exceptions and answers with a MyStatus
+// (Open with a Result, as PgConnection::Open does); an error that leaves
+// the link unusable marks the connection broken, and a broken connection
+// is never reused (the pool closes it).
 //
 // Not thread-safe: one thread at a time (any thread; each registers itself
 // with the driver on first use).
@@ -26,11 +27,11 @@ class Connection;
 class PreparedStatement;
 }  // namespace sql
 
-namespace xatm::mysql {
+namespace xatm {
 
 // When a call must have returned; nullopt: no limit beyond the request
 // timeout.
-using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+using MyDeadline = std::optional<std::chrono::steady_clock::time_point>;
 
 // Rows this session has written so far, by the server's own count
 // (Handler_write + Handler_update + Handler_delete; writes to internal
@@ -55,14 +56,16 @@ class MyConnection {
   //
   // Every call on the connection, the connect included, is bounded by
   // config.request_timeout_ms and by the deadline (set_deadline) when
-  // earlier: past it the call fails with errc::kTimedOut ("timed out after
+  // earlier: past it the call fails with my_errc::kTimedOut ("timed out after
   // N ms") and the connection is broken. A blocked call is cut by shutting
-  // its socket down (call_watchdog.h); when the socket cannot be found (a
+  // its socket down (my_call_watchdog.h); when the socket cannot be found (a
   // proxy in between) the client library's own read/write timeouts, whole
   // seconds set at connect, are the bound.
-  static MyStatus Open(const ResourceConfig& config,
-                       std::unique_ptr<MyConnection>* out,
-                       Deadline deadline = std::nullopt);
+  //
+  // The error's code is StatusCodeFor the driver's error, its message that
+  // error described ("error 1045 (28000) Access denied...").
+  static Result<std::unique_ptr<MyConnection>> Open(
+      const ResourceConfig& config, MyDeadline deadline = std::nullopt);
 
   ~MyConnection();
   MyConnection(const MyConnection&) = delete;
@@ -82,7 +85,7 @@ class MyConnection {
 
   // Bounds every later call (with the request timeout); nullopt: only the
   // request timeout.
-  void set_deadline(Deadline deadline) { deadline_ = deadline; }
+  void set_deadline(MyDeadline deadline) { deadline_ = deadline; }
   // Whether calls can be cut at their deadline (the socket is known).
   bool watched() const { return socket_fd_ >= 0; }
 
@@ -96,7 +99,7 @@ class MyConnection {
   }
   void set_row_writes(std::optional<int64_t> v) { row_writes_ = v; }
   // The session's last branch surely wrote and did not read the count (see
-  // MysqlBranch::Prepare): the next branch on it likely writes too, so its
+  // MyBranch::Prepare): the next branch on it likely writes too, so its
   // start does not read the count either.
   bool last_branch_wrote() const { return last_branch_wrote_; }
   void set_last_branch_wrote(bool wrote) { last_branch_wrote_ = wrote; }
@@ -113,7 +116,7 @@ class MyConnection {
   MyStatus RunQuery(const std::string& sql, std::vector<Row>* rows);
 
   // Several statements in one round trip, all results consumed (see
-  // sql_script.h). Stops at the first failing statement.
+  // my_sql_script.h). Stops at the first failing statement.
   MyStatus RunScript(const std::string& script);
 
   // `statements` (each one statement with one answer: no CALL, no ';'
@@ -140,6 +143,15 @@ class MyConnection {
  private:
   explicit MyConnection(std::unique_ptr<sql::Connection> conn);
 
+  // Open's steps once connected. Bounds every call by the request timeout,
+  // and the set-up calls by `connect_bound` (max(): none) too.
+  void LimitCalls(const ResourceConfig& config,
+                  std::chrono::steady_clock::time_point connect_bound);
+  // Reads the session id, the server's start and autocommit; finds the
+  // socket to watch and turns autocommit on if it was off.
+  MyStatus ReadSessionInfo(const ResourceConfig& config);
+  // Sets the session's lock wait and idle limits, if configured.
+  MyStatus ApplySessionSettings(const ResourceConfig& config);
   // Records a failure: marks the connection broken when the error means so.
   MyStatus Fail(MyError e);
   // Runs `body` (one call to the server) within the call's deadline.
@@ -169,10 +181,10 @@ class MyConnection {
   bool broken_ = false;
   int socket_fd_ = -1;  // -1: unknown, calls are not watched
   std::chrono::milliseconds request_timeout_{0};  // 0: none
-  Deadline deadline_;
+  MyDeadline deadline_;
   std::optional<int64_t> row_writes_;
   bool last_branch_wrote_ = false;
   std::chrono::steady_clock::time_point last_used_;
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -4,7 +4,7 @@
 
 #include <mutex>
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // Lives in each thread that touched the driver; its destructor runs at
@@ -32,4 +32,4 @@ void EnsureDriverThread() {
   (void)registration;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

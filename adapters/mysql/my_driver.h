@@ -5,7 +5,7 @@ namespace sql::mysql {
 class MySQL_Driver;
 }  // namespace sql::mysql
 
-namespace xatm::mysql {
+namespace xatm {
 
 // The driver, created on first use. Creating it is not thread-safe in
 // Connector/C++, hence the single guarded creation here. Never deleted.
@@ -16,4 +16,4 @@ sql::mysql::MySQL_Driver* Driver();
 // before any driver use on a thread: every MyConnection entry point does.
 void EnsureDriverThread();
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -2,16 +2,16 @@
 
 #include <cppconn/exception.h>
 
-namespace xatm::mysql {
+namespace xatm {
 
 bool IsConnectionLost(int code) {
   switch (code) {
-    case errc::kCrServerGone:
-    case errc::kCrServerLost:
-    case errc::kCrServerLostExtended:
-    case errc::kConnectionKilled:
-    case errc::kServerShutdown:
-    case errc::kTimedOut:
+    case my_errc::kCrServerGone:
+    case my_errc::kCrServerLost:
+    case my_errc::kCrServerLostExtended:
+    case my_errc::kConnectionKilled:
+    case my_errc::kServerShutdown:
+    case my_errc::kTimedOut:
       return true;
     default:
       return false;
@@ -20,10 +20,10 @@ bool IsConnectionLost(int code) {
 
 bool IsConnectFailure(int code) {
   switch (code) {
-    case errc::kCrConnectionError:
-    case errc::kCrConnHostError:
-    case errc::kCrUnknownHost:
-    case errc::kTooManyConnections:
+    case my_errc::kCrConnectionError:
+    case my_errc::kCrConnHostError:
+    case my_errc::kCrUnknownHost:
+    case my_errc::kTooManyConnections:
       return true;
     default:
       return false;
@@ -31,8 +31,8 @@ bool IsConnectFailure(int code) {
 }
 
 bool IsRolledBackByServer(int code) {
-  return code == errc::kXaRbrollback || code == errc::kXaRbtimeout ||
-         code == errc::kXaRbdeadlock;
+  return code == my_errc::kXaRbrollback || code == my_errc::kXaRbtimeout ||
+         code == my_errc::kXaRbdeadlock;
 }
 
 std::string Describe(const MyError& e) {
@@ -45,50 +45,50 @@ std::string Describe(const MyError& e) {
 
 DbErrorClass ErrorClassFor(const MyError& e) {
   if (IsConnectionLost(e.code)) return DbErrorClass::kConnectionLost;
-  if (e.code == errc::kTooManyConnections) return DbErrorClass::kServerBusy;
+  if (e.code == my_errc::kTooManyConnections) return DbErrorClass::kServerBusy;
   if (IsConnectFailure(e.code)) return DbErrorClass::kConnectionLost;
   switch (e.code) {
-    case errc::kUsage:
+    case my_errc::kUsage:
       return DbErrorClass::kBadStatement;
     case 0:
-    case errc::kCrCommandsOutOfSync:
+    case my_errc::kCrCommandsOutOfSync:
       // The C++ driver refused the call itself: a misuse on our side.
       return DbErrorClass::kClientMisuse;
-    case errc::kXaRbrollback:
-    case errc::kXaRbtimeout:
-    case errc::kXaRbdeadlock:
-    case errc::kDeadlock:
-    case errc::kLockWaitTimeout:
-    case errc::kStatementTimeout:
-    case errc::kQueryInterrupted:
+    case my_errc::kXaRbrollback:
+    case my_errc::kXaRbtimeout:
+    case my_errc::kXaRbdeadlock:
+    case my_errc::kDeadlock:
+    case my_errc::kLockWaitTimeout:
+    case my_errc::kStatementTimeout:
+    case my_errc::kQueryInterrupted:
       return DbErrorClass::kTransactionRolledBack;
-    case errc::kXaerNota:
+    case my_errc::kXaerNota:
       return DbErrorClass::kUnknownTransaction;
-    case errc::kXaerDupid:
-    case errc::kDupEntry:
-    case errc::kDupKey:
-    case errc::kDupEntryWithKeyName:
-    case errc::kTableExists:
-    case errc::kDatabaseExists:
-    case errc::kDupFieldName:
-    case errc::kDupKeyName:
+    case my_errc::kXaerDupid:
+    case my_errc::kDupEntry:
+    case my_errc::kDupKey:
+    case my_errc::kDupEntryWithKeyName:
+    case my_errc::kTableExists:
+    case my_errc::kDatabaseExists:
+    case my_errc::kDupFieldName:
+    case my_errc::kDupKeyName:
       return DbErrorClass::kDuplicate;
-    case errc::kXaerInval:
-    case errc::kXaerRmfail:
-    case errc::kXaerOutside:
-    case errc::kXaerRmerr:
-    case errc::kReadOnlyTransaction:
-    case errc::kOptionPreventsStatement:
+    case my_errc::kXaerInval:
+    case my_errc::kXaerRmfail:
+    case my_errc::kXaerOutside:
+    case my_errc::kXaerRmerr:
+    case my_errc::kReadOnlyTransaction:
+    case my_errc::kOptionPreventsStatement:
       return DbErrorClass::kWrongState;
-    case errc::kAccessDenied:
-    case errc::kDbAccessDenied:
-    case errc::kTableAccessDenied:
-    case errc::kColumnAccessDenied:
-    case errc::kSpecificAccessDenied:
-    case errc::kUnknownDatabase:
+    case my_errc::kAccessDenied:
+    case my_errc::kDbAccessDenied:
+    case my_errc::kTableAccessDenied:
+    case my_errc::kColumnAccessDenied:
+    case my_errc::kSpecificAccessDenied:
+    case my_errc::kUnknownDatabase:
       return DbErrorClass::kNotPermitted;
-    case errc::kConstraintFailed:
-    case errc::kSignalException:
+    case my_errc::kConstraintFailed:
+    case my_errc::kSignalException:
       return DbErrorClass::kConstraintViolated;
     default:
       break;
@@ -130,7 +130,7 @@ Status MyStatus::ToStatus(StatusCode code, const std::string& context) const {
 }
 
 std::string MyStatus::Describe() const {
-  return ok_ ? "OK" : mysql::Describe(error_);
+  return ok_ ? "OK" : xatm::Describe(error_);
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

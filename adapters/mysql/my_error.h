@@ -15,10 +15,10 @@ namespace sql {
 class SQLException;
 }  // namespace sql
 
-namespace xatm::mysql {
+namespace xatm {
 
 // Error numbers the adapter acts on (server 1xxx/4xxx, client 2xxx).
-namespace errc {
+namespace my_errc {
 // Refused by the adapter before reaching the server (wrong parameter count,
 // a query given to Execute...): the caller's mistake.
 inline constexpr int kUsage = -1;
@@ -70,7 +70,7 @@ inline constexpr int kCrServerLost = 2013;
 inline constexpr int kCrServerLostExtended = 2055;
 // TLS could not be set up (bad certificate, file, or no TLS where required).
 inline constexpr int kCrSslConnectionError = 2026;
-}  // namespace errc
+}  // namespace my_errc
 
 struct MyError {
   int code = 0;  // 0: raised by the C++ driver itself; < 0: by the adapter
@@ -112,7 +112,7 @@ class [[nodiscard]] MyStatus {
   bool connection_lost() const { return !ok_ && IsConnectionLost(error_.code); }
   // Cut at its deadline (a connection_lost() too): the server may be alive
   // but unresponsive, so another try on a fresh connection is no help.
-  bool timed_out() const { return !ok_ && error_.code == errc::kTimedOut; }
+  bool timed_out() const { return !ok_ && error_.code == my_errc::kTimedOut; }
 
   // "context: error 1397 (XAE04) ...", with StatusCodeFor's code; OK if ok().
   Status ToStatus(const std::string& context) const;
@@ -139,4 +139,4 @@ auto CatchAll(const std::string& context, Body&& body) -> decltype(body()) {
   }
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -31,9 +31,9 @@ bool SeverityEndsSession(const char* severity) {
 }  // namespace
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(
-    const PgConnectOptions& options, const Deadline& deadline) {
-  const Deadline limit = deadline.EarlierOf(
-      Deadline::InMs(static_cast<int64_t>(options.connect_timeout_s) * 1000));
+    const PgConnectOptions& options, const PgDeadline& deadline) {
+  const PgDeadline limit = deadline.EarlierOf(
+      PgDeadline::InMs(static_cast<int64_t>(options.connect_timeout_s) * 1000));
   // Processed in order, later values win: the conninfo may choose its own
   // encoding and application name. libpq's connect_timeout is not used: it
   // has whole seconds and only PQconnectdb's blocking loop applies it.
@@ -111,12 +111,12 @@ void PgConnection::OnNotice(void* self, const PGresult* notice) {
   }
 }
 
-PgResult PgConnection::Expired(const Deadline& deadline) {
+PgResult PgConnection::Expired(const PgDeadline& deadline) {
   broken_ = true;
   return PgResult::TimedOut(deadline.budget_ms);
 }
 
-std::optional<PgResult> PgConnection::AwaitReady(const Deadline& deadline) {
+std::optional<PgResult> PgConnection::AwaitReady(const PgDeadline& deadline) {
   switch (AwaitResult(conn_, deadline)) {
     case PgWait::kReady:
       return std::nullopt;
@@ -135,7 +135,7 @@ std::optional<PgResult> PgConnection::AwaitReady(const Deadline& deadline) {
                   OneLine(PQerrorMessage(conn_)));
 }
 
-PgResult PgConnection::ReadResults(const Deadline& deadline) {
+PgResult PgConnection::ReadResults(const PgDeadline& deadline) {
   // What PQexec keeps, without its unbounded waits: the first error, else
   // the last result.
   PGresult* kept = nullptr;
@@ -163,7 +163,8 @@ PgResult PgConnection::ReadResults(const Deadline& deadline) {
   return Finish(kept);
 }
 
-PgResult PgConnection::Exec(const std::string& sql, const Deadline& deadline) {
+PgResult PgConnection::Exec(const std::string& sql,
+                            const PgDeadline& deadline) {
   ++statements_run_;
   if (broken_) return PgResult(nullptr, true, "connection already broken");
   if (deadline.passed()) return Expired(deadline);
@@ -202,7 +203,7 @@ void PgConnection::NoteNamedFailure(const std::string& sql,
 
 PgResult PgConnection::ExecParams(const std::string& sql,
                                   const std::vector<std::string>& params,
-                                  const Deadline& deadline) {
+                                  const PgDeadline& deadline) {
   const std::string* name = nullptr;
   if (prepared_statements_ && !params.empty()) {
     auto it = named_.find(sql);
@@ -239,13 +240,13 @@ PgResult PgConnection::ExecParams(const std::string& sql,
 }
 
 std::vector<PgResult> PgConnection::ExecPipeline(
-    const std::vector<PgStatement>& statements, const Deadline& deadline) {
+    const std::vector<PgStatement>& statements, const PgDeadline& deadline) {
   StartPipeline(statements, deadline);
   return FinishPipeline(deadline);
 }
 
 void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
-                                 const Deadline& deadline) {
+                                 const PgDeadline& deadline) {
   statements_run_ += static_cast<long>(statements.size());
   started_.clear();
   start_failure_.reset();
@@ -301,7 +302,7 @@ void PgConnection::StartPipeline(const std::vector<PgStatement>& statements,
   if (PQflush(conn_) < 0) return lost(OneLine(PQerrorMessage(conn_)));
 }
 
-std::vector<PgResult> PgConnection::FinishPipeline(const Deadline& deadline) {
+std::vector<PgResult> PgConnection::FinishPipeline(const PgDeadline& deadline) {
   const std::vector<Started> started = std::move(started_);
   started_.clear();
   const size_t count = started.size();

@@ -80,7 +80,7 @@ class PgConnection {
   // (getaddrinfo), which no deadline bounds: give addresses (host=IP or
   // hostaddr) where a hung resolver must not stall a transaction.
   static Result<std::unique_ptr<PgConnection>> Open(
-      const PgConnectOptions& options, const Deadline& deadline);
+      const PgConnectOptions& options, const PgDeadline& deadline);
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -88,11 +88,11 @@ class PgConnection {
 
   // Runs `sql` as a simple query: one or more statements, no parameters.
   // The result is the first failed statement's, else the last one's.
-  PgResult Exec(const std::string& sql, const Deadline& deadline);
+  PgResult Exec(const std::string& sql, const PgDeadline& deadline);
   // Runs one statement with text parameters bound to $1..$n.
   PgResult ExecParams(const std::string& sql,
                       const std::vector<std::string>& params,
-                      const Deadline& deadline);
+                      const PgDeadline& deadline);
   // Runs `statements` in one round trip (libpq pipeline mode: all sent, one
   // Sync, then every answer read) and returns one result per statement, in
   // order. After a failed statement the server skips the rest up to the
@@ -101,15 +101,15 @@ class PgConnection {
   // connection-lost (or timed-out) ones. The connection leaves pipeline
   // mode before returning, or is broken.
   std::vector<PgResult> ExecPipeline(const std::vector<PgStatement>& statements,
-                                     const Deadline& deadline);
+                                     const PgDeadline& deadline);
   // ExecPipeline in two halves, so that one thread can have several
   // connections' round trips under way at once: StartPipeline sends what
   // the socket takes without blocking and returns; FinishPipeline (with the
   // same deadline) waits for and reads the answers. Nothing else may run
   // on the connection in between.
   void StartPipeline(const std::vector<PgStatement>& statements,
-                     const Deadline& deadline);
-  std::vector<PgResult> FinishPipeline(const Deadline& deadline);
+                     const PgDeadline& deadline);
+  std::vector<PgResult> FinishPipeline(const PgDeadline& deadline);
 
   // `text` as a quoted SQL string literal, for statements that take no bind
   // parameters (PREPARE TRANSACTION, COMMIT PREPARED).
@@ -151,13 +151,13 @@ class PgConnection {
   PgResult Finish(PGresult* result);
   // The deadline passed (maybe before anything was sent): the connection
   // is given up, and this is the result to return.
-  PgResult Expired(const Deadline& deadline);
+  PgResult Expired(const PgDeadline& deadline);
   // Sends what is unsent and waits until PQgetResult will not block.
   // nullopt when it will not; else the result to return instead (timed
   // out, or the lost session's), and the connection is broken.
-  std::optional<PgResult> AwaitReady(const Deadline& deadline);
+  std::optional<PgResult> AwaitReady(const PgDeadline& deadline);
   // Reads a simple query's or one statement's results up to their end.
-  PgResult ReadResults(const Deadline& deadline);
+  PgResult ReadResults(const PgDeadline& deadline);
   // Another statement may be named in this session.
   bool HasRoom() const;
   // How `statement` is sent in this session; a statement to prepare gets a

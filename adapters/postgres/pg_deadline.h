@@ -9,21 +9,21 @@
 
 namespace xatm {
 
-struct Deadline {
+struct PgDeadline {
   using Clock = std::chrono::steady_clock;
 
   Clock::time_point at = Clock::time_point::max();
   int64_t budget_ms = 0;  // what it was set to; meaningless when unlimited
 
   // No limit.
-  static Deadline None() { return Deadline(); }
+  static PgDeadline None() { return PgDeadline(); }
   // `ms` from now; no limit when `ms` <= 0 (none configured).
-  static Deadline InMs(int64_t ms) {
+  static PgDeadline InMs(int64_t ms) {
     if (ms <= 0) return None();
-    return Deadline{Clock::now() + std::chrono::milliseconds(ms), ms};
+    return PgDeadline{Clock::now() + std::chrono::milliseconds(ms), ms};
   }
   // At `at`, its budget counted from now.
-  static Deadline At(Clock::time_point at) {
+  static PgDeadline At(Clock::time_point at) {
     if (at == Clock::time_point::max()) return None();
     const auto left = at - Clock::now();
     const int64_t ms =
@@ -32,13 +32,13 @@ struct Deadline {
             : std::chrono::duration_cast<std::chrono::milliseconds>(
                   left + std::chrono::microseconds(500))
                   .count();
-    return Deadline{at, ms};
+    return PgDeadline{at, ms};
   }
 
   bool unlimited() const { return at == Clock::time_point::max(); }
   bool passed() const { return !unlimited() && Clock::now() >= at; }
 
-  Deadline EarlierOf(const Deadline& other) const {
+  PgDeadline EarlierOf(const PgDeadline& other) const {
     return other.at < at ? other : *this;
   }
 };

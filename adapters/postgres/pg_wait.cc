@@ -10,12 +10,12 @@ namespace {
 
 // Waits until `fd` is ready for `events`, or has an error or hang-up (the
 // libpq call that follows finds out which), or the deadline passes.
-PgWait WaitForSocket(int fd, short events, const Deadline& deadline) {
+PgWait WaitForSocket(int fd, short events, const PgDeadline& deadline) {
   if (fd < 0) return PgWait::kFailed;
   for (;;) {
     int timeout_ms = -1;
     if (!deadline.unlimited()) {
-      const auto left = deadline.at - Deadline::Clock::now();
+      const auto left = deadline.at - PgDeadline::Clock::now();
       if (left.count() <= 0) return PgWait::kTimedOut;
       // Rounded up: waking before the deadline would only spin.
       const auto ms =
@@ -32,7 +32,7 @@ PgWait WaitForSocket(int fd, short events, const Deadline& deadline) {
 
 }  // namespace
 
-PgWait AwaitConnected(PGconn* conn, const Deadline& deadline) {
+PgWait AwaitConnected(PGconn* conn, const PgDeadline& deadline) {
   // libpq's protocol: act as if PQconnectPoll had asked to write first.
   PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
   for (;;) {
@@ -58,7 +58,7 @@ PgWait AwaitConnected(PGconn* conn, const Deadline& deadline) {
   }
 }
 
-PgWait AwaitResult(PGconn* conn, const Deadline& deadline) {
+PgWait AwaitResult(PGconn* conn, const PgDeadline& deadline) {
   for (;;) {
     // 0: all sent; 1: some left (the socket was full); -1: failed.
     const int flushed = PQflush(conn);

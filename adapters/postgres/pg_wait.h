@@ -19,10 +19,10 @@ enum class PgWait {
 
 // Drives PQconnectPoll after PQconnectStart* until the connection is made
 // or has failed (kReady; PQstatus tells which).
-PgWait AwaitConnected(PGconn* conn, const Deadline& deadline);
+PgWait AwaitConnected(PGconn* conn, const PgDeadline& deadline);
 
 // Sends what libpq still holds unsent and reads until PQgetResult will not
 // block. REQUIRES: the connection is in non-blocking mode.
-PgWait AwaitResult(PGconn* conn, const Deadline& deadline);
+PgWait AwaitResult(PGconn* conn, const PgDeadline& deadline);
 
 }  // namespace xatm

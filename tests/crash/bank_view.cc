@@ -38,12 +38,12 @@ Result<std::vector<std::string>> PostgresPrepared(Resource& pg) {
 
 // Gtrids XA RECOVER lists, from a session of our own.
 Result<std::vector<std::string>> MariadbPrepared() {
-  std::unique_ptr<mysql::MyConnection> conn;
-  mysql::MyStatus opened =
-      mysql::MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &conn);
-  if (!opened.ok()) return opened.ToStatus("XA RECOVER connect");
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  if (!opened.ok()) return opened.status().WithContext("XA RECOVER connect");
+  std::unique_ptr<MyConnection> conn = std::move(opened).value();
   std::vector<Row> rows;
-  mysql::MyStatus listed = conn->RunQuery("XA RECOVER", &rows);
+  MyStatus listed = conn->RunQuery("XA RECOVER", &rows);
   if (!listed.ok()) return listed.ToStatus("XA RECOVER");
   std::vector<std::string> gtrids;
   // formatID, gtrid_length, bqual_length, data (gtrid bytes then bqual).

@@ -105,14 +105,14 @@ Status KillSession(Branch& branch, const ResourceConfig& config) {
   if (session.find_first_not_of("0123456789") != std::string::npos) {
     return Status::Internal("odd CONNECTION_ID() " + session);
   }
-  std::unique_ptr<mysql::MyConnection> killer;
-  mysql::MyStatus opened = mysql::MyConnection::Open(config, &killer);
-  if (!opened.ok()) return opened.ToStatus("connect");
-  mysql::MyStatus killed = killer->Run("KILL CONNECTION " + session);
+  Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config);
+  if (!opened.ok()) return opened.status().WithContext("connect");
+  std::unique_ptr<MyConnection> killer = std::move(opened).value();
+  MyStatus killed = killer->Run("KILL CONNECTION " + session);
   if (!killed.ok()) return killed.ToStatus("KILL");
   for (int i = 0; i < 100; ++i) {
     std::vector<Row> rows;
-    mysql::MyStatus s = killer->RunQuery(
+    MyStatus s = killer->RunQuery(
         "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = " + session,
         &rows);
     if (!s.ok()) return s.ToStatus("PROCESSLIST");

@@ -30,8 +30,8 @@ int64_t NowMs() {
 }
 
 // Runs `sql` on `session`, failing the test on error.
-void RunOn(mysql::MyConnection& session, const std::string& sql) {
-  mysql::MyStatus s = session.Run(sql);
+void RunOn(MyConnection& session, const std::string& sql) {
+  MyStatus s = session.Run(sql);
   ASSERT_TRUE(s.ok()) << sql << ": " << s.Describe();
 }
 
@@ -49,13 +49,13 @@ std::vector<std::string> EventsOf(const SweepResult& result,
 
 // Waits until the server no longer lists session `id`.
 void WaitForSessionToEnd(int64_t id) {
-  std::unique_ptr<mysql::MyConnection> probe;
-  mysql::MyStatus opened =
-      mysql::MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &probe);
-  ASSERT_TRUE(opened.ok()) << opened.Describe();
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<MyConnection> probe = std::move(opened).value();
   for (int i = 0; i < 250; ++i) {
     std::vector<Row> rows;
-    mysql::MyStatus s = probe->RunQuery(
+    MyStatus s = probe->RunQuery(
         "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = " +
             std::to_string(id),
         &rows);
@@ -82,10 +82,10 @@ TEST(MariadbSameSessionTest, BranchStillAttachedToItsSessionIsRetriedLater) {
   const std::string gtrid = xid.Gtrid();
   const std::string x =
       "'" + gtrid + "','my'," + std::to_string(kMysqlFormatId);
-  std::unique_ptr<mysql::MyConnection> session;
-  mysql::MyStatus opened =
-      mysql::MyConnection::Open(xatm::testing::MysqlTestConfig("my"), &session);
-  ASSERT_TRUE(opened.ok()) << opened.Describe();
+  Result<std::unique_ptr<MyConnection>> opened =
+      MyConnection::Open(xatm::testing::MysqlTestConfig("my"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<MyConnection> session = std::move(opened).value();
   const int64_t session_id = session->session_id();
   RunOn(*session, "XA START " + x);
   RunOn(*session,

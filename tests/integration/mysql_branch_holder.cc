@@ -16,8 +16,8 @@
 #include <fstream>
 #include <memory>
 
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_branch.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/test_env.h"
 #include "xatm/xid.h"
 
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   }
   ResourceConfig config = testing::MysqlTestConfig("my");
   config.idle_session_timeout_s = std::atoi(argv[3]);
-  mysql::MysqlResource resource(config);
+  MyResource resource(config);
   auto branch = resource.Begin(*xid);
   if (!branch.ok()) {
     std::fprintf(stderr, "begin: %s\n", branch.status().ToString().c_str());
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "branch failed: %s\n", vote.ToString().c_str());
     return 1;
   }
-  auto* my = dynamic_cast<mysql::MysqlBranch*>(branch->get());
+  auto* my = dynamic_cast<MyBranch*>(branch->get());
   {
     std::ofstream out(argv[4]);
     out << (my != nullptr ? my->session_id() : 0) << "\n";

@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/crash/child_process.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
@@ -26,7 +26,6 @@ namespace xatm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using mysql::MysqlResource;
 using testing::IsOk;
 
 int64_t MsSince(Clock::time_point start) {
@@ -38,7 +37,7 @@ int64_t MsSince(Clock::time_point start) {
 class MysqlIdleSessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    resource_ = std::make_unique<MysqlResource>(testing::MysqlTestConfig("my"));
+    resource_ = std::make_unique<MyResource>(testing::MysqlTestConfig("my"));
     std::ifstream in(std::string(XATM_SQL_DIR) + "/mysql.sql");
     std::stringstream schema;
     schema << in.rdbuf();
@@ -78,7 +77,7 @@ class MysqlIdleSessionTest : public ::testing::Test {
     return !rows.ok() || (*rows)[0][0] != std::optional<std::string>("0");
   }
 
-  std::unique_ptr<MysqlResource> resource_;
+  std::unique_ptr<MyResource> resource_;
   XidGenerator gen_{"myis" + std::to_string(getpid() % 100000)};
   std::string account_;
 };
@@ -87,7 +86,7 @@ TEST_F(MysqlIdleSessionTest, EverySessionGetsTheIdleTimeout) {
   for (int seconds : {2, 60}) {
     ResourceConfig config = testing::MysqlTestConfig("my");
     config.idle_session_timeout_s = seconds;
-    MysqlResource resource(config);
+    MyResource resource(config);
     auto rows = resource.QueryLocal("SELECT @@SESSION.wait_timeout", {});
     ASSERT_TRUE(IsOk(rows));
     EXPECT_EQ((*rows)[0][0].value_or(""), std::to_string(seconds));
@@ -95,7 +94,7 @@ TEST_F(MysqlIdleSessionTest, EverySessionGetsTheIdleTimeout) {
   // 0 keeps the server's own default.
   ResourceConfig config = testing::MysqlTestConfig("my");
   config.idle_session_timeout_s = 0;
-  MysqlResource resource(config);
+  MyResource resource(config);
   auto rows = resource.QueryLocal(
       "SELECT @@SESSION.wait_timeout = @@GLOBAL.wait_timeout", {});
   ASSERT_TRUE(IsOk(rows));
@@ -105,7 +104,7 @@ TEST_F(MysqlIdleSessionTest, EverySessionGetsTheIdleTimeout) {
 TEST_F(MysqlIdleSessionTest, PoolReplacesSessionsTheServerClosedWhileIdle) {
   ResourceConfig config = testing::MysqlTestConfig("my");
   config.idle_session_timeout_s = 1;
-  MysqlResource resource(config);
+  MyResource resource(config);
   auto first = resource.QueryLocal("SELECT CONNECTION_ID()", {});
   ASSERT_TRUE(IsOk(first));
   std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -152,7 +151,7 @@ TEST_F(MysqlIdleSessionTest, BranchOfAFrozenCoordinatorIsReleasedForRecovery) {
   EXPECT_TRUE(testing::ListedPrepared(*resource_, xid));
 
   // The server ends the idle session. Committing while it tears the
-  // session down can answer OK without committing (see xa_resolve.h), so
+  // session down can answer OK without committing (see my_xa_resolve.h), so
   // the test commits once the session has left the process list, as
   // recovery would a moment later.
   int64_t released_after = -1;

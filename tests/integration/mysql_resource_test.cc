@@ -1,6 +1,4 @@
 // The MariaDB adapter against the real test server (scripts/db.sh).
-#include "adapters/mysql/mysql_resource.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -19,10 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_resource.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
@@ -30,10 +29,6 @@
 
 namespace xatm {
 namespace {
-
-using mysql::MyConnection;
-using mysql::MysqlBranch;
-using mysql::MysqlResource;
 
 using testing::IsOk;
 
@@ -181,7 +176,7 @@ class MysqlResourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = testing::MysqlTestConfig("my");
-    resource_ = std::make_unique<MysqlResource>(config_);
+    resource_ = std::make_unique<MyResource>(config_);
     // The schema script runs as one multi-statement ExecuteLocal.
     std::string schema = ReadFile(std::string(XATM_SQL_DIR) + "/mysql.sql");
     ASSERT_FALSE(schema.empty());
@@ -195,7 +190,7 @@ class MysqlResourceTest : public ::testing::Test {
     // The database is shared: whatever a failed test left prepared would
     // hold row locks and stall everyone. Sessions of destroyed branches
     // detach a moment after they close, and finishing a branch during that
-    // hand-over silently does nothing (xa_resolve.h): wait it out first.
+    // hand-over silently does nothing (my_xa_resolve.h): wait it out first.
     bool leftovers = !foreign_xids_.empty();
     if (auto prepared = resource_->ListPrepared(); prepared.ok()) {
       for (const PreparedBranch& b : *prepared) {
@@ -213,12 +208,14 @@ class MysqlResourceTest : public ::testing::Test {
           attached |= s.code() == StatusCode::kUnavailable;
         }
       }
-      std::unique_ptr<MyConnection> raw;
-      if (MyConnection::Open(config_, &raw).ok()) {
+      Result<std::unique_ptr<MyConnection>> opened =
+          MyConnection::Open(config_);
+      if (opened.ok()) {
+        std::unique_ptr<MyConnection> raw = std::move(opened).value();
         for (auto it = foreign_xids_.begin(); it != foreign_xids_.end();) {
-          mysql::MyStatus s = raw->Run("XA ROLLBACK " + *it);
-          bool gone = s.ok() || s.code() == mysql::errc::kXaRbrollback;
-          if (s.code() == mysql::errc::kXaerNota) {
+          MyStatus s = raw->Run("XA ROLLBACK " + *it);
+          bool gone = s.ok() || s.code() == my_errc::kXaRbrollback;
+          if (s.code() == my_errc::kXaerNota) {
             std::vector<Row> rows;
             gone = raw->RunQuery("XA RECOVER FORMAT='SQL'", &rows).ok();
             for (const Row& r : rows) {
@@ -288,26 +285,26 @@ class MysqlResourceTest : public ::testing::Test {
 
   // KILLs a server session from a connection of its own.
   void Kill(int64_t session) {
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    ASSERT_TRUE(conn->Run("KILL " + std::to_string(session)).ok());
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Run("KILL " + std::to_string(session)).ok());
   }
 
   // Ends the session of a prepared branch the safe way: KILL, then wait
   // until the server has handed the branch over (a commit from elsewhere
-  // during the hand-over would silently do nothing, see xa_resolve.h).
+  // during the hand-over would silently do nothing, see my_xa_resolve.h).
   void EndSessionOf(Branch* branch) {
-    auto* my = dynamic_cast<MysqlBranch*>(branch);
+    auto* my = dynamic_cast<MyBranch*>(branch);
     ASSERT_NE(my, nullptr);
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    mysql::PreparingSession session{my->session_id(), conn->server_boot_s()};
-    mysql::MyStatus s = mysql::EndSession(conn.get(), session);
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    MyPreparingSession session{my->session_id(), (*conn)->server_boot_s()};
+    MyStatus s = EndSession(conn->get(), session);
     ASSERT_TRUE(s.ok()) << s.Describe();
   }
 
   ResourceConfig config_;
-  std::unique_ptr<MysqlResource> resource_;
+  std::unique_ptr<MyResource> resource_;
   XidGenerator gen_{"myt" + Pid()};
   std::string prefix_;
   std::vector<std::string> accounts_;
@@ -393,7 +390,7 @@ TEST_F(MysqlResourceTest,
   TcpProxy proxy(config_.host, config_.port);
   ResourceConfig via_proxy = config_;
   via_proxy.port = proxy.port();
-  MysqlResource proxied(via_proxy);
+  MyResource proxied(via_proxy);
 
   Xid xid = NewXid();
   auto branch = Begin(&proxied, xid);
@@ -427,9 +424,11 @@ TEST_F(MysqlResourceTest, ListPreparedParsesOurXidsAndIgnoresOthers) {
   const std::string xids[2] = {foreign, other};
   for (int i = 0; i < 2; ++i) {
     foreign_xids_.push_back(xids[i]);  // TearDown cleans up after a failure
-    ASSERT_TRUE(MyConnection::Open(config_, &raw[i]).ok());
+    Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config_);
+    ASSERT_TRUE(opened.ok());
+    raw[i] = std::move(opened).value();
     for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
-      mysql::MyStatus s = raw[i]->Run(verb + xids[i]);
+      MyStatus s = raw[i]->Run(verb + xids[i]);
       ASSERT_TRUE(s.ok()) << verb << xids[i] << ": " << s.Describe();
     }
   }
@@ -554,16 +553,17 @@ TEST_F(MysqlResourceTest, ReadOnlyBranchLeftPreparedIsNothingToCommit) {
   const std::string literal =
       "'" + xid.Gtrid() + "','my'," + std::to_string(kMysqlFormatId);
   {
-    std::unique_ptr<MyConnection> raw;
-    ASSERT_TRUE(MyConnection::Open(config_, &raw).ok());
+    Result<std::unique_ptr<MyConnection>> opened = MyConnection::Open(config_);
+    ASSERT_TRUE(opened.ok());
+    std::unique_ptr<MyConnection> raw = std::move(opened).value();
     for (const char* verb : {"XA START ", "XA END ", "XA PREPARE "}) {
       ASSERT_TRUE(raw->Run(verb + literal).ok()) << verb;
     }
-    mysql::PreparingSession session{raw->session_id(), raw->server_boot_s()};
+    MyPreparingSession session{raw->session_id(), raw->server_boot_s()};
     raw.reset();
-    std::unique_ptr<MyConnection> conn;
-    ASSERT_TRUE(MyConnection::Open(config_, &conn).ok());
-    ASSERT_TRUE(mysql::EndSession(conn.get(), session).ok());
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(EndSession(conn->get(), session).ok());
   }
   ASSERT_TRUE(Listed(xid));
   // MariaDB answers 1402 and forgets it: nothing to commit, which is not a
@@ -584,8 +584,8 @@ TEST_F(MysqlResourceTest, LedgerProvesOnlyTheBranchOfItsOwnResource) {
   config_a.name = "myA";
   ResourceConfig config_b = config_;
   config_b.name = "myB";
-  MysqlResource a_resource(config_a);
-  MysqlResource b_resource(config_b);
+  MyResource a_resource(config_a);
+  MyResource b_resource(config_b);
   const std::string a = Account("a");
   CreateAccount(a, "1.00");
   Xid xid = NewXid();
@@ -706,7 +706,7 @@ TEST_F(MysqlResourceTest, KilledPooledConnectionIsNotHandedOutAgain) {
   Xid xid = NewXid();
   auto branch = Begin(resource_.get(), xid);
   ASSERT_NE(branch, nullptr);
-  auto* my = dynamic_cast<MysqlBranch*>(branch.get());
+  auto* my = dynamic_cast<MyBranch*>(branch.get());
   ASSERT_NE(my, nullptr);
   EXPECT_NE(std::to_string(my->session_id()), killed);
   EXPECT_TRUE(IsOk(branch->CommitOnePhase()));
@@ -726,7 +726,7 @@ TEST_F(MysqlResourceTest, FailedConnectKeepsThePasswordOutOfTheMessage) {
   // message is scrubbed, not just lucky.
   bad.password = "Secret-" + Pid() + "-pw";
   bad.user = bad.password;
-  MysqlResource r(bad);
+  MyResource r(bad);
   Status s = r.ExecuteLocal("DO 1", {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("1045"), std::string::npos) << s.message();
@@ -736,7 +736,7 @@ TEST_F(MysqlResourceTest, FailedConnectKeepsThePasswordOutOfTheMessage) {
   EXPECT_EQ(begin.status().message().find(bad.password), std::string::npos);
 
   bad.user = config_.user;
-  MysqlResource wrong_password(bad);
+  MyResource wrong_password(bad);
   s = wrong_password.ExecuteLocal("DO 1", {});
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_EQ(s.message().find(bad.password), std::string::npos) << s.message();

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
@@ -21,11 +21,6 @@
 
 namespace xatm {
 namespace {
-
-using mysql::MyConnection;
-using mysql::MysqlBranch;
-using mysql::MysqlResource;
-using mysql::MyStatus;
 
 using testing::IsOk;
 
@@ -37,7 +32,7 @@ class MysqlRoundTripTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = testing::MysqlTestConfig("my");
-    resource_ = std::make_unique<MysqlResource>(config_);
+    resource_ = std::make_unique<MyResource>(config_);
     std::ifstream in(std::string(XATM_SQL_DIR) + "/mysql.sql");
     std::stringstream schema;
     schema << in.rdbuf();
@@ -69,10 +64,9 @@ class MysqlRoundTripTest : public ::testing::Test {
   }
 
   std::unique_ptr<MyConnection> Raw() {
-    std::unique_ptr<MyConnection> conn;
-    MyStatus s = MyConnection::Open(config_, &conn);
-    EXPECT_TRUE(s.ok()) << s.Describe();
-    return conn;
+    Result<std::unique_ptr<MyConnection>> conn = MyConnection::Open(config_);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return conn.ok() ? std::move(conn).value() : nullptr;
   }
 
   // The value of a session expression on `conn`, "NULL" for NULL.
@@ -85,7 +79,7 @@ class MysqlRoundTripTest : public ::testing::Test {
   }
 
   ResourceConfig config_;
-  std::unique_ptr<MysqlResource> resource_;
+  std::unique_ptr<MyResource> resource_;
   XidGenerator gen_{"myrt" + std::to_string(getpid() % 100000)};
   std::string account_;
 };
@@ -111,7 +105,7 @@ TEST_F(MysqlRoundTripTest, BatchStopsAtTheFirstFailingStatement) {
                       "SET @xatm_b = 1"},
                      &done);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.code(), mysql::errc::kNoSuchTable) << s.Describe();
+  EXPECT_EQ(s.code(), my_errc::kNoSuchTable) << s.Describe();
   EXPECT_EQ(done, 1u);
   EXPECT_FALSE(conn->broken());
   EXPECT_EQ(Select(*conn, "@xatm_a"), "1");
@@ -119,7 +113,7 @@ TEST_F(MysqlRoundTripTest, BatchStopsAtTheFirstFailingStatement) {
   // The first fails: nothing after it ran, and the session is in step.
   s = conn->RunBatch({"SELECT * FROM xatm_no_such_table", "SET @xatm_c = 1"},
                      &done);
-  EXPECT_EQ(s.code(), mysql::errc::kNoSuchTable) << s.Describe();
+  EXPECT_EQ(s.code(), my_errc::kNoSuchTable) << s.Describe();
   EXPECT_EQ(done, 0u);
   EXPECT_EQ(Select(*conn, "@xatm_c"), "NULL");
 }
@@ -141,7 +135,7 @@ TEST_F(MysqlRoundTripTest, LostSessionDuringBatchedPrepareIsNoYesVote) {
   auto branch = resource_->Begin(xid);
   ASSERT_TRUE(IsOk(branch));
   ASSERT_TRUE(IsOk((*branch)->Execute(kCredit, {"1.00", account_})));
-  auto* my = dynamic_cast<MysqlBranch*>(branch->get());
+  auto* my = dynamic_cast<MyBranch*>(branch->get());
   ASSERT_NE(my, nullptr);
   std::unique_ptr<MyConnection> killer = Raw();
   ASSERT_NE(killer, nullptr);
@@ -184,7 +178,7 @@ TEST_F(MysqlRoundTripTest, EverySessionGetsTheConfiguredLockWaitLimit) {
        std::vector<std::pair<int, std::string>>{{1500, "2"}, {5000, "5"}}) {
     ResourceConfig config = config_;
     config.lock_timeout_ms = ms;
-    MysqlResource resource(config);
+    MyResource resource(config);
     auto rows =
         resource.QueryLocal("SELECT @@SESSION.innodb_lock_wait_timeout", {});
     ASSERT_TRUE(IsOk(rows));

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 #include "tests/integration/bank_cleanup.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
@@ -23,7 +23,6 @@ namespace xatm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using mysql::MysqlResource;
 using testing::FrozenServer;
 using testing::IsOk;
 
@@ -51,7 +50,7 @@ class MysqlTimeoutTest : public ::testing::Test {
   void SetUp() override {
     config_ = testing::MysqlTestConfig("my");
     config_.request_timeout_ms = kRequestTimeoutMs;
-    resource_ = std::make_unique<MysqlResource>(config_);
+    resource_ = std::make_unique<MyResource>(config_);
     std::ifstream in(std::string(XATM_SQL_DIR) + "/mysql.sql");
     std::stringstream schema;
     schema << in.rdbuf();
@@ -67,7 +66,7 @@ class MysqlTimeoutTest : public ::testing::Test {
   void TearDown() override {
     // Whatever a failed test left prepared is rolled back: it would hold
     // row locks for the tests after it.
-    MysqlResource cleaner(testing::MysqlTestConfig("my"));
+    MyResource cleaner(testing::MysqlTestConfig("my"));
     for (int i = 0; i < 50; ++i) {
       auto prepared = cleaner.ListPrepared();
       bool left = false;
@@ -116,7 +115,7 @@ class MysqlTimeoutTest : public ::testing::Test {
   }
 
   ResourceConfig config_;
-  std::unique_ptr<MysqlResource> resource_;
+  std::unique_ptr<MyResource> resource_;
   XidGenerator gen_{"myto" + std::to_string(getpid() % 100000)};
   std::string account_;
 };
@@ -236,7 +235,7 @@ TEST_F(MysqlTimeoutTest, RecoveryCallsOnAFrozenServerAreUnavailable) {
 }
 
 TEST_F(MysqlTimeoutTest, ConnectingToAFrozenServerFailsWithinTheTimeout) {
-  MysqlResource fresh(config_);  // an empty pool: the call must connect
+  MyResource fresh(config_);  // an empty pool: the call must connect
   Status s;
   int64_t took = 0;
   {
@@ -254,7 +253,7 @@ TEST_F(MysqlTimeoutTest, ConnectingToAFrozenServerFailsWithinTheTimeout) {
 TEST_F(MysqlTimeoutTest, AnEarlierBranchDeadlineWins) {
   ResourceConfig slow = config_;
   slow.request_timeout_ms = 8000;
-  MysqlResource resource(slow);
+  MyResource resource(slow);
   const Xid xid = NewXid();
   auto branch = resource.Begin(xid);
   ASSERT_TRUE(IsOk(branch));

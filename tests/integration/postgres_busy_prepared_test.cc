@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/postgres/postgres_resource.h"
+#include "adapters/postgres/pg_resource.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/library_log_level.h"

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/postgres/postgres_resource.h"
+#include "adapters/postgres/pg_resource.h"
 #include "tests/integration/resource_checks.h"
 #include "tests/integration/test_env.h"
 #include "tests/integration/test_server_processes.h"

@@ -1,8 +1,6 @@
 // The PostgreSQL resource against a real server (scripts/db.sh). Each test
 // works on its own accounts (named after the test plus a random part) and
 // leaves no rows and no prepared transactions behind.
-#include "adapters/postgres/postgres_resource.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/postgres/pg_resource.h"
 #include "tests/integration/test_env.h"
 #include "tests/unit/library_log_level.h"
 #include "xatm/clock.h"

@@ -5,7 +5,7 @@
 //
 // MariaDB: each ssl_mode connects with the right CA and is refused with the
 // wrong one or by a server without TLS, whether the driver or the adapter
-// enforces it (adapters/mysql/tls_options.h). PostgreSQL: libpq's sslmode
+// enforces it (adapters/mysql/my_tls_options.h). PostgreSQL: libpq's sslmode
 // in conninfo, nothing of ours. Both refuse a relay that hides the server's
 // TLS (tls_strip_relay.h) before logging in. Then a transfer with both
 // resources on TLS.
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_tls_options.h"
 #include "tests/integration/test_env.h"
 #include "tests/integration/tls_strip_relay.h"
 #include "tests/unit/run_process.h"
@@ -212,7 +212,7 @@ TEST_F(TlsTest, MysqlStrippingRelayFoolsAPlaintextClientAndTheServer) {
 TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
   for (SslMode mode :
        {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay relay({TlsStripRelay::Protocol::kMysql,
                          std::atoi(Env("XATM_MY_PORT").c_str())});
     ResourceConfig config =
@@ -224,7 +224,7 @@ TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
                        std::to_string(relay.port()) + " offers no TLS"),
               std::string::npos)
         << why;
-    EXPECT_NE(why.find(std::string("ssl_mode ") + mysql::SslModeName(mode)),
+    EXPECT_NE(why.find(std::string("ssl_mode ") + SslModeName(mode)),
               std::string::npos)
         << why;
     EXPECT_EQ(why.find(Env("XATM_MY_PASSWORD")), std::string::npos);
@@ -239,7 +239,7 @@ TEST_F(TlsTest, MysqlEveryTlsModeRefusesAStrippingRelayBeforeLoggingIn) {
 TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
   for (SslMode mode :
        {SslMode::kRequired, SslMode::kVerifyCa, SslMode::kVerifyIdentity}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
                                    std::atoi(Env("XATM_MY_PORT").c_str())};
     options.strip_plugin_auth = true;
@@ -260,7 +260,7 @@ TEST_F(TlsTest, MysqlRelayHidingPluginAuthenticationGetsNoPassword) {
 // password, and the connect is refused as never encrypted.
 TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
   for (SslMode mode : {SslMode::kRequired, SslMode::kVerifyCa}) {
-    SCOPED_TRACE(mysql::SslModeName(mode));
+    SCOPED_TRACE(SslModeName(mode));
     TlsStripRelay::Options options{TlsStripRelay::Protocol::kMysql,
                                    std::atoi(Env("XATM_MY_PORT").c_str())};
     options.strip_plugin_auth = true;
@@ -271,7 +271,7 @@ TEST_F(TlsTest, MysqlForgedLoginWithoutTheGuardIsRefused) {
     config.port = relay.port();
     std::string why = RefusalOf(config);
     EXPECT_NE(why.find("the session was never encrypted (ssl_mode " +
-                       std::string(mysql::SslModeName(mode))),
+                       std::string(SslModeName(mode))),
               std::string::npos)
         << why;
     ASSERT_TRUE(relay.WaitForClients(1, kRelayWait));

@@ -9,19 +9,19 @@
 #include <chrono>
 #include <thread>
 
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 #include "adapters/mysql/my_connection.h"
 #include "adapters/mysql/my_error.h"
-#include "adapters/mysql/socket_lookup.h"
-#include "adapters/mysql/sql_script.h"
-#include "adapters/mysql/tls_guard.h"
-#include "adapters/mysql/tls_options.h"
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_socket_lookup.h"
+#include "adapters/mysql/my_sql_script.h"
+#include "adapters/mysql/my_tls_guard.h"
+#include "adapters/mysql/my_tls_options.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "tests/unit/thread_switches.h"
 #include "xatm/xid.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 TEST(XidLiteralTest, QuotesOurIdsWithTheFormatId) {
@@ -85,7 +85,7 @@ TEST(SqlScriptTest, SentinelNeverMakesAnEmptyStatement) {
 }
 
 TEST(XaRecoverTest, SplitsDataByTheLengths) {
-  RecoveredXid x;
+  MyRecoveredXid x;
   EXPECT_FALSE(ParseXaRecoverRow({"2020896049", "6", "2", "gtridbq"}, &x));
   ASSERT_TRUE(ParseXaRecoverRow({"2020896049", "5", "2", "gtridbq"}, &x));
   EXPECT_EQ(x.format_id, 2020896049);
@@ -98,7 +98,7 @@ TEST(XaRecoverTest, SplitsDataByTheLengths) {
 }
 
 TEST(XaRecoverTest, BinaryIdsPrintAsHex) {
-  RecoveredXid x;
+  MyRecoveredXid x;
   ASSERT_TRUE(ParseXaRecoverRow({"12345", "3", "1",
                                  std::string("\x00\xff"
                                              "A"
@@ -152,7 +152,7 @@ TEST(MyErrorTest, MapsErrorsToRetryRules) {
   EXPECT_EQ(code(1045, "28000"), StatusCode::kFailedPrecondition);
   EXPECT_EQ(code(1064, "42000"), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(1264, "22003"), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(errc::kUsage, "07001"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(my_errc::kUsage, "07001"), StatusCode::kInvalidArgument);
   EXPECT_EQ(code(0, "HY000"), StatusCode::kInternal);
   EXPECT_TRUE(IsConnectionLost(2013));
   EXPECT_TRUE(IsConnectionLost(2055));
@@ -171,7 +171,7 @@ TEST(CallWatchdogTest, ShutsDownTheSocketOfACallPastItsDeadline) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   const auto start = Clock::now();
-  CallTicket ticket(fds[0], start + std::chrono::milliseconds(200));
+  MyCallTicket ticket(fds[0], start + std::chrono::milliseconds(200));
   char byte;
   // Nobody writes: only the watchdog ends this read (0: end of stream).
   EXPECT_EQ(::read(fds[0], &byte, 1), 0);
@@ -189,11 +189,11 @@ TEST(CallWatchdogTest, ACallDoneInTimeKeepsItsSocket) {
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, done), 0);
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, late), 0);
   {
-    CallTicket ticket(done[0], Clock::now() + std::chrono::milliseconds(100));
+    MyCallTicket ticket(done[0], Clock::now() + std::chrono::milliseconds(100));
     EXPECT_FALSE(ticket.Disarm());
   }
   // Another call's deadline passes; the disarmed one never fires.
-  CallTicket ticket(late[0], Clock::now() + std::chrono::milliseconds(50));
+  MyCallTicket ticket(late[0], Clock::now() + std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE(ticket.Disarm());
   char byte = 0;
@@ -207,7 +207,7 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   {  // the watchdog thread exists before counting starts
-    CallTicket warm(fds[0], Clock::now() + std::chrono::seconds(60));
+    MyCallTicket warm(fds[0], Clock::now() + std::chrono::seconds(60));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const long before = testing::OtherThreadsSwitches();
@@ -215,7 +215,7 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
   // watchdog already wakes early enough for all of them.
   constexpr int kCalls = 200;
   for (int i = 0; i < kCalls; ++i) {
-    CallTicket ticket(fds[0], Clock::now() + std::chrono::seconds(60));
+    MyCallTicket ticket(fds[0], Clock::now() + std::chrono::seconds(60));
     std::this_thread::sleep_for(std::chrono::microseconds(200));  // the call
     EXPECT_FALSE(ticket.Disarm());
   }
@@ -227,7 +227,7 @@ TEST(CallWatchdogTest, CallsOneAfterAnotherDoNotWakeTheWatchdog) {
 }
 
 TEST(CallWatchdogTest, UnknownSocketIsNotWatched) {
-  CallTicket ticket(-1, Clock::now());
+  MyCallTicket ticket(-1, Clock::now());
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(ticket.Disarm());
 }
@@ -271,7 +271,7 @@ TEST(RowWritesTest, ParsesTheServersCount) {
 }
 
 TEST(MyErrorTest, ATimeoutIsALostConnectionAndUnavailable) {
-  MyStatus s(MyError{errc::kTimedOut, "HYT00", "timed out after 5 ms"});
+  MyStatus s(MyError{my_errc::kTimedOut, "HYT00", "timed out after 5 ms"});
   EXPECT_TRUE(s.timed_out());
   EXPECT_TRUE(s.connection_lost());
   Status status = s.ToStatus("mysql resource 'my': query");
@@ -330,7 +330,7 @@ TEST(TlsOptionsTest, PlaintextSessionIsRefusedNamingTheMode) {
   EXPECT_TRUE(CheckEncrypted(config, "TLS_AES_256_GCM_SHA384").ok());
   MyStatus s = CheckEncrypted(config, "");
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, errc::kCrSslConnectionError);
+  EXPECT_EQ(s.error().code, my_errc::kCrSslConnectionError);
   EXPECT_EQ(s.error().text,
             "ssl_mode required: the session to db1:3307 is not encrypted on "
             "this side (the server offered no TLS with plugin "
@@ -348,4 +348,4 @@ TEST(TlsOptionsTest, ConnectErrorsNameTheFilesNotTheirContents) {
 }
 
 }  // namespace
-}  // namespace xatm::mysql
+}  // namespace xatm

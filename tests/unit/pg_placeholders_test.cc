@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
+#include "adapters/postgres/pg_placeholders.h"
 
-#include "adapters/postgres/placeholders.h"
+#include <gtest/gtest.h>
 
 namespace xatm {
 namespace {

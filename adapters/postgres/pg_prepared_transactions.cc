@@ -1,4 +1,4 @@
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 
 namespace xatm {
 namespace {
@@ -39,16 +39,15 @@ Result<std::string> BranchGid(const Xid& xid, std::string_view resource) {
 Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
                                       std::string_view gid) {
   XATM_RETURN_IF_ERROR(ValidateGid(gid));
-  Result<std::string> quoted = conn.QuoteLiteral(gid);
-  if (!quoted.ok()) return quoted.status();
-  return std::string(verb) + " " + *quoted;
+  XATM_ASSIGN_OR_RETURN(std::string quoted, conn.QuoteLiteral(gid));
+  return std::string(verb) + " " + quoted;
 }
 
-Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
+Status FinishPreparedTransaction(PgConnection& conn, PgPreparedAction action,
                                  std::string_view gid, std::string_view context,
-                                 const Deadline& deadline) {
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+                                 const PgDeadline& deadline) {
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   const std::string where = std::string(context) + ": " + verb;
   Result<std::string> statement = TwoPhaseStatement(conn, verb, gid);
   if (!statement.ok()) return statement.status().WithContext(where);
@@ -56,11 +55,11 @@ Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
                                 context);
 }
 
-Status FinishedPreparedStatus(const PgResult& result, PreparedAction action,
+Status FinishedPreparedStatus(const PgResult& result, PgPreparedAction action,
                               std::string_view context) {
   if (result.ok()) return Status::Ok();
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   // 42704 maps to NotFound; a lost connection, a timeout and a busy gid to
   // Unavailable.
   return result.ToStatus(std::string(context) + ": " + verb,

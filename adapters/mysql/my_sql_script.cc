@@ -1,6 +1,6 @@
-#include "adapters/mysql/sql_script.h"
+#include "adapters/mysql/my_sql_script.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 bool IsSpace(char c) {
@@ -10,8 +10,8 @@ bool IsSpace(char c) {
 
 }  // namespace
 
-ScriptShape AnalyzeScript(std::string_view s) {
-  ScriptShape shape;
+MyScriptShape AnalyzeScript(std::string_view s) {
+  MyScriptShape shape;
   size_t semicolons = 0;
   char last = '\0';  // last significant character
   size_t i = 0;
@@ -73,7 +73,7 @@ ScriptShape AnalyzeScript(std::string_view s) {
   return shape;
 }
 
-std::string WithSentinel(std::string_view script, const ScriptShape& shape) {
+std::string WithSentinel(std::string_view script, const MyScriptShape& shape) {
   std::string text(script);
   // The newline ends a trailing "-- comment" before the sentinel.
   text += shape.ends_with_semicolon ? "\n" : "\n;";
@@ -83,4 +83,4 @@ std::string WithSentinel(std::string_view script, const ScriptShape& shape) {
   return text;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

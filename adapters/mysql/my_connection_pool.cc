@@ -1,4 +1,4 @@
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_connection_pool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // Idle longer than this: ping before reuse (wait_timeout, a server restart
@@ -15,25 +15,27 @@ constexpr std::chrono::milliseconds kPingAfterIdle{1000};
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(ResourceConfig config)
+MyConnectionPool::MyConnectionPool(ResourceConfig config)
     : config_(std::move(config)) {}
 
-ConnectionPool::~ConnectionPool() = default;
+MyConnectionPool::~MyConnectionPool() = default;
 
-MyStatus ConnectionPool::OpenFresh(std::unique_ptr<MyConnection>* out,
-                                   Deadline deadline) {
-  MyStatus s = MyConnection::Open(config_, out, deadline);
-  if (!s.ok()) gauges_.CountConnectFailure();
-  if (s.ok()) {
-    (*out)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
-    Logger()->debug("mysql resource '{}': opened session {}", config_.name,
-                    (*out)->session_id());
+Result<std::unique_ptr<MyConnection>> MyConnectionPool::OpenFresh(
+    MyDeadline deadline) {
+  Result<std::unique_ptr<MyConnection>> conn =
+      MyConnection::Open(config_, deadline);
+  if (!conn.ok()) {
+    gauges_.CountConnectFailure();
+    return conn;
   }
-  return s;
+  (*conn)->set_open_ticket(PoolGauges::OpenTicket(&gauges_));
+  Logger()->debug("mysql resource '{}': opened session {}", config_.name,
+                  (*conn)->session_id());
+  return conn;
 }
 
-MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
-                                 bool* reused, Deadline deadline) {
+Result<std::unique_ptr<MyConnection>> MyConnectionPool::Acquire(
+    bool* reused, MyDeadline deadline) {
   const std::chrono::seconds server_idle_limit{
       std::max(config_.idle_session_timeout_s, 0)};
   for (;;) {
@@ -60,14 +62,13 @@ MyStatus ConnectionPool::Acquire(std::unique_ptr<MyConnection>* out,
       continue;  // `conn` closes here, outside the lock
     }
     if (reused != nullptr) *reused = true;
-    *out = std::move(conn);
-    return MyStatus::Ok();
+    return conn;
   }
   if (reused != nullptr) *reused = false;
-  return OpenFresh(out, deadline);
+  return OpenFresh(deadline);
 }
 
-void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
+void MyConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
   if (conn == nullptr) return;
   if (conn->broken()) {
     Logger()->debug("mysql resource '{}': closing broken session {}",
@@ -86,9 +87,9 @@ void ConnectionPool::Release(std::unique_ptr<MyConnection> conn) {
   // Pool full: `conn` closes here, outside the lock.
 }
 
-size_t ConnectionPool::idle_count() const {
+size_t MyConnectionPool::idle_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return idle_.size();
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

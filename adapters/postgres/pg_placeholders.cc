@@ -1,4 +1,4 @@
-#include "adapters/postgres/placeholders.h"
+#include "adapters/postgres/pg_placeholders.h"
 
 #include <algorithm>
 #include <utility>

@@ -16,28 +16,26 @@ namespace xatm {
 // errors surface on first use.
 std::unique_ptr<Resource> MakeMysqlResource(const ResourceConfig& config);
 
-namespace mysql {
-
-class ConnectionPool;
+class MyConnectionPool;
 
 // Branch ids: gtrid = Xid::Gtrid(), bqual = resource name, formatID =
 // kMysqlFormatId. MariaDB ignores formatID when matching, so ownership is
 // read from the gtrid alone.
-class MysqlResource final : public Resource {
+class MyResource final : public Resource {
  public:
-  explicit MysqlResource(const ResourceConfig& config);
-  ~MysqlResource() override;
+  explicit MyResource(const ResourceConfig& config);
+  ~MyResource() override;
 
   const std::string& name() const override { return name_; }
   const std::string& type() const override { return type_; }
 
   Result<std::unique_ptr<Branch>> Begin(const Xid& xid) override;
-  // START TRANSACTION on a pooled session (see MysqlBranch).
+  // START TRANSACTION on a pooled session (see MyBranch).
   Result<std::unique_ptr<Branch>> BeginLocal() override;
   // XA RECOVER entries whose gtrid parses as ours and whose bqual is this
   // resource's name; all others are skipped (debug log).
   Result<std::vector<PreparedBranch>> ListPrepared() override;
-  // From a pooled session; see xa_resolve.h for the 1397 / 1402 answers.
+  // From a pooled session; see my_xa_resolve.h for the 1397 / 1402 answers.
   Status CommitPrepared(const Xid& xid) override;
   Status RollbackPrepared(const Xid& xid) override;
   // SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = <this name>;
@@ -52,7 +50,7 @@ class MysqlResource final : public Resource {
 
   void AttachMetrics(const std::shared_ptr<Metrics>& metrics) override;
 
-  ConnectionPool* pool() const { return pool_.get(); }
+  MyConnectionPool* pool() const { return pool_.get(); }
 
  private:
   // XA START `literal` (or START TRANSACTION when empty) on a pooled
@@ -61,11 +59,10 @@ class MysqlResource final : public Resource {
                                               std::string literal);
 
   // Shared with the branches, which may outlive the resource.
-  std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<MyConnectionPool> pool_;
   const std::string name_;
   const std::string type_ = "mysql";
   const std::string ctx_;  // "mysql resource 'NAME'"
 };
 
-}  // namespace mysql
 }  // namespace xatm

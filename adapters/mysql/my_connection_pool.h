@@ -14,15 +14,15 @@
 #include "adapters/pool_gauges.h"
 #include "xatm/resource_config.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
-class ConnectionPool {
+class MyConnectionPool {
  public:
   // Keeps a copy of `config` (password included, in memory only).
-  explicit ConnectionPool(ResourceConfig config);
-  ~ConnectionPool();
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  explicit MyConnectionPool(ResourceConfig config);
+  ~MyConnectionPool();
+  MyConnectionPool(const MyConnectionPool&) = delete;
+  MyConnectionPool& operator=(const MyConnectionPool&) = delete;
 
   // The most recently returned idle connection, or a new one. A connection
   // idle for more than a second is pinged first and dropped if dead; one
@@ -30,13 +30,14 @@ class ConnectionPool {
   // unasked. A reused connection may still have died a moment ago:
   // `*reused` (if given) tells callers whose statement is safe to repeat
   // that one retry on a fresh connection is worth it. The connection's
-  // calls (the ping and the connect here too) keep `deadline`.
-  MyStatus Acquire(std::unique_ptr<MyConnection>* out, bool* reused = nullptr,
-                   Deadline deadline = std::nullopt);
+  // calls (the ping and the connect here too) keep `deadline`. The error
+  // is MyConnection::Open's.
+  Result<std::unique_ptr<MyConnection>> Acquire(
+      bool* reused = nullptr, MyDeadline deadline = std::nullopt);
 
   // A new connection, never a pooled one.
-  MyStatus OpenFresh(std::unique_ptr<MyConnection>* out,
-                     Deadline deadline = std::nullopt);
+  Result<std::unique_ptr<MyConnection>> OpenFresh(
+      MyDeadline deadline = std::nullopt);
 
   // Takes `conn` back for reuse when it is healthy and there is room;
   // closes it otherwise. Its deadline is cleared. REQUIRES: no XA
@@ -60,4 +61,4 @@ class ConnectionPool {
   std::vector<std::unique_ptr<MyConnection>> idle_;  // guarded by mu_
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -1,16 +1,15 @@
-#include "adapters/mysql/mysql_branch.h"
+#include "adapters/mysql/my_branch.h"
 
 #include <utility>
 
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
-MysqlBranch::MysqlBranch(std::shared_ptr<ConnectionPool> pool,
-                         std::string gtrid, std::string literal,
-                         std::unique_ptr<MyConnection> conn,
-                         std::optional<int64_t> writes_at_start)
+MyBranch::MyBranch(std::shared_ptr<MyConnectionPool> pool, std::string gtrid,
+                   std::string literal, std::unique_ptr<MyConnection> conn,
+                   std::optional<int64_t> writes_at_start)
     : pool_(std::move(pool)),
       gtrid_(std::move(gtrid)),
       literal_(std::move(literal)),
@@ -19,7 +18,7 @@ MysqlBranch::MysqlBranch(std::shared_ptr<ConnectionPool> pool,
       preparer_{conn_->session_id(), conn_->server_boot_s()},
       writes_at_start_(writes_at_start) {}
 
-MysqlBranch::~MysqlBranch() {
+MyBranch::~MyBranch() {
   try {
     switch (state_) {
       case State::kActive:
@@ -47,18 +46,18 @@ MysqlBranch::~MysqlBranch() {
   }
 }
 
-Status MysqlBranch::NotInState(const char* action) const {
+Status MyBranch::NotInState(const char* action) const {
   return Status::FailedPrecondition(ctx_ + ": xid=" + gtrid_ + ": cannot " +
                                     action + " a branch that is " +
                                     BranchStateName(state_));
 }
 
-void MysqlBranch::SetDeadline(std::chrono::steady_clock::time_point deadline) {
+void MyBranch::SetDeadline(std::chrono::steady_clock::time_point deadline) {
   deadline_ = deadline;
   if (conn_ != nullptr) conn_->set_deadline(deadline_);
 }
 
-void MysqlBranch::ReleaseConnection() {
+void MyBranch::ReleaseConnection() {
   if (conn_ == nullptr) return;
   // XA COMMIT / ROLLBACK write no rows: the count read at prepare still
   // holds for the next branch on this session.
@@ -67,9 +66,9 @@ void MysqlBranch::ReleaseConnection() {
   pool_->Release(std::move(conn_));
 }
 
-void MysqlBranch::CloseConnection() { conn_.reset(); }
+void MyBranch::CloseConnection() { conn_.reset(); }
 
-MyStatus MysqlBranch::Xa(const std::string& verb, const std::string& suffix) {
+MyStatus MyBranch::Xa(const std::string& verb, const std::string& suffix) {
   MyStatus s = conn_->Run(verb + " " + literal_ + suffix);
   if (s.ok()) {
     Logger()->debug("xid={} {}{} on {}", gtrid_, verb, suffix, pool_->name());
@@ -80,7 +79,7 @@ MyStatus MysqlBranch::Xa(const std::string& verb, const std::string& suffix) {
   return s;
 }
 
-Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
+Status MyBranch::StatementFailed(const char* what, const MyStatus& s) {
   if (first_failure_.empty()) first_failure_ = s.Describe();
   if (s.timed_out()) {
     // The dropped session takes the unprepared branch with it.
@@ -106,8 +105,8 @@ Status MysqlBranch::StatementFailed(const char* what, const MyStatus& s) {
   return s.ToStatus(ctx_ + ": " + what);
 }
 
-Result<int64_t> MysqlBranch::Execute(const std::string& sql,
-                                     const std::vector<std::string>& params) {
+Result<int64_t> MyBranch::Execute(const std::string& sql,
+                                  const std::vector<std::string>& params) {
   Result<int64_t> result = CatchAll(ctx_, [&]() -> Result<int64_t> {
     if (state_ != State::kActive) return NotInState("execute in");
     int64_t affected = 0;
@@ -120,7 +119,7 @@ Result<int64_t> MysqlBranch::Execute(const std::string& sql,
   return result;
 }
 
-Result<std::vector<Row>> MysqlBranch::Query(
+Result<std::vector<Row>> MyBranch::Query(
     const std::string& sql, const std::vector<std::string>& params) {
   Result<std::vector<Row>> result =
       CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
@@ -134,26 +133,25 @@ Result<std::vector<Row>> MysqlBranch::Query(
   return result;
 }
 
-Status MysqlBranch::ExecuteDeferred(const std::string& sql,
-                                    const std::vector<std::string>& params,
-                                    std::optional<int64_t> expected_rows) {
+Status MyBranch::ExecuteDeferred(const std::string& sql,
+                                 const std::vector<std::string>& params,
+                                 std::optional<int64_t> expected_rows) {
   // Run at once: MariaDB has no pipelining to save a round trip with.
-  Result<int64_t> rows = Execute(sql, params);
-  if (!rows.ok()) return rows.status();
-  Status counted = CheckAffectedRows(sql, *rows, expected_rows);
+  XATM_ASSIGN_OR_RETURN(int64_t rows, Execute(sql, params));
+  Status counted = CheckAffectedRows(sql, rows, expected_rows);
   if (counted.ok()) return counted;
   counted = counted.WithContext(ctx_);
   NoteFailure(counted);
   return counted;
 }
 
-void MysqlBranch::NoteFailure(const Status& s) {
+void MyBranch::NoteFailure(const Status& s) {
   // Also a failure before anything reached the server (an exception while
   // arming the call): the branch must not commit without that statement.
   if (first_failure_.empty()) first_failure_ = s.ToString();
 }
 
-void MysqlBranch::RollbackUnprepared() {
+void MyBranch::RollbackUnprepared() {
   state_ = State::kRolledBack;
   if (conn_ == nullptr) return;
   if (local()) {
@@ -180,7 +178,7 @@ void MysqlBranch::RollbackUnprepared() {
     return;
   }
   if (!rollback.ok() && !IsRolledBackByServer(rollback.code()) &&
-      rollback.code() != errc::kXaerNota) {
+      rollback.code() != my_errc::kXaerNota) {
     Logger()->warn(
         "xid={} rollback on {} unclean ({}): closing session {}, "
         "which discards the unprepared branch",
@@ -190,13 +188,13 @@ void MysqlBranch::RollbackUnprepared() {
   CloseConnection();
 }
 
-Status MysqlBranch::VoteNo(const std::string& verb, const MyStatus& s) {
+Status MyBranch::VoteNo(const std::string& verb, const MyStatus& s) {
   RollbackUnprepared();
   return s.ToStatus(StatusCode::kAborted,
                     ctx_ + ": " + verb + " (voted no, rolled back)");
 }
 
-Status MysqlBranch::Prepare() {
+Status MyBranch::Prepare() {
   return CatchAll(ctx_, [&]() -> Status {
     if (state_ == State::kRolledBack) {
       return Status::Aborted(ctx_ + ": voted no: the branch was rolled back (" +
@@ -258,7 +256,7 @@ Status MysqlBranch::Prepare() {
   });
 }
 
-Status MysqlBranch::FinishReadOnly() {
+Status MyBranch::FinishReadOnly() {
   MyStatus commit = Xa("XA COMMIT");
   if (commit.ok()) {
     Logger()->debug("xid={} branch on {} changed nothing: finished at prepare",
@@ -276,9 +274,9 @@ Status MysqlBranch::FinishReadOnly() {
   return Status::Ok();
 }
 
-Status MysqlBranch::FinishDetached(bool commit) {
-  Status s = mysql::FinishPrepared(
-      pool_.get(), gtrid_, commit ? XaFinish::kCommit : XaFinish::kRollback,
+Status MyBranch::FinishDetached(bool commit) {
+  Status s = FinishPrepared(
+      pool_.get(), gtrid_, commit ? MyXaFinish::kCommit : MyXaFinish::kRollback,
       &preparer_, deadline_);
   // 1402 (Aborted): the server found the branch changed nothing. A branch
   // known to have written nothing may also be gone already (its commit at
@@ -298,7 +296,7 @@ Status MysqlBranch::FinishDetached(bool commit) {
   return s;
 }
 
-Status MysqlBranch::CommitPrepared() {
+Status MyBranch::CommitPrepared() {
   return CatchAll(ctx_, [&]() -> Status {
     if (state_ == State::kCommitted) return Status::Ok();
     if (state_ != State::kPrepared) return NotInState("commit");
@@ -318,7 +316,7 @@ Status MysqlBranch::CommitPrepared() {
       return s.ToStatus(StatusCode::kInDoubt,
                         ctx_ + ": XA COMMIT (outcome unknown)");
     }
-    if (s.code() == errc::kXaerNota) {
+    if (s.code() == my_errc::kXaerNota) {
       state_ = State::kOutcomeUnknown;
       return s.ToStatus(StatusCode::kNotFound,
                         ctx_ +
@@ -342,7 +340,7 @@ Status MysqlBranch::CommitPrepared() {
   });
 }
 
-Status MysqlBranch::Rollback() {
+Status MyBranch::Rollback() {
   return CatchAll(ctx_, [&]() -> Status {
     // A read-only branch finished at prepare: nothing to undo.
     if (read_only_) return Status::Ok();
@@ -386,7 +384,7 @@ Status MysqlBranch::Rollback() {
       state_ = State::kRolledBack;
       return Status::Ok();
     }
-    if (s.code() == errc::kXaerNota) {
+    if (s.code() == my_errc::kXaerNota) {
       // Prepared, yet unknown to its own session: something else finished
       // it, and only the ledger can tell how. Not "nothing to undo".
       state_ = State::kOutcomeUnknown;
@@ -404,7 +402,7 @@ Status MysqlBranch::Rollback() {
   });
 }
 
-Status MysqlBranch::CommitOnePhase() {
+Status MyBranch::CommitOnePhase() {
   return CatchAll(ctx_, [&]() -> Status {
     if (state_ == State::kRolledBack) {
       return Status::Aborted(ctx_ + ": the branch was rolled back (" +
@@ -444,7 +442,7 @@ Status MysqlBranch::CommitOnePhase() {
                              ctx_ + ": XA COMMIT ONE PHASE (rolled back)");
     }
     CloseConnection();
-    if (rollback.code() == errc::kXaerNota) {
+    if (rollback.code() == my_errc::kXaerNota) {
       state_ = State::kOutcomeUnknown;
       return commit.ToStatus(StatusCode::kInDoubt,
                              ctx_ +
@@ -458,7 +456,7 @@ Status MysqlBranch::CommitOnePhase() {
   });
 }
 
-Status MysqlBranch::CommitLocal() {
+Status MyBranch::CommitLocal() {
   MyStatus commit = conn_->Run("COMMIT");
   if (std::optional<Status> settled = SettledByCommit(commit, "COMMIT")) {
     return *settled;
@@ -468,8 +466,8 @@ Status MysqlBranch::CommitLocal() {
   return commit.ToStatus(StatusCode::kAborted, ctx_ + ": COMMIT (rolled back)");
 }
 
-std::optional<Status> MysqlBranch::SettledByCommit(const MyStatus& commit,
-                                                   const char* statement) {
+std::optional<Status> MyBranch::SettledByCommit(const MyStatus& commit,
+                                                const char* statement) {
   if (commit.ok()) {
     state_ = State::kCommitted;
     ReleaseConnection();
@@ -485,4 +483,4 @@ std::optional<Status> MysqlBranch::SettledByCommit(const MyStatus& commit,
   return std::nullopt;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -1,60 +1,62 @@
-#include "adapters/mysql/mysql_resource.h"
+#include "adapters/mysql/my_resource.h"
 
 #include <utility>
 
-#include "adapters/mysql/connection_pool.h"
+#include "adapters/mysql/my_branch.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/mysql_branch.h"
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xa_resolve.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xa_resolve.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "xatm/logging.h"
 
 namespace xatm {
 
 std::unique_ptr<Resource> MakeMysqlResource(const ResourceConfig& config) {
-  return std::make_unique<mysql::MysqlResource>(config);
+  return std::make_unique<MyResource>(config);
 }
 
-namespace mysql {
 namespace {
 
 // Runs `op` on a pooled connection and gives the connection back. When a
 // reused connection turns out dead (its idle session was killed, or the
 // server restarted) `op` is tried once more on a fresh one; only for
 // statements that are harmless to repeat. Not after a timeout: the server
-// is slow or frozen, another try would only wait as long again.
+// is slow or frozen, another try would only wait as long again. Errors,
+// the connect's too, are prefixed with `context`.
 template <typename Op>
-MyStatus WithConnection(ConnectionPool* pool, Op&& op) {
-  std::unique_ptr<MyConnection> conn;
+Status WithConnection(MyConnectionPool* pool, const std::string& context,
+                      Op&& op) {
   bool reused = false;
-  MyStatus s = pool->Acquire(&conn, &reused);
-  if (!s.ok()) return s;
-  s = op(conn.get());
+  Result<std::unique_ptr<MyConnection>> acquired = pool->Acquire(&reused);
+  if (!acquired.ok()) return acquired.status().WithContext(context);
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+  MyStatus s = op(conn.get());
   if (s.connection_lost() && !s.timed_out() && reused) {
     conn.reset();
-    s = pool->OpenFresh(&conn);
-    if (!s.ok()) return s;
+    Result<std::unique_ptr<MyConnection>> fresh = pool->OpenFresh();
+    if (!fresh.ok()) return fresh.status().WithContext(context);
+    conn = std::move(fresh).value();
     s = op(conn.get());
   }
   pool->Release(std::move(conn));
-  return s;
+  return s.ToStatus(context);
 }
 
 }  // namespace
 
-MysqlResource::MysqlResource(const ResourceConfig& config)
-    : pool_(std::make_shared<ConnectionPool>(config)),
+MyResource::MyResource(const ResourceConfig& config)
+    : pool_(std::make_shared<MyConnectionPool>(config)),
       name_(config.name),
       ctx_(ResourceContext(config.name)) {}
 
-MysqlResource::~MysqlResource() = default;
+MyResource::~MyResource() = default;
 
-void MysqlResource::AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
+void MyResource::AttachMetrics(const std::shared_ptr<Metrics>& metrics) {
   pool_->AttachMetrics(metrics, name_);
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
+Result<std::unique_ptr<Branch>> MyResource::Begin(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
     const std::string gtrid = xid.Gtrid();
     Result<std::string> literal = XidLiteral(gtrid, name_);
@@ -63,22 +65,22 @@ Result<std::unique_ptr<Branch>> MysqlResource::Begin(const Xid& xid) {
   });
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::BeginLocal() {
+Result<std::unique_ptr<Branch>> MyResource::BeginLocal() {
   return CatchAll(ctx_, [&]() -> Result<std::unique_ptr<Branch>> {
     return StartBranch("local", /*literal=*/"");
   });
 }
 
-Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
+Result<std::unique_ptr<Branch>> MyResource::StartBranch(
     const std::string& label, std::string literal) {
   const std::string start =
       literal.empty() ? "START TRANSACTION" : "XA START " + literal;
-  std::unique_ptr<MyConnection> conn;
   bool reused = false;
-  MyStatus s = pool_->Acquire(&conn, &reused);
-  if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+  Result<std::unique_ptr<MyConnection>> acquired = pool_->Acquire(&reused);
+  if (!acquired.ok()) return acquired.status().WithContext(ctx_ + ": connect");
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
   // An XA branch needs the session's row-write count at its start to tell
-  // at prepare whether it wrote anything (see mysql_branch.h). It is known
+  // at prepare whether it wrote anything (see my_branch.h). It is known
   // from connect or from the session's last branch; otherwise it is read
   // here, in the same round trip - except after a branch that surely wrote
   // (the usual case), whose successor is taken to write too: reading the
@@ -95,12 +97,13 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
     if (started.ok()) writes = ParseRowWrites(rows);
     return started;
   };
-  s = run_start(conn.get());
+  MyStatus s = run_start(conn.get());
   if (s.connection_lost() && !s.timed_out() && reused) {
     // A pooled session that died while idle; the start never ran.
     conn.reset();
-    s = pool_->OpenFresh(&conn);
-    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    Result<std::unique_ptr<MyConnection>> fresh = pool_->OpenFresh();
+    if (!fresh.ok()) return fresh.status().WithContext(ctx_ + ": connect");
+    conn = std::move(fresh).value();
     s = run_start(conn.get());
   }
   if (!s.ok()) {
@@ -108,7 +111,7 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
                    s.Describe());
     // XAER_DUPID leaves the session untouched; anything else may have
     // left it inside some transaction: do not pool it.
-    if (s.code() == errc::kXaerDupid) {
+    if (s.code() == my_errc::kXaerDupid) {
       pool_->Release(std::move(conn));
     }
     return s.ToStatus(ctx_ + ": " +
@@ -116,19 +119,18 @@ Result<std::unique_ptr<Branch>> MysqlResource::StartBranch(
   }
   Logger()->debug("xid={} {} on {} (session {})", label, start, name_,
                   conn->session_id());
-  return std::unique_ptr<Branch>(std::make_unique<MysqlBranch>(
+  return std::unique_ptr<Branch>(std::make_unique<MyBranch>(
       pool_, label, std::move(literal), std::move(conn), writes));
 }
 
-Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
+Result<std::vector<PreparedBranch>> MyResource::ListPrepared() {
   return CatchAll(ctx_, [&]() -> Result<std::vector<PreparedBranch>> {
-    std::vector<RecoveredXid> recovered;
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      return XaRecover(conn, &recovered);
-    });
-    if (!s.ok()) return s.ToStatus(ctx_ + ": XA RECOVER");
+    std::vector<MyRecoveredXid> recovered;
+    XATM_RETURN_IF_ERROR(WithConnection(
+        pool_.get(), ctx_ + ": XA RECOVER",
+        [&](MyConnection* conn) { return XaRecover(conn, &recovered); }));
     std::vector<PreparedBranch> out;
-    for (const RecoveredXid& x : recovered) {
+    for (const MyRecoveredXid& x : recovered) {
       if (x.bqual != name_) {
         Logger()->debug("{}: XA RECOVER: {} belongs to another resource", ctx_,
                         XidText(x));
@@ -149,29 +151,34 @@ Result<std::vector<PreparedBranch>> MysqlResource::ListPrepared() {
   });
 }
 
-Status MysqlResource::CommitPrepared(const Xid& xid) {
+Status MyResource::CommitPrepared(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Status {
-    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kCommit);
+    return FinishPrepared(pool_.get(), xid.Gtrid(), MyXaFinish::kCommit);
   });
 }
 
-Status MysqlResource::RollbackPrepared(const Xid& xid) {
+Status MyResource::RollbackPrepared(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Status {
-    return FinishPrepared(pool_.get(), xid.Gtrid(), XaFinish::kRollback);
+    return FinishPrepared(pool_.get(), xid.Gtrid(), MyXaFinish::kRollback);
   });
 }
 
-Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
+Result<BranchOutcome> MyResource::LookupOutcome(const Xid& xid) {
   return CatchAll(ctx_, [&]() -> Result<BranchOutcome> {
     const std::string gtrid = xid.Gtrid();
     std::vector<Row> rows;
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      return conn->Query(
-          "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? LIMIT 1",
-          {gtrid, name_}, &rows);
-    });
-    if (s.code() == errc::kNoSuchTable) return BranchOutcome::kUnknown;
-    if (!s.ok()) return s.ToStatus(ctx_ + ": ledger lookup");
+    bool no_ledger = false;
+    XATM_RETURN_IF_ERROR(WithConnection(
+        pool_.get(), ctx_ + ": ledger lookup", [&](MyConnection* conn) {
+          MyStatus s = conn->Query(
+              "SELECT 1 FROM xatm_ledger WHERE gtrid = ? AND branch = ? "
+              "LIMIT 1",
+              {gtrid, name_}, &rows);
+          if (s.code() != my_errc::kNoSuchTable) return s;
+          no_ledger = true;
+          return MyStatus::Ok();
+        }));
+    if (no_ledger) return BranchOutcome::kUnknown;
     BranchOutcome outcome =
         rows.empty() ? BranchOutcome::kNotCommitted : BranchOutcome::kCommitted;
     Logger()->debug("xid={} ledger on {}: {}", gtrid, name_,
@@ -180,29 +187,32 @@ Result<BranchOutcome> MysqlResource::LookupOutcome(const Xid& xid) {
   });
 }
 
-Result<std::vector<Row>> MysqlResource::QueryLocal(
+Result<std::vector<Row>> MyResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   return CatchAll(ctx_, [&]() -> Result<std::vector<Row>> {
     std::vector<Row> rows;
     // Retried on a stale pooled connection like a read: a query that
     // changes data belongs in ExecuteLocal.
-    MyStatus s = WithConnection(pool_.get(), [&](MyConnection* conn) {
-      conn->set_row_writes(std::nullopt);  // it may write
-      conn->set_last_branch_wrote(false);
-      return conn->Query(sql, params, &rows);
-    });
-    if (!s.ok()) return s.ToStatus(ctx_ + ": query");
+    XATM_RETURN_IF_ERROR(
+        WithConnection(pool_.get(), ctx_ + ": query", [&](MyConnection* conn) {
+          conn->set_row_writes(std::nullopt);  // it may write
+          conn->set_last_branch_wrote(false);
+          return conn->Query(sql, params, &rows);
+        }));
     return rows;
   });
 }
 
-Status MysqlResource::ExecuteLocal(const std::string& sql,
-                                   const std::vector<std::string>& params) {
+Status MyResource::ExecuteLocal(const std::string& sql,
+                                const std::vector<std::string>& params) {
   return CatchAll(ctx_, [&]() -> Status {
     // Never repeated: a lost answer does not tell whether it ran.
-    std::unique_ptr<MyConnection> conn;
-    MyStatus s = pool_->Acquire(&conn);
-    if (!s.ok()) return s.ToStatus(ctx_ + ": connect");
+    Result<std::unique_ptr<MyConnection>> acquired = pool_->Acquire();
+    if (!acquired.ok()) {
+      return acquired.status().WithContext(ctx_ + ": connect");
+    }
+    std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+    MyStatus s;
     conn->set_row_writes(std::nullopt);  // it writes
     conn->set_last_branch_wrote(false);
     if (params.empty()) {
@@ -216,5 +226,4 @@ Status MysqlResource::ExecuteLocal(const std::string& sql,
   });
 }
 
-}  // namespace mysql
 }  // namespace xatm

@@ -1,8 +1,8 @@
-#include "adapters/mysql/xa_recover.h"
+#include "adapters/mysql/my_xa_recover.h"
 
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 bool ParseInt(const std::optional<std::string>& field, int64_t* out) {
@@ -38,7 +38,7 @@ std::string IdText(const std::string& id) {
 
 }  // namespace
 
-bool ParseXaRecoverRow(const Row& row, RecoveredXid* out) {
+bool ParseXaRecoverRow(const Row& row, MyRecoveredXid* out) {
   if (row.size() < 4 || !row[3]) return false;
   int64_t format_id, gtrid_length, bqual_length;
   if (!ParseInt(row[0], &format_id) || !ParseInt(row[1], &gtrid_length) ||
@@ -58,18 +58,18 @@ bool ParseXaRecoverRow(const Row& row, RecoveredXid* out) {
   return true;
 }
 
-std::string XidText(const RecoveredXid& xid) {
+std::string XidText(const MyRecoveredXid& xid) {
   return IdText(xid.gtrid) + "," + IdText(xid.bqual) + "," +
          std::to_string(xid.format_id);
 }
 
-MyStatus XaRecover(MyConnection* conn, std::vector<RecoveredXid>* out) {
+MyStatus XaRecover(MyConnection* conn, std::vector<MyRecoveredXid>* out) {
   std::vector<Row> rows;
   MyStatus s = conn->RunQuery("XA RECOVER", &rows);
   if (!s.ok()) return s;
   out->clear();
   for (const Row& row : rows) {
-    RecoveredXid xid;
+    MyRecoveredXid xid;
     if (ParseXaRecoverRow(row, &xid)) {
       out->push_back(std::move(xid));
     } else {
@@ -80,12 +80,12 @@ MyStatus XaRecover(MyConnection* conn, std::vector<RecoveredXid>* out) {
   return MyStatus::Ok();
 }
 
-bool ContainsXid(const std::vector<RecoveredXid>& list, std::string_view gtrid,
-                 std::string_view bqual) {
-  for (const RecoveredXid& x : list) {
+bool ContainsXid(const std::vector<MyRecoveredXid>& list,
+                 std::string_view gtrid, std::string_view bqual) {
+  for (const MyRecoveredXid& x : list) {
     if (x.gtrid == gtrid && x.bqual == bqual) return true;
   }
   return false;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

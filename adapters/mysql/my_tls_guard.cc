@@ -1,4 +1,4 @@
-#include "adapters/mysql/tls_guard.h"
+#include "adapters/mysql/my_tls_guard.h"
 
 #include <mysql.h>
 #include <mysql/plugin_auth.h>
@@ -7,13 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace xatm::mysql {
+namespace xatm {
 
 struct TlsGuardAccess {
-  static const std::string& password(const TlsGuardScope& scope) {
+  static const std::string& password(const MyTlsGuardScope& scope) {
     return scope.password_;
   }
-  static void set_cipher(TlsGuardScope* scope, const char* cipher) {
+  static void set_cipher(MyTlsGuardScope* scope, const char* cipher) {
     scope->cipher_ = cipher;
   }
 };
@@ -21,7 +21,7 @@ struct TlsGuardAccess {
 namespace {
 
 // The connect in progress on this thread, if it is a TLS one.
-thread_local TlsGuardScope* current_scope = nullptr;
+thread_local MyTlsGuardScope* current_scope = nullptr;
 
 // The 0xFE first byte of the server's request to switch plugins.
 constexpr unsigned char kAuthSwitch = 254;
@@ -33,7 +33,7 @@ std::string Peer(const MYSQL* mysql) {
 
 // CR_ERROR with the error recorded in `mysql`, as the plugin API asks.
 int Refuse(MYSQL* mysql, const std::string& why) {
-  mysql->net.last_errno = errc::kCrSslConnectionError;
+  mysql->net.last_errno = my_errc::kCrSslConnectionError;
   std::snprintf(mysql->net.last_error, sizeof(mysql->net.last_error), "%s",
                 why.c_str());
   std::snprintf(mysql->net.sqlstate, sizeof(mysql->net.sqlstate), "%s",
@@ -42,7 +42,7 @@ int Refuse(MYSQL* mysql, const std::string& why) {
 }
 
 int Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
-  TlsGuardScope* scope = current_scope;
+  MyTlsGuardScope* scope = current_scope;
   if (scope == nullptr) {
     return Refuse(mysql, std::string(kTlsGuardPlugin) +
                              ": no TLS connect expected on this thread");
@@ -129,11 +129,11 @@ MyStatus RegisterTlsGuard() {
   return *result;
 }
 
-TlsGuardScope::TlsGuardScope(const std::string& password)
+MyTlsGuardScope::MyTlsGuardScope(const std::string& password)
     : password_(password), outer_(current_scope) {
   current_scope = this;
 }
 
-TlsGuardScope::~TlsGuardScope() { current_scope = outer_; }
+MyTlsGuardScope::~MyTlsGuardScope() { current_scope = outer_; }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -1,4 +1,4 @@
-#include "adapters/mysql/socket_lookup.h"
+#include "adapters/mysql/my_socket_lookup.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -9,7 +9,7 @@
 
 #include <cstdlib>
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // The port of an IPv4 / IPv6 address; -1 for anything else.
@@ -74,4 +74,4 @@ void EnableKeepalive(int fd, int idle_s) {
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

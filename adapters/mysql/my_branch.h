@@ -10,7 +10,7 @@
 //               connection breaks (or the server refuses there), the branch
 //               finishes from a fresh one, after ending its old session
 //               (KILL if the server still holds it, then waiting out
-//               MariaDB's hand-over race, see xa_resolve.h).
+//               MariaDB's hand-over race, see my_xa_resolve.h).
 //   prepare-unknown - the link broke during XA PREPARE: maybe prepared.
 //   committed / rolled back - finished; the connection went back to the pool.
 //   lost      - the outcome is unknown to this object (the link broke during
@@ -63,30 +63,30 @@
 #include <vector>
 
 #include "adapters/branch_state.h"
-#include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_connection_pool.h"
+#include "adapters/mysql/my_xa_resolve.h"
 #include "xatm/resource.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
-class MysqlBranch final : public Branch {
+class MyBranch final : public Branch {
  public:
   // Takes over `conn`, on which `XA START <literal>` has succeeded; with an
   // empty `literal`, on which START TRANSACTION has (a local transaction,
   // `gtrid` only names it in logs).
   // `writes_at_start`: the session's row-write count when XA START ran
   // (nullopt: unknown, read-only branches are then not recognised).
-  MysqlBranch(std::shared_ptr<ConnectionPool> pool, std::string gtrid,
-              std::string literal, std::unique_ptr<MyConnection> conn,
-              std::optional<int64_t> writes_at_start = std::nullopt);
+  MyBranch(std::shared_ptr<MyConnectionPool> pool, std::string gtrid,
+           std::string literal, std::unique_ptr<MyConnection> conn,
+           std::optional<int64_t> writes_at_start = std::nullopt);
   // Active: rolls back. Prepared: closes the connection without finishing
   // the branch - the decision is not this object's to make - so that the
   // branch detaches and recovery (or Resource::CommitPrepared) can finish it.
-  ~MysqlBranch() override;
+  ~MyBranch() override;
 
-  MysqlBranch(const MysqlBranch&) = delete;
-  MysqlBranch& operator=(const MysqlBranch&) = delete;
+  MyBranch(const MyBranch&) = delete;
+  MyBranch& operator=(const MyBranch&) = delete;
 
   const std::string& resource_name() const override { return pool_->name(); }
   void SetDeadline(std::chrono::steady_clock::time_point deadline) override;
@@ -125,7 +125,7 @@ class MysqlBranch final : public Branch {
   // After XA END or XA PREPARE failed with a server error: not prepared.
   Status VoteNo(const std::string& verb, const MyStatus& s);
   // Phase 2 from another session once this branch's own is closed: ends
-  // that session on the server first (see xa_resolve.h for why).
+  // that session on the server first (see my_xa_resolve.h for why).
   Status FinishDetached(bool commit);
   // Prepared, and the write count says it changed nothing: XA COMMIT here.
   Status FinishReadOnly();
@@ -142,15 +142,15 @@ class MysqlBranch final : public Branch {
   void ReleaseConnection();  // back to the pool: the session is clean
   void CloseConnection();    // closed: detaches / discards the XA branch
 
-  std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<MyConnectionPool> pool_;
   const std::string gtrid_;
   const std::string literal_;  // 'gtrid','bqual',formatID; empty: local
   const std::string ctx_;      // "mysql resource 'NAME'"
   std::unique_ptr<MyConnection> conn_;
-  const PreparingSession preparer_;
+  const MyPreparingSession preparer_;
   State state_ = State::kActive;
   std::string first_failure_;  // empty while every statement succeeded
-  Deadline deadline_;
+  MyDeadline deadline_;
   const std::optional<int64_t> writes_at_start_;
   std::optional<int64_t> writes_at_prepare_;  // given back to the session
   // The write count says the branch changed nothing (read_only_ once it
@@ -161,4 +161,4 @@ class MysqlBranch final : public Branch {
   bool visibly_wrote_ = false;
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

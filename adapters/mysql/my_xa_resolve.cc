@@ -1,15 +1,15 @@
-#include "adapters/mysql/xa_resolve.h"
+#include "adapters/mysql/my_xa_resolve.h"
 
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "adapters/mysql/xa_recover.h"
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_xa_recover.h"
+#include "adapters/mysql/my_xid_literal.h"
 #include "xatm/logging.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 // After the preparing session left the process list: the rest of its
@@ -38,7 +38,7 @@ std::string ResourceContext(const std::string& name) {
   return "mysql resource '" + name + "'";
 }
 
-MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
+MyStatus EndSession(MyConnection* conn, const MyPreparingSession& session,
                     const std::string& gtrid) {
   if (session.id <= 0) return MyStatus::Ok();
   const int64_t drift = conn->server_boot_s() - session.server_boot_s;
@@ -60,7 +60,7 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
     }
     if (!killed) {
       MyStatus k = conn->Run("KILL " + id);
-      if (!k.ok() && k.code() != errc::kUnknownThread) return k;
+      if (!k.ok() && k.code() != my_errc::kUnknownThread) return k;
       Logger()->warn("xid={} killed session {}, whose client side is gone",
                      gtrid.empty() ? "?" : gtrid, id);
       killed = true;
@@ -75,26 +75,34 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
   return MyStatus::Ok();
 }
 
-Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
-                      XaFinish finish, const PreparingSession* preparer,
-                      Deadline deadline) {
+Status FinishPrepared(MyConnectionPool* pool, const std::string& gtrid,
+                      MyXaFinish finish, const MyPreparingSession* preparer,
+                      MyDeadline deadline) {
   const std::string ctx = ResourceContext(pool->name());
-  const bool commit = finish == XaFinish::kCommit;
+  const bool commit = finish == MyXaFinish::kCommit;
   const std::string verb = commit ? "XA COMMIT" : "XA ROLLBACK";
   Result<std::string> literal = XidLiteral(gtrid, pool->name());
   if (!literal.ok()) return literal.status().WithContext(ctx);
 
-  std::unique_ptr<MyConnection> conn;
   bool reused = false;
-  MyStatus s = pool->Acquire(&conn, &reused, deadline);
-  if (!s.ok()) return s.ToStatus(ctx + ": connect");
+  Result<std::unique_ptr<MyConnection>> acquired =
+      pool->Acquire(&reused, deadline);
+  if (!acquired.ok()) return acquired.status().WithContext(ctx + ": connect");
+  std::unique_ptr<MyConnection> conn = std::move(acquired).value();
+  MyStatus s;
   if (preparer != nullptr) {
     s = EndSession(conn.get(), *preparer, gtrid);
     if (s.connection_lost() && !s.timed_out() && reused) {
       reused = false;
       conn.reset();
-      s = pool->OpenFresh(&conn, deadline);
-      if (s.ok()) s = EndSession(conn.get(), *preparer, gtrid);
+      Result<std::unique_ptr<MyConnection>> fresh = pool->OpenFresh(deadline);
+      if (!fresh.ok()) {
+        return Status(StatusCode::kUnavailable,
+                      ctx + ": ending the preparing session: " +
+                          fresh.status().message());
+      }
+      conn = std::move(fresh).value();
+      s = EndSession(conn.get(), *preparer, gtrid);
     }
     if (!s.ok()) {
       pool->Release(std::move(conn));
@@ -120,8 +128,12 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       if (reused && !s.timed_out()) {
         reused = false;
         conn.reset();
-        MyStatus reopened = pool->OpenFresh(&conn, deadline);
-        if (!reopened.ok()) return reopened.ToStatus(ctx + ": connect");
+        Result<std::unique_ptr<MyConnection>> reopened =
+            pool->OpenFresh(deadline);
+        if (!reopened.ok()) {
+          return reopened.status().WithContext(ctx + ": connect");
+        }
+        conn = std::move(reopened).value();
         continue;
       }
       return s.ToStatus(StatusCode::kUnavailable, ctx + ": " + verb);
@@ -140,13 +152,13 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
       return Explain(StatusCode::kAborted, ctx + ": " + verb, s,
                      "the branch changed nothing: nothing to commit");
     }
-    if (s.code() != errc::kXaerNota) {
+    if (s.code() != my_errc::kXaerNota) {
       pool->Release(std::move(conn));
       return s.ToStatus(ctx + ": " + verb);
     }
 
     // 1397: unknown here, or still attached to its preparing session.
-    std::vector<RecoveredXid> prepared;
+    std::vector<MyRecoveredXid> prepared;
     MyStatus listed = XaRecover(conn.get(), &prepared);
     if (!listed.ok()) {
       Status out = listed.ToStatus(StatusCode::kUnavailable,
@@ -176,4 +188,4 @@ Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
   }
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

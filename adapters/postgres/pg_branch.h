@@ -1,4 +1,4 @@
-// PostgresBranch: one global transaction's branch on a PostgreSQL resource,
+// PgBranch: one global transaction's branch on a PostgreSQL resource,
 // a BEGIN ... PREPARE TRANSACTION ... COMMIT PREPARED session on one pooled
 // connection; or, without a gid, a plain local transaction (BEGIN ...
 // COMMIT) that refuses to prepare. Not thread-safe (one thread at a time),
@@ -27,30 +27,30 @@
 #include <vector>
 
 #include "adapters/branch_state.h"
-#include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/postgres/pg_connection_pool.h"
 #include "adapters/postgres/pg_deadline.h"
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 #include "xatm/resource.h"
 
 namespace xatm {
 
-class PostgresBranch final : public Branch {
+class PgBranch final : public Branch {
  public:
   // `connection` is outside any transaction; BEGIN goes out with the
   // branch's first statement. `gid` is the checked gid of the branch on
   // `resource_name` (see BranchGid), or empty for a local transaction.
   // `label` names the branch in logs (the gtrid).
-  PostgresBranch(std::shared_ptr<ConnectionPool> pool,
-                 std::string resource_name, std::string label, std::string gid,
-                 std::unique_ptr<PgConnection> connection);
+  PgBranch(std::shared_ptr<PgConnectionPool> pool, std::string resource_name,
+           std::string label, std::string gid,
+           std::unique_ptr<PgConnection> connection);
   // Active: rolled back. Prepared: left prepared, for the coordinator or
   // the sweeper to resolve by gid (a commit decision may already be durable,
   // so rolling back here could break atomicity).
-  ~PostgresBranch() override;
+  ~PgBranch() override;
 
-  PostgresBranch(const PostgresBranch&) = delete;
-  PostgresBranch& operator=(const PostgresBranch&) = delete;
+  PgBranch(const PgBranch&) = delete;
+  PgBranch& operator=(const PgBranch&) = delete;
 
   const std::string& resource_name() const override { return resource_name_; }
   void SetDeadline(std::chrono::steady_clock::time_point deadline) override {
@@ -91,7 +91,7 @@ class PostgresBranch final : public Branch {
   // connection found dead on the branch's first round trip is replaced and
   // the round trip repeated: nothing of the branch ran on it.
   Answer SendPending(bool retry_stale);
-  Answer SendOnce(const Deadline& deadline);
+  Answer SendOnce(const PgDeadline& deadline);
   // The answer of a round trip from the results of its statements.
   Answer AnswerOf(std::vector<PgResult> results);
   // Reads the answer of the round trip StartPrepare/StartCommitPrepared
@@ -105,7 +105,7 @@ class PostgresBranch final : public Branch {
   Status QueuePrepare();
   // The deadline of a round trip starting now: the request timeout, or the
   // branch's deadline if earlier.
-  Deadline RoundTripDeadline() const;
+  PgDeadline RoundTripDeadline() const;
   // Runs one statement of the branch's work.
   Result<PgResult> RunStatement(const char* what, const std::string& sql,
                                 const std::vector<std::string>& params);
@@ -122,7 +122,7 @@ class PostgresBranch final : public Branch {
   Status RefuseDoomed(const char* what);
   // COMMIT/ROLLBACK PREPARED on the branch's connection, or on a pooled one
   // when that connection is gone.
-  Status FinishPrepared(PreparedAction action);
+  Status FinishPrepared(PgPreparedAction action);
   // Ends whatever transaction is still open on the connection, then gives
   // the connection back to the pool (which closes it unless it is clean).
   void ReleaseConnection();
@@ -130,7 +130,7 @@ class PostgresBranch final : public Branch {
   // " (first error: <sqlstate> <message>)" or empty.
   std::string FirstErrorNote() const;
 
-  std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<PgConnectionPool> pool_;
   const std::string resource_name_;
   const std::string gtrid_;                   // for logs
   const std::string gid_;                     // empty: a local transaction
@@ -145,7 +145,7 @@ class PostgresBranch final : public Branch {
   // A round trip sent by StartPrepare/StartCommitPrepared and not read yet,
   // with its deadline.
   bool started_ = false;
-  Deadline started_deadline_;
+  PgDeadline started_deadline_;
   bool reused_ = false;  // connection_ came from the pool, maybe stale
   // The first statement error: PREPARE TRANSACTION and COMMIT of a failed
   // transaction only answer "ROLLBACK", so this tells the caller why.

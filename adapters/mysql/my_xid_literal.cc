@@ -1,6 +1,6 @@
-#include "adapters/mysql/xid_literal.h"
+#include "adapters/mysql/my_xid_literal.h"
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 bool IsSafeXaChar(char c) {
@@ -40,4 +40,4 @@ Result<std::string> XidLiteral(std::string_view gtrid, std::string_view bqual,
   return s;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -5,7 +5,7 @@
 // port as its peer's (Linux: /proc/self/fd).
 #pragma once
 
-namespace xatm::mysql {
+namespace xatm {
 
 // The descriptor, or -1 when there is not exactly one such socket (say the
 // connection runs through a proxy, so the server saw another port).
@@ -15,4 +15,4 @@ int FindTcpSocket(int local_port, int peer_port);
 // is noticed on an idle connection too. Best effort.
 void EnableKeepalive(int fd, int idle_s);
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -1,4 +1,4 @@
-#include "adapters/mysql/call_watchdog.h"
+#include "adapters/mysql/my_call_watchdog.h"
 
 #include <sys/socket.h>
 
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-namespace xatm::mysql {
+namespace xatm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -21,7 +21,7 @@ class Watchdog {
     return *watchdog;
   }
 
-  void Arm(CallTicket* ticket, Clock::time_point deadline) {
+  void Arm(MyCallTicket* ticket, Clock::time_point deadline) {
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -38,7 +38,7 @@ class Watchdog {
   }
 
   // False when the ticket had fired (and was removed) already.
-  bool Disarm(CallTicket* ticket, Clock::time_point deadline) {
+  bool Disarm(MyCallTicket* ticket, Clock::time_point deadline) {
     std::lock_guard<std::mutex> lock(mu_);
     auto range = armed_.equal_range(deadline);
     for (auto it = range.first; it != range.second; ++it) {
@@ -82,7 +82,7 @@ class Watchdog {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::multimap<Clock::time_point, CallTicket*> armed_;  // guarded by mu_
+  std::multimap<Clock::time_point, MyCallTicket*> armed_;  // guarded by mu_
   // When the thread wakes next at the latest (guarded by mu_): no armed
   // deadline is earlier while it sleeps.
   Clock::time_point wake_at_ = Clock::time_point::max();
@@ -91,16 +91,16 @@ class Watchdog {
 
 }  // namespace
 
-CallTicket::CallTicket(int fd, Clock::time_point deadline)
+MyCallTicket::MyCallTicket(int fd, Clock::time_point deadline)
     : fd_(fd), deadline_(deadline) {
   if (fd_ < 0) return;
   armed_ = true;
   Watchdog::Instance().Arm(this, deadline_);
 }
 
-CallTicket::~CallTicket() { (void)Disarm(); }
+MyCallTicket::~MyCallTicket() { (void)Disarm(); }
 
-bool CallTicket::Disarm() {
+bool MyCallTicket::Disarm() {
   if (armed_) {
     armed_ = false;
     // Not found: the watchdog removed it after setting fired_ under its
@@ -110,4 +110,4 @@ bool CallTicket::Disarm() {
   return fired_;
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

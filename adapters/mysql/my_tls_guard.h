@@ -2,7 +2,7 @@
 // logs in is sent, judged on the client's own side of the connection.
 //
 // libmariadb refuses such a server by itself only when the host name is
-// verified (tls_options.h); otherwise it sends the handshake response (the
+// verified (my_tls_options.h); otherwise it sends the handshake response (the
 // user name and the password's hash) in plaintext. So in every TLS mode
 // the adapter makes its own client authentication plugin the default one
 // (connect option "defaultAuth"). libmariadb runs the default plugin
@@ -30,7 +30,7 @@
 
 #include "adapters/mysql/my_error.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
 // The plugin's name (the connect option "defaultAuth").
 inline constexpr char kTlsGuardPlugin[] = "xatm_tls_guard";
@@ -41,12 +41,12 @@ MyStatus RegisterTlsGuard();
 
 // While alive, connects on this thread go through the guard, which hands
 // `password` to the client library once the session is encrypted. Nests.
-class TlsGuardScope {
+class MyTlsGuardScope {
  public:
-  explicit TlsGuardScope(const std::string& password);
-  ~TlsGuardScope();
-  TlsGuardScope(const TlsGuardScope&) = delete;
-  TlsGuardScope& operator=(const TlsGuardScope&) = delete;
+  explicit MyTlsGuardScope(const std::string& password);
+  ~MyTlsGuardScope();
+  MyTlsGuardScope(const MyTlsGuardScope&) = delete;
+  MyTlsGuardScope& operator=(const MyTlsGuardScope&) = delete;
 
   // The cipher of the connect's TLS session as the client's own TLS layer
   // reports it; empty when the guard did not see an encrypted session.
@@ -56,7 +56,7 @@ class TlsGuardScope {
   friend struct TlsGuardAccess;
   const std::string& password_;
   std::string cipher_;
-  TlsGuardScope* outer_;
+  MyTlsGuardScope* outer_;
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -23,16 +23,16 @@
 #include <cstdint>
 #include <string>
 
-#include "adapters/mysql/connection_pool.h"
 #include "adapters/mysql/my_connection.h"
+#include "adapters/mysql/my_connection_pool.h"
 #include "xatm/status.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
-enum class XaFinish { kCommit, kRollback };
+enum class MyXaFinish { kCommit, kRollback };
 
 // The session that prepared a branch, as the branch remembers it.
-struct PreparingSession {
+struct MyPreparingSession {
   int64_t id = 0;             // CONNECTION_ID()
   int64_t server_boot_s = 0;  // MyConnection::server_boot_s() at the time
 };
@@ -43,7 +43,7 @@ struct PreparingSession {
 // server has restarted since (the id may then name an unrelated session).
 // Runs on `conn`, another session of the same server. `gtrid`, if given,
 // names the branch in the log.
-MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
+MyStatus EndSession(MyConnection* conn, const MyPreparingSession& session,
                     const std::string& gtrid = "");
 
 // XA COMMIT / XA ROLLBACK of the branch (gtrid, pool->name()) on a pooled
@@ -63,12 +63,12 @@ MyStatus EndSession(MyConnection* conn, const PreparingSession& session,
 // unreachable or did not answer in time; retry later. A rollback answered
 // XA_RB* is OK: rolled back. No call waits past `deadline` (nor past the
 // request timeout).
-Status FinishPrepared(ConnectionPool* pool, const std::string& gtrid,
-                      XaFinish finish,
-                      const PreparingSession* preparer = nullptr,
-                      Deadline deadline = std::nullopt);
+Status FinishPrepared(MyConnectionPool* pool, const std::string& gtrid,
+                      MyXaFinish finish,
+                      const MyPreparingSession* preparer = nullptr,
+                      MyDeadline deadline = std::nullopt);
 
 // "mysql resource 'NAME'", the prefix of every Status message.
 std::string ResourceContext(const std::string& name);
 
-}  // namespace xatm::mysql
+}  // namespace xatm

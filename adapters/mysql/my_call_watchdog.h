@@ -13,16 +13,16 @@
 
 #include <chrono>
 
-namespace xatm::mysql {
+namespace xatm {
 
-class CallTicket {
+class MyCallTicket {
  public:
   // Arms the watchdog for `fd` until `deadline`; does nothing when fd < 0.
-  CallTicket(int fd, std::chrono::steady_clock::time_point deadline);
+  MyCallTicket(int fd, std::chrono::steady_clock::time_point deadline);
   // Disarms if still armed.
-  ~CallTicket();
-  CallTicket(const CallTicket&) = delete;
-  CallTicket& operator=(const CallTicket&) = delete;
+  ~MyCallTicket();
+  MyCallTicket(const MyCallTicket&) = delete;
+  MyCallTicket& operator=(const MyCallTicket&) = delete;
 
   // Disarms; true when the deadline passed first and the socket was shut
   // down (the connection is then unusable, whatever the call returned).
@@ -39,4 +39,4 @@ class CallTicket {
   bool fired_ = false;  // guarded by the watchdog's lock while armed
 };
 
-}  // namespace xatm::mysql
+}  // namespace xatm

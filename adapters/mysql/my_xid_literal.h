@@ -9,7 +9,7 @@
 #include "xatm/status.h"
 #include "xatm/xid.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
 // MariaDB: gtrid and bqual are at most 64 bytes each.
 inline constexpr size_t kMaxXaIdLength = 64;
@@ -22,4 +22,4 @@ bool IsSafeXaId(std::string_view id);
 Result<std::string> XidLiteral(std::string_view gtrid, std::string_view bqual,
                                int format_id = kMysqlFormatId);
 
-}  // namespace xatm::mysql
+}  // namespace xatm

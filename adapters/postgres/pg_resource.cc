@@ -1,4 +1,4 @@
-#include "adapters/postgres/postgres_resource.h"
+#include "adapters/postgres/pg_resource.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -8,11 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/pg_branch.h"
+#include "adapters/postgres/pg_connection_pool.h"
 #include "adapters/postgres/pg_error.h"
-#include "adapters/postgres/placeholders.h"
-#include "adapters/postgres/postgres_branch.h"
-#include "adapters/postgres/prepared_transactions.h"
+#include "adapters/postgres/pg_placeholders.h"
+#include "adapters/postgres/pg_prepared_transactions.h"
 #include "xatm/logging.h"
 
 namespace xatm {
@@ -41,11 +41,11 @@ std::optional<int64_t> ParseMs(const std::optional<std::string>& text) {
   return static_cast<int64_t>(value);
 }
 
-class PostgresResource final : public Resource {
+class PgResource final : public Resource {
  public:
-  explicit PostgresResource(const ResourceConfig& config)
+  explicit PgResource(const ResourceConfig& config)
       : name_(config.name),
-        pool_(std::make_shared<ConnectionPool>(
+        pool_(std::make_shared<PgConnectionPool>(
             PgConnectOptions{config.conninfo, config.connect_timeout_s,
                              config.lock_timeout_ms,
                              config.idle_session_timeout_s,
@@ -61,10 +61,10 @@ class PostgresResource final : public Resource {
   }
   Result<std::vector<PreparedBranch>> ListPrepared() override;
   Status CommitPrepared(const Xid& xid) override {
-    return FinishPrepared(xid, PreparedAction::kCommit);
+    return FinishPrepared(xid, PgPreparedAction::kCommit);
   }
   Status RollbackPrepared(const Xid& xid) override {
-    return FinishPrepared(xid, PreparedAction::kRollback);
+    return FinishPrepared(xid, PgPreparedAction::kRollback);
   }
   Result<BranchOutcome> LookupOutcome(const Xid& xid) override;
   Result<std::vector<Row>> QueryLocal(
@@ -86,7 +86,7 @@ class PostgresResource final : public Resource {
   Result<PgResult> RunAutocommit(const char* what, const std::string& sql,
                                  const std::vector<std::string>& params,
                                  bool simple_query, Retry retry);
-  Status FinishPrepared(const Xid& xid, PreparedAction action);
+  Status FinishPrepared(const Xid& xid, PgPreparedAction action);
   // A branch on a pooled connection; an empty gid makes it local.
   Result<std::unique_ptr<Branch>> StartBranch(std::string label,
                                               std::string gid);
@@ -94,19 +94,19 @@ class PostgresResource final : public Resource {
 
   const std::string name_;
   const std::string type_ = "postgresql";
-  const std::shared_ptr<ConnectionPool> pool_;
+  const std::shared_ptr<PgConnectionPool> pool_;
 };
 
-Result<std::unique_ptr<Branch>> PostgresResource::Begin(const Xid& xid) {
+Result<std::unique_ptr<Branch>> PgResource::Begin(const Xid& xid) {
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context("BEGIN"));
   return StartBranch(xid.Gtrid(), std::move(gid).value());
 }
 
-Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
-                                                              std::string gid) {
+Result<std::unique_ptr<Branch>> PgResource::StartBranch(std::string label,
+                                                        std::string gid) {
   // BEGIN itself goes out with the branch's first statement (see
-  // postgres_branch.h): taking a connection costs no round trip when the
+  // pg_branch.h): taking a connection costs no round trip when the
   // pool has one.
   Result<std::unique_ptr<PgConnection>> connection =
       pool_->Acquire(pool_->RequestDeadline());
@@ -116,15 +116,15 @@ Result<std::unique_ptr<Branch>> PostgresResource::StartBranch(std::string label,
     return connection.status().WithContext(Context("BEGIN"));
   }
   Logger()->debug("postgresql resource '{}' xid={}: begun", name_, label);
-  return std::unique_ptr<Branch>(std::make_unique<PostgresBranch>(
-      pool_, name_, std::move(label), std::move(gid),
-      std::move(connection).value()));
+  return std::unique_ptr<Branch>(
+      std::make_unique<PgBranch>(pool_, name_, std::move(label), std::move(gid),
+                                 std::move(connection).value()));
 }
 
-Result<PgResult> PostgresResource::RunAutocommit(
+Result<PgResult> PgResource::RunAutocommit(
     const char* what, const std::string& sql,
     const std::vector<std::string>& params, bool simple_query, Retry retry) {
-  const Deadline deadline = pool_->RequestDeadline();
+  const PgDeadline deadline = pool_->RequestDeadline();
   for (int attempt = 0;; ++attempt) {
     Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
     if (!connection.ok()) return connection.status().WithContext(Context(what));
@@ -143,16 +143,17 @@ Result<PgResult> PostgresResource::RunAutocommit(
   }
 }
 
-Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
+Result<std::vector<PreparedBranch>> PgResource::ListPrepared() {
   // '_' is a LIKE wildcard but the prefix has none; the parse below is the
   // real filter anyway.
-  Result<PgResult> result = RunAutocommit(
-      "list prepared", kListPreparedSql, {std::string(kXidPrefix) + "%"},
-      /*simple_query=*/false, Retry::kOnStaleConnection);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("list prepared"));
+  XATM_ASSIGN_OR_RETURN(
+      PgResult result,
+      RunAutocommit("list prepared", kListPreparedSql,
+                    {std::string(kXidPrefix) + "%"},
+                    /*simple_query=*/false, Retry::kOnStaleConnection));
+  if (!result.ok()) return result.ToStatus(Context("list prepared"));
   std::vector<PreparedBranch> branches;
-  for (const Row& row : result->rows()) {
+  for (const Row& row : result.rows()) {
     if (row.size() != 2 || !row[0].has_value()) continue;
     const std::string& gid = *row[0];
     Result<BranchId> id = ParsePostgresGid(gid);
@@ -174,13 +175,13 @@ Result<std::vector<PreparedBranch>> PostgresResource::ListPrepared() {
   return branches;
 }
 
-Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
-  const char* verb = action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                       : "ROLLBACK PREPARED";
+Status PgResource::FinishPrepared(const Xid& xid, PgPreparedAction action) {
+  const char* verb = action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                         : "ROLLBACK PREPARED";
   const std::string gtrid = xid.Gtrid();
   Result<std::string> gid = BranchGid(xid, name_);
   if (!gid.ok()) return gid.status().WithContext(Context(verb));
-  const Deadline deadline = pool_->RequestDeadline();
+  const PgDeadline deadline = pool_->RequestDeadline();
   Result<std::unique_ptr<PgConnection>> connection = pool_->Acquire(deadline);
   if (!connection.ok()) {
     Logger()->warn("postgresql resource '{}' xid={}: {}: {}", name_, gtrid,
@@ -203,42 +204,43 @@ Status PostgresResource::FinishPrepared(const Xid& xid, PreparedAction action) {
   return status;
 }
 
-Result<BranchOutcome> PostgresResource::LookupOutcome(const Xid& xid) {
+Result<BranchOutcome> PgResource::LookupOutcome(const Xid& xid) {
   const std::string gtrid = xid.Gtrid();
-  Result<PgResult> result =
-      RunAutocommit("lookup outcome", kLookupOutcomeSql, {gtrid, name_},
-                    /*simple_query=*/false, Retry::kOnStaleConnection);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) {
-    if (result->sqlstate() == kSqlStateUndefinedTable) {
+  const std::vector<std::string> params = {gtrid, name_};
+  XATM_ASSIGN_OR_RETURN(
+      PgResult result,
+      RunAutocommit("lookup outcome", kLookupOutcomeSql, params,
+                    /*simple_query=*/false, Retry::kOnStaleConnection));
+  if (!result.ok()) {
+    if (result.sqlstate() == kSqlStateUndefinedTable) {
       Logger()->debug(
           "postgresql resource '{}' xid={}: no ledger table, "
           "outcome unknown",
           name_, gtrid);
       return BranchOutcome::kUnknown;
     }
-    return result->ToStatus(Context("lookup outcome"));
+    return result.ToStatus(Context("lookup outcome"));
   }
-  const bool committed = !result->rows().empty();
+  const bool committed = !result.rows().empty();
   Logger()->debug("postgresql resource '{}' xid={}: ledger says {}", name_,
                   gtrid, committed ? "committed" : "not committed");
   return committed ? BranchOutcome::kCommitted : BranchOutcome::kNotCommitted;
 }
 
-Result<std::vector<Row>> PostgresResource::QueryLocal(
+Result<std::vector<Row>> PgResource::QueryLocal(
     const std::string& sql, const std::vector<std::string>& params) {
   Result<std::string> converted = ConvertForParameters(sql, params.size());
   if (!converted.ok()) return converted.status().WithContext(Context("query"));
-  Result<PgResult> result = RunAutocommit(
-      "query", *converted, params, /*simple_query=*/false, Retry::kNever);
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("query"));
-  return result->rows();
+  XATM_ASSIGN_OR_RETURN(PgResult result,
+                        RunAutocommit("query", *converted, params,
+                                      /*simple_query=*/false, Retry::kNever));
+  if (!result.ok()) return result.ToStatus(Context("query"));
+  return result.rows();
 }
 
-Status PostgresResource::ExecuteLocal(const std::string& sql,
-                                      const std::vector<std::string>& params) {
-  Result<PgResult> result = [&]() -> Result<PgResult> {
+Status PgResource::ExecuteLocal(const std::string& sql,
+                                const std::vector<std::string>& params) {
+  auto run = [&]() -> Result<PgResult> {
     if (params.empty()) {
       // A schema script: several statements, sent as they are ('?' is not
       // touched, as there is nothing to bind).
@@ -251,16 +253,16 @@ Status PostgresResource::ExecuteLocal(const std::string& sql,
     }
     return RunAutocommit("execute", *converted, params,
                          /*simple_query=*/false, Retry::kNever);
-  }();
-  if (!result.ok()) return result.status();
-  if (!result->ok()) return result->ToStatus(Context("execute"));
+  };
+  XATM_ASSIGN_OR_RETURN(PgResult result, run());
+  if (!result.ok()) return result.ToStatus(Context("execute"));
   return Status::Ok();
 }
 
 }  // namespace
 
 std::unique_ptr<Resource> MakePostgresResource(const ResourceConfig& config) {
-  return std::make_unique<PostgresResource>(config);
+  return std::make_unique<PgResource>(config);
 }
 
 }  // namespace xatm

@@ -1,4 +1,4 @@
-// ConnectionPool: keeps up to `max_idle` idle connections of one resource for
+// PgConnectionPool: keeps up to `max_idle` idle connections of one resource for
 // reuse. Thread-safe; its lock is never held while talking to the server
 // (connecting, checking, closing).
 #pragma once
@@ -16,23 +16,23 @@
 
 namespace xatm {
 
-class ConnectionPool {
+class PgConnectionPool {
  public:
   // New connections are opened with `options`. `request_timeout_ms` bounds
   // every round trip of the resource (<= 0: no bound).
-  ConnectionPool(PgConnectOptions options, int max_idle,
-                 int request_timeout_ms);
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  PgConnectionPool(PgConnectOptions options, int max_idle,
+                   int request_timeout_ms);
+  PgConnectionPool(const PgConnectionPool&) = delete;
+  PgConnectionPool& operator=(const PgConnectionPool&) = delete;
 
   // An idle connection that still looks alive, or a new one, connected
   // within `deadline`. Idle connections found dead are closed, never handed
   // out. Checking an idle one costs no round trip.
-  Result<std::unique_ptr<PgConnection>> Acquire(const Deadline& deadline);
+  Result<std::unique_ptr<PgConnection>> Acquire(const PgDeadline& deadline);
 
   // The deadline of a request starting now: the request timeout from now.
-  Deadline RequestDeadline() const {
-    return Deadline::InMs(request_timeout_ms_);
+  PgDeadline RequestDeadline() const {
+    return PgDeadline::InMs(request_timeout_ms_);
   }
 
   // Gives `connection` back: kept when healthy, outside any transaction and

@@ -1,10 +1,10 @@
-#include "adapters/postgres/postgres_branch.h"
+#include "adapters/postgres/pg_branch.h"
 
 #include <utility>
 
 #include "adapters/postgres/pg_error.h"
-#include "adapters/postgres/placeholders.h"
-#include "adapters/postgres/statement_check.h"
+#include "adapters/postgres/pg_placeholders.h"
+#include "adapters/postgres/pg_statement_check.h"
 #include "xatm/logging.h"
 
 namespace xatm {
@@ -16,10 +16,9 @@ constexpr int kMaxStaleAttempts = 64;
 
 }  // namespace
 
-PostgresBranch::PostgresBranch(std::shared_ptr<ConnectionPool> pool,
-                               std::string resource_name, std::string label,
-                               std::string gid,
-                               std::unique_ptr<PgConnection> connection)
+PgBranch::PgBranch(std::shared_ptr<PgConnectionPool> pool,
+                   std::string resource_name, std::string label,
+                   std::string gid, std::unique_ptr<PgConnection> connection)
     : pool_(std::move(pool)),
       resource_name_(std::move(resource_name)),
       gtrid_(std::move(label)),
@@ -29,7 +28,7 @@ PostgresBranch::PostgresBranch(std::shared_ptr<ConnectionPool> pool,
   pending_.push_back(PgStatement{"BEGIN", {}});
 }
 
-PostgresBranch::~PostgresBranch() {
+PgBranch::~PgBranch() {
   switch (state_) {
     case State::kActive:
       Logger()->debug(
@@ -51,27 +50,27 @@ PostgresBranch::~PostgresBranch() {
   ReleaseConnection();
 }
 
-std::string PostgresBranch::Context(const char* what) const {
+std::string PgBranch::Context(const char* what) const {
   return PgContext(resource_name_, what);
 }
 
-std::string PostgresBranch::FirstErrorNote() const {
+std::string PgBranch::FirstErrorNote() const {
   return first_error_.empty() ? "" : " (first error: " + first_error_ + ")";
 }
 
-void PostgresBranch::NoteError(const PgResult& result) {
+void PgBranch::NoteError(const PgResult& result) {
   if (!first_error_.empty()) return;
   const std::string sqlstate = result.sqlstate();
   first_error_ = sqlstate.empty() ? result.error_message()
                                   : sqlstate + " " + result.error_message();
 }
 
-Status PostgresBranch::Doom(Status failure) {
+Status PgBranch::Doom(Status failure) {
   if (doomed_.ok()) doomed_ = failure;
   return failure;
 }
 
-Status PostgresBranch::RefuseDoomed(const char* what) {
+Status PgBranch::RefuseDoomed(const char* what) {
   (void)Rollback();
   Logger()->debug("postgresql resource '{}' xid={}: {} refused: {}",
                   resource_name_, gtrid_, what, doomed_.message());
@@ -81,11 +80,11 @@ Status PostgresBranch::RefuseDoomed(const char* what) {
                          doomed_.message());
 }
 
-Deadline PostgresBranch::RoundTripDeadline() const {
-  return pool_->RequestDeadline().EarlierOf(Deadline::At(deadline_));
+PgDeadline PgBranch::RoundTripDeadline() const {
+  return pool_->RequestDeadline().EarlierOf(PgDeadline::At(deadline_));
 }
 
-void PostgresBranch::ReleaseConnection() {
+void PgBranch::ReleaseConnection() {
   if (connection_ == nullptr) return;
   if (!connection_->broken() && !connection_->ReusableForPool()) {
     // Still inside a transaction (a failed statement, a failed PREPARE):
@@ -95,7 +94,7 @@ void PostgresBranch::ReleaseConnection() {
   pool_->Release(std::move(connection_));
 }
 
-PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
+PgBranch::Answer PgBranch::SendOnce(const PgDeadline& deadline) {
   std::vector<PgResult> results;
   if (pending_.size() == 1) {
     results.push_back(
@@ -106,7 +105,7 @@ PostgresBranch::Answer PostgresBranch::SendOnce(const Deadline& deadline) {
   return AnswerOf(std::move(results));
 }
 
-PostgresBranch::Answer PostgresBranch::AnswerOf(std::vector<PgResult> results) {
+PgBranch::Answer PgBranch::AnswerOf(std::vector<PgResult> results) {
   Status side_failure;
   for (const Expectation& e : expectations_) {
     if (e.index >= results.size() || !results[e.index].ok()) continue;
@@ -136,8 +135,8 @@ PostgresBranch::Answer PostgresBranch::AnswerOf(std::vector<PgResult> results) {
   return {std::move(results.back()), true, std::move(side_failure)};
 }
 
-PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
-  const Deadline deadline = RoundTripDeadline();
+PgBranch::Answer PgBranch::SendPending(bool retry_stale) {
+  const PgDeadline deadline = RoundTripDeadline();
   for (int attempt = 0;; ++attempt) {
     Answer answer = SendOnce(deadline);
     // Not after a timeout: a frozen server must not be waited for twice.
@@ -165,20 +164,20 @@ PostgresBranch::Answer PostgresBranch::SendPending(bool retry_stale) {
   }
 }
 
-PostgresBranch::Answer PostgresBranch::FinishStarted() {
+PgBranch::Answer PgBranch::FinishStarted() {
   started_ = false;
   Answer answer = AnswerOf(connection_->FinishPipeline(started_deadline_));
   MarkSent();
   return answer;
 }
 
-void PostgresBranch::MarkSent() {
+void PgBranch::MarkSent() {
   begun_ = true;
   pending_.clear();
   expectations_.clear();
 }
 
-Result<PgResult> PostgresBranch::RunStatement(
+Result<PgResult> PgBranch::RunStatement(
     const char* what, const std::string& sql,
     const std::vector<std::string>& params) {
   if (state_ != State::kActive) {
@@ -199,7 +198,7 @@ Result<PgResult> PostgresBranch::RunStatement(
   return std::move(answer.result);
 }
 
-Status PostgresBranch::CheckWork(const char* what, const Answer& answer) {
+Status PgBranch::CheckWork(const char* what, const Answer& answer) {
   if (answer.result.ok()) return Doom(answer.side_failure);
   Status status = answer.result.ToStatus(
       Context(answer.last ? what : "deferred statement"));
@@ -219,23 +218,21 @@ Status PostgresBranch::CheckWork(const char* what, const Answer& answer) {
   return Doom(status);
 }
 
-Result<int64_t> PostgresBranch::Execute(
-    const std::string& sql, const std::vector<std::string>& params) {
-  Result<PgResult> result = RunStatement("execute", sql, params);
-  if (!result.ok()) return result.status();
-  return result->affected_rows();
+Result<int64_t> PgBranch::Execute(const std::string& sql,
+                                  const std::vector<std::string>& params) {
+  XATM_ASSIGN_OR_RETURN(PgResult result, RunStatement("execute", sql, params));
+  return result.affected_rows();
 }
 
-Result<std::vector<Row>> PostgresBranch::Query(
+Result<std::vector<Row>> PgBranch::Query(
     const std::string& sql, const std::vector<std::string>& params) {
-  Result<PgResult> result = RunStatement("query", sql, params);
-  if (!result.ok()) return result.status();
-  return result->rows();
+  XATM_ASSIGN_OR_RETURN(PgResult result, RunStatement("query", sql, params));
+  return result.rows();
 }
 
-Status PostgresBranch::ExecuteDeferred(const std::string& sql,
-                                       const std::vector<std::string>& params,
-                                       std::optional<int64_t> expected_rows) {
+Status PgBranch::ExecuteDeferred(const std::string& sql,
+                                 const std::vector<std::string>& params,
+                                 std::optional<int64_t> expected_rows) {
   static constexpr char kWhat[] = "deferred statement";
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
@@ -258,7 +255,7 @@ Status PostgresBranch::ExecuteDeferred(const std::string& sql,
   return Status::Ok();
 }
 
-Status PostgresBranch::QueuePrepare() {
+Status PgBranch::QueuePrepare() {
   static constexpr char kWhat[] = "PREPARE TRANSACTION";
   if (state_ == State::kRolledBack) {
     return Status::Aborted(Context(kWhat) +
@@ -282,7 +279,7 @@ Status PostgresBranch::QueuePrepare() {
   return Status::Ok();
 }
 
-bool PostgresBranch::StartPrepare() {
+bool PgBranch::StartPrepare() {
   // Only a branch Prepare would send for: the other cases answer at once.
   if (state_ != State::kActive || gid_.empty() || !doomed_.ok() || started_ ||
       !QueuePrepare().ok()) {
@@ -294,7 +291,7 @@ bool PostgresBranch::StartPrepare() {
   return true;
 }
 
-Status PostgresBranch::Prepare() {
+Status PgBranch::Prepare() {
   static constexpr char kWhat[] = "PREPARE TRANSACTION";
   if (!started_) XATM_RETURN_IF_ERROR(QueuePrepare());
   Answer answer =
@@ -363,15 +360,15 @@ Status PostgresBranch::Prepare() {
   return status;
 }
 
-Status PostgresBranch::FinishPrepared(PreparedAction action) {
-  const Deadline deadline = RoundTripDeadline();
+Status PgBranch::FinishPrepared(PgPreparedAction action) {
+  const PgDeadline deadline = RoundTripDeadline();
   if (connection_ == nullptr || connection_->broken()) {
     connection_.reset();
     Result<std::unique_ptr<PgConnection>> fresh = pool_->Acquire(deadline);
     if (!fresh.ok()) {
       return fresh.status().WithContext(
-          Context(action == PreparedAction::kCommit ? "COMMIT PREPARED"
-                                                    : "ROLLBACK PREPARED"));
+          Context(action == PgPreparedAction::kCommit ? "COMMIT PREPARED"
+                                                      : "ROLLBACK PREPARED"));
     }
     connection_ = std::move(fresh).value();
   }
@@ -381,7 +378,7 @@ Status PostgresBranch::FinishPrepared(PreparedAction action) {
   return status;
 }
 
-bool PostgresBranch::StartCommitPrepared() {
+bool PgBranch::StartCommitPrepared() {
   if (state_ != State::kPrepared || started_ || connection_ == nullptr ||
       connection_->broken()) {
     return false;
@@ -396,7 +393,7 @@ bool PostgresBranch::StartCommitPrepared() {
   return true;
 }
 
-Status PostgresBranch::CommitPrepared() {
+Status PgBranch::CommitPrepared() {
   if (state_ == State::kCommitted) return Status::Ok();
   if (state_ != State::kPrepared && state_ != State::kPrepareUnknown) {
     return Status::FailedPrecondition(
@@ -408,11 +405,11 @@ Status PostgresBranch::CommitPrepared() {
     started_ = false;
     std::vector<PgResult> results =
         connection_->FinishPipeline(started_deadline_);
-    status = FinishedPreparedStatus(results.front(), PreparedAction::kCommit,
+    status = FinishedPreparedStatus(results.front(), PgPreparedAction::kCommit,
                                     PgContext(resource_name_, ""));
     if (connection_->broken()) connection_.reset();
   } else {
-    status = FinishPrepared(PreparedAction::kCommit);
+    status = FinishPrepared(PgPreparedAction::kCommit);
   }
   if (status.ok()) {
     state_ = State::kCommitted;
@@ -427,7 +424,7 @@ Status PostgresBranch::CommitPrepared() {
   return status;
 }
 
-Status PostgresBranch::Rollback() {
+Status PgBranch::Rollback() {
   switch (state_) {
     case State::kRolledBack:
       return Status::Ok();
@@ -471,7 +468,7 @@ Status PostgresBranch::Rollback() {
     }
     case State::kPrepared:
     case State::kPrepareUnknown: {
-      Status status = FinishPrepared(PreparedAction::kRollback);
+      Status status = FinishPrepared(PgPreparedAction::kRollback);
       if (!status.ok() && status.code() != StatusCode::kNotFound) {
         Logger()->warn("postgresql resource '{}' xid={}: {}", resource_name_,
                        gtrid_, status.message());
@@ -491,7 +488,7 @@ Status PostgresBranch::Rollback() {
   return Status::Internal(Context("rollback") + ": unknown branch state");
 }
 
-Status PostgresBranch::CommitOnePhase() {
+Status PgBranch::CommitOnePhase() {
   static constexpr char kWhat[] = "COMMIT";
   if (state_ == State::kRolledBack) {
     return Status::Aborted(Context(kWhat) +

@@ -1,8 +1,8 @@
-#include "adapters/mysql/tls_options.h"
+#include "adapters/mysql/my_tls_options.h"
 
-#include "adapters/mysql/tls_guard.h"
+#include "adapters/mysql/my_tls_guard.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
 const char* SslModeName(SslMode mode) {
   switch (mode) {
@@ -37,7 +37,7 @@ MyStatus CheckEncrypted(const ResourceConfig& config,
                         const std::string& cipher) {
   if (!cipher.empty()) return MyStatus::Ok();
   return MyStatus(MyError{
-      errc::kCrSslConnectionError, "08004",
+      my_errc::kCrSslConnectionError, "08004",
       "ssl_mode " + std::string(SslModeName(config.ssl_mode)) +
           ": the session to " + config.host + ":" +
           std::to_string(config.port) +
@@ -56,4 +56,4 @@ std::string WithTlsContext(const ResourceConfig& config, std::string text) {
   return text + ")";
 }
 
-}  // namespace xatm::mysql
+}  // namespace xatm

@@ -1,8 +1,8 @@
-#include "adapters/postgres/statement_check.h"
+#include "adapters/postgres/pg_statement_check.h"
 
 #include <string>
 
-#include "adapters/postgres/placeholders.h"
+#include "adapters/postgres/pg_placeholders.h"
 
 namespace xatm {
 namespace {

@@ -23,7 +23,7 @@ Result<std::string> BranchGid(const Xid& xid, std::string_view resource);
 Result<std::string> TwoPhaseStatement(PgConnection& conn, std::string_view verb,
                                       std::string_view gid);
 
-enum class PreparedAction { kCommit, kRollback };
+enum class PgPreparedAction { kCommit, kRollback };
 
 // Runs COMMIT PREPARED or ROLLBACK PREPARED of `gid` on `conn` (any session
 // of the database will do) within `deadline`. OK = done; NotFound (42704) =
@@ -31,12 +31,12 @@ enum class PreparedAction { kCommit, kRollback };
 // Unavailable = the connection failed or timed out (outcome unknown), or
 // another session is finishing the gid right now (55000 "is busy"): ask
 // again later. `context` prefixes the message.
-Status FinishPreparedTransaction(PgConnection& conn, PreparedAction action,
+Status FinishPreparedTransaction(PgConnection& conn, PgPreparedAction action,
                                  std::string_view gid, std::string_view context,
-                                 const Deadline& deadline);
+                                 const PgDeadline& deadline);
 // The status FinishPreparedTransaction gives for `result`, the answer to
 // COMMIT / ROLLBACK PREPARED sent some other way.
-Status FinishedPreparedStatus(const PgResult& result, PreparedAction action,
+Status FinishedPreparedStatus(const PgResult& result, PgPreparedAction action,
                               std::string_view context);
 
 }  // namespace xatm

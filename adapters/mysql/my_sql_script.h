@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-namespace xatm::mysql {
+namespace xatm {
 
-struct ScriptShape {
+struct MyScriptShape {
   // Anything besides whitespace and comments.
   bool has_statements = false;
   // The last thing outside comments is ';' (a second ';' would make an
@@ -29,13 +29,13 @@ struct ScriptShape {
 // Understands '...', "...", `...` (with \ escapes and doubled quotes),
 // -- and # line comments, /* */ comments. /*! and /*M! comments are executable
 // in MariaDB and count as statement text.
-ScriptShape AnalyzeScript(std::string_view script);
+MyScriptShape AnalyzeScript(std::string_view script);
 
 // The value of the sentinel SELECT.
 inline constexpr std::string_view kScriptSentinel = "xatm-end-of-script";
 
 // `script` followed by the sentinel statement.
 // REQUIRES: AnalyzeScript(script).has_statements.
-std::string WithSentinel(std::string_view script, const ScriptShape& shape);
+std::string WithSentinel(std::string_view script, const MyScriptShape& shape);
 
-}  // namespace xatm::mysql
+}  // namespace xatm

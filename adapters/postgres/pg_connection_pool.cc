@@ -1,4 +1,4 @@
-#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/pg_connection_pool.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,14 +7,14 @@
 
 namespace xatm {
 
-ConnectionPool::ConnectionPool(PgConnectOptions options, int max_idle,
-                               int request_timeout_ms)
+PgConnectionPool::PgConnectionPool(PgConnectOptions options, int max_idle,
+                                   int request_timeout_ms)
     : options_(std::move(options)),
       max_idle_(static_cast<size_t>(std::max(max_idle, 0))),
       request_timeout_ms_(request_timeout_ms) {}
 
-Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
-    const Deadline& deadline) {
+Result<std::unique_ptr<PgConnection>> PgConnectionPool::Acquire(
+    const PgDeadline& deadline) {
   for (;;) {
     std::unique_ptr<PgConnection> candidate;
     {
@@ -43,7 +43,7 @@ Result<std::unique_ptr<PgConnection>> ConnectionPool::Acquire(
   return opened;
 }
 
-void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
+void PgConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
   if (connection == nullptr) return;
   if (connection->ReusableForPool()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -57,7 +57,7 @@ void ConnectionPool::Release(std::unique_ptr<PgConnection> connection) {
   // function returns, after the lock is released.
 }
 
-size_t ConnectionPool::idle_count() const {
+size_t PgConnectionPool::idle_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return idle_.size();
 }

@@ -15,7 +15,7 @@
 // peer that offers no TLS, and a relay that speaks TLS to the real server
 // passes any check that asks the server (Ssl_cipher). Every TLS mode
 // therefore logs in through the adapter's client authentication plugin
-// (tls_guard.h): a greeting without TLS is refused before anything is
+// (my_tls_guard.h): a greeting without TLS is refused before anything is
 // sent, the library gets the password only once the client's own TLS layer
 // holds a session, and after the connect the adapter checks that the
 // plugin saw one (CheckEncrypted). A CA given with "required" makes the
@@ -30,7 +30,7 @@
 #include "xatm/resource.h"
 #include "xatm/resource_config.h"
 
-namespace xatm::mysql {
+namespace xatm {
 
 // "disabled", "required", "verify_ca", "verify_identity".
 const char* SslModeName(SslMode mode);
@@ -40,7 +40,7 @@ void AddTlsOptions(const ResourceConfig& config,
                    sql::ConnectOptionsMap* options);
 
 // OK when the session is encrypted: `cipher`, as the client's own TLS layer
-// saw it at login (TlsGuardScope::cipher()), is not empty. Otherwise an
+// saw it at login (MyTlsGuardScope::cipher()), is not empty. Otherwise an
 // error naming the server and the ssl_mode. Never the server's word: a
 // relay can speak TLS to the server and plaintext to us.
 MyStatus CheckEncrypted(const ResourceConfig& config,
@@ -50,4 +50,4 @@ MyStatus CheckEncrypted(const ResourceConfig& config,
 // file or directory" does not say which file). Paths only, never contents.
 std::string WithTlsContext(const ResourceConfig& config, std::string text);
 
-}  // namespace xatm::mysql
+}  // namespace xatm
