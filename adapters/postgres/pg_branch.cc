@@ -177,9 +177,8 @@ void PgBranch::MarkSent() {
   expectations_.clear();
 }
 
-Result<PgResult> PgBranch::RunStatement(
-    const char* what, const std::string& sql,
-    const std::vector<std::string>& params) {
+Result<PgStatement> PgBranch::Admit(const char* what, const std::string& sql,
+                                    const std::vector<std::string>& params) {
   if (state_ != State::kActive) {
     return Status::FailedPrecondition(Context(what) + ": the branch is " +
                                       BranchStateName(state_) + ", not active" +
@@ -192,7 +191,14 @@ Result<PgResult> PgBranch::RunStatement(
   if (!converted.ok()) {
     return Doom(converted.status().WithContext(Context(what)));
   }
-  pending_.push_back(PgStatement{std::move(converted).value(), params});
+  return PgStatement{std::move(converted).value(), params};
+}
+
+Result<PgResult> PgBranch::RunStatement(
+    const char* what, const std::string& sql,
+    const std::vector<std::string>& params) {
+  XATM_ASSIGN_OR_RETURN(PgStatement statement, Admit(what, sql, params));
+  pending_.push_back(std::move(statement));
   Answer answer = SendPending(/*retry_stale=*/true);
   XATM_RETURN_IF_ERROR(CheckWork(what, answer));
   return std::move(answer.result);
@@ -233,25 +239,14 @@ Result<std::vector<Row>> PgBranch::Query(
 Status PgBranch::ExecuteDeferred(const std::string& sql,
                                  const std::vector<std::string>& params,
                                  std::optional<int64_t> expected_rows) {
-  static constexpr char kWhat[] = "deferred statement";
-  if (state_ != State::kActive) {
-    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
-                                      BranchStateName(state_) + ", not active" +
-                                      FirstErrorNote());
-  }
   // Mistakes of the caller are reported now; server errors come with the
   // round trip that carries the statement.
-  if (Status refused = CheckBranchStatement(sql); !refused.ok()) {
-    return Doom(refused.WithContext(Context(kWhat)));
-  }
-  Result<std::string> converted = ConvertForParameters(sql, params.size());
-  if (!converted.ok()) {
-    return Doom(converted.status().WithContext(Context(kWhat)));
-  }
+  XATM_ASSIGN_OR_RETURN(PgStatement statement,
+                        Admit("deferred statement", sql, params));
   if (expected_rows.has_value()) {
     expectations_.push_back(Expectation{pending_.size(), *expected_rows, sql});
   }
-  pending_.push_back(PgStatement{std::move(converted).value(), params});
+  pending_.push_back(std::move(statement));
   return Status::Ok();
 }
 

@@ -106,6 +106,10 @@ class PgBranch final : public Branch {
   // The deadline of a round trip starting now: the request timeout, or the
   // branch's deadline if earlier.
   PgDeadline RoundTripDeadline() const;
+  // A statement the branch may take now, its placeholders converted; an
+  // error otherwise (the branch doomed, unless it was not active).
+  Result<PgStatement> Admit(const char* what, const std::string& sql,
+                            const std::vector<std::string>& params);
   // Runs one statement of the branch's work.
   Result<PgResult> RunStatement(const char* what, const std::string& sql,
                                 const std::vector<std::string>& params);
