@@ -250,17 +250,22 @@ Status PgBranch::ExecuteDeferred(const std::string& sql,
   return Status::Ok();
 }
 
-Status PgBranch::QueuePrepare() {
-  static constexpr char kWhat[] = "PREPARE TRANSACTION";
+Status PgBranch::CheckFinishable(const char* what) const {
   if (state_ == State::kRolledBack) {
-    return Status::Aborted(Context(kWhat) +
+    return Status::Aborted(Context(what) +
                            ": the branch was already rolled back" +
                            FirstErrorNote());
   }
   if (state_ != State::kActive) {
-    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
+    return Status::FailedPrecondition(Context(what) + ": the branch is " +
                                       BranchStateName(state_) + ", not active");
   }
+  return Status::Ok();
+}
+
+Status PgBranch::QueuePrepare() {
+  static constexpr char kWhat[] = "PREPARE TRANSACTION";
+  XATM_RETURN_IF_ERROR(CheckFinishable(kWhat));
   if (gid_.empty()) {
     return Status::FailedPrecondition(
         Context(kWhat) + ": a local transaction cannot be prepared");
@@ -485,15 +490,7 @@ Status PgBranch::Rollback() {
 
 Status PgBranch::CommitOnePhase() {
   static constexpr char kWhat[] = "COMMIT";
-  if (state_ == State::kRolledBack) {
-    return Status::Aborted(Context(kWhat) +
-                           ": the branch was already rolled back" +
-                           FirstErrorNote());
-  }
-  if (state_ != State::kActive) {
-    return Status::FailedPrecondition(Context(kWhat) + ": the branch is " +
-                                      BranchStateName(state_) + ", not active");
-  }
+  XATM_RETURN_IF_ERROR(CheckFinishable(kWhat));
   if (!doomed_.ok()) return RefuseDoomed(kWhat);
   if (!expectations_.empty()) {
     // A row count is known only from the answer, too late to hold back a

@@ -102,6 +102,9 @@ class PgBranch final : public Branch {
   void MarkSent();
   // Queues PREPARE TRANSACTION behind the pending work, or says why the
   // branch cannot be prepared.
+  // Whether the branch may still prepare or commit (`what`): Aborted once
+  // rolled back, FailedPrecondition in any other state but active.
+  Status CheckFinishable(const char* what) const;
   Status QueuePrepare();
   // The deadline of a round trip starting now: the request timeout, or the
   // branch's deadline if earlier.
